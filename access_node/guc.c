@@ -1,0 +1,91 @@
+/*
+ * guc.c — hyperdist configuration parameters.
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+#include "guc.h"
+#include "wire.h"
+
+int			hd_connect_timeout = 10;
+char	   *hd_passfile = NULL;
+char	   *hd_keys_dir = NULL;
+bool		hd_allow_insecure = false;
+int			hd_stream_window = 4;
+int			hd_batch_bytes = HD_DEFAULT_BATCH_BYTES;
+
+void
+hd_guc_init(void)
+{
+	DefineCustomIntVariable("hyperdist.connect_timeout",
+							"Seconds to wait for a data node's agent to open a session.",
+							NULL,
+							&hd_connect_timeout,
+							10, 1, 3600,
+							PGC_USERSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("hyperdist.passfile",
+							   "Password file for data node connections (libpq passfile format).",
+							   "Empty means $PGDATA/passfile.",
+							   &hd_passfile,
+							   NULL,
+							   PGC_SIGHUP, 0,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("hyperdist.keys_dir",
+							   "Directory holding the access node's CurveZMQ key pair and agents' public keys.",
+							   "Empty means $PGDATA/hyperdist.",
+							   &hd_keys_dir,
+							   NULL,
+							   PGC_SIGHUP, 0,
+							   NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("hyperdist.allow_insecure",
+							 "Allow adding data nodes whose agent runs without encryption.",
+							 NULL,
+							 &hd_allow_insecure,
+							 false,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("hyperdist.stream_window",
+							"Row batches a data node may send ahead of the access node (credit window).",
+							NULL,
+							&hd_stream_window,
+							4, 1, 64,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("hyperdist.batch_bytes",
+							"Size at which a data node's agent ships a batch of result rows.",
+							NULL,
+							&hd_batch_bytes,
+							HD_DEFAULT_BATCH_BYTES, 4096, HD_MAX_BATCH_BYTES,
+							PGC_USERSET, GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("hyperdist");
+}
+
+static char *
+path_or_default(const char *value, const char *dflt)
+{
+	if (value != NULL && value[0] != '\0')
+		return pstrdup(value);
+	return psprintf("%s/%s", DataDir, dflt);
+}
+
+char *
+hd_keys_dir_path(void)
+{
+	return path_or_default(hd_keys_dir, "hyperdist");
+}
+
+char *
+hd_passfile_path(void)
+{
+	return path_or_default(hd_passfile, "passfile");
+}

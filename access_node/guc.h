@@ -1,0 +1,28 @@
+/*
+ * guc.h — hyperdist configuration parameters (all named hyperdist.*).
+ */
+#ifndef HYPERDIST_GUC_H
+#define HYPERDIST_GUC_H
+
+#include <stdbool.h>
+
+/* Seconds to wait for an agent to answer a session opening (Hello). */
+extern int	hd_connect_timeout;
+/* libpq-style passfile for data node passwords; NULL: $PGDATA/passfile. */
+extern char *hd_passfile;
+/* Directory of CurveZMQ keys; NULL: $PGDATA/hyperdist. */
+extern char *hd_keys_dir;
+/* Allow data nodes whose agent runs without CurveZMQ (--insecure). */
+extern bool hd_allow_insecure;
+/* Row batches an access node lets an agent have in flight per query. */
+extern int	hd_stream_window;
+/* Size in bytes at which agents flush a row batch. */
+extern int	hd_batch_bytes;
+
+extern void hd_guc_init(void);
+
+/* Resolved paths (defaults applied); palloc'd in the current context. */
+extern char *hd_keys_dir_path(void);
+extern char *hd_passfile_path(void);
+
+#endif							/* HYPERDIST_GUC_H */

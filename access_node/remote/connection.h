@@ -1,0 +1,111 @@
+/*
+ * remote/connection.h — this backend's sessions with data node agents.
+ *
+ * One HdConn is one agent session: a ZeroMQ DEALER (CurveZMQ client) to the
+ * data node's hyperdist-agent, plus the session the agent opened for it on
+ * its local PostgreSQL as this backend's role.  Sessions are cached for the
+ * backend's life, keyed by (foreign server, user), and reopened after an
+ * agent restart.  Every wait goes through the latch, so cancel,
+ * statement_timeout and terminate work; an interrupted request is cancelled
+ * on the agent and its late replies are discarded by sequence number.
+ *
+ * Errors raised on a data node are rethrown here with their SQLSTATE,
+ * message, detail and hint, and a context line naming the data node.
+ */
+#ifndef HYPERDIST_REMOTE_CONNECTION_H
+#define HYPERDIST_REMOTE_CONNECTION_H
+
+#include "postgres.h"
+
+#include "hyperdist.pb-c.h"
+
+typedef struct HdConn HdConn;
+
+/* Where and as whom to open a session (see hd_conn_target_for_server). */
+typedef struct HdConnTarget
+{
+	const char *node_name;		/* for messages */
+	const char *host;			/* agent host */
+	int			port;			/* agent port */
+	const char *dbname;			/* database on the data node */
+	const char *user;			/* role on the data node */
+	const char *password;		/* NULL: none (trust, or the DN's own rules) */
+	const char *agent_public_key;	/* Z85; NULL or "": plain text (insecure) */
+} HdConnTarget;
+
+/*
+ * Builds the target for foreign server serverid and role userid: host, port,
+ * dbname and agent_public_key from the server's options, user and password
+ * from the user mapping if any, else the role's name and a password looked
+ * up in hyperdist.passfile.  palloc'd in the current memory context.
+ */
+extern HdConnTarget *hd_conn_target_for_server(Oid serverid, Oid userid);
+
+/*
+ * The cached session for (serverid, current user), opened on first use.
+ * With transactional, a remote transaction is started on it (at the local
+ * isolation level) if this local transaction has none there yet, and the
+ * session becomes a participant that commits or aborts with it.
+ */
+extern HdConn *hd_conn_get(Oid serverid, bool transactional);
+
+/*
+ * A session that is not cached and takes no part in the local transaction,
+ * e.g. for add_data_node's bootstrap against the maintenance database.
+ * Close it with hd_conn_close (also closed at transaction end if leaked).
+ */
+extern HdConn *hd_conn_open(const HdConnTarget *target);
+extern void hd_conn_close(HdConn *conn);
+
+extern const char *hd_conn_node_name(const HdConn *conn);
+/* data node's server_version, as reported when the session opened */
+extern const char *hd_conn_server_version(const HdConn *conn);
+
+/*
+ * Exec: runs SQL (several statements allowed when nparams is 0) and waits.
+ * values[i] NULL is SQL NULL; values are in text format.  Returns the rows
+ * count of the last statement; *command_tag (if not NULL) gets its tag.
+ */
+extern uint64 hd_exec(HdConn *conn, const char *sql, int nparams,
+					  const Oid *types, const char *const *values,
+					  char **command_tag);
+
+/*
+ * The same in two halves, for running one command on many nodes at once:
+ * send on every session first, then wait for each.
+ */
+extern uint32 hd_exec_send(HdConn *conn, const char *sql, int nparams,
+						   const Oid *types, const char *const *values);
+extern uint64 hd_exec_wait(HdConn *conn, uint32 seq, char **command_tag);
+
+/*
+ * Query streaming.  hd_query_start sends the query with the initial credit
+ * window (hyperdist.stream_window) and returns at once; the first call to
+ * hd_stream_columns or hd_stream_next waits for the row description.
+ * hd_stream_next returns false after the last batch; batches are decoded
+ * with the batch reader in common/wire.h and stay valid until the next call.
+ * Credit is returned as batches are consumed.  hd_stream_close cancels the
+ * query on the agent if it has not finished (safe to call in any state).
+ */
+typedef struct HdStream HdStream;
+
+extern HdStream *hd_query_start(HdConn *conn, const char *sql, int nparams,
+								const Oid *types, const char *const *values,
+								bool binary);
+extern Hyperdist__RowDescription *hd_stream_columns(HdStream *stream);
+extern bool hd_stream_next(HdStream *stream, const uint8_t **data,
+						   size_t *len, uint32_t *nrows);
+extern uint64 hd_stream_rows(HdStream *stream);	/* after the end */
+extern void hd_stream_close(HdStream *stream);
+
+/*
+ * Forgets the cached sessions of serverid (after DROP SERVER / alter of its
+ * address), closing them at the end of the current transaction.
+ */
+extern void hd_conn_invalidate_server(Oid serverid);
+
+/* Round-trip check without a session (Ping/Pong); false on timeout. */
+extern bool hd_agent_ping(const HdConnTarget *target, int timeout_ms,
+						  char **error);
+
+#endif							/* HYPERDIST_REMOTE_CONNECTION_H */
