@@ -20,6 +20,9 @@
 #define HD_PROTO_MAJOR 1
 #define HD_PROTO_MINOR 0
 
+/* Port a hyperdist-agent listens on when none is configured. */
+#define HD_DEFAULT_AGENT_PORT 5532
+
 /* Largest frame an agent accepts (ZMQ_MAXMSGSIZE on its ROUTER). */
 #define HD_MAX_REQUEST_FRAME	(64 * 1024 * 1024)
 /* Largest frame an access node accepts (ZMQ_MAXMSGSIZE on its DEALER). */
