@@ -101,7 +101,7 @@ typedef struct HdBatchReader
 extern void hd_batch_reader_init(HdBatchReader *r, const void *data, size_t len);
 /* Next tuple's field count; false at the end or on truncation (see *bad). */
 extern bool hd_batch_next_row(HdBatchReader *r, uint16_t *nfields, bool *bad);
-/* Next field: *data/*len, *data NULL for SQL NULL; false on truncation. */
+/* Next field into *data and *len (*data NULL for SQL NULL); false on truncation. */
 extern bool hd_batch_next_field(HdBatchReader *r, const uint8_t **data, int32_t *len);
 
 /*
