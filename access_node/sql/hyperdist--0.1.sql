@@ -17,6 +17,8 @@ CREATE FOREIGN DATA WRAPPER hyperdist
   HANDLER hyperdist_fdw_handler
   VALIDATOR hyperdist_fdw_validator;
 
+-- add/delete/alter_data_node raise 42501 for non-superusers themselves, as
+-- TimescaleDB does, so EXECUTE stays granted to PUBLIC.
 CREATE FUNCTION add_data_node(
     node_name NAME,
     host TEXT,
@@ -60,20 +62,24 @@ LANGUAGE C;
 CREATE SCHEMA hyperdist_information;
 GRANT USAGE ON SCHEMA hyperdist_information TO PUBLIC;
 
+-- One row per data node.  Options are read with pg_options_to_table rather
+-- than by splitting 'name=value' text, which cuts values holding '='.
 CREATE VIEW hyperdist_information.data_nodes AS
 SELECT s.srvname AS node_name,
        pg_catalog.pg_get_userbyid(s.srvowner) AS owner,
        s.srvoptions AS options,
-       (SELECT split_part(o, '=', 2) FROM unnest(s.srvoptions) o
-         WHERE o LIKE 'host=%') AS host,
-       (SELECT split_part(o, '=', 2)::int FROM unnest(s.srvoptions) o
-         WHERE o LIKE 'port=%') AS port,
-       (SELECT split_part(o, '=', 2)::name FROM unnest(s.srvoptions) o
-         WHERE o LIKE 'dbname=%') AS database,
-       coalesce((SELECT split_part(o, '=', 2)::bool FROM unnest(s.srvoptions) o
-         WHERE o LIKE 'available=%'), true) AS available
+       o.host,
+       o.port,
+       o.database,
+       coalesce(o.available, true) AS available
   FROM pg_catalog.pg_foreign_server s
   JOIN pg_catalog.pg_foreign_data_wrapper w ON w.oid = s.srvfdw
+ CROSS JOIN LATERAL (
+       SELECT max(option_value) FILTER (WHERE option_name = 'host') AS host,
+              max(option_value) FILTER (WHERE option_name = 'port')::int AS port,
+              max(option_value) FILTER (WHERE option_name = 'dbname')::name AS database,
+              max(option_value) FILTER (WHERE option_name = 'available')::bool AS available
+         FROM pg_catalog.pg_options_to_table(s.srvoptions)) o
  WHERE w.fdwname = 'hyperdist';
 
 GRANT SELECT ON hyperdist_information.data_nodes TO PUBLIC;

@@ -1,0 +1,194 @@
+/*
+ * fdw/fdw.c — the hyperdist foreign data wrapper: handler and planning.
+ *
+ * A foreign table of this wrapper is a table on one data node.  The scan
+ * ships "SELECT <needed columns> FROM schema.table" and applies every qual
+ * locally; pushdown is later work.  Writes are not supported yet: leaving
+ * the modify callbacks unset makes the executor refuse them with 0A000
+ * ("cannot insert into foreign table ...").
+ */
+#include "postgres.h"
+
+#include "access/sysattr.h"
+#include "access/table.h"
+#include "commands/explain.h"
+#include "foreign/fdwapi.h"
+#include "foreign/foreign.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/planmain.h"
+#include "optimizer/restrictinfo.h"
+#include "utils/builtins.h"
+#include "utils/rel.h"
+
+#include "fdw/option.h"
+#include "fdw/scan.h"
+
+/*
+ * Costs as postgres_fdw's defaults: a remote query costs a round trip
+ * before the first row, and each row crosses the network.
+ */
+#define HD_FDW_STARTUP_COST 100.0
+#define HD_FDW_TUPLE_COST 0.01
+
+PG_FUNCTION_INFO_V1(hyperdist_fdw_handler);
+
+static void
+hd_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
+						Oid foreigntableid)
+{
+	/*
+	 * Until ANALYZE fetches statistics from the data node, the size is
+	 * unknown (reltuples < 0): assume 10 pages, as plancat.c does for
+	 * never-vacuumed tables.
+	 */
+	if (baserel->tuples < 0)
+	{
+		baserel->pages = 10;
+		baserel->tuples = (10 * BLCKSZ) /
+			(baserel->reltarget->width + MAXALIGN(SizeofHeapTupleHeader));
+	}
+
+	set_baserel_size_estimates(root, baserel);
+}
+
+static void
+hd_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
+					 Oid foreigntableid)
+{
+	QualCost	local_quals;
+	Cost		startup_cost;
+	Cost		total_cost;
+
+	/* every row of the table is fetched, then filtered here */
+	cost_qual_eval(&local_quals, baserel->baserestrictinfo, root);
+	startup_cost = HD_FDW_STARTUP_COST + local_quals.startup +
+		baserel->reltarget->cost.startup;
+	total_cost = startup_cost +
+		baserel->tuples * (cpu_tuple_cost + HD_FDW_TUPLE_COST +
+						   local_quals.per_tuple) +
+		baserel->rows * baserel->reltarget->cost.per_tuple;
+
+	add_path(baserel, (Path *)
+			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
+									 startup_cost, total_cost,
+									 NIL, NULL, NULL, NIL));
+}
+
+/*
+ * Builds "SELECT <columns> FROM <schema>.<table>" for the columns whose
+ * attribute numbers (offset by FirstLowInvalidHeapAttributeNumber) are in
+ * attrs_used, and returns their attribute numbers in *retrieved_attrs.
+ * System columns are not fetched; tableoid is filled in locally.
+ */
+static char *
+deparse_select(Oid relid, Bitmapset *attrs_used, List **retrieved_attrs)
+{
+	Relation	rel = table_open(relid, NoLock);
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	bool		whole_row;
+	StringInfoData sql;
+	char	   *nspname;
+	char	   *relname;
+
+	whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber,
+							  attrs_used);
+	*retrieved_attrs = NIL;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	for (int i = 1; i <= tupdesc->natts; i++)
+	{
+		if (TupleDescAttr(tupdesc, i - 1)->attisdropped)
+			continue;
+		if (!whole_row &&
+			!bms_is_member(i - FirstLowInvalidHeapAttributeNumber, attrs_used))
+			continue;
+
+		if (*retrieved_attrs != NIL)
+			appendStringInfoString(&sql, ", ");
+		appendStringInfoString(&sql,
+							   quote_identifier(hd_column_remote_name(relid, i)));
+		*retrieved_attrs = lappend_int(*retrieved_attrs, i);
+	}
+
+	/* no column needed (say, count(*)): still one row per remote row */
+	if (*retrieved_attrs == NIL)
+		appendStringInfoString(&sql, "NULL");
+
+	hd_table_remote_name(relid, &nspname, &relname);
+	appendStringInfo(&sql, " FROM %s.%s",
+					 quote_identifier(nspname), quote_identifier(relname));
+
+	table_close(rel, NoLock);
+	return sql.data;
+}
+
+static ForeignScan *
+hd_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
+					Oid foreigntableid, ForeignPath *best_path,
+					List *tlist, List *scan_clauses, Plan *outer_plan)
+{
+	List	   *local_quals = extract_actual_clauses(scan_clauses, false);
+	Bitmapset  *attrs_used = NULL;
+	List	   *retrieved_attrs;
+	char	   *sql;
+
+	/* the columns the plan above needs, and those the local quals read */
+	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid,
+				   &attrs_used);
+	pull_varattnos((Node *) local_quals, baserel->relid, &attrs_used);
+
+	sql = deparse_select(foreigntableid, attrs_used, &retrieved_attrs);
+
+	return make_foreignscan(tlist, local_quals, baserel->relid,
+							NIL,
+							list_make2(makeString(sql), retrieved_attrs),
+							NIL, NIL, outer_plan);
+}
+
+static void
+hd_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
+{
+	ForeignScan *plan = castNode(ForeignScan, node->ss.ps.plan);
+
+	if (!es->verbose)
+		return;
+
+	ExplainPropertyText("Data node",
+						GetForeignServer(plan->fs_server)->servername, es);
+	ExplainPropertyText("Remote SQL",
+						strVal(list_nth(plan->fdw_private, HdScanPrivateSql)),
+						es);
+}
+
+/*
+ * Rows of one data node arrive on one agent session, in order; parallel
+ * workers would each need their own session and a way to split the rows.
+ */
+static bool
+hd_is_foreign_scan_parallel_safe(PlannerInfo *root, RelOptInfo *rel,
+								 RangeTblEntry *rte)
+{
+	return false;
+}
+
+Datum
+hyperdist_fdw_handler(PG_FUNCTION_ARGS)
+{
+	FdwRoutine *routine = makeNode(FdwRoutine);
+
+	routine->GetForeignRelSize = hd_get_foreign_rel_size;
+	routine->GetForeignPaths = hd_get_foreign_paths;
+	routine->GetForeignPlan = hd_get_foreign_plan;
+	routine->BeginForeignScan = hd_begin_foreign_scan;
+	routine->IterateForeignScan = hd_iterate_foreign_scan;
+	routine->ReScanForeignScan = hd_rescan_foreign_scan;
+	routine->EndForeignScan = hd_end_foreign_scan;
+	routine->ExplainForeignScan = hd_explain_foreign_scan;
+	routine->IsForeignScanParallelSafe = hd_is_foreign_scan_parallel_safe;
+
+	PG_RETURN_POINTER(routine);
+}

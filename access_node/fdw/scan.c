@@ -1,0 +1,402 @@
+/*
+ * fdw/scan.c — executing a foreign scan on one data node.
+ *
+ * The remote query is streamed over the session that takes part in the
+ * local transaction (hd_conn_get(serverid, true)).  Rows arrive in batches
+ * in the binary COPY tuple layout; each field is decoded with its type's
+ * receive function (binary transfer) or input function (text transfer), as
+ * COPY FROM does.  Decoded values live in a context reset at each batch,
+ * which is safe because a scan's tuple is only valid until the next call.
+ */
+#include "postgres.h"
+
+#include "access/transam.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "fdw/scan.h"
+#include "remote/connection.h"
+#include "wire.h"
+
+typedef struct HdScanState
+{
+	char	   *sql;
+	Relation	rel;
+	HdConn	   *conn;
+	MemoryContext scan_cxt;		/* lives as long as the scan */
+
+	/* per remote column: the attribute it fills and how to decode it */
+	int			nretrieved;
+	AttrNumber *attnums;
+	FmgrInfo   *in_funcs;		/* typreceive when binary, else typinput */
+	Oid		   *typioparams;
+	int32	   *typmods;
+	bool		binary;
+	int			ncolumns;		/* columns the remote query returns */
+
+	HdStream   *stream;			/* NULL until rows are asked for */
+	bool		eof;
+	bool		in_batch;		/* reader has a batch being consumed */
+	HdBatchReader reader;
+	MemoryContext batch_cxt;	/* decoded values of the current batch */
+	StringInfoData field;		/* one field's bytes, NUL-terminated */
+
+	AttrNumber	cur_attno;		/* column being decoded, for errcontext */
+} HdScanState;
+
+/*
+ * Whether values of type typid can travel in binary format.  The type needs
+ * a receive function, and its binary format must not depend on type OIDs,
+ * which match between nodes only for types created by initdb from genbki
+ * data: array and composite values name their element types by OID.
+ * Ranges carry their subtype's binary format.
+ */
+static bool
+binary_transfer_ok(Oid typid)
+{
+	HeapTuple	tup;
+	Form_pg_type typ;
+	bool		ok;
+
+	typid = getBaseType(typid);
+	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for type %u", typid);
+	typ = (Form_pg_type) GETSTRUCT(tup);
+
+	if (!OidIsValid(typ->typreceive))
+		ok = false;
+	else if (typid < FirstUnpinnedObjectId)
+		ok = true;
+	else if (typ->typtype == TYPTYPE_RANGE)
+		ok = binary_transfer_ok(get_range_subtype(typid));
+	else if (typ->typtype == TYPTYPE_MULTIRANGE)
+		ok = binary_transfer_ok(get_multirange_range(typid));
+	else
+		ok = (typ->typtype == TYPTYPE_BASE || typ->typtype == TYPTYPE_ENUM) &&
+			!IsTrueArrayType(typ);
+
+	ReleaseSysCache(tup);
+	return ok;
+}
+
+/*
+ * Binary transfer only when every column allows it.  Receive functions of
+ * text-like types convert from the client encoding (pq_getmsgtext), which
+ * is right for a client's COPY but not for data that is already in the
+ * database encoding, so a session with another client encoding uses text.
+ */
+static bool
+choose_binary(TupleDesc tupdesc, List *retrieved_attrs)
+{
+	ListCell   *lc;
+
+	if (pg_get_client_encoding() != GetDatabaseEncoding() &&
+		pg_get_client_encoding() != PG_SQL_ASCII)
+		return false;
+
+	foreach(lc, retrieved_attrs)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, lfirst_int(lc) - 1);
+
+		if (!binary_transfer_ok(att->atttypid))
+			return false;
+	}
+	return true;
+}
+
+static void
+prepare_decoding(HdScanState *state, List *retrieved_attrs)
+{
+	TupleDesc	tupdesc = RelationGetDescr(state->rel);
+	int			n = list_length(retrieved_attrs);
+	int			i = 0;
+	ListCell   *lc;
+
+	state->binary = choose_binary(tupdesc, retrieved_attrs);
+	state->nretrieved = n;
+	/* a query that needs no column selects one NULL per row */
+	state->ncolumns = Max(n, 1);
+	state->attnums = palloc(sizeof(AttrNumber) * n);
+	state->in_funcs = palloc(sizeof(FmgrInfo) * n);
+	state->typioparams = palloc(sizeof(Oid) * n);
+	state->typmods = palloc(sizeof(int32) * n);
+
+	foreach(lc, retrieved_attrs)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, lfirst_int(lc) - 1);
+		Oid			func;
+
+		if (state->binary)
+			getTypeBinaryInputInfo(att->atttypid, &func, &state->typioparams[i]);
+		else
+			getTypeInputInfo(att->atttypid, &func, &state->typioparams[i]);
+		fmgr_info(func, &state->in_funcs[i]);
+		state->attnums[i] = att->attnum;
+		state->typmods[i] = att->atttypmod;
+		i++;
+	}
+}
+
+void
+hd_begin_foreign_scan(ForeignScanState *node, int eflags)
+{
+	ForeignScan *fsplan = castNode(ForeignScan, node->ss.ps.plan);
+	HdScanState *state;
+
+	/* plain EXPLAIN shows the plan's remote SQL and needs no session */
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+
+	state = palloc0(sizeof(HdScanState));
+	state->sql = strVal(list_nth(fsplan->fdw_private, HdScanPrivateSql));
+	state->rel = node->ss.ss_currentRelation;
+	state->scan_cxt = CurrentMemoryContext;
+	state->batch_cxt = AllocSetContextCreate(CurrentMemoryContext,
+											 "hyperdist scan batch",
+											 ALLOCSET_DEFAULT_SIZES);
+	initStringInfo(&state->field);
+	prepare_decoding(state,
+					 list_nth(fsplan->fdw_private, HdScanPrivateRetrievedAttrs));
+
+	state->conn = hd_conn_get(fsplan->fs_server, true);
+	node->fdw_state = state;
+}
+
+static void
+report_bad_rows(HdScanState *state, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROTOCOL_VIOLATION),
+			 errmsg("invalid rows from data node \"%s\"",
+					hd_conn_node_name(state->conn)),
+			 errdetail_internal("%s", detail)));
+}
+
+/*
+ * A binary value decoded as another type is garbage, or worse, plausible:
+ * four bytes of text make an int4.  Built-in types have the same OIDs on
+ * every node, so a built-in column must not come back as another built-in
+ * type.  Other types cannot be compared by OID; text read from an enum or
+ * citext column is fine, and receive functions check what they read.
+ */
+static void
+check_remote_type(HdScanState *state, int i, Oid remote_type)
+{
+	Form_pg_attribute att = TupleDescAttr(RelationGetDescr(state->rel),
+										  state->attnums[i] - 1);
+	Oid			local_type = getBaseType(att->atttypid);
+
+	if (local_type >= FirstUnpinnedObjectId ||
+		remote_type >= FirstUnpinnedObjectId ||
+		remote_type == local_type)
+		return;
+
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("column \"%s\" of foreign table \"%s\" has type %s, but %s on data node \"%s\"",
+					NameStr(att->attname), RelationGetRelationName(state->rel),
+					format_type_be(local_type), format_type_be(remote_type),
+					hd_conn_node_name(state->conn)),
+			 errhint("Declare the column with the data node's type.")));
+}
+
+/* Sends the query and checks that its columns are the ones asked for. */
+static void
+start_stream(HdScanState *state)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(state->scan_cxt);
+	Hyperdist__RowDescription *desc;
+
+	state->stream = hd_query_start(state->conn, state->sql, 0, NULL, NULL,
+								   state->binary);
+	desc = hd_stream_columns(state->stream);
+	MemoryContextSwitchTo(oldcxt);
+
+	if (desc->n_columns != (size_t) state->ncolumns)
+		report_bad_rows(state,
+						psprintf("The query returned %zu columns instead of %d.",
+								 desc->n_columns, state->ncolumns));
+	for (int i = 0; i < state->nretrieved; i++)
+	{
+		if (desc->columns[i]->binary != state->binary)
+			report_bad_rows(state,
+							psprintf("Column %d is in %s format instead of %s.",
+									 i + 1,
+									 desc->columns[i]->binary ? "binary" : "text",
+									 state->binary ? "binary" : "text"));
+		if (state->binary)
+			check_remote_type(state, i, desc->columns[i]->type_oid);
+	}
+}
+
+/*
+ * Positions the reader on the next row and returns its field count;
+ * false after the last row.
+ */
+static bool
+next_row(HdScanState *state, uint16_t *nfields)
+{
+	while (!state->eof)
+	{
+		const uint8_t *data;
+		size_t		len;
+		uint32_t	nrows;
+		bool		bad = false;
+
+		if (state->in_batch)
+		{
+			if (hd_batch_next_row(&state->reader, nfields, &bad))
+				return true;
+			if (bad)
+				report_bad_rows(state, "A row batch is truncated.");
+			state->in_batch = false;
+		}
+
+		if (state->stream == NULL)
+			start_stream(state);
+
+		/* the previous batch's values are no longer referenced */
+		MemoryContextReset(state->batch_cxt);
+		if (hd_stream_next(state->stream, &data, &len, &nrows))
+		{
+			hd_batch_reader_init(&state->reader, data, len);
+			state->in_batch = true;
+		}
+		else
+		{
+			/* release the agent's side now rather than at End */
+			hd_stream_close(state->stream);
+			state->stream = NULL;
+			state->eof = true;
+		}
+	}
+	return false;
+}
+
+/* Decodes field i (data NULL for SQL NULL); domains see NULLs too. */
+static Datum
+decode_field(HdScanState *state, int i, const uint8_t *data, int32_t len)
+{
+	StringInfo	buf = &state->field;
+	Datum		value;
+
+	if (data != NULL)
+	{
+		resetStringInfo(buf);
+		appendBinaryStringInfo(buf, (const char *) data, len);
+	}
+
+	if (!state->binary)
+		return InputFunctionCall(&state->in_funcs[i],
+								 data != NULL ? buf->data : NULL,
+								 state->typioparams[i], state->typmods[i]);
+
+	value = ReceiveFunctionCall(&state->in_funcs[i], data != NULL ? buf : NULL,
+								state->typioparams[i], state->typmods[i]);
+	if (data != NULL && buf->cursor != buf->len)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("incorrect binary data format")));
+	return value;
+}
+
+static void
+conversion_error_callback(void *arg)
+{
+	HdScanState *state = (HdScanState *) arg;
+
+	if (state->cur_attno > 0)
+		errcontext("column \"%s\" of foreign table \"%s\"",
+				   NameStr(TupleDescAttr(RelationGetDescr(state->rel),
+										 state->cur_attno - 1)->attname),
+				   RelationGetRelationName(state->rel));
+}
+
+static void
+decode_row(HdScanState *state, TupleTableSlot *slot, uint16_t nfields)
+{
+	ErrorContextCallback errcb;
+	MemoryContext oldcxt;
+
+	if (nfields != state->ncolumns)
+		report_bad_rows(state,
+						psprintf("A row has %u fields instead of %d.",
+								 nfields, state->ncolumns));
+
+	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+
+	errcb.callback = conversion_error_callback;
+	errcb.arg = state;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	oldcxt = MemoryContextSwitchTo(state->batch_cxt);
+
+	for (int i = 0; i < nfields; i++)
+	{
+		const uint8_t *data;
+		int32_t		len;
+		AttrNumber	attnum;
+
+		if (!hd_batch_next_field(&state->reader, &data, &len))
+			report_bad_rows(state, "A row is truncated.");
+		if (i >= state->nretrieved)
+			continue;			/* the placeholder of a column-less query */
+
+		attnum = state->attnums[i];
+		state->cur_attno = attnum;
+		slot->tts_values[attnum - 1] = decode_field(state, i, data, len);
+		slot->tts_isnull[attnum - 1] = (data == NULL);
+	}
+
+	MemoryContextSwitchTo(oldcxt);
+	state->cur_attno = 0;
+	error_context_stack = errcb.previous;
+}
+
+TupleTableSlot *
+hd_iterate_foreign_scan(ForeignScanState *node)
+{
+	HdScanState *state = (HdScanState *) node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	uint16_t	nfields;
+
+	ExecClearTuple(slot);
+	if (!next_row(state, &nfields))
+		return slot;
+
+	decode_row(state, slot, nfields);
+	ExecStoreVirtualTuple(slot);
+	return slot;
+}
+
+void
+hd_rescan_foreign_scan(ForeignScanState *node)
+{
+	HdScanState *state = (HdScanState *) node->fdw_state;
+
+	/* the next row asked for starts the query again */
+	if (state->stream != NULL)
+		hd_stream_close(state->stream);
+	state->stream = NULL;
+	state->eof = false;
+	state->in_batch = false;
+}
+
+void
+hd_end_foreign_scan(ForeignScanState *node)
+{
+	HdScanState *state = (HdScanState *) node->fdw_state;
+
+	if (state != NULL && state->stream != NULL)
+		hd_stream_close(state->stream);
+}

@@ -1,0 +1,33 @@
+/*
+ * loop.h — the agent's single event loop.
+ *
+ * One zmq_poll over the ROUTER, the ZAP handler's socket, the ROUTER's
+ * monitor, a signalfd, and the libpq socket of every session that is
+ * waiting for its server.  No
+ * call in the loop blocks: libpq runs nonblocking, replies are sent with
+ * ZMQ_DONTWAIT (parked on EAGAIN), and cancel requests go to helper
+ * threads.  A slow query therefore never delays another session.
+ */
+#ifndef HD_AGENT_LOOP_H
+#define HD_AGENT_LOOP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* How long SIGTERM waits for running work and open transactions. */
+#define HD_DRAIN_MS 5000
+
+/*
+ * Blocks SIGTERM, SIGINT and SIGHUP and opens a signalfd for them.  Call
+ * before any thread exists (libzmq's, the cancel helpers'), so all of them
+ * inherit the mask and the signals reach only the loop.
+ */
+extern bool loop_init_signals(char *err, size_t errlen);
+
+/*
+ * Runs until shutdown is complete.  zap is NULL with --insecure, monitor
+ * NULL if it could not be set up.
+ */
+extern void loop_run(void *router, void *zap, void *monitor);
+
+#endif							/* HD_AGENT_LOOP_H */

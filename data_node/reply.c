@@ -1,0 +1,238 @@
+/*
+ * reply.c — building the agent's reply envelopes.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "reply.h"
+#include "sqlstate.h"
+#include "util.h"
+
+/* An envelope for session/seq with the agent's epoch. */
+static void
+envelope_init(HdEnvelope *env, uint64_t session, uint32_t seq)
+{
+	hyperdist__envelope__init(env);
+	env->has_session = true;
+	env->session = session;
+	env->has_seq = true;
+	env->seq = seq;
+	env->has_epoch = true;
+	env->epoch = agent_epoch;
+}
+
+/* protobuf-c wants char *; the strings are only read while packing. */
+#define UNCONST(s) ((char *) (s))
+
+void
+reply_error(const RoutingId *rid, uint64_t session, uint32_t seq,
+			const ErrorFields *f)
+{
+	HdEnvelope	env;
+	Hyperdist__Error err = HYPERDIST__ERROR__INIT;
+
+	/* The access node rejects malformed SQLSTATEs; never send one. */
+	err.sqlstate = UNCONST(hd_sqlstate_valid(f->sqlstate) ? f->sqlstate
+						   : HD_SQLSTATE_INTERNAL_ERROR);
+	err.severity = UNCONST(f->severity ? f->severity : "ERROR");
+	err.message = UNCONST(f->message ? f->message : "unknown error");
+	err.detail = UNCONST(f->detail);
+	err.hint = UNCONST(f->hint);
+	err.context = UNCONST(f->context);
+
+	envelope_init(&env, session, seq);
+	env.body_case = HYPERDIST__ENVELOPE__BODY_ERROR;
+	env.error = &err;
+	router_send(rid, &env);
+}
+
+void
+reply_errorf(const RoutingId *rid, uint64_t session, uint32_t seq,
+			 const char *sqlstate, const char *detail, const char *fmt,...)
+{
+	ErrorFields f = {0};
+	char		msg[1024];
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	f.sqlstate = sqlstate;
+	f.severity = "ERROR";
+	f.message = msg;
+	f.detail = detail;
+	reply_error(rid, session, seq, &f);
+}
+
+/* libpq's own messages end in a newline; the wire carries bare text. */
+static char *
+chomp_dup(const char *s)
+{
+	size_t		len = strlen(s);
+
+	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == ' '))
+		len--;
+	return xstrndup(s, len);
+}
+
+void
+reply_error_result(const RoutingId *rid, uint64_t session, uint32_t seq,
+				   const PGresult *res, PGconn *conn)
+{
+	ErrorFields f = {0};
+	char	   *own_message = NULL;
+
+	f.sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (!hd_sqlstate_valid(f.sqlstate))
+	{
+		/*
+		 * No SQLSTATE means libpq made the error up itself, which in
+		 * practice means the connection to the data node broke.
+		 */
+		f.sqlstate = PQstatus(conn) == CONNECTION_BAD
+			? HD_SQLSTATE_CONNECTION_FAILURE : HD_SQLSTATE_INTERNAL_ERROR;
+	}
+	f.severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	if (f.severity == NULL)
+		f.severity = PQresultErrorField(res, PG_DIAG_SEVERITY);
+	f.message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	if (f.message == NULL)
+		f.message = own_message = chomp_dup(PQresultErrorMessage(res));
+	f.detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	f.hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+	f.context = PQresultErrorField(res, PG_DIAG_CONTEXT);
+
+	reply_error(rid, session, seq, &f);
+	free(own_message);
+}
+
+void
+reply_hello_ok(const RoutingId *rid, uint64_t session, uint32_t seq,
+			   const char *server_version)
+{
+	HdEnvelope	env;
+	Hyperdist__HelloOk ok = HYPERDIST__HELLO_OK__INIT;
+
+	ok.has_major = ok.has_minor = true;
+	ok.major = HD_PROTO_MAJOR;
+	ok.minor = HD_PROTO_MINOR;
+	ok.has_epoch = true;
+	ok.epoch = agent_epoch;
+	ok.has_session = true;
+	ok.session = session;
+	ok.server_version = UNCONST(server_version ? server_version : "");
+	ok.agent_version = UNCONST(HD_AGENT_VERSION);
+
+	envelope_init(&env, session, seq);
+	env.body_case = HYPERDIST__ENVELOPE__BODY_HELLO_OK;
+	env.hello_ok = &ok;
+	router_send(rid, &env);
+}
+
+void
+reply_done(const RoutingId *rid, uint64_t session, uint32_t seq,
+		   const char *command_tag, uint64_t rows)
+{
+	HdEnvelope	env;
+	Hyperdist__Done done = HYPERDIST__DONE__INIT;
+
+	done.command_tag = UNCONST(command_tag ? command_tag : "");
+	done.has_rows = true;
+	done.rows = rows;
+
+	envelope_init(&env, session, seq);
+	env.body_case = HYPERDIST__ENVELOPE__BODY_DONE;
+	env.done = &done;
+	router_send(rid, &env);
+}
+
+void
+reply_pong(const RoutingId *rid, uint64_t session, uint32_t seq, uint32_t nsessions)
+{
+	HdEnvelope	env;
+	Hyperdist__Pong pong = HYPERDIST__PONG__INIT;
+
+	pong.has_epoch = true;
+	pong.epoch = agent_epoch;
+	pong.has_sessions = true;
+	pong.sessions = nsessions;
+
+	envelope_init(&env, session, seq);
+	env.body_case = HYPERDIST__ENVELOPE__BODY_PONG;
+	env.pong = &pong;
+	router_send(rid, &env);
+}
+
+void
+reply_row_description(const RoutingId *rid, uint64_t session, uint32_t seq,
+					  const PGresult *res)
+{
+	HdEnvelope	env;
+	Hyperdist__RowDescription desc = HYPERDIST__ROW_DESCRIPTION__INIT;
+	int			ncols = res ? PQnfields(res) : 0;
+	Hyperdist__Column *cols = NULL;
+	Hyperdist__Column **ptrs = NULL;
+
+	if (ncols > 0)
+	{
+		cols = xcalloc(ncols, sizeof(Hyperdist__Column));
+		ptrs = xcalloc(ncols, sizeof(Hyperdist__Column *));
+	}
+	for (int i = 0; i < ncols; i++)
+	{
+		hyperdist__column__init(&cols[i]);
+		cols[i].name = PQfname(res, i);
+		cols[i].has_type_oid = true;
+		cols[i].type_oid = PQftype(res, i);
+		cols[i].has_typmod = true;
+		cols[i].typmod = PQfmod(res, i);
+		cols[i].has_binary = true;
+		cols[i].binary = PQfformat(res, i) == 1;
+		ptrs[i] = &cols[i];
+	}
+	desc.n_columns = ncols;
+	desc.columns = ptrs;
+
+	envelope_init(&env, session, seq);
+	env.body_case = HYPERDIST__ENVELOPE__BODY_ROW_DESCRIPTION;
+	env.row_description = &desc;
+	router_send(rid, &env);
+
+	free(ptrs);
+	free(cols);
+}
+
+void
+reply_row_batch(const RoutingId *rid, uint64_t session, uint32_t seq,
+				uint32_t nrows, const uint8_t *data, size_t len)
+{
+	HdEnvelope	env;
+	Hyperdist__RowBatch batch = HYPERDIST__ROW_BATCH__INIT;
+
+	batch.has_nrows = true;
+	batch.nrows = nrows;
+	batch.has_data = true;
+	batch.data.len = len;
+	batch.data.data = (uint8_t *) data;
+
+	envelope_init(&env, session, seq);
+	env.body_case = HYPERDIST__ENVELOPE__BODY_ROW_BATCH;
+	env.row_batch = &batch;
+	router_send(rid, &env);
+}
+
+void
+send_probe(const RoutingId *rid, uint64_t session)
+{
+	HdEnvelope	env;
+	Hyperdist__Ping ping = HYPERDIST__PING__INIT;
+
+	envelope_init(&env, session, 0);
+	env.body_case = HYPERDIST__ENVELOPE__BODY_PING;
+	env.ping = &ping;
+	router_send(rid, &env);
+}

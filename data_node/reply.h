@@ -1,0 +1,58 @@
+/*
+ * reply.h — building the agent's reply envelopes.
+ *
+ * Every reply carries the agent's epoch, the session it belongs to (0 when
+ * none) and the seq of the request it answers (0 for unsolicited probes).
+ */
+#ifndef HD_AGENT_REPLY_H
+#define HD_AGENT_REPLY_H
+
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "router.h"
+
+/* The pieces of an Error reply; NULL members are left out. */
+typedef struct ErrorFields
+{
+	const char *sqlstate;
+	const char *severity;
+	const char *message;
+	const char *detail;
+	const char *hint;
+	const char *context;
+} ErrorFields;
+
+extern void reply_error(const RoutingId *rid, uint64_t session, uint32_t seq,
+						const ErrorFields *fields);
+
+/* An agent-made ERROR with a formatted message and optional detail. */
+extern void reply_errorf(const RoutingId *rid, uint64_t session, uint32_t seq,
+						 const char *sqlstate, const char *detail,
+						 const char *fmt,...) __attribute__((format(printf, 6, 7)));
+
+/* Relays a failed PGresult; conn tells a lost connection from a bug. */
+extern void reply_error_result(const RoutingId *rid, uint64_t session, uint32_t seq,
+							   const PGresult *res, PGconn *conn);
+
+extern void reply_hello_ok(const RoutingId *rid, uint64_t session, uint32_t seq,
+						   const char *server_version);
+extern void reply_done(const RoutingId *rid, uint64_t session, uint32_t seq,
+					   const char *command_tag, uint64_t rows);
+extern void reply_pong(const RoutingId *rid, uint64_t session, uint32_t seq,
+					   uint32_t nsessions);
+
+/* RowDescription from a result's columns (res NULL: no columns). */
+extern void reply_row_description(const RoutingId *rid, uint64_t session, uint32_t seq,
+								  const PGresult *res);
+extern void reply_row_batch(const RoutingId *rid, uint64_t session, uint32_t seq,
+							uint32_t nrows, const uint8_t *data, size_t len);
+
+/* Liveness probe of an idle session: Envelope{session, seq 0, ping}. */
+extern void send_probe(const RoutingId *rid, uint64_t session);
+
+/* Bytes an Envelope around a RowBatch adds to its data, at most. */
+#define HD_ROW_BATCH_OVERHEAD 64
+
+#endif							/* HD_AGENT_REPLY_H */

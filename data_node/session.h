@@ -1,0 +1,91 @@
+/*
+ * session.h — an access-node session: one libpq connection to the local
+ * PostgreSQL, driven without blocking by the event loop.
+ *
+ * States:
+ *   CONNECTING  Hello received; PQconnectPoll in progress.  HelloOk or the
+ *               connection's Error answers the Hello.
+ *   READY       connected.  Requests (Exec, Query) run one at a time in
+ *               arrival order from a FIFO queue bounded at 256.
+ *   BROKEN      the libpq connection died while the session was open; every
+ *               request gets Error 08006 until the access node closes it.
+ *   CLOSED      forgotten (Close, peer gone, failed Hello); freed at the end
+ *               of the loop iteration, so no caller is left holding a
+ *               dangling pointer.
+ */
+#ifndef HD_AGENT_SESSION_H
+#define HD_AGENT_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <zmq.h>
+
+#include "router.h"
+#include "wire.h"
+
+/* Most requests a session may have waiting behind the running one. */
+#define HD_MAX_QUEUED_REQUESTS	256
+
+/* How long a Hello may take to connect to PostgreSQL. */
+#define HD_CONNECT_TIMEOUT_MS	30000
+
+/* A session whose peer has been silent this long gets a probe. */
+#define HD_PROBE_INTERVAL_MS	10000
+
+typedef struct Session Session;
+
+/* Base libpq conninfo (--pg); credential keywords are dropped with a warning. */
+extern bool sessions_set_conninfo(const char *conninfo, char *err, size_t errlen);
+
+/* Starts a session for a Hello (or answers it with an Error). */
+extern void session_hello(const RoutingId *rid, const HdEnvelope *env,
+						  const char *peer, const char *user_id);
+
+/*
+ * The session a request names, if it exists, belongs to this agent's
+ * epoch and to the sending routing id; otherwise NULL and *why says which
+ * check failed (for the 08003 detail).
+ */
+extern Session *session_lookup(const RoutingId *rid, const HdEnvelope *env,
+							   const char **why);
+
+/* Records that the peer spoke (postpones liveness probes). */
+extern void session_touch(Session *s);
+
+/* Queues an Exec or Query; takes ownership of env. */
+extern void session_submit(Session *s, HdEnvelope *env);
+
+/* Cancel, Credit, Close: act at once, never queued. */
+extern void session_cancel(Session *s, uint32_t seq);
+extern void session_credit(Session *s, uint32_t seq, uint32_t batches);
+extern void session_close(Session *s, const char *reason);
+
+/* Open sessions (all states but CLOSED). */
+extern int	sessions_count(void);
+
+/*
+ * Event-loop integration.  sessions_fill_poll writes one pollitem per
+ * session that waits on its libpq socket and returns how many it wrote
+ * (at most max); owners[i] is the session of items[i].
+ */
+extern int	sessions_fill_poll(zmq_pollitem_t *items, Session **owners, int max);
+extern void session_handle_events(Session *s, short revents);
+
+/* Peer callbacks from router.c. */
+extern void sessions_peer_resumed(const RoutingId *rid);
+extern void sessions_peer_gone(const RoutingId *rid);
+
+/* Connect timeouts and liveness probes; call about once a second. */
+extern void sessions_tick(int64_t now);
+
+/* Frees sessions closed during this iteration. */
+extern void sessions_reap(void);
+
+/* True when no session has work queued or running or an open transaction. */
+extern bool sessions_drained(void);
+
+/* Shutdown: cancel running work, answer it with 57P01, close everything. */
+extern void sessions_shutdown(void);
+
+#endif							/* HD_AGENT_SESSION_H */

@@ -1,0 +1,91 @@
+/*
+ * session_int.h — session internals shared by session.c (lifecycle,
+ * connection, control requests) and execute.c (running Exec and Query).
+ */
+#ifndef HD_AGENT_SESSION_INT_H
+#define HD_AGENT_SESSION_INT_H
+
+#include <libpq-fe.h>
+
+#include "session.h"
+#include "wire.h"
+
+typedef enum SessionState
+{
+	SESSION_CONNECTING,
+	SESSION_READY,
+	SESSION_BROKEN,
+	SESSION_CLOSED
+} SessionState;
+
+typedef enum RequestKind
+{
+	REQUEST_EXEC,
+	REQUEST_QUERY
+} RequestKind;
+
+typedef struct Request
+{
+	struct Request *next;
+	uint32_t	seq;
+	RequestKind kind;
+	HdEnvelope *env;			/* the decoded frame; owns sql and params */
+	uint32_t	credit;			/* Query: RowBatch messages it may still send */
+} Request;
+
+struct Session
+{
+	uint64_t	id;
+	RoutingId	rid;
+	SessionState state;
+	PGconn	   *conn;
+	char		label[32];		/* "session 0123abcd..." for logs */
+
+	/* CONNECTING */
+	uint32_t	hello_seq;
+	PostgresPollingStatusType connect_wait; /* what PQconnectPoll waits for */
+	int64_t		connect_deadline;
+
+	/* Requests: the running one and those queued behind it. */
+	Request    *running;
+	Request    *queue_head;
+	Request    *queue_tail;
+	int			nqueued;
+
+	/* Progress of the running request (reset by execute.c per request). */
+	bool		flushing;		/* PQflush not finished: wait for POLLOUT */
+	bool		pg_done;		/* PQgetResult returned NULL */
+	bool		replied;		/* final reply sent; drain the rest silently */
+	bool		cancelled;		/* Cancel received: stream nothing more */
+	bool		described;		/* RowDescription sent */
+	bool		in_copy_out;	/* draining an unexpected COPY TO STDOUT */
+	PGresult   *held_row;		/* a row that did not fit the current batch */
+	HdBuf		batch;			/* tuples in binary COPY layout */
+	uint32_t	batch_rows;
+	size_t		batch_limit;	/* flush threshold (Query.batch_bytes) */
+	char	   *tag;			/* command status of the last result */
+	uint64_t	tag_rows;
+
+	char	   *broken_reason;	/* BROKEN: libpq's message, for the 08006 detail */
+
+	/* Liveness */
+	int64_t		last_heard;
+	int64_t		last_probe;
+
+	/* All-sessions list and the id hash chain. */
+	Session    *next;
+	Session    *prev;
+	Session    *hash_next;
+	Session    *grave_next;
+};
+
+/* execute.c */
+extern void exec_pump(Session *s);
+extern bool exec_wants_read(Session *s);
+extern void exec_reset(Session *s);
+extern void request_free(Request *r);
+
+/* session.c: the libpq connection died; fail what is pending. */
+extern void session_mark_broken(Session *s, const char *why);
+
+#endif							/* HD_AGENT_SESSION_INT_H */

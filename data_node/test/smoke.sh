@@ -1,0 +1,209 @@
+#!/bin/bash
+# smoke.sh — end-to-end checks of hyperdist-agent against a throwaway
+# PostgreSQL 15 server, driven by test/agent-client.
+#
+#   make -C data_node all test-client && data_node/test/smoke.sh [AGENT]
+#
+# AGENT defaults to data_node/hyperdist-agent (pass e.g. an ASan build;
+# then raise SMOKE_MAX_RSS_KB, the agent's allowed peak memory, default
+# 200000).  Creates everything under a fresh /tmp directory, picks free
+# ports in 56000-56999, and removes it all on exit (SMOKE_KEEP=1 keeps it).  Run as root (PostgreSQL then
+# runs as the postgres OS user) or as an ordinary user.  Exit status 0 when
+# every check passes.  No check depends on wall-clock speed: concurrency is
+# checked by ordering, flow control by the backend's wait event and the
+# agent's peak memory.
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+AGENT=${1:-$HERE/../hyperdist-agent}
+CLIENT=$HERE/agent-client
+PGBIN=$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
+[ -x "$PGBIN/initdb" ] || PGBIN=/usr/lib/postgresql/15/bin
+
+for f in "$AGENT" "$CLIENT"; do
+	[ -x "$f" ] || { echo "smoke: $f not built (make all test-client)"; exit 1; }
+done
+
+TMP=$(mktemp -d /tmp/hdagent-smoke.XXXXXX)
+if [ "$(id -u)" = 0 ]; then
+	chown postgres: "$TMP"
+	AS_PG="runuser -u postgres --"
+else
+	AS_PG=""
+fi
+AGENT_PID=
+PASS=0
+FAIL=0
+
+cleanup() {
+	[ -n "$AGENT_PID" ] && kill -TERM "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
+	$AS_PG "$PGBIN/pg_ctl" -D "$TMP/pg" stop -m immediate >/dev/null 2>&1
+	if [ -n "${SMOKE_KEEP:-}" ]; then echo "smoke: kept $TMP"; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+
+free_port() {
+	local p
+	for p in $(shuf -i 56000-56999 -n 50); do
+		ss -ltn | grep -q ":$p " || { echo "$p"; return; }
+	done
+	echo 56999
+}
+
+ok() { PASS=$((PASS + 1)); echo "ok   - $1"; }
+not_ok() { FAIL=$((FAIL + 1)); echo "FAIL - $1"; [ -n "${2:-}" ] && sed 's/^/       /' <<<"$2"; }
+
+# check NAME PATTERN -- client steps...: passes when the output matches PATTERN
+check() {
+	local name=$1 pattern=$2 out
+	shift 3
+	out=$($C "$@" 2>&1)
+	if grep -Eq -- "$pattern" <<<"$out"; then ok "$name"; else not_ok "$name" "$out"; fi
+}
+
+# ---- setup -------------------------------------------------------------------
+PGPORT=$(free_port)
+APORT=$(free_port)
+$AS_PG "$PGBIN/initdb" -D "$TMP/pg" -U postgres --auth-local=trust \
+	--auth-host=scram-sha-256 >"$TMP/initdb.log" 2>&1 || { cat "$TMP/initdb.log"; exit 1; }
+$AS_PG "$PGBIN/pg_ctl" -D "$TMP/pg" -l "$TMP/pg.log" -w \
+	-o "-p $PGPORT -k $TMP -c listen_addresses=127.0.0.1" start >/dev/null || { cat "$TMP/pg.log"; exit 1; }
+PSQL="$AS_PG $PGBIN/psql -h $TMP -p $PGPORT -U postgres -X -q -At"
+$PSQL -c "create role alice login password 'secret'" &&
+	$PSQL -c "create database app owner alice" || exit 1
+
+mkdir -p "$TMP/keys"
+SERVER_KEY=$("$AGENT" --keygen "$TMP/keys") || exit 1
+"$AGENT" --keygen "$TMP/keys" --name an1 >/dev/null
+"$AGENT" --keygen "$TMP/keys" --name rogue >/dev/null
+echo "$(grep -v '^#' "$TMP/keys/an1.pub") an1 smoke test" >"$TMP/keys/authorized_keys"
+cat >"$TMP/agent.conf" <<EOF
+listen = tcp://127.0.0.1:$APORT
+pg = "host=127.0.0.1 port=$PGPORT"
+keys_dir = keys
+pid_file = agent.pid
+EOF
+
+start_agent() {
+	rm -f "$TMP/agent.pid"
+	"$AGENT" --config "$TMP/agent.conf" "$@" >>"$TMP/agent.log" 2>&1 &
+	AGENT_PID=$!
+	for _ in $(seq 50); do [ -f "$TMP/agent.pid" ] && return 0; sleep 0.1; done
+	echo "smoke: agent did not start"; cat "$TMP/agent.log"; exit 1
+}
+stop_agent() {
+	kill -TERM "$AGENT_PID"
+	wait "$AGENT_PID"
+	AGENT_RC=$?
+	AGENT_PID=
+}
+
+C="$CLIENT --endpoint tcp://127.0.0.1:$APORT --server-key $SERVER_KEY
+	--client-key-file $TMP/keys/an1.key --db app --user alice --password secret --timeout 10000"
+start_agent
+
+# ---- basics ------------------------------------------------------------------
+check "ping without a session" '^PONG epoch=' -- ping
+check "exec creates a table" 'DONE .*tag="CREATE TABLE"' -- \
+	exec "create table t(a int, b text)"
+check "exec with several statements" 'DONE .*tag="INSERT 0 3" rows=3' -- \
+	exec "insert into t values (1,'x'); insert into t select g, 'r'||g from generate_series(2,4) g"
+check "query streams rows" 'ROW 4\|r4' -- query "select * from t order by a"
+check "binary query" 'ROW \\x00000001' -- --binary query "select 1::int4"
+check "parameters, text and binary" 'ROW 12\|t' -- \
+	--param 5 --param-int4 7 --param-null query 'select $1::int + $2, $3::text is null'
+check "server error relayed" 'sqlstate=22012 .*message="division by zero"' -- exec "select 1/0"
+check "wrong password" 'sqlstate=28P01' -- --password wrong hello
+check "no such database" 'sqlstate=3D000' -- --db nodb hello
+check "protocol major mismatch" 'sqlstate=08P01 .*detail="The access node speaks protocol 2.0' -- bad-version
+check "unknown session" 'sqlstate=08003' -- bad-session
+check "wrong epoch" 'sqlstate=08003 .*earlier run' -- bad-epoch
+
+# ---- bad frames ----------------------------------------------------------------
+for kind in garbage truncated empty multipart reply-msg nul-sql; do
+	check "bad frame: $kind" 'sqlstate=08P01' -- $kind
+done
+check "session survives bad frames" 'DONE .*rows=1' -- \
+	hello garbage nul-sql reply-msg exec "select 1"
+check "oversized frame: peer dropped, agent serves on" 'DONE .*rows=1' -- \
+	hello oversized ping exec "select 1"
+
+# ---- concurrency, cancel, queue --------------------------------------------------
+$C exec "select pg_sleep(3)" >"$TMP/slow.out" 2>&1 &
+SLOW=$!
+sleep 0.5
+check "another session runs during a pg_sleep" 'DONE .*rows=1' -- exec "select 1"
+if grep -q DONE "$TMP/slow.out"; then not_ok "... while the sleep is still running"; else ok "... while the sleep is still running"; fi
+wait $SLOW
+check "cancel stops a running query" 'ERROR seq=2 sqlstate=57014' -- \
+	send-query "select pg_sleep(60)" sleep 300 cancel wait
+check "cancel drops a queued request" 'ERROR seq=3 sqlstate=57014' -- \
+	send-exec "select pg_sleep(1)" send-exec "select 2" cancel wait
+check "credit 0, then Credit" 'DONE .*received=3' -- \
+	--credit 0 send-query "select generate_series(1,3)" sleep 200 credit 1 wait
+
+# ---- streaming under credit ---------------------------------------------------------
+$PSQL -d app -c "create table big as select g as id, now() as ts, g*1.5 as v,
+	'text value number '||g as s from generate_series(1,1000000) g; alter table big owner to alice"
+check "1M rows stream" 'DONE .*rows=1000000 .*received=1000000' -- \
+	--count --credit 2 query "select * from big"
+$C --count --credit 1 --slow 200 query "select * from big" >/dev/null 2>&1 &
+SLOWC=$!
+sleep 2
+WAIT=$($PSQL -d app -c "select wait_event from pg_stat_activity where query = 'select * from big' and state = 'active'")
+if [ "$WAIT" = ClientWrite ]; then ok "no credit: the data node backend blocks on its socket"; else not_ok "no credit: backend wait event is '$WAIT'"; fi
+kill $SLOWC; wait $SLOWC 2>/dev/null
+HWM=$(awk '/VmHWM/ {print $2}' "/proc/$AGENT_PID/status" 2>/dev/null || echo 0)
+if [ "${HWM:-0}" -lt "${SMOKE_MAX_RSS_KB:-200000}" ]; then ok "agent peak memory ${HWM} kB"; else not_ok "agent peak memory ${HWM} kB"; fi
+check "cancel while blocked on credit" 'ERROR seq=2 sqlstate=57014' -- \
+	--count --credit 1 send-query "select * from big" sleep 500 cancel wait
+
+# ---- security ---------------------------------------------------------------------
+ROGUE="$CLIENT --endpoint tcp://127.0.0.1:$APORT --server-key $SERVER_KEY --client-key-file $TMP/keys/rogue.key --timeout 1000"
+$ROGUE ping >/dev/null 2>&1
+if [ $? = 2 ] && grep "refused connection from" "$TMP/agent.log" |
+	grep -qF "$(grep -v '^#' "$TMP/keys/rogue.pub")"; then
+	ok "unknown client key refused and logged"
+else
+	not_ok "unknown client key refused and logged"
+fi
+$CLIENT --endpoint tcp://127.0.0.1:$APORT --server-key-file "$TMP/keys/an1.pub" \
+	--client-key-file "$TMP/keys/an1.key" --timeout 1000 ping >/dev/null 2>&1
+if [ $? = 2 ]; then ok "wrong server key fails"; else not_ok "wrong server key fails"; fi
+$CLIENT --endpoint tcp://127.0.0.1:$APORT --insecure --timeout 1000 ping >/dev/null 2>&1
+if [ $? = 2 ]; then ok "client without CURVE fails"; else not_ok "client without CURVE fails"; fi
+
+echo "$(grep -v '^#' "$TMP/keys/rogue.pub") rogue" >>"$TMP/keys/authorized_keys"
+kill -HUP "$AGENT_PID"
+sleep 0.5
+if $ROGUE --timeout 5000 ping | grep -q PONG; then ok "SIGHUP reloads authorized keys"; else not_ok "SIGHUP reloads authorized keys"; fi
+
+# ---- restart, shutdown ------------------------------------------------------------
+mkfifo "$TMP/fifo"
+$C exec "select 1" pause exec "select 2" <"$TMP/fifo" >"$TMP/restart.out" 2>&1 &
+RC=$!
+exec 7>"$TMP/fifo"
+sleep 0.5
+stop_agent
+start_agent
+echo go >&7
+exec 7>&-
+wait $RC
+if grep -q 'sqlstate=08003' "$TMP/restart.out"; then ok "agent restart: old session gets 08003"; else not_ok "agent restart: old session gets 08003" "$(cat "$TMP/restart.out")"; fi
+
+$C send-exec "select pg_sleep(60)" wait >"$TMP/term.out" 2>&1 &
+TC=$!
+sleep 0.5
+stop_agent
+wait $TC
+if grep -q 'sqlstate=57P01' "$TMP/term.out"; then ok "SIGTERM: running request ends with 57P01"; else not_ok "SIGTERM: running request ends with 57P01" "$(cat "$TMP/term.out")"; fi
+if [ "$AGENT_RC" = 0 ] && [ ! -e "$TMP/agent.pid" ]; then ok "SIGTERM: exit 0, pid file removed"; else not_ok "SIGTERM: exit $AGENT_RC"; fi
+LEFT=$($PSQL -c "select count(*) from pg_stat_activity where usename = 'alice'")
+if [ "$LEFT" = 0 ]; then ok "no PostgreSQL sessions left behind"; else not_ok "$LEFT PostgreSQL sessions left behind"; fi
+
+if grep -Eq 'Sanitizer|runtime error' "$TMP/agent.log"; then
+	not_ok "sanitizer reports" "$(grep -E -A12 'Sanitizer|runtime error' "$TMP/agent.log" | head -60)"
+fi
+
+echo "smoke: $PASS passed, $FAIL failed"
+[ "$FAIL" = 0 ]
