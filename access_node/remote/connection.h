@@ -58,6 +58,8 @@ extern HdConn *hd_conn_open(const HdConnTarget *target);
 extern void hd_conn_close(HdConn *conn);
 
 extern const char *hd_conn_node_name(const HdConn *conn);
+/* True when conn takes part in a remote transaction of this transaction. */
+extern bool hd_conn_in_transaction(const HdConn *conn);
 /* data node's server_version, as reported when the session opened */
 extern const char *hd_conn_server_version(const HdConn *conn);
 
@@ -84,8 +86,15 @@ extern uint64 hd_exec_wait(HdConn *conn, uint32 seq, char **command_tag);
  * hd_stream_columns or hd_stream_next waits for the row description.
  * hd_stream_next returns false after the last batch; batches are decoded
  * with the batch reader in common/wire.h and stay valid until the next call.
- * Credit is returned as batches are consumed.  hd_stream_close cancels the
- * query on the agent if it has not finished (safe to call in any state).
+ * Credit is returned as batches are consumed.  hd_stream_close releases
+ * the stream in any state: an unfinished query is cancelled on the agent,
+ * except inside a remote transaction, where a cancel would abort the data
+ * node's transaction: there the rest of its rows is read and dropped by
+ * the session's next waits.  The stream lives in a child of the memory
+ * context current at hd_query_start; resetting that context (error, abort)
+ * releases it the same way, and an abort cancels it.  Starting another
+ * request on the same session while a stream is unfinished first reads the
+ * stream's remaining rows into memory (the agent answers in order).
  */
 typedef struct HdStream HdStream;
 

@@ -1,0 +1,209 @@
+/*
+ * dist_exec.c — distributed_exec(query, node_list, transactional).
+ *
+ * Runs SQL on data nodes as the caller's own role.  The command is sent to
+ * every node before any answer is awaited, so the nodes work in parallel.
+ * transactional: the command joins the remote transactions that commit or
+ * roll back with the local one (remote/txn.c); otherwise it autocommits on
+ * each node, for commands that cannot run in a transaction block (CREATE
+ * DATABASE, VACUUM...), and is refused inside a transaction block.
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_type.h"
+#include "foreign/foreign.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "fdw/option.h"
+#include "remote/connection.h"
+
+PG_FUNCTION_INFO_V1(hyperdist_distributed_exec);
+
+static int
+compare_names(const ListCell *a, const ListCell *b)
+{
+	return strcmp(lfirst(a), lfirst(b));
+}
+
+/* Every foreign server of the hyperdist wrapper, by name. */
+static List *
+all_data_nodes(void)
+{
+	Oid			fdwid = get_foreign_data_wrapper_oid(HD_FDW_NAME, false);
+	List	   *names = NIL;
+	List	   *servers = NIL;
+	ListCell   *lc;
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tuple;
+
+	ScanKeyInit(&key, Anum_pg_foreign_server_srvfdw, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(fdwid));
+	rel = table_open(ForeignServerRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		names = lappend(names,
+						pstrdup(NameStr(((Form_pg_foreign_server) GETSTRUCT(tuple))->srvname)));
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	if (names == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no data nodes are defined"),
+				 errhint("Add data nodes with add_data_node().")));
+	list_sort(names, compare_names);
+	foreach(lc, names)
+		servers = lappend_oid(servers, get_foreign_server_oid(lfirst(lc), false));
+	return servers;
+}
+
+static Oid
+data_node_by_name(const char *name)
+{
+	ForeignServer *server = GetForeignServerByName(name, true);
+
+	if (server == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("data node \"%s\" does not exist", name)));
+	if (!hd_server_is_data_node(server))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("server \"%s\" is not a data node", name),
+				 errdetail("It is a foreign server of another foreign-data wrapper.")));
+	return server->serverid;
+}
+
+/* The named data nodes, in the given order, each once. */
+static List *
+named_data_nodes(ArrayType *names)
+{
+	List	   *servers = NIL;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	deconstruct_array(names, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR,
+					  &elems, &nulls, &n);
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("node_list must name at least one data node"),
+				 errhint("Pass NULL to run the command on every data node.")));
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("node_list must not contain NULL")));
+		servers = list_append_unique_oid(servers,
+										 data_node_by_name(NameStr(*DatumGetName(elems[i]))));
+	}
+	return servers;
+}
+
+static void
+check_usage(Oid serverid)
+{
+	AclResult	result = pg_foreign_server_aclcheck(serverid, GetUserId(), ACL_USAGE);
+
+	if (result != ACLCHECK_OK)
+		aclcheck_error(result, OBJECT_FOREIGN_SERVER,
+					   GetForeignServer(serverid)->servername);
+}
+
+/*
+ * Like PreventInTransactionBlock, for a procedure: a CALL is atomic inside
+ * a transaction block or a function, and then the command could not
+ * autocommit on its own.
+ */
+static void
+prevent_in_transaction_block(FunctionCallInfo fcinfo)
+{
+	bool		atomic = fcinfo->context != NULL &&
+		IsA(fcinfo->context, CallContext) &&
+		((CallContext *) fcinfo->context)->atomic;
+
+	if (atomic || IsTransactionBlock() || IsSubTransaction())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("distributed_exec with transactional => false cannot run inside a transaction block")));
+}
+
+static bool
+is_blank(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!isspace((unsigned char) *s))
+			return false;
+	return true;
+}
+
+Datum
+hyperdist_distributed_exec(PG_FUNCTION_ARGS)
+{
+	char	   *query;
+	bool		transactional;
+	List	   *servers;
+	HdConn	  **conns;
+	uint32	   *seqs;
+	ListCell   *lc;
+	int			n;
+	int			i;
+
+	if (PG_ARGISNULL(0) || is_blank(query = text_to_cstring(PG_GETARG_TEXT_PP(0))))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("query must not be empty")));
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("transactional must not be NULL")));
+	transactional = PG_GETARG_BOOL(2);
+	if (!transactional)
+		prevent_in_transaction_block(fcinfo);
+
+	servers = PG_ARGISNULL(1) ? all_data_nodes() :
+		named_data_nodes(PG_GETARG_ARRAYTYPE_P(1));
+	foreach(lc, servers)
+		check_usage(lfirst_oid(lc));
+
+	n = list_length(servers);
+	conns = palloc(sizeof(HdConn *) * n);
+	seqs = palloc(sizeof(uint32) * n);
+	i = 0;
+	foreach(lc, servers)
+	{
+		HdConn	   *conn = hd_conn_get(lfirst_oid(lc), transactional);
+
+		/* earlier work of this transaction left a remote transaction open */
+		if (!transactional && hd_conn_in_transaction(conn))
+			ereport(ERROR,
+					(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+					 errmsg("distributed_exec with transactional => false cannot run inside a transaction block"),
+					 errdetail("This transaction already has a remote transaction open on data node \"%s\".",
+							   hd_conn_node_name(conn))));
+		conns[i] = conn;
+		seqs[i] = hd_exec_send(conn, query, 0, NULL, NULL);
+		i++;
+	}
+	for (i = 0; i < n; i++)
+		(void) hd_exec_wait(conns[i], seqs[i], NULL);
+
+	PG_RETURN_VOID();
+}
