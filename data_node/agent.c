@@ -21,6 +21,7 @@
 #include <zmq.h>
 
 #include "agent.h"
+#include "cancel.h"
 #include "config.h"
 #include "keys.h"
 #include "log.h"
@@ -358,6 +359,8 @@ main(int argc, char **argv)
 
 	/* Before libzmq starts its threads, so they inherit the signal mask. */
 	if (!loop_init_signals(err, sizeof(err)))
+		die("%s", err);
+	if (!cancel_init(err, sizeof(err)))
 		die("%s", err);
 	agent_epoch = random_u64_nonzero();
 	ctx = open_context();

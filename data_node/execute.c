@@ -3,7 +3,8 @@
  * blocking, and streaming Query rows back under credit.
  *
  * exec_pump() advances a session as far as it can without waiting: it
- * starts the next queued request when none runs, flushes the outgoing
+ * starts the next queued request when none runs (and no cancel sent for
+ * the previous one is still in flight), flushes the outgoing
  * query, reads results while libpq has complete ones buffered, packs rows
  * into RowBatch messages, and stops when it would have to wait for the
  * socket (the loop polls it) or for credit (the loop does not poll it, so
@@ -18,7 +19,6 @@
 #include <string.h>
 
 #include "agent.h"
-#include "cancel.h"
 #include "log.h"
 #include "reply.h"
 #include "session_int.h"
@@ -176,14 +176,14 @@ add_row(Session *s, PGresult *res)
 						 "row too large to send to the access node");
 		}
 		/* Stop the data node from producing rows nobody will read. */
-		cancel_async(s->conn, s->label);
+		session_send_cancel(s);
 		return;
 	}
 	if (!pack_row(s, res))
 	{
 		fail_request(s, HD_SQLSTATE_OUT_OF_MEMORY, NULL,
 					 "out of memory building a row batch");
-		cancel_async(s->conn, s->label);
+		session_send_cancel(s);
 	}
 	PQclear(res);
 }
@@ -562,6 +562,13 @@ exec_pump(Session *s)
 {
 	while (s->state == SESSION_READY)
 	{
+		/*
+		 * A cancel sent for the previous request may still be on its way to
+		 * the server, where it would cancel whatever runs when it arrives:
+		 * start nothing until it is known to be delivered (or lost).
+		 */
+		if (s->running == NULL && s->cancel_token != 0)
+			return;
 		if (s->running == NULL && !start_next(s))
 			return;
 		if (s->flushing)

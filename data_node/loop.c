@@ -12,6 +12,7 @@
 #include <zmq.h>
 
 #include "agent.h"
+#include "cancel.h"
 #include "log.h"
 #include "loop.h"
 #include "monitor.h"
@@ -131,6 +132,7 @@ typedef struct PollSet
 	int			nfixed;
 	int			zap_idx;		/* -1 when absent */
 	int			monitor_idx;
+	int			cancel_idx;		/* the cancel threads' completion pipe */
 } PollSet;
 
 static int
@@ -143,7 +145,7 @@ add_fixed(PollSet *ps, void *socket, int fd)
 static void
 pollset_build(PollSet *ps, const LoopSockets *ls)
 {
-	int			need = sessions_count() + 4;
+	int			need = sessions_count() + 5;	/* + the fixed items */
 
 	if (need > ps->cap)
 	{
@@ -158,6 +160,7 @@ pollset_build(PollSet *ps, const LoopSockets *ls)
 	add_fixed(ps, NULL, signal_fd); /* index 1 */
 	ps->zap_idx = ls->zap ? add_fixed(ps, ls->zap, -1) : -1;
 	ps->monitor_idx = ls->monitor ? add_fixed(ps, ls->monitor, -1) : -1;
+	ps->cancel_idx = add_fixed(ps, NULL, cancel_fd());
 	ps->nfixed = ps->n;
 	ps->n += sessions_fill_poll(ps->items + ps->n, ps->owners + ps->n, ps->cap - ps->n);
 }
@@ -201,6 +204,9 @@ loop_iteration(PollSet *ps, const LoopSockets *ls, int64_t *last_tick)
 			zap_handle();
 		if (ready(ps, ps->monitor_idx))
 			monitor_handle();
+		/* Before requests: a session may start its next one now. */
+		if (ready(ps, ps->cancel_idx))
+			cancel_collect(sessions_cancel_done);
 		if (ready(ps, 0))
 			drain_router();
 		for (int i = ps->nfixed; i < ps->n; i++)
@@ -236,6 +242,8 @@ loop_run(void *router, void *zap, void *monitor)
 	}
 	sessions_shutdown();
 	router_reap_gone(sessions_peer_gone);
+	/* Let cancels of closed sessions' queries reach the server. */
+	cancel_wait_all(HD_CANCEL_EXIT_WAIT_MS, NULL);
 	free(ps.items);
 	free(ps.owners);
 	close(signal_fd);

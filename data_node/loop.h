@@ -2,8 +2,8 @@
  * loop.h — the agent's single event loop.
  *
  * One zmq_poll over the ROUTER, the ZAP handler's socket, the ROUTER's
- * monitor, a signalfd, and the libpq socket of every session that is
- * waiting for its server.  No
+ * monitor, a signalfd, the pipe on which cancel threads report back, and
+ * the libpq socket of every session that is waiting for its server.  No
  * call in the loop blocks: libpq runs nonblocking, replies are sent with
  * ZMQ_DONTWAIT (parked on EAGAIN), and cancel requests go to helper
  * threads.  A slow query therefore never delays another session.

@@ -563,7 +563,7 @@ session_cancel(Session *s, uint32_t seq)
 		hd_buf_reset(&s->batch);
 		s->batch_rows = 0;
 		if (!s->pg_done)
-			cancel_async(s->conn, s->label);
+			session_send_cancel(s);
 		exec_pump(s);
 		return;
 	}
@@ -589,6 +589,47 @@ session_cancel(Session *s, uint32_t seq)
 	}
 	/* Already finished: its reply is out; nothing to do. */
 	log_debug("%s: Cancel for seq %u, which is not pending", s->label, seq);
+}
+
+/*
+ * Sends a cancel for the running request from a helper thread.  Until the
+ * thread reports back, exec_pump starts nothing new on this connection:
+ * the cancel may reach the server only after the request has ended (it
+ * was about to finish anyway), and must then find the backend idle rather
+ * than running the next request.  A second cancel while one is in flight
+ * would only hit the same request.
+ */
+void
+session_send_cancel(Session *s)
+{
+	if (s->cancel_token != 0)
+	{
+		log_debug("%s: a cancel for seq %u is already in flight", s->label,
+				  s->cancel_seq);
+		return;
+	}
+	s->cancel_token = cancel_async(s->conn, s->id, s->label);
+	s->cancel_seq = s->running ? s->running->seq : 0;
+}
+
+void
+sessions_cancel_done(uint64_t id, uint64_t token)
+{
+	Session    *s = find_session(id);
+
+	/* A closed session is unlinked (and maybe freed): nothing waits. */
+	if (s == NULL || s->cancel_token != token)
+	{
+		log_debug("cancel for session %016" PRIx64 " done; the session is gone", id);
+		return;
+	}
+	s->cancel_token = 0;
+	if (s->state == SESSION_READY && s->running == NULL && s->queue_head)
+		log_debug("%s: seq %u waited for the cancel of seq %u, now done", s->label,
+				  s->queue_head->seq, s->cancel_seq);
+	else
+		log_debug("%s: cancel of seq %u done", s->label, s->cancel_seq);
+	exec_pump(s);
 }
 
 void
@@ -633,7 +674,7 @@ session_close(Session *s, const char *reason)
 	log_info("%s: closed (%s)", s->label, reason);
 	/* PQfinish alone would leave a running query to finish on its own. */
 	if (s->state == SESSION_READY && s->running && !s->pg_done)
-		cancel_async(s->conn, s->label);
+		session_send_cancel(s);
 	request_free(s->running);
 	s->running = NULL;
 	free_queue(s);

@@ -6,7 +6,10 @@
  *   CONNECTING  Hello received; PQconnectPoll in progress.  HelloOk or the
  *               connection's Error answers the Hello.
  *   READY       connected.  Requests (Exec, Query) run one at a time in
- *               arrival order from a FIFO queue bounded at 256.
+ *               arrival order from a FIFO queue bounded at 256.  After a
+ *               request for which a cancel was sent, the next one starts
+ *               only once that cancel's PQcancel has returned, so the
+ *               cancel cannot hit it.
  *   BROKEN      the libpq connection died while the session was open; every
  *               request gets Error 08006 until the access node closes it.
  *   CLOSED      forgotten (Close, peer gone, failed Hello); freed at the end
@@ -71,6 +74,13 @@ extern int	sessions_count(void);
  */
 extern int	sessions_fill_poll(zmq_pollitem_t *items, Session **owners, int max);
 extern void session_handle_events(Session *s, short revents);
+
+/*
+ * A cancel thread's report that its PQcancel returned (cancel_collect's
+ * callback): the session, if it still exists and still waits for that
+ * cancel, may start its next request.
+ */
+extern void sessions_cancel_done(uint64_t id, uint64_t token);
 
 /* Peer callbacks from router.c. */
 extern void sessions_peer_resumed(const RoutingId *rid);

@@ -68,6 +68,15 @@ struct Session
 
 	char	   *broken_reason;	/* BROKEN: libpq's message, for the 08006 detail */
 
+	/*
+	 * A cancel request in flight (cancel.c's token; 0: none) and the seq it
+	 * was sent for.  PostgreSQL cancels whatever the backend runs when the
+	 * request arrives, so no request starts until the cancel thread has
+	 * reported back (sessions_cancel_done), and at most one is in flight.
+	 */
+	uint64_t	cancel_token;
+	uint32_t	cancel_seq;
+
 	/* Liveness */
 	int64_t		last_heard;
 	int64_t		last_probe;
@@ -87,5 +96,8 @@ extern void request_free(Request *r);
 
 /* session.c: the libpq connection died; fail what is pending. */
 extern void session_mark_broken(Session *s, const char *why);
+
+/* session.c: cancels the running request, unless a cancel is in flight. */
+extern void session_send_cancel(Session *s);
 
 #endif							/* HD_AGENT_SESSION_INT_H */

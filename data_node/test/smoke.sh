@@ -6,12 +6,15 @@
 #
 # AGENT defaults to data_node/hyperdist-agent (pass e.g. an ASan build;
 # then raise SMOKE_MAX_RSS_KB, the agent's allowed peak memory, default
-# 200000).  Creates everything under a fresh /tmp directory, picks free
-# ports in 56000-56999, and removes it all on exit (SMOKE_KEEP=1 keeps it).  Run as root (PostgreSQL then
-# runs as the postgres OS user) or as an ordinary user.  Exit status 0 when
-# every check passes.  No check depends on wall-clock speed: concurrency is
-# checked by ordering, flow control by the backend's wait event and the
-# agent's peak memory.
+# 200000).  SMOKE_CANCEL_DELAY_MS (default 50) is the test-only cancel delay
+# (HYPERDIST_AGENT_TEST_CANCEL_DELAY_MS) of the cancel-race checks; 0 tests
+# the natural timing.  Creates everything under a fresh /tmp directory, picks
+# free ports in 56000-56999, and removes it all on exit (SMOKE_KEEP=1 keeps
+# it).  Run as root (PostgreSQL then runs as the postgres OS user) or as an
+# ordinary user.  Exit status 0 when every check passes.  No check depends
+# on wall-clock speed: concurrency is checked by ordering, flow control by
+# the backend's wait event and the agent's peak memory; the cancel-race
+# checks sweep the Cancel's timing but pass at any speed when it is right.
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -141,6 +144,47 @@ check "cancel drops a queued request" 'ERROR seq=3 sqlstate=57014' -- \
 	send-exec "select pg_sleep(1)" send-exec "select 2" cancel wait
 check "credit 0, then Credit" 'DONE .*received=3' -- \
 	--credit 0 send-query "select generate_series(1,3)" sleep 200 credit 1 wait
+
+# ---- a cancel never hits the next request ----------------------------------------
+# A Cancel that reaches a request just as it finishes must not interrupt the
+# request queued behind it: the agent starts that one only after the cancel
+# thread has reported that PQcancel returned.  The agent runs here with the
+# test-only HYPERDIST_AGENT_TEST_CANCEL_DELAY_MS, so a cancel sent while the
+# first statement still runs reaches the server after that statement ended,
+# i.e. without the hold always during the second statement.  The Cancel's
+# offset sweeps across the first statement's end (Exec and Query alike).
+stop_agent
+HYPERDIST_AGENT_TEST_CANCEL_DELAY_MS=${SMOKE_CANCEL_DELAY_MS:-50} start_agent --log-level debug
+race() {
+	local steps=() i
+	for i in $(seq "$1"); do
+		steps+=("send-$([ $((i % 2)) = 0 ] && echo exec || echo query)" "select pg_sleep(0.02)"
+			sleep $((10 + i % 20)) cancel send-exec "select pg_sleep(0.1)" wait)
+	done
+	$C "${steps[@]}" 2>&1
+}
+RACE=$(race 50)
+HELD=$(grep -c 'waited for the cancel of seq' "$TMP/agent.log")
+if [ "$(grep -c '^DONE ' <<<"$RACE")" = 50 ] && ! grep -q 57014 <<<"$RACE"; then
+	ok "cancel at the end of a statement spares the next one (50 runs, $HELD held)"
+else
+	not_ok "cancel at the end of a statement spares the next one" \
+		"$(grep -c 57014 <<<"$RACE") of 50 second statements got 57014; $(grep -v '^SENT' <<<"$RACE" | head -20)"
+fi
+if [ "$HELD" -ge 5 ]; then ok "... the race was exercised"; else not_ok "... the race was exercised: next request held only $HELD times"; fi
+check "close while a cancel is pending" '^PONG' -- \
+	send-exec "select pg_sleep(1)" cancel close sleep 300 ping
+stop_agent
+# The cancel thread is still asleep when SIGTERM comes: the agent waits for it.
+HYPERDIST_AGENT_TEST_CANCEL_DELAY_MS=1000 start_agent --log-level debug
+$C send-exec "select pg_sleep(60)" cancel close sleep 100 >/dev/null 2>&1
+stop_agent
+if [ "$AGENT_RC" = 0 ] && grep -q 'waiting for 1 cancel request' "$TMP/agent.log"; then
+	ok "shutdown with a cancel in flight"
+else
+	not_ok "shutdown with a cancel in flight: exit $AGENT_RC" "$(tail -5 "$TMP/agent.log")"
+fi
+start_agent
 
 # ---- streaming under credit ---------------------------------------------------------
 $PSQL -d app -c "create table big as select g as id, now() as ts, g*1.5 as v,
