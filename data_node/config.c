@@ -126,6 +126,32 @@ parse_int(const char *s, long min, long max, int *out)
 	return true;
 }
 
+/*
+ * libzmq reads a TCP port with no range check (port 99999 binds 34463), so
+ * a tcp:// endpoint's port is checked here.  Other transports pass through.
+ */
+static bool
+check_listen(const char *value, char *err, size_t errlen)
+{
+	const char *colon;
+	int			port;
+
+	if (strncmp(value, "tcp://", 6) != 0)
+		return true;
+	colon = strrchr(value + 6, ':');
+	if (colon == NULL || strcmp(colon + 1, "*") == 0)
+	{
+		snprintf(err, errlen, "listen endpoint \"%s\" lacks a port (expected tcp://HOST:PORT)", value);
+		return false;
+	}
+	if (!parse_int(colon + 1, 1, 65535, &port))
+	{
+		snprintf(err, errlen, "invalid port in listen endpoint \"%s\" (expected 1..65535)", value);
+		return false;
+	}
+	return true;
+}
+
 /* Checks a value's syntax; the typed result is produced by config_finalize. */
 static bool
 check_value(HdConfigKey key, const char *value, char *err, size_t errlen)
@@ -161,6 +187,8 @@ check_value(HdConfigKey key, const char *value, char *err, size_t errlen)
 		case HD_CFG_PG:
 			/* Empty conninfo is legal: libpq defaults. */
 			return true;
+		case HD_CFG_LISTEN:
+			return check_listen(value, err, errlen);
 		default:
 			if (value[0] == '\0')
 			{
