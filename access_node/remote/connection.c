@@ -1083,6 +1083,9 @@ conn_wait_setup(HdConn *conn, uint32 seq, TimestampTz deadline)
 	}
 }
 
+static char *passfile_lookup(const char *host, int port, const char *dbname,
+							 const char *user);
+
 static void
 conn_send_hello(HdConn *conn, const HdConnTarget *target, uint32 seq,
 				TimestampTz deadline)
@@ -1098,7 +1101,15 @@ conn_send_hello(HdConn *conn, const HdConnTarget *target, uint32 seq,
 	hello.minor = HD_PROTO_MINOR;
 	hello.dbname = (char *) target->dbname;
 	hello.user = (char *) target->user;
+	/*
+	 * Without an explicit password, look in the passfile at the moment of
+	 * connecting, for the database actually used (add_data_node's bootstrap
+	 * opens the maintenance database with the node's target).
+	 */
 	hello.password = (char *) target->password;
+	if (hello.password == NULL)
+		hello.password = passfile_lookup(target->host, target->port,
+										 target->dbname, target->user);
 	hello.application_name = "hyperdist";
 	hello.origin = psprintf(UINT64_FORMAT, GetSystemIdentifier());
 	env.body_case = HYPERDIST__ENVELOPE__BODY_HELLO;
@@ -1798,9 +1809,6 @@ hd_conn_target_for_server(Oid serverid, Oid userid)
 	}
 	if (target->user == NULL)
 		target->user = GetUserNameFromId(userid, false);
-	if (target->password == NULL)
-		target->password = passfile_lookup(target->host, target->port,
-										   target->dbname, target->user);
 	return target;
 }
 

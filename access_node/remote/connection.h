@@ -29,15 +29,17 @@ typedef struct HdConnTarget
 	int			port;			/* agent port */
 	const char *dbname;			/* database on the data node */
 	const char *user;			/* role on the data node */
-	const char *password;		/* NULL: none (trust, or the DN's own rules) */
+	const char *password;		/* NULL: from hyperdist.passfile when the
+								 * session opens, if it has an entry */
 	const char *agent_public_key;	/* Z85; NULL or "": plain text (insecure) */
 } HdConnTarget;
 
 /*
  * Builds the target for foreign server serverid and role userid: host, port,
  * dbname and agent_public_key from the server's options, user and password
- * from the user mapping if any, else the role's name and a password looked
- * up in hyperdist.passfile.  palloc'd in the current memory context.
+ * from the user mapping if any, else the role's name (and no password: the
+ * passfile is consulted when the session opens, for the database it really
+ * opens).  palloc'd in the current memory context.
  */
 extern HdConnTarget *hd_conn_target_for_server(Oid serverid, Oid userid);
 
