@@ -27,6 +27,7 @@
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "commands/defrem.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
@@ -606,6 +607,24 @@ drop_remote_database(const HdConnTarget *target)
 }
 
 /*
+ * Detaches the node from every distributed hypertable (detach_data_node in
+ * the SQL script), which refuses when it holds chunks unless force.
+ */
+static void
+detach_from_hypertables(const char *node_name, bool force, bool repartition)
+{
+	Oid			types[3] = {NAMEOID, BOOLOID, BOOLOID};
+	Datum		args[3] = {CStringGetDatum(node_name), BoolGetDatum(force),
+	BoolGetDatum(repartition)};
+
+	SPI_connect();
+	SPI_execute_with_args("SELECT detach_data_node($1, NULL, if_attached => true,"
+						  " force => $2, repartition => $3)",
+						  3, types, args, NULL, false, 0);
+	SPI_finish();
+}
+
+/*
  * delete_data_node(node_name, if_exists, force, repartition, drop_database)
  */
 Datum
@@ -642,6 +661,7 @@ hyperdist_delete_data_node(PG_FUNCTION_ARGS)
 	 */
 	if (!force)
 		check_no_foreign_tables(server);
+	detach_from_hypertables(node_name, force, bool_arg(fcinfo, 3, true));
 
 	/* the session target needs the user mapping, which goes with the server */
 	if (drop_database)

@@ -1,6 +1,10 @@
 /*
  * dist_exec.c — distributed_exec(query, node_list, transactional).
  *
+ * Also _hyperdist_functions.data_node_query(node, sql), which returns the
+ * rows of a query on one data node (for the size functions and
+ * attach_data_node).
+ *
  * Runs SQL on data nodes as the caller's own role.  The command is sent to
  * every node before any answer is awaited, so the nodes work in parallel.
  * transactional: the command joins the remote transactions that commit or
@@ -18,6 +22,7 @@
 #include "catalog/pg_type.h"
 #include "foreign/foreign.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "utils/acl.h"
@@ -26,11 +31,14 @@
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/tuplestore.h"
 
 #include "fdw/option.h"
 #include "remote/connection.h"
+#include "wire.h"
 
 PG_FUNCTION_INFO_V1(hyperdist_distributed_exec);
+PG_FUNCTION_INFO_V1(hyperdist_data_node_query);
 
 static int
 compare_names(const ListCell *a, const ListCell *b)
@@ -38,7 +46,7 @@ compare_names(const ListCell *a, const ListCell *b)
 	return strcmp(lfirst(a), lfirst(b));
 }
 
-/* Every foreign server of the hyperdist wrapper, by name. */
+/* Every data node (hyperdist server but hyperdist_hypertables), by name. */
 static List *
 all_data_nodes(void)
 {
@@ -56,8 +64,12 @@ all_data_nodes(void)
 	rel = table_open(ForeignServerRelationId, AccessShareLock);
 	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
-		names = lappend(names,
-						pstrdup(NameStr(((Form_pg_foreign_server) GETSTRUCT(tuple))->srvname)));
+	{
+		Form_pg_foreign_server srv = (Form_pg_foreign_server) GETSTRUCT(tuple);
+
+		if (srv->oid != hd_hypertables_server_oid())
+			names = lappend(names, pstrdup(NameStr(srv->srvname)));
+	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 
@@ -206,4 +218,69 @@ hyperdist_distributed_exec(PG_FUNCTION_ARGS)
 		(void) hd_exec_wait(conns[i], seqs[i], NULL);
 
 	PG_RETURN_VOID();
+}
+
+/*
+ * Returns the rows of sql on one data node, in text format, typed by the
+ * caller's column definition list.  Runs in the remote transaction, so it
+ * sees this transaction's work on the node.
+ */
+Datum
+hyperdist_data_node_query(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			serverid = data_node_by_name(NameStr(*PG_GETARG_NAME(0)));
+	char	   *sql = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	AttInMetadata *attinmeta;
+	HdStream   *stream;
+	const uint8_t *data;
+	size_t		len;
+	uint32_t	nrows;
+	int			natts;
+	char	  **fields;
+
+	check_usage(serverid);
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	attinmeta = TupleDescGetAttInMetadata(rsinfo->setDesc);
+	natts = rsinfo->setDesc->natts;
+	fields = palloc(sizeof(char *) * natts);
+
+	stream = hd_query_start(hd_conn_get(serverid, true), sql, 0, NULL, NULL, false);
+	if (hd_stream_columns(stream)->n_columns != (size_t) natts)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("query on data node returned %zu columns, but %d were declared",
+						hd_stream_columns(stream)->n_columns, natts)));
+	while (hd_stream_next(stream, &data, &len, &nrows))
+	{
+		HdBatchReader reader;
+		uint16_t	nfields;
+		bool		bad = false;
+
+		hd_batch_reader_init(&reader, data, len);
+		while (hd_batch_next_row(&reader, &nfields, &bad))
+		{
+			for (int i = 0; i < natts; i++)
+			{
+				const uint8_t *f;
+				int32_t		flen;
+
+				if (i >= nfields || !hd_batch_next_field(&reader, &f, &flen))
+					bad = true;
+				else
+					fields[i] = f == NULL ? NULL : pnstrdup((const char *) f, flen);
+			}
+			if (bad)
+				break;
+			tuplestore_puttuple(rsinfo->setResult,
+								BuildTupleFromCStrings(attinmeta, fields));
+		}
+		if (bad)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("invalid rows from data node \"%s\"",
+							NameStr(*PG_GETARG_NAME(0)))));
+	}
+	hd_stream_close(stream);
+	return (Datum) 0;
 }

@@ -6,6 +6,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "fault.h"
 #include "guc.h"
 #include "wire.h"
 
@@ -15,6 +16,11 @@ char	   *hd_keys_dir = NULL;
 bool		hd_allow_insecure = false;
 int			hd_stream_window = 4;
 int			hd_batch_bytes = HD_DEFAULT_BATCH_BYTES;
+int			hd_max_insert_batch_size = 1000;
+bool		hd_enable_2pc = true;
+int			hd_resolve_interval = 5;
+int			hd_inject_fault = HD_FAULT_NONE;
+int			hd_inject_fault_action = HD_FAULT_ACTION_CRASH;
 
 void
 hd_guc_init(void)
@@ -66,6 +72,46 @@ hd_guc_init(void)
 							HD_DEFAULT_BATCH_BYTES, 4096, HD_MAX_BATCH_BYTES,
 							PGC_USERSET, GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("hyperdist.max_insert_batch_size",
+							"Rows of INSERT or COPY buffered per data node before they are shipped as one batch.",
+							NULL,
+							&hd_max_insert_batch_size,
+							1000, 1, 1000000,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("hyperdist.enable_2pc",
+							 "Commit transactions that wrote on data nodes with two-phase commit.",
+							 "Off: one-phase commit, where a failure between two data nodes' commits leaves them disagreeing.",
+							 &hd_enable_2pc,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("hyperdist.resolve_interval",
+							"Time between the background worker's passes over in-doubt distributed transactions.",
+							NULL,
+							&hd_resolve_interval,
+							5, 1, 3600,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("hyperdist.inject_fault",
+							 "Point of the distributed commit protocol where the backend fails (tests only).",
+							 NULL,
+							 &hd_inject_fault,
+							 HD_FAULT_NONE, hd_fault_point_options,
+							 PGC_SUSET, GUC_NOT_IN_SAMPLE,
+							 NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("hyperdist.inject_fault_action",
+							 "What the backend does at hyperdist.inject_fault: crash (SIGKILL itself) or pause.",
+							 "A paused backend continues when pg_cancel_backend() is called for it.",
+							 &hd_inject_fault_action,
+							 HD_FAULT_ACTION_CRASH, hd_fault_action_options,
+							 PGC_SUSET, GUC_NOT_IN_SAMPLE,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("hyperdist");
 }

@@ -19,6 +19,17 @@ extern int	hd_stream_window;
 /* Size in bytes at which agents flush a row batch. */
 extern int	hd_batch_bytes;
 
+/* Rows buffered per data node before an insert batch is shipped. */
+extern int	hd_max_insert_batch_size;
+
+/* Distributed transactions: two-phase commit on the data nodes written to. */
+extern bool hd_enable_2pc;
+/* Seconds between the background worker's resolution passes. */
+extern int	hd_resolve_interval;
+/* Fault injection in the commit protocol (fault.h), superuser only. */
+extern int	hd_inject_fault;
+extern int	hd_inject_fault_action;
+
 extern void hd_guc_init(void);
 
 /* Resolved paths (defaults applied); palloc'd in the current context. */

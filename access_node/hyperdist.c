@@ -11,8 +11,10 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 
+#include "bgw.h"
 #include "guc.h"
 #include "remote/txn.h"
+#include "utility.h"
 
 PG_MODULE_MAGIC;
 
@@ -29,4 +31,6 @@ _PG_init(void)
 
 	hd_guc_init();
 	hd_txn_init();
+	hd_bgw_init();
+	hd_utility_init();
 }

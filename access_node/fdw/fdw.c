@@ -1,11 +1,11 @@
 /*
  * fdw/fdw.c — the hyperdist foreign data wrapper: handler and planning.
  *
- * A foreign table of this wrapper is a table on one data node.  The scan
- * ships "SELECT <needed columns> FROM schema.table" and applies every qual
- * locally; pushdown is later work.  Writes are not supported yet: leaving
- * the modify callbacks unset makes the executor refuse them with 0A000
- * ("cannot insert into foreign table ...").
+ * A foreign table of this wrapper is a table on one data node, or a
+ * distributed hypertable (server hyperdist_hypertables), whose scan reads
+ * every data node holding chunks.  The scan ships "SELECT <needed columns>
+ * FROM schema.table" and applies every qual locally; pushdown is later
+ * work.  Only distributed hypertables take INSERT and COPY (fdw/modify.c).
  */
 #include "postgres.h"
 
@@ -23,8 +23,10 @@
 #include "utils/builtins.h"
 #include "utils/rel.h"
 
+#include "fdw/modify.h"
 #include "fdw/option.h"
 #include "fdw/scan.h"
+#include "hypertable.h"
 
 /*
  * Costs as postgres_fdw's defaults: a remote query costs a round trip
@@ -157,8 +159,9 @@ hd_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 	if (!es->verbose)
 		return;
 
-	ExplainPropertyText("Data node",
-						GetForeignServer(plan->fs_server)->servername, es);
+	if (!hd_is_dist_hypertable(RelationGetRelid(node->ss.ss_currentRelation)))
+		ExplainPropertyText("Data node",
+							GetForeignServer(plan->fs_server)->servername, es);
 	ExplainPropertyText("Remote SQL",
 						strVal(list_nth(plan->fdw_private, HdScanPrivateSql)),
 						es);
@@ -189,6 +192,7 @@ hyperdist_fdw_handler(PG_FUNCTION_ARGS)
 	routine->EndForeignScan = hd_end_foreign_scan;
 	routine->ExplainForeignScan = hd_explain_foreign_scan;
 	routine->IsForeignScanParallelSafe = hd_is_foreign_scan_parallel_safe;
+	hd_fdw_set_modify_routines(routine);
 
 	PG_RETURN_POINTER(routine);
 }

@@ -3,6 +3,8 @@
  *
  * Options by object:
  *   server (a data node): host, port, dbname, agent_public_key, available
+ *   server hyperdist_hypertables (created by the extension, not a data
+ *          node: the server of distributed hypertables): hypertables 'true'
  *   user mapping:         user, password
  *   foreign table:        schema_name, table_name
  *   column:               column_name
@@ -39,6 +41,7 @@ static const HdFdwOption hd_fdw_options[] = {
 	{"dbname", ForeignServerRelationId},
 	{"agent_public_key", ForeignServerRelationId},
 	{"available", ForeignServerRelationId},
+	{"hypertables", ForeignServerRelationId},
 	{"user", UserMappingRelationId},
 	{"password", UserMappingRelationId},
 	{"schema_name", ForeignTableRelationId},
@@ -115,7 +118,7 @@ check_option_value(DefElem *def)
 
 	if (strcmp(name, "port") == 0)
 		(void) parse_port(defGetString(def));
-	else if (strcmp(name, "available") == 0)
+	else if (strcmp(name, "available") == 0 || strcmp(name, "hypertables") == 0)
 		(void) defGetBoolean(def);
 	else if (strcmp(name, "agent_public_key") == 0)
 	{
@@ -171,6 +174,21 @@ require_option(List *options, const char *keyword)
 			 errhint("Use add_data_node() to create data nodes.")));
 }
 
+static bool
+is_hypertables_server(List *options)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		if (strcmp(def->defname, "hypertables") == 0)
+			return defGetBoolean(def);
+	}
+	return false;
+}
+
 /*
  * Validates the generic options of a FOREIGN DATA WRAPPER, SERVER, USER
  * MAPPING, FOREIGN TABLE or column that uses hyperdist.
@@ -191,7 +209,7 @@ hyperdist_fdw_validator(PG_FUNCTION_ARGS)
 		check_option_value(def);
 	}
 
-	if (catalog == ForeignServerRelationId)
+	if (catalog == ForeignServerRelationId && !is_hypertables_server(options))
 	{
 		require_option(options, "host");
 		require_option(options, "dbname");
@@ -239,7 +257,14 @@ hd_server_options_get(ForeignServer *server, HdServerOptions *opts)
 bool
 hd_server_is_data_node(ForeignServer *server)
 {
-	return server->fdwid == get_foreign_data_wrapper_oid(HD_FDW_NAME, true);
+	return server->fdwid == get_foreign_data_wrapper_oid(HD_FDW_NAME, true) &&
+		!is_hypertables_server(server->options);
+}
+
+Oid
+hd_hypertables_server_oid(void)
+{
+	return get_foreign_server_oid(HD_HYPERTABLES_SERVER, true);
 }
 
 static char *

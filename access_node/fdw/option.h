@@ -13,6 +13,8 @@
 #include "foreign/foreign.h"
 
 #define HD_FDW_NAME "hyperdist"
+/* The server of distributed hypertables' foreign tables (not a data node). */
+#define HD_HYPERTABLES_SERVER "hyperdist_hypertables"
 
 /* A data node's server options, defaults applied. */
 typedef struct HdServerOptions
@@ -27,8 +29,14 @@ typedef struct HdServerOptions
 /* Reads server's options (palloc'd in the current memory context). */
 extern void hd_server_options_get(ForeignServer *server, HdServerOptions *opts);
 
-/* True when server belongs to the hyperdist foreign data wrapper. */
+/*
+ * True when server is a data node: a server of the hyperdist foreign data
+ * wrapper other than hyperdist_hypertables.
+ */
 extern bool hd_server_is_data_node(ForeignServer *server);
+
+/* OID of hyperdist_hypertables (InvalidOid while it does not exist). */
+extern Oid	hd_hypertables_server_oid(void);
 
 /*
  * Port as given to add_data_node or alter_data_node, or in an option:

@@ -1,8 +1,13 @@
 /*
- * fdw/scan.c — executing a foreign scan on one data node.
+ * fdw/scan.c — executing a foreign scan.
  *
- * The remote query is streamed over the session that takes part in the
- * local transaction (hd_conn_get(serverid, true)).  Rows arrive in batches
+ * A foreign table on a data node is one remote query.  A distributed
+ * hypertable is one query per data node holding chunks to read (its root
+ * table, restricted to the chunks read from that replica when a node also
+ * holds replicas read elsewhere): all are sent before the first row is
+ * read, so the nodes work concurrently, and their rows are returned node
+ * after node.  Each remote query is streamed over the session that takes
+ * part in the local transaction (hd_conn_get(serverid, true)).  Rows arrive in batches
  * in the binary COPY tuple layout; each field is decoded with its type's
  * receive function (binary transfer) or input function (text transfer), as
  * COPY FROM does.  Decoded values live in a context reset at each batch,
@@ -23,16 +28,24 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
+#include "chunk.h"
 #include "fdw/scan.h"
+#include "hypertable.h"
 #include "remote/connection.h"
 #include "wire.h"
 
 typedef struct HdScanState
 {
-	char	   *sql;
 	Relation	rel;
-	HdConn	   *conn;
 	MemoryContext scan_cxt;		/* lives as long as the scan */
+
+	/* one remote query per data node; cur is the one being read */
+	int			nqueries;
+	char	  **sqls;
+	HdConn	  **conns;
+	HdStream  **streams;		/* all NULL until rows are asked for */
+	int			cur;
+	HdConn	   *conn;			/* conns[cur] */
 
 	/* per remote column: the attribute it fills and how to decode it */
 	int			nretrieved;
@@ -43,7 +56,7 @@ typedef struct HdScanState
 	bool		binary;
 	int			ncolumns;		/* columns the remote query returns */
 
-	HdStream   *stream;			/* NULL until rows are asked for */
+	HdStream   *stream;			/* streams[cur] once started */
 	bool		eof;
 	bool		in_batch;		/* reader has a batch being consumed */
 	HdBatchReader reader;
@@ -147,6 +160,48 @@ prepare_decoding(HdScanState *state, List *retrieved_attrs)
 	}
 }
 
+/*
+ * The remote queries: the plan's SQL on the foreign table's data node, or
+ * for a distributed hypertable on every node with chunks to read, chosen
+ * now so that a cached plan sees the chunks that exist when it runs.
+ */
+static void
+plan_queries(HdScanState *state, ForeignScan *fsplan)
+{
+	char	   *sql = strVal(list_nth(fsplan->fdw_private, HdScanPrivateSql));
+	HdHypertable *ht = hd_hypertable_load(RelationGetRelid(state->rel));
+	List	   *reads;
+	ListCell   *lc;
+
+	if (ht == NULL)
+	{
+		state->nqueries = 1;
+		state->sqls = palloc(sizeof(char *));
+		state->conns = palloc(sizeof(HdConn *));
+		state->sqls[0] = sql;
+		state->conns[0] = hd_conn_get(fsplan->fs_server, true);
+	}
+	else
+	{
+		reads = hd_chunk_read_plan(ht);
+		state->nqueries = list_length(reads);
+		state->sqls = palloc(sizeof(char *) * Max(state->nqueries, 1));
+		state->conns = palloc(sizeof(HdConn *) * Max(state->nqueries, 1));
+		foreach(lc, reads)
+		{
+			HdNodeRead *read = lfirst(lc);
+			int			i = foreach_current_index(lc);
+
+			state->sqls[i] = read->chunk_filter == NULL ? sql :
+				psprintf("%s WHERE %s", sql, read->chunk_filter);
+			state->conns[i] = hd_conn_get(read->serverid, true);
+		}
+	}
+	state->streams = palloc0(sizeof(HdStream *) * Max(state->nqueries, 1));
+	state->conn = state->nqueries > 0 ? state->conns[0] : NULL;
+	state->eof = state->nqueries == 0;
+}
+
 void
 hd_begin_foreign_scan(ForeignScanState *node, int eflags)
 {
@@ -158,7 +213,6 @@ hd_begin_foreign_scan(ForeignScanState *node, int eflags)
 		return;
 
 	state = palloc0(sizeof(HdScanState));
-	state->sql = strVal(list_nth(fsplan->fdw_private, HdScanPrivateSql));
 	state->rel = node->ss.ss_currentRelation;
 	state->scan_cxt = CurrentMemoryContext;
 	state->batch_cxt = AllocSetContextCreate(CurrentMemoryContext,
@@ -168,7 +222,7 @@ hd_begin_foreign_scan(ForeignScanState *node, int eflags)
 	prepare_decoding(state,
 					 list_nth(fsplan->fdw_private, HdScanPrivateRetrievedAttrs));
 
-	state->conn = hd_conn_get(fsplan->fs_server, true);
+	plan_queries(state, fsplan);
 	node->fdw_state = state;
 }
 
@@ -210,15 +264,23 @@ check_remote_type(HdScanState *state, int i, Oid remote_type)
 			 errhint("Declare the column with the data node's type.")));
 }
 
-/* Sends the query and checks that its columns are the ones asked for. */
+/*
+ * Sends every query (so that all data nodes start at once), then waits for
+ * the current one's columns and checks they are the ones asked for.
+ */
 static void
 start_stream(HdScanState *state)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(state->scan_cxt);
 	Hyperdist__RowDescription *desc;
 
-	state->stream = hd_query_start(state->conn, state->sql, 0, NULL, NULL,
-								   state->binary);
+	for (int i = state->cur; i < state->nqueries; i++)
+	{
+		if (state->streams[i] == NULL)
+			state->streams[i] = hd_query_start(state->conns[i], state->sqls[i],
+											   0, NULL, NULL, state->binary);
+	}
+	state->stream = state->streams[state->cur];
 	desc = hd_stream_columns(state->stream);
 	MemoryContextSwitchTo(oldcxt);
 
@@ -277,7 +339,11 @@ next_row(HdScanState *state, uint16_t *nfields)
 			/* release the agent's side now rather than at End */
 			hd_stream_close(state->stream);
 			state->stream = NULL;
-			state->eof = true;
+			state->streams[state->cur] = NULL;
+			if (++state->cur < state->nqueries)
+				state->conn = state->conns[state->cur];
+			else
+				state->eof = true;
 		}
 	}
 	return false;
@@ -379,16 +445,28 @@ hd_iterate_foreign_scan(ForeignScanState *node)
 	return slot;
 }
 
+static void
+close_streams(HdScanState *state)
+{
+	for (int i = 0; i < state->nqueries; i++)
+	{
+		if (state->streams[i] != NULL)
+			hd_stream_close(state->streams[i]);
+		state->streams[i] = NULL;
+	}
+	state->stream = NULL;
+}
+
 void
 hd_rescan_foreign_scan(ForeignScanState *node)
 {
 	HdScanState *state = (HdScanState *) node->fdw_state;
 
-	/* the next row asked for starts the query again */
-	if (state->stream != NULL)
-		hd_stream_close(state->stream);
-	state->stream = NULL;
-	state->eof = false;
+	/* the next row asked for starts the queries again */
+	close_streams(state);
+	state->cur = 0;
+	state->conn = state->nqueries > 0 ? state->conns[0] : NULL;
+	state->eof = state->nqueries == 0;
 	state->in_batch = false;
 }
 
@@ -397,6 +475,6 @@ hd_end_foreign_scan(ForeignScanState *node)
 {
 	HdScanState *state = (HdScanState *) node->fdw_state;
 
-	if (state != NULL && state->stream != NULL)
-		hd_stream_close(state->stream);
+	if (state != NULL)
+		close_streams(state);
 }

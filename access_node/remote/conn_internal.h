@@ -1,23 +1,42 @@
 /*
- * remote/conn_internal.h — what remote/connection.c shares with remote/txn.c.
+ * remote/conn_internal.h — what remote/connection.c shares with the remote
+ * transaction code (remote/txn.c, remote/txn_resolve.c).
  *
  * Not for the rest of the extension: everything else goes through
  * remote/connection.h.  A session's remote-transaction state lives in its
  * HdConn (like postgres_fdw's ConnCacheEntry), but only txn.c changes it,
- * except that connection.c marks the session lost.
+ * except that connection.c opens it (START TRANSACTION), notes writes, and
+ * marks the session lost.
  */
 #ifndef HYPERDIST_REMOTE_CONN_INTERNAL_H
 #define HYPERDIST_REMOTE_CONN_INTERNAL_H
+
+#include "access/xact.h"
+#include "utils/timestamp.h"
 
 #include "remote/connection.h"
 
 /* The remote transaction of a session, as seen by the local transaction. */
 typedef enum HdRemoteXactState
 {
-	HD_RXACT_NONE,				/* no remote transaction open */
+	HD_RXACT_NONE,				/* no remote transaction */
 	HD_RXACT_OPEN,				/* START TRANSACTION sent; commits with us */
-	HD_RXACT_FAILED				/* a subtransaction that used it aborted */
+	HD_RXACT_FAILED,			/* its state is unknown: it cannot commit */
+	HD_RXACT_PREPARED			/* PREPARE TRANSACTION sent (gid) */
 } HdRemoteXactState;
+
+typedef struct HdRemoteXact
+{
+	HdRemoteXactState state;
+	/*
+	 * Local transaction nest level the remote savepoints reach: 1 when
+	 * none is open, n when savepoints for levels 2..n are.
+	 */
+	int			depth;
+	bool		wrote;			/* a request that may write was sent */
+	bool		read_only;		/* started READ ONLY, so it cannot write */
+	char		gid[GIDSIZE];	/* with HD_RXACT_PREPARED */
+} HdRemoteXact;
 
 /* How a pending request's replies are handled. */
 typedef enum HdReqMode
@@ -29,11 +48,10 @@ typedef enum HdReqMode
 								 * transaction: read to its end, giving credit */
 } HdReqMode;
 
-/* Remote-transaction state of conn (see txn.c). */
-extern HdRemoteXactState hd_conn_xact_state(const HdConn *conn);
-extern void hd_conn_set_xact_state(HdConn *conn, HdRemoteXactState state);
-/* Deepest transaction nest level that sent work in the remote transaction. */
-extern int	hd_conn_xact_level(const HdConn *conn);
+/* The remote transaction of conn (see txn.c). */
+extern HdRemoteXact *hd_conn_xact(HdConn *conn);
+/* The data node's foreign server (InvalidOid for hd_conn_open sessions). */
+extern Oid	hd_conn_server(const HdConn *conn);
 
 /* True while the session exists on the agent. */
 extern bool hd_conn_alive(const HdConn *conn);
@@ -45,13 +63,43 @@ extern void hd_conn_check(HdConn *conn);
 
 /*
  * Sends START TRANSACTION... (sql) as a pipelined request and marks the
- * session's remote transaction open before the request can leave, so an
- * abort always rolls it back.
+ * session's remote transaction open (depth 1, nothing written) before the
+ * request can leave, so an abort always rolls it back.
  */
-extern void hd_conn_begin_xact(HdConn *conn, const char *sql);
+extern void hd_conn_begin_xact(HdConn *conn, const char *sql, bool read_only);
 
-/* Sends sql (no parameters) as a request that a caller will wait for. */
-extern uint32 hd_conn_send_sql(HdConn *conn, const char *sql);
+/*
+ * Sends transaction-control sql (SAVEPOINT, PREPARE TRANSACTION, COMMIT
+ * PREPARED...; no parameters).  It never counts as a write and never
+ * creates remote savepoints itself.  It is registered at transaction nest
+ * level `level`, so a subtransaction abort at a deeper level never cancels
+ * it.  Returns the request's seq (for hd_exec_wait with HD_REQ_AWAIT).
+ */
+extern uint32 hd_conn_send_txn_sql(HdConn *conn, const char *sql,
+								   HdReqMode mode, int level);
+
+/*
+ * Bounds every wait of this backend on data nodes (sending, replies,
+ * opening sessions) by deadline; 0 removes the bound.  Returns the previous
+ * deadline.  A wait that passes it raises an error and drops the session.
+ * For transaction callbacks, where interrupts are held, and the resolver.
+ */
+extern TimestampTz hd_conn_set_deadline(TimestampTz deadline);
+
+/* A data node's error for one request, returned rather than raised. */
+typedef struct HdRemoteError
+{
+	int			sqlerrcode;		/* MAKE_SQLSTATE */
+	char	   *message;
+} HdRemoteError;
+
+/*
+ * Like hd_exec_wait, but an error the data node raised for this request
+ * is returned in *err (palloc'd) instead of raised: false then.  Losing
+ * the connection still raises.
+ */
+extern bool hd_exec_wait_noerror(HdConn *conn, uint32 seq, char **command_tag,
+								 HdRemoteError *err);
 
 /*
  * For transaction callbacks, which must neither wait nor raise ERROR:
@@ -60,10 +108,13 @@ extern uint32 hd_conn_send_sql(HdConn *conn, const char *sql);
  * 0, at top-level abort, replies already received are consumed first so
  * that finished requests are not cancelled);
  * hd_conn_send_nowait queues sql without waiting for room or for the
- * reply, and returns false when it could not be queued.
+ * reply, and returns false when it could not be queued;
+ * hd_conn_queue_checked does the same, but registers the request at nest
+ * level `level` so that an error it gets is raised by a later wait.
  */
 extern void hd_conn_cancel_requests(HdConn *conn, int min_level);
 extern bool hd_conn_send_nowait(HdConn *conn, const char *sql);
+extern bool hd_conn_queue_checked(HdConn *conn, const char *sql, int level);
 
 /* Subtransaction at nest level `level` committed: its work moves up. */
 extern void hd_conn_subxact_commit(HdConn *conn, int level);

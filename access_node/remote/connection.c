@@ -174,8 +174,7 @@ struct HdConn
 	bool		replayable;
 	uint32		replay_seq;		/* reserved: re-Hello, then its settings */
 
-	HdRemoteXactState xact_state;
-	int			xact_level;
+	HdRemoteXact xact;
 };
 
 typedef struct HdStoredBatch
@@ -222,6 +221,9 @@ static uint32 monitor_counter = 0;
 
 static HTAB *conn_cache = NULL;
 static dlist_head uncached_conns = DLIST_STATIC_INIT(uncached_conns);
+
+/* Bound on every wait (hd_conn_set_deadline); 0: none. */
+static TimestampTz wait_deadline = 0;
 
 static void conn_fail(HdConn *conn, HdSockStatus why, bool opening) pg_attribute_noreturn();
 static void conn_protocol_error(HdConn *conn, const char *why) pg_attribute_noreturn();
@@ -805,7 +807,7 @@ req_index(const HdConn *conn, uint32 seq)
 }
 
 static HdRequest *
-req_add(HdConn *conn, uint32 seq, HdReqMode mode, const char *sql)
+req_add(HdConn *conn, uint32 seq, HdReqMode mode, const char *sql, int level)
 {
 	HdRequest  *req;
 
@@ -818,7 +820,7 @@ req_add(HdConn *conn, uint32 seq, HdReqMode mode, const char *sql)
 	memset(req, 0, sizeof(*req));
 	req->seq = seq;
 	req->mode = mode;
-	req->level = GetCurrentTransactionNestLevel();
+	req->level = level;
 	if (sql != NULL)
 	{
 		int			len = pg_mbcliplen(sql, strlen(sql), HD_CONTEXT_SQL_LEN);
@@ -862,6 +864,19 @@ conn_idle(const HdConn *conn)
 	return conn->nreqs == 0 && conn->stream == NULL;
 }
 
+/*
+ * True while the session takes part in the local transaction, so losing
+ * the session is an error.  That includes a prepared branch: another
+ * session could finish it, but reopening one inside the COMMIT callback
+ * would hold the client for the whole deadline when the agent is down,
+ * while the background worker finishes it as soon as the agent is back.
+ */
+static bool
+xact_in_session(const HdConn *conn)
+{
+	return conn->xact.state != HD_RXACT_NONE;
+}
+
 /* ---- sending ---------------------------------------------------------------- */
 
 static void
@@ -878,7 +893,7 @@ conn_zmq_failure(HdConn *conn, const char *what, int err)
 
 /*
  * Sends one frame, waiting for room (or, with ZMQ_IMMEDIATE, for the
- * connection) until deadline (0: none).
+ * connection) until deadline (0: the backend's wait deadline, if any).
  */
 static void
 conn_send(HdConn *conn, const void *buf, size_t len, TimestampTz deadline,
@@ -896,7 +911,8 @@ conn_send(HdConn *conn, const void *buf, size_t len, TimestampTz deadline,
 			continue;
 		if (err != EAGAIN)
 			conn_zmq_failure(conn, "send", err);
-		st = sock_wait(&conn->sock, ZMQ_POLLOUT, deadline);
+		st = sock_wait(&conn->sock, ZMQ_POLLOUT,
+					   deadline != 0 ? deadline : wait_deadline);
 		if (st != HD_SOCK_READY)
 			conn_fail(conn, st, opening);
 	}
@@ -1198,6 +1214,8 @@ conn_hello(HdConn *conn, uint32 hello_seq, uint32 settings_seq)
 
 		deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 											   hd_connect_timeout * 1000);
+		if (wait_deadline != 0 && wait_deadline < deadline)
+			deadline = wait_deadline;
 		if (conn->sock.dealer == NULL)
 			sock_open(&conn->sock, target, conn->cxt);
 		conn_send_hello(conn, target, hello_seq, deadline);
@@ -1346,16 +1364,16 @@ conn_ensure_session(HdConn *conn)
 		sock_drain_monitor(&conn->sock);
 		if (sock_failure(&conn->sock) != HD_SOCK_READY)
 		{
-			if (conn->xact_state != HD_RXACT_NONE)
+			if (xact_in_session(conn))
 				conn_fail(conn, HD_SOCK_LOST, false);
 			conn_disconnect(conn);
 		}
-		else if (conn->invalidated && conn->xact_state == HD_RXACT_NONE)
+		else if (conn->invalidated && conn->xact.state == HD_RXACT_NONE)
 			conn_disconnect(conn);
 	}
 	if (conn->session != 0)
 		return;
-	if (conn->xact_state != HD_RXACT_NONE)
+	if (xact_in_session(conn))
 		conn_fail(conn, HD_SOCK_LOST, false);
 	conn->invalidated = false;
 	conn_open_session(conn);
@@ -1372,7 +1390,7 @@ conn_fail(HdConn *conn, HdSockStatus why, bool opening)
 {
 	const char *name = conn->node_name;
 	char	   *where = psprintf("%s:%d", conn->host, conn->port);
-	bool		in_xact = conn->xact_state != HD_RXACT_NONE;
+	bool		in_xact = xact_in_session(conn);
 
 	conn_disconnect(conn);
 	switch (why)
@@ -1392,6 +1410,12 @@ conn_fail(HdConn *conn, HdSockStatus why, bool opening)
 					 errhint("Check that the data node's agent_public_key option holds the agent's public key, and that the agent runs with the same security setting.")));
 			break;
 		case HD_SOCK_TIMEOUT:
+			if (!opening)
+				ereport(ERROR,
+						(errcode(ERRCODE_CONNECTION_FAILURE),
+						 errmsg("data node \"%s\" did not answer in time", name),
+						 errdetail("The agent at %s sent no reply before the deadline of this step; the session was closed.",
+								   where)));
 			ereport(ERROR,
 					(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
 					 errmsg("could not connect to data node \"%s\"", name),
@@ -1568,7 +1592,8 @@ conn_wait_for(HdConn *conn, uint32 seq, MemoryContext cxt)
 			env = conn_recv(conn, cxt);
 			if (env == NULL)
 			{
-				HdSockStatus st = sock_wait(&conn->sock, ZMQ_POLLIN, 0);
+				HdSockStatus st = sock_wait(&conn->sock, ZMQ_POLLIN,
+											wait_deadline);
 
 				if (st != HD_SOCK_READY)
 					conn_fail(conn, st, false);
@@ -1603,14 +1628,24 @@ conn_wait_for(HdConn *conn, uint32 seq, MemoryContext cxt)
 
 /* ---- requests ----------------------------------------------------------------- */
 
+/* conn_request_at flags */
+#define REQ_OPENS_XACT	0x01	/* START TRANSACTION */
+#define REQ_TXN_CONTROL 0x02	/* savepoints, PREPARE...: see hd_conn_send_txn_sql */
+
 /*
- * Sends a request and registers it as pending; returns its seq.  With
- * opens_xact the remote transaction counts as open before the request can
- * leave, so that an abort rolls it back whatever happened to the request.
+ * Sends a request and registers it as pending at transaction nest level
+ * `level`; returns its seq.
+ *
+ * A request of the local transaction's own work first gets the remote
+ * savepoints of the current nest level, and any request but a Query marks
+ * the remote transaction as written (a Query is a scan; everything else,
+ * including request kinds added later, may write).  With REQ_OPENS_XACT
+ * the remote transaction counts as open before the request can leave, so
+ * that an abort rolls it back whatever happened to the request.
  */
 static uint32
-conn_request(HdConn *conn, HdEnvelope *env, HdReqMode mode, const char *sql,
-			 bool opens_xact)
+conn_request_at(HdConn *conn, HdEnvelope *env, HdReqMode mode, const char *sql,
+				int flags, int level)
 {
 	HdRequest  *req;
 	uint32		seq;
@@ -1622,12 +1657,19 @@ conn_request(HdConn *conn, HdEnvelope *env, HdReqMode mode, const char *sql,
 	if (conn->stream != NULL)
 		stream_buffer_rest(conn->stream);
 	conn_ensure_session(conn);
-	if (conn_idle(conn) && conn->xact_state == HD_RXACT_NONE)
-		conn_start_batch(conn);
-	if (opens_xact)
+	if (!(flags & REQ_TXN_CONTROL) && conn->xact.state == HD_RXACT_OPEN)
 	{
-		conn->xact_state = HD_RXACT_OPEN;
-		conn->xact_level = 0;
+		hd_txn_sync_savepoints(conn);
+		if (env->body_case != HYPERDIST__ENVELOPE__BODY_QUERY)
+			conn->xact.wrote = true;
+	}
+	if (conn_idle(conn) && !xact_in_session(conn))
+		conn_start_batch(conn);
+	if (flags & REQ_OPENS_XACT)
+	{
+		memset(&conn->xact, 0, sizeof(conn->xact));
+		conn->xact.state = HD_RXACT_OPEN;
+		conn->xact.depth = 1;
 	}
 
 	seq = conn->next_seq++;
@@ -1635,19 +1677,32 @@ conn_request(HdConn *conn, HdEnvelope *env, HdReqMode mode, const char *sql,
 	replayable = conn->replayable;
 	buf = encode_envelope(env, conn->node_name,
 						  replayable ? conn->replay_cxt : CurrentMemoryContext, &len);
-	req = req_add(conn, seq, mode, sql);
+	req = req_add(conn, seq, mode, sql, level);
 	if (replayable)
 	{
 		req->wire = buf;
 		req->wire_len = len;
 	}
-	if (conn->xact_state != HD_RXACT_NONE)
-		conn->xact_level = Max(conn->xact_level, req->level);
 
 	conn_send(conn, buf, len, 0, false);
 	if (!replayable)
 		pfree(buf);
 	return seq;
+}
+
+/*
+ * A request of the local transaction's work, at the current nest level;
+ * with opens_xact, the START TRANSACTION of its remote transaction.
+ */
+static uint32
+conn_request(HdConn *conn, HdEnvelope *env, HdReqMode mode, const char *sql,
+			 bool opens_xact)
+{
+	if (opens_xact)
+		return conn_request_at(conn, env, mode, sql,
+							   REQ_OPENS_XACT | REQ_TXN_CONTROL, 0);
+	return conn_request_at(conn, env, mode, sql, 0,
+						   GetCurrentTransactionNestLevel());
 }
 
 static void
@@ -1919,7 +1974,7 @@ hd_conn_close(HdConn *conn)
 	{
 		/* a cached session outlives its users; just renew it */
 		conn->invalidated = true;
-		if (conn_idle(conn) && conn->xact_state == HD_RXACT_NONE)
+		if (conn_idle(conn) && conn->xact.state == HD_RXACT_NONE)
 			conn_disconnect(conn);
 		return;
 	}
@@ -1941,7 +1996,7 @@ hd_conn_server_version(const HdConn *conn)
 bool
 hd_conn_in_transaction(const HdConn *conn)
 {
-	return conn->xact_state != HD_RXACT_NONE;
+	return conn->xact.state != HD_RXACT_NONE;
 }
 
 void
@@ -1960,7 +2015,7 @@ hd_conn_invalidate_server(Oid serverid)
 		if (conn == NULL || conn->serverid != serverid)
 			continue;
 		conn->invalidated = true;
-		if (conn_idle(conn) && conn->xact_state == HD_RXACT_NONE)
+		if (conn_idle(conn) && conn->xact.state == HD_RXACT_NONE)
 			conn_disconnect(conn);
 	}
 }
@@ -1987,8 +2042,13 @@ hd_exec_send(HdConn *conn, const char *sql, int nparams, const Oid *types,
 	return conn_request(conn, &env, HD_REQ_AWAIT, sql, false);
 }
 
-uint64
-hd_exec_wait(HdConn *conn, uint32 seq, char **command_tag)
+/*
+ * Waits for the final reply to Exec request seq.  A data node's error is
+ * raised, or, with err, returned there (false) unless it ended the session.
+ */
+static bool
+exec_finish(HdConn *conn, uint32 seq, char **command_tag, uint64 *rows,
+			HdRemoteError *err)
 {
 	HdEnvelope *env = conn_wait_for(conn, seq, conn->reply_cxt);
 	int			i = req_index(conn, seq);
@@ -1997,14 +2057,68 @@ hd_exec_wait(HdConn *conn, uint32 seq, char **command_tag)
 
 	req_remove(conn, i);
 	if (env->body_case == HYPERDIST__ENVELOPE__BODY_ERROR)
-		conn_remote_error(conn, env->error, sql);
+	{
+		const char *st = env->error->sqlstate;
+
+		if (err == NULL || ends_session(env->error))
+			conn_remote_error(conn, env->error, sql);
+		/* common/wire.c checked: five characters of [0-9A-Z] */
+		err->sqlerrcode = MAKE_SQLSTATE(st[0], st[1], st[2], st[3], st[4]);
+		err->message = pstrdup(env->error->message);
+		return false;
+	}
 	if (env->body_case != HYPERDIST__ENVELOPE__BODY_DONE)
 		conn_protocol_error(conn, "the agent did not answer Exec with Done");
 
 	done = env->done;
 	if (command_tag != NULL)
 		*command_tag = pstrdup(done->command_tag ? done->command_tag : "");
-	return done->has_rows ? done->rows : 0;
+	if (rows != NULL)
+		*rows = done->has_rows ? done->rows : 0;
+	return true;
+}
+
+uint32
+hd_exec_send_params(HdConn *conn, const char *sql, int nparams,
+					const HdParamValue *params)
+{
+	Hyperdist__Exec exec = HYPERDIST__EXEC__INIT;
+	HdEnvelope	env = HYPERDIST__ENVELOPE__INIT;
+	Hyperdist__Param *pbs = palloc(sizeof(Hyperdist__Param) * Max(nparams, 1));
+	Hyperdist__Param **pbps = palloc(sizeof(Hyperdist__Param *) * Max(nparams, 1));
+	uint32		seq;
+
+	init_exec(&exec, &env, sql, 0, NULL, NULL);
+	for (int i = 0; i < nparams; i++)
+	{
+		hyperdist__param__init(&pbs[i]);
+		pbs[i].has_type_oid = true;
+		pbs[i].type_oid = params[i].type;
+		pbs[i].has_binary = true;
+		pbs[i].binary = params[i].binary;
+		if (params[i].data != NULL)
+		{
+			pbs[i].has_value = true;
+			pbs[i].value.data = (uint8_t *) params[i].data;
+			pbs[i].value.len = params[i].len;
+		}
+		pbps[i] = &pbs[i];
+	}
+	exec.n_params = nparams;
+	exec.params = pbps;
+	seq = conn_request(conn, &env, HD_REQ_AWAIT, sql, false);
+	pfree(pbs);
+	pfree(pbps);
+	return seq;
+}
+
+uint64
+hd_exec_wait(HdConn *conn, uint32 seq, char **command_tag)
+{
+	uint64		rows;
+
+	(void) exec_finish(conn, seq, command_tag, &rows, NULL);
+	return rows;
 }
 
 /* ---- public API: streams -------------------------------------------------------- */
@@ -2030,7 +2144,7 @@ stream_release(void *arg)
 	if (i < 0)
 		return;
 	conn->reqs[i].stream = NULL;
-	if (conn->xact_state == HD_RXACT_OPEN)
+	if (conn->xact.state == HD_RXACT_OPEN)
 		conn->reqs[i].mode = HD_REQ_DRAIN;
 	else
 		conn_cancel_request(conn, i);
@@ -2383,24 +2497,16 @@ hd_agent_ping(const HdConnTarget *target, int timeout_ms, char **error)
 
 /* ---- internal API for txn.c ----------------------------------------------------- */
 
-HdRemoteXactState
-hd_conn_xact_state(const HdConn *conn)
+HdRemoteXact *
+hd_conn_xact(HdConn *conn)
 {
-	return conn->xact_state;
+	return &conn->xact;
 }
 
-void
-hd_conn_set_xact_state(HdConn *conn, HdRemoteXactState state)
+Oid
+hd_conn_server(const HdConn *conn)
 {
-	conn->xact_state = state;
-	if (state == HD_RXACT_NONE)
-		conn->xact_level = 0;
-}
-
-int
-hd_conn_xact_level(const HdConn *conn)
-{
-	return conn->xact_level;
+	return conn->serverid;
 }
 
 bool
@@ -2416,19 +2522,41 @@ hd_conn_check(HdConn *conn)
 }
 
 void
-hd_conn_begin_xact(HdConn *conn, const char *sql)
+hd_conn_begin_xact(HdConn *conn, const char *sql, bool read_only)
 {
 	Hyperdist__Exec exec = HYPERDIST__EXEC__INIT;
 	HdEnvelope	env = HYPERDIST__ENVELOPE__INIT;
 
 	init_exec(&exec, &env, sql, 0, NULL, NULL);
+	/* at level 0: only the top-level abort may cancel it */
 	(void) conn_request(conn, &env, HD_REQ_CHECK, sql, true);
+	conn->xact.read_only = read_only;
 }
 
 uint32
-hd_conn_send_sql(HdConn *conn, const char *sql)
+hd_conn_send_txn_sql(HdConn *conn, const char *sql, HdReqMode mode, int level)
 {
-	return hd_exec_send(conn, sql, 0, NULL, NULL);
+	Hyperdist__Exec exec = HYPERDIST__EXEC__INIT;
+	HdEnvelope	env = HYPERDIST__ENVELOPE__INIT;
+
+	init_exec(&exec, &env, sql, 0, NULL, NULL);
+	return conn_request_at(conn, &env, mode, sql, REQ_TXN_CONTROL, level);
+}
+
+TimestampTz
+hd_conn_set_deadline(TimestampTz deadline)
+{
+	TimestampTz old = wait_deadline;
+
+	wait_deadline = deadline;
+	return old;
+}
+
+bool
+hd_exec_wait_noerror(HdConn *conn, uint32 seq, char **command_tag,
+					 HdRemoteError *err)
+{
+	return exec_finish(conn, seq, command_tag, NULL, err);
 }
 
 /*
@@ -2471,8 +2599,9 @@ hd_conn_cancel_requests(HdConn *conn, int min_level)
 			conn_cancel_request(conn, i);
 }
 
-bool
-hd_conn_send_nowait(HdConn *conn, const char *sql)
+/* Queues sql as Exec request seq without waiting; false if it could not be. */
+static bool
+conn_queue_exec(HdConn *conn, const char *sql, uint32 seq)
 {
 	Hyperdist__Exec exec = HYPERDIST__EXEC__INIT;
 	HdEnvelope	env = HYPERDIST__ENVELOPE__INIT;
@@ -2482,8 +2611,25 @@ hd_conn_send_nowait(HdConn *conn, const char *sql)
 	exec.sql.len = strlen(sql);
 	env.body_case = HYPERDIST__ENVELOPE__BODY_EXEC;
 	env.exec = &exec;
+	return conn_send_quietly(conn, &env, seq);
+}
+
+bool
+hd_conn_send_nowait(HdConn *conn, const char *sql)
+{
 	/* no pending entry: its reply is dropped like any unknown seq */
-	return conn_send_quietly(conn, &env, conn->next_seq++);
+	return conn_queue_exec(conn, sql, conn->next_seq++);
+}
+
+bool
+hd_conn_queue_checked(HdConn *conn, const char *sql, int level)
+{
+	uint32		seq = conn->next_seq++;
+
+	if (!conn_queue_exec(conn, sql, seq))
+		return false;
+	(void) req_add(conn, seq, HD_REQ_CHECK, sql, level);
+	return true;
 }
 
 void
@@ -2492,8 +2638,6 @@ hd_conn_subxact_commit(HdConn *conn, int level)
 	for (int i = 0; i < conn->nreqs; i++)
 		if (conn->reqs[i].level >= level)
 			conn->reqs[i].level = level - 1;
-	if (conn->xact_level >= level)
-		conn->xact_level = level - 1;
 }
 
 void
@@ -2513,7 +2657,7 @@ hd_conn_visit(HdConnVisitor fn, void *arg)
 static void
 end_xact_cached(HdConn *conn, void *arg)
 {
-	if (conn->invalidated && conn_idle(conn) && conn->xact_state == HD_RXACT_NONE)
+	if (conn->invalidated && conn_idle(conn) && conn->xact.state == HD_RXACT_NONE)
 		conn_disconnect(conn);
 }
 

@@ -83,6 +83,22 @@ extern uint32 hd_exec_send(HdConn *conn, const char *sql, int nparams,
 extern uint64 hd_exec_wait(HdConn *conn, uint32 seq, char **command_tag);
 
 /*
+ * hd_exec_send with parameters of any length and format (data NULL is SQL
+ * NULL; binary: in the type's send/recv format), e.g. the column arrays of
+ * an insert batch.  The bytes are copied before the call returns.
+ */
+typedef struct HdParamValue
+{
+	Oid			type;			/* InvalidOid: inferred by the data node */
+	const char *data;
+	size_t		len;
+	bool		binary;
+} HdParamValue;
+
+extern uint32 hd_exec_send_params(HdConn *conn, const char *sql, int nparams,
+								  const HdParamValue *params);
+
+/*
  * Query streaming.  hd_query_start sends the query with the initial credit
  * window (hyperdist.stream_window) and returns at once; the first call to
  * hd_stream_columns or hd_stream_next waits for the row description.

@@ -1,45 +1,76 @@
 /*
- * remote/txn.c — remote transactions tied to the local one.
+ * remote/txn.c — remote transactions tied to the local one, committed
+ * with two-phase commit.
  *
  * A session joins the local transaction the first time it is used with
- * transactional = true: START TRANSACTION at the local isolation level is
- * pipelined ahead of the first statement.  The callbacks then follow
- * postgres_fdw (pgfdw_xact_callback):
+ * transactional = true: START TRANSACTION at the local isolation level
+ * (READ ONLY when the local transaction is) is pipelined ahead of the first
+ * statement.  The callbacks follow Citus (transaction_management.c) and
+ * postgres_fdw (connection.c):
  *
- *   PRE_COMMIT   COMMIT on every participant, then wait for all; an error
- *                aborts the local transaction (ERROR is allowed here).
- *   COMMIT       nothing left to do on the nodes; sessions are tidied.
- *   ABORT        cancel in-flight requests and queue ROLLBACK, without
- *                waiting; WARNINGs only (an ERROR here would PANIC).
+ *   PRE_COMMIT   Participants that were written to (any request but a
+ *                scan, see connection.c) get a commit record in
+ *                _hyperdist_catalog.commit_record, written in the local
+ *                transaction, then ForceSyncCommit() so the local commit is
+ *                durable whatever synchronous_commit says, then PREPARE
+ *                TRANSACTION, sent to all at once.  Read-only participants
+ *                get a plain COMMIT at the same time.  Any failure raises
+ *                an ERROR, and the local transaction aborts normally.
+ *   COMMIT       COMMIT PREPARED everywhere, in parallel, with a hard
+ *                deadline because interrupts are held; errors are only
+ *                WARNINGs (an ERROR here would PANIC).  A branch that could
+ *                not be committed is handed to the background worker, which
+ *                is woken at once.
+ *   ABORT        cancel in-flight requests and queue ROLLBACK, plus
+ *                ROLLBACK PREPARED for a branch whose PREPARE was sent,
+ *                without waiting; what does not get through is left to the
+ *                background worker (presumed abort: no record, no commit).
  *   PRE_PREPARE  refused when data nodes take part.
  *
- * This is one-phase commit: if COMMIT succeeds on one node and fails on
- * another, the nodes disagree.  Two-phase commit replaces remote_commit():
- * PRE_COMMIT will write a durable gid record and PREPARE TRANSACTION on
- * every participant, COMMIT will send COMMIT PREPARED (WARNING-only, with
- * bounded waits), ABORT will add ROLLBACK PREPARED for prepared
- * participants, and the background worker resolves what is left in doubt.
+ * With hyperdist.enable_2pc off, PRE_COMMIT sends COMMIT to every
+ * participant instead (one-phase: a failure between two nodes' commits
+ * leaves them disagreeing).
  *
- * Savepoints are not forwarded yet: a subtransaction that did remote work
- * and then aborted leaves the remote transaction in an unknown state, so it
- * is marked failed and the local transaction cannot commit.
+ * Subtransactions are mirrored lazily: a participant gets SAVEPOINTs for
+ * the nest levels entered since it was last used just before its next
+ * request (hd_txn_sync_savepoints), RELEASE when the subtransaction
+ * commits, and ROLLBACK TO (after its in-flight requests of that level are
+ * cancelled) when it aborts.  Participants a subtransaction did not use
+ * see none of it.
  */
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "miscadmin.h"
 #include "nodes/pg_list.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
 
+#include "bgw.h"
+#include "fault.h"
+#include "guc.h"
+#include "remote/commit_record.h"
 #include "remote/conn_internal.h"
 #include "remote/txn.h"
+
+/*
+ * Bound on the COMMIT PREPARED phase, which cannot be interrupted: after
+ * it, what is left is the background worker's.
+ */
+#define HD_COMMIT_PREPARED_TIMEOUT_MS	5000
+/* Remote savepoint names: this prefix and the local nest level. */
+#define HD_SAVEPOINT_PREFIX		"hyperdist_"
+/* ROLLBACK TO / RELEASE of one savepoint, built without palloc. */
+#define HD_SAVEPOINT_SQL_LEN	128
 
 static void
 report_failed_remote_xact(HdConn *conn)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_IN_FAILED_SQL_TRANSACTION),
-			 errmsg("remote transaction on data node \"%s\" was aborted",
+			 errmsg("remote transaction on data node \"%s\" is in an unknown state",
 					hd_conn_node_name(conn)),
-			 errdetail("A subtransaction that used the data node was rolled back, and savepoints are not yet supported on data nodes."),
+			 errdetail("A subtransaction that used the data node was rolled back, and the rollback could not be sent to the data node."),
 			 errhint("Roll back the transaction and retry it.")));
 }
 
@@ -61,12 +92,18 @@ isolation_level_sql(void)
 void
 hd_txn_begin_on(HdConn *conn)
 {
-	switch (hd_conn_xact_state(conn))
+	switch (hd_conn_xact(conn)->state)
 	{
 		case HD_RXACT_OPEN:
 			return;
 		case HD_RXACT_FAILED:
 			report_failed_remote_xact(conn);
+			break;
+		case HD_RXACT_PREPARED:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+					 errmsg("cannot use data node \"%s\" while the transaction commits",
+							hd_conn_node_name(conn))));
 			break;
 		case HD_RXACT_NONE:
 			break;
@@ -74,56 +111,184 @@ hd_txn_begin_on(HdConn *conn)
 	hd_conn_begin_xact(conn,
 					   psprintf("START TRANSACTION ISOLATION LEVEL %s%s",
 								isolation_level_sql(),
-								XactReadOnly ? " READ ONLY" : ""));
+								XactReadOnly ? " READ ONLY" : ""),
+					   XactReadOnly);
 }
+
+/* ---- savepoints -------------------------------------------------------------- */
+
+void
+hd_txn_sync_savepoints(HdConn *conn)
+{
+	HdRemoteXact *x = hd_conn_xact(conn);
+	int			level = GetCurrentTransactionNestLevel();
+
+	while (x->depth < level)
+	{
+		char		sql[HD_SAVEPOINT_SQL_LEN];
+
+		snprintf(sql, sizeof(sql), "SAVEPOINT " HD_SAVEPOINT_PREFIX "%d",
+				 x->depth + 1);
+		/* belongs to the parent level: aborting this level must not drop it */
+		(void) hd_conn_send_txn_sql(conn, sql, HD_REQ_CHECK, x->depth);
+		x->depth++;
+	}
+}
+
+static void
+release_savepoint(HdConn *conn, void *arg)
+{
+	HdRemoteXact *x = hd_conn_xact(conn);
+	int			level = *(int *) arg;
+	char		sql[HD_SAVEPOINT_SQL_LEN];
+
+	if (x->state != HD_RXACT_OPEN || x->depth < level)
+		return;
+	snprintf(sql, sizeof(sql), "RELEASE SAVEPOINT " HD_SAVEPOINT_PREFIX "%d", level);
+	(void) hd_conn_send_txn_sql(conn, sql, HD_REQ_CHECK, level - 1);
+	x->depth = level - 1;
+}
+
+static void
+subcommit_one(HdConn *conn, void *arg)
+{
+	hd_conn_subxact_commit(conn, *(int *) arg);
+}
+
+/*
+ * Subtransaction abort: no waiting, no ERROR.  The data node rolls back to
+ * the savepoint after the cancelled requests have stopped (the agent runs a
+ * session's requests in order and starts the next one only once a cancel
+ * has landed).  If that cannot even be queued, the remote transaction's
+ * state is unknown and it can no longer commit.
+ */
+static void
+subabort_one(HdConn *conn, void *arg)
+{
+	HdRemoteXact *x = hd_conn_xact(conn);
+	int			level = *(int *) arg;
+	char		sql[HD_SAVEPOINT_SQL_LEN];
+
+	hd_conn_cancel_requests(conn, level);
+	if (x->state != HD_RXACT_OPEN || x->depth < level)
+		return;
+	x->depth = level - 1;
+	snprintf(sql, sizeof(sql),
+			 "ROLLBACK TO SAVEPOINT " HD_SAVEPOINT_PREFIX "%d; "
+			 "RELEASE SAVEPOINT " HD_SAVEPOINT_PREFIX "%d", level, level);
+	if (!hd_conn_alive(conn) || !hd_conn_queue_checked(conn, sql, level - 1))
+		x->state = HD_RXACT_FAILED;
+}
+
+static void
+hd_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					SubTransactionId parentSubid, void *arg)
+{
+	int			level = GetCurrentTransactionNestLevel();
+
+	switch (event)
+	{
+		case SUBXACT_EVENT_PRE_COMMIT_SUB:
+			hd_conn_visit(release_savepoint, &level);
+			break;
+		case SUBXACT_EVENT_COMMIT_SUB:
+			hd_conn_visit(subcommit_one, &level);
+			break;
+		case SUBXACT_EVENT_ABORT_SUB:
+			hd_conn_visit(subabort_one, &level);
+			break;
+		case SUBXACT_EVENT_START_SUB:
+			break;
+	}
+}
+
+/* ---- participants --------------------------------------------------------------- */
+
+typedef struct Participants
+{
+	List	   *writers;		/* commit with two-phase commit */
+	List	   *readers;		/* cannot have written: plain COMMIT */
+	List	   *prepared;		/* PREPARE sent */
+} Participants;
 
 static void
 collect_participant(HdConn *conn, void *arg)
 {
-	List	  **participants = arg;
+	Participants *p = arg;
+	HdRemoteXact *x = hd_conn_xact(conn);
 
-	if (hd_conn_xact_state(conn) != HD_RXACT_NONE)
-		*participants = lappend(*participants, conn);
+	switch (x->state)
+	{
+		case HD_RXACT_NONE:
+			break;
+		case HD_RXACT_PREPARED:
+			p->prepared = lappend(p->prepared, conn);
+			break;
+		case HD_RXACT_OPEN:
+		case HD_RXACT_FAILED:
+			if (x->wrote && !x->read_only)
+				p->writers = lappend(p->writers, conn);
+			else
+				p->readers = lappend(p->readers, conn);
+			break;
+	}
 }
 
-static List *
+static Participants
 participants(void)
 {
-	List	   *result = NIL;
+	Participants p = {NIL, NIL, NIL};
 
-	hd_conn_visit(collect_participant, &result);
-	return result;
+	hd_conn_visit(collect_participant, &p);
+	return p;
+}
+
+/* Before anything is committed or prepared: every participant is usable. */
+static void
+check_participants(List *conns)
+{
+	ListCell   *lc;
+
+	foreach(lc, conns)
+	{
+		HdConn	   *conn = lfirst(lc);
+
+		if (hd_conn_xact(conn)->state == HD_RXACT_FAILED)
+			report_failed_remote_xact(conn);
+		hd_conn_check(conn);
+	}
 }
 
 /*
- * One-phase commit: send COMMIT everywhere first so the nodes commit in
- * parallel, then collect the answers.  A COMMIT answered "ROLLBACK" means
- * the remote transaction had failed without us noticing: never report that
- * as a commit.
+ * A remote COMMIT or PREPARE answered ROLLBACK: the remote transaction had
+ * failed without us noticing.  Never report that as success.
  */
 static void
-remote_commit(void)
+check_tag(HdConn *conn, const char *tag, const char *expected, const char *what)
 {
-	List	   *conns = participants();
-	uint32	   *seqs;
+	if (strcmp(tag, expected) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_TRANSACTION_ROLLBACK),
+				 errmsg("remote transaction on data node \"%s\" was rolled back",
+						hd_conn_node_name(conn)),
+				 errdetail("The data node answered %s with %s.", what, tag)));
+}
+
+/* ---- PRE_COMMIT ------------------------------------------------------------------- */
+
+/*
+ * One-phase commit: COMMIT everywhere first so the nodes commit in
+ * parallel, then collect the answers.
+ */
+static void
+commit_one_phase(List *conns)
+{
+	uint32	   *seqs = palloc(sizeof(uint32) * list_length(conns));
 	ListCell   *lc;
-	int			i;
+	int			i = 0;
 
-	if (conns == NIL)
-		return;
-	/* find a lost participant before any node commits */
 	foreach(lc, conns)
-	{
-		if (hd_conn_xact_state(lfirst(lc)) == HD_RXACT_FAILED)
-			report_failed_remote_xact(lfirst(lc));
-		hd_conn_check(lfirst(lc));
-	}
-
-	seqs = palloc(sizeof(uint32) * list_length(conns));
-	i = 0;
-	foreach(lc, conns)
-		seqs[i++] = hd_conn_send_sql(lfirst(lc), "COMMIT");
-
+		seqs[i++] = hd_conn_send_txn_sql(lfirst(lc), "COMMIT", HD_REQ_AWAIT, 0);
 	i = 0;
 	foreach(lc, conns)
 	{
@@ -131,40 +296,273 @@ remote_commit(void)
 		char	   *tag;
 
 		hd_exec_wait(conn, seqs[i++], &tag);
-		if (strcmp(tag, "COMMIT") != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_TRANSACTION_ROLLBACK),
-					 errmsg("remote transaction on data node \"%s\" was rolled back",
-							hd_conn_node_name(conn)),
-					 errdetail("The data node answered COMMIT with %s.", tag)));
-		hd_conn_set_xact_state(conn, HD_RXACT_NONE);
+		check_tag(conn, tag, "COMMIT", "COMMIT");
+		hd_conn_xact(conn)->state = HD_RXACT_NONE;
 	}
 }
 
+/* Writes the commit records of the writers' branches, naming their gids. */
+static void
+write_commit_records(List *writers, FullTransactionId fxid)
+{
+	int			n = list_length(writers);
+	char	  **gids = palloc(sizeof(char *) * n);
+	Oid		   *servers = palloc(sizeof(Oid) * n);
+	ListCell   *lc;
+	int			i = 0;
+
+	foreach(lc, writers)
+	{
+		HdConn	   *conn = lfirst(lc);
+		HdRemoteXact *x = hd_conn_xact(conn);
+
+		servers[i] = hd_conn_server(conn);
+		hd_gid_format(x->gid, fxid, servers[i]);
+		gids[i++] = x->gid;
+	}
+	hd_record_insert(n, gids, servers, fxid);
+}
+
+/*
+ * Phase one: PREPARE on the writers and COMMIT on the readers, all sent
+ * before any answer is awaited.  A branch counts as prepared from the
+ * moment its PREPARE is sent, so that an abort rolls it back whatever
+ * became of the request.
+ */
+static void
+prepare_all(List *writers, List *readers)
+{
+	FullTransactionId fxid = GetTopFullTransactionId();
+	List	   *all = list_concat_copy(writers, readers);
+	uint32	   *seqs = palloc(sizeof(uint32) * list_length(all));
+	ListCell   *lc;
+	int			i = 0;
+
+	write_commit_records(writers, fxid);
+	ForceSyncCommit();
+	hd_committing_begin(fxid);
+	hd_fault(HD_FAULT_BEFORE_PREPARE);
+
+	foreach(lc, all)
+	{
+		HdConn	   *conn = lfirst(lc);
+		HdRemoteXact *x = hd_conn_xact(conn);
+
+		if (i < list_length(writers))
+		{
+			x->state = HD_RXACT_PREPARED;
+			seqs[i] = hd_conn_send_txn_sql(conn,
+										   psprintf("PREPARE TRANSACTION %s",
+													quote_literal_cstr(x->gid)),
+										   HD_REQ_AWAIT, 0);
+		}
+		else
+			seqs[i] = hd_conn_send_txn_sql(conn, "COMMIT", HD_REQ_AWAIT, 0);
+		i++;
+	}
+
+	i = 0;
+	foreach(lc, all)
+	{
+		HdConn	   *conn = lfirst(lc);
+		char	   *tag;
+
+		hd_exec_wait(conn, seqs[i], &tag);
+		if (i < list_length(writers))
+		{
+			check_tag(conn, tag, "PREPARE TRANSACTION", "PREPARE TRANSACTION");
+			if (i == 0)
+				hd_fault(HD_FAULT_AFTER_PREPARE_FIRST_NODE);
+		}
+		else
+		{
+			check_tag(conn, tag, "COMMIT", "COMMIT");
+			hd_conn_xact(conn)->state = HD_RXACT_NONE;
+		}
+		i++;
+	}
+	hd_fault(HD_FAULT_AFTER_PREPARE);
+}
+
+static void
+pre_commit(void)
+{
+	Participants p = participants();
+
+	check_participants(p.writers);
+	check_participants(p.readers);
+	if (p.writers != NIL && hd_enable_2pc)
+		prepare_all(p.writers, p.readers);
+	else if (p.writers != NIL || p.readers != NIL)
+		commit_one_phase(list_concat(p.writers, p.readers));
+}
+
+/* ---- COMMIT ------------------------------------------------------------------------- */
+
+/*
+ * An error caught in the COMMIT callback becomes a WARNING.  errfinish()
+ * reset the interrupt holdoff count for the handler; it is restored.
+ */
+static void
+warn_not_committed(HdConn *conn, MemoryContext cxt, int holdoff)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(cxt);
+	edata = CopyErrorData();
+	FlushErrorState();
+	InterruptHoldoffCount = holdoff;
+	ereport(WARNING,
+			(errcode(edata->sqlerrcode),
+			 errmsg("could not commit the prepared transaction on data node \"%s\": %s",
+					hd_conn_node_name(conn), edata->message),
+			 errdetail("The transaction is committed; the prepared transaction \"%s\" stays on the data node until the background worker commits it.",
+					   hd_conn_xact(conn)->gid)));
+	FreeErrorData(edata);
+}
+
+/* Sends COMMIT PREPARED; false (after a WARNING) if it could not be sent. */
+static bool
+send_commit_prepared(HdConn *conn, uint32 *seq)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	int			holdoff = InterruptHoldoffCount;
+	volatile bool ok = true;
+
+	PG_TRY();
+	{
+		*seq = hd_conn_send_txn_sql(conn,
+									psprintf("COMMIT PREPARED %s",
+											 quote_literal_cstr(hd_conn_xact(conn)->gid)),
+									HD_REQ_AWAIT, 0);
+	}
+	PG_CATCH();
+	{
+		warn_not_committed(conn, cxt, holdoff);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/* Waits for COMMIT PREPARED's answer; false (after a WARNING) on failure. */
+static bool
+await_commit_prepared(HdConn *conn, uint32 seq)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	int			holdoff = InterruptHoldoffCount;
+	volatile bool ok = true;
+
+	PG_TRY();
+	{
+		char	   *tag;
+
+		hd_exec_wait(conn, seq, &tag);
+		check_tag(conn, tag, "COMMIT PREPARED", "COMMIT PREPARED");
+	}
+	PG_CATCH();
+	{
+		warn_not_committed(conn, cxt, holdoff);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/*
+ * Phase two, after the local commit.  Nothing here may raise an ERROR.
+ * Until hd_committing_end the resolver leaves these branches to us.
+ */
+static void
+commit_prepared(List *prepared)
+{
+	int			n = list_length(prepared);
+	uint32	   *seqs = palloc(sizeof(uint32) * n);
+	bool	   *sent = palloc(sizeof(bool) * n);
+	bool		handover = false;
+	bool		first = true;
+	TimestampTz old_deadline;
+	ListCell   *lc;
+	int			i = 0;
+
+	hd_fault(HD_FAULT_AFTER_LOCAL_COMMIT);
+	hd_fault(HD_FAULT_BEFORE_COMMIT_PREPARED);
+	old_deadline = hd_conn_set_deadline(
+		TimestampTzPlusMilliseconds(GetCurrentTimestamp(), HD_COMMIT_PREPARED_TIMEOUT_MS));
+
+	foreach(lc, prepared)
+	{
+		sent[i] = send_commit_prepared(lfirst(lc), &seqs[i]);
+		handover |= !sent[i];
+		i++;
+	}
+	i = 0;
+	foreach(lc, prepared)
+	{
+		HdConn	   *conn = lfirst(lc);
+
+		if (sent[i] && await_commit_prepared(conn, seqs[i]))
+		{
+			if (first)
+				hd_fault(HD_FAULT_AFTER_COMMIT_PREPARED_FIRST_NODE);
+			first = false;
+		}
+		else
+			handover = true;
+		hd_conn_xact(conn)->state = HD_RXACT_NONE;
+		i++;
+	}
+	(void) hd_conn_set_deadline(old_deadline);
+	hd_committing_end();
+	hd_bgw_wake(handover);
+}
+
+/* ---- ABORT and PREPARE ------------------------------------------------------------- */
+
+/*
+ * Top-level abort: no waiting, no ERROR.  A branch whose PREPARE was sent
+ * gets ROLLBACK (in case the PREPARE never ran) and ROLLBACK PREPARED;
+ * one that cannot be reached is rolled back by the background worker.
+ */
 static void
 abort_one(HdConn *conn, void *arg)
 {
+	HdRemoteXact *x = hd_conn_xact(conn);
+	bool		queued;
+
 	hd_conn_cancel_requests(conn, 0);
-	if (hd_conn_xact_state(conn) == HD_RXACT_NONE)
+	if (x->state == HD_RXACT_NONE)
 		return;
-	if (hd_conn_alive(conn) && !hd_conn_send_nowait(conn, "ROLLBACK"))
+	queued = hd_conn_alive(conn) && hd_conn_send_nowait(conn, "ROLLBACK");
+	if (queued && x->state == HD_RXACT_PREPARED)
+	{
+		char		sql[GIDSIZE + 32];
+
+		snprintf(sql, sizeof(sql), "ROLLBACK PREPARED '%s'", x->gid);
+		queued = hd_conn_send_nowait(conn, sql);
+	}
+	if (hd_conn_alive(conn) && !queued)
 	{
 		ereport(WARNING,
-				(errmsg("could not queue ROLLBACK for data node \"%s\"",
+				(errmsg("could not queue the rollback for data node \"%s\"",
 						hd_conn_node_name(conn)),
-				 errdetail("The session was closed instead, which rolls the remote transaction back.")));
+				 errdetail("The session was closed instead, which rolls the remote transaction back; a prepared transaction is rolled back by the background worker.")));
 		hd_conn_discard_session(conn);
 	}
-	hd_conn_set_xact_state(conn, HD_RXACT_NONE);
+	x->state = HD_RXACT_NONE;
 }
 
 static void
 refuse_prepare(void)
 {
-	if (participants() != NIL)
+	Participants p = participants();
+
+	if (p.writers != NIL || p.readers != NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot prepare a transaction that modified data nodes")));
+				 errmsg("cannot prepare a transaction that used data nodes"),
+				 errdetail("hyperdist commits the transaction's work on the data nodes with its own two-phase commit."),
+				 errhint("Use COMMIT; the transaction is atomic across the data nodes without PREPARE TRANSACTION.")));
 }
 
 static void
@@ -174,51 +572,31 @@ hd_xact_callback(XactEvent event, void *arg)
 	{
 		case XACT_EVENT_PRE_COMMIT:
 		case XACT_EVENT_PARALLEL_PRE_COMMIT:
-			remote_commit();
+			pre_commit();
 			break;
 		case XACT_EVENT_PRE_PREPARE:
 			refuse_prepare();
 			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
+			{
+				List	   *prepared = participants().prepared;
+
+				if (prepared != NIL)
+					commit_prepared(prepared);
+				hd_conn_end_xact();
+				break;
+			}
 		case XACT_EVENT_PREPARE:
 			hd_conn_end_xact();
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			hd_conn_visit(abort_one, NULL);
+			hd_committing_end();
 			hd_conn_end_xact();
 			break;
 	}
-}
-
-static void
-subabort_one(HdConn *conn, void *arg)
-{
-	int			level = *(int *) arg;
-
-	hd_conn_cancel_requests(conn, level);
-	if (hd_conn_xact_state(conn) == HD_RXACT_OPEN &&
-		hd_conn_xact_level(conn) >= level)
-		hd_conn_set_xact_state(conn, HD_RXACT_FAILED);
-}
-
-static void
-subcommit_one(HdConn *conn, void *arg)
-{
-	hd_conn_subxact_commit(conn, *(int *) arg);
-}
-
-static void
-hd_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-					SubTransactionId parentSubid, void *arg)
-{
-	int			level = GetCurrentTransactionNestLevel();
-
-	if (event == SUBXACT_EVENT_ABORT_SUB)
-		hd_conn_visit(subabort_one, &level);
-	else if (event == SUBXACT_EVENT_COMMIT_SUB)
-		hd_conn_visit(subcommit_one, &level);
 }
 
 void

@@ -2,10 +2,12 @@
  * remote/txn.h — remote transactions tied to the local one.
  *
  * A session joins the local transaction the first time it is used with
- * transactional = true (hd_conn_get).  At PRE_COMMIT every participant is
- * committed (one-phase for now; the two-phase protocol replaces this), at
- * abort every participant is rolled back without waiting.  Local PREPARE
- * TRANSACTION is refused when data nodes take part.
+ * transactional = true (hd_conn_get).  Subtransactions are mirrored by
+ * savepoints on the data nodes that take part in them.  At commit, data
+ * nodes that were written to commit with two-phase commit (see txn.c),
+ * the others with a plain COMMIT; at abort every participant is rolled
+ * back without waiting.  Local PREPARE TRANSACTION is refused when data
+ * nodes take part.
  */
 #ifndef HYPERDIST_REMOTE_TXN_H
 #define HYPERDIST_REMOTE_TXN_H
@@ -16,5 +18,12 @@ extern void hd_txn_init(void);	/* from _PG_init: registers the callbacks */
 
 /* Called by hd_conn_get: opens the remote transaction on conn if needed. */
 extern void hd_txn_begin_on(HdConn *conn);
+
+/*
+ * Called by connection.c before it sends work on conn's open remote
+ * transaction: creates the remote savepoints of the nest levels the local
+ * transaction entered since conn was last used.
+ */
+extern void hd_txn_sync_savepoints(HdConn *conn);
 
 #endif							/* HYPERDIST_REMOTE_TXN_H */

@@ -80,6 +80,1065 @@ SELECT s.srvname AS node_name,
               max(option_value) FILTER (WHERE option_name = 'dbname')::name AS database,
               max(option_value) FILTER (WHERE option_name = 'available')::bool AS available
          FROM pg_catalog.pg_options_to_table(s.srvoptions)) o
- WHERE w.fdwname = 'hyperdist';
+ WHERE w.fdwname = 'hyperdist'
+   AND s.srvname <> 'hyperdist_hypertables';
 
 GRANT SELECT ON hyperdist_information.data_nodes TO PUBLIC;
+
+-- ---- distributed hypertables ---------------------------------------------
+--
+-- The access node keeps only metadata.  A distributed hypertable is a
+-- foreign table on the server hyperdist_hypertables (not a data node); its
+-- rows live on the data nodes in a table of the same name, partitioned by
+-- range on the time column (and, with a space dimension, each time slice by
+-- hash on the partitioning column).  Chunks are those partitions.  See
+-- docs/ARCHITECTURE.md, "Distributed hypertables".
+
+CREATE SCHEMA IF NOT EXISTS _hyperdist_catalog;
+CREATE SCHEMA _hyperdist_functions;
+
+CREATE SERVER hyperdist_hypertables FOREIGN DATA WRAPPER hyperdist
+  OPTIONS (hypertables 'true');
+GRANT USAGE ON FOREIGN SERVER hyperdist_hypertables TO PUBLIC;
+
+CREATE TABLE _hyperdist_catalog.hypertable (
+    id serial PRIMARY KEY,
+    relid oid NOT NULL UNIQUE,          -- the foreign table on this node
+    associated_schema_name name NOT NULL,
+    associated_table_prefix name NOT NULL,
+    replication_factor smallint NOT NULL CHECK (replication_factor > 0));
+
+-- One time dimension (interval_length, in microseconds for timestamps and
+-- dates, raw units for integers) and at most one space dimension
+-- (num_partitions hash partitions).
+CREATE TABLE _hyperdist_catalog.dimension (
+    id serial PRIMARY KEY,
+    hypertable_id int NOT NULL
+      REFERENCES _hyperdist_catalog.hypertable ON DELETE CASCADE,
+    attnum smallint NOT NULL,
+    column_type regtype NOT NULL,
+    interval_length bigint CHECK (interval_length > 0),
+    num_partitions smallint CHECK (num_partitions > 0),
+    CHECK ((interval_length IS NULL) <> (num_partitions IS NULL)),
+    UNIQUE (hypertable_id, attnum));
+
+-- Time ranges [range_start, range_end) in internal time (microseconds since
+-- the Unix epoch for timestamps and dates, as TimescaleDB).  Slices never
+-- overlap; all chunks of a slice share its range, and its chunks are the
+-- num_partitions hash partitions the space dimension had when the slice
+-- was created (1 without a space dimension).
+CREATE TABLE _hyperdist_catalog.time_slice (
+    id serial PRIMARY KEY,
+    hypertable_id int NOT NULL
+      REFERENCES _hyperdist_catalog.hypertable ON DELETE CASCADE,
+    range_start bigint NOT NULL,
+    range_end bigint NOT NULL,
+    num_partitions smallint NOT NULL CHECK (num_partitions > 0),
+    CHECK (range_start < range_end),
+    UNIQUE (hypertable_id, range_start));
+
+CREATE TABLE _hyperdist_catalog.chunk (
+    id serial PRIMARY KEY,
+    hypertable_id int NOT NULL
+      REFERENCES _hyperdist_catalog.hypertable ON DELETE CASCADE,
+    time_slice_id int NOT NULL
+      REFERENCES _hyperdist_catalog.time_slice ON DELETE CASCADE,
+    space_partition smallint NOT NULL,  -- hash remainder; 0 without space
+    schema_name name NOT NULL,
+    table_name name NOT NULL,
+    UNIQUE (time_slice_id, space_partition),
+    UNIQUE (schema_name, table_name));
+
+-- Replicas of a chunk; replica 0 is the one scans read.
+CREATE TABLE _hyperdist_catalog.chunk_data_node (
+    chunk_id int NOT NULL REFERENCES _hyperdist_catalog.chunk ON DELETE CASCADE,
+    node_name name NOT NULL,
+    replica smallint NOT NULL,
+    PRIMARY KEY (chunk_id, node_name));
+CREATE INDEX ON _hyperdist_catalog.chunk_data_node (node_name);
+
+CREATE TABLE _hyperdist_catalog.hypertable_data_node (
+    hypertable_id int NOT NULL
+      REFERENCES _hyperdist_catalog.hypertable ON DELETE CASCADE,
+    node_name name NOT NULL,
+    block_chunks boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (hypertable_id, node_name));
+
+-- Placement map: new chunks of partition p go to data_nodes (first one
+-- first).  Rebuilt by _hyperdist_functions.recreate_placement.
+CREATE TABLE _hyperdist_catalog.dimension_partition (
+    hypertable_id int NOT NULL
+      REFERENCES _hyperdist_catalog.hypertable ON DELETE CASCADE,
+    partition int NOT NULL,
+    data_nodes name[] NOT NULL,
+    PRIMARY KEY (hypertable_id, partition));
+
+-- Names of the data-node indexes of each hypertable, to resolve DROP INDEX.
+CREATE TABLE _hyperdist_catalog.hypertable_index (
+    hypertable_id int NOT NULL
+      REFERENCES _hyperdist_catalog.hypertable ON DELETE CASCADE,
+    index_name name NOT NULL,
+    PRIMARY KEY (hypertable_id, index_name));
+
+GRANT USAGE ON SCHEMA _hyperdist_catalog, _hyperdist_functions TO PUBLIC;
+GRANT SELECT ON ALL TABLES IN SCHEMA _hyperdist_catalog TO PUBLIC;
+
+-- Placement (docs/ARCHITECTURE.md): the hypertable's data nodes that are
+-- available and not blocked, sorted by name, are n0..nk-1.  Partition p
+-- (the space partition, or for time-only hypertables the time slice's
+-- ordinal plus the hypertable id, modulo k) goes to n[p mod k] and its
+-- replicas to the next replication_factor - 1 nodes.
+CREATE FUNCTION _hyperdist_functions.recreate_placement(ht int)
+RETURNS void LANGUAGE sql AS $$
+  DELETE FROM _hyperdist_catalog.dimension_partition WHERE hypertable_id = ht;
+  WITH nodes AS (
+    SELECT array_agg(hdn.node_name ORDER BY hdn.node_name) AS n
+      FROM _hyperdist_catalog.hypertable_data_node hdn
+      JOIN hyperdist_information.data_nodes dn ON dn.node_name = hdn.node_name
+     WHERE hdn.hypertable_id = ht AND NOT hdn.block_chunks AND dn.available),
+  parts AS (
+    SELECT coalesce((SELECT num_partitions FROM _hyperdist_catalog.dimension
+                      WHERE hypertable_id = ht AND num_partitions IS NOT NULL),
+                    cardinality(n)) AS np, n,
+           least(h.replication_factor, cardinality(n)) AS rf
+      FROM nodes, _hyperdist_catalog.hypertable h
+     WHERE h.id = ht AND cardinality(n) > 0)
+  INSERT INTO _hyperdist_catalog.dimension_partition
+  SELECT ht, p, ARRAY(SELECT n[1 + (p + k) % cardinality(n)]
+                        FROM generate_series(0, rf - 1) k ORDER BY k)
+    FROM parts, generate_series(0, np - 1) p;
+$$;
+
+-- Column, constraint and index definitions of a table, as statements a
+-- data node can run: kind 'column' (DN form: defaults that need other
+-- relations, such as sequences, are left to the access node, which always
+-- sends every column), 'constraint' (CHECK, UNIQUE, PRIMARY KEY,
+-- EXCLUDE), 'index' (indexes that back no constraint).  an_def is the
+-- column's definition on the access node's foreign table.
+CREATE FUNCTION _hyperdist_functions.table_definition_sql()
+RETURNS text LANGUAGE sql IMMUTABLE AS $q$ SELECT $sql$  SELECT 'column',
+         format('%I %s%s%s%s', a.attname, format_type(a.atttypid, a.atttypmod),
+                CASE WHEN a.attcollation <> t.typcollation
+                     THEN ' COLLATE ' || a.attcollation::regcollation::text END,
+                CASE WHEN d.oid IS NOT NULL AND NOT EXISTS (
+                       SELECT FROM pg_depend dep
+                        WHERE dep.classid = 'pg_attrdef'::regclass
+                          AND dep.objid = d.oid
+                          AND dep.refclassid = 'pg_class'::regclass
+                          AND dep.refobjid <> a.attrelid)
+                     THEN ' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid) END,
+                CASE WHEN a.attnotnull THEN ' NOT NULL' END),
+         format('%I %s%s%s%s', a.attname, format_type(a.atttypid, a.atttypmod),
+                CASE WHEN a.attcollation <> t.typcollation
+                     THEN ' COLLATE ' || a.attcollation::regcollation::text END,
+                ' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid),
+                CASE WHEN a.attnotnull THEN ' NOT NULL' END),
+         a.attnum::int
+    FROM pg_attribute a
+    JOIN pg_type t ON t.oid = a.atttypid
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+   WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL
+  SELECT 'constraint', format('CONSTRAINT %I %s', c.conname, pg_get_constraintdef(c.oid)),
+         CASE WHEN c.contype = 'c'
+              THEN format('CONSTRAINT %I %s', c.conname, pg_get_constraintdef(c.oid)) END,
+         0
+    FROM pg_constraint c
+   WHERE c.conrelid = $1 AND c.contype IN ('c', 'u', 'p', 'x')
+  UNION ALL
+  SELECT 'index', replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON '), NULL,
+         i.indexrelid::int
+    FROM pg_index i
+   WHERE i.indrelid = $1
+     AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid
+                                                 AND c.conrelid = $1)
+   ORDER BY 1, 4$sql$ $q$;
+
+CREATE FUNCTION _hyperdist_functions.table_definition(rel regclass)
+RETURNS TABLE(kind text, def text, an_def text, ord int)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN QUERY EXECUTE _hyperdist_functions.table_definition_sql() USING rel;
+END $$;
+
+CREATE FUNCTION _hyperdist_functions.hypertable_id(rel regclass)
+RETURNS int LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  ht int;
+BEGIN
+  SELECT id INTO ht FROM _hyperdist_catalog.hypertable WHERE relid = rel;
+  IF ht IS NULL THEN
+    RAISE EXCEPTION 'table "%" is not a distributed hypertable', rel
+      USING ERRCODE = '42P01',
+            HINT = 'Create it with create_distributed_hypertable().';
+  END IF;
+  RETURN ht;
+END $$;
+
+-- Data nodes named in a call, checked; NULL: every data node the caller may use.
+CREATE FUNCTION _hyperdist_functions.check_data_nodes(nodes name[])
+RETURNS name[] LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  n name;
+  result name[] := '{}';
+BEGIN
+  IF nodes IS NULL THEN
+    SELECT coalesce(array_agg(node_name ORDER BY node_name), '{}') INTO result
+      FROM hyperdist_information.data_nodes
+     WHERE has_server_privilege(node_name, 'USAGE');
+    IF cardinality(result) = 0 THEN
+      RAISE EXCEPTION 'no data nodes can be used'
+        USING ERRCODE = '55000', HINT = 'Add data nodes with add_data_node().';
+    END IF;
+    RETURN result;
+  END IF;
+  FOREACH n IN ARRAY nodes LOOP
+    IF n IS NULL OR NOT EXISTS (SELECT FROM hyperdist_information.data_nodes d
+                                 WHERE d.node_name = n) THEN
+      RAISE EXCEPTION 'data node "%" does not exist', n USING ERRCODE = '42704';
+    END IF;
+    IF NOT has_server_privilege(n, 'USAGE') THEN
+      RAISE EXCEPTION 'permission denied for data node "%"', n USING ERRCODE = '42501';
+    END IF;
+    IF NOT n = ANY (result) THEN
+      result := result || n;
+    END IF;
+  END LOOP;
+  IF cardinality(result) = 0 THEN
+    RAISE EXCEPTION 'data_nodes must name at least one data node' USING ERRCODE = '22023';
+  END IF;
+  RETURN result;
+END $$;
+
+-- The statements that create the hypertable's root table on a data node:
+-- schemas, the table partitioned by range on the time column, its indexes.
+CREATE FUNCTION _hyperdist_functions.root_table_ddl(
+    rel regclass, qualified text, time_column name, assoc_schema name, owner name)
+RETURNS text LANGUAGE sql STABLE AS $$
+  SELECT format('CREATE SCHEMA IF NOT EXISTS %I; CREATE SCHEMA IF NOT EXISTS %I; '
+                'CREATE TABLE %s (%s) PARTITION BY RANGE (%I); %s%s',
+                (parse_ident(qualified))[1], assoc_schema, qualified,
+                (SELECT string_agg(def, ', ' ORDER BY kind, ord)
+                   FROM _hyperdist_functions.table_definition(rel)
+                  WHERE kind IN ('column', 'constraint')),
+                time_column,
+                (SELECT string_agg(def || '; ', '' ORDER BY ord)
+                   FROM _hyperdist_functions.table_definition(rel)
+                  WHERE kind = 'index'),
+                CASE WHEN owner <> current_user
+                     THEN format('ALTER TABLE %s OWNER TO %I; ', qualified, owner) END)
+$$;
+
+CREATE FUNCTION create_distributed_hypertable(
+    relation REGCLASS,
+    time_column_name NAME,
+    partitioning_column NAME = NULL,
+    number_partitions INTEGER = NULL,
+    associated_schema_name NAME = NULL,
+    associated_table_prefix NAME = NULL,
+    chunk_time_interval ANYELEMENT = NULL::bigint,
+    create_default_indexes BOOLEAN = TRUE,
+    if_not_exists BOOLEAN = FALSE,
+    partitioning_func REGPROC = NULL,
+    migrate_data BOOLEAN = FALSE,
+    chunk_target_size TEXT = NULL,
+    chunk_sizing_func REGPROC = NULL,
+    time_partitioning_func REGPROC = NULL,
+    replication_factor INTEGER = NULL,
+    data_nodes NAME[] = NULL)
+RETURNS TABLE(hypertable_id INT, schema_name NAME, table_name NAME, created BOOL)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+  nsp name;
+  rel name;
+  qualified text;
+  relkind "char";
+  owner name;
+  acl aclitem[];
+  time_att record;
+  space_att record;
+  nodes name[];
+  rf int := coalesce(replication_factor, 1);
+  nparts int;
+  ival bigint;
+  ht int;
+  dn_ddl text;
+  an_cols text;
+  tmp_name name;
+  seq record;
+  nonempty boolean;
+  space_attnum int2;
+  seqs text[] := '{}';
+  seq_cols name[] := '{}';
+  g record;
+BEGIN
+  SELECT c.relnamespace::regnamespace::name, c.relname, c.relkind,
+         c.relowner::regrole::name, c.relacl
+    INTO nsp, rel, relkind, owner, acl
+    FROM pg_class c WHERE c.oid = relation;
+  qualified := format('%I.%I', nsp, rel);
+
+  IF EXISTS (SELECT FROM _hyperdist_catalog.hypertable h WHERE h.relid = relation) THEN
+    IF if_not_exists THEN
+      RAISE NOTICE 'table "%" is already a hypertable, skipping', rel;
+      RETURN QUERY SELECT h.id, nsp, rel, false
+                     FROM _hyperdist_catalog.hypertable h WHERE h.relid = relation;
+      RETURN;
+    END IF;
+    RAISE EXCEPTION 'table "%" is already a hypertable', rel USING ERRCODE = '42710';
+  END IF;
+  IF relkind <> 'r' THEN
+    RAISE EXCEPTION '"%" is not an ordinary table', rel
+      USING ERRCODE = '42809',
+            DETAIL = 'Only ordinary tables can become distributed hypertables.';
+  END IF;
+  IF NOT pg_has_role(owner, 'USAGE') THEN
+    RAISE EXCEPTION 'must be owner of table %', rel USING ERRCODE = '42501';
+  END IF;
+  IF partitioning_func IS NOT NULL OR time_partitioning_func IS NOT NULL
+     OR chunk_sizing_func IS NOT NULL OR chunk_target_size IS NOT NULL THEN
+    RAISE EXCEPTION 'custom partitioning and adaptive chunking are not supported on distributed hypertables'
+      USING ERRCODE = '0A000';
+  END IF;
+
+  SELECT a.attnum, a.atttypid::regtype AS typ INTO time_att
+    FROM pg_attribute a
+   WHERE a.attrelid = relation AND a.attname = time_column_name AND NOT a.attisdropped
+     AND a.attnum > 0;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'column "%" does not exist', time_column_name USING ERRCODE = '42703';
+  END IF;
+  IF time_att.typ NOT IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype,
+                          'smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+    RAISE EXCEPTION 'invalid type for dimension "%"', time_column_name
+      USING ERRCODE = '42804',
+            HINT = 'Use an integer, timestamp, timestamptz or date column.';
+  END IF;
+
+  IF partitioning_column IS NOT NULL THEN
+    SELECT a.attnum, a.atttypid::regtype AS typ INTO space_att
+      FROM pg_attribute a
+     WHERE a.attrelid = relation AND a.attname = partitioning_column
+       AND NOT a.attisdropped AND a.attnum > 0;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'column "%" does not exist', partitioning_column USING ERRCODE = '42703';
+    END IF;
+    space_attnum := space_att.attnum;
+    IF space_att.attnum = time_att.attnum THEN
+      RAISE EXCEPTION 'the partitioning column must differ from the time column'
+        USING ERRCODE = '22023';
+    END IF;
+    IF NOT _hyperdist_functions.type_is_hashable(space_att.typ) THEN
+      RAISE EXCEPTION 'invalid type for dimension "%"', partitioning_column
+        USING ERRCODE = '42804',
+              DETAIL = format('Type %s has no default hash operator class.', space_att.typ);
+    END IF;
+  ELSIF number_partitions IS NOT NULL THEN
+    RAISE EXCEPTION 'number_partitions needs a partitioning_column' USING ERRCODE = '22023';
+  END IF;
+
+  nodes := _hyperdist_functions.check_data_nodes(data_nodes);
+  IF rf < 1 THEN
+    RAISE EXCEPTION 'invalid replication factor %', rf
+      USING ERRCODE = '22023', HINT = 'A replication factor is at least 1.';
+  END IF;
+  IF rf > cardinality(nodes) THEN
+    RAISE EXCEPTION 'replication factor too large for hypertable "%"', rel
+      USING ERRCODE = '22023',
+            DETAIL = format('The hypertable has %s data nodes, but the replication factor is %s.',
+                            cardinality(nodes), rf),
+            HINT = 'Decrease the replication factor or add data nodes.';
+  END IF;
+  IF partitioning_column IS NOT NULL THEN
+    nparts := coalesce(number_partitions, cardinality(nodes));
+    IF nparts < 1 OR nparts > 32767 THEN
+      RAISE EXCEPTION 'invalid number of partitions: %', nparts
+        USING ERRCODE = '22023', HINT = 'A number of partitions is between 1 and 32767.';
+    END IF;
+  END IF;
+
+  ival := _hyperdist_functions.interval_to_internal(time_att.typ, chunk_time_interval);
+
+  -- what a data node cannot reproduce, or a foreign table cannot be
+  IF EXISTS (SELECT FROM pg_constraint c
+              WHERE (c.conrelid = relation OR c.confrelid = relation) AND c.contype = 'f') THEN
+    RAISE EXCEPTION 'foreign keys are not supported on distributed hypertables'
+      USING ERRCODE = '0A000', DETAIL = format('Table "%s" has or is referenced by a foreign key.', rel);
+  END IF;
+  IF EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = relation AND a.attnum > 0
+               AND (a.attidentity <> '' OR a.attgenerated <> '')) THEN
+    RAISE EXCEPTION 'identity and generated columns are not supported on distributed hypertables'
+      USING ERRCODE = '0A000';
+  END IF;
+  IF EXISTS (SELECT FROM pg_inherits i WHERE i.inhrelid = relation OR i.inhparent = relation) THEN
+    RAISE EXCEPTION 'table "%" takes part in inheritance', rel USING ERRCODE = '0A000';
+  END IF;
+  FOR g IN SELECT DISTINCT pg_describe_object(d.classid, d.objid, d.objsubid) AS obj
+             FROM pg_depend d
+            WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = relation
+              AND d.deptype = 'n'
+              AND NOT (d.classid = 'pg_class'::regclass AND d.objid = relation)
+              -- the table's own constraints, defaults and statistics go with it
+              AND NOT (d.classid = 'pg_constraint'::regclass AND EXISTS (
+                         SELECT FROM pg_constraint c WHERE c.oid = d.objid AND c.conrelid = relation))
+              AND d.classid NOT IN ('pg_attrdef'::regclass, 'pg_statistic_ext'::regclass) LOOP
+    RAISE EXCEPTION 'cannot make table "%" a distributed hypertable because other objects depend on it', rel
+      USING ERRCODE = '2BP01', DETAIL = format('%s depends on table %s.', g.obj, rel),
+            HINT = 'Drop the dependent objects first, and recreate them afterwards.';
+  END LOOP;
+
+  EXECUTE format('SELECT EXISTS (SELECT FROM %s)', qualified) INTO nonempty;
+  IF nonempty AND NOT migrate_data THEN
+    RAISE EXCEPTION 'table "%" is not empty', rel
+      USING ERRCODE = '55000',
+            HINT = 'You can migrate data by specifying migrate_data => true when calling this function.';
+  END IF;
+
+  -- TimescaleDB's rules: the time column is NOT NULL, unique indexes
+  -- include every partitioning column, and default indexes exist.
+  EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET NOT NULL', qualified, time_column_name);
+  FOR g IN SELECT i.indexrelid::regclass AS idx,
+                  CASE WHEN NOT time_att.attnum = ANY (i.indkey::int2[]) THEN time_column_name
+                       ELSE partitioning_column END AS missing
+             FROM pg_index i
+            WHERE i.indrelid = relation AND i.indisunique
+              AND (NOT time_att.attnum = ANY (i.indkey::int2[])
+                   OR NOT space_attnum = ANY (i.indkey::int2[])) LOOP
+    RAISE EXCEPTION 'cannot create a unique index without the column "%" (used in partitioning)', g.missing
+      USING ERRCODE = '42P16', DETAIL = format('Index %s does not include it.', g.idx);
+  END LOOP;
+  IF create_default_indexes THEN
+    IF NOT EXISTS (SELECT FROM pg_index i WHERE i.indrelid = relation
+                                            AND i.indkey[0] = time_att.attnum) THEN
+      EXECUTE format('CREATE INDEX ON %s (%I DESC)', qualified, time_column_name);
+    END IF;
+    IF partitioning_column IS NOT NULL AND NOT EXISTS (
+         SELECT FROM pg_index i WHERE i.indrelid = relation
+                                  AND i.indkey[0] = space_attnum
+                                  AND i.indkey[1] = time_att.attnum) THEN
+      EXECUTE format('CREATE INDEX ON %s (%I, %I DESC)', qualified,
+                     partitioning_column, time_column_name);
+    END IF;
+  END IF;
+
+  associated_schema_name := coalesce(associated_schema_name, '_hyperdist_internal');
+  associated_table_prefix := coalesce(associated_table_prefix, '_dist_hyper');
+
+  -- the data nodes' root tables, in this transaction
+  dn_ddl := _hyperdist_functions.root_table_ddl(relation, qualified, time_column_name,
+                                                associated_schema_name, owner);
+  CALL @extschema@.distributed_exec(dn_ddl, nodes);
+
+  -- the catalog
+  INSERT INTO _hyperdist_catalog.hypertable
+         (relid, associated_schema_name, associated_table_prefix, replication_factor)
+  VALUES (relation, associated_schema_name, associated_table_prefix, rf)
+  RETURNING id INTO ht;
+  INSERT INTO _hyperdist_catalog.hypertable_index
+  SELECT ht, ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+   WHERE i.indrelid = relation;
+
+  -- replace the table by a foreign table of the same name and columns
+  SELECT string_agg(an_def, ', ' ORDER BY kind, ord) INTO an_cols
+    FROM _hyperdist_functions.table_definition(relation) WHERE an_def IS NOT NULL;
+  FOR seq IN SELECT d.objid::regclass AS s, a.attname
+               FROM pg_depend d JOIN pg_attribute a
+                 ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+              WHERE d.classid = 'pg_class'::regclass AND d.refobjid = relation
+                AND d.deptype = 'a'
+                AND (SELECT relkind FROM pg_class WHERE oid = d.objid) = 'S' LOOP
+    EXECUTE format('ALTER SEQUENCE %s OWNED BY NONE', seq.s);
+    seqs := seqs || seq.s::text;
+    seq_cols := seq_cols || seq.attname;
+  END LOOP;
+  IF nonempty THEN
+    tmp_name := left('_hd_migrate_' || rel, 63);
+    EXECUTE format('ALTER TABLE %s RENAME TO %I', qualified, tmp_name);
+  ELSE
+    EXECUTE format('DROP TABLE %s', qualified);
+  END IF;
+  EXECUTE format('CREATE FOREIGN TABLE %s (%s) SERVER hyperdist_hypertables', qualified, an_cols);
+  UPDATE _hyperdist_catalog.hypertable h SET relid = qualified::regclass WHERE h.id = ht;
+  IF owner <> current_user THEN
+    EXECUTE format('ALTER FOREIGN TABLE %s OWNER TO %I', qualified, owner);
+  END IF;
+  FOR g IN SELECT a.grantee, a.privilege_type, a.is_grantable
+             FROM aclexplode(acl) a WHERE a.grantee <> (SELECT oid FROM pg_roles WHERE rolname = owner) LOOP
+    EXECUTE format('GRANT %s ON %s TO %s%s', g.privilege_type, qualified,
+                   CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(g.grantee::regrole::name) END,
+                   CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+  END LOOP;
+  FOR i IN 1 .. coalesce(cardinality(seqs), 0) LOOP
+    EXECUTE format('ALTER SEQUENCE %s OWNED BY %s.%I', seqs[i], qualified, seq_cols[i]);
+  END LOOP;
+
+  INSERT INTO _hyperdist_catalog.dimension (hypertable_id, attnum, column_type, interval_length)
+  SELECT ht, a.attnum, a.atttypid, ival FROM pg_attribute a
+   WHERE a.attrelid = qualified::regclass AND a.attname = time_column_name;
+  IF partitioning_column IS NOT NULL THEN
+    INSERT INTO _hyperdist_catalog.dimension (hypertable_id, attnum, column_type, num_partitions)
+    SELECT ht, a.attnum, a.atttypid, nparts FROM pg_attribute a
+     WHERE a.attrelid = qualified::regclass AND a.attname = partitioning_column;
+  END IF;
+  INSERT INTO _hyperdist_catalog.hypertable_data_node (hypertable_id, node_name)
+  SELECT ht, unnest(nodes);
+  PERFORM _hyperdist_functions.recreate_placement(ht);
+
+  IF tmp_name IS NOT NULL THEN
+    EXECUTE format('INSERT INTO %s SELECT * FROM %I.%I', qualified, nsp, tmp_name);
+    EXECUTE format('DROP TABLE %I.%I', nsp, tmp_name);
+  END IF;
+
+  RETURN QUERY SELECT ht, nsp, rel, true;
+END
+$fn$;
+
+CREATE FUNCTION _hyperdist_functions.type_is_hashable(typ regtype)
+RETURNS boolean AS 'MODULE_PATHNAME', 'hyperdist_type_is_hashable'
+LANGUAGE C STRICT STABLE;
+
+-- A chunk interval in internal units: microseconds for timestamp and date
+-- columns (an interval, or an integer number of microseconds), the value
+-- itself for integer columns.  NULL: 7 days, as TimescaleDB.
+CREATE FUNCTION _hyperdist_functions.interval_to_internal(typ regtype, ival anyelement)
+RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  argtype regtype := pg_typeof(ival);
+  int_time boolean := typ IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype);
+  result bigint;
+  iv interval;
+BEGIN
+  IF ival IS NULL THEN
+    IF int_time THEN
+      RAISE EXCEPTION 'integer dimensions require an explicit interval'
+        USING ERRCODE = '22023', HINT = 'Give chunk_time_interval as an integer.';
+    END IF;
+    RETURN 7 * 86400 * 1000000::bigint;
+  END IF;
+  IF argtype = 'interval'::regtype THEN
+    IF int_time THEN
+      RAISE EXCEPTION 'invalid interval type for % dimension', typ
+        USING ERRCODE = '42804', HINT = 'Use an integer interval for an integer time column.';
+    END IF;
+    iv := ival::text::interval;
+    IF extract(month FROM iv) <> 0 OR extract(year FROM iv) <> 0 THEN
+      RAISE EXCEPTION 'chunk intervals of months or years are not supported'
+        USING ERRCODE = '22023', HINT = 'Use days, e.g. ''30 days''.';
+    END IF;
+    result := (extract(epoch FROM iv) * 1000000)::bigint;
+  ELSIF argtype IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+    result := ival::text::bigint;
+  ELSE
+    RAISE EXCEPTION 'invalid interval type %', argtype
+      USING ERRCODE = '42804', HINT = 'Use an interval or an integer.';
+  END IF;
+  IF result <= 0 THEN
+    RAISE EXCEPTION 'invalid interval: must be positive' USING ERRCODE = '22023';
+  END IF;
+  IF typ = 'smallint'::regtype AND result > 32767 OR typ = 'integer'::regtype AND result > 2147483647 THEN
+    RAISE EXCEPTION 'invalid interval: must be below the maximum of type %', typ
+      USING ERRCODE = '22023';
+  END IF;
+  RETURN result;
+END $$;
+
+CREATE FUNCTION set_chunk_time_interval(
+    hypertable REGCLASS, chunk_time_interval ANYELEMENT, dimension_name NAME = NULL)
+RETURNS VOID LANGUAGE plpgsql AS $$
+DECLARE
+  ht int := _hyperdist_functions.hypertable_id(hypertable);
+  d record;
+BEGIN
+  SELECT dim.id, dim.column_type, a.attname INTO d
+    FROM _hyperdist_catalog.dimension dim
+    JOIN pg_attribute a ON a.attrelid = hypertable AND a.attnum = dim.attnum
+   WHERE dim.hypertable_id = ht AND dim.interval_length IS NOT NULL;
+  IF dimension_name IS NOT NULL AND dimension_name <> d.attname THEN
+    RAISE EXCEPTION 'time dimension "%" does not exist in hypertable "%"', dimension_name, hypertable
+      USING ERRCODE = '42703';
+  END IF;
+  IF chunk_time_interval IS NULL THEN
+    RAISE EXCEPTION 'invalid interval: an explicit interval must be specified' USING ERRCODE = '22023';
+  END IF;
+  UPDATE _hyperdist_catalog.dimension
+     SET interval_length = _hyperdist_functions.interval_to_internal(d.column_type, chunk_time_interval)
+   WHERE id = d.id;
+END $$;
+
+CREATE FUNCTION set_number_partitions(
+    hypertable REGCLASS, number_partitions INTEGER, dimension_name NAME = NULL)
+RETURNS VOID LANGUAGE plpgsql AS $$
+DECLARE
+  ht int := _hyperdist_functions.hypertable_id(hypertable);
+  d record;
+BEGIN
+  SELECT dim.id, a.attname INTO d
+    FROM _hyperdist_catalog.dimension dim
+    JOIN pg_attribute a ON a.attrelid = hypertable AND a.attnum = dim.attnum
+   WHERE dim.hypertable_id = ht AND dim.num_partitions IS NOT NULL;
+  IF NOT FOUND OR (dimension_name IS NOT NULL AND dimension_name <> d.attname) THEN
+    RAISE EXCEPTION 'hypertable "%" has no space dimension%', hypertable,
+      CASE WHEN dimension_name IS NOT NULL THEN format(' "%s"', dimension_name) ELSE '' END
+      USING ERRCODE = '42703';
+  END IF;
+  IF number_partitions IS NULL OR number_partitions < 1 OR number_partitions > 32767 THEN
+    RAISE EXCEPTION 'invalid number of partitions: %', number_partitions
+      USING ERRCODE = '22023', HINT = 'A number of partitions is between 1 and 32767.';
+  END IF;
+  UPDATE _hyperdist_catalog.dimension SET num_partitions = number_partitions WHERE id = d.id;
+  PERFORM _hyperdist_functions.recreate_placement(ht);
+END $$;
+
+CREATE FUNCTION set_replication_factor(hypertable REGCLASS, replication_factor INTEGER)
+RETURNS VOID LANGUAGE plpgsql AS $$
+DECLARE
+  ht int := _hyperdist_functions.hypertable_id(hypertable);
+  nnodes int;
+  under int;
+BEGIN
+  SELECT count(*) INTO nnodes FROM _hyperdist_catalog.hypertable_data_node WHERE hypertable_id = ht;
+  IF replication_factor IS NULL OR replication_factor < 1 OR replication_factor > nnodes THEN
+    RAISE EXCEPTION 'invalid replication factor %', replication_factor
+      USING ERRCODE = '22023',
+            DETAIL = format('Hypertable "%s" has %s data nodes.', hypertable, nnodes),
+            HINT = 'A replication factor is between 1 and the number of the hypertable''s data nodes.';
+  END IF;
+  UPDATE _hyperdist_catalog.hypertable SET replication_factor = set_replication_factor.replication_factor
+   WHERE id = ht;
+  SELECT count(*) INTO under FROM _hyperdist_catalog.chunk c
+   WHERE c.hypertable_id = ht
+     AND (SELECT count(*) FROM _hyperdist_catalog.chunk_data_node cdn WHERE cdn.chunk_id = c.id)
+         < set_replication_factor.replication_factor;
+  IF under > 0 THEN
+    RAISE WARNING 'hypertable "%" is under-replicated', hypertable
+      USING DETAIL = format('%s existing chunks have fewer replicas than the new replication factor; only new chunks get %s.',
+                            under, replication_factor);
+  END IF;
+  PERFORM _hyperdist_functions.recreate_placement(ht);
+END $$;
+
+-- Runs sql on node and returns its rows (columns in text format, typed by
+-- the caller's column definition list).
+CREATE FUNCTION _hyperdist_functions.data_node_query(node NAME, sql TEXT)
+RETURNS SETOF record AS 'MODULE_PATHNAME', 'hyperdist_data_node_query'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE FUNCTION _hyperdist_functions.attach_data_node(
+    node_name NAME, hypertable REGCLASS, if_not_attached BOOLEAN, repartition BOOLEAN)
+RETURNS TABLE(hypertable_id INTEGER, node_hypertable_id INTEGER, node NAME)
+LANGUAGE plpgsql AS $$
+DECLARE
+  ht int := _hyperdist_functions.hypertable_id(hypertable);
+  node name := (_hyperdist_functions.check_data_nodes(ARRAY[node_name]))[1];
+  source name;
+  qualified text := format('%I.%I', (SELECT relnamespace::regnamespace::name FROM pg_class WHERE oid = hypertable),
+                           (SELECT relname FROM pg_class WHERE oid = hypertable));
+  h record;
+  ddl text;
+  nnodes int;
+BEGIN
+  IF NOT pg_has_role((SELECT relowner FROM pg_class WHERE oid = hypertable), 'USAGE') THEN
+    RAISE EXCEPTION 'must be owner of hypertable "%"', hypertable USING ERRCODE = '42501';
+  END IF;
+  IF EXISTS (SELECT FROM _hyperdist_catalog.hypertable_data_node hdn
+              WHERE hdn.hypertable_id = ht AND hdn.node_name = node) THEN
+    IF if_not_attached THEN
+      RAISE NOTICE 'data node "%" is already attached to hypertable "%", skipping', node, hypertable;
+      RETURN QUERY SELECT ht, ht, node;
+      RETURN;
+    END IF;
+    RAISE EXCEPTION 'data node "%" is already attached to hypertable "%"', node, hypertable
+      USING ERRCODE = '42710';
+  END IF;
+  SELECT * INTO h FROM _hyperdist_catalog.hypertable WHERE id = ht FOR UPDATE;
+  SELECT min(hdn.node_name) INTO source FROM _hyperdist_catalog.hypertable_data_node hdn
+   WHERE hdn.hypertable_id = ht;
+
+  -- the root table as it is now on a member, with the same partitioning
+  SELECT format('CREATE SCHEMA IF NOT EXISTS %I; CREATE SCHEMA IF NOT EXISTS %I; '
+                'CREATE TABLE %s (%s) PARTITION BY RANGE (%I); %s',
+                (parse_ident(qualified))[1], h.associated_schema_name, qualified,
+                string_agg(t.def, ', ' ORDER BY t.kind, t.ord) FILTER (WHERE t.kind <> 'index'),
+                (SELECT a.attname FROM _hyperdist_catalog.dimension dim
+                   JOIN pg_attribute a ON a.attrelid = hypertable AND a.attnum = dim.attnum
+                  WHERE dim.hypertable_id = ht AND dim.interval_length IS NOT NULL),
+                coalesce(string_agg(t.def || '; ', '' ORDER BY t.ord) FILTER (WHERE t.kind = 'index'), ''))
+    INTO ddl
+    FROM _hyperdist_functions.data_node_query(source,
+           replace(_hyperdist_functions.table_definition_sql(), '$1',
+                   quote_literal(qualified) || '::regclass'))
+         AS t(kind text, def text, an_def text, ord int);
+  CALL @extschema@.distributed_exec(ddl, ARRAY[node]);
+
+  INSERT INTO _hyperdist_catalog.hypertable_data_node (hypertable_id, node_name) VALUES (ht, node);
+  SELECT count(*) INTO nnodes FROM _hyperdist_catalog.hypertable_data_node hdn WHERE hdn.hypertable_id = ht;
+  IF repartition THEN
+    UPDATE _hyperdist_catalog.dimension SET num_partitions = nnodes
+     WHERE dimension.hypertable_id = ht AND num_partitions < nnodes;
+  END IF;
+  PERFORM _hyperdist_functions.recreate_placement(ht);
+  RETURN QUERY SELECT ht, ht, node;
+END $$;
+
+-- A SQL wrapper: PL/pgSQL cannot have an argument and a result column of
+-- the same name, as TimescaleDB's signature does (node_name).
+CREATE FUNCTION attach_data_node(
+    node_name NAME, hypertable REGCLASS, if_not_attached BOOLEAN = FALSE,
+    repartition BOOLEAN = TRUE)
+RETURNS TABLE(hypertable_id INTEGER, node_hypertable_id INTEGER, node_name NAME)
+LANGUAGE sql AS $$
+  SELECT * FROM _hyperdist_functions.attach_data_node($1, $2, $3, $4);
+$$;
+
+-- Detaches node from one hypertable or, with hypertable NULL, from all.
+-- Refuses when a chunk would lose its last replica, or when the node holds
+-- chunks at all unless force; drop_remote_data drops the node's table.
+CREATE FUNCTION detach_data_node(
+    node_name NAME, hypertable REGCLASS = NULL, if_attached BOOLEAN = FALSE,
+    force BOOLEAN = FALSE, repartition BOOLEAN = TRUE, drop_remote_data BOOLEAN = FALSE)
+RETURNS INTEGER LANGUAGE plpgsql AS $$
+DECLARE
+  node name := (_hyperdist_functions.check_data_nodes(ARRAY[node_name]))[1];
+  h record;
+  nchunks int;
+  lost int;
+  nnodes int;
+  detached int := 0;
+BEGIN
+  IF hypertable IS NOT NULL THEN
+    PERFORM _hyperdist_functions.hypertable_id(hypertable);
+    IF NOT EXISTS (SELECT FROM _hyperdist_catalog.hypertable_data_node hdn
+                     JOIN _hyperdist_catalog.hypertable ht ON ht.id = hdn.hypertable_id
+                    WHERE ht.relid = hypertable AND hdn.node_name = node) THEN
+      IF if_attached THEN
+        RAISE NOTICE 'data node "%" is not attached to hypertable "%", skipping', node, hypertable;
+        RETURN 0;
+      END IF;
+      RAISE EXCEPTION 'data node "%" is not attached to hypertable "%"', node, hypertable
+        USING ERRCODE = '42704';
+    END IF;
+  END IF;
+  FOR h IN SELECT ht.id, ht.relid::regclass AS rel, ht.replication_factor
+             FROM _hyperdist_catalog.hypertable ht
+             JOIN _hyperdist_catalog.hypertable_data_node hdn ON hdn.hypertable_id = ht.id
+            WHERE hdn.node_name = node AND (hypertable IS NULL OR ht.relid = hypertable)
+            ORDER BY ht.id FOR UPDATE OF ht LOOP
+    IF NOT pg_has_role((SELECT relowner FROM pg_class WHERE oid = h.rel), 'USAGE') THEN
+      RAISE EXCEPTION 'must be owner of hypertable "%"', h.rel USING ERRCODE = '42501';
+    END IF;
+    SELECT count(*) INTO nnodes FROM _hyperdist_catalog.hypertable_data_node hdn
+     WHERE hdn.hypertable_id = h.id;
+    SELECT count(*) INTO nchunks FROM _hyperdist_catalog.chunk_data_node cdn
+      JOIN _hyperdist_catalog.chunk c ON c.id = cdn.chunk_id
+     WHERE c.hypertable_id = h.id AND cdn.node_name = node;
+    SELECT count(*) INTO lost FROM _hyperdist_catalog.chunk c
+     WHERE c.hypertable_id = h.id
+       AND EXISTS (SELECT FROM _hyperdist_catalog.chunk_data_node cdn
+                    WHERE cdn.chunk_id = c.id AND cdn.node_name = node)
+       AND NOT EXISTS (SELECT FROM _hyperdist_catalog.chunk_data_node cdn
+                        WHERE cdn.chunk_id = c.id AND cdn.node_name <> node);
+    IF nnodes = 1 THEN
+      RAISE EXCEPTION 'cannot detach the last data node of hypertable "%"', h.rel
+        USING ERRCODE = '55000', HINT = 'Drop the hypertable instead.';
+    END IF;
+    IF lost > 0 AND NOT force THEN
+      RAISE EXCEPTION 'detaching data node "%" would mean a data loss for hypertable "%"', node, h.rel
+        USING ERRCODE = '55000',
+              DETAIL = format('%s chunks of the hypertable have no other replica.', lost),
+              HINT = 'Drop those chunks or copy them to other data nodes first, or use force => true to lose them.';
+    END IF;
+    IF nchunks > 0 AND NOT force THEN
+      RAISE EXCEPTION 'data node "%" still holds data of hypertable "%"', node, h.rel
+        USING ERRCODE = '55000',
+              DETAIL = format('It holds replicas of %s chunks.', nchunks),
+              HINT = 'Use force => true to detach it anyway; the chunks become under-replicated.';
+    END IF;
+    IF lost > 0 THEN
+      RAISE WARNING 'data of hypertable "%" is lost', h.rel
+        USING DETAIL = format('%s chunks had their only replica on data node "%s".', lost, node);
+    ELSIF nchunks > 0 THEN
+      RAISE WARNING 'hypertable "%" is under-replicated', h.rel
+        USING DETAIL = format('%s chunks lose their replica on data node "%s".', nchunks, node);
+    END IF;
+    IF drop_remote_data THEN
+      CALL @extschema@.distributed_exec(format('DROP TABLE IF EXISTS %s', h.rel), ARRAY[node]);
+    END IF;
+    DELETE FROM _hyperdist_catalog.chunk_data_node cdn
+     USING _hyperdist_catalog.chunk c
+     WHERE c.id = cdn.chunk_id AND c.hypertable_id = h.id AND cdn.node_name = node;
+    DELETE FROM _hyperdist_catalog.chunk c
+     WHERE c.hypertable_id = h.id
+       AND NOT EXISTS (SELECT FROM _hyperdist_catalog.chunk_data_node cdn WHERE cdn.chunk_id = c.id);
+    DELETE FROM _hyperdist_catalog.time_slice s
+     WHERE s.hypertable_id = h.id
+       AND NOT EXISTS (SELECT FROM _hyperdist_catalog.chunk c WHERE c.time_slice_id = s.id);
+    DELETE FROM _hyperdist_catalog.hypertable_data_node hdn
+     WHERE hdn.hypertable_id = h.id AND hdn.node_name = node;
+    IF repartition THEN
+      UPDATE _hyperdist_catalog.dimension SET num_partitions = nnodes - 1
+       WHERE dimension.hypertable_id = h.id AND num_partitions = nnodes AND nnodes > 1;
+    END IF;
+    IF h.replication_factor > nnodes - 1 THEN
+      UPDATE _hyperdist_catalog.hypertable SET replication_factor = nnodes - 1 WHERE id = h.id;
+    END IF;
+    PERFORM _hyperdist_functions.recreate_placement(h.id);
+    detached := detached + 1;
+  END LOOP;
+  IF detached = 0 AND hypertable IS NULL AND NOT if_attached THEN
+    RAISE EXCEPTION 'data node "%" is not attached to any hypertable', node USING ERRCODE = '42704';
+  END IF;
+  RETURN detached;
+END $$;
+
+-- Chunks of ht whose time range lies before older_than / from newer_than
+-- (internal time; NULL: no bound), oldest first.
+CREATE FUNCTION _hyperdist_functions.chunks_in_range(ht int, older_than bigint, newer_than bigint)
+RETURNS TABLE(chunk_id int, time_slice_id int, chunk_name text)
+LANGUAGE sql STABLE AS $$
+  SELECT c.id, c.time_slice_id, format('%I.%I', c.schema_name, c.table_name)
+    FROM _hyperdist_catalog.chunk c
+    JOIN _hyperdist_catalog.time_slice s ON s.id = c.time_slice_id
+   WHERE c.hypertable_id = ht
+     AND (older_than IS NULL OR s.range_end <= older_than)
+     AND (newer_than IS NULL OR s.range_start >= newer_than)
+   ORDER BY s.range_start, c.space_partition;
+$$;
+
+CREATE FUNCTION _hyperdist_functions.show_chunks(ht int, older_than bigint, newer_than bigint)
+RETURNS SETOF text LANGUAGE sql STABLE AS $$
+  SELECT chunk_name FROM _hyperdist_functions.chunks_in_range(ht, older_than, newer_than);
+$$;
+
+-- Drops the chunks on every data node holding them, then from the catalog.
+-- With a space dimension a time slice's chunks are partitions of one table
+-- per node, which is dropped whole (all chunks of a slice share its range).
+CREATE FUNCTION _hyperdist_functions.drop_chunks(ht int, older_than bigint, newer_than bigint)
+RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+  r record;
+  has_space boolean := EXISTS (SELECT FROM _hyperdist_catalog.dimension
+                                WHERE hypertable_id = ht AND num_partitions IS NOT NULL);
+  h record;
+  dropped int[];
+BEGIN
+  IF older_than IS NULL AND newer_than IS NULL THEN
+    RAISE EXCEPTION 'invalid time range for dropping chunks'
+      USING ERRCODE = '22023', HINT = 'At least one of older_than and newer_than must be provided.';
+  END IF;
+  SELECT * INTO h FROM _hyperdist_catalog.hypertable WHERE id = ht FOR UPDATE;
+  SELECT coalesce(array_agg(chunk_id), '{}') INTO dropped
+    FROM _hyperdist_functions.chunks_in_range(ht, older_than, newer_than);
+  FOR r IN SELECT cdn.node_name,
+                  string_agg(DISTINCT CASE WHEN has_space
+                             THEN format('%I.%I', h.associated_schema_name,
+                                         format('%s_%s_%s_slice', h.associated_table_prefix, ht, c.time_slice_id))
+                             ELSE format('%I.%I', c.schema_name, c.table_name) END, ', ') AS tables
+             FROM _hyperdist_catalog.chunk c
+             JOIN _hyperdist_catalog.chunk_data_node cdn ON cdn.chunk_id = c.id
+            WHERE c.id = ANY (dropped)
+            GROUP BY cdn.node_name ORDER BY cdn.node_name LOOP
+    CALL @extschema@.distributed_exec(format('DROP TABLE IF EXISTS %s', r.tables), ARRAY[r.node_name]);
+  END LOOP;
+  RETURN QUERY
+    WITH d AS (DELETE FROM _hyperdist_catalog.chunk c WHERE c.id = ANY (dropped)
+               RETURNING c.id, format('%I.%I', c.schema_name, c.table_name) AS name)
+    SELECT name FROM d ORDER BY id;
+  DELETE FROM _hyperdist_catalog.time_slice s
+   WHERE s.hypertable_id = ht
+     AND NOT EXISTS (SELECT FROM _hyperdist_catalog.chunk c WHERE c.time_slice_id = s.id);
+END $$;
+
+CREATE FUNCTION show_chunks(relation REGCLASS, older_than "any" = NULL, newer_than "any" = NULL)
+RETURNS SETOF TEXT AS 'MODULE_PATHNAME', 'hyperdist_show_chunks'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION drop_chunks(relation REGCLASS, older_than "any" = NULL, newer_than "any" = NULL,
+                            verbose BOOLEAN = FALSE)
+RETURNS SETOF TEXT AS 'MODULE_PATHNAME', 'hyperdist_drop_chunks'
+LANGUAGE C VOLATILE;
+
+-- ---- sizes: one query per data node, summed over its partitions ---------
+
+CREATE FUNCTION hypertable_detailed_size(hypertable REGCLASS)
+RETURNS TABLE(table_bytes BIGINT, index_bytes BIGINT, toast_bytes BIGINT,
+              total_bytes BIGINT, node_name NAME)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  ht int := _hyperdist_functions.hypertable_id(hypertable);
+  n name;
+BEGIN
+  FOR n IN SELECT hdn.node_name FROM _hyperdist_catalog.hypertable_data_node hdn
+            WHERE hdn.hypertable_id = ht ORDER BY 1 LOOP
+    RETURN QUERY SELECT s.t, s.i, s.o, s.a, n
+      FROM _hyperdist_functions.data_node_query(n, format($q$
+        SELECT coalesce(sum(pg_relation_size(c.oid, 'main') + pg_relation_size(c.oid, 'fsm')
+                            + pg_relation_size(c.oid, 'vm') + pg_relation_size(c.oid, 'init')), 0)::bigint,
+               coalesce(sum(pg_indexes_size(c.oid)), 0)::bigint,
+               coalesce(sum(CASE WHEN c.reltoastrelid <> 0 THEN pg_total_relation_size(c.reltoastrelid) END), 0)::bigint,
+               coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint
+          FROM pg_partition_tree(%L::regclass) t JOIN pg_class c ON c.oid = t.relid$q$,
+          hypertable::text)) AS s(t bigint, i bigint, o bigint, a bigint);
+  END LOOP;
+END $$;
+
+CREATE FUNCTION hypertable_size(hypertable REGCLASS)
+RETURNS BIGINT LANGUAGE sql STABLE AS $$
+  SELECT sum(total_bytes)::bigint FROM @extschema@.hypertable_detailed_size(hypertable);
+$$;
+
+CREATE FUNCTION chunks_detailed_size(hypertable REGCLASS)
+RETURNS TABLE(chunk_schema NAME, chunk_name NAME, table_bytes BIGINT, index_bytes BIGINT,
+              toast_bytes BIGINT, total_bytes BIGINT, node_name NAME)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  ht int := _hyperdist_functions.hypertable_id(hypertable);
+  n name;
+BEGIN
+  FOR n IN SELECT hdn.node_name FROM _hyperdist_catalog.hypertable_data_node hdn
+            WHERE hdn.hypertable_id = ht ORDER BY 1 LOOP
+    RETURN QUERY SELECT s.nsp, s.rel, s.t, s.i, s.o, s.a, n
+      FROM _hyperdist_functions.data_node_query(n, format($q$
+        SELECT c.relnamespace::regnamespace::name, c.relname,
+               (pg_relation_size(c.oid, 'main') + pg_relation_size(c.oid, 'fsm')
+                + pg_relation_size(c.oid, 'vm') + pg_relation_size(c.oid, 'init'))::bigint,
+               pg_indexes_size(c.oid)::bigint,
+               coalesce(CASE WHEN c.reltoastrelid <> 0 THEN pg_total_relation_size(c.reltoastrelid) END, 0)::bigint,
+               pg_total_relation_size(c.oid)::bigint
+          FROM pg_partition_tree(%L::regclass) t JOIN pg_class c ON c.oid = t.relid
+         WHERE t.isleaf$q$, hypertable::text))
+           AS s(nsp name, rel name, t bigint, i bigint, o bigint, a bigint)
+      JOIN _hyperdist_catalog.chunk c
+        ON c.hypertable_id = ht AND c.schema_name = s.nsp AND c.table_name = s.rel
+     ORDER BY c.id;
+  END LOOP;
+END $$;
+
+-- ---- information views (columns as TimescaleDB 2.13's) ----------------
+
+CREATE VIEW hyperdist_information.hypertables AS
+SELECT n.nspname AS hypertable_schema,
+       c.relname AS hypertable_name,
+       pg_catalog.pg_get_userbyid(c.relowner) AS owner,
+       (SELECT count(*) FROM _hyperdist_catalog.dimension d WHERE d.hypertable_id = h.id)::smallint
+         AS num_dimensions,
+       (SELECT count(*) FROM _hyperdist_catalog.chunk ch WHERE ch.hypertable_id = h.id) AS num_chunks,
+       false AS compression_enabled,
+       true AS is_distributed,
+       h.replication_factor,
+       (SELECT array_agg(hdn.node_name ORDER BY hdn.node_name)
+          FROM _hyperdist_catalog.hypertable_data_node hdn WHERE hdn.hypertable_id = h.id)
+         AS data_nodes,
+       NULL::name[] AS tablespaces
+  FROM _hyperdist_catalog.hypertable h
+  JOIN pg_catalog.pg_class c ON c.oid = h.relid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace;
+
+CREATE VIEW hyperdist_information.dimensions AS
+SELECT n.nspname AS hypertable_schema,
+       c.relname AS hypertable_name,
+       (row_number() OVER (PARTITION BY h.id ORDER BY d.interval_length IS NULL, d.id))::int
+         AS dimension_number,
+       a.attname AS column_name,
+       d.column_type::regtype AS column_type,
+       CASE WHEN d.interval_length IS NOT NULL THEN 'Time' ELSE 'Space' END AS dimension_type,
+       CASE WHEN d.interval_length IS NOT NULL
+             AND d.column_type NOT IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)
+            THEN d.interval_length * interval '1 microsecond' END AS time_interval,
+       CASE WHEN d.column_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)
+            THEN d.interval_length END AS integer_interval,
+       NULL::regproc AS integer_now_func,
+       d.num_partitions::smallint AS num_partitions
+  FROM _hyperdist_catalog.dimension d
+  JOIN _hyperdist_catalog.hypertable h ON h.id = d.hypertable_id
+  JOIN pg_catalog.pg_class c ON c.oid = h.relid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = h.relid AND a.attnum = d.attnum;
+
+CREATE VIEW hyperdist_information.chunks AS
+SELECT n.nspname AS hypertable_schema,
+       c.relname AS hypertable_name,
+       ch.schema_name AS chunk_schema,
+       ch.table_name AS chunk_name,
+       a.attname AS primary_dimension,
+       d.column_type::regtype AS primary_dimension_type,
+       CASE WHEN NOT int_time THEN timestamptz 'epoch' + s.range_start * interval '1 microsecond' END
+         AS range_start,
+       CASE WHEN NOT int_time THEN timestamptz 'epoch' + s.range_end * interval '1 microsecond' END
+         AS range_end,
+       CASE WHEN int_time THEN s.range_start END AS range_start_integer,
+       CASE WHEN int_time THEN s.range_end END AS range_end_integer,
+       false AS is_compressed,
+       NULL::name AS chunk_tablespace,
+       (SELECT array_agg(cdn.node_name ORDER BY cdn.replica)
+          FROM _hyperdist_catalog.chunk_data_node cdn WHERE cdn.chunk_id = ch.id) AS data_nodes
+  FROM _hyperdist_catalog.chunk ch
+  JOIN _hyperdist_catalog.time_slice s ON s.id = ch.time_slice_id
+  JOIN _hyperdist_catalog.hypertable h ON h.id = ch.hypertable_id
+  JOIN _hyperdist_catalog.dimension d ON d.hypertable_id = h.id AND d.interval_length IS NOT NULL
+  JOIN pg_catalog.pg_class c ON c.oid = h.relid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = h.relid AND a.attnum = d.attnum
+ CROSS JOIN LATERAL (SELECT d.column_type IN ('smallint'::regtype, 'integer'::regtype,
+                                               'bigint'::regtype) AS int_time) it;
+
+GRANT SELECT ON hyperdist_information.hypertables, hyperdist_information.dimensions,
+                hyperdist_information.chunks TO PUBLIC;
+
+-- ---- distributed transactions: two-phase commit ---------------------------
+--
+-- See docs/ARCHITECTURE.md, "Remote transactions and two-phase commit".
+
+CREATE SCHEMA IF NOT EXISTS _hyperdist_catalog;
+
+-- The durable commit decision: one row per data node a committing
+-- transaction prepared on, inserted by that transaction itself, so a row
+-- exists exactly when the transaction committed.  The background worker
+-- deletes rows once their prepared transaction is gone from the data node,
+-- so the table only holds recent or unresolved commits; it is a queue, and
+-- autovacuum is told to treat it as one.
+CREATE TABLE _hyperdist_catalog.commit_record (
+    gid text PRIMARY KEY,           -- hd_<sysid>_<database oid>_<xid>_<node oid>
+    node oid NOT NULL,              -- the data node's foreign server
+    xid xid8 NOT NULL,              -- the access node transaction
+    created timestamptz NOT NULL)
+  WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
+
+-- Data nodes the background worker currently fails to resolve, and why.
+CREATE TABLE _hyperdist_catalog.resolver_status (
+    node oid PRIMARY KEY,
+    failing_since timestamptz NOT NULL,
+    last_error text NOT NULL,
+    next_attempt timestamptz NOT NULL);
+
+REVOKE ALL ON _hyperdist_catalog.commit_record, _hyperdist_catalog.resolver_status
+  FROM PUBLIC;
+
+-- Resolves the node's in-doubt prepared transactions now, as the background
+-- worker does on its own; returns how many it committed or rolled back.
+CREATE FUNCTION remote_txn_heal_data_node(node_name NAME)
+RETURNS INTEGER
+AS 'MODULE_PATHNAME', 'hyperdist_remote_txn_heal_data_node'
+LANGUAGE C STRICT VOLATILE;
+
+-- Distributed commits not yet confirmed complete on their data node.
+-- 'pending': the access node committed; the data node's COMMIT PREPARED is
+-- not yet confirmed (normal for up to hyperdist.resolve_interval).
+-- 'retrying': the worker's last attempt on that data node failed
+-- (last_error); it retries with backoff.
+CREATE VIEW hyperdist_information.remote_transactions AS
+SELECT r.gid,
+       s.srvname AS node_name,
+       r.xid,
+       r.created,
+       pg_catalog.now() - r.created AS age,
+       CASE WHEN st.node IS NULL THEN 'pending' ELSE 'retrying' END AS state,
+       st.last_error,
+       st.next_attempt
+  FROM _hyperdist_catalog.commit_record r
+  LEFT JOIN pg_catalog.pg_foreign_server s ON s.oid = r.node
+  LEFT JOIN _hyperdist_catalog.resolver_status st ON st.node = r.node;
+
+GRANT SELECT ON hyperdist_information.remote_transactions TO PUBLIC;

@@ -481,6 +481,59 @@ sub start_dn
 	return $rc == 0;
 }
 
+=head2 $c->stop_an($mode), $c->start_an, $c->wait_an_ready($timeout)
+
+stop_an stops the access node's PostgreSQL (pg_ctl -m $mode, default fast;
+'immediate' is a crash); start_an starts it again.  wait_an_ready polls
+until the access node answers queries again, e.g. after a backend crash,
+when the postmaster reinitialises on its own; true once it does.
+
+=cut
+
+sub stop_an
+{
+	my ($self, $mode) = @_;
+	my ($rc, $out, $err) =
+	  $self->pg_ctl('-D', $self->an_pgdata, '-m', $mode // 'fast', '-w', 'stop');
+	diag("pg_ctl stop an: $out$err") if $rc != 0;
+	return $rc == 0;
+}
+
+sub start_an
+{
+	my ($self) = @_;
+	my ($rc, $out, $err) = $self->pg_ctl('-D', $self->an_pgdata, '-l',
+		$self->log_path('an'), '-w', 'start');
+	diag("pg_ctl start an: $out$err") if $rc != 0;
+	return $rc == 0;
+}
+
+sub wait_an_ready
+{
+	my ($self, $timeout) = @_;
+	return poll_until(
+		sub {
+			my ($out, $err, $rc) = $self->psql('SELECT 1', timeout => 10);
+			return $rc == 0 && $out eq '1';
+		},
+		$timeout // 120);
+}
+
+=head2 $c->prepared_xacts($i)
+
+The number of prepared transactions on data node $i (every database), or
+-1 when the data node cannot be asked.
+
+=cut
+
+sub prepared_xacts
+{
+	my ($self, $i) = @_;
+	my ($out, $err, $rc) = $self->psql('SELECT count(*) FROM pg_prepared_xacts',
+		node => $i, db => 'postgres', timeout => 30);
+	return $rc == 0 ? $out + 0 : -1;
+}
+
 # Generates a key pair with the agent; returns the public key.
 sub keygen
 {

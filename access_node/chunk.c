@@ -1,0 +1,510 @@
+/*
+ * chunk.c — finding, creating and listing chunks of distributed hypertables.
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "foreign/foreign.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "chunk.h"
+#include "dimension.h"
+#include "remote/connection.h"
+
+typedef struct HdSlice
+{
+	int32		id;
+	int64		start;
+	int64		end;
+	int			nparts;
+	HdChunk   **chunks;			/* by space partition; NULL until met */
+} HdSlice;
+
+struct HdChunkCache
+{
+	HdHypertable *ht;
+	MemoryContext cxt;
+	List	   *slices;			/* HdSlice, most recently used first */
+	void		(*before_create) (void *arg);
+	void	   *arg;
+	bool		locked;			/* holds the hypertable's chunk-creation lock */
+};
+
+HdChunkCache *
+hd_chunk_cache_create(HdHypertable *ht, MemoryContext cxt,
+					  void (*before_create) (void *arg), void *arg)
+{
+	HdChunkCache *cache = MemoryContextAllocZero(cxt, sizeof(HdChunkCache));
+
+	cache->ht = ht;
+	cache->cxt = cxt;
+	cache->before_create = before_create;
+	cache->arg = arg;
+	return cache;
+}
+
+static int64
+spi_int(int row, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
+								  col, &isnull);
+
+	return isnull ? 0 : DatumGetInt64(d);
+}
+
+/*
+ * Serializes chunk creation for the hypertable until the end of the
+ * transaction: the lock is an object lock on the hypertable's catalog row,
+ * so writers of other hypertables and readers are not blocked.  Whoever
+ * waited then finds the other's chunk by looking again (READ COMMITTED
+ * takes a new snapshot per catalog query).
+ */
+static void
+lock_chunk_creation(HdChunkCache *cache)
+{
+	Oid			catalog = get_relname_relid("hypertable",
+											get_namespace_oid("_hyperdist_catalog", false));
+
+	if (cache->locked)
+		return;
+	LockDatabaseObject(catalog, (Oid) cache->ht->id, 0, ExclusiveLock);
+	cache->locked = true;
+}
+
+/* ---- slices --------------------------------------------------------------- */
+
+/* Puts slice first in the cache (rows tend to come in time order). */
+static void
+remember_slice(HdChunkCache *cache, HdSlice *slice)
+{
+	MemoryContext old = MemoryContextSwitchTo(cache->cxt);
+
+	cache->slices = lcons(slice, list_delete_ptr(cache->slices, slice));
+	MemoryContextSwitchTo(old);
+}
+
+static HdSlice *
+slice_from_spi(HdChunkCache *cache)
+{
+	HdSlice    *slice = MemoryContextAllocZero(cache->cxt, sizeof(HdSlice));
+
+	slice->id = (int32) spi_int(0, 1);
+	slice->start = spi_int(0, 2);
+	slice->end = spi_int(0, 3);
+	slice->nparts = (int) spi_int(0, 4);
+	slice->chunks = MemoryContextAllocZero(cache->cxt, sizeof(HdChunk *) * slice->nparts);
+	remember_slice(cache, slice);
+	return slice;
+}
+
+static HdSlice *
+slice_lookup(HdChunkCache *cache, int64 time)
+{
+	Oid			types[2] = {INT4OID, INT8OID};
+	Datum		args[2] = {Int32GetDatum(cache->ht->id), Int64GetDatum(time)};
+	HdSlice    *slice = NULL;
+
+	SPI_connect();
+	SPI_execute_with_args("SELECT id::int8, range_start, range_end, num_partitions::int8"
+						  " FROM _hyperdist_catalog.time_slice"
+						  " WHERE hypertable_id = $1 AND range_start <= $2 AND range_end > $2",
+						  2, types, args, NULL, false, 1);
+	if (SPI_processed == 1)
+		slice = slice_from_spi(cache);
+	SPI_finish();
+	return slice;
+}
+
+/*
+ * A new slice: the aligned interval around time, cut where it would
+ * overlap existing slices (which the interval may not align with after
+ * set_chunk_time_interval).
+ */
+static HdSlice *
+slice_create(HdChunkCache *cache, int64 time)
+{
+	HdHypertable *ht = cache->ht;
+	int64		start;
+	int64		end;
+	Oid			types[5] = {INT4OID, INT8OID, INT8OID, INT8OID, INT4OID};
+	Datum		args[5];
+	HdSlice    *slice;
+
+	hd_time_slice_align(time, ht->time.interval_length, &start, &end);
+	args[0] = Int32GetDatum(ht->id);
+	args[1] = Int64GetDatum(time);
+	args[2] = Int64GetDatum(start);
+	args[3] = Int64GetDatum(end);
+	args[4] = Int32GetDatum(ht->has_space ? ht->space.num_partitions : 1);
+
+	SPI_connect();
+	SPI_execute_with_args("INSERT INTO _hyperdist_catalog.time_slice"
+						  " (hypertable_id, range_start, range_end, num_partitions)"
+						  " SELECT $1,"
+						  "  greatest($3, (SELECT max(range_end) FROM _hyperdist_catalog.time_slice"
+						  "                 WHERE hypertable_id = $1 AND range_end <= $2)),"
+						  "  least($4, (SELECT min(range_start) FROM _hyperdist_catalog.time_slice"
+						  "              WHERE hypertable_id = $1 AND range_start > $2)),"
+						  "  $5"
+						  " RETURNING id::int8, range_start, range_end, num_partitions::int8",
+						  5, types, args, NULL, false, 0);
+	slice = slice_from_spi(cache);
+	SPI_finish();
+	return slice;
+}
+
+static HdSlice *
+slice_for_time(HdChunkCache *cache, int64 time)
+{
+	ListCell   *lc;
+	HdSlice    *slice;
+
+	foreach(lc, cache->slices)
+	{
+		slice = lfirst(lc);
+		if (slice->start <= time && time < slice->end)
+		{
+			if (foreach_current_index(lc) > 0)
+				remember_slice(cache, slice);
+			return slice;
+		}
+	}
+
+	slice = slice_lookup(cache, time);
+	if (slice != NULL)
+		return slice;
+	if (cache->before_create)
+		cache->before_create(cache->arg);
+	lock_chunk_creation(cache);
+	slice = slice_lookup(cache, time);
+	return slice != NULL ? slice : slice_create(cache, time);
+}
+
+/* ---- chunks ---------------------------------------------------------------- */
+
+/* Loads the chunk of (slice, partition) from the catalog, or NULL. */
+static HdChunk *
+chunk_lookup(HdChunkCache *cache, HdSlice *slice, int partition)
+{
+	Oid			types[2] = {INT4OID, INT4OID};
+	Datum		args[2] = {Int32GetDatum(slice->id), Int32GetDatum(partition)};
+	HdChunk    *chunk = NULL;
+
+	SPI_connect();
+	SPI_execute_with_args("SELECT c.id::int8, cdn.node_name"
+						  " FROM _hyperdist_catalog.chunk c"
+						  " JOIN _hyperdist_catalog.chunk_data_node cdn ON cdn.chunk_id = c.id"
+						  " JOIN hyperdist_information.data_nodes dn ON dn.node_name = cdn.node_name"
+						  " WHERE c.time_slice_id = $1 AND c.space_partition = $2"
+						  " ORDER BY NOT dn.available, cdn.replica",
+						  2, types, args, NULL, false, 0);
+	if (SPI_processed > 0)
+	{
+		chunk = MemoryContextAllocZero(cache->cxt, sizeof(HdChunk));
+		chunk->id = (int32) spi_int(0, 1);
+		chunk->nnodes = (int) SPI_processed;
+		chunk->nodes = MemoryContextAlloc(cache->cxt, sizeof(Oid) * SPI_processed);
+		for (uint64 i = 0; i < SPI_processed; i++)
+			chunk->nodes[i] =
+				get_foreign_server_oid(SPI_getvalue(SPI_tuptable->vals[i],
+													SPI_tuptable->tupdesc, 2),
+									   false);
+	}
+	SPI_finish();
+	return chunk;
+}
+
+/*
+ * The placement map's entry for a new chunk (see recreate_placement in the
+ * SQL script): its space partition, or for time-only hypertables the
+ * slice's ordinal plus the hypertable id, modulo the map's size.
+ */
+static char *
+placement_partition_sql(const HdHypertable *ht, HdSlice *slice, int partition)
+{
+	int64		key;
+
+	if (ht->has_space)
+		key = partition;
+	else
+	{
+		key = slice->start / ht->time.interval_length + ht->id;
+		if (key < 0)
+			key = -key;
+	}
+	return psprintf("SELECT ARRAY(SELECT unnest(data_nodes))"
+					" FROM _hyperdist_catalog.dimension_partition"
+					" WHERE hypertable_id = %d AND partition = " INT64_FORMAT " %%"
+					"  nullif((SELECT count(*) FROM _hyperdist_catalog.dimension_partition"
+					"           WHERE hypertable_id = %d), 0)",
+					ht->id, key, ht->id);
+}
+
+static char *
+slice_table_name(const HdHypertable *ht, const HdSlice *slice)
+{
+	return quote_qualified_identifier(ht->assoc_schema,
+									  psprintf("%s_%d_%d_slice", ht->assoc_prefix,
+											   ht->id, slice->id));
+}
+
+/* The data node statement creating the chunk's table. */
+static char *
+chunk_create_sql(const HdHypertable *ht, const HdSlice *slice, int partition,
+				 const char *chunk_name)
+{
+	char	   *root = hd_hypertable_qualified_name(ht);
+	char	   *from = hd_time_bound_sql(slice->start, ht->time.type);
+	char	   *to = hd_time_bound_sql(slice->end, ht->time.type);
+
+	if (!ht->has_space)
+		return psprintf("CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%s) TO (%s)",
+						chunk_name, root, from, to);
+
+	return psprintf("CREATE TABLE IF NOT EXISTS %s PARTITION OF %s"
+					" FOR VALUES FROM (%s) TO (%s) PARTITION BY HASH (%s);"
+					" CREATE TABLE %s PARTITION OF %s"
+					" FOR VALUES WITH (MODULUS %d, REMAINDER %d)",
+					slice_table_name(ht, slice), root, from, to,
+					quote_identifier(ht->space.column_name),
+					chunk_name, slice_table_name(ht, slice),
+					slice->nparts, partition);
+}
+
+static HdChunk *
+chunk_create(HdChunkCache *cache, HdSlice *slice, int partition)
+{
+	HdHypertable *ht = cache->ht;
+	Oid			types[6] = {INT4OID, INT4OID, INT4OID, NAMEOID, NAMEOID, INT4OID};
+	Datum		args[6];
+	int32		chunk_id;
+	char	   *table_name;
+	char	   *chunk_name;
+	char	   *sql;
+	Datum		nodes_datum;
+	bool		isnull;
+	Datum	   *nodes;
+	int			nnodes;
+	uint32	   *seqs;
+	HdConn	  **conns;
+	HdChunk    *chunk;
+
+	SPI_connect();
+	SPI_execute(placement_partition_sql(ht, slice, partition), false, 1);
+	nodes_datum = SPI_processed == 1
+		? SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)
+		: (isnull = true, (Datum) 0);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("insufficient number of data nodes for hypertable \"%s\"",
+						ht->table_name),
+				 errdetail("No available data node accepts new chunks."),
+				 errhint("Attach a data node or allow new chunks on one.")));
+	deconstruct_array(DatumGetArrayTypeP(nodes_datum), NAMEOID, NAMEDATALEN, false,
+					  TYPALIGN_CHAR, &nodes, NULL, &nnodes);
+
+	SPI_execute("SELECT nextval('_hyperdist_catalog.chunk_id_seq')::int4", false, 1);
+	chunk_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+										   SPI_tuptable->tupdesc, 1, &isnull));
+	table_name = psprintf("%s_%d_%d_chunk", ht->assoc_prefix, ht->id, chunk_id);
+	chunk_name = quote_qualified_identifier(ht->assoc_schema, table_name);
+
+	args[0] = Int32GetDatum(chunk_id);
+	args[1] = Int32GetDatum(ht->id);
+	args[2] = Int32GetDatum(slice->id);
+	args[3] = CStringGetDatum(ht->assoc_schema);
+	args[4] = CStringGetDatum(table_name);
+	args[5] = Int32GetDatum(partition);
+	SPI_execute_with_args("INSERT INTO _hyperdist_catalog.chunk"
+						  " (id, hypertable_id, time_slice_id, schema_name, table_name, space_partition)"
+						  " VALUES ($1, $2, $3, $4, $5, $6)",
+						  6, types, args, NULL, false, 0);
+	for (int i = 0; i < nnodes; i++)
+	{
+		Oid			t[3] = {INT4OID, NAMEOID, INT4OID};
+		Datum		a[3] = {Int32GetDatum(chunk_id), nodes[i], Int32GetDatum(i)};
+
+		SPI_execute_with_args("INSERT INTO _hyperdist_catalog.chunk_data_node"
+							  " (chunk_id, node_name, replica) VALUES ($1, $2, $3)",
+							  3, t, a, NULL, false, 0);
+	}
+
+	/* every replica at once, in the remote transactions */
+	chunk = MemoryContextAllocZero(cache->cxt, sizeof(HdChunk));
+	chunk->id = chunk_id;
+	chunk->nnodes = nnodes;
+	chunk->nodes = MemoryContextAlloc(cache->cxt, sizeof(Oid) * nnodes);
+	sql = chunk_create_sql(ht, slice, partition, chunk_name);
+	seqs = palloc(sizeof(uint32) * nnodes);
+	conns = palloc(sizeof(HdConn *) * nnodes);
+	for (int i = 0; i < nnodes; i++)
+	{
+		chunk->nodes[i] = get_foreign_server_oid(NameStr(*DatumGetName(nodes[i])), false);
+		conns[i] = hd_conn_get(chunk->nodes[i], true);
+		seqs[i] = hd_exec_send(conns[i], sql, 0, NULL, NULL);
+	}
+	for (int i = 0; i < nnodes; i++)
+		hd_exec_wait(conns[i], seqs[i], NULL);
+	SPI_finish();
+	return chunk;
+}
+
+HdChunk *
+hd_chunk_for_point(HdChunkCache *cache, int64 time, Datum space_value,
+				   bool space_isnull)
+{
+	HdSlice    *slice = slice_for_time(cache, time);
+	int			partition = 0;
+	HdChunk    *chunk;
+
+	if (cache->ht->has_space)
+		partition = hd_space_partition(&cache->ht->space, space_value,
+									   space_isnull, slice->nparts);
+	if (slice->chunks[partition] != NULL)
+		return slice->chunks[partition];
+
+	chunk = chunk_lookup(cache, slice, partition);
+	if (chunk == NULL)
+	{
+		if (cache->before_create)
+			cache->before_create(cache->arg);
+		lock_chunk_creation(cache);
+		chunk = chunk_lookup(cache, slice, partition);
+		if (chunk == NULL)
+			chunk = chunk_create(cache, slice, partition);
+	}
+	slice->chunks[partition] = chunk;
+	return chunk;
+}
+
+/* ---- reads ------------------------------------------------------------------ */
+
+/*
+ * Each chunk is read from one replica: the first available one in replica
+ * order.  A node whose every chunk is read from it needs no filter.
+ */
+List *
+hd_chunk_read_plan(const HdHypertable *ht)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	List	   *plan = NIL;
+	Oid			types[1] = {INT4OID};
+	Datum		args[1] = {Int32GetDatum(ht->id)};
+
+	SPI_connect();
+	SPI_execute_with_args("WITH r AS ("
+						  "  SELECT DISTINCT ON (c.id) c.id, cdn.node_name,"
+						  "         format('%I.%I', c.schema_name, c.table_name) AS name"
+						  "    FROM _hyperdist_catalog.chunk c"
+						  "    JOIN _hyperdist_catalog.chunk_data_node cdn ON cdn.chunk_id = c.id"
+						  "    JOIN hyperdist_information.data_nodes dn ON dn.node_name = cdn.node_name"
+						  "   WHERE c.hypertable_id = $1"
+						  "   ORDER BY c.id, NOT dn.available, cdn.replica)"
+						  " SELECT r.node_name,"
+						  "  CASE WHEN count(*) < (SELECT count(*) FROM _hyperdist_catalog.chunk_data_node x"
+						  "                          JOIN _hyperdist_catalog.chunk y ON y.id = x.chunk_id"
+						  "                         WHERE y.hypertable_id = $1 AND x.node_name = r.node_name)"
+						  "   THEN 'tableoid IN (' || string_agg(quote_literal(r.name) || '::regclass', ', '"
+						  "                                      ORDER BY r.id) || ')' END"
+						  "  FROM r GROUP BY r.node_name ORDER BY r.node_name",
+						  1, types, args, NULL, true, 0);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		char	   *node = SPI_getvalue(tup, SPI_tuptable->tupdesc, 1);
+		char	   *filter = SPI_getvalue(tup, SPI_tuptable->tupdesc, 2);
+		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
+		HdNodeRead *read = palloc(sizeof(HdNodeRead));
+
+		read->serverid = get_foreign_server_oid(node, false);
+		read->chunk_filter = filter ? pstrdup(filter) : NULL;
+		plan = lappend(plan, read);
+		MemoryContextSwitchTo(spicxt);
+	}
+	SPI_finish();
+	return plan;
+}
+
+/* ---- show_chunks and drop_chunks ------------------------------------------- */
+
+PG_FUNCTION_INFO_V1(hyperdist_show_chunks);
+PG_FUNCTION_INFO_V1(hyperdist_drop_chunks);
+
+static Datum
+time_arg(FunctionCallInfo fcinfo, int argno, const HdHypertable *ht,
+		 const char *argname, bool *isnull)
+{
+	*isnull = PG_ARGISNULL(argno);
+	if (*isnull)
+		return (Datum) 0;
+	return Int64GetDatum(hd_time_arg_to_internal(PG_GETARG_DATUM(argno),
+												 get_fn_expr_argtype(fcinfo->flinfo, argno),
+												 ht, argname));
+}
+
+/* Runs func(ht, older_than, newer_than) and returns its text rows. */
+static Datum
+chunk_api_call(FunctionCallInfo fcinfo, const char *func)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	HdHypertable *ht;
+	Oid			types[3] = {INT4OID, INT8OID, INT8OID};
+	Datum		args[3];
+	char		nulls[3] = {' ', ' ', ' '};
+	bool		isnull;
+	char	   *sql;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("invalid hypertable: NULL")));
+	ht = hd_hypertable_load(PG_GETARG_OID(0));
+	if (ht == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table \"%s\" is not a distributed hypertable",
+						get_rel_name(PG_GETARG_OID(0)))));
+
+	args[0] = Int32GetDatum(ht->id);
+	args[1] = time_arg(fcinfo, 1, ht, "older_than", &isnull);
+	if (isnull)
+		nulls[1] = 'n';
+	args[2] = time_arg(fcinfo, 2, ht, "newer_than", &isnull);
+	if (isnull)
+		nulls[2] = 'n';
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	sql = psprintf("SELECT _hyperdist_functions.%s($1, $2, $3)", func);
+	SPI_connect();
+	SPI_execute_with_args(sql, 3, types, args, nulls, false, 0);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		Datum		value = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
+										  1, &isnull);
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
+
+Datum
+hyperdist_show_chunks(PG_FUNCTION_ARGS)
+{
+	return chunk_api_call(fcinfo, "show_chunks");
+}
+
+Datum
+hyperdist_drop_chunks(PG_FUNCTION_ARGS)
+{
+	return chunk_api_call(fcinfo, "drop_chunks");
+}

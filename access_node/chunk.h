@@ -1,0 +1,52 @@
+/*
+ * chunk.h — chunks of distributed hypertables: finding and creating them,
+ * and choosing which replicas a scan reads.
+ *
+ * On a data node the hypertable's root table is partitioned by range on
+ * the time column; a chunk is a partition holding one time slice (and,
+ * with a space dimension, one hash partition of a per-slice table
+ * partitioned by hash on the space column).  Chunks are created on demand
+ * by the writing transaction, on every replica node, inside the remote
+ * transactions; creation is serialized per hypertable on the access node.
+ */
+#ifndef HYPERDIST_CHUNK_H
+#define HYPERDIST_CHUNK_H
+
+#include "postgres.h"
+
+#include "hypertable.h"
+
+typedef struct HdChunk
+{
+	int32		id;
+	int			nnodes;
+	Oid		   *nodes;			/* replica servers; [0] is read by scans */
+} HdChunk;
+
+/* Chunks a statement has met, by time slice and space partition. */
+typedef struct HdChunkCache HdChunkCache;
+
+/*
+ * before_create runs before a chunk is created, so that the caller can
+ * finish requests it has pending on data node sessions.
+ */
+extern HdChunkCache *hd_chunk_cache_create(HdHypertable *ht, MemoryContext cxt,
+										   void (*before_create) (void *arg),
+										   void *arg);
+
+/* The chunk for a row's dimension values, created if missing. */
+extern HdChunk *hd_chunk_for_point(HdChunkCache *cache, int64 time,
+								   Datum space_value, bool space_isnull);
+
+/* What a scan reads from one data node. */
+typedef struct HdNodeRead
+{
+	Oid			serverid;
+	char	   *chunk_filter;	/* NULL: all of the node's chunks; else a
+								 * "tableoid IN (...)" condition */
+} HdNodeRead;
+
+/* One HdNodeRead per data node that has chunks to read, by node name. */
+extern List *hd_chunk_read_plan(const HdHypertable *ht);
+
+#endif							/* HYPERDIST_CHUNK_H */

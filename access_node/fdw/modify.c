@@ -1,0 +1,198 @@
+/*
+ * fdw/modify.c — INSERT and COPY FROM into distributed hypertables.
+ *
+ * Rows are handed to the batching router (insert.c) and the slot is
+ * returned at once, so the executor computes RETURNING and the row count
+ * on the access node without waiting: the data node stores exactly the
+ * row sent (every column, defaults computed here), and any error while
+ * shipping a batch fails the statement.  Batches still buffered are
+ * shipped when the statement ends.  COPY FROM goes the same way
+ * (BeginForeignInsert): PostgreSQL 15 calls the FDW once per row, but
+ * rows are only buffered here, never sent one by one.
+ *
+ * ON CONFLICT DO NOTHING may skip rows, so the row count must come from
+ * the data nodes: the executor's batch insert API hands over
+ * max_insert_batch_size rows at a time, they are shipped at once and the
+ * rows inserted into read replicas are reported.
+ *
+ * UPDATE and DELETE on distributed hypertables are not supported yet;
+ * foreign tables of data nodes stay read-only.
+ */
+#include "postgres.h"
+
+#include "executor/executor.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/parsetree.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "fdw/modify.h"
+#include "guc.h"
+#include "hypertable.h"
+#include "insert.h"
+
+/* ModifyTable.fdw_private: the ON CONFLICT clause (String, "" if none) */
+enum HdModifyPrivateIndex
+{
+	HdModifyPrivateOnConflict
+};
+
+typedef struct HdModifyState
+{
+	HdInsertState *insert;
+	bool		count_rows;		/* ON CONFLICT: rows may be skipped */
+} HdModifyState;
+
+static const char *
+command_name(CmdType operation)
+{
+	switch (operation)
+	{
+		case CMD_INSERT:
+			return "INSERT";
+		case CMD_UPDATE:
+			return "UPDATE";
+		case CMD_DELETE:
+			return "DELETE";
+		default:
+			return "MERGE";
+	}
+}
+
+static List *
+hd_plan_foreign_modify(PlannerInfo *root, ModifyTable *plan,
+					   Index resultRelation, int subplan_index)
+{
+	RangeTblEntry *rte = planner_rt_fetch(resultRelation, root);
+	const char *on_conflict = "";
+
+	if (!hd_is_dist_hypertable(rte->relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot %s foreign table \"%s\"",
+						plan->operation == CMD_INSERT ? "insert into" :
+						plan->operation == CMD_UPDATE ? "update" : "delete from",
+						get_rel_name(rte->relid)),
+				 errdetail("Foreign tables of data nodes are read-only.")));
+	if (plan->operation != CMD_INSERT)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s on distributed hypertable \"%s\" is not supported yet",
+						command_name(plan->operation), get_rel_name(rte->relid)),
+				 errhint("Use distributed_exec() to change rows on the data nodes.")));
+
+	if (plan->onConflictAction == ONCONFLICT_NOTHING)
+	{
+		if (plan->returningLists != NIL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("INSERT ... ON CONFLICT with RETURNING is not supported on distributed hypertables"),
+					 errhint("Leave out RETURNING.")));
+		on_conflict = "ON CONFLICT DO NOTHING";
+	}
+	else if (plan->onConflictAction != ONCONFLICT_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("INSERT ... ON CONFLICT DO UPDATE is not supported on distributed hypertables yet")));
+
+	return list_make1(makeString(pstrdup(on_conflict)));
+}
+
+static HdModifyState *
+begin_insert(Relation rel, const char *on_conflict)
+{
+	HdModifyState *state = palloc0(sizeof(HdModifyState));
+	HdHypertable *ht = hd_hypertable_load(RelationGetRelid(rel));
+
+	if (ht == NULL)
+		elog(ERROR, "\"%s\" is not a distributed hypertable", RelationGetRelationName(rel));
+	state->count_rows = on_conflict[0] != '\0';
+	state->insert = hd_insert_begin(rel, ht, state->count_rows ? on_conflict : NULL,
+									state->count_rows);
+	return state;
+}
+
+static void
+hd_begin_foreign_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+						List *fdw_private, int subplan_index, int eflags)
+{
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+	rinfo->ri_FdwState =
+		begin_insert(rinfo->ri_RelationDesc,
+					 strVal(list_nth(fdw_private, HdModifyPrivateOnConflict)));
+}
+
+static int
+hd_get_foreign_modify_batch_size(ResultRelInfo *rinfo)
+{
+	HdModifyState *state = rinfo->ri_FdwState;
+
+	/* without ON CONFLICT every row is buffered by insert.c itself */
+	return state != NULL && state->count_rows ? hd_max_insert_batch_size : 1;
+}
+
+static TupleTableSlot *
+hd_exec_foreign_insert(EState *estate, ResultRelInfo *rinfo,
+					   TupleTableSlot *slot, TupleTableSlot *planSlot)
+{
+	HdModifyState *state = rinfo->ri_FdwState;
+
+	slot_getallattrs(slot);
+	hd_insert_row(state->insert, slot->tts_values, slot->tts_isnull);
+	/* max_insert_batch_size 1 with ON CONFLICT: the row's fate is needed now */
+	if (state->count_rows && hd_insert_flush(state->insert) == 0)
+		return NULL;
+	return slot;
+}
+
+static TupleTableSlot **
+hd_exec_foreign_batch_insert(EState *estate, ResultRelInfo *rinfo,
+							 TupleTableSlot **slots, TupleTableSlot **planSlots,
+							 int *numSlots)
+{
+	HdModifyState *state = rinfo->ri_FdwState;
+
+	for (int i = 0; i < *numSlots; i++)
+	{
+		slot_getallattrs(slots[i]);
+		hd_insert_row(state->insert, slots[i]->tts_values, slots[i]->tts_isnull);
+	}
+	/* only the count matters: there is no RETURNING with ON CONFLICT */
+	*numSlots = (int) hd_insert_flush(state->insert);
+	return slots;
+}
+
+static void
+hd_end_foreign_modify(EState *estate, ResultRelInfo *rinfo)
+{
+	HdModifyState *state = rinfo->ri_FdwState;
+
+	if (state != NULL)
+		hd_insert_flush(state->insert);
+}
+
+static void
+hd_begin_foreign_insert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
+{
+	if (!hd_is_dist_hypertable(RelationGetRelid(rinfo->ri_RelationDesc)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot insert into foreign table \"%s\"",
+						RelationGetRelationName(rinfo->ri_RelationDesc)),
+				 errdetail("Foreign tables of data nodes are read-only.")));
+	rinfo->ri_FdwState = begin_insert(rinfo->ri_RelationDesc, "");
+}
+
+void
+hd_fdw_set_modify_routines(FdwRoutine *routine)
+{
+	routine->PlanForeignModify = hd_plan_foreign_modify;
+	routine->BeginForeignModify = hd_begin_foreign_modify;
+	routine->GetForeignModifyBatchSize = hd_get_foreign_modify_batch_size;
+	routine->ExecForeignInsert = hd_exec_foreign_insert;
+	routine->ExecForeignBatchInsert = hd_exec_foreign_batch_insert;
+	routine->EndForeignModify = hd_end_foreign_modify;
+	routine->BeginForeignInsert = hd_begin_foreign_insert;
+	routine->EndForeignInsert = hd_end_foreign_modify;
+}

@@ -1,0 +1,55 @@
+/*
+ * hypertable.h — distributed hypertables as the access node sees them.
+ *
+ * A distributed hypertable is a foreign table on the server
+ * hyperdist_hypertables plus rows in _hyperdist_catalog (hypertable,
+ * dimension, hypertable_data_node, ...).  Management functions
+ * (create_distributed_hypertable, attach/detach, set_*) are in the SQL
+ * script; this is what the C paths (insert, COPY, scan, DDL) need.
+ */
+#ifndef HYPERDIST_HYPERTABLE_H
+#define HYPERDIST_HYPERTABLE_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+
+typedef struct HdDimension
+{
+	int32		id;
+	AttrNumber	attnum;			/* in the access node's foreign table */
+	Oid			type;
+	char	   *column_name;
+	int64		interval_length;	/* time dimension */
+	int16		num_partitions; /* space dimension */
+	FmgrInfo	hash_proc;		/* space: the type's extended hash function */
+	Oid			collation;
+} HdDimension;
+
+typedef struct HdHypertable
+{
+	int32		id;
+	Oid			relid;
+	char	   *schema_name;
+	char	   *table_name;
+	char	   *assoc_schema;
+	char	   *assoc_prefix;
+	int16		replication_factor;
+	HdDimension time;
+	bool		has_space;
+	HdDimension space;
+} HdHypertable;
+
+/* True when relid is a distributed hypertable (no catalog query). */
+extern bool hd_is_dist_hypertable(Oid relid);
+
+/* Loads the hypertable from the catalog; NULL if relid is none. */
+extern HdHypertable *hd_hypertable_load(Oid relid);
+
+/* "schema"."table" of the hypertable (also its root table's name on data nodes). */
+extern char *hd_hypertable_qualified_name(const HdHypertable *ht);
+
+/* Data nodes (server OIDs) the hypertable is attached to, by name. */
+extern List *hd_hypertable_data_nodes(int32 hypertable_id);
+
+#endif							/* HYPERDIST_HYPERTABLE_H */

@@ -1,0 +1,398 @@
+/*
+ * insert.c — batching rows per data node for distributed hypertables.
+ *
+ * A batch is one Exec request:
+ *   INSERT INTO root (c1, ..., cn)
+ *   SELECT u.c1, ..., u.cn FROM unnest($1::t1[], ..., $n::tn[]) AS u(c1, ..., cn)
+ * Column k's parameter is a one-dimensional array in array_send format.
+ * Built-in scalar types travel as their own binary format; any other type
+ * (enums, arrays, composites, user types, whose OIDs differ between nodes)
+ * travels as text[] of its output and is cast on the data node.  The data
+ * node parses one statement per batch and its partitioning puts the rows
+ * into the chunks.  ON CONFLICT works as for any INSERT.
+ */
+#include "postgres.h"
+
+#include "access/transam.h"
+#include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "chunk.h"
+#include "dimension.h"
+#include "guc.h"
+#include "insert.h"
+#include "remote/connection.h"
+
+/* A batch is shipped at this size even below max_insert_batch_size rows. */
+#define HD_BATCH_MAX_BYTES (16 * 1024 * 1024)
+
+/* array_send's header for one dimension: ndim, flags, elemtype, dim, lbound */
+#define ARRAY_HEADER_BYTES 20
+
+typedef struct ColumnCodec
+{
+	AttrNumber	attnum;
+	bool		binary;			/* send/recv format, else output text */
+	Oid			elemtype;		/* element type on the wire */
+	FmgrInfo	func;			/* typsend or typoutput */
+} ColumnCodec;
+
+/* A data node session and its batch in flight (at most one). */
+typedef struct NodeConn
+{
+	Oid			serverid;
+	HdConn	   *conn;
+	bool		pending;
+	uint32		seq;
+	bool		pending_counts; /* its rows count as inserted */
+} NodeConn;
+
+typedef struct NodeBatch
+{
+	NodeConn   *node;
+	bool		counts;			/* rows for read replicas (with count_rows) */
+	int			nrows;
+	size_t		bytes;
+	StringInfoData *columns;	/* per column: the array's elements */
+	bool	   *hasnull;
+} NodeBatch;
+
+struct HdInsertState
+{
+	Relation	rel;
+	HdHypertable *ht;
+	HdChunkCache *chunks;
+	MemoryContext cxt;
+	MemoryContext row_cxt;
+	bool		count_rows;
+	int			ncolumns;
+	ColumnCodec *codecs;
+	StringInfoData *row;		/* the current row's elements, per column */
+	char	   *sql;
+	List	   *nodes;			/* NodeConn */
+	List	   *batches;		/* NodeBatch */
+	uint64		inserted;
+};
+
+/*
+ * Binary only for built-in scalar types, whose OIDs and formats are the
+ * same on every node, and only when send functions do not convert text to
+ * another client encoding (as in fdw/scan.c).
+ */
+static bool
+binary_ok(Oid typid)
+{
+	Oid			base = getBaseType(typid);
+
+	if (pg_get_client_encoding() != GetDatabaseEncoding())
+		return false;
+	return base < FirstUnpinnedObjectId &&
+		get_typtype(base) == TYPTYPE_BASE &&
+		!type_is_array(base) &&
+		OidIsValid(get_array_type(base));
+}
+
+static void
+init_codecs(HdInsertState *state)
+{
+	TupleDesc	tupdesc = RelationGetDescr(state->rel);
+	StringInfoData sql;
+	StringInfoData select;
+	StringInfoData from;
+	int			n = 0;
+
+	state->codecs = palloc(sizeof(ColumnCodec) * tupdesc->natts);
+	initStringInfo(&sql);
+	initStringInfo(&select);
+	initStringInfo(&from);
+	appendStringInfo(&sql, "INSERT INTO %s (", hd_hypertable_qualified_name(state->ht));
+
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		ColumnCodec *codec = &state->codecs[n];
+		Oid			func;
+		bool		varlena;
+		const char *sep = n > 0 ? ", " : "";
+
+		if (att->attisdropped)
+			continue;
+		codec->attnum = att->attnum;
+		codec->binary = binary_ok(att->atttypid);
+		if (codec->binary)
+		{
+			codec->elemtype = getBaseType(att->atttypid);
+			getTypeBinaryOutputInfo(codec->elemtype, &func, &varlena);
+		}
+		else
+		{
+			codec->elemtype = TEXTOID;
+			getTypeOutputInfo(att->atttypid, &func, &varlena);
+		}
+		fmgr_info(func, &codec->func);
+
+		appendStringInfo(&sql, "%s%s", sep, quote_identifier(NameStr(att->attname)));
+		n++;
+		if (codec->binary)
+			appendStringInfo(&select, "%su.c%d", sep, n);
+		else
+			appendStringInfo(&select, "%su.c%d::%s", sep, n,
+							 format_type_extended(att->atttypid, att->atttypmod,
+												  FORMAT_TYPE_TYPEMOD_GIVEN |
+												  FORMAT_TYPE_FORCE_QUALIFY));
+		appendStringInfo(&from, "%s$%d::%s[]", sep, n, format_type_be(codec->elemtype));
+	}
+	state->ncolumns = n;
+
+	appendStringInfo(&sql, ") SELECT %s FROM unnest(%s) AS u(", select.data, from.data);
+	for (int i = 1; i <= n; i++)
+		appendStringInfo(&sql, "%sc%d", i > 1 ? ", " : "", i);
+	appendStringInfoChar(&sql, ')');
+	state->sql = sql.data;
+}
+
+static void
+wait_node(HdInsertState *state, NodeConn *node)
+{
+	uint64		rows;
+
+	if (!node->pending)
+		return;
+	node->pending = false;
+	rows = hd_exec_wait(node->conn, node->seq, NULL);
+	if (node->pending_counts)
+		state->inserted += rows;
+}
+
+static void
+wait_all(void *arg)
+{
+	HdInsertState *state = arg;
+	ListCell   *lc;
+
+	foreach(lc, state->nodes)
+		wait_node(state, lfirst(lc));
+}
+
+HdInsertState *
+hd_insert_begin(Relation rel, HdHypertable *ht, const char *on_conflict,
+				bool count_rows)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "hyperdist insert",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	HdInsertState *state = palloc0(sizeof(HdInsertState));
+
+	state->rel = rel;
+	state->ht = ht;
+	state->cxt = cxt;
+	state->row_cxt = AllocSetContextCreate(cxt, "hyperdist insert row",
+										   ALLOCSET_SMALL_SIZES);
+	state->count_rows = count_rows;
+	state->chunks = hd_chunk_cache_create(ht, cxt, wait_all, state);
+	init_codecs(state);
+	if (on_conflict != NULL)
+		state->sql = psprintf("%s %s", state->sql, on_conflict);
+	state->row = palloc(sizeof(StringInfoData) * state->ncolumns);
+	for (int i = 0; i < state->ncolumns; i++)
+		initStringInfo(&state->row[i]);
+	MemoryContextSwitchTo(old);
+	return state;
+}
+
+static NodeBatch *
+get_batch(HdInsertState *state, Oid serverid, bool counts)
+{
+	ListCell   *lc;
+	NodeConn   *node = NULL;
+	NodeBatch  *batch;
+	MemoryContext old;
+
+	foreach(lc, state->batches)
+	{
+		batch = lfirst(lc);
+		if (batch->node->serverid == serverid && batch->counts == counts)
+			return batch;
+	}
+
+	old = MemoryContextSwitchTo(state->cxt);
+	foreach(lc, state->nodes)
+	{
+		if (((NodeConn *) lfirst(lc))->serverid == serverid)
+			node = lfirst(lc);
+	}
+	if (node == NULL)
+	{
+		node = palloc0(sizeof(NodeConn));
+		node->serverid = serverid;
+		node->conn = hd_conn_get(serverid, true);
+		state->nodes = lappend(state->nodes, node);
+	}
+	batch = palloc0(sizeof(NodeBatch));
+	batch->node = node;
+	batch->counts = counts;
+	batch->columns = palloc(sizeof(StringInfoData) * state->ncolumns);
+	batch->hasnull = palloc0(sizeof(bool) * state->ncolumns);
+	for (int i = 0; i < state->ncolumns; i++)
+	{
+		initStringInfo(&batch->columns[i]);
+		/* room for the header, written when the batch ships */
+		appendStringInfoSpaces(&batch->columns[i], ARRAY_HEADER_BYTES);
+	}
+	state->batches = lappend(state->batches, batch);
+	MemoryContextSwitchTo(old);
+	return batch;
+}
+
+static void
+put_be32(StringInfo buf, int offset, uint32 v)
+{
+	uint32		be = pg_hton32(v);
+
+	memcpy(buf->data + offset, &be, 4);
+}
+
+static void
+ship_batch(HdInsertState *state, NodeBatch *batch)
+{
+	HdParamValue *params;
+
+	if (batch->nrows == 0)
+		return;
+	params = palloc(sizeof(HdParamValue) * state->ncolumns);
+	for (int i = 0; i < state->ncolumns; i++)
+	{
+		StringInfo	col = &batch->columns[i];
+
+		put_be32(col, 0, 1);	/* ndim */
+		put_be32(col, 4, batch->hasnull[i] ? 1 : 0);
+		put_be32(col, 8, state->codecs[i].elemtype);
+		put_be32(col, 12, batch->nrows);
+		put_be32(col, 16, 1);	/* lower bound */
+		params[i].type = get_array_type(state->codecs[i].elemtype);
+		params[i].data = col->data;
+		params[i].len = col->len;
+		params[i].binary = true;
+	}
+
+	wait_node(state, batch->node);
+	batch->node->seq = hd_exec_send_params(batch->node->conn, state->sql,
+										   state->ncolumns, params);
+	batch->node->pending = true;
+	batch->node->pending_counts = batch->counts;
+	pfree(params);
+
+	for (int i = 0; i < state->ncolumns; i++)
+	{
+		batch->columns[i].len = ARRAY_HEADER_BYTES;
+		batch->hasnull[i] = false;
+	}
+	batch->nrows = 0;
+	batch->bytes = 0;
+}
+
+/* Encodes the row's columns as array elements into state->row. */
+static size_t
+encode_row(HdInsertState *state, Datum *values, bool *isnull)
+{
+	size_t		size = 0;
+	MemoryContext old = MemoryContextSwitchTo(state->row_cxt);
+
+	for (int i = 0; i < state->ncolumns; i++)
+	{
+		ColumnCodec *codec = &state->codecs[i];
+		StringInfo	buf = &state->row[i];
+		int			k = codec->attnum - 1;
+		uint32		len;
+
+		resetStringInfo(buf);
+		if (isnull[k])
+		{
+			len = pg_hton32((uint32) -1);
+			appendBinaryStringInfo(buf, (char *) &len, 4);
+		}
+		else if (codec->binary)
+		{
+			bytea	   *b = SendFunctionCall(&codec->func, values[k]);
+
+			len = pg_hton32(VARSIZE(b) - VARHDRSZ);
+			appendBinaryStringInfo(buf, (char *) &len, 4);
+			appendBinaryStringInfo(buf, VARDATA(b), VARSIZE(b) - VARHDRSZ);
+		}
+		else
+		{
+			char	   *s = OutputFunctionCall(&codec->func, values[k]);
+			size_t		slen = strlen(s);
+
+			len = pg_hton32((uint32) slen);
+			appendBinaryStringInfo(buf, (char *) &len, 4);
+			appendBinaryStringInfo(buf, s, slen);
+		}
+		size += buf->len;
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(state->row_cxt);
+	return size;
+}
+
+static void
+append_row(HdInsertState *state, NodeBatch *batch, bool *isnull, size_t size)
+{
+	for (int i = 0; i < state->ncolumns; i++)
+	{
+		appendBinaryStringInfo(&batch->columns[i], state->row[i].data,
+							   state->row[i].len);
+		if (isnull[state->codecs[i].attnum - 1])
+			batch->hasnull[i] = true;
+	}
+	batch->nrows++;
+	batch->bytes += size;
+	if (batch->nrows >= hd_max_insert_batch_size || batch->bytes >= HD_BATCH_MAX_BYTES)
+		ship_batch(state, batch);
+}
+
+void
+hd_insert_row(HdInsertState *state, Datum *values, bool *isnull)
+{
+	HdHypertable *ht = state->ht;
+	AttrNumber	t = ht->time.attnum - 1;
+	AttrNumber	s = ht->space.attnum - 1;
+	HdChunk    *chunk;
+	size_t		size;
+
+	if (isnull[t])
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+						ht->time.column_name, RelationGetRelationName(state->rel)),
+				 errdetail("The time column of a distributed hypertable cannot be NULL.")));
+
+	chunk = hd_chunk_for_point(state->chunks,
+							   hd_time_to_internal(values[t], ht->time.type),
+							   ht->has_space ? values[s] : (Datum) 0,
+							   ht->has_space ? isnull[s] : true);
+
+	size = encode_row(state, values, isnull);
+	for (int i = 0; i < chunk->nnodes; i++)
+		append_row(state,
+				   get_batch(state, chunk->nodes[i], !state->count_rows || i == 0),
+				   isnull, size);
+}
+
+uint64
+hd_insert_flush(HdInsertState *state)
+{
+	ListCell   *lc;
+	uint64		inserted;
+
+	foreach(lc, state->batches)
+		ship_batch(state, lfirst(lc));
+	wait_all(state);
+	inserted = state->inserted;
+	state->inserted = 0;
+	return inserted;
+}
