@@ -39,6 +39,7 @@
 #include "utils/syscache.h"
 
 #include "fdw/option.h"
+#include "data_node.h"
 #include "guc.h"
 #include "keys.h"
 #include "remote/connection.h"
@@ -122,9 +123,8 @@ result_row(FunctionCallInfo fcinfo, Datum *values, bool *nulls)
 	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }
 
-/* The data node called name; NULL if there is none and missing_ok. */
-static ForeignServer *
-get_data_node(const char *name, bool missing_ok)
+ForeignServer *
+hd_data_node_get(const char *name, bool missing_ok)
 {
 	ForeignServer *server = GetForeignServerByName(name, true);
 
@@ -641,7 +641,7 @@ hyperdist_delete_data_node(PG_FUNCTION_ARGS)
 	require_superuser("delete data nodes");
 	node_name = string_arg(fcinfo, 0, NAMEOID, "data node name");
 
-	server = get_data_node(node_name, if_exists);
+	server = hd_data_node_get(node_name, if_exists);
 	if (server == NULL)
 	{
 		ereport(NOTICE,
@@ -707,7 +707,7 @@ hyperdist_alter_data_node(PG_FUNCTION_ARGS)
 
 	require_superuser("alter data nodes");
 	node_name = string_arg(fcinfo, 0, NAMEOID, "data node name");
-	server = get_data_node(node_name, false);
+	server = hd_data_node_get(node_name, false);
 
 	if (!PG_ARGISNULL(1))
 		options = lappend(options,

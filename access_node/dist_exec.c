@@ -33,6 +33,7 @@
 #include "utils/rel.h"
 #include "utils/tuplestore.h"
 
+#include "data_node.h"
 #include "fdw/option.h"
 #include "remote/connection.h"
 #include "wire.h"
@@ -84,23 +85,6 @@ all_data_nodes(void)
 	return servers;
 }
 
-static Oid
-data_node_by_name(const char *name)
-{
-	ForeignServer *server = GetForeignServerByName(name, true);
-
-	if (server == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("data node \"%s\" does not exist", name)));
-	if (!hd_server_is_data_node(server))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("server \"%s\" is not a data node", name),
-				 errdetail("It is a foreign server of another foreign-data wrapper.")));
-	return server->serverid;
-}
-
 /* The named data nodes, in the given order, each once. */
 static List *
 named_data_nodes(ArrayType *names)
@@ -124,7 +108,7 @@ named_data_nodes(ArrayType *names)
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("node_list must not contain NULL")));
 		servers = list_append_unique_oid(servers,
-										 data_node_by_name(NameStr(*DatumGetName(elems[i]))));
+										 hd_data_node_get(NameStr(*DatumGetName(elems[i])), false)->serverid);
 	}
 	return servers;
 }
@@ -229,7 +213,7 @@ Datum
 hyperdist_data_node_query(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Oid			serverid = data_node_by_name(NameStr(*PG_GETARG_NAME(0)));
+	Oid			serverid = hd_data_node_get(NameStr(*PG_GETARG_NAME(0)), false)->serverid;
 	char	   *sql = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	AttInMetadata *attinmeta;
 	HdStream   *stream;

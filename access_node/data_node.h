@@ -1,0 +1,15 @@
+/*
+ * data_node.h — looking up data nodes (foreign servers of the hyperdist FDW).
+ */
+#ifndef HYPERDIST_DATA_NODE_H
+#define HYPERDIST_DATA_NODE_H
+
+#include "foreign/foreign.h"
+
+/*
+ * The data node called name: 42704 if there is none (NULL instead when
+ * missing_ok), 42809 if the server belongs to another foreign-data wrapper.
+ */
+extern ForeignServer *hd_data_node_get(const char *name, bool missing_ok);
+
+#endif							/* HYPERDIST_DATA_NODE_H */
