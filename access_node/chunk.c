@@ -10,6 +10,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -389,34 +390,92 @@ hd_chunk_for_point(HdChunkCache *cache, int64 time, Datum space_value,
 /* ---- reads ------------------------------------------------------------------ */
 
 /*
+ * The (num_partitions, space_partition) pairs of the hypertable's slices
+ * that hold one of prune's space values, as two int2 arrays, since a value's
+ * partition depends on each slice's number of partitions.
+ */
+static void
+space_partitions(HdHypertable *ht, const HdChunkPrune *prune,
+				 Datum *nparts_array, Datum *parts_array)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		args[1] = {Int32GetDatum(ht->id)};
+	Datum	   *nparts;
+	Datum	   *parts;
+	int			n = 0;
+
+	SPI_execute_with_args("SELECT DISTINCT num_partitions::bigint FROM _hyperdist_catalog.time_slice"
+						  " WHERE hypertable_id = $1",
+						  1, types, args, NULL, true, 0);
+	nparts = palloc(sizeof(Datum) * Max(SPI_processed * prune->space_nvalues, 1));
+	parts = palloc(sizeof(Datum) * Max(SPI_processed * prune->space_nvalues, 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		int			modulus = (int) spi_int(i, 1);
+
+		for (int j = 0; j < prune->space_nvalues; j++)
+		{
+			nparts[n] = Int16GetDatum(modulus);
+			parts[n++] = Int16GetDatum(hd_space_partition(&ht->space,
+														  prune->space_values[j],
+														  false, modulus));
+		}
+	}
+	*nparts_array = PointerGetDatum(construct_array(nparts, n, INT2OID, 2, true,
+													TYPALIGN_SHORT));
+	*parts_array = PointerGetDatum(construct_array(parts, n, INT2OID, 2, true,
+												   TYPALIGN_SHORT));
+}
+
+/*
  * Each chunk is read from one replica: the first available one in replica
- * order.  A node whose every chunk is read from it needs no filter.
+ * order.  A node whose every chunk is read from it needs no filter; a node
+ * with no chunk left to read gets no query.
  */
 List *
-hd_chunk_read_plan(const HdHypertable *ht)
+hd_chunk_read_plan(HdHypertable *ht, const HdChunkPrune *prune)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	List	   *plan = NIL;
-	Oid			types[1] = {INT4OID};
-	Datum		args[1] = {Int32GetDatum(ht->id)};
+	Oid			types[5] = {INT4OID, INT8OID, INT8OID, INT2ARRAYOID, INT2ARRAYOID};
+	Datum		args[5];
+	char		nulls[6] = "   nn";	/* no space restriction */
+
+	if (prune->none)
+		return NIL;
+
+	args[0] = Int32GetDatum(ht->id);
+	args[1] = Int64GetDatum(prune->time_lo);
+	args[2] = Int64GetDatum(prune->time_hi);
+	args[3] = args[4] = (Datum) 0;
 
 	SPI_connect();
+	if (prune->space_nvalues >= 0)
+	{
+		space_partitions(ht, prune, &args[3], &args[4]);
+		nulls[3] = nulls[4] = ' ';
+	}
 	SPI_execute_with_args("WITH r AS ("
 						  "  SELECT DISTINCT ON (c.id) c.id, cdn.node_name,"
 						  "         format('%I.%I', c.schema_name, c.table_name) AS name"
 						  "    FROM _hyperdist_catalog.chunk c"
+						  "    JOIN _hyperdist_catalog.time_slice ts ON ts.id = c.time_slice_id"
 						  "    JOIN _hyperdist_catalog.chunk_data_node cdn ON cdn.chunk_id = c.id"
 						  "    JOIN hyperdist_information.data_nodes dn ON dn.node_name = cdn.node_name"
 						  "   WHERE c.hypertable_id = $1"
+						  "     AND ts.range_start <= $3 AND ts.range_end > $2"
+						  "     AND ($4 IS NULL OR (ts.num_partitions, c.space_partition)"
+						  "          IN (SELECT * FROM unnest($4, $5)))"
 						  "   ORDER BY c.id, NOT dn.available, cdn.replica)"
 						  " SELECT r.node_name,"
 						  "  CASE WHEN count(*) < (SELECT count(*) FROM _hyperdist_catalog.chunk_data_node x"
 						  "                          JOIN _hyperdist_catalog.chunk y ON y.id = x.chunk_id"
 						  "                         WHERE y.hypertable_id = $1 AND x.node_name = r.node_name)"
 						  "   THEN 'tableoid IN (' || string_agg(quote_literal(r.name) || '::regclass', ', '"
-						  "                                      ORDER BY r.id) || ')' END"
+						  "                                      ORDER BY r.id) || ')' END,"
+						  "  count(*)"
 						  "  FROM r GROUP BY r.node_name ORDER BY r.node_name",
-						  1, types, args, NULL, true, 0);
+						  5, types, args, nulls, true, 0);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -427,6 +486,7 @@ hd_chunk_read_plan(const HdHypertable *ht)
 
 		read->serverid = get_foreign_server_oid(node, false);
 		read->chunk_filter = filter ? pstrdup(filter) : NULL;
+		read->nchunks = (int) spi_int(i, 3);
 		plan = lappend(plan, read);
 		MemoryContextSwitchTo(spicxt);
 	}

@@ -44,9 +44,24 @@ typedef struct HdNodeRead
 	Oid			serverid;
 	char	   *chunk_filter;	/* NULL: all of the node's chunks; else a
 								 * "tableoid IN (...)" condition */
+	int			nchunks;		/* chunks read from the node */
 } HdNodeRead;
 
-/* One HdNodeRead per data node that has chunks to read, by node name. */
-extern List *hd_chunk_read_plan(const HdHypertable *ht);
+/*
+ * Which chunks a scan needs: those overlapping [time_lo, time_hi] in
+ * internal time, and, if space_nvalues >= 0, in the space partition of
+ * one of space_values (not NULL: an equality with NULL matches no row).
+ */
+typedef struct HdChunkPrune
+{
+	bool		none;			/* no row can match */
+	int64		time_lo;
+	int64		time_hi;
+	int			space_nvalues;	/* -1: any space partition */
+	Datum	   *space_values;
+} HdChunkPrune;
+
+/* One HdNodeRead per data node that has chunks prune keeps, by node name. */
+extern List *hd_chunk_read_plan(HdHypertable *ht, const HdChunkPrune *prune);
 
 #endif							/* HYPERDIST_CHUNK_H */

@@ -12,6 +12,7 @@
 #include "miscadmin.h"
 
 #include "bgw.h"
+#include "conflict.h"
 #include "guc.h"
 #include "remote/txn.h"
 #include "utility.h"
@@ -33,4 +34,5 @@ _PG_init(void)
 	hd_txn_init();
 	hd_bgw_init();
 	hd_utility_init();
+	hd_conflict_init();
 }

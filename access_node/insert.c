@@ -9,7 +9,8 @@
  * (enums, arrays, composites, user types, whose OIDs differ between nodes)
  * travels as text[] of its output and is cast on the data node.  The data
  * node parses one statement per batch and its partitioning puts the rows
- * into the chunks.  ON CONFLICT works as for any INSERT.
+ * into the chunks.  An ON CONFLICT clause (deparsed by conflict.c) is
+ * appended and arbitrated by the data node's unique indexes.
  */
 #include "postgres.h"
 
@@ -25,6 +26,7 @@
 #include "guc.h"
 #include "insert.h"
 #include "remote/connection.h"
+#include "wire.h"
 
 /* A batch is shipped at this size even below max_insert_batch_size rows. */
 #define HD_BATCH_MAX_BYTES (16 * 1024 * 1024)
@@ -75,6 +77,14 @@ struct HdInsertState
 	List	   *nodes;			/* NodeConn */
 	List	   *batches;		/* NodeBatch */
 	uint64		inserted;
+	/* ON CONFLICT with RETURNING: one row per statement, in text */
+	const char *alias;
+	const char *on_conflict;
+	char	   *ret_sql;
+	FmgrInfo   *ret_out;		/* per column: output function */
+	FmgrInfo   *ret_in;			/* per column: input function */
+	Oid		   *ret_ioparam;
+	MemoryContext ret_cxt;		/* the returned row, until the next one */
 };
 
 /*
@@ -96,7 +106,7 @@ binary_ok(Oid typid)
 }
 
 static void
-init_codecs(HdInsertState *state)
+init_codecs(HdInsertState *state, const char *alias)
 {
 	TupleDesc	tupdesc = RelationGetDescr(state->rel);
 	StringInfoData sql;
@@ -108,7 +118,11 @@ init_codecs(HdInsertState *state)
 	initStringInfo(&sql);
 	initStringInfo(&select);
 	initStringInfo(&from);
-	appendStringInfo(&sql, "INSERT INTO %s (", hd_hypertable_qualified_name(state->ht));
+	appendStringInfo(&sql, "INSERT INTO %s", hd_hypertable_qualified_name(state->ht));
+	/* ON CONFLICT DO UPDATE expressions may name the target by its alias */
+	if (alias != NULL)
+		appendStringInfo(&sql, " AS %s", quote_identifier(alias));
+	appendStringInfoString(&sql, " (");
 
 	for (int i = 0; i < tupdesc->natts; i++)
 	{
@@ -178,8 +192,8 @@ wait_all(void *arg)
 }
 
 HdInsertState *
-hd_insert_begin(Relation rel, HdHypertable *ht, const char *on_conflict,
-				bool count_rows)
+hd_insert_begin(Relation rel, HdHypertable *ht, const char *alias,
+				const char *on_conflict, bool count_rows)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
 											  "hyperdist insert",
@@ -194,7 +208,9 @@ hd_insert_begin(Relation rel, HdHypertable *ht, const char *on_conflict,
 										   ALLOCSET_SMALL_SIZES);
 	state->count_rows = count_rows;
 	state->chunks = hd_chunk_cache_create(ht, cxt, wait_all, state);
-	init_codecs(state);
+	init_codecs(state, alias);
+	state->alias = alias ? pstrdup(alias) : NULL;
+	state->on_conflict = on_conflict ? pstrdup(on_conflict) : NULL;
 	if (on_conflict != NULL)
 		state->sql = psprintf("%s %s", state->sql, on_conflict);
 	state->row = palloc(sizeof(StringInfoData) * state->ncolumns);
@@ -204,11 +220,33 @@ hd_insert_begin(Relation rel, HdHypertable *ht, const char *on_conflict,
 	return state;
 }
 
+static NodeConn *
+get_node(HdInsertState *state, Oid serverid)
+{
+	ListCell   *lc;
+	NodeConn   *node;
+	MemoryContext old;
+
+	foreach(lc, state->nodes)
+	{
+		node = lfirst(lc);
+		if (node->serverid == serverid)
+			return node;
+	}
+	old = MemoryContextSwitchTo(state->cxt);
+	node = palloc0(sizeof(NodeConn));
+	node->serverid = serverid;
+	node->conn = hd_conn_get(serverid, true);
+	state->nodes = lappend(state->nodes, node);
+	MemoryContextSwitchTo(old);
+	return node;
+}
+
 static NodeBatch *
 get_batch(HdInsertState *state, Oid serverid, bool counts)
 {
 	ListCell   *lc;
-	NodeConn   *node = NULL;
+	NodeConn   *node;
 	NodeBatch  *batch;
 	MemoryContext old;
 
@@ -219,19 +257,8 @@ get_batch(HdInsertState *state, Oid serverid, bool counts)
 			return batch;
 	}
 
+	node = get_node(state, serverid);
 	old = MemoryContextSwitchTo(state->cxt);
-	foreach(lc, state->nodes)
-	{
-		if (((NodeConn *) lfirst(lc))->serverid == serverid)
-			node = lfirst(lc);
-	}
-	if (node == NULL)
-	{
-		node = palloc0(sizeof(NodeConn));
-		node->serverid = serverid;
-		node->conn = hd_conn_get(serverid, true);
-		state->nodes = lappend(state->nodes, node);
-	}
 	batch = palloc0(sizeof(NodeBatch));
 	batch->node = node;
 	batch->counts = counts;
@@ -355,14 +382,13 @@ append_row(HdInsertState *state, NodeBatch *batch, bool *isnull, size_t size)
 		ship_batch(state, batch);
 }
 
-void
-hd_insert_row(HdInsertState *state, Datum *values, bool *isnull)
+/* The chunk of the row (created if missing). */
+static HdChunk *
+route_row(HdInsertState *state, Datum *values, bool *isnull)
 {
 	HdHypertable *ht = state->ht;
 	AttrNumber	t = ht->time.attnum - 1;
 	AttrNumber	s = ht->space.attnum - 1;
-	HdChunk    *chunk;
-	size_t		size;
 
 	if (isnull[t])
 		ereport(ERROR,
@@ -371,16 +397,160 @@ hd_insert_row(HdInsertState *state, Datum *values, bool *isnull)
 						ht->time.column_name, RelationGetRelationName(state->rel)),
 				 errdetail("The time column of a distributed hypertable cannot be NULL.")));
 
-	chunk = hd_chunk_for_point(state->chunks,
-							   hd_time_to_internal(values[t], ht->time.type),
-							   ht->has_space ? values[s] : (Datum) 0,
-							   ht->has_space ? isnull[s] : true);
+	return hd_chunk_for_point(state->chunks,
+							  hd_time_to_internal(values[t], ht->time.type),
+							  ht->has_space ? values[s] : (Datum) 0,
+							  ht->has_space ? isnull[s] : true);
+}
+
+void
+hd_insert_row(HdInsertState *state, Datum *values, bool *isnull)
+{
+	HdChunk    *chunk = route_row(state, values, isnull);
+	size_t		size;
 
 	size = encode_row(state, values, isnull);
 	for (int i = 0; i < chunk->nnodes; i++)
 		append_row(state,
 				   get_batch(state, chunk->nodes[i], !state->count_rows || i == 0),
 				   isnull, size);
+}
+
+/*
+ * INSERT INTO root [AS alias] (c1, ..., cn) VALUES ($1::t1, ..., $n::tn)
+ * ON CONFLICT ... RETURNING c1, ..., cn, with text parameters and results
+ * (every type has a text form; the row is a single one).
+ */
+static void
+init_returning(HdInsertState *state)
+{
+	TupleDesc	tupdesc = RelationGetDescr(state->rel);
+	MemoryContext old = MemoryContextSwitchTo(state->cxt);
+	StringInfoData sql;
+	StringInfoData cols;
+	StringInfoData vals;
+
+	initStringInfo(&sql);
+	initStringInfo(&cols);
+	initStringInfo(&vals);
+	state->ret_out = palloc(sizeof(FmgrInfo) * state->ncolumns);
+	state->ret_in = palloc(sizeof(FmgrInfo) * state->ncolumns);
+	state->ret_ioparam = palloc(sizeof(Oid) * state->ncolumns);
+	for (int i = 0; i < state->ncolumns; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, state->codecs[i].attnum - 1);
+		const char *sep = i > 0 ? ", " : "";
+		Oid			func;
+		bool		varlena;
+
+		getTypeOutputInfo(att->atttypid, &func, &varlena);
+		fmgr_info(func, &state->ret_out[i]);
+		getTypeInputInfo(att->atttypid, &func, &state->ret_ioparam[i]);
+		fmgr_info(func, &state->ret_in[i]);
+		appendStringInfo(&cols, "%s%s", sep, quote_identifier(NameStr(att->attname)));
+		appendStringInfo(&vals, "%s$%d::%s", sep, i + 1,
+						 format_type_extended(att->atttypid, att->atttypmod,
+											  FORMAT_TYPE_TYPEMOD_GIVEN |
+											  FORMAT_TYPE_FORCE_QUALIFY));
+	}
+	appendStringInfo(&sql, "INSERT INTO %s", hd_hypertable_qualified_name(state->ht));
+	if (state->alias != NULL)
+		appendStringInfo(&sql, " AS %s", quote_identifier(state->alias));
+	appendStringInfo(&sql, " (%s) VALUES (%s) %s RETURNING %s", cols.data, vals.data,
+					 state->on_conflict ? state->on_conflict : "", cols.data);
+	state->ret_sql = sql.data;
+	state->ret_cxt = AllocSetContextCreate(state->cxt, "hyperdist insert returning",
+										   ALLOCSET_SMALL_SIZES);
+	MemoryContextSwitchTo(old);
+}
+
+/* Reads the stream to its end; the first row (if any) into out/outnull. */
+static bool
+read_returned(HdInsertState *state, HdStream *stream, Datum *out, bool *outnull)
+{
+	bool		found = false;
+	const uint8_t *data;
+	size_t		len;
+	uint32_t	nrows;
+
+	while (hd_stream_next(stream, &data, &len, &nrows))
+	{
+		HdBatchReader reader;
+		uint16_t	nfields;
+		bool		bad = false;
+
+		hd_batch_reader_init(&reader, data, len);
+		if (found || !hd_batch_next_row(&reader, &nfields, &bad))
+			continue;
+		if (nfields != state->ncolumns)
+			elog(ERROR, "data node returned %d columns, expected %d",
+				 nfields, state->ncolumns);
+		for (int i = 0; i < state->ncolumns; i++)
+		{
+			const uint8_t *field;
+			int32_t		flen;
+			int			k = state->codecs[i].attnum - 1;
+			Form_pg_attribute att = TupleDescAttr(RelationGetDescr(state->rel), k);
+
+			if (!hd_batch_next_field(&reader, &field, &flen))
+				elog(ERROR, "truncated row returned by the data node");
+			outnull[k] = field == NULL;
+			out[k] = InputFunctionCall(&state->ret_in[i],
+									   field ? pnstrdup((const char *) field, flen) : NULL,
+									   state->ret_ioparam[i], att->atttypmod);
+		}
+		found = true;
+	}
+	return found;
+}
+
+bool
+hd_insert_row_returning(HdInsertState *state, Datum *values, bool *isnull,
+						Datum *out, bool *outnull)
+{
+	HdChunk    *chunk = route_row(state, values, isnull);
+	const char **params;
+	Oid		   *types;
+	HdStream  **streams;
+	MemoryContext old;
+	bool		found = false;
+
+	if (state->ret_sql == NULL)
+		init_returning(state);
+	MemoryContextReset(state->ret_cxt);
+	old = MemoryContextSwitchTo(state->ret_cxt);
+
+	params = palloc(sizeof(char *) * state->ncolumns);
+	types = palloc0(sizeof(Oid) * state->ncolumns);
+	for (int i = 0; i < state->ncolumns; i++)
+	{
+		int			k = state->codecs[i].attnum - 1;
+
+		params[i] = isnull[k] ? NULL : OutputFunctionCall(&state->ret_out[i], values[k]);
+	}
+	for (int k = 0; k < RelationGetDescr(state->rel)->natts; k++)
+		outnull[k] = true;
+
+	/* every replica runs it at once; replica 0's answer is the row's fate */
+	streams = palloc(sizeof(HdStream *) * chunk->nnodes);
+	for (int i = 0; i < chunk->nnodes; i++)
+	{
+		NodeConn   *node = get_node(state, chunk->nodes[i]);
+
+		wait_node(state, node);
+		streams[i] = hd_query_start(node->conn, state->ret_sql, state->ncolumns,
+									types, params, false);
+	}
+	for (int i = 0; i < chunk->nnodes; i++)
+	{
+		bool		got = read_returned(state, streams[i], out, outnull);
+
+		if (i == 0)
+			found = got;
+		hd_stream_close(streams[i]);
+	}
+	MemoryContextSwitchTo(old);
+	return found;
 }
 
 uint64

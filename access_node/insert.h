@@ -21,15 +21,25 @@ typedef struct HdInsertState HdInsertState;
 
 /*
  * Starts routing rows into rel.  on_conflict (may be NULL) is appended to
- * every batch's INSERT.  With count_rows, rows for read replicas and for
+ * every batch's INSERT, whose target is named alias (may be NULL).  With count_rows, rows for read replicas and for
  * other replicas are kept in separate batches so that the rows inserted
  * can be counted exactly (ON CONFLICT DO NOTHING may skip some).
  */
 extern HdInsertState *hd_insert_begin(Relation rel, HdHypertable *ht,
-									  const char *on_conflict, bool count_rows);
+									  const char *alias, const char *on_conflict,
+									  bool count_rows);
 
 /* Routes one row (one value per attribute of rel); may ship a batch. */
 extern void hd_insert_row(HdInsertState *state, Datum *values, bool *isnull);
+
+/*
+ * ON CONFLICT with RETURNING: inserts one row now, on every replica of its
+ * chunk, and returns whether the first replica inserted or updated it; if
+ * so, out/outnull (one per attribute of rel) get the row it stored.  The
+ * values stay valid until the next call.
+ */
+extern bool hd_insert_row_returning(HdInsertState *state, Datum *values,
+									bool *isnull, Datum *out, bool *outnull);
 
 /*
  * Ships every buffered row and waits for all batches; returns the rows

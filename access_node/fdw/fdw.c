@@ -4,8 +4,10 @@
  * A foreign table of this wrapper is a table on one data node, or a
  * distributed hypertable (server hyperdist_hypertables), whose scan reads
  * every data node holding chunks.  The scan ships "SELECT <needed columns>
- * FROM schema.table" and applies every qual locally; pushdown is later
- * work.  Only distributed hypertables take INSERT and COPY (fdw/modify.c).
+ * FROM schema.table WHERE <quals the data node can evaluate>" (fdw/deparse.c)
+ * and applies the other quals locally; a distributed hypertable's quals on
+ * its dimension columns also choose the chunks read (fdw/prune.c).  Only
+ * distributed hypertables take INSERT and COPY (fdw/modify.c).
  */
 #include "postgres.h"
 
@@ -23,8 +25,10 @@
 #include "utils/builtins.h"
 #include "utils/rel.h"
 
+#include "fdw/deparse.h"
 #include "fdw/modify.h"
 #include "fdw/option.h"
+#include "fdw/prune.h"
 #include "fdw/scan.h"
 #include "hypertable.h"
 
@@ -37,10 +41,23 @@
 
 PG_FUNCTION_INFO_V1(hyperdist_fdw_handler);
 
+/* RelOptInfo.fdw_private of a hyperdist scan: its quals, split */
+typedef struct HdFdwRelInfo
+{
+	List	   *remote_conds;	/* RestrictInfos the data nodes evaluate */
+	List	   *local_conds;	/* RestrictInfos evaluated here */
+} HdFdwRelInfo;
+
 static void
 hd_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 						Oid foreigntableid)
 {
+	HdFdwRelInfo *info = palloc0(sizeof(HdFdwRelInfo));
+
+	hd_classify_conditions(baserel, baserel->baserestrictinfo,
+						   &info->remote_conds, &info->local_conds);
+	baserel->fdw_private = info;
+
 	/*
 	 * Until ANALYZE fetches statistics from the data node, the size is
 	 * unknown (reltuples < 0): assume 10 pages, as plancat.c does for
@@ -60,17 +77,23 @@ static void
 hd_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 					 Oid foreigntableid)
 {
+	HdFdwRelInfo *info = baserel->fdw_private;
 	QualCost	local_quals;
 	Cost		startup_cost;
 	Cost		total_cost;
+	double		fetched;
 
-	/* every row of the table is fetched, then filtered here */
-	cost_qual_eval(&local_quals, baserel->baserestrictinfo, root);
+	/* the rows passing the remote quals are fetched, then filtered here */
+	fetched = clamp_row_est(baserel->tuples *
+							clauselist_selectivity(root, info->remote_conds,
+												   baserel->relid,
+												   JOIN_INNER, NULL));
+	cost_qual_eval(&local_quals, info->local_conds, root);
 	startup_cost = HD_FDW_STARTUP_COST + local_quals.startup +
 		baserel->reltarget->cost.startup;
 	total_cost = startup_cost +
-		baserel->tuples * (cpu_tuple_cost + HD_FDW_TUPLE_COST +
-						   local_quals.per_tuple) +
+		fetched * (cpu_tuple_cost + HD_FDW_TUPLE_COST +
+				   local_quals.per_tuple) +
 		baserel->rows * baserel->reltarget->cost.per_tuple;
 
 	add_path(baserel, (Path *)
@@ -85,13 +108,13 @@ hd_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
  * attrs_used, and returns their attribute numbers in *retrieved_attrs.
  * System columns are not fetched; tableoid is filled in locally.
  */
-static char *
-deparse_select(Oid relid, Bitmapset *attrs_used, List **retrieved_attrs)
+static void
+deparse_select(Oid relid, Bitmapset *attrs_used, List **retrieved_attrs,
+			   StringInfo sql)
 {
 	Relation	rel = table_open(relid, NoLock);
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	bool		whole_row;
-	StringInfoData sql;
 	char	   *nspname;
 	char	   *relname;
 
@@ -99,8 +122,7 @@ deparse_select(Oid relid, Bitmapset *attrs_used, List **retrieved_attrs)
 							  attrs_used);
 	*retrieved_attrs = NIL;
 
-	initStringInfo(&sql);
-	appendStringInfoString(&sql, "SELECT ");
+	appendStringInfoString(sql, "SELECT ");
 	for (int i = 1; i <= tupdesc->natts; i++)
 	{
 		if (TupleDescAttr(tupdesc, i - 1)->attisdropped)
@@ -110,22 +132,21 @@ deparse_select(Oid relid, Bitmapset *attrs_used, List **retrieved_attrs)
 			continue;
 
 		if (*retrieved_attrs != NIL)
-			appendStringInfoString(&sql, ", ");
-		appendStringInfoString(&sql,
+			appendStringInfoString(sql, ", ");
+		appendStringInfoString(sql,
 							   quote_identifier(hd_column_remote_name(relid, i)));
 		*retrieved_attrs = lappend_int(*retrieved_attrs, i);
 	}
 
 	/* no column needed (say, count(*)): still one row per remote row */
 	if (*retrieved_attrs == NIL)
-		appendStringInfoString(&sql, "NULL");
+		appendStringInfoString(sql, "NULL");
 
 	hd_table_remote_name(relid, &nspname, &relname);
-	appendStringInfo(&sql, " FROM %s.%s",
+	appendStringInfo(sql, " FROM %s.%s",
 					 quote_identifier(nspname), quote_identifier(relname));
 
 	table_close(rel, NoLock);
-	return sql.data;
 }
 
 static ForeignScan *
@@ -133,38 +154,67 @@ hd_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 					Oid foreigntableid, ForeignPath *best_path,
 					List *tlist, List *scan_clauses, Plan *outer_plan)
 {
-	List	   *local_quals = extract_actual_clauses(scan_clauses, false);
+	HdFdwRelInfo *info = baserel->fdw_private;
+	List	   *local_quals = NIL;
+	List	   *remote_conds = NIL;
+	List	   *params_list = NIL;
+	List	   *prune_codes = NIL;
+	List	   *prune_exprs = NIL;
+	HdHypertable *ht = hd_hypertable_load(foreigntableid);
 	Bitmapset  *attrs_used = NULL;
 	List	   *retrieved_attrs;
-	char	   *sql;
+	StringInfoData sql;
+	ListCell   *lc;
+
+	/*
+	 * scan_clauses are baserestrictinfo, classified when sizing the rel;
+	 * pseudoconstant quals went to a gating Result node instead.
+	 */
+	foreach(lc, scan_clauses)
+	{
+		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
+
+		if (ri->pseudoconstant)
+			continue;
+		if (list_member_ptr(info->remote_conds, ri))
+			remote_conds = lappend(remote_conds, ri);
+		else
+			local_quals = lappend(local_quals, ri->clause);
+	}
 
 	/* the columns the plan above needs, and those the local quals read */
 	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid,
 				   &attrs_used);
 	pull_varattnos((Node *) local_quals, baserel->relid, &attrs_used);
 
-	sql = deparse_select(foreigntableid, attrs_used, &retrieved_attrs);
+	initStringInfo(&sql);
+	deparse_select(foreigntableid, attrs_used, &retrieved_attrs, &sql);
+	if (remote_conds != NIL)
+	{
+		appendStringInfoString(&sql, " WHERE ");
+		hd_deparse_conditions(&sql, foreigntableid, remote_conds,
+							  &params_list);
+	}
 
+	/* local quals prune chunks as well as those shipped */
+	if (ht != NULL)
+		prune_codes = hd_prune_quals(baserel, ht, scan_clauses, &prune_exprs);
+
+	/* the Params' and pruning expressions' values are computed at execution */
 	return make_foreignscan(tlist, local_quals, baserel->relid,
-							NIL,
-							list_make2(makeString(sql), retrieved_attrs),
+							list_concat(params_list, prune_exprs),
+							list_make4(makeString(sql.data), retrieved_attrs,
+									   makeBoolean(remote_conds != NIL),
+									   prune_codes),
 							NIL, NIL, outer_plan);
 }
 
 static void
 hd_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 {
-	ForeignScan *plan = castNode(ForeignScan, node->ss.ps.plan);
-
-	if (!es->verbose)
-		return;
-
-	if (!hd_is_dist_hypertable(RelationGetRelid(node->ss.ss_currentRelation)))
-		ExplainPropertyText("Data node",
-							GetForeignServer(plan->fs_server)->servername, es);
-	ExplainPropertyText("Remote SQL",
-						strVal(list_nth(plan->fdw_private, HdScanPrivateSql)),
-						es);
+	hd_explain_scan_queries(node,
+							hd_is_dist_hypertable(RelationGetRelid(node->ss.ss_currentRelation)),
+							es);
 }
 
 /*

@@ -10,10 +10,15 @@
  * (BeginForeignInsert): PostgreSQL 15 calls the FDW once per row, but
  * rows are only buffered here, never sent one by one.
  *
- * ON CONFLICT DO NOTHING may skip rows, so the row count must come from
- * the data nodes: the executor's batch insert API hands over
- * max_insert_batch_size rows at a time, they are shipped at once and the
- * rows inserted into read replicas are reported.
+ * ON CONFLICT may skip rows (DO NOTHING, DO UPDATE ... WHERE) and its
+ * arbiter is a unique index of the data nodes (see conflict.c), so the
+ * clause is shipped with every batch and the row count must come from the
+ * data nodes (rows inserted plus rows updated, as PostgreSQL counts them):
+ * the executor's batch insert API hands over max_insert_batch_size rows at
+ * a time, they are shipped at once and the rows inserted into (or updated
+ * in) read replicas are reported.  With RETURNING as well, the rows must
+ * come back as the data node stored them: each row is inserted on its own
+ * with RETURNING (insert.c), which costs a round trip per row.
  *
  * UPDATE and DELETE on distributed hypertables are not supported yet;
  * foreign tables of data nodes stay read-only.
@@ -26,21 +31,31 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
+#include "conflict.h"
 #include "fdw/modify.h"
 #include "guc.h"
 #include "hypertable.h"
 #include "insert.h"
 
-/* ModifyTable.fdw_private: the ON CONFLICT clause (String, "" if none) */
+/*
+ * ModifyTable.fdw_private: the ON CONFLICT clause (String, "" if none) and
+ * the target's alias, which the clause may use (String, "" if none), and
+ * whether rows must come back from the data node.
+ */
 enum HdModifyPrivateIndex
 {
-	HdModifyPrivateOnConflict
+	HdModifyPrivateOnConflict,
+	HdModifyPrivateAlias,
+	HdModifyPrivateReturning	/* Integer: ON CONFLICT with RETURNING */
 };
 
 typedef struct HdModifyState
 {
 	HdInsertState *insert;
 	bool		count_rows;		/* ON CONFLICT: rows may be skipped */
+	bool		returning;		/* ON CONFLICT with RETURNING */
+	Datum	   *values;			/* the row the data node returned */
+	bool	   *isnull;
 } HdModifyState;
 
 static const char *
@@ -64,7 +79,8 @@ hd_plan_foreign_modify(PlannerInfo *root, ModifyTable *plan,
 					   Index resultRelation, int subplan_index)
 {
 	RangeTblEntry *rte = planner_rt_fetch(resultRelation, root);
-	const char *on_conflict = "";
+	const char *on_conflict;
+	const char *alias = NULL;
 
 	if (!hd_is_dist_hypertable(rte->relid))
 		ereport(ERROR,
@@ -81,25 +97,27 @@ hd_plan_foreign_modify(PlannerInfo *root, ModifyTable *plan,
 						command_name(plan->operation), get_rel_name(rte->relid)),
 				 errhint("Use distributed_exec() to change rows on the data nodes.")));
 
-	if (plan->onConflictAction == ONCONFLICT_NOTHING)
-	{
-		if (plan->returningLists != NIL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("INSERT ... ON CONFLICT with RETURNING is not supported on distributed hypertables"),
-					 errhint("Leave out RETURNING.")));
+	if (plan->onConflictAction == ONCONFLICT_NONE)
+		return list_make3(makeString(""), makeString(""), makeInteger(0));
+
+	/* with an arbiter, the planner hook (conflict.c) deparsed the clause */
+	on_conflict = hd_conflict_clause(rte->relid, &alias);
+	if (on_conflict == NULL && plan->onConflictAction == ONCONFLICT_NOTHING)
 		on_conflict = "ON CONFLICT DO NOTHING";
-	}
-	else if (plan->onConflictAction != ONCONFLICT_NONE)
+	if (on_conflict == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("INSERT ... ON CONFLICT DO UPDATE is not supported on distributed hypertables yet")));
+				 errmsg("INSERT ... ON CONFLICT DO UPDATE on distributed hypertable \"%s\" is only supported as a statement of its own",
+						get_rel_name(rte->relid)),
+				 errdetail("Its clause could not be shipped to the data nodes.")));
 
-	return list_make1(makeString(pstrdup(on_conflict)));
+	return list_make3(makeString(pstrdup(on_conflict)),
+					  makeString(pstrdup(alias ? alias : "")),
+					  makeInteger(plan->returningLists != NIL));
 }
 
 static HdModifyState *
-begin_insert(Relation rel, const char *on_conflict)
+begin_insert(Relation rel, const char *on_conflict, const char *alias)
 {
 	HdModifyState *state = palloc0(sizeof(HdModifyState));
 	HdHypertable *ht = hd_hypertable_load(RelationGetRelid(rel));
@@ -107,7 +125,8 @@ begin_insert(Relation rel, const char *on_conflict)
 	if (ht == NULL)
 		elog(ERROR, "\"%s\" is not a distributed hypertable", RelationGetRelationName(rel));
 	state->count_rows = on_conflict[0] != '\0';
-	state->insert = hd_insert_begin(rel, ht, state->count_rows ? on_conflict : NULL,
+	state->insert = hd_insert_begin(rel, ht, alias[0] ? alias : NULL,
+									state->count_rows ? on_conflict : NULL,
 									state->count_rows);
 	return state;
 }
@@ -116,11 +135,18 @@ static void
 hd_begin_foreign_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 						List *fdw_private, int subplan_index, int eflags)
 {
+	HdModifyState *state;
+	int			natts = RelationGetDescr(rinfo->ri_RelationDesc)->natts;
+
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
-	rinfo->ri_FdwState =
-		begin_insert(rinfo->ri_RelationDesc,
-					 strVal(list_nth(fdw_private, HdModifyPrivateOnConflict)));
+	state = begin_insert(rinfo->ri_RelationDesc,
+						 strVal(list_nth(fdw_private, HdModifyPrivateOnConflict)),
+						 strVal(list_nth(fdw_private, HdModifyPrivateAlias)));
+	state->returning = intVal(list_nth(fdw_private, HdModifyPrivateReturning)) != 0;
+	state->values = palloc(sizeof(Datum) * natts);
+	state->isnull = palloc(sizeof(bool) * natts);
+	rinfo->ri_FdwState = state;
 }
 
 static int
@@ -128,8 +154,32 @@ hd_get_foreign_modify_batch_size(ResultRelInfo *rinfo)
 {
 	HdModifyState *state = rinfo->ri_FdwState;
 
-	/* without ON CONFLICT every row is buffered by insert.c itself */
-	return state != NULL && state->count_rows ? hd_max_insert_batch_size : 1;
+	/*
+	 * Without ON CONFLICT every row is buffered by insert.c itself; the
+	 * executor computes no RETURNING for batches.
+	 */
+	if (state == NULL || !state->count_rows || state->returning)
+		return 1;
+	return hd_max_insert_batch_size;
+}
+
+/*
+ * ON CONFLICT with RETURNING: RETURNING must see the row as the data node
+ * stored it (DO UPDATE), so the row is inserted now and the slot gets the
+ * row returned; NULL when the row was skipped.
+ */
+static TupleTableSlot *
+insert_returning(HdModifyState *state, TupleTableSlot *slot)
+{
+	int			natts = slot->tts_tupleDescriptor->natts;
+
+	if (!hd_insert_row_returning(state->insert, slot->tts_values, slot->tts_isnull,
+								 state->values, state->isnull))
+		return NULL;
+	ExecClearTuple(slot);
+	memcpy(slot->tts_values, state->values, sizeof(Datum) * natts);
+	memcpy(slot->tts_isnull, state->isnull, sizeof(bool) * natts);
+	return ExecStoreVirtualTuple(slot);
 }
 
 static TupleTableSlot *
@@ -139,6 +189,8 @@ hd_exec_foreign_insert(EState *estate, ResultRelInfo *rinfo,
 	HdModifyState *state = rinfo->ri_FdwState;
 
 	slot_getallattrs(slot);
+	if (state->returning)
+		return insert_returning(state, slot);
 	hd_insert_row(state->insert, slot->tts_values, slot->tts_isnull);
 	/* max_insert_batch_size 1 with ON CONFLICT: the row's fate is needed now */
 	if (state->count_rows && hd_insert_flush(state->insert) == 0)
@@ -181,7 +233,7 @@ hd_begin_foreign_insert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
 				 errmsg("cannot insert into foreign table \"%s\"",
 						RelationGetRelationName(rinfo->ri_RelationDesc)),
 				 errdetail("Foreign tables of data nodes are read-only.")));
-	rinfo->ri_FdwState = begin_insert(rinfo->ri_RelationDesc, "");
+	rinfo->ri_FdwState = begin_insert(rinfo->ri_RelationDesc, "", "");
 }
 
 void

@@ -2,9 +2,10 @@
  * fdw/scan.c — executing a foreign scan.
  *
  * A foreign table on a data node is one remote query.  A distributed
- * hypertable is one query per data node holding chunks to read (its root
- * table, restricted to the chunks read from that replica when a node also
- * holds replicas read elsewhere): all are sent before the first row is
+ * hypertable is one query per data node holding chunks to read, those
+ * the scan's quals do not exclude (fdw/prune.c), chosen when the scan
+ * starts (its root table, restricted to the chunks read from that replica
+ * when the node holds others): all are sent before the first row is
  * read, so the nodes work concurrently, and their rows are returned node
  * after node.  Each remote query is streamed over the session that takes
  * part in the local transaction (hd_conn_get(serverid, true)).  Rows arrive in batches
@@ -17,18 +18,23 @@
 
 #include "access/transam.h"
 #include "catalog/pg_type.h"
+#include "commands/explain.h"
 #include "executor/executor.h"
+#include "foreign/foreign.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
+#include "nodes/nodeFuncs.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
 #include "chunk.h"
+#include "fdw/prune.h"
 #include "fdw/scan.h"
 #include "hypertable.h"
 #include "remote/connection.h"
@@ -42,7 +48,9 @@ typedef struct HdScanState
 	/* one remote query per data node; cur is the one being read */
 	int			nqueries;
 	char	  **sqls;
-	HdConn	  **conns;
+	Oid		   *serverids;
+	int		   *nchunks;		/* chunks read (distributed hypertable) */
+	HdConn	  **conns;			/* NULL for EXPLAIN without ANALYZE */
 	HdStream  **streams;		/* all NULL until rows are asked for */
 	int			cur;
 	HdConn	   *conn;			/* conns[cur] */
@@ -64,6 +72,14 @@ typedef struct HdScanState
 	StringInfoData field;		/* one field's bytes, NUL-terminated */
 
 	AttrNumber	cur_attno;		/* column being decoded, for errcontext */
+
+	/* remote parameters: computed as each set of queries is sent */
+	int			nparams;
+	List	   *param_exprs;	/* ExprStates of fdw_exprs */
+	FmgrInfo   *param_out;		/* their types' output functions */
+	Oid		   *param_types;
+	const char **param_values;	/* text, NULL for SQL NULL */
+	ExprContext *econtext;
 } HdScanState;
 
 /*
@@ -163,54 +179,139 @@ prepare_decoding(HdScanState *state, List *retrieved_attrs)
 /*
  * The remote queries: the plan's SQL on the foreign table's data node, or
  * for a distributed hypertable on every node with chunks to read, chosen
- * now so that a cached plan sees the chunks that exist when it runs.
+ * now so that a cached plan sees the chunks that exist when it runs, and
+ * the pruning quals' expressions (prune_exprs, ExprStates) have the values
+ * of this execution.
  */
 static void
-plan_queries(HdScanState *state, ForeignScan *fsplan)
+plan_queries(HdScanState *state, ForeignScanState *node, List *prune_exprs)
 {
+	ForeignScan *fsplan = castNode(ForeignScan, node->ss.ps.plan);
 	char	   *sql = strVal(list_nth(fsplan->fdw_private, HdScanPrivateSql));
+	bool		has_where = boolVal(list_nth(fsplan->fdw_private,
+											 HdScanPrivateHasWhere));
 	HdHypertable *ht = hd_hypertable_load(RelationGetRelid(state->rel));
+	HdChunkPrune prune;
 	List	   *reads;
 	ListCell   *lc;
 
 	if (ht == NULL)
 	{
-		state->nqueries = 1;
-		state->sqls = palloc(sizeof(char *));
-		state->conns = palloc(sizeof(HdConn *));
-		state->sqls[0] = sql;
-		state->conns[0] = hd_conn_get(fsplan->fs_server, true);
+		HdNodeRead *read = palloc0(sizeof(HdNodeRead));
+
+		read->serverid = fsplan->fs_server;
+		reads = list_make1(read);
 	}
 	else
 	{
-		reads = hd_chunk_read_plan(ht);
-		state->nqueries = list_length(reads);
-		state->sqls = palloc(sizeof(char *) * Max(state->nqueries, 1));
-		state->conns = palloc(sizeof(HdConn *) * Max(state->nqueries, 1));
-		foreach(lc, reads)
-		{
-			HdNodeRead *read = lfirst(lc);
-			int			i = foreach_current_index(lc);
+		hd_prune_compute(&prune, ht,
+						 list_nth(fsplan->fdw_private, HdScanPrivatePruneCodes),
+						 prune_exprs, node->ss.ps.ps_ExprContext);
+		reads = hd_chunk_read_plan(ht, &prune);
+	}
 
-			state->sqls[i] = read->chunk_filter == NULL ? sql :
-				psprintf("%s WHERE %s", sql, read->chunk_filter);
-			state->conns[i] = hd_conn_get(read->serverid, true);
-		}
+	state->nqueries = list_length(reads);
+	state->sqls = palloc(sizeof(char *) * Max(state->nqueries, 1));
+	state->serverids = palloc(sizeof(Oid) * Max(state->nqueries, 1));
+	state->nchunks = palloc(sizeof(int) * Max(state->nqueries, 1));
+	foreach(lc, reads)
+	{
+		HdNodeRead *read = lfirst(lc);
+		int			i = foreach_current_index(lc);
+
+		state->sqls[i] = read->chunk_filter == NULL ? sql :
+			psprintf("%s %s %s", sql, has_where ? "AND" : "WHERE",
+					 read->chunk_filter);
+		state->serverids[i] = read->serverid;
+		state->nchunks[i] = read->nchunks;
 	}
 	state->streams = palloc0(sizeof(HdStream *) * Max(state->nqueries, 1));
-	state->conn = state->nqueries > 0 ? state->conns[0] : NULL;
 	state->eof = state->nqueries == 0;
+}
+
+/* The sessions of the queries, which take part in the local transaction. */
+static void
+open_sessions(HdScanState *state)
+{
+	state->conns = palloc(sizeof(HdConn *) * Max(state->nqueries, 1));
+	for (int i = 0; i < state->nqueries; i++)
+		state->conns[i] = hd_conn_get(state->serverids[i], true);
+	state->conn = state->nqueries > 0 ? state->conns[0] : NULL;
+}
+
+/* Prepares to compute the remote parameters' values, in text. */
+static void
+prepare_params(HdScanState *state, ForeignScanState *node, List *param_exprs)
+{
+	int			n = list_length(param_exprs);
+	ListCell   *lc;
+
+	state->nparams = n;
+	if (n == 0)
+		return;
+	state->econtext = node->ss.ps.ps_ExprContext;
+	state->param_exprs = ExecInitExprList(param_exprs, (PlanState *) node);
+	state->param_out = palloc(sizeof(FmgrInfo) * n);
+	state->param_types = palloc(sizeof(Oid) * n);
+	state->param_values = palloc(sizeof(char *) * n);
+	foreach(lc, param_exprs)
+	{
+		int			i = foreach_current_index(lc);
+		Oid			typoutput;
+		bool		isvarlena;
+
+		state->param_types[i] = exprType(lfirst(lc));
+		getTypeOutputInfo(state->param_types[i], &typoutput, &isvarlena);
+		fmgr_info(typoutput, &state->param_out[i]);
+	}
+}
+
+/*
+ * The parameters' values now: the scan's queries are (re)sent after a
+ * rescan, when PARAM_EXEC values may have changed.  They are printed as
+ * fdw/deparse.c prints constants, so that any data node reads them alike.
+ * hd_query_start copies them into its request, so the per-tuple context,
+ * reset before the next row, holds them long enough.
+ */
+static void
+compute_params(HdScanState *state)
+{
+	MemoryContext oldcxt;
+	int			nestlevel;
+	ListCell   *lc;
+
+	if (state->nparams == 0)
+		return;
+	oldcxt = MemoryContextSwitchTo(state->econtext->ecxt_per_tuple_memory);
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("datestyle", "ISO", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("intervalstyle", "postgres", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("extra_float_digits", "3", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	foreach(lc, state->param_exprs)
+	{
+		int			i = foreach_current_index(lc);
+		bool		isnull;
+		Datum		value;
+
+		value = ExecEvalExpr(lfirst(lc), state->econtext, &isnull);
+		state->param_values[i] = isnull ? NULL :
+			OutputFunctionCall(&state->param_out[i], value);
+	}
+	AtEOXact_GUC(true, nestlevel);
+	MemoryContextSwitchTo(oldcxt);
 }
 
 void
 hd_begin_foreign_scan(ForeignScanState *node, int eflags)
 {
 	ForeignScan *fsplan = castNode(ForeignScan, node->ss.ps.plan);
+	int			nprune = list_length(list_nth(fsplan->fdw_private,
+											  HdScanPrivatePruneCodes));
+	int			nparams = list_length(fsplan->fdw_exprs) - nprune;
 	HdScanState *state;
-
-	/* plain EXPLAIN shows the plan's remote SQL and needs no session */
-	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
-		return;
 
 	state = palloc0(sizeof(HdScanState));
 	state->rel = node->ss.ss_currentRelation;
@@ -221,8 +322,14 @@ hd_begin_foreign_scan(ForeignScanState *node, int eflags)
 	initStringInfo(&state->field);
 	prepare_decoding(state,
 					 list_nth(fsplan->fdw_private, HdScanPrivateRetrievedAttrs));
+	prepare_params(state, node, list_copy_head(fsplan->fdw_exprs, nparams));
 
-	plan_queries(state, fsplan);
+	plan_queries(state, node,
+				 ExecInitExprList(list_copy_tail(fsplan->fdw_exprs, nparams),
+								  (PlanState *) node));
+	/* plain EXPLAIN shows the queries and needs no session */
+	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
+		open_sessions(state);
 	node->fdw_state = state;
 }
 
@@ -274,11 +381,16 @@ start_stream(HdScanState *state)
 	MemoryContext oldcxt = MemoryContextSwitchTo(state->scan_cxt);
 	Hyperdist__RowDescription *desc;
 
+	if (state->cur == 0)
+		compute_params(state);
 	for (int i = state->cur; i < state->nqueries; i++)
 	{
 		if (state->streams[i] == NULL)
 			state->streams[i] = hd_query_start(state->conns[i], state->sqls[i],
-											   0, NULL, NULL, state->binary);
+											   state->nparams,
+											   state->param_types,
+											   state->param_values,
+											   state->binary);
 	}
 	state->stream = state->streams[state->cur];
 	desc = hd_stream_columns(state->stream);
@@ -477,4 +589,39 @@ hd_end_foreign_scan(ForeignScanState *node)
 
 	if (state != NULL)
 		close_streams(state);
+}
+
+/*
+ * EXPLAIN: each data node queried, the number of chunks read from it (for
+ * a distributed hypertable), and with VERBOSE its query.
+ */
+void
+hd_explain_scan_queries(ForeignScanState *node, bool dist, ExplainState *es)
+{
+	HdScanState *state = (HdScanState *) node->fdw_state;
+
+	if (state->nqueries == 0)
+	{
+		ExplainPropertyText("Data nodes", "none", es);
+		return;
+	}
+	for (int i = 0; i < state->nqueries; i++)
+	{
+		char	   *name = GetForeignServer(state->serverids[i])->servername;
+
+		if (!dist && !es->verbose)
+			continue;
+		/* in text, a node's lines under its name, when there can be several */
+		ExplainOpenGroup("Data Node", NULL, true, es);
+		ExplainPropertyText("Data node", name, es);
+		if (dist && es->format == EXPLAIN_FORMAT_TEXT)
+			es->indent++;
+		if (dist)
+			ExplainPropertyInteger("Chunks", NULL, state->nchunks[i], es);
+		if (es->verbose)
+			ExplainPropertyText("Remote SQL", state->sqls[i], es);
+		if (dist && es->format == EXPLAIN_FORMAT_TEXT)
+			es->indent--;
+		ExplainCloseGroup("Data Node", NULL, true, es);
+	}
 }

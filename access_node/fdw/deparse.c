@@ -1,0 +1,585 @@
+/*
+ * fdw/deparse.c — which quals a data node can evaluate, and their SQL.
+ *
+ * As postgres_fdw's deparse.c: a qual is shipped when the data node is
+ * sure to compute the same result, that is when it reads only columns of
+ * the scanned table, constants and parameters, through built-in immutable
+ * operators and functions of built-in types (which have the same OIDs and
+ * meaning on every node), and every collation it sorts or compares by comes
+ * from a column, whose collation the data node's table has too.  Everything
+ * else is evaluated here, on the rows fetched.
+ */
+#include "postgres.h"
+
+#include "access/transam.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+#include "fdw/deparse.h"
+#include "fdw/option.h"
+
+/*
+ * Where an expression's collation comes from, from best to worst: none
+ * (noncollatable, or the default collation not derived from a column), a
+ * column of the scanned table (safe), or anything else (unsafe: the data
+ * node could not know it, or would resolve it differently).
+ */
+typedef enum
+{
+	HD_COLLATE_NONE,
+	HD_COLLATE_SAFE,
+	HD_COLLATE_UNSAFE
+} HdCollateState;
+
+typedef struct
+{
+	Oid			collation;
+	HdCollateState state;
+} HdCollateCxt;
+
+typedef struct
+{
+	RelOptInfo *baserel;
+} HdWalkerCxt;
+
+typedef struct
+{
+	StringInfo	buf;
+	Oid			relid;
+	List	  **params_list;
+} HdDeparseCxt;
+
+static bool foreign_expr_walker(Node *node, HdWalkerCxt *glob,
+								HdCollateCxt *outer);
+static void deparse_expr(Expr *node, HdDeparseCxt *cxt);
+
+/* Built-in objects have the same OID and definition on every node. */
+static bool
+is_builtin(Oid objectid)
+{
+	return objectid < FirstGenbkiObjectId;
+}
+
+static bool
+shippable_function(Oid funcid)
+{
+	return is_builtin(funcid) && func_volatile(funcid) == PROVOLATILE_IMMUTABLE;
+}
+
+/* Walks a list of arguments, all of which must be shippable. */
+static bool
+walk_args(List *args, HdWalkerCxt *glob, HdCollateCxt *inner)
+{
+	ListCell   *lc;
+
+	foreach(lc, args)
+	{
+		if (!foreign_expr_walker(lfirst(lc), glob, inner))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A function or operator may compare by inputcollid only when that
+ * collation comes from a column; its result collation then is the column's
+ * too, or, if not, must be the default or none.
+ */
+static bool
+check_collations(Oid inputcollid, Oid resultcollid, HdCollateCxt *inner,
+				 Oid *collation, HdCollateState *state)
+{
+	if (OidIsValid(inputcollid) &&
+		(inner->state != HD_COLLATE_SAFE || inputcollid != inner->collation))
+		return false;
+
+	*collation = resultcollid;
+	if (!OidIsValid(resultcollid))
+		*state = HD_COLLATE_NONE;
+	else if (inner->state == HD_COLLATE_SAFE &&
+			 resultcollid == inner->collation)
+		*state = HD_COLLATE_SAFE;
+	else if (resultcollid == DEFAULT_COLLATION_OID)
+		*state = HD_COLLATE_NONE;
+	else
+		*state = HD_COLLATE_UNSAFE;
+	return true;
+}
+
+/* A constant's or parameter's collation, which no column vouches for. */
+static void
+literal_collation(Oid collid, Oid *collation, HdCollateState *state)
+{
+	*collation = collid;
+	*state = (!OidIsValid(collid) || collid == DEFAULT_COLLATION_OID) ?
+		HD_COLLATE_NONE : HD_COLLATE_UNSAFE;
+}
+
+/*
+ * Whether node can be evaluated by the data node; on success, merges its
+ * collation into *outer, as postgres_fdw's foreign_expr_walker.
+ */
+static bool
+foreign_expr_walker(Node *node, HdWalkerCxt *glob, HdCollateCxt *outer)
+{
+	HdCollateCxt inner = {InvalidOid, HD_COLLATE_NONE};
+	Oid			collation = InvalidOid;
+	HdCollateState state = HD_COLLATE_NONE;
+
+	if (node == NULL)
+		return true;
+
+	switch (nodeTag(node))
+	{
+		case T_Var:
+			{
+				Var		   *var = (Var *) node;
+
+				/* system and whole-row columns are not fetched remotely */
+				if (var->varno != glob->baserel->relid ||
+					var->varlevelsup != 0 || var->varattno <= 0)
+					return false;
+				collation = var->varcollid;
+				state = OidIsValid(collation) ?
+					HD_COLLATE_SAFE : HD_COLLATE_NONE;
+			}
+			break;
+		case T_Const:
+			literal_collation(((Const *) node)->constcollid,
+							  &collation, &state);
+			break;
+		case T_Param:
+			{
+				Param	   *p = (Param *) node;
+
+				if (p->paramkind != PARAM_EXTERN && p->paramkind != PARAM_EXEC)
+					return false;
+				literal_collation(p->paramcollid, &collation, &state);
+			}
+			break;
+		case T_FuncExpr:
+			{
+				FuncExpr   *fe = (FuncExpr *) node;
+
+				/* a VARIADIC call would need its array spelled out */
+				if (fe->funcvariadic || !shippable_function(fe->funcid) ||
+					!walk_args(fe->args, glob, &inner) ||
+					!check_collations(fe->inputcollid, fe->funccollid,
+									  &inner, &collation, &state))
+					return false;
+			}
+			break;
+		case T_OpExpr:
+		case T_DistinctExpr:	/* same struct as OpExpr */
+			{
+				OpExpr	   *oe = (OpExpr *) node;
+
+				if (!is_builtin(oe->opno) ||
+					!shippable_function(get_opcode(oe->opno)) ||
+					!walk_args(oe->args, glob, &inner) ||
+					!check_collations(oe->inputcollid, oe->opcollid,
+									  &inner, &collation, &state))
+					return false;
+			}
+			break;
+		case T_ScalarArrayOpExpr:
+			{
+				ScalarArrayOpExpr *oe = (ScalarArrayOpExpr *) node;
+
+				if (!is_builtin(oe->opno) ||
+					!shippable_function(get_opcode(oe->opno)) ||
+					!walk_args(oe->args, glob, &inner) ||
+					!check_collations(oe->inputcollid, InvalidOid,
+									  &inner, &collation, &state))
+					return false;
+			}
+			break;
+		case T_RelabelType:
+			{
+				RelabelType *r = (RelabelType *) node;
+
+				if (!foreign_expr_walker((Node *) r->arg, glob, &inner) ||
+					!check_collations(InvalidOid, r->resultcollid,
+									  &inner, &collation, &state))
+					return false;
+			}
+			break;
+		case T_BoolExpr:
+			/* boolean results have no collation */
+			if (!walk_args(((BoolExpr *) node)->args, glob, &inner))
+				return false;
+			break;
+		case T_NullTest:
+			{
+				NullTest   *nt = (NullTest *) node;
+
+				/* IS NULL of a row is not a test of one value */
+				if (nt->argisrow ||
+					!foreign_expr_walker((Node *) nt->arg, glob, &inner))
+					return false;
+			}
+			break;
+		case T_ArrayExpr:
+			{
+				ArrayExpr  *a = (ArrayExpr *) node;
+
+				if (a->multidims ||
+					!walk_args(a->elements, glob, &inner) ||
+					!check_collations(InvalidOid, a->array_collid,
+									  &inner, &collation, &state))
+					return false;
+			}
+			break;
+		default:
+			return false;
+	}
+
+	/* the data node must know the result type by this OID */
+	if (!is_builtin(exprType(node)))
+		return false;
+
+	if (state > outer->state)
+	{
+		outer->collation = collation;
+		outer->state = state;
+	}
+	else if (state == HD_COLLATE_SAFE && collation != outer->collation)
+	{
+		/* two columns' collations: the default gives way, else conflict */
+		if (outer->collation == DEFAULT_COLLATION_OID)
+			outer->collation = collation;
+		else if (collation != DEFAULT_COLLATION_OID)
+			outer->state = HD_COLLATE_UNSAFE;
+	}
+	return true;
+}
+
+/* Whether a data node can evaluate expr on the rows of baserel. */
+bool
+hd_is_foreign_expr(RelOptInfo *baserel, Expr *expr)
+{
+	HdWalkerCxt glob = {baserel};
+	HdCollateCxt outer = {InvalidOid, HD_COLLATE_NONE};
+
+	if (!foreign_expr_walker((Node *) expr, &glob, &outer))
+		return false;
+
+	/* a result collation no column vouches for would be the remote's guess */
+	return outer.state != HD_COLLATE_UNSAFE;
+}
+
+/* Splits RestrictInfos into those the data node evaluates and the rest. */
+void
+hd_classify_conditions(RelOptInfo *baserel, List *input_conds,
+					   List **remote_conds, List **local_conds)
+{
+	ListCell   *lc;
+
+	*remote_conds = NIL;
+	*local_conds = NIL;
+	foreach(lc, input_conds)
+	{
+		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
+
+		if (hd_is_foreign_expr(baserel, ri->clause))
+			*remote_conds = lappend(*remote_conds, ri);
+		else
+			*local_conds = lappend(*local_conds, ri);
+	}
+}
+
+static void
+deparse_type(StringInfo buf, Oid typid, int32 typmod)
+{
+	appendStringInfoString(buf, format_type_with_typemod(typid, typmod));
+}
+
+static void
+deparse_const(Const *c, HdDeparseCxt *cxt)
+{
+	StringInfo	buf = cxt->buf;
+	Oid			typoutput;
+	bool		typisvarlena;
+	char	   *s;
+
+	if (c->constisnull)
+	{
+		appendStringInfoString(buf, "NULL::");
+		deparse_type(buf, c->consttype, c->consttypmod);
+		return;
+	}
+
+	getTypeOutputInfo(c->consttype, &typoutput, &typisvarlena);
+	s = OidOutputFunctionCall(typoutput, c->constvalue);
+
+	/* the types a bare literal denotes, so remote SQL stays readable */
+	if (c->consttype == INT4OID)
+		appendStringInfoString(buf, s[0] == '-' ? psprintf("(%s)", s) : s);
+	else if (c->consttype == BOOLOID)
+		appendStringInfoString(buf, strcmp(s, "t") == 0 ? "true" : "false");
+	else
+	{
+		appendStringInfoString(buf, quote_literal_cstr(s));
+		appendStringInfoString(buf, "::");
+		deparse_type(buf, c->consttype, c->consttypmod);
+	}
+}
+
+/*
+ * A parameter becomes a remote parameter, numbered by its place in
+ * params_list; its value is sent when the scan starts (fdw/scan.c).
+ */
+static void
+deparse_param(Param *p, HdDeparseCxt *cxt)
+{
+	int			index = 0;
+	ListCell   *lc;
+
+	foreach(lc, *cxt->params_list)
+	{
+		index++;
+		if (equal(p, lfirst(lc)))
+			break;
+	}
+	if (lc == NULL)
+	{
+		*cxt->params_list = lappend(*cxt->params_list, p);
+		index = list_length(*cxt->params_list);
+	}
+	appendStringInfo(cxt->buf, "$%d::", index);
+	deparse_type(cxt->buf, p->paramtype, p->paramtypmod);
+}
+
+static void
+deparse_args(List *args, HdDeparseCxt *cxt)
+{
+	ListCell   *lc;
+
+	foreach(lc, args)
+	{
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(cxt->buf, ", ");
+		deparse_expr(lfirst(lc), cxt);
+	}
+}
+
+/*
+ * Implicit casts are left to the data node, which makes the same ones;
+ * explicit ones are written as casts, the rest as qualified calls.
+ */
+static void
+deparse_func(FuncExpr *fe, HdDeparseCxt *cxt)
+{
+	StringInfo	buf = cxt->buf;
+	int32		typmod;
+
+	if (fe->funcformat == COERCE_IMPLICIT_CAST)
+	{
+		deparse_expr(linitial(fe->args), cxt);
+		return;
+	}
+	if (fe->funcformat == COERCE_EXPLICIT_CAST)
+	{
+		if (!exprIsLengthCoercion((Node *) fe, &typmod))
+			typmod = -1;
+		appendStringInfoChar(buf, '(');
+		deparse_expr(linitial(fe->args), cxt);
+		appendStringInfoString(buf, ")::");
+		deparse_type(buf, fe->funcresulttype, typmod);
+		return;
+	}
+	appendStringInfo(buf, "pg_catalog.%s(",
+					 quote_identifier(get_func_name(fe->funcid)));
+	deparse_args(fe->args, cxt);
+	appendStringInfoChar(buf, ')');
+}
+
+static char *
+operator_name(Oid opno)
+{
+	HeapTuple	tup;
+	char	   *name;
+
+	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(opno));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for operator %u", opno);
+	/* built-in operators live in pg_catalog */
+	name = psprintf("OPERATOR(pg_catalog.%s)",
+					NameStr(((Form_pg_operator) GETSTRUCT(tup))->oprname));
+	ReleaseSysCache(tup);
+	return name;
+}
+
+static void
+deparse_op(OpExpr *oe, HdDeparseCxt *cxt)
+{
+	StringInfo	buf = cxt->buf;
+
+	appendStringInfoChar(buf, '(');
+	if (list_length(oe->args) == 2)
+	{
+		deparse_expr(linitial(oe->args), cxt);
+		appendStringInfoChar(buf, ' ');
+	}
+	appendStringInfoString(buf, operator_name(oe->opno));
+	appendStringInfoChar(buf, ' ');
+	deparse_expr(llast(oe->args), cxt);
+	appendStringInfoChar(buf, ')');
+}
+
+static void
+deparse_distinct(DistinctExpr *de, HdDeparseCxt *cxt)
+{
+	appendStringInfoChar(cxt->buf, '(');
+	deparse_expr(linitial(de->args), cxt);
+	appendStringInfoString(cxt->buf, " IS DISTINCT FROM ");
+	deparse_expr(lsecond(de->args), cxt);
+	appendStringInfoChar(cxt->buf, ')');
+}
+
+static void
+deparse_scalar_array_op(ScalarArrayOpExpr *oe, HdDeparseCxt *cxt)
+{
+	StringInfo	buf = cxt->buf;
+
+	appendStringInfoChar(buf, '(');
+	deparse_expr(linitial(oe->args), cxt);
+	appendStringInfo(buf, " %s %s (", operator_name(oe->opno),
+					 oe->useOr ? "ANY" : "ALL");
+	deparse_expr(lsecond(oe->args), cxt);
+	appendStringInfoString(buf, "))");
+}
+
+static void
+deparse_bool(BoolExpr *be, HdDeparseCxt *cxt)
+{
+	StringInfo	buf = cxt->buf;
+	const char *op = be->boolop == AND_EXPR ? " AND " : " OR ";
+	ListCell   *lc;
+
+	if (be->boolop == NOT_EXPR)
+	{
+		appendStringInfoString(buf, "(NOT ");
+		deparse_expr(linitial(be->args), cxt);
+		appendStringInfoChar(buf, ')');
+		return;
+	}
+	appendStringInfoChar(buf, '(');
+	foreach(lc, be->args)
+	{
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(buf, op);
+		deparse_expr(lfirst(lc), cxt);
+	}
+	appendStringInfoChar(buf, ')');
+}
+
+static void
+deparse_expr(Expr *node, HdDeparseCxt *cxt)
+{
+	StringInfo	buf = cxt->buf;
+
+	switch (nodeTag(node))
+	{
+		case T_Var:
+			appendStringInfoString(buf,
+								   quote_identifier(hd_column_remote_name(cxt->relid,
+																		  ((Var *) node)->varattno)));
+			break;
+		case T_Const:
+			deparse_const((Const *) node, cxt);
+			break;
+		case T_Param:
+			deparse_param((Param *) node, cxt);
+			break;
+		case T_FuncExpr:
+			deparse_func((FuncExpr *) node, cxt);
+			break;
+		case T_OpExpr:
+			deparse_op((OpExpr *) node, cxt);
+			break;
+		case T_DistinctExpr:
+			deparse_distinct((DistinctExpr *) node, cxt);
+			break;
+		case T_ScalarArrayOpExpr:
+			deparse_scalar_array_op((ScalarArrayOpExpr *) node, cxt);
+			break;
+		case T_RelabelType:
+			{
+				RelabelType *r = (RelabelType *) node;
+
+				deparse_expr(r->arg, cxt);
+				if (r->relabelformat != COERCE_IMPLICIT_CAST)
+				{
+					appendStringInfoString(buf, "::");
+					deparse_type(buf, r->resulttype, r->resulttypmod);
+				}
+			}
+			break;
+		case T_BoolExpr:
+			deparse_bool((BoolExpr *) node, cxt);
+			break;
+		case T_NullTest:
+			{
+				NullTest   *nt = (NullTest *) node;
+
+				appendStringInfoChar(buf, '(');
+				deparse_expr(nt->arg, cxt);
+				appendStringInfoString(buf, nt->nulltesttype == IS_NULL ?
+									   " IS NULL)" : " IS NOT NULL)");
+			}
+			break;
+		case T_ArrayExpr:
+			appendStringInfoString(buf, "ARRAY[");
+			deparse_args(((ArrayExpr *) node)->elements, cxt);
+			appendStringInfoString(buf, "]::");
+			deparse_type(buf, ((ArrayExpr *) node)->array_typeid, -1);
+			break;
+		default:
+			elog(ERROR, "unsupported expression type for deparse: %d",
+				 (int) nodeTag(node));
+	}
+}
+
+/*
+ * Appends the clauses of exprs (RestrictInfos or bare expressions), ANDed,
+ * and adds the Params they use to *params_list.  Constants are printed as
+ * postgres_fdw prints them, in formats every data node reads the same
+ * whatever its DateStyle, IntervalStyle or float settings.
+ */
+void
+hd_deparse_conditions(StringInfo buf, Oid relid, List *exprs,
+					  List **params_list)
+{
+	HdDeparseCxt cxt = {buf, relid, params_list};
+	int			nestlevel = NewGUCNestLevel();
+	ListCell   *lc;
+
+	(void) set_config_option("datestyle", "ISO", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("intervalstyle", "postgres", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("extra_float_digits", "3", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+
+	foreach(lc, exprs)
+	{
+		Expr	   *expr = lfirst(lc);
+
+		if (IsA(expr, RestrictInfo))
+			expr = ((RestrictInfo *) expr)->clause;
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(buf, " AND ");
+		deparse_expr(expr, &cxt);
+	}
+
+	AtEOXact_GUC(true, nestlevel);
+}

@@ -1,0 +1,18 @@
+/*
+ * fdw/deparse.h — which quals a data node can evaluate, and their SQL.
+ */
+#ifndef HYPERDIST_FDW_DEPARSE_H
+#define HYPERDIST_FDW_DEPARSE_H
+
+#include "postgres.h"
+
+#include "lib/stringinfo.h"
+#include "nodes/pathnodes.h"
+
+extern bool hd_is_foreign_expr(RelOptInfo *baserel, Expr *expr);
+extern void hd_classify_conditions(RelOptInfo *baserel, List *input_conds,
+								   List **remote_conds, List **local_conds);
+extern void hd_deparse_conditions(StringInfo buf, Oid relid, List *exprs,
+								  List **params_list);
+
+#endif							/* HYPERDIST_FDW_DEPARSE_H */
