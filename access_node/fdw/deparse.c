@@ -550,6 +550,26 @@ deparse_expr(Expr *node, HdDeparseCxt *cxt)
 }
 
 /*
+ * Sets the output styles every data node reads the same way (DateStyle
+ * ISO, IntervalStyle postgres, full float precision) for constants and
+ * parameter values sent as text.  Returns the GUC nest level to pass to
+ * AtEOXact_GUC(true, level) when done.
+ */
+int
+hd_set_transmission_styles(void)
+{
+	int			nestlevel = NewGUCNestLevel();
+
+	(void) set_config_option("datestyle", "ISO", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("intervalstyle", "postgres", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("extra_float_digits", "3", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return nestlevel;
+}
+
+/*
  * Appends the clauses of exprs (RestrictInfos or bare expressions), ANDed,
  * and adds the Params they use to *params_list.  Constants are printed as
  * postgres_fdw prints them, in formats every data node reads the same
@@ -560,15 +580,8 @@ hd_deparse_conditions(StringInfo buf, Oid relid, List *exprs,
 					  List **params_list)
 {
 	HdDeparseCxt cxt = {buf, relid, params_list};
-	int			nestlevel = NewGUCNestLevel();
+	int			nestlevel = hd_set_transmission_styles();
 	ListCell   *lc;
-
-	(void) set_config_option("datestyle", "ISO", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	(void) set_config_option("intervalstyle", "postgres", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	(void) set_config_option("extra_float_digits", "3", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 
 	foreach(lc, exprs)
 	{

@@ -9,6 +9,7 @@
 #include "lib/stringinfo.h"
 #include "nodes/pathnodes.h"
 
+extern int	hd_set_transmission_styles(void);
 extern bool hd_is_foreign_expr(RelOptInfo *baserel, Expr *expr);
 extern void hd_classify_conditions(RelOptInfo *baserel, List *input_conds,
 								   List **remote_conds, List **local_conds);

@@ -34,6 +34,7 @@
 #include "utils/syscache.h"
 
 #include "chunk.h"
+#include "fdw/deparse.h"
 #include "fdw/prune.h"
 #include "fdw/scan.h"
 #include "hypertable.h"
@@ -283,13 +284,7 @@ compute_params(HdScanState *state)
 	if (state->nparams == 0)
 		return;
 	oldcxt = MemoryContextSwitchTo(state->econtext->ecxt_per_tuple_memory);
-	nestlevel = NewGUCNestLevel();
-	(void) set_config_option("datestyle", "ISO", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	(void) set_config_option("intervalstyle", "postgres", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	(void) set_config_option("extra_float_digits", "3", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	nestlevel = hd_set_transmission_styles();
 	foreach(lc, state->param_exprs)
 	{
 		int			i = foreach_current_index(lc);
