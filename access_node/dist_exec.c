@@ -217,9 +217,6 @@ hyperdist_data_node_query(PG_FUNCTION_ARGS)
 	char	   *sql = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	AttInMetadata *attinmeta;
 	HdStream   *stream;
-	const uint8_t *data;
-	size_t		len;
-	uint32_t	nrows;
 	int			natts;
 	char	  **fields;
 
@@ -235,36 +232,9 @@ hyperdist_data_node_query(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("query on data node returned %zu columns, but %d were declared",
 						hd_stream_columns(stream)->n_columns, natts)));
-	while (hd_stream_next(stream, &data, &len, &nrows))
-	{
-		HdBatchReader reader;
-		uint16_t	nfields;
-		bool		bad = false;
-
-		hd_batch_reader_init(&reader, data, len);
-		while (hd_batch_next_row(&reader, &nfields, &bad))
-		{
-			for (int i = 0; i < natts; i++)
-			{
-				const uint8_t *f;
-				int32_t		flen;
-
-				if (i >= nfields || !hd_batch_next_field(&reader, &f, &flen))
-					bad = true;
-				else
-					fields[i] = f == NULL ? NULL : pnstrdup((const char *) f, flen);
-			}
-			if (bad)
-				break;
-			tuplestore_puttuple(rsinfo->setResult,
-								BuildTupleFromCStrings(attinmeta, fields));
-		}
-		if (bad)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROTOCOL_VIOLATION),
-					 errmsg("invalid rows from data node \"%s\"",
-							NameStr(*PG_GETARG_NAME(0)))));
-	}
+	while (hd_stream_next_text_row(stream, fields, natts))
+		tuplestore_puttuple(rsinfo->setResult,
+							BuildTupleFromCStrings(attinmeta, fields));
 	hd_stream_close(stream);
 	return (Datum) 0;
 }

@@ -469,34 +469,19 @@ static bool
 read_returned(HdInsertState *state, HdStream *stream, Datum *out, bool *outnull)
 {
 	bool		found = false;
-	const uint8_t *data;
-	size_t		len;
-	uint32_t	nrows;
+	char	  **fields = palloc(sizeof(char *) * state->ncolumns);
 
-	while (hd_stream_next(stream, &data, &len, &nrows))
+	while (hd_stream_next_text_row(stream, fields, state->ncolumns))
 	{
-		HdBatchReader reader;
-		uint16_t	nfields;
-		bool		bad = false;
-
-		hd_batch_reader_init(&reader, data, len);
-		if (found || !hd_batch_next_row(&reader, &nfields, &bad))
+		if (found)
 			continue;
-		if (nfields != state->ncolumns)
-			elog(ERROR, "data node returned %d columns, expected %d",
-				 nfields, state->ncolumns);
 		for (int i = 0; i < state->ncolumns; i++)
 		{
-			const uint8_t *field;
-			int32_t		flen;
 			int			k = state->codecs[i].attnum - 1;
 			Form_pg_attribute att = TupleDescAttr(RelationGetDescr(state->rel), k);
 
-			if (!hd_batch_next_field(&reader, &field, &flen))
-				elog(ERROR, "truncated row returned by the data node");
-			outnull[k] = field == NULL;
-			out[k] = InputFunctionCall(&state->ret_in[i],
-									   field ? pnstrdup((const char *) field, flen) : NULL,
+			outnull[k] = fields[i] == NULL;
+			out[k] = InputFunctionCall(&state->ret_in[i], fields[i],
 									   state->ret_ioparam[i], att->atttypmod);
 		}
 		found = true;

@@ -200,6 +200,8 @@ struct HdStream
 	uint64		rows_seen;
 	List	   *stored;			/* HdStoredBatch read ahead of the caller */
 	HdStoredBatch *current;		/* stored batch last returned */
+	HdBatchReader rows_in;		/* hd_stream_next_text_row's position */
+	bool		rows_in_batch;	/* rows_in points into a live batch */
 };
 
 typedef struct HdConnKey
@@ -2371,6 +2373,52 @@ hd_stream_next(HdStream *s, const uint8_t **data, size_t *len, uint32_t *nrows)
 			*nrows = env->row_batch->nrows;
 			return true;
 		}
+	}
+}
+
+/* A row that does not fit the row description: the agent broke the protocol. */
+static void
+stream_bad_row(HdStream *s)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROTOCOL_VIOLATION),
+			 errmsg("malformed row from data node \"%s\"", s->node_name),
+			 errcontext("remote SQL: %s", s->sql)));
+}
+
+bool
+hd_stream_next_text_row(HdStream *s, char **fields, int nfields)
+{
+	for (;;)
+	{
+		uint16_t	n;
+		bool		bad = false;
+		const uint8_t *data;
+		size_t		len;
+		uint32_t	nrows;
+
+		if (s->rows_in_batch && hd_batch_next_row(&s->rows_in, &n, &bad))
+		{
+			if (n != nfields)
+				stream_bad_row(s);
+			for (int i = 0; i < nfields; i++)
+			{
+				const uint8_t *f;
+				int32_t		flen;
+
+				if (!hd_batch_next_field(&s->rows_in, &f, &flen))
+					stream_bad_row(s);
+				fields[i] = f == NULL ? NULL : pnstrdup((const char *) f, flen);
+			}
+			return true;
+		}
+		if (bad)
+			stream_bad_row(s);
+		s->rows_in_batch = false;
+		if (!hd_stream_next(s, &data, &len, &nrows))
+			return false;
+		hd_batch_reader_init(&s->rows_in, data, len);
+		s->rows_in_batch = true;
 	}
 }
 

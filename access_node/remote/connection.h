@@ -122,6 +122,14 @@ extern HdStream *hd_query_start(HdConn *conn, const char *sql, int nparams,
 extern Hyperdist__RowDescription *hd_stream_columns(HdStream *stream);
 extern bool hd_stream_next(HdStream *stream, const uint8_t **data,
 						   size_t *len, uint32_t *nrows);
+/*
+ * Row by row, for text-format streams: the next row's nfields columns as
+ * palloc'd C strings (NULL for SQL NULL); false after the last row.  A row
+ * with another number of columns is a protocol error.  Do not mix with
+ * hd_stream_next on the same stream.
+ */
+extern bool hd_stream_next_text_row(HdStream *stream, char **fields,
+									int nfields);
 extern uint64 hd_stream_rows(HdStream *stream);	/* after the end */
 extern void hd_stream_close(HdStream *stream);
 

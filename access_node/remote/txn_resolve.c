@@ -119,33 +119,18 @@ list_prepared(HdConn *conn, Oid serverid)
 	const char *values[1] = {hd_gid_prefix()};
 	HdStream   *stream = hd_query_start(conn, sql, 1, types, values, false);
 	List	   *result = NIL;
-	const uint8_t *data;
-	size_t		len;
-	uint32_t	nrows;
+	char	   *gid;
 
-	while (hd_stream_next(stream, &data, &len, &nrows))
+	while (hd_stream_next_text_row(stream, &gid, 1))
 	{
-		HdBatchReader reader;
-		uint16_t	nfields;
-		bool		bad = false;
+		Branch	   *b = palloc0(sizeof(Branch));
+		Oid			node;
 
-		hd_batch_reader_init(&reader, data, len);
-		while (hd_batch_next_row(&reader, &nfields, &bad))
-		{
-			const uint8_t *field;
-			int32_t		flen;
-			Branch	   *b = palloc0(sizeof(Branch));
-			Oid			node;
-
-			if (nfields != 1 || !hd_batch_next_field(&reader, &field, &flen) ||
-				field == NULL)
-				bad_listing(conn);
-			b->gid = pnstrdup((const char *) field, flen);
-			if (hd_gid_parse(b->gid, &b->fxid, &node) && node == serverid)
-				result = lappend(result, b);
-		}
-		if (bad)
+		if (gid == NULL)
 			bad_listing(conn);
+		b->gid = gid;
+		if (hd_gid_parse(b->gid, &b->fxid, &node) && node == serverid)
+			result = lappend(result, b);
 	}
 	hd_stream_close(stream);
 	return result;

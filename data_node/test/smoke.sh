@@ -235,7 +235,8 @@ exec 7>&-
 wait $RC
 if grep -q 'sqlstate=08003' "$TMP/restart.out"; then ok "agent restart: old session gets 08003"; else not_ok "agent restart: old session gets 08003" "$(cat "$TMP/restart.out")"; fi
 
-$C send-exec "select pg_sleep(60)" wait >"$TMP/term.out" 2>&1 &
+# The drain lasts 5 s before running work is cancelled: wait well past it.
+$C --timeout 30000 send-exec "select pg_sleep(60)" wait >"$TMP/term.out" 2>&1 &
 TC=$!
 sleep 0.5
 stop_agent
