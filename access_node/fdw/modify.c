@@ -20,8 +20,9 @@
  * come back as the data node stored them: each row is inserted on its own
  * with RETURNING (insert.c), which costs a round trip per row.
  *
- * UPDATE and DELETE on distributed hypertables are not supported yet;
- * foreign tables of data nodes stay read-only.
+ * UPDATE and DELETE on distributed hypertables run as one statement per
+ * data node (fdw/direct_modify.c); what would need them row by row here
+ * is refused.  Foreign tables of data nodes stay read-only.
  */
 #include "postgres.h"
 
@@ -93,9 +94,10 @@ hd_plan_foreign_modify(PlannerInfo *root, ModifyTable *plan,
 	if (plan->operation != CMD_INSERT)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s on distributed hypertable \"%s\" is not supported yet",
+				 errmsg("%s on distributed hypertable \"%s\" cannot run row by row",
 						command_name(plan->operation), get_rel_name(rte->relid)),
-				 errhint("Use distributed_exec() to change rows on the data nodes.")));
+				 errdetail("UPDATE and DELETE run as one statement on the data nodes; this one needs the rows on the access node."),
+				 errhint("Update the hypertable itself, with conditions the data nodes can evaluate.")));
 
 	if (plan->onConflictAction == ONCONFLICT_NONE)
 		return list_make3(makeString(""), makeString(""), makeInteger(0));
