@@ -10,12 +10,14 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
 #include "chunk.h"
+#include "spi_plan.h"
 #include "dimension.h"
 #include "remote/connection.h"
 
@@ -62,6 +64,23 @@ spi_int(int row, int col)
 }
 
 /*
+ * A data node lets only the root table's owner (or a member of its role)
+ * add a partition, and the chunk is created in the inserting role's own
+ * session; refuse other roles here, before anything is sent.
+ */
+static void
+check_may_create_chunk(const HdHypertable *ht)
+{
+	if (!pg_class_ownercheck(ht->relid, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to create a chunk of distributed hypertable \"%s\"",
+						ht->table_name),
+				 errdetail("A row needs a new chunk, and chunks are created by the inserting role, which must be the hypertable's owner or a member of its role."),
+				 errhint("Insert rows that need new chunks as the owner.")));
+}
+
+/*
  * Serializes chunk creation for the hypertable until the end of the
  * transaction: the lock is an object lock on the hypertable's catalog row,
  * so writers of other hypertables and readers are not blocked.  Whoever
@@ -71,12 +90,10 @@ spi_int(int row, int col)
 static void
 lock_chunk_creation(HdChunkCache *cache)
 {
-	Oid			catalog = get_relname_relid("hypertable",
-											get_namespace_oid("_hyperdist_catalog", false));
-
 	if (cache->locked)
 		return;
-	LockDatabaseObject(catalog, (Oid) cache->ht->id, 0, ExclusiveLock);
+	check_may_create_chunk(cache->ht);
+	LockDatabaseObject(hd_catalog_relid(), (Oid) cache->ht->id, 0, ExclusiveLock);
 	cache->locked = true;
 }
 
@@ -114,7 +131,7 @@ slice_lookup(HdChunkCache *cache, int64 time)
 	HdSlice    *slice = NULL;
 
 	SPI_connect();
-	SPI_execute_with_args("SELECT id::int8, range_start, range_end, num_partitions::int8"
+	hd_spi_execute("SELECT id::int8, range_start, range_end, num_partitions::int8"
 						  " FROM _hyperdist_catalog.time_slice"
 						  " WHERE hypertable_id = $1 AND range_start <= $2 AND range_end > $2",
 						  2, types, args, NULL, false, 1);
@@ -138,6 +155,7 @@ slice_create(HdChunkCache *cache, int64 time)
 	Oid			types[5] = {INT4OID, INT8OID, INT8OID, INT8OID, INT4OID};
 	Datum		args[5];
 	HdSlice    *slice;
+	HdCatalogWriter writer;
 
 	hd_time_slice_align(time, ht->time.interval_length, &start, &end);
 	args[0] = Int32GetDatum(ht->id);
@@ -147,7 +165,8 @@ slice_create(HdChunkCache *cache, int64 time)
 	args[4] = Int32GetDatum(ht->has_space ? ht->space.num_partitions : 1);
 
 	SPI_connect();
-	SPI_execute_with_args("INSERT INTO _hyperdist_catalog.time_slice"
+	hd_catalog_writer_begin(&writer);
+	hd_spi_execute("INSERT INTO _hyperdist_catalog.time_slice"
 						  " (hypertable_id, range_start, range_end, num_partitions)"
 						  " SELECT $1,"
 						  "  greatest($3, (SELECT max(range_end) FROM _hyperdist_catalog.time_slice"
@@ -157,6 +176,7 @@ slice_create(HdChunkCache *cache, int64 time)
 						  "  $5"
 						  " RETURNING id::int8, range_start, range_end, num_partitions::int8",
 						  5, types, args, NULL, false, 0);
+	hd_catalog_writer_end(&writer);
 	slice = slice_from_spi(cache);
 	SPI_finish();
 	return slice;
@@ -200,7 +220,7 @@ chunk_lookup(HdChunkCache *cache, HdSlice *slice, int partition)
 	HdChunk    *chunk = NULL;
 
 	SPI_connect();
-	SPI_execute_with_args("SELECT c.id::int8, cdn.node_name"
+	hd_spi_execute("SELECT c.id::int8, cdn.node_name"
 						  " FROM _hyperdist_catalog.chunk c"
 						  " JOIN _hyperdist_catalog.chunk_data_node cdn ON cdn.chunk_id = c.id"
 						  " JOIN hyperdist_information.data_nodes dn ON dn.node_name = cdn.node_name"
@@ -257,7 +277,13 @@ slice_table_name(const HdHypertable *ht, const HdSlice *slice)
 											   ht->id, slice->id));
 }
 
-/* The data node statement creating the chunk's table. */
+/*
+ * The data node statement creating the chunk's table.  As in TimescaleDB
+ * the chunk belongs to the hypertable's owner whoever inserts, so that the
+ * owner's later ALTER TABLE, which recurses to the chunks, is allowed; the
+ * inserting role may hand it over since it is the owner or a member of its
+ * role (check_may_create_chunk).
+ */
 static char *
 chunk_create_sql(const HdHypertable *ht, const HdSlice *slice, int partition,
 				 const char *chunk_name)
@@ -265,19 +291,25 @@ chunk_create_sql(const HdHypertable *ht, const HdSlice *slice, int partition,
 	char	   *root = hd_hypertable_qualified_name(ht);
 	char	   *from = hd_time_bound_sql(slice->start, ht->time.type);
 	char	   *to = hd_time_bound_sql(slice->end, ht->time.type);
+	const char *owner = quote_identifier(GetUserNameFromId(hd_rel_owner(ht->relid), false));
 
 	if (!ht->has_space)
-		return psprintf("CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%s) TO (%s)",
-						chunk_name, root, from, to);
+		return psprintf("CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%s) TO (%s);"
+						" ALTER TABLE %s OWNER TO %s",
+						chunk_name, root, from, to, chunk_name, owner);
 
 	return psprintf("CREATE TABLE IF NOT EXISTS %s PARTITION OF %s"
 					" FOR VALUES FROM (%s) TO (%s) PARTITION BY HASH (%s);"
+					" ALTER TABLE %s OWNER TO %s;"
 					" CREATE TABLE %s PARTITION OF %s"
-					" FOR VALUES WITH (MODULUS %d, REMAINDER %d)",
+					" FOR VALUES WITH (MODULUS %d, REMAINDER %d);"
+					" ALTER TABLE %s OWNER TO %s",
 					slice_table_name(ht, slice), root, from, to,
 					quote_identifier(ht->space.column_name),
+					slice_table_name(ht, slice), owner,
 					chunk_name, slice_table_name(ht, slice),
-					slice->nparts, partition);
+					slice->nparts, partition,
+					chunk_name, owner);
 }
 
 static HdChunk *
@@ -297,8 +329,10 @@ chunk_create(HdChunkCache *cache, HdSlice *slice, int partition)
 	uint32	   *seqs;
 	HdConn	  **conns;
 	HdChunk    *chunk;
+	HdCatalogWriter writer;
 
 	SPI_connect();
+	hd_catalog_writer_begin(&writer);
 	SPI_execute(placement_partition_sql(ht, slice, partition), false, 1);
 	nodes_datum = SPI_processed == 1
 		? SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)
@@ -325,7 +359,7 @@ chunk_create(HdChunkCache *cache, HdSlice *slice, int partition)
 	args[3] = CStringGetDatum(ht->assoc_schema);
 	args[4] = CStringGetDatum(table_name);
 	args[5] = Int32GetDatum(partition);
-	SPI_execute_with_args("INSERT INTO _hyperdist_catalog.chunk"
+	hd_spi_execute("INSERT INTO _hyperdist_catalog.chunk"
 						  " (id, hypertable_id, time_slice_id, schema_name, table_name, space_partition)"
 						  " VALUES ($1, $2, $3, $4, $5, $6)",
 						  6, types, args, NULL, false, 0);
@@ -334,10 +368,13 @@ chunk_create(HdChunkCache *cache, HdSlice *slice, int partition)
 		Oid			t[3] = {INT4OID, NAMEOID, INT4OID};
 		Datum		a[3] = {Int32GetDatum(chunk_id), nodes[i], Int32GetDatum(i)};
 
-		SPI_execute_with_args("INSERT INTO _hyperdist_catalog.chunk_data_node"
+		hd_spi_execute("INSERT INTO _hyperdist_catalog.chunk_data_node"
 							  " (chunk_id, node_name, replica) VALUES ($1, $2, $3)",
 							  3, t, a, NULL, false, 0);
 	}
+	hd_spi_execute("SELECT _hyperdist_functions.create_chunk_relation($1)",
+						  1, types, args, NULL, false, 0);
+	hd_catalog_writer_end(&writer);
 
 	/* every replica at once, in the remote transactions */
 	chunk = MemoryContextAllocZero(cache->cxt, sizeof(HdChunk));
@@ -387,7 +424,7 @@ hd_chunk_for_point(HdChunkCache *cache, int64 time, Datum space_value,
 	return chunk;
 }
 
-/* ---- reads ------------------------------------------------------------------ */
+/* ---- reads and writes ------------------------------------------------------ */
 
 /*
  * The (num_partitions, space_partition) pairs of the hypertable's slices
@@ -404,7 +441,7 @@ space_partitions(HdHypertable *ht, const HdChunkPrune *prune,
 	Datum	   *parts;
 	int			n = 0;
 
-	SPI_execute_with_args("SELECT DISTINCT num_partitions::bigint FROM _hyperdist_catalog.time_slice"
+	hd_spi_execute("SELECT DISTINCT num_partitions::bigint FROM _hyperdist_catalog.time_slice"
 						  " WHERE hypertable_id = $1",
 						  1, types, args, NULL, true, 0);
 	nparts = palloc(sizeof(Datum) * Max(SPI_processed * prune->space_nvalues, 1));
@@ -428,18 +465,21 @@ space_partitions(HdHypertable *ht, const HdChunkPrune *prune,
 }
 
 /*
- * Each chunk is read from one replica: the first available one in replica
- * order.  A node whose every chunk is read from it needs no filter; a node
- * with no chunk left to read gets no query.
+ * Each chunk is read from one replica, its primary: the first available one
+ * in replica order.  The plan has the chunks prune keeps on each node: with
+ * all_replicas every replica of them, else only their primaries.  A node
+ * whose every chunk is in the plan needs no filter; a node with none gets
+ * no entry.
  */
-List *
-hd_chunk_read_plan(HdHypertable *ht, const HdChunkPrune *prune)
+static List *
+chunk_plan(HdHypertable *ht, const HdChunkPrune *prune, bool all_replicas)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	List	   *plan = NIL;
-	Oid			types[5] = {INT4OID, INT8OID, INT8OID, INT2ARRAYOID, INT2ARRAYOID};
-	Datum		args[5];
-	char		nulls[6] = "   nn";	/* no space restriction */
+	Oid			types[6] = {INT4OID, INT8OID, INT8OID, INT2ARRAYOID,
+		INT2ARRAYOID, BOOLOID};
+	Datum		args[6];
+	char		nulls[7] = "   nn ";	/* no space restriction */
 
 	if (prune->none)
 		return NIL;
@@ -448,6 +488,7 @@ hd_chunk_read_plan(HdHypertable *ht, const HdChunkPrune *prune)
 	args[1] = Int64GetDatum(prune->time_lo);
 	args[2] = Int64GetDatum(prune->time_hi);
 	args[3] = args[4] = (Datum) 0;
+	args[5] = BoolGetDatum(all_replicas);
 
 	SPI_connect();
 	if (prune->space_nvalues >= 0)
@@ -455,9 +496,12 @@ hd_chunk_read_plan(HdHypertable *ht, const HdChunkPrune *prune)
 		space_partitions(ht, prune, &args[3], &args[4]);
 		nulls[3] = nulls[4] = ' ';
 	}
-	SPI_execute_with_args("WITH r AS ("
-						  "  SELECT DISTINCT ON (c.id) c.id, cdn.node_name,"
-						  "         format('%I.%I', c.schema_name, c.table_name) AS name"
+	hd_spi_execute("WITH r AS ("
+						  "  SELECT c.id, cdn.node_name,"
+						  "         format('%I.%I', c.schema_name, c.table_name) AS name,"
+						  "         row_number() OVER (PARTITION BY c.id"
+						  "                            ORDER BY NOT dn.available, cdn.replica) = 1"
+						  "           AS is_primary"
 						  "    FROM _hyperdist_catalog.chunk c"
 						  "    JOIN _hyperdist_catalog.time_slice ts ON ts.id = c.time_slice_id"
 						  "    JOIN _hyperdist_catalog.chunk_data_node cdn ON cdn.chunk_id = c.id"
@@ -465,33 +509,51 @@ hd_chunk_read_plan(HdHypertable *ht, const HdChunkPrune *prune)
 						  "   WHERE c.hypertable_id = $1"
 						  "     AND ts.range_start <= $3 AND ts.range_end > $2"
 						  "     AND ($4 IS NULL OR (ts.num_partitions, c.space_partition)"
-						  "          IN (SELECT * FROM unnest($4, $5)))"
-						  "   ORDER BY c.id, NOT dn.available, cdn.replica)"
+						  "          IN (SELECT * FROM unnest($4, $5))))"
 						  " SELECT r.node_name,"
 						  "  CASE WHEN count(*) < (SELECT count(*) FROM _hyperdist_catalog.chunk_data_node x"
 						  "                          JOIN _hyperdist_catalog.chunk y ON y.id = x.chunk_id"
 						  "                         WHERE y.hypertable_id = $1 AND x.node_name = r.node_name)"
 						  "   THEN 'tableoid IN (' || string_agg(quote_literal(r.name) || '::regclass', ', '"
 						  "                                      ORDER BY r.id) || ')' END,"
-						  "  count(*)"
-						  "  FROM r GROUP BY r.node_name ORDER BY r.node_name",
-						  5, types, args, nulls, true, 0);
+						  "  count(*),"
+						  "  'tableoid IN (' || string_agg(quote_literal(r.name) || '::regclass', ', '"
+						  "                                ORDER BY r.id) FILTER (WHERE r.is_primary) || ')',"
+						  "  count(*) FILTER (WHERE r.is_primary)"
+						  "  FROM r WHERE r.is_primary OR $6"
+						  "  GROUP BY r.node_name ORDER BY r.node_name",
+						  6, types, args, nulls, true, 0);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		char	   *node = SPI_getvalue(tup, SPI_tuptable->tupdesc, 1);
 		char	   *filter = SPI_getvalue(tup, SPI_tuptable->tupdesc, 2);
+		char	   *primary_filter = SPI_getvalue(tup, SPI_tuptable->tupdesc, 4);
 		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
 		HdNodeRead *read = palloc(sizeof(HdNodeRead));
 
 		read->serverid = get_foreign_server_oid(node, false);
 		read->chunk_filter = filter ? pstrdup(filter) : NULL;
 		read->nchunks = (int) spi_int(i, 3);
+		read->primary_filter = primary_filter ? pstrdup(primary_filter) : NULL;
+		read->nprimary = (int) spi_int(i, 5);
 		plan = lappend(plan, read);
 		MemoryContextSwitchTo(spicxt);
 	}
 	SPI_finish();
 	return plan;
+}
+
+List *
+hd_chunk_read_plan(HdHypertable *ht, const HdChunkPrune *prune)
+{
+	return chunk_plan(ht, prune, false);
+}
+
+List *
+hd_chunk_write_plan(HdHypertable *ht, const HdChunkPrune *prune)
+{
+	return chunk_plan(ht, prune, true);
 }
 
 /* ---- show_chunks and drop_chunks ------------------------------------------- */
@@ -511,16 +573,34 @@ time_arg(FunctionCallInfo fcinfo, int argno, const HdHypertable *ht,
 												 ht, argname));
 }
 
-/* Runs func(ht, older_than, newer_than) and returns its text rows. */
 static Datum
-chunk_api_call(FunctionCallInfo fcinfo, const char *func)
+creation_time_arg(FunctionCallInfo fcinfo, int argno, const char *argname, bool *isnull)
+{
+	*isnull = PG_ARGISNULL(argno);
+	if (*isnull)
+		return (Datum) 0;
+	return TimestampTzGetDatum(hd_creation_time_arg(PG_GETARG_DATUM(argno),
+													get_fn_expr_argtype(fcinfo->flinfo, argno),
+													argname));
+}
+
+/*
+ * Runs func(ht, older_than, newer_than, created_before, created_after) and
+ * returns its rows; created_argno is the position of created_before (the
+ * two functions' signatures differ there, as TimescaleDB's); writes: func
+ * changes the catalog, as its owner (the caller was checked).
+ */
+static Datum
+chunk_api_call(FunctionCallInfo fcinfo, const char *func, int created_argno,
+			   bool writes)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	HdCatalogWriter writer;
 	HdHypertable *ht;
-	Oid			types[3] = {INT4OID, INT8OID, INT8OID};
-	Datum		args[3];
-	char		nulls[3] = {' ', ' ', ' '};
-	bool		isnull;
+	Oid			types[5] = {INT4OID, INT8OID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		args[5];
+	char		nulls[5];
+	bool		isnull[5];
 	char	   *sql;
 
 	if (PG_ARGISNULL(0))
@@ -535,23 +615,35 @@ chunk_api_call(FunctionCallInfo fcinfo, const char *func)
 						get_rel_name(PG_GETARG_OID(0)))));
 
 	args[0] = Int32GetDatum(ht->id);
-	args[1] = time_arg(fcinfo, 1, ht, "older_than", &isnull);
-	if (isnull)
-		nulls[1] = 'n';
-	args[2] = time_arg(fcinfo, 2, ht, "newer_than", &isnull);
-	if (isnull)
-		nulls[2] = 'n';
+	isnull[0] = false;
+	args[1] = time_arg(fcinfo, 1, ht, "older_than", &isnull[1]);
+	args[2] = time_arg(fcinfo, 2, ht, "newer_than", &isnull[2]);
+	args[3] = creation_time_arg(fcinfo, created_argno, "created_before", &isnull[3]);
+	args[4] = creation_time_arg(fcinfo, created_argno + 1, "created_after", &isnull[4]);
+	if (!(isnull[1] && isnull[2]) && !(isnull[3] && isnull[4]))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot specify \"older_than\" or \"newer_than\" together with \"created_before\" or \"created_after\""),
+				 errhint("The former select chunks by their time range, the latter by their creation time; use one kind.")));
+	for (int i = 0; i < 5; i++)
+		nulls[i] = isnull[i] ? 'n' : ' ';
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	sql = psprintf("SELECT _hyperdist_functions.%s($1, $2, $3)", func);
+	sql = psprintf("SELECT _hyperdist_functions.%s($1, $2, $3, $4, $5)", func);
 	SPI_connect();
-	SPI_execute_with_args(sql, 3, types, args, nulls, false, 0);
+	/* drop_chunks writes the catalog: the caller owns the hypertable */
+	if (writes)
+		hd_catalog_writer_begin(&writer);
+	SPI_execute_with_args(sql, 5, types, args, nulls, false, 0);
+	if (writes)
+		hd_catalog_writer_end(&writer);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
+		bool		null;
 		Datum		value = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
-										  1, &isnull);
+										  1, &null);
 
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &null);
 	}
 	SPI_finish();
 	return (Datum) 0;
@@ -560,11 +652,14 @@ chunk_api_call(FunctionCallInfo fcinfo, const char *func)
 Datum
 hyperdist_show_chunks(PG_FUNCTION_ARGS)
 {
-	return chunk_api_call(fcinfo, "show_chunks");
+	return chunk_api_call(fcinfo, "show_chunks", 3, false);
 }
 
 Datum
 hyperdist_drop_chunks(PG_FUNCTION_ARGS)
 {
-	return chunk_api_call(fcinfo, "drop_chunks");
+	/* as DROP TABLE: the chunks are the owner's */
+	if (!PG_ARGISNULL(0) && !pg_class_ownercheck(PG_GETARG_OID(0), GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(PG_GETARG_OID(0)));
+	return chunk_api_call(fcinfo, "drop_chunks", 4, true);
 }

@@ -38,13 +38,17 @@ extern HdChunkCache *hd_chunk_cache_create(HdHypertable *ht, MemoryContext cxt,
 extern HdChunk *hd_chunk_for_point(HdChunkCache *cache, int64 time,
 								   Datum space_value, bool space_isnull);
 
-/* What a scan reads from one data node. */
+/* What a statement reads (or writes) on one data node. */
 typedef struct HdNodeRead
 {
 	Oid			serverid;
 	char	   *chunk_filter;	/* NULL: all of the node's chunks; else a
 								 * "tableoid IN (...)" condition */
 	int			nchunks;		/* chunks read from the node */
+	char	   *primary_filter; /* "tableoid IN (...)" of those chunks whose
+								 * replica here is the one read; NULL if
+								 * none */
+	int			nprimary;		/* how many */
 } HdNodeRead;
 
 /*
@@ -63,5 +67,11 @@ typedef struct HdChunkPrune
 
 /* One HdNodeRead per data node that has chunks prune keeps, by node name. */
 extern List *hd_chunk_read_plan(HdHypertable *ht, const HdChunkPrune *prune);
+
+/*
+ * The same for a statement that changes rows, which must reach every
+ * replica: each node's entry covers all of its replicas of those chunks.
+ */
+extern List *hd_chunk_write_plan(HdHypertable *ht, const HdChunkPrune *prune);
 
 #endif							/* HYPERDIST_CHUNK_H */

@@ -13,8 +13,13 @@
  * and insert.c appends it to every batch's INSERT, so the data node's own
  * unique index arbitrates.
  *
- * ON CONFLICT ON CONSTRAINT fails in parse analysis, before any hook, since
- * the foreign table has no such constraint.
+ * ON CONFLICT ON CONSTRAINT name is resolved in parse analysis, before any
+ * hook runs, by looking name up among the target's constraints.  The
+ * foreign table therefore carries, for each unique, primary key and
+ * exclusion constraint of the data nodes, a constraint of the same name
+ * that stands for it (see "constraint mirrors" in utility.c).  Parse
+ * analysis finds that one; here it is deparsed by name like any arbiter
+ * and then removed, since it has no index on the access node.
  */
 #include "postgres.h"
 
@@ -137,7 +142,8 @@ needs_clause(Query *parse)
 {
 	return parse->commandType == CMD_INSERT &&
 		parse->onConflict != NULL &&
-		parse->onConflict->arbiterElems != NIL &&
+		(parse->onConflict->arbiterElems != NIL ||
+		 OidIsValid(parse->onConflict->constraint)) &&
 		hd_is_dist_hypertable(rt_fetch(parse->resultRelation, parse->rtable)->relid);
 }
 
@@ -188,6 +194,7 @@ prepare_clause(Query *parse)
 	/* the data node's index arbitrates; nothing to infer here */
 	oc->arbiterElems = NIL;
 	oc->arbiterWhere = NULL;
+	oc->constraint = InvalidOid;
 }
 
 static PlannedStmt *

@@ -209,6 +209,15 @@ is_integer_type(Oid typid)
 	return typid == INT2OID || typid == INT4OID || typid == INT8OID;
 }
 
+/* now() minus an interval, as TimescaleDB reads an interval argument */
+static Datum
+interval_ago(Datum interval)
+{
+	return DirectFunctionCall2(timestamptz_mi_interval,
+							   TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+							   interval);
+}
+
 int64
 hd_time_arg_to_internal(Datum arg, Oid argtype, const HdHypertable *ht,
 						const char *argname)
@@ -223,9 +232,7 @@ hd_time_arg_to_internal(Datum arg, Oid argtype, const HdHypertable *ht,
 	{
 		if (argtype == INTERVALOID)
 		{
-			arg = DirectFunctionCall2(timestamptz_mi_interval,
-									  TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
-									  arg);
+			arg = interval_ago(arg);
 			argtype = TIMESTAMPTZOID;
 		}
 		if (argtype == TIMESTAMPTZOID || argtype == TIMESTAMPOID || argtype == DATEOID)
@@ -240,5 +247,21 @@ hd_time_arg_to_internal(Datum arg, Oid argtype, const HdHypertable *ht,
 			 errhint(is_integer_type(coltype)
 					 ? "Use an integer for an integer time column."
 					 : "Use an interval, a timestamp, a timestamptz or a date.")));
+	return 0;					/* keep compiler quiet */
+}
+
+TimestampTz
+hd_creation_time_arg(Datum arg, Oid argtype, const char *argname)
+{
+	if (argtype == INTERVALOID)
+		return DatumGetTimestampTz(interval_ago(arg));
+	if (argtype == TIMESTAMPTZOID || argtype == TIMESTAMPOID || argtype == DATEOID)
+		return DatumGetTimestampTz(convert_time(arg, argtype, TIMESTAMPTZOID));
+
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid time argument type \"%s\"", format_type_be(argtype)),
+			 errdetail("Argument %s is compared with the creation time of chunks.", argname),
+			 errhint("Use an interval, a timestamp, a timestamptz or a date.")));
 	return 0;					/* keep compiler quiet */
 }

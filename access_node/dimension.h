@@ -14,6 +14,8 @@
 
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
+
 #include "hypertable.h"
 
 /* Sets up dim->hash_proc and dim->collation for the space column. */
@@ -45,5 +47,11 @@ extern int	hd_space_partition(HdDimension *dim, Datum value, bool isnull, int mo
  */
 extern int64 hd_time_arg_to_internal(Datum arg, Oid argtype, const HdHypertable *ht,
 									 const char *argname);
+
+/*
+ * A created_before/created_after argument of show_chunks or drop_chunks: an
+ * interval counts back from now(), a timestamp or date is a point in time.
+ */
+extern TimestampTz hd_creation_time_arg(Datum arg, Oid argtype, const char *argname);
 
 #endif							/* HYPERDIST_DIMENSION_H */

@@ -3,10 +3,13 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_foreign_table.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "foreign/foreign.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -14,6 +17,7 @@
 #include "dimension.h"
 #include "fdw/option.h"
 #include "hypertable.h"
+#include "spi_plan.h"
 
 bool
 hd_is_dist_hypertable(Oid relid)
@@ -51,7 +55,7 @@ load_dimensions(HdHypertable *ht, MemoryContext cxt)
 	Oid			argtypes[1] = {INT4OID};
 	Datum		args[1] = {Int32GetDatum(ht->id)};
 
-	SPI_execute_with_args("SELECT d.id, d.attnum::int, d.column_type::oid::int8,"
+	hd_spi_execute("SELECT d.id, d.attnum::int, d.column_type::oid::int8,"
 						  " d.interval_length, d.num_partitions::int8"
 						  " FROM _hyperdist_catalog.dimension d"
 						  " WHERE d.hypertable_id = $1",
@@ -91,7 +95,7 @@ hd_hypertable_load(Oid relid)
 		return NULL;
 
 	SPI_connect();
-	SPI_execute_with_args("SELECT id, associated_schema_name, associated_table_prefix,"
+	hd_spi_execute("SELECT id, associated_schema_name, associated_table_prefix,"
 						  " replication_factor FROM _hyperdist_catalog.hypertable"
 						  " WHERE relid = $1",
 						  1, argtypes, args, NULL, true, 1);
@@ -137,7 +141,7 @@ hd_hypertable_data_nodes(int32 hypertable_id)
 	Datum		args[1] = {Int32GetDatum(hypertable_id)};
 
 	SPI_connect();
-	SPI_execute_with_args("SELECT node_name FROM _hyperdist_catalog.hypertable_data_node"
+	hd_spi_execute("SELECT node_name FROM _hyperdist_catalog.hypertable_data_node"
 						  " WHERE hypertable_id = $1 ORDER BY node_name",
 						  1, argtypes, args, NULL, true, 0);
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -150,4 +154,37 @@ hd_hypertable_data_nodes(int32 hypertable_id)
 	}
 	SPI_finish();
 	return servers;
+}
+
+Oid
+hd_catalog_relid(void)
+{
+	return get_relname_relid("hypertable", get_namespace_oid("_hyperdist_catalog", false));
+}
+
+Oid
+hd_rel_owner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+void
+hd_catalog_writer_begin(HdCatalogWriter *w)
+{
+	GetUserIdAndSecContext(&w->saved_user, &w->saved_sec);
+	SetUserIdAndSecContext(hd_rel_owner(hd_catalog_relid()),
+						   w->saved_sec | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+void
+hd_catalog_writer_end(HdCatalogWriter *w)
+{
+	SetUserIdAndSecContext(w->saved_user, w->saved_sec);
 }

@@ -52,4 +52,24 @@ extern char *hd_hypertable_qualified_name(const HdHypertable *ht);
 /* Data nodes (server OIDs) the hypertable is attached to, by name. */
 extern List *hd_hypertable_data_nodes(int32 hypertable_id);
 
+/* _hyperdist_catalog.hypertable, whose owner owns the whole catalog. */
+extern Oid	hd_catalog_relid(void);
+
+extern Oid	hd_rel_owner(Oid relid);
+
+/*
+ * Only the extension's owner may write the catalog; chunk creation and
+ * DROP TABLE write it on behalf of roles that were checked already (as
+ * TimescaleDB does as its catalog's owner) between begin and end.  An error
+ * in between restores the user with the transaction's abort.
+ */
+typedef struct HdCatalogWriter
+{
+	Oid			saved_user;
+	int			saved_sec;
+} HdCatalogWriter;
+
+extern void hd_catalog_writer_begin(HdCatalogWriter *w);
+extern void hd_catalog_writer_end(HdCatalogWriter *w);
+
 #endif							/* HYPERDIST_HYPERTABLE_H */

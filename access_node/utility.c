@@ -10,17 +10,20 @@
  * own text is forwarded (with the access node's search_path), which keeps
  * every option the user wrote.  On the access node the foreign table gets
  * what a foreign table can hold (columns, defaults, NOT NULL, CHECK);
- * indexes and unique constraints exist only on the data nodes.
+ * indexes and unique constraints exist only on the data nodes, the latter
+ * named on the access node by mirrors (see "constraint mirrors").
  *
  * Statements that cannot be distributed are refused before anything runs,
- * anywhere.  Handled: CREATE/DROP INDEX, ALTER TABLE (columns, defaults,
- * NOT NULL, constraints, owner), RENAME (table, column, constraint), SET
- * SCHEMA, GRANT/REVOKE on the table, TRUNCATE and DROP TABLE (both drop
- * the chunks everywhere).
+ * anywhere.  Handled: CREATE/DROP INDEX, ALTER INDEX ... RENAME, ALTER
+ * TABLE (columns, defaults, NOT NULL, constraints, owner), RENAME (table,
+ * column, constraint), SET SCHEMA, GRANT/REVOKE on the table or on all
+ * tables in its schema, TRUNCATE, DROP TABLE and DROP SCHEMA ... CASCADE
+ * (the last three drop the chunks everywhere).
  */
 #include "postgres.h"
 
 #include "access/table.h"
+#include "catalog/heap.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_type.h"
@@ -31,6 +34,7 @@
 #include "parser/parser.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -105,15 +109,13 @@ statement_text(UtilityArgs *args)
 }
 
 /*
- * Runs sql on every data node of the hypertable at once, in the remote
+ * Runs sql on the data nodes (server OIDs) at once, in the remote
  * transactions, with this session's search_path so that names resolve as
  * they did here.
  */
 static void
-forward(Oid relid, const char *sql)
+forward_to(List *servers, const char *sql)
 {
-	HdHypertable *ht = hd_hypertable_load(relid);
-	List	   *servers = hd_hypertable_data_nodes(ht->id);
 	int			n = list_length(servers);
 	HdConn	  **conns = palloc(sizeof(HdConn *) * Max(n, 1));
 	uint32	   *seqs = palloc(sizeof(uint32) * Max(n, 1));
@@ -130,6 +132,13 @@ forward(Oid relid, const char *sql)
 	}
 	for (int i = 0; i < n; i++)
 		hd_exec_wait(conns[i], seqs[i], NULL);
+}
+
+/* Runs sql on every data node of the hypertable. */
+static void
+forward(Oid relid, const char *sql)
+{
+	forward_to(hd_hypertable_data_nodes(hd_hypertable_load(relid)->id), sql);
 }
 
 static Oid
@@ -161,18 +170,37 @@ spi_exec(const char *sql, Oid relid)
 	SPI_finish();
 }
 
+/* The chunks' relations here follow the hypertable's columns and owner. */
+static void
+sync_chunk_relations(Oid relid)
+{
+	CommandCounterIncrement();
+	spi_exec("SELECT _hyperdist_functions.sync_chunk_relations($1)", relid);
+}
+
 /* ---- DROP TABLE, TRUNCATE ------------------------------------------------- */
 
+/*
+ * Drops the hypertable's tables on its data nodes, its chunks' relations
+ * here and its catalog rows; the foreign table itself is left to the
+ * statement that drops it.
+ */
 static void
 drop_hypertable(Oid relid)
 {
 	HdHypertable *ht;
+	HdCatalogWriter writer;
 
-	check_owner(relid);
 	LockRelationOid(relid, AccessExclusiveLock);
 	ht = hd_hypertable_load(relid);
 	forward(relid, psprintf("DROP TABLE IF EXISTS %s", hd_hypertable_qualified_name(ht)));
+	spi_exec("SELECT _hyperdist_functions.drop_chunk_relations(array_agg(c.id))"
+			 " FROM _hyperdist_catalog.chunk c"
+			 " JOIN _hyperdist_catalog.hypertable h ON h.id = c.hypertable_id"
+			 " WHERE h.relid = $1", relid);
+	hd_catalog_writer_begin(&writer);
 	spi_exec("DELETE FROM _hyperdist_catalog.hypertable WHERE relid = $1", relid);
+	hd_catalog_writer_end(&writer);
 }
 
 /* Drops the hypertables in a DROP TABLE everywhere; the rest runs as usual. */
@@ -189,6 +217,7 @@ process_drop_table(UtilityArgs *args, DropStmt *stmt)
 
 		if (OidIsValid(relid))
 		{
+			check_owner(relid);
 			drop_hypertable(relid);
 			dist = lappend(dist, lfirst(lc));
 		}
@@ -217,6 +246,7 @@ static bool
 process_truncate(UtilityArgs *args, TruncateStmt *stmt)
 {
 	List	   *dist = NIL;
+	HdCatalogWriter writer;
 	ListCell   *lc;
 
 	foreach(lc, stmt->relations)
@@ -243,10 +273,73 @@ process_truncate(UtilityArgs *args, TruncateStmt *stmt)
 		if (acl != ACLCHECK_OK)
 			aclcheck_error(acl, OBJECT_TABLE, get_rel_name(relid));
 		LockRelationOid(relid, AccessExclusiveLock);
-		spi_exec("SELECT _hyperdist_functions.drop_chunks(h.id, 9223372036854775807, NULL)"
+		hd_catalog_writer_begin(&writer);
+		spi_exec("SELECT _hyperdist_functions.drop_chunks(h.id, 9223372036854775807, NULL, NULL, NULL)"
 				 " FROM _hyperdist_catalog.hypertable h WHERE h.relid = $1", relid);
+		hd_catalog_writer_end(&writer);
 	}
 	return true;
+}
+
+/* ---- schemas ----------------------------------------------------------------- */
+
+/* The distributed hypertables in schema nspid. */
+static List *
+hypertables_in_schema(Oid nspid)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Oid			types[1] = {OIDOID};
+	Datum		args[1] = {ObjectIdGetDatum(nspid)};
+	List	   *relids = NIL;
+
+	SPI_connect();
+	SPI_execute_with_args("SELECT h.relid FROM _hyperdist_catalog.hypertable h"
+						  " JOIN pg_class c ON c.oid = h.relid"
+						  " WHERE c.relnamespace = $1 ORDER BY h.id",
+						  1, types, args, NULL, true, 0);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc, 1, &isnull));
+		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
+
+		relids = lappend_oid(relids, relid);
+		MemoryContextSwitchTo(spicxt);
+	}
+	SPI_finish();
+	return relids;
+}
+
+/*
+ * DROP SCHEMA ... CASCADE drops the distributed hypertables in it: first on
+ * the data nodes, as DROP TABLE does, then the statement runs as usual.  A
+ * schema's owner may drop it whoever owns what it holds, so that is the
+ * check made before anything is dropped.  Without CASCADE PostgreSQL
+ * refuses a schema that holds a hypertable anyway.
+ */
+static bool
+process_drop_schema(DropStmt *stmt)
+{
+	List	   *dist = NIL;
+	ListCell   *lc;
+
+	if (stmt->behavior != DROP_CASCADE)
+		return false;
+	foreach(lc, stmt->objects)
+	{
+		char	   *name = strVal(lfirst(lc));
+		Oid			nspid = get_namespace_oid(name, true);
+
+		if (!OidIsValid(nspid))
+			continue;
+		if (!pg_namespace_ownercheck(nspid, GetUserId()))
+			aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_SCHEMA, name);
+		dist = list_concat(dist, hypertables_in_schema(nspid));
+	}
+	foreach(lc, dist)
+		drop_hypertable(lfirst_oid(lc));
+	return false;
 }
 
 /* ---- indexes --------------------------------------------------------------- */
@@ -265,6 +358,27 @@ record_index(Oid relid, const char *name)
 	SPI_finish();
 }
 
+/*
+ * SQL that runs remote_sql on the first data node (by name) of the
+ * hypertable $1 and returns its rows typed by coldefs; remote_sql's %L is
+ * the table's qualified name there.  The data nodes' definitions of a
+ * hypertable are identical, so any one answers.
+ */
+static char *
+on_first_data_node(const char *remote_sql, const char *coldefs)
+{
+	return psprintf("SELECT q.* FROM _hyperdist_catalog.hypertable h"
+					" JOIN pg_class c ON c.oid = h.relid"
+					" JOIN pg_namespace s ON s.oid = c.relnamespace,"
+					"  LATERAL (SELECT min(node_name) AS node"
+					"             FROM _hyperdist_catalog.hypertable_data_node"
+					"            WHERE hypertable_id = h.id) n,"
+					"  LATERAL _hyperdist_functions.data_node_query(n.node,"
+					"    format(%s, format('%%I.%%I', s.nspname, c.relname))) AS q(%s)"
+					" WHERE h.relid = $1",
+					quote_literal_cstr(remote_sql), coldefs);
+}
+
 /* The name a data node gave an index created without one: its newest. */
 static char *
 remote_new_index_name(Oid relid)
@@ -274,17 +388,11 @@ remote_new_index_name(Oid relid)
 	char	   *name = NULL;
 
 	SPI_connect();
-	SPI_execute_with_args("SELECT q.relname"
-						  " FROM _hyperdist_catalog.hypertable h,"
-						  "  LATERAL (SELECT min(node_name) AS node"
-						  "             FROM _hyperdist_catalog.hypertable_data_node"
-						  "            WHERE hypertable_id = h.id) n,"
-						  "  LATERAL _hyperdist_functions.data_node_query(n.node,"
-						  "    format('SELECT c.relname FROM pg_index i"
-						  " JOIN pg_class c ON c.oid = i.indexrelid"
-						  " WHERE i.indrelid = %L::regclass ORDER BY c.oid DESC LIMIT 1',"
-						  "           h.relid::regclass::text)) AS q(relname name)"
-						  " WHERE h.relid = $1",
+	SPI_execute_with_args(on_first_data_node("SELECT c.relname FROM pg_index i"
+											 " JOIN pg_class c ON c.oid = i.indexrelid"
+											 " WHERE i.indrelid = %L::regclass"
+											 " ORDER BY c.oid DESC LIMIT 1",
+											 "relname name"),
 						  1, types, args, NULL, false, 1);
 	if (SPI_processed == 1)
 	{
@@ -357,6 +465,35 @@ hypertable_of_index(List *name, char **index_name)
 	return InvalidOid;
 }
 
+/*
+ * The distributed hypertable whose index name (a possibly qualified name
+ * list) names, or InvalidOid; an index of a local table wins, as it would
+ * without hyperdist.
+ */
+static Oid
+index_hypertable(List *name, char **index_name)
+{
+	if (OidIsValid(RangeVarGetRelid(makeRangeVarFromNameList(name), NoLock, true)))
+		return InvalidOid;
+	return hypertable_of_index(name, index_name);
+}
+
+static List *
+range_var_name(RangeVar *rv)
+{
+	return rv->schemaname ? list_make2(makeString(rv->schemaname), makeString(rv->relname))
+		: list_make1(makeString(rv->relname));
+}
+
+static void
+forget_index(Oid relid, const char *name)
+{
+	spi_exec(psprintf("DELETE FROM _hyperdist_catalog.hypertable_index i"
+					  " USING _hyperdist_catalog.hypertable h"
+					  " WHERE i.hypertable_id = h.id AND h.relid = $1 AND i.index_name = %s",
+					  quote_literal_cstr(name)), relid);
+}
+
 static bool
 process_drop_index(UtilityArgs *args, DropStmt *stmt)
 {
@@ -369,13 +506,7 @@ process_drop_index(UtilityArgs *args, DropStmt *stmt)
 		char	   *index_name;
 		Oid			relid;
 
-		/* an index of a local table wins, as it would without hyperdist */
-		if (OidIsValid(RangeVarGetRelid(makeRangeVarFromNameList(lfirst(lc)), NoLock, true)))
-		{
-			rest = lappend(rest, lfirst(lc));
-			continue;
-		}
-		relid = hypertable_of_index(lfirst(lc), &index_name);
+		relid = index_hypertable(lfirst(lc), &index_name);
 		if (!OidIsValid(relid))
 		{
 			rest = lappend(rest, lfirst(lc));
@@ -389,10 +520,7 @@ process_drop_index(UtilityArgs *args, DropStmt *stmt)
 								quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 														   index_name),
 								stmt->behavior == DROP_CASCADE ? "CASCADE" : ""));
-		spi_exec(psprintf("DELETE FROM _hyperdist_catalog.hypertable_index i"
-						  " USING _hyperdist_catalog.hypertable h"
-						  " WHERE i.hypertable_id = h.id AND h.relid = $1 AND i.index_name = %s",
-						  quote_literal_cstr(index_name)), relid);
+		forget_index(relid, index_name);
 	}
 	if (!found)
 		return false;
@@ -405,6 +533,179 @@ process_drop_index(UtilityArgs *args, DropStmt *stmt)
 	return true;
 }
 
+/*
+ * ALTER INDEX on an index of a distributed hypertable, but for RENAME,
+ * cannot be distributed: SET TABLESPACE names per-node objects, and on the
+ * data nodes the index is a partitioned index, to which PostgreSQL gives no
+ * storage parameters (and chunks created later would not get them).
+ * Refused before anything runs.
+ */
+static void
+refuse_alter_index(AlterTableStmt *stmt)
+{
+	char	   *index_name;
+	Oid			relid = index_hypertable(range_var_name(stmt->relation), &index_name);
+	AlterTableCmd *cmd;
+
+	if (!OidIsValid(relid))
+		return;
+	cmd = linitial_node(AlterTableCmd, stmt->cmds);
+	if (cmd->subtype == AT_SetRelOptions || cmd->subtype == AT_ResetRelOptions)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot change storage parameters of index \"%s\" of distributed hypertable \"%s\"",
+						index_name, get_rel_name(relid)),
+				 errdetail("On the data nodes it is a partitioned index, which has no storage parameters; chunks created later would not get them."),
+				 errhint("Set them on the chunks' indexes with distributed_exec() if they are needed there.")));
+	refuse(cmd->subtype == AT_SetTableSpace ? "ALTER INDEX ... SET TABLESPACE"
+		   : "this ALTER INDEX subcommand", relid);
+}
+
+/*
+ * ALTER INDEX ... RENAME: on the data nodes, in the catalog, and, since
+ * renaming a constraint's index renames the constraint, on its mirror.
+ */
+static bool
+process_rename_index(UtilityArgs *args, RenameStmt *stmt)
+{
+	char	   *index_name;
+	Oid			relid = index_hypertable(range_var_name(stmt->relation), &index_name);
+	Oid			conoid;
+
+	if (!OidIsValid(relid))
+		return false;
+	check_owner(relid);
+	LockRelationOid(relid, AccessExclusiveLock);
+	forward(relid, statement_text(args));
+	forget_index(relid, index_name);
+	record_index(relid, stmt->newname);
+	conoid = get_relation_constraint_oid(relid, index_name, true);
+	if (OidIsValid(conoid))
+		RenameConstraintById(conoid, stmt->newname);
+	return true;
+}
+
+/* ---- constraint mirrors ------------------------------------------------------ */
+
+static bool
+local_constraint_exists(Oid relid, const char *name)
+{
+	return OidIsValid(get_relation_constraint_oid(relid, name, true));
+}
+
+/*
+ * Unique, primary key and exclusion constraints of a distributed hypertable
+ * exist only on the data nodes, with their indexes.  Parse analysis of
+ * INSERT ... ON CONFLICT ON CONSTRAINT name looks name up among the access
+ * node table's own constraints, though, before any hook could step in; so
+ * the foreign table carries a mirror of each, of the same name and on the
+ * same columns:
+ *
+ *     CHECK (_hyperdist_functions.unique_on_data_nodes(cols)) NOT VALID
+ *
+ * PostgreSQL never evaluates a foreign table's CHECK constraints, and the
+ * planner ignores NOT VALID ones, so the mirror only names the constraint
+ * (conflict.c ships it by that name).  Being an ordinary CHECK constraint,
+ * it follows DROP and RENAME CONSTRAINT, DROP COLUMN and ALTER COLUMN TYPE
+ * through PostgreSQL's own code; a unique constraint without an index would
+ * not (pg_get_constraintdef and ALTER COLUMN TYPE look the index up).
+ */
+static void
+add_constraint_mirror(Relation rel, char *name, Datum columns)
+{
+	Constraint *con = makeNode(Constraint);
+	List	   *args = NIL;
+	Datum	   *cols;
+	int			ncols;
+
+	deconstruct_array(DatumGetArrayTypeP(columns), NAMEOID, NAMEDATALEN, false,
+					  TYPALIGN_CHAR, &cols, NULL, &ncols);
+	for (int i = 0; i < ncols; i++)
+	{
+		ColumnRef  *ref = makeNode(ColumnRef);
+
+		ref->fields = list_make1(makeString(pstrdup(NameStr(*DatumGetName(cols[i])))));
+		ref->location = -1;
+		args = lappend(args, ref);
+	}
+	con->contype = CONSTR_CHECK;
+	con->conname = name;
+	con->raw_expr = (Node *) makeFuncCall(list_make2(makeString("_hyperdist_functions"),
+													 makeString("unique_on_data_nodes")),
+										  args, COERCE_EXPLICIT_CALL, -1);
+	con->skip_validation = true;
+	con->initially_valid = false;
+	con->location = -1;
+	AddRelationNewConstraints(rel, NIL, list_make1(con), false, true, false, NULL);
+}
+
+/* Mirrors the data nodes' unique constraints that have no mirror yet. */
+static void
+sync_constraint_mirrors(Oid relid)
+{
+	Relation	rel = table_open(relid, AccessExclusiveLock);
+	Oid			types[1] = {OIDOID};
+	Datum		args[1] = {ObjectIdGetDatum(relid)};
+
+	SPI_connect();
+	SPI_execute_with_args(on_first_data_node("SELECT c.conname, array_agg(a.attname ORDER BY k.i)"
+											 " FROM pg_constraint c,"
+											 "  unnest(c.conkey) WITH ORDINALITY k(attnum, i),"
+											 "  pg_attribute a"
+											 " WHERE c.conrelid = %L::regclass"
+											 "  AND c.contype IN ('u', 'p', 'x')"
+											 "  AND a.attrelid = c.conrelid AND a.attnum = k.attnum"
+											 " GROUP BY c.conname",
+											 "conname name, cols name[]"),
+						  1, types, args, NULL, false, 0);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		bool		isnull;
+		Datum		cols = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2,
+										 &isnull);
+
+		if (!local_constraint_exists(relid, name))
+		{
+			add_constraint_mirror(rel, name, cols);
+			record_index(relid, name);	/* the constraint's index */
+		}
+	}
+	SPI_finish();
+	CommandCounterIncrement();
+	table_close(rel, NoLock);
+}
+
+PG_FUNCTION_INFO_V1(hyperdist_sync_constraint_mirrors);
+PG_FUNCTION_INFO_V1(hyperdist_unique_on_data_nodes);
+
+/* For create_distributed_hypertable, once the data nodes have the table. */
+Datum
+hyperdist_sync_constraint_mirrors(PG_FUNCTION_ARGS)
+{
+	check_owner(PG_GETARG_OID(0));
+	sync_constraint_mirrors(PG_GETARG_OID(0));
+	PG_RETURN_VOID();
+}
+
+/* The mirrors' expression: never evaluated, as explained above. */
+Datum
+hyperdist_unique_on_data_nodes(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(true);
+}
+
+static bool
+adds_unique_constraint(AlterTableCmd *cmd)
+{
+	ConstrType	type;
+
+	if (cmd->subtype != AT_AddConstraint)
+		return false;
+	type = castNode(Constraint, cmd->def)->contype;
+	return type == CONSTR_PRIMARY || type == CONSTR_UNIQUE || type == CONSTR_EXCLUSION;
+}
+
 /* ---- ALTER TABLE, RENAME, SET SCHEMA, GRANT --------------------------------- */
 
 static bool
@@ -415,12 +716,6 @@ is_dimension_column(Oid relid, const char *column)
 	return column != NULL &&
 		(strcmp(column, ht->time.column_name) == 0 ||
 		 (ht->has_space && strcmp(column, ht->space.column_name) == 0));
-}
-
-static bool
-local_constraint_exists(Oid relid, const char *name)
-{
-	return OidIsValid(get_relation_constraint_oid(relid, name, true));
 }
 
 /*
@@ -456,11 +751,35 @@ alter_cmd_is_local(Oid relid, AlterTableCmd *cmd)
 	return false;				/* keep compiler quiet */
 }
 
+/*
+ * On a data node ALTER TABLE ... OWNER TO does not recurse to partitions,
+ * but the chunks belong to the hypertable's owner (see chunk.c), who must
+ * also be able to create them in the associated schema.
+ */
+static char *
+chunks_owner_sql(Oid relid, const char *owner)
+{
+	HdHypertable *ht = hd_hypertable_load(relid);
+
+	return psprintf("DO $hd$ DECLARE p regclass; BEGIN"
+					" FOR p IN SELECT relid FROM pg_partition_tree(%s) WHERE level > 0 LOOP"
+					"  EXECUTE format('ALTER TABLE %%s OWNER TO %%I', p, %s);"
+					" END LOOP;"
+					" IF NOT has_schema_privilege(%s, %s, 'CREATE') THEN"
+					"  GRANT USAGE, CREATE ON SCHEMA %s TO %s;"
+					" END IF; END $hd$",
+					quote_literal_cstr(hd_hypertable_qualified_name(ht)),
+					quote_literal_cstr(owner),
+					quote_literal_cstr(owner), quote_literal_cstr(ht->assoc_schema),
+					quote_identifier(ht->assoc_schema), quote_identifier(owner));
+}
+
 static bool
 process_alter_table(UtilityArgs *args, AlterTableStmt *stmt)
 {
 	Oid			relid = dist_hypertable_of(stmt->relation);
 	AlterTableStmt *local;
+	bool		mirror = false;
 	ListCell   *lc;
 
 	if (!OidIsValid(relid))
@@ -473,6 +792,7 @@ process_alter_table(UtilityArgs *args, AlterTableStmt *stmt)
 
 		if (alter_cmd_is_local(relid, cmd))
 			local->cmds = lappend(local->cmds, cmd);
+		mirror |= adds_unique_constraint(cmd);
 	}
 	check_owner(relid);
 	LockRelationOid(relid, AccessExclusiveLock);
@@ -480,8 +800,21 @@ process_alter_table(UtilityArgs *args, AlterTableStmt *stmt)
 	{
 		local->objtype = OBJECT_FOREIGN_TABLE;
 		run_standard(args, (Node *) local);
+		sync_chunk_relations(relid);
 	}
 	forward(relid, statement_text(args));
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		/* a dropped constraint takes its index, if it had one */
+		if (cmd->subtype == AT_DropConstraint)
+			forget_index(relid, cmd->name);
+		if (cmd->subtype == AT_ChangeOwner)
+			forward(relid, chunks_owner_sql(relid, get_rolespec_name(cmd->newowner)));
+	}
+	if (mirror)
+		sync_constraint_mirrors(relid);
 	return true;
 }
 
@@ -491,6 +824,8 @@ process_rename(UtilityArgs *args, RenameStmt *stmt)
 	Oid			relid;
 	bool		local = true;
 
+	if (stmt->renameType == OBJECT_INDEX)
+		return process_rename_index(args, stmt);
 	if (stmt->renameType != OBJECT_TABLE && stmt->renameType != OBJECT_FOREIGN_TABLE &&
 		stmt->renameType != OBJECT_COLUMN && stmt->renameType != OBJECT_TABCONSTRAINT)
 		return false;
@@ -505,6 +840,8 @@ process_rename(UtilityArgs *args, RenameStmt *stmt)
 	forward(relid, statement_text(args));
 	if (local)
 		run_standard(args, (Node *) stmt);
+	if (stmt->renameType == OBJECT_COLUMN)
+		sync_chunk_relations(relid);
 	return true;
 }
 
@@ -525,12 +862,87 @@ process_set_schema(UtilityArgs *args, AlterObjectSchemaStmt *stmt)
 	return true;
 }
 
+/* The relations of the hypertable's chunks here. */
+static List *
+chunk_relations(Oid relid)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Oid			types[1] = {OIDOID};
+	Datum		args[1] = {ObjectIdGetDatum(relid)};
+	List	   *rels = NIL;
+
+	SPI_connect();
+	SPI_execute_with_args("SELECT c.schema_name, c.table_name FROM _hyperdist_catalog.chunk c"
+						  " JOIN _hyperdist_catalog.hypertable h ON h.id = c.hypertable_id"
+						  " WHERE h.relid = $1 ORDER BY c.id",
+						  1, types, args, NULL, true, 0);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
+
+		rels = lappend(rels, makeRangeVar(SPI_getvalue(tup, SPI_tuptable->tupdesc, 1),
+										  SPI_getvalue(tup, SPI_tuptable->tupdesc, 2), -1));
+		MemoryContextSwitchTo(spicxt);
+	}
+	SPI_finish();
+	return rels;
+}
+
+/* A hypertable's grants hold for its chunks' relations, as in TimescaleDB. */
+static void
+grant_on_chunk_relations(UtilityArgs *args, GrantStmt *stmt, Oid relid)
+{
+	GrantStmt  *chunks = copyObject(stmt);
+
+	chunks->targtype = ACL_TARGET_OBJECT;
+	chunks->objtype = OBJECT_TABLE;
+	chunks->objects = chunk_relations(relid);
+	if (chunks->objects != NIL)
+		run_standard(args, (Node *) chunks);
+}
+
+/*
+ * GRANT/REVOKE ... ON ALL TABLES IN SCHEMA: here as usual, then the same
+ * statement on the data nodes of the distributed hypertables in those
+ * schemas (where it also reaches the schema's other tables, as in
+ * TimescaleDB).
+ */
+static bool
+process_grant_in_schema(UtilityArgs *args, GrantStmt *stmt)
+{
+	List	   *dist = NIL;
+	List	   *servers = NIL;
+	ListCell   *lc;
+
+	foreach(lc, stmt->objects)
+	{
+		Oid			nspid = get_namespace_oid(strVal(lfirst(lc)), true);
+
+		if (!OidIsValid(nspid))
+			continue;
+		dist = list_concat(dist, hypertables_in_schema(nspid));
+	}
+	if (dist == NIL)
+		return false;
+	foreach(lc, dist)
+		servers = list_concat_unique_oid(servers,
+										 hd_hypertable_data_nodes(hd_hypertable_load(lfirst_oid(lc))->id));
+	run_standard(args, (Node *) stmt);
+	foreach(lc, dist)
+		grant_on_chunk_relations(args, stmt, lfirst_oid(lc));
+	forward_to(servers, statement_text(args));
+	return true;
+}
+
 static bool
 process_grant(UtilityArgs *args, GrantStmt *stmt)
 {
 	Oid			relid = InvalidOid;
 	ListCell   *lc;
 
+	if (stmt->targtype == ACL_TARGET_ALL_IN_SCHEMA && stmt->objtype == OBJECT_TABLE)
+		return process_grant_in_schema(args, stmt);
 	if (stmt->targtype != ACL_TARGET_OBJECT || stmt->objtype != OBJECT_TABLE)
 		return false;
 	foreach(lc, stmt->objects)
@@ -548,6 +960,7 @@ process_grant(UtilityArgs *args, GrantStmt *stmt)
 				 errmsg("cannot grant or revoke on a distributed hypertable together with other tables"),
 				 errhint("Use one statement per distributed hypertable.")));
 	run_standard(args, (Node *) stmt);
+	grant_on_chunk_relations(args, stmt, relid);
 	forward(relid, statement_text(args));
 	return true;
 }
@@ -634,12 +1047,19 @@ process(UtilityArgs *args, Node *stmt)
 				return process_drop_table(args, (DropStmt *) stmt);
 			if (((DropStmt *) stmt)->removeType == OBJECT_INDEX)
 				return process_drop_index(args, (DropStmt *) stmt);
+			if (((DropStmt *) stmt)->removeType == OBJECT_SCHEMA)
+				return process_drop_schema((DropStmt *) stmt);
 			return false;
 		case T_TruncateStmt:
 			return process_truncate(args, (TruncateStmt *) stmt);
 		case T_IndexStmt:
 			return process_create_index(args, (IndexStmt *) stmt);
 		case T_AlterTableStmt:
+			if (((AlterTableStmt *) stmt)->objtype == OBJECT_INDEX)
+			{
+				refuse_alter_index((AlterTableStmt *) stmt);
+				return false;
+			}
 			return process_alter_table(args, (AlterTableStmt *) stmt);
 		case T_RenameStmt:
 			return process_rename(args, (RenameStmt *) stmt);

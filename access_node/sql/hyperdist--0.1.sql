@@ -146,6 +146,7 @@ CREATE TABLE _hyperdist_catalog.chunk (
     space_partition smallint NOT NULL,  -- hash remainder; 0 without space
     schema_name name NOT NULL,
     table_name name NOT NULL,
+    creation_time timestamptz NOT NULL DEFAULT now(),
     UNIQUE (time_slice_id, space_partition),
     UNIQUE (schema_name, table_name));
 
@@ -310,6 +311,30 @@ BEGIN
   RETURN result;
 END $$;
 
+-- On a data node the hypertable's root table and its chunks belong to the
+-- hypertable's owner, who (and whose members) must be able to create the
+-- chunks in the associated schema.
+CREATE FUNCTION _hyperdist_functions.owner_ddl(qualified text, assoc_schema name, owner name)
+RETURNS text LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN owner <> current_user
+              THEN format('ALTER TABLE %s OWNER TO %I; GRANT USAGE, CREATE ON SCHEMA %I TO %I; ',
+                          qualified, owner, assoc_schema, owner) END
+$$;
+
+-- Grants on rel what acl grants to others than owner.
+CREATE FUNCTION _hyperdist_functions.grant_acl(acl aclitem[], owner regrole, rel text)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  g record;
+BEGIN
+  FOR g IN SELECT a.grantee, a.privilege_type, a.is_grantable
+             FROM aclexplode(acl) a WHERE a.grantee <> owner LOOP
+    EXECUTE format('GRANT %s ON %s TO %s%s', g.privilege_type, rel,
+                   CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(g.grantee::regrole::name) END,
+                   CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+  END LOOP;
+END $$;
+
 -- The statements that create the hypertable's root table on a data node:
 -- schemas, the table partitioned by range on the time column, its indexes.
 CREATE FUNCTION _hyperdist_functions.root_table_ddl(
@@ -325,8 +350,7 @@ RETURNS text LANGUAGE sql STABLE AS $$
                 (SELECT string_agg(def || '; ', '' ORDER BY ord)
                    FROM _hyperdist_functions.table_definition(rel)
                   WHERE kind = 'index'),
-                CASE WHEN owner <> current_user
-                     THEN format('ALTER TABLE %s OWNER TO %I; ', qualified, owner) END)
+                _hyperdist_functions.owner_ddl(qualified, assoc_schema, owner))
 $$;
 
 CREATE FUNCTION create_distributed_hypertable(
@@ -562,19 +586,6 @@ BEGIN
   END IF;
   EXECUTE format('CREATE FOREIGN TABLE %s (%s) SERVER hyperdist_hypertables', qualified, an_cols);
   UPDATE _hyperdist_catalog.hypertable h SET relid = qualified::regclass WHERE h.id = ht;
-  IF owner <> current_user THEN
-    EXECUTE format('ALTER FOREIGN TABLE %s OWNER TO %I', qualified, owner);
-  END IF;
-  FOR g IN SELECT a.grantee, a.privilege_type, a.is_grantable
-             FROM aclexplode(acl) a WHERE a.grantee <> (SELECT oid FROM pg_roles WHERE rolname = owner) LOOP
-    EXECUTE format('GRANT %s ON %s TO %s%s', g.privilege_type, qualified,
-                   CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(g.grantee::regrole::name) END,
-                   CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
-  END LOOP;
-  FOR i IN 1 .. coalesce(cardinality(seqs), 0) LOOP
-    EXECUTE format('ALTER SEQUENCE %s OWNED BY %s.%I', seqs[i], qualified, seq_cols[i]);
-  END LOOP;
-
   INSERT INTO _hyperdist_catalog.dimension (hypertable_id, attnum, column_type, interval_length)
   SELECT ht, a.attnum, a.atttypid, ival FROM pg_attribute a
    WHERE a.attrelid = qualified::regclass AND a.attname = time_column_name;
@@ -586,6 +597,15 @@ BEGIN
   INSERT INTO _hyperdist_catalog.hypertable_data_node (hypertable_id, node_name)
   SELECT ht, unnest(nodes);
   PERFORM _hyperdist_functions.recreate_placement(ht);
+  PERFORM _hyperdist_functions.sync_constraint_mirrors(qualified::regclass);
+  -- the catalog is complete: from here on DDL on the table is distributed
+  IF owner <> current_user THEN
+    EXECUTE format('ALTER TABLE %s OWNER TO %I', qualified, owner);
+  END IF;
+  PERFORM _hyperdist_functions.grant_acl(acl, owner::regrole, qualified);
+  FOR i IN 1 .. coalesce(cardinality(seqs), 0) LOOP
+    EXECUTE format('ALTER SEQUENCE %s OWNED BY %s.%I', seqs[i], qualified, seq_cols[i]);
+  END LOOP;
 
   IF tmp_name IS NOT NULL THEN
     EXECUTE format('INSERT INTO %s SELECT * FROM %I.%I', qualified, nsp, tmp_name);
@@ -595,6 +615,18 @@ BEGIN
   RETURN QUERY SELECT ht, nsp, rel, true;
 END
 $fn$;
+
+-- Unique, primary key and exclusion constraints exist on the data nodes;
+-- the access node's foreign table names each with a CHECK constraint on
+-- unique_on_data_nodes(its columns), NOT VALID and never evaluated, so that
+-- INSERT ... ON CONFLICT ON CONSTRAINT finds the name (see utility.c).
+CREATE FUNCTION _hyperdist_functions.unique_on_data_nodes(VARIADIC "any")
+RETURNS boolean AS 'MODULE_PATHNAME', 'hyperdist_unique_on_data_nodes'
+LANGUAGE C IMMUTABLE;
+
+CREATE FUNCTION _hyperdist_functions.sync_constraint_mirrors(rel regclass)
+RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_sync_constraint_mirrors'
+LANGUAGE C STRICT VOLATILE;
 
 CREATE FUNCTION _hyperdist_functions.type_is_hashable(typ regtype)
 RETURNS boolean AS 'MODULE_PATHNAME', 'hyperdist_type_is_hashable'
@@ -766,6 +798,8 @@ BEGIN
                    JOIN pg_attribute a ON a.attrelid = hypertable AND a.attnum = dim.attnum
                   WHERE dim.hypertable_id = ht AND dim.interval_length IS NOT NULL),
                 coalesce(string_agg(t.def || '; ', '' ORDER BY t.ord) FILTER (WHERE t.kind = 'index'), ''))
+           || coalesce(_hyperdist_functions.owner_ddl(qualified, h.associated_schema_name,
+                         (SELECT relowner::regrole::name FROM pg_class WHERE oid = hypertable)), '')
     INTO ddl
     FROM _hyperdist_functions.data_node_query(source,
            replace(_hyperdist_functions.table_definition_sql(), '$1',
@@ -807,6 +841,7 @@ DECLARE
   lost int;
   nnodes int;
   detached int := 0;
+  moved int[];
 BEGIN
   IF hypertable IS NOT NULL THEN
     PERFORM _hyperdist_functions.hypertable_id(hypertable);
@@ -866,12 +901,20 @@ BEGIN
     IF drop_remote_data THEN
       CALL @extschema@.distributed_exec(format('DROP TABLE IF EXISTS %s', h.rel), ARRAY[node]);
     END IF;
+    -- the access node's relations of these chunks may name the node: they
+    -- are made again on the next replica, or go with the chunk
+    moved := ARRAY(SELECT cdn.chunk_id FROM _hyperdist_catalog.chunk_data_node cdn
+                     JOIN _hyperdist_catalog.chunk c ON c.id = cdn.chunk_id
+                    WHERE c.hypertable_id = h.id AND cdn.node_name = node);
+    PERFORM _hyperdist_functions.drop_chunk_relations(moved);
     DELETE FROM _hyperdist_catalog.chunk_data_node cdn
      USING _hyperdist_catalog.chunk c
      WHERE c.id = cdn.chunk_id AND c.hypertable_id = h.id AND cdn.node_name = node;
     DELETE FROM _hyperdist_catalog.chunk c
      WHERE c.hypertable_id = h.id
        AND NOT EXISTS (SELECT FROM _hyperdist_catalog.chunk_data_node cdn WHERE cdn.chunk_id = c.id);
+    PERFORM _hyperdist_functions.create_chunk_relation(c.id)
+       FROM _hyperdist_catalog.chunk c WHERE c.id = ANY (moved);
     DELETE FROM _hyperdist_catalog.time_slice s
      WHERE s.hypertable_id = h.id
        AND NOT EXISTS (SELECT FROM _hyperdist_catalog.chunk c WHERE c.time_slice_id = s.id);
@@ -894,8 +937,11 @@ BEGIN
 END $$;
 
 -- Chunks of ht whose time range lies before older_than / from newer_than
--- (internal time; NULL: no bound), oldest first.
-CREATE FUNCTION _hyperdist_functions.chunks_in_range(ht int, older_than bigint, newer_than bigint)
+-- (internal time), or that were created before created_before / from
+-- created_after; NULL: no bound.  Oldest first.
+CREATE FUNCTION _hyperdist_functions.chunks_in_range(
+    ht int, older_than bigint, newer_than bigint,
+    created_before timestamptz, created_after timestamptz)
 RETURNS TABLE(chunk_id int, time_slice_id int, chunk_name text)
 LANGUAGE sql STABLE AS $$
   SELECT c.id, c.time_slice_id, format('%I.%I', c.schema_name, c.table_name)
@@ -904,18 +950,120 @@ LANGUAGE sql STABLE AS $$
    WHERE c.hypertable_id = ht
      AND (older_than IS NULL OR s.range_end <= older_than)
      AND (newer_than IS NULL OR s.range_start >= newer_than)
+     AND (created_before IS NULL OR c.creation_time < created_before)
+     AND (created_after IS NULL OR c.creation_time >= created_after)
    ORDER BY s.range_start, c.space_partition;
 $$;
 
-CREATE FUNCTION _hyperdist_functions.show_chunks(ht int, older_than bigint, newer_than bigint)
-RETURNS SETOF text LANGUAGE sql STABLE AS $$
-  SELECT chunk_name FROM _hyperdist_functions.chunks_in_range(ht, older_than, newer_than);
+CREATE FUNCTION _hyperdist_functions.show_chunks(
+    ht int, older_than bigint, newer_than bigint,
+    created_before timestamptz, created_after timestamptz)
+RETURNS SETOF regclass LANGUAGE sql STABLE AS $$
+  SELECT chunk_name::regclass
+    FROM _hyperdist_functions.chunks_in_range(ht, older_than, newer_than,
+                                              created_before, created_after);
 $$;
 
--- Drops the chunks on every data node holding them, then from the catalog.
--- With a space dimension a time slice's chunks are partitions of one table
--- per node, which is dropped whole (all chunks of a slice share its range).
-CREATE FUNCTION _hyperdist_functions.drop_chunks(ht int, older_than bigint, newer_than bigint)
+-- Each chunk has a relation on the access node, as in TimescaleDB: a
+-- foreign table of the same name on the chunk's first replica, with the
+-- hypertable's columns, owner and grants (sync_chunk_relations keeps the
+-- first two in step, utility.c the grants).  show_chunks returns it as a regclass, and it reads
+-- that one chunk.
+
+-- The columns of rel as a chunk relation declares them.
+CREATE FUNCTION _hyperdist_functions.chunk_columns(rel regclass)
+RETURNS TABLE(attname name, attnum int2, def text) LANGUAGE sql STABLE AS $$
+  SELECT a.attname, a.attnum,
+         format_type(a.atttypid, a.atttypmod)
+         || CASE WHEN a.attcollation <> t.typcollation
+                 THEN ' COLLATE ' || a.attcollation::regcollation::text ELSE '' END
+    FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+   WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped;
+$$;
+
+-- Called with the chunk's catalog rows, which chunk.c writes as the
+-- catalog's owner whichever role inserts; not for anyone else.
+CREATE FUNCTION _hyperdist_functions.create_chunk_relation(chunk int)
+RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  c record;
+BEGIN
+  SELECT ch.schema_name, ch.table_name, h.relid, cl.relowner::regrole AS owner,
+         (SELECT cdn.node_name FROM _hyperdist_catalog.chunk_data_node cdn
+           WHERE cdn.chunk_id = ch.id ORDER BY cdn.replica LIMIT 1) AS node
+    INTO c
+    FROM _hyperdist_catalog.chunk ch
+    JOIN _hyperdist_catalog.hypertable h ON h.id = ch.hypertable_id
+    JOIN pg_class cl ON cl.oid = h.relid
+   WHERE ch.id = chunk;
+  IF NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = c.schema_name) THEN
+    EXECUTE format('CREATE SCHEMA %I', c.schema_name);
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO PUBLIC', c.schema_name);
+  END IF;
+  EXECUTE format('CREATE FOREIGN TABLE %I.%I (%s) SERVER %I OPTIONS (schema_name %L, table_name %L)',
+                 c.schema_name, c.table_name,
+                 (SELECT string_agg(format('%I %s', attname, def), ', ' ORDER BY attnum)
+                    FROM _hyperdist_functions.chunk_columns(c.relid)),
+                 c.node, c.schema_name, c.table_name);
+  EXECUTE format('ALTER FOREIGN TABLE %I.%I OWNER TO %s', c.schema_name, c.table_name, c.owner);
+  PERFORM _hyperdist_functions.grant_acl((SELECT relacl FROM pg_class WHERE oid = c.relid), c.owner,
+                                         format('%I.%I', c.schema_name, c.table_name));
+END $$;
+REVOKE EXECUTE ON FUNCTION _hyperdist_functions.create_chunk_relation(int) FROM PUBLIC;
+
+-- After DDL on hypertable rel: its chunk relations get its columns (a
+-- renamed column is dropped and added: the relations hold no data) and
+-- owner.
+CREATE FUNCTION _hyperdist_functions.sync_chunk_relations(rel regclass)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  chunk regclass;
+  changes text;
+BEGIN
+  FOR chunk IN SELECT format('%I.%I', c.schema_name, c.table_name)::regclass
+                 FROM _hyperdist_catalog.chunk c
+                 JOIN _hyperdist_catalog.hypertable h ON h.id = c.hypertable_id
+                WHERE h.relid = rel ORDER BY c.id LOOP
+    SELECT string_agg(cmd, ', ' ORDER BY o) INTO changes FROM (
+      SELECT 1 AS o, format('DROP COLUMN %I', cc.attname) AS cmd
+        FROM _hyperdist_functions.chunk_columns(chunk) cc
+       WHERE cc.attname NOT IN (SELECT attname FROM _hyperdist_functions.chunk_columns(rel))
+      UNION ALL
+      SELECT 2, CASE WHEN cc.attname IS NULL THEN format('ADD COLUMN %I %s', hc.attname, hc.def)
+                     ELSE format('ALTER COLUMN %I TYPE %s', hc.attname, hc.def) END
+        FROM _hyperdist_functions.chunk_columns(rel) hc
+        LEFT JOIN _hyperdist_functions.chunk_columns(chunk) cc ON cc.attname = hc.attname
+       WHERE cc.def IS DISTINCT FROM hc.def
+      UNION ALL
+      SELECT 3, format('OWNER TO %s', h.relowner::regrole)
+        FROM pg_class h, pg_class c
+       WHERE h.oid = rel AND c.oid = chunk AND h.relowner <> c.relowner) cmds;
+    IF changes IS NOT NULL THEN
+      EXECUTE format('ALTER FOREIGN TABLE %s %s', chunk, changes);
+    END IF;
+  END LOOP;
+END $$;
+
+-- Drops the access node's relations of chunks (see create_chunk_relation).
+CREATE FUNCTION _hyperdist_functions.drop_chunk_relations(chunks int[])
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  names text := (SELECT string_agg(format('%I.%I', schema_name, table_name), ', ')
+                   FROM _hyperdist_catalog.chunk WHERE id = ANY (chunks));
+BEGIN
+  IF names IS NOT NULL THEN
+    EXECUTE format('DROP FOREIGN TABLE IF EXISTS %s', names);
+  END IF;
+END $$;
+
+-- Drops the chunks on every data node holding them, on the access node,
+-- and from the catalog.  With a space dimension a time slice's chunks are
+-- partitions of one table per node, which goes from every node with the
+-- slice's last chunk (chunks chosen by time range take whole slices).
+CREATE FUNCTION _hyperdist_functions.drop_chunks(
+    ht int, older_than bigint, newer_than bigint,
+    created_before timestamptz, created_after timestamptz)
 RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE
   r record;
@@ -923,25 +1071,42 @@ DECLARE
                                 WHERE hypertable_id = ht AND num_partitions IS NOT NULL);
   h record;
   dropped int[];
+  emptied int[];
+  slices text;
+  nodes name[];
 BEGIN
-  IF older_than IS NULL AND newer_than IS NULL THEN
+  IF older_than IS NULL AND newer_than IS NULL AND created_before IS NULL AND created_after IS NULL THEN
     RAISE EXCEPTION 'invalid time range for dropping chunks'
-      USING ERRCODE = '22023', HINT = 'At least one of older_than and newer_than must be provided.';
+      USING ERRCODE = '22023',
+            HINT = 'At least one of older_than, newer_than, created_before and created_after must be provided.';
   END IF;
   SELECT * INTO h FROM _hyperdist_catalog.hypertable WHERE id = ht FOR UPDATE;
   SELECT coalesce(array_agg(chunk_id), '{}') INTO dropped
-    FROM _hyperdist_functions.chunks_in_range(ht, older_than, newer_than);
+    FROM _hyperdist_functions.chunks_in_range(ht, older_than, newer_than,
+                                              created_before, created_after);
+  SELECT coalesce(array_agg(DISTINCT c.time_slice_id), '{}') INTO emptied
+    FROM _hyperdist_catalog.chunk c
+   WHERE c.id = ANY (dropped)
+     AND NOT EXISTS (SELECT FROM _hyperdist_catalog.chunk o
+                      WHERE o.time_slice_id = c.time_slice_id AND NOT o.id = ANY (dropped));
   FOR r IN SELECT cdn.node_name,
-                  string_agg(DISTINCT CASE WHEN has_space
-                             THEN format('%I.%I', h.associated_schema_name,
-                                         format('%s_%s_%s_slice', h.associated_table_prefix, ht, c.time_slice_id))
-                             ELSE format('%I.%I', c.schema_name, c.table_name) END, ', ') AS tables
+                  string_agg(format('%I.%I', c.schema_name, c.table_name), ', ') AS tables
              FROM _hyperdist_catalog.chunk c
              JOIN _hyperdist_catalog.chunk_data_node cdn ON cdn.chunk_id = c.id
             WHERE c.id = ANY (dropped)
+              AND NOT (has_space AND c.time_slice_id = ANY (emptied))
             GROUP BY cdn.node_name ORDER BY cdn.node_name LOOP
     CALL @extschema@.distributed_exec(format('DROP TABLE IF EXISTS %s', r.tables), ARRAY[r.node_name]);
   END LOOP;
+  IF has_space AND cardinality(emptied) > 0 THEN
+    SELECT string_agg(format('%I.%I', h.associated_schema_name,
+                             format('%s_%s_%s_slice', h.associated_table_prefix, ht, e)), ', ')
+      INTO slices FROM unnest(emptied) e;
+    SELECT array_agg(hdn.node_name ORDER BY hdn.node_name) INTO nodes
+      FROM _hyperdist_catalog.hypertable_data_node hdn WHERE hdn.hypertable_id = ht;
+    CALL @extschema@.distributed_exec(format('DROP TABLE IF EXISTS %s', slices), nodes);
+  END IF;
+  PERFORM _hyperdist_functions.drop_chunk_relations(dropped);
   RETURN QUERY
     WITH d AS (DELETE FROM _hyperdist_catalog.chunk c WHERE c.id = ANY (dropped)
                RETURNING c.id, format('%I.%I', c.schema_name, c.table_name) AS name)
@@ -951,12 +1116,14 @@ BEGIN
      AND NOT EXISTS (SELECT FROM _hyperdist_catalog.chunk c WHERE c.time_slice_id = s.id);
 END $$;
 
-CREATE FUNCTION show_chunks(relation REGCLASS, older_than "any" = NULL, newer_than "any" = NULL)
-RETURNS SETOF TEXT AS 'MODULE_PATHNAME', 'hyperdist_show_chunks'
+CREATE FUNCTION show_chunks(relation REGCLASS, older_than "any" = NULL, newer_than "any" = NULL,
+                            created_before "any" = NULL, created_after "any" = NULL)
+RETURNS SETOF REGCLASS AS 'MODULE_PATHNAME', 'hyperdist_show_chunks'
 LANGUAGE C VOLATILE;
 
 CREATE FUNCTION drop_chunks(relation REGCLASS, older_than "any" = NULL, newer_than "any" = NULL,
-                            verbose BOOLEAN = FALSE)
+                            verbose BOOLEAN = FALSE, created_before "any" = NULL,
+                            created_after "any" = NULL)
 RETURNS SETOF TEXT AS 'MODULE_PATHNAME', 'hyperdist_drop_chunks'
 LANGUAGE C VOLATILE;
 
@@ -982,8 +1149,24 @@ BEGIN
           FROM pg_partition_tree(%L::regclass) t JOIN pg_class c ON c.oid = t.relid$q$,
           hypertable::text)) AS s(t bigint, i bigint, o bigint, a bigint);
   END LOOP;
+  -- the access node's own part, with node_name NULL as in TimescaleDB: the
+  -- hypertable and its chunks' relations here are foreign tables, whose
+  -- size is reported as it is (nothing)
+  RETURN QUERY
+    SELECT coalesce(sum(pg_relation_size(r, 'main') + pg_relation_size(r, 'fsm')
+                        + pg_relation_size(r, 'vm') + pg_relation_size(r, 'init')), 0)::bigint,
+           coalesce(sum(pg_indexes_size(r)), 0)::bigint,
+           coalesce(sum(CASE WHEN c.reltoastrelid <> 0 THEN pg_total_relation_size(c.reltoastrelid) END), 0)::bigint,
+           coalesce(sum(pg_total_relation_size(r)), 0)::bigint,
+           NULL::name
+      FROM (SELECT hypertable::oid AS r
+            UNION ALL
+            SELECT to_regclass(format('%I.%I', ch.schema_name, ch.table_name))::oid
+              FROM _hyperdist_catalog.chunk ch WHERE ch.hypertable_id = ht) rels
+      JOIN pg_class c ON c.oid = rels.r;
 END $$;
 
+-- The sum over hypertable_detailed_size, as TimescaleDB.
 CREATE FUNCTION hypertable_size(hypertable REGCLASS)
 RETURNS BIGINT LANGUAGE sql STABLE AS $$
   SELECT sum(total_bytes)::bigint FROM @extschema@.hypertable_detailed_size(hypertable);
@@ -1142,3 +1325,246 @@ SELECT r.gid,
   LEFT JOIN _hyperdist_catalog.resolver_status st ON st.node = r.node;
 
 GRANT SELECT ON hyperdist_information.remote_transactions TO PUBLIC;
+
+-- ---- time_bucket (TimescaleDB 2.13) ----------------------------------------
+--
+-- Every time_bucket is an IMMUTABLE SQL function, neither STRICT nor with a
+-- SET clause, whose body is one expression of built-in functions, operators
+-- and CASE (or a call of another time_bucket that is itself such a
+-- function), so the planner inlines it (inline_function() in clauses.c):
+-- what reaches the FDW is built-ins only, which data nodes without the
+-- extension can run.  With a constant bucket_width the CASE arms that test
+-- only the width fold away; widths without months become a bare date_bin().
+-- The bodies are SQL-standard (RETURN), parsed once at creation, so they do
+-- not depend on the caller's search_path.
+--
+-- Semantics are TimescaleDB's: buckets are aligned on origin (default
+-- 2000-01-03, a Monday), month widths count whole months from origin's
+-- month (day and time of origin are ignored, so the default is 2000-01),
+-- timestamptz buckets are computed in UTC, infinite times come back
+-- unchanged, NULL in gives NULL out.
+--
+-- Errors come from built-ins, with TimescaleDB's SQLSTATE: a width <= 0 is
+-- 22023 through date_part() with a unit that is the message (date_bin()
+-- itself would raise 22008), months mixed with days or time are 0A000 from
+-- date_bin().  The raising arms refer to bucket_width so that the planner
+-- cannot fold them into a plan-time error when the width is not a constant;
+-- with a constant invalid width the error does come at plan time.
+
+-- The core for timestamp; the other interval variants reduce to it.
+CREATE FUNCTION time_bucket(bucket_width INTERVAL, ts TIMESTAMP, origin TIMESTAMP)
+RETURNS TIMESTAMP
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  -- no months: date_bin() is TimescaleDB's bucketing
+  WHEN date_part('year', bucket_width) * 12 + date_part('month', bucket_width) = 0
+       AND bucket_width > interval '0'
+    THEN date_bin(bucket_width, ts, origin)
+  WHEN bucket_width IS NULL OR origin IS NULL THEN NULL
+  WHEN NOT isfinite(ts) THEN ts
+  -- months with days or time: date_bin() raises 0A000
+  WHEN date_part('year', bucket_width) * 12 + date_part('month', bucket_width) <> 0
+       AND (date_part('day', bucket_width) <> 0
+            OR date_trunc('day', bucket_width) <> bucket_width)
+    THEN date_bin(bucket_width, ts, origin)
+  WHEN bucket_width <= interval '0'
+    THEN ts + bucket_width * date_part('bucket_width must be greater than 0', bucket_width)
+  -- whole months: the start of origin's month plus whole buckets
+  ELSE date_trunc('month', origin)
+       + bucket_width * floor(((date_part('year', ts) - date_part('year', origin)) * 12
+                               + date_part('month', ts) - date_part('month', origin))
+                              / (date_part('year', bucket_width) * 12
+                                 + date_part('month', bucket_width)))
+END;
+
+CREATE FUNCTION time_bucket(bucket_width INTERVAL, ts TIMESTAMP)
+RETURNS TIMESTAMP
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN time_bucket(bucket_width, ts, timestamp '2000-01-03');
+
+CREATE FUNCTION time_bucket(bucket_width INTERVAL, ts TIMESTAMP, "offset" INTERVAL)
+RETURNS TIMESTAMP
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN time_bucket(bucket_width, ts - "offset") + "offset";
+
+-- Month buckets of a timestamptz are computed in UTC, as TimescaleDB does.
+-- UTC is written as the zone interval '0': timezone(interval, ...) takes no
+-- collation, which the FDW could not vouch for on the data nodes.
+CREATE FUNCTION time_bucket(bucket_width INTERVAL, ts TIMESTAMPTZ, origin TIMESTAMPTZ)
+RETURNS TIMESTAMPTZ
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN date_part('year', bucket_width) * 12 + date_part('month', bucket_width) = 0
+       AND bucket_width > interval '0'
+    THEN date_bin(bucket_width, ts, origin)
+  ELSE time_bucket(bucket_width, ts AT TIME ZONE interval '0',
+                   origin AT TIME ZONE interval '0')
+       AT TIME ZONE interval '0'
+END;
+
+CREATE FUNCTION time_bucket(bucket_width INTERVAL, ts TIMESTAMPTZ)
+RETURNS TIMESTAMPTZ
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN time_bucket(bucket_width, ts, timestamptz '2000-01-03 00:00:00+00');
+
+-- timestamptz +/- interval depends on the TimeZone setting (it is STABLE)
+-- and would stop the inlining, so the offset is applied in UTC; TimescaleDB
+-- applies it in the session's time zone, which differs only for offsets
+-- with days or months across a DST change.
+CREATE FUNCTION time_bucket(bucket_width INTERVAL, ts TIMESTAMPTZ, "offset" INTERVAL)
+RETURNS TIMESTAMPTZ
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (time_bucket(bucket_width, (ts AT TIME ZONE interval '0') - "offset") + "offset")
+       AT TIME ZONE interval '0';
+
+-- Buckets in the given time zone: the local time there is bucketed and the
+-- bucket's local start converted back.
+CREATE FUNCTION time_bucket(bucket_width INTERVAL, ts TIMESTAMPTZ, timezone TEXT,
+                            origin TIMESTAMPTZ DEFAULT NULL, "offset" INTERVAL DEFAULT NULL)
+RETURNS TIMESTAMPTZ
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (time_bucket(bucket_width,
+                    (ts AT TIME ZONE timezone) - coalesce("offset", interval '0'),
+                    coalesce(origin AT TIME ZONE timezone, timestamp '2000-01-03'))
+        + coalesce("offset", interval '0')) AT TIME ZONE timezone;
+
+-- A date bucket is a whole number of days or of months (TimescaleDB raises
+-- 0A000 for other widths; this is 22023, see above).
+CREATE FUNCTION time_bucket(bucket_width INTERVAL, ts DATE, origin DATE)
+RETURNS DATE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN date_trunc('day', bucket_width) = bucket_width
+       OR date_part('year', bucket_width) * 12 + date_part('month', bucket_width) <> 0
+    THEN time_bucket(bucket_width, ts::timestamp, origin::timestamp)::date
+  ELSE (ts + bucket_width * date_part('bucket_width must be a whole number of days',
+                                      bucket_width))::date
+END;
+
+CREATE FUNCTION time_bucket(bucket_width INTERVAL, ts DATE)
+RETURNS DATE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN time_bucket(bucket_width, ts, date '2000-01-03');
+
+-- As TimescaleDB: the shifted time is truncated to a date before bucketing.
+CREATE FUNCTION time_bucket(bucket_width INTERVAL, ts DATE, "offset" INTERVAL)
+RETURNS DATE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (time_bucket(bucket_width, (ts - "offset")::date) + "offset")::date;
+
+-- Integer buckets start at multiples of bucket_width: ts minus its
+-- remainder, made non-negative so that negative times round down.
+-- Overflow near the type's limits raises 22003, as in TimescaleDB.
+CREATE FUNCTION time_bucket(bucket_width SMALLINT, ts SMALLINT)
+RETURNS SMALLINT
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN bucket_width > 0
+    THEN ts - CASE WHEN ts % bucket_width < 0 THEN ts % bucket_width + bucket_width
+                   ELSE ts % bucket_width END
+  ELSE date_part('bucket_width must be greater than 0',
+                 bucket_width * interval '1 microsecond')::smallint
+END;
+
+CREATE FUNCTION time_bucket(bucket_width INTEGER, ts INTEGER)
+RETURNS INTEGER
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN bucket_width > 0
+    THEN ts - CASE WHEN ts % bucket_width < 0 THEN ts % bucket_width + bucket_width
+                   ELSE ts % bucket_width END
+  ELSE date_part('bucket_width must be greater than 0',
+                 bucket_width * interval '1 microsecond')::integer
+END;
+
+CREATE FUNCTION time_bucket(bucket_width BIGINT, ts BIGINT)
+RETURNS BIGINT
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN bucket_width > 0
+    THEN ts - CASE WHEN ts % bucket_width < 0 THEN ts % bucket_width + bucket_width
+                   ELSE ts % bucket_width END
+  ELSE date_part('bucket_width must be greater than 0',
+                 bucket_width * interval '1 microsecond')::bigint
+END;
+
+-- With an offset, buckets start at multiples of bucket_width plus offset;
+-- the offset is first reduced modulo the width, as TimescaleDB does, so
+-- that only times near the type's limits overflow.  NULLIF lets a zero
+-- width reach the 22023 above instead of dividing by zero.
+CREATE FUNCTION time_bucket(bucket_width SMALLINT, ts SMALLINT, "offset" SMALLINT)
+RETURNS SMALLINT
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN time_bucket(bucket_width, ts - "offset" % nullif(bucket_width, 0))
+       + "offset" % nullif(bucket_width, 0);
+
+CREATE FUNCTION time_bucket(bucket_width INTEGER, ts INTEGER, "offset" INTEGER)
+RETURNS INTEGER
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN time_bucket(bucket_width, ts - "offset" % nullif(bucket_width, 0))
+       + "offset" % nullif(bucket_width, 0);
+
+CREATE FUNCTION time_bucket(bucket_width BIGINT, ts BIGINT, "offset" BIGINT)
+RETURNS BIGINT
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN time_bucket(bucket_width, ts - "offset" % nullif(bucket_width, 0))
+       + "offset" % nullif(bucket_width, 0);
+
+-- ---- first and last (TimescaleDB 2.13) --------------------------------------
+--
+-- first(value, time): the value at the smallest time; last: at the largest.
+-- Rows with a NULL time are ignored.  See first_last.c.
+CREATE FUNCTION _hyperdist_functions.first_transfn(internal, anyelement, "any")
+RETURNS internal
+AS 'MODULE_PATHNAME', 'hyperdist_first_transfn'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION _hyperdist_functions.last_transfn(internal, anyelement, "any")
+RETURNS internal
+AS 'MODULE_PATHNAME', 'hyperdist_last_transfn'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION _hyperdist_functions.first_combinefn(internal, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'hyperdist_first_combinefn'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION _hyperdist_functions.last_combinefn(internal, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'hyperdist_last_combinefn'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION _hyperdist_functions.bookend_serializefn(internal)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'hyperdist_bookend_serializefn'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION _hyperdist_functions.bookend_deserializefn(bytea, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'hyperdist_bookend_deserializefn'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION _hyperdist_functions.bookend_finalfn(internal, anyelement, "any")
+RETURNS anyelement
+AS 'MODULE_PATHNAME', 'hyperdist_bookend_finalfn'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE first(anyelement, "any") (
+    SFUNC = _hyperdist_functions.first_transfn,
+    STYPE = internal,
+    COMBINEFUNC = _hyperdist_functions.first_combinefn,
+    SERIALFUNC = _hyperdist_functions.bookend_serializefn,
+    DESERIALFUNC = _hyperdist_functions.bookend_deserializefn,
+    FINALFUNC = _hyperdist_functions.bookend_finalfn,
+    FINALFUNC_EXTRA,
+    PARALLEL = SAFE);
+
+CREATE AGGREGATE last(anyelement, "any") (
+    SFUNC = _hyperdist_functions.last_transfn,
+    STYPE = internal,
+    COMBINEFUNC = _hyperdist_functions.last_combinefn,
+    SERIALFUNC = _hyperdist_functions.bookend_serializefn,
+    DESERIALFUNC = _hyperdist_functions.bookend_deserializefn,
+    FINALFUNC = _hyperdist_functions.bookend_finalfn,
+    FINALFUNC_EXTRA,
+    PARALLEL = SAFE);

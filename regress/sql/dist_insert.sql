@@ -1,6 +1,7 @@
 --
 -- INSERT ... ON CONFLICT with an arbiter (DO NOTHING, DO UPDATE SET ...
--- WHERE ...) and COPY FROM (FORMAT binary) into distributed hypertables.
+-- WHERE ..., ON CONSTRAINT name) and COPY FROM (FORMAT binary) into
+-- distributed hypertables.
 -- Every statement also runs on a local table with the same unique index:
 -- row counts and rows must be identical.  Runs after dist_hypertable (uses
 -- the data nodes it leaves); rows on each data node are checked through
@@ -147,6 +148,72 @@ WITH ins AS (INSERT INTO up_local VALUES ('2024-01-26', 3, 10), ('2024-01-27', 3
 SELECT count(*), sum(v) FROM ins;
 SELECT * FROM up_diff;
 
+-- ---- ON CONFLICT ON CONSTRAINT: the data nodes' constraint, by name -------
+-- The unique constraints live on the data nodes; the access node's foreign
+-- table names each with a CHECK constraint that is never evaluated.  (Rows
+-- go to existing chunks only: dist_query shows chunk names.)
+SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+ WHERE conrelid = 'up'::regclass ORDER BY 1;
+INSERT INTO up VALUES ('2024-01-01', 1, 100), ('2024-01-02 13:00', 1, 100)
+  ON CONFLICT ON CONSTRAINT up_time_dev_key DO NOTHING;
+INSERT INTO up_local VALUES ('2024-01-01', 1, 100), ('2024-01-02 13:00', 1, 100)
+  ON CONFLICT ON CONSTRAINT up_local_time_dev_key DO NOTHING;
+INSERT INTO up AS t VALUES ('2024-01-01', 1, 1), ('2024-01-01', 2, 1), ('2024-01-05 12:00', 2, 1)
+  ON CONFLICT ON CONSTRAINT up_time_dev_key DO UPDATE SET v = t.v + excluded.v, n = t.n + 1
+  WHERE t.dev = 1;
+INSERT INTO up_local AS t VALUES ('2024-01-01', 1, 1), ('2024-01-01', 2, 1), ('2024-01-05 12:00', 2, 1)
+  ON CONFLICT ON CONSTRAINT up_local_time_dev_key DO UPDATE SET v = t.v + excluded.v, n = t.n + 1
+  WHERE t.dev = 1;
+INSERT INTO up VALUES ('2024-01-02 12:00', 1, 5), ('2024-01-06 12:00', 0, 5)
+  ON CONFLICT ON CONSTRAINT up_time_dev_key DO UPDATE SET v = excluded.v * 3
+  RETURNING time, dev, v;
+INSERT INTO up_local VALUES ('2024-01-02 12:00', 1, 5), ('2024-01-06 12:00', 0, 5)
+  ON CONFLICT ON CONSTRAINT up_local_time_dev_key DO UPDATE SET v = excluded.v * 3
+  RETURNING time, dev, v;
+-- a constraint added later, without a name, and renamed: its mirror follows
+ALTER TABLE up ADD UNIQUE (dev, time, note);
+ALTER TABLE up_local ADD UNIQUE (dev, time, note);
+ALTER TABLE up RENAME CONSTRAINT up_dev_time_note_key TO up_dtn;
+ALTER TABLE up_local RENAME CONSTRAINT up_local_dev_time_note_key TO up_local_dtn;
+SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+ WHERE conrelid = 'up'::regclass ORDER BY 1;
+SELECT n.node_name, q.constraints
+  FROM hyperdist_information.data_nodes n,
+       LATERAL _hyperdist_functions.data_node_query(n.node_name,
+         $$SELECT string_agg(conname, ', ' ORDER BY conname) FROM pg_constraint
+            WHERE conrelid = 'public.up'::regclass AND contype = 'u'$$) AS q(constraints text)
+ ORDER BY 1;
+INSERT INTO up VALUES ('2024-01-26 12:00', 3, 6, 0, 'x') ON CONFLICT ON CONSTRAINT up_dtn DO UPDATE SET n = 99;
+INSERT INTO up_local VALUES ('2024-01-26 12:00', 3, 6, 0, 'x') ON CONFLICT ON CONSTRAINT up_local_dtn DO UPDATE SET n = 99;
+INSERT INTO up VALUES ('2024-01-26 12:00', 3, 7, 0, 'x') ON CONFLICT ON CONSTRAINT up_dtn DO UPDATE SET n = 99;
+INSERT INTO up_local VALUES ('2024-01-26 12:00', 3, 7, 0, 'x') ON CONFLICT ON CONSTRAINT up_local_dtn DO UPDATE SET n = 99;
+ALTER TABLE up DROP CONSTRAINT up_dtn;
+ALTER TABLE up_local DROP CONSTRAINT up_local_dtn;
+-- an unknown name: as locally, from parse analysis (42704); the dropped
+-- constraint is gone on the data nodes too
+\set VERBOSITY sqlstate
+INSERT INTO up VALUES ('2024-01-26 12:00', 3, 8, 0, 'x') ON CONFLICT ON CONSTRAINT up_dtn DO NOTHING;
+INSERT INTO up_local VALUES ('2024-01-26 12:00', 3, 8, 0, 'x') ON CONFLICT ON CONSTRAINT up_local_dtn DO NOTHING;
+-- a CHECK constraint is no arbiter: refused by the data node as locally (42809)
+ALTER TABLE up ADD CONSTRAINT up_n_check CHECK (n >= 0);
+ALTER TABLE up_local ADD CONSTRAINT up_n_check CHECK (n >= 0);
+INSERT INTO up VALUES ('2024-01-26 12:00', 3, 8, 0, 'x') ON CONFLICT ON CONSTRAINT up_n_check DO NOTHING;
+INSERT INTO up_local VALUES ('2024-01-26 12:00', 3, 8, 0, 'x') ON CONFLICT ON CONSTRAINT up_n_check DO NOTHING;
+ALTER TABLE up DROP CONSTRAINT up_n_check;
+ALTER TABLE up_local DROP CONSTRAINT up_n_check;
+-- a partitioning column cannot be set, by name as by columns (0A000)
+INSERT INTO up VALUES ('2024-01-26 12:00', 3, 8) ON CONFLICT ON CONSTRAINT up_time_dev_key
+  DO UPDATE SET dev = 4;
+\set VERBOSITY default
+SELECT n.node_name, q.constraints
+  FROM hyperdist_information.data_nodes n,
+       LATERAL _hyperdist_functions.data_node_query(n.node_name,
+         $$SELECT string_agg(conname, ', ' ORDER BY conname) FROM pg_constraint
+            WHERE conrelid = 'public.up'::regclass AND contype = 'u'$$) AS q(constraints text)
+ ORDER BY 1;
+SELECT * FROM up_diff;
+SELECT * FROM up_replicas;
+
 -- ---- refused before anything is sent (0A000) -----------------------------
 SELECT count(*), sum(v), sum(n) FROM up;
 INSERT INTO up VALUES ('2024-01-01', 1, 1) ON CONFLICT (time, dev) DO UPDATE SET v = random();
@@ -167,9 +234,6 @@ INSERT INTO up VALUES ('2024-01-01', 1, 1) ON CONFLICT (time, dev)
 WITH ins AS (INSERT INTO up VALUES ('2024-01-01', 1, 1) ON CONFLICT (time, dev)
              DO UPDATE SET v = 1 RETURNING v)
 SELECT * FROM ins;
--- not yet: ON CONFLICT ON CONSTRAINT (the constraint exists only on the
--- data nodes, and parse analysis looks it up on the access node)
-INSERT INTO up VALUES ('2024-01-01', 1, 1) ON CONFLICT ON CONSTRAINT up_time_dev_key DO NOTHING;
 SELECT count(*), sum(v), sum(n) FROM up;
 
 -- ---- COPY FROM (FORMAT binary) ----------------------------------------------
