@@ -40,6 +40,7 @@
 
 #include "fdw/option.h"
 #include "data_node.h"
+#include "partial_agg.h"
 #include "guc.h"
 #include "keys.h"
 #include "remote/connection.h"
@@ -420,9 +421,10 @@ bootstrap_data_node(const HdConnTarget *target)
 /*
  * Opens a session on the node's database, which proves that this role can
  * use it; without bootstrap the node's settings are checked there too.
+ * Then creates the aggregates that return partial states (partial_agg.c).
  */
 static void
-validate_data_node(const HdConnTarget *target, bool check_settings)
+prepare_data_node(const HdConnTarget *target, bool check_settings)
 {
 	HdConn	   *conn = hd_conn_open(target);
 
@@ -433,6 +435,7 @@ validate_data_node(const HdConnTarget *target, bool check_settings)
 		check_node_settings(target->node_name, &s);
 		check_database(target->node_name, target->dbname, &s);
 	}
+	hd_exec(conn, hd_partial_agg_objects_sql(), 0, NULL, NULL, NULL);
 	hd_conn_close(conn);
 }
 
@@ -553,7 +556,7 @@ hyperdist_add_data_node(PG_FUNCTION_ARGS)
 
 	if (bootstrap)
 		database_created = bootstrap_data_node(target);
-	validate_data_node(target, !bootstrap);
+	prepare_data_node(target, !bootstrap);
 
 	return add_result(fcinfo, node_name, host, port, dbname, true,
 					  database_created);
@@ -657,11 +660,13 @@ hyperdist_delete_data_node(PG_FUNCTION_ARGS)
 	/*
 	 * Distributed hypertables will be detached from the node here: refuse
 	 * when a chunk would lose its last replica or data would be lost unless
-	 * force, and repartition the hypertables (repartition).
+	 * force, and repartition the hypertables (repartition).  That also moves
+	 * the access node's chunk relations off the node, so the check for
+	 * other foreign tables comes after it.
 	 */
+	detach_from_hypertables(node_name, force, bool_arg(fcinfo, 3, true));
 	if (!force)
 		check_no_foreign_tables(server);
-	detach_from_hypertables(node_name, force, bool_arg(fcinfo, 3, true));
 
 	/* the session target needs the user mapping, which goes with the server */
 	if (drop_database)

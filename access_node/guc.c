@@ -18,6 +18,7 @@ int			hd_stream_window = 4;
 int			hd_batch_bytes = HD_DEFAULT_BATCH_BYTES;
 int			hd_max_insert_batch_size = 1000;
 bool		hd_enable_2pc = true;
+bool		hd_enable_remote_explain = false;
 int			hd_resolve_interval = 5;
 int			hd_inject_fault = HD_FAULT_NONE;
 int			hd_inject_fault_action = HD_FAULT_ACTION_CRASH;
@@ -72,6 +73,14 @@ hd_guc_init(void)
 							HD_DEFAULT_BATCH_BYTES, 4096, HD_MAX_BATCH_BYTES,
 							PGC_USERSET, GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("hyperdist.enable_remote_explain",
+							 "EXPLAIN VERBOSE shows each data node's plan of its query.",
+							 "The data nodes are asked, which costs a round trip per node.",
+							 &hd_enable_remote_explain,
+							 false,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomIntVariable("hyperdist.max_insert_batch_size",
 							"Rows of INSERT or COPY buffered per data node before they are shipped as one batch.",

@@ -24,6 +24,7 @@ extern int	hd_max_insert_batch_size;
 
 /* Distributed transactions: two-phase commit on the data nodes written to. */
 extern bool hd_enable_2pc;
+extern bool hd_enable_remote_explain;
 /* Seconds between the background worker's resolution passes. */
 extern int	hd_resolve_interval;
 /* Fault injection in the commit protocol (fault.h), superuser only. */

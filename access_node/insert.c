@@ -34,10 +34,22 @@
 /* array_send's header for one dimension: ndim, flags, elemtype, dim, lbound */
 #define ARRAY_HEADER_BYTES 20
 
+/* How a column's values are written, fastest first. */
+typedef enum CodecKind
+{
+	CODEC_FIXED,				/* a by-value type whose send format is its
+								 * bytes in network order */
+	CODEC_TEXT,					/* text-like: the bytes, as textsend sends them
+								 * when no encoding conversion applies */
+	CODEC_SEND,					/* typsend */
+	CODEC_OUTPUT				/* typoutput, sent as text */
+} CodecKind;
+
 typedef struct ColumnCodec
 {
 	AttrNumber	attnum;
-	bool		binary;			/* send/recv format, else output text */
+	CodecKind	kind;
+	int16		typlen;			/* CODEC_FIXED: 1, 2, 4 or 8 */
 	Oid			elemtype;		/* element type on the wire */
 	FmgrInfo	func;			/* typsend or typoutput */
 } ColumnCodec;
@@ -105,6 +117,40 @@ binary_ok(Oid typid)
 		OidIsValid(get_array_type(base));
 }
 
+/*
+ * The fast codecs of built-in types whose send function writes the Datum's
+ * bytes in network order (int2send, int4send, float8send, date_send...) or
+ * a text's bytes (textsend, bpcharsend, varcharsend: binary_ok has checked
+ * that no conversion to a client encoding applies).  Others use typsend.
+ */
+static CodecKind
+binary_codec(Oid typid, int16 *typlen)
+{
+	switch (typid)
+	{
+		case BOOLOID:
+		case INT2OID:
+		case INT4OID:
+		case OIDOID:
+		case FLOAT4OID:
+		case DATEOID:
+		case INT8OID:
+		case FLOAT8OID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+		case TIMEOID:
+		case CASHOID:
+			*typlen = get_typlen(typid);
+			return CODEC_FIXED;
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+			return CODEC_TEXT;
+		default:
+			return CODEC_SEND;
+	}
+}
+
 static void
 init_codecs(HdInsertState *state, const char *alias)
 {
@@ -135,14 +181,15 @@ init_codecs(HdInsertState *state, const char *alias)
 		if (att->attisdropped)
 			continue;
 		codec->attnum = att->attnum;
-		codec->binary = binary_ok(att->atttypid);
-		if (codec->binary)
+		if (binary_ok(att->atttypid))
 		{
 			codec->elemtype = getBaseType(att->atttypid);
+			codec->kind = binary_codec(codec->elemtype, &codec->typlen);
 			getTypeBinaryOutputInfo(codec->elemtype, &func, &varlena);
 		}
 		else
 		{
+			codec->kind = CODEC_OUTPUT;
 			codec->elemtype = TEXTOID;
 			getTypeOutputInfo(att->atttypid, &func, &varlena);
 		}
@@ -150,7 +197,7 @@ init_codecs(HdInsertState *state, const char *alias)
 
 		appendStringInfo(&sql, "%s%s", sep, quote_identifier(NameStr(att->attname)));
 		n++;
-		if (codec->binary)
+		if (codec->kind != CODEC_OUTPUT)
 			appendStringInfo(&select, "%su.c%d", sep, n);
 		else
 			appendStringInfo(&select, "%su.c%d::%s", sep, n,
@@ -322,6 +369,78 @@ ship_batch(HdInsertState *state, NodeBatch *batch)
 	batch->bytes = 0;
 }
 
+/* Appends an array element: its length, then its bytes. */
+static void
+append_element(StringInfo buf, const void *data, uint32 len)
+{
+	uint32		be = pg_hton32(len);
+
+	appendBinaryStringInfo(buf, (char *) &be, 4);
+	appendBinaryStringInfo(buf, data, len);
+}
+
+/* The bytes of a by-value Datum of typlen bytes, in network order. */
+static void
+append_fixed(StringInfo buf, Datum value, int16 typlen)
+{
+	union
+	{
+		uint8		b;
+		uint16		s;
+		uint32		i;
+		uint64		l;
+	}			v;
+
+	switch (typlen)
+	{
+		case 1:
+			v.b = DatumGetUInt8(value);
+			break;
+		case 2:
+			v.s = pg_hton16(DatumGetUInt16(value));
+			break;
+		case 4:
+			v.i = pg_hton32(DatumGetUInt32(value));
+			break;
+		default:
+			v.l = pg_hton64(DatumGetUInt64(value));
+			break;
+	}
+	append_element(buf, &v, typlen);
+}
+
+static void
+encode_value(ColumnCodec *codec, StringInfo buf, Datum value)
+{
+	switch (codec->kind)
+	{
+		case CODEC_FIXED:
+			append_fixed(buf, value, codec->typlen);
+			break;
+		case CODEC_TEXT:
+			{
+				text	   *t = DatumGetTextPP(value);
+
+				append_element(buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+			}
+			break;
+		case CODEC_SEND:
+			{
+				bytea	   *b = SendFunctionCall(&codec->func, value);
+
+				append_element(buf, VARDATA(b), VARSIZE(b) - VARHDRSZ);
+			}
+			break;
+		case CODEC_OUTPUT:
+			{
+				char	   *s = OutputFunctionCall(&codec->func, value);
+
+				append_element(buf, s, strlen(s));
+			}
+			break;
+	}
+}
+
 /* Encodes the row's columns as array elements into state->row. */
 static size_t
 encode_row(HdInsertState *state, Datum *values, bool *isnull)
@@ -334,31 +453,16 @@ encode_row(HdInsertState *state, Datum *values, bool *isnull)
 		ColumnCodec *codec = &state->codecs[i];
 		StringInfo	buf = &state->row[i];
 		int			k = codec->attnum - 1;
-		uint32		len;
 
 		resetStringInfo(buf);
 		if (isnull[k])
 		{
-			len = pg_hton32((uint32) -1);
-			appendBinaryStringInfo(buf, (char *) &len, 4);
-		}
-		else if (codec->binary)
-		{
-			bytea	   *b = SendFunctionCall(&codec->func, values[k]);
+			uint32		len = pg_hton32((uint32) -1);
 
-			len = pg_hton32(VARSIZE(b) - VARHDRSZ);
 			appendBinaryStringInfo(buf, (char *) &len, 4);
-			appendBinaryStringInfo(buf, VARDATA(b), VARSIZE(b) - VARHDRSZ);
 		}
 		else
-		{
-			char	   *s = OutputFunctionCall(&codec->func, values[k]);
-			size_t		slen = strlen(s);
-
-			len = pg_hton32((uint32) slen);
-			appendBinaryStringInfo(buf, (char *) &len, 4);
-			appendBinaryStringInfo(buf, s, slen);
-		}
+			encode_value(codec, buf, values[k]);
 		size += buf->len;
 	}
 	MemoryContextSwitchTo(old);
@@ -525,6 +629,7 @@ hd_insert_row_returning(HdInsertState *state, Datum *values, bool *isnull,
 		wait_node(state, node);
 		streams[i] = hd_query_start(node->conn, state->ret_sql, state->ncolumns,
 									types, params, false);
+		hd_conn_mark_written(node->conn);
 	}
 	for (int i = 0; i < chunk->nnodes; i++)
 	{

@@ -11,20 +11,26 @@
  */
 #include "postgres.h"
 
+#include "access/sysattr.h"
+#include "access/table.h"
 #include "access/transam.h"
+#include "catalog/pg_aggregate.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_operator.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/syscache.h"
 
 #include "fdw/deparse.h"
 #include "fdw/option.h"
+#include "partial_agg.h"
 
 /*
  * Where an expression's collation comes from, from best to worst: none
@@ -47,7 +53,9 @@ typedef struct
 
 typedef struct
 {
-	RelOptInfo *baserel;
+	RelOptInfo *baserel;		/* NULL: the expression reads no column */
+	bool		aggs_ok;		/* Aggrefs may appear (a grouping target) */
+	bool		values_ok;		/* computed values may ship as parameters */
 } HdWalkerCxt;
 
 typedef struct
@@ -90,15 +98,19 @@ walk_args(List *args, HdWalkerCxt *glob, HdCollateCxt *inner)
 
 /*
  * A function or operator may compare by inputcollid only when that
- * collation comes from a column; its result collation then is the column's
- * too, or, if not, must be the default or none.
+ * collation comes from a column, or when it is the database's default and
+ * no column's is involved (date_trunc('month', ...) has a default-collated
+ * literal): a data node's database has the access node's default
+ * collation, as add_data_node creates or checks it.  The result collation
+ * then is the column's too, or, if not, must be the default or none.
  */
 static bool
 check_collations(Oid inputcollid, Oid resultcollid, HdCollateCxt *inner,
 				 Oid *collation, HdCollateState *state)
 {
 	if (OidIsValid(inputcollid) &&
-		(inner->state != HD_COLLATE_SAFE || inputcollid != inner->collation))
+		!(inner->state == HD_COLLATE_SAFE && inputcollid == inner->collation) &&
+		!(inner->state == HD_COLLATE_NONE && inputcollid == DEFAULT_COLLATION_OID))
 		return false;
 
 	*collation = resultcollid;
@@ -124,11 +136,166 @@ literal_collation(Oid collid, Oid *collation, HdCollateState *state)
 }
 
 /*
- * Whether node can be evaluated by the data node; on success, merges its
- * collation into *outer, as postgres_fdw's foreign_expr_walker.
+ * Whether a cast through text (CoerceViaIO) from or to typid means the same
+ * on every node: its output and input do not depend on settings such as
+ * DateStyle, IntervalStyle, TimeZone or extra_float_digits.
+ */
+static bool
+io_cast_is_stable(Oid typid)
+{
+	switch (typid)
+	{
+		case BOOLOID:
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case OIDOID:
+		case NUMERICOID:
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case NAMEOID:
+		case UUIDOID:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* Strips the implicit casts the parser put around an expression. */
+static Node *
+strip_implicit_casts(Node *node)
+{
+	for (;;)
+	{
+		if (IsA(node, RelabelType) &&
+			((RelabelType *) node)->relabelformat == COERCE_IMPLICIT_CAST)
+			node = (Node *) ((RelabelType *) node)->arg;
+		else if (IsA(node, FuncExpr) &&
+				 ((FuncExpr *) node)->funcformat == COERCE_IMPLICIT_CAST)
+			node = linitial(((FuncExpr *) node)->args);
+		else
+			return node;
+	}
+}
+
+/*
+ * A simple CASE ("CASE x WHEN v ...") has WHEN clauses "CaseTestExpr = v",
+ * written back as "WHEN v"; any other shape could not be.
+ */
+static bool
+case_is_shippable(CaseExpr *ce, HdWalkerCxt *glob, HdCollateCxt *inner)
+{
+	ListCell   *lc;
+
+	if (!foreign_expr_walker((Node *) ce->arg, glob, inner))
+		return false;
+	foreach(lc, ce->args)
+	{
+		CaseWhen   *w = lfirst_node(CaseWhen, lc);
+
+		if (ce->arg != NULL &&
+			!(IsA(w->expr, OpExpr) &&
+			  list_length(((OpExpr *) w->expr)->args) == 2 &&
+			  IsA(strip_implicit_casts(linitial(((OpExpr *) w->expr)->args)),
+				  CaseTestExpr)))
+			return false;
+		if (!foreign_expr_walker((Node *) w->expr, glob, inner) ||
+			!foreign_expr_walker((Node *) w->result, glob, inner))
+			return false;
+	}
+	return foreign_expr_walker((Node *) ce->defresult, glob, inner);
+}
+
+/*
+ * An aggregate ships when a data node can return its partial state
+ * (partial_agg.c): no DISTINCT or ORDER BY, which need all rows at once.
+ */
+static bool
+aggref_is_shippable(Aggref *agg, HdWalkerCxt *glob, HdCollateCxt *inner)
+{
+	ListCell   *lc;
+
+	if (!glob->aggs_ok || agg->agglevelsup != 0 ||
+		agg->aggkind != AGGKIND_NORMAL || agg->aggvariadic ||
+		agg->aggorder != NIL || agg->aggdistinct != NIL ||
+		hd_partial_agg_kind(agg->aggfnoid) == HD_PARTIAL_NONE)
+		return false;
+	foreach(lc, agg->args)
+	{
+		if (!foreign_expr_walker((Node *) lfirst_node(TargetEntry, lc)->expr,
+								 glob, inner))
+			return false;
+	}
+	return foreign_expr_walker((Node *) agg->aggfilter, glob, inner);
+}
+
+/*
+ * Whether node, which the data node cannot evaluate itself, has one value
+ * for the whole scan that the access node can compute when the scan
+ * starts and send as a parameter: it reads no column, calls nothing
+ * volatile (now() and other stable functions are fine), runs no subquery
+ * or aggregate, and its type is built in.  "time > now() - interval '1
+ * day'" so ships whole, and the data node prunes its partitions too.
+ */
+static bool
+is_scan_value(Node *node)
+{
+	return !IsA(node, CaseTestExpr) &&
+		!contain_var_clause(node) &&
+		!contain_volatile_functions(node) &&
+		!contain_subplans(node) &&
+		!contain_agg_clause(node) &&
+		!contain_window_function(node) &&
+		!expression_returns_set(node) &&
+		is_builtin(exprType(node));
+}
+
+/* Merges a shippable node's collation into its parent's. */
+static void
+merge_collation(HdCollateCxt *outer, Oid collation, HdCollateState state)
+{
+	if (state > outer->state)
+	{
+		outer->collation = collation;
+		outer->state = state;
+	}
+	else if (state == HD_COLLATE_SAFE && collation != outer->collation)
+	{
+		/* two columns' collations: the default gives way, else conflict */
+		if (outer->collation == DEFAULT_COLLATION_OID)
+			outer->collation = collation;
+		else if (collation != DEFAULT_COLLATION_OID)
+			outer->state = HD_COLLATE_UNSAFE;
+	}
+}
+
+static bool walk_node(Node *node, HdWalkerCxt *glob, HdCollateCxt *outer);
+
+/*
+ * Whether node can be evaluated by the data node (or, with values_ok,
+ * computed here as a parameter); on success, merges its collation into
+ * *outer, as postgres_fdw's foreign_expr_walker.
  */
 static bool
 foreign_expr_walker(Node *node, HdWalkerCxt *glob, HdCollateCxt *outer)
+{
+	Oid			collation;
+	HdCollateState state;
+
+	if (walk_node(node, glob, outer))
+		return true;
+	if (!glob->values_ok || !is_scan_value(node))
+		return false;
+	/* a parameter's collation, which no column vouches for */
+	literal_collation(exprCollation(node), &collation, &state);
+	merge_collation(outer, collation, state);
+	return true;
+}
+
+/* foreign_expr_walker for one node, the value route aside */
+static bool
+walk_node(Node *node, HdWalkerCxt *glob, HdCollateCxt *outer)
 {
 	HdCollateCxt inner = {InvalidOid, HD_COLLATE_NONE};
 	Oid			collation = InvalidOid;
@@ -144,7 +311,7 @@ foreign_expr_walker(Node *node, HdWalkerCxt *glob, HdCollateCxt *outer)
 				Var		   *var = (Var *) node;
 
 				/* system and whole-row columns are not fetched remotely */
-				if (var->varno != glob->baserel->relid ||
+				if (glob->baserel == NULL || var->varno != glob->baserel->relid ||
 					var->varlevelsup != 0 || var->varattno <= 0)
 					return false;
 				collation = var->varcollid;
@@ -238,6 +405,73 @@ foreign_expr_walker(Node *node, HdWalkerCxt *glob, HdCollateCxt *outer)
 					return false;
 			}
 			break;
+		case T_NullIfExpr:		/* same struct as OpExpr */
+			{
+				NullIfExpr *ne = (NullIfExpr *) node;
+
+				if (!is_builtin(ne->opno) ||
+					!shippable_function(get_opcode(ne->opno)) ||
+					!walk_args(ne->args, glob, &inner) ||
+					!check_collations(ne->inputcollid, ne->opcollid,
+									  &inner, &collation, &state))
+					return false;
+			}
+			break;
+		case T_CaseExpr:
+			if (!case_is_shippable((CaseExpr *) node, glob, &inner) ||
+				!check_collations(InvalidOid, ((CaseExpr *) node)->casecollid,
+								  &inner, &collation, &state))
+				return false;
+			break;
+		case T_CaseTestExpr:
+			/* the value of a simple CASE's operand, checked with the CASE */
+			literal_collation(((CaseTestExpr *) node)->collation,
+							  &collation, &state);
+			break;
+		case T_CoalesceExpr:
+			{
+				CoalesceExpr *ce = (CoalesceExpr *) node;
+
+				if (!walk_args(ce->args, glob, &inner) ||
+					!check_collations(InvalidOid, ce->coalescecollid,
+									  &inner, &collation, &state))
+					return false;
+			}
+			break;
+		case T_MinMaxExpr:
+			{
+				MinMaxExpr *mm = (MinMaxExpr *) node;
+
+				if (!walk_args(mm->args, glob, &inner) ||
+					!check_collations(mm->inputcollid, mm->minmaxcollid,
+									  &inner, &collation, &state))
+					return false;
+			}
+			break;
+		case T_BooleanTest:
+			if (!foreign_expr_walker((Node *) ((BooleanTest *) node)->arg,
+									 glob, &inner))
+				return false;
+			break;
+		case T_CoerceViaIO:
+			{
+				CoerceViaIO *cio = (CoerceViaIO *) node;
+
+				if (!io_cast_is_stable(exprType((Node *) cio->arg)) ||
+					!io_cast_is_stable(cio->resulttype) ||
+					!foreign_expr_walker((Node *) cio->arg, glob, &inner) ||
+					!check_collations(InvalidOid, cio->resultcollid,
+									  &inner, &collation, &state))
+					return false;
+			}
+			break;
+		case T_Aggref:
+			if (!aggref_is_shippable((Aggref *) node, glob, &inner) ||
+				!check_collations(((Aggref *) node)->inputcollid,
+								  ((Aggref *) node)->aggcollid,
+								  &inner, &collation, &state))
+				return false;
+			break;
 		default:
 			return false;
 	}
@@ -246,27 +480,18 @@ foreign_expr_walker(Node *node, HdWalkerCxt *glob, HdCollateCxt *outer)
 	if (!is_builtin(exprType(node)))
 		return false;
 
-	if (state > outer->state)
-	{
-		outer->collation = collation;
-		outer->state = state;
-	}
-	else if (state == HD_COLLATE_SAFE && collation != outer->collation)
-	{
-		/* two columns' collations: the default gives way, else conflict */
-		if (outer->collation == DEFAULT_COLLATION_OID)
-			outer->collation = collation;
-		else if (collation != DEFAULT_COLLATION_OID)
-			outer->state = HD_COLLATE_UNSAFE;
-	}
+	merge_collation(outer, collation, state);
 	return true;
 }
 
-/* Whether a data node can evaluate expr on the rows of baserel. */
+/*
+ * Whether a data node can evaluate expr on the rows of baserel; with
+ * aggs_ok, expr may contain aggregates to be computed partially there.
+ */
 bool
-hd_is_foreign_expr(RelOptInfo *baserel, Expr *expr)
+hd_is_foreign_expr(RelOptInfo *baserel, Expr *expr, bool aggs_ok)
 {
-	HdWalkerCxt glob = {baserel};
+	HdWalkerCxt glob = {baserel, aggs_ok, true};
 	HdCollateCxt outer = {InvalidOid, HD_COLLATE_NONE};
 
 	if (!foreign_expr_walker((Node *) expr, &glob, &outer))
@@ -289,7 +514,7 @@ hd_classify_conditions(RelOptInfo *baserel, List *input_conds,
 	{
 		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
 
-		if (hd_is_foreign_expr(baserel, ri->clause))
+		if (hd_is_foreign_expr(baserel, ri->clause, false))
 			*remote_conds = lappend(*remote_conds, ri);
 		else
 			*local_conds = lappend(*local_conds, ri);
@@ -334,11 +559,12 @@ deparse_const(Const *c, HdDeparseCxt *cxt)
 }
 
 /*
- * A parameter becomes a remote parameter, numbered by its place in
- * params_list; its value is sent when the scan starts (fdw/scan.c).
+ * A parameter, or a value computed for the scan, becomes a remote
+ * parameter, numbered by its place in params_list; its value is computed
+ * and sent when the scan starts (fdw/scan.c).
  */
 static void
-deparse_param(Param *p, HdDeparseCxt *cxt)
+deparse_param(Expr *p, HdDeparseCxt *cxt)
 {
 	int			index = 0;
 	ListCell   *lc;
@@ -355,7 +581,7 @@ deparse_param(Param *p, HdDeparseCxt *cxt)
 		index = list_length(*cxt->params_list);
 	}
 	appendStringInfo(cxt->buf, "$%d::", index);
-	deparse_type(cxt->buf, p->paramtype, p->paramtypmod);
+	deparse_type(cxt->buf, exprType((Node *) p), exprTypmod((Node *) p));
 }
 
 static void
@@ -483,10 +709,130 @@ deparse_bool(BoolExpr *be, HdDeparseCxt *cxt)
 }
 
 static void
+deparse_case(CaseExpr *ce, HdDeparseCxt *cxt)
+{
+	StringInfo	buf = cxt->buf;
+	ListCell   *lc;
+
+	appendStringInfoString(buf, "(CASE");
+	if (ce->arg != NULL)
+	{
+		appendStringInfoChar(buf, ' ');
+		deparse_expr(ce->arg, cxt);
+	}
+	foreach(lc, ce->args)
+	{
+		CaseWhen   *w = lfirst_node(CaseWhen, lc);
+
+		appendStringInfoString(buf, " WHEN ");
+		/* a simple CASE's "CaseTestExpr = v" is written "v" */
+		deparse_expr(ce->arg != NULL ? lsecond(((OpExpr *) w->expr)->args) :
+					 w->expr, cxt);
+		appendStringInfoString(buf, " THEN ");
+		deparse_expr(w->result, cxt);
+	}
+	if (ce->defresult != NULL)
+	{
+		appendStringInfoString(buf, " ELSE ");
+		deparse_expr(ce->defresult, cxt);
+	}
+	appendStringInfoString(buf, " END)");
+}
+
+/* name(args), as COALESCE, GREATEST, LEAST and NULLIF are written */
+static void
+deparse_construct(const char *name, List *args, HdDeparseCxt *cxt)
+{
+	appendStringInfo(cxt->buf, "%s(", name);
+	deparse_args(args, cxt);
+	appendStringInfoChar(cxt->buf, ')');
+}
+
+static void
+deparse_boolean_test(BooleanTest *bt, HdDeparseCxt *cxt)
+{
+	static const char *const tests[] = {
+		[IS_TRUE] = " IS TRUE)",
+		[IS_NOT_TRUE] = " IS NOT TRUE)",
+		[IS_FALSE] = " IS FALSE)",
+		[IS_NOT_FALSE] = " IS NOT FALSE)",
+		[IS_UNKNOWN] = " IS UNKNOWN)",
+		[IS_NOT_UNKNOWN] = " IS NOT UNKNOWN)",
+	};
+
+	appendStringInfoChar(cxt->buf, '(');
+	deparse_expr(bt->arg, cxt);
+	appendStringInfoString(cxt->buf, tests[bt->booltesttype]);
+}
+
+/*
+ * An aggregate in a grouping target is computed partially on the data
+ * node: the call returns its transition state (partial_agg.c).  Implicit
+ * casts of arguments become explicit, so that the data node resolves
+ * the same overload among fewer candidates.
+ */
+static void
+deparse_aggref(Aggref *agg, HdDeparseCxt *cxt)
+{
+	StringInfo	buf = cxt->buf;
+	ListCell   *lc;
+
+	appendStringInfo(buf, "%s(",
+					 hd_partial_agg_name(agg->aggfnoid,
+										 hd_partial_agg_kind(agg->aggfnoid)));
+	if (agg->aggstar)
+		appendStringInfoChar(buf, '*');
+	foreach(lc, agg->args)
+	{
+		Expr	   *arg = lfirst_node(TargetEntry, lc)->expr;
+
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(buf, ", ");
+		if (strip_implicit_casts((Node *) arg) == (Node *) arg)
+			deparse_expr(arg, cxt);
+		else
+		{
+			appendStringInfoChar(buf, '(');
+			deparse_expr(arg, cxt);
+			appendStringInfoString(buf, ")::");
+			deparse_type(buf, exprType((Node *) arg), exprTypmod((Node *) arg));
+		}
+	}
+	appendStringInfoChar(buf, ')');
+	if (agg->aggfilter != NULL)
+	{
+		appendStringInfoString(buf, " FILTER (WHERE ");
+		deparse_expr(agg->aggfilter, cxt);
+		appendStringInfoChar(buf, ')');
+	}
+}
+
+/*
+ * Whether node, reading no column, is a value computed here for the scan
+ * (is_scan_value) rather than an expression the data node evaluates: the
+ * walker took it as a value when it could not ship it as it is.
+ */
+static bool
+is_computed_value(Expr *node)
+{
+	HdWalkerCxt strict = {NULL, false, false};
+	HdCollateCxt outer = {InvalidOid, HD_COLLATE_NONE};
+
+	return !IsA(node, Const) && !IsA(node, Param) &&
+		is_scan_value((Node *) node) &&
+		!foreign_expr_walker((Node *) node, &strict, &outer);
+}
+
+static void
 deparse_expr(Expr *node, HdDeparseCxt *cxt)
 {
 	StringInfo	buf = cxt->buf;
 
+	if (is_computed_value(node))
+	{
+		deparse_param(node, cxt);
+		return;
+	}
 	switch (nodeTag(node))
 	{
 		case T_Var:
@@ -498,7 +844,7 @@ deparse_expr(Expr *node, HdDeparseCxt *cxt)
 			deparse_const((Const *) node, cxt);
 			break;
 		case T_Param:
-			deparse_param((Param *) node, cxt);
+			deparse_param(node, cxt);
 			break;
 		case T_FuncExpr:
 			deparse_func((FuncExpr *) node, cxt);
@@ -543,6 +889,36 @@ deparse_expr(Expr *node, HdDeparseCxt *cxt)
 			appendStringInfoString(buf, "]::");
 			deparse_type(buf, ((ArrayExpr *) node)->array_typeid, -1);
 			break;
+		case T_NullIfExpr:
+			deparse_construct("NULLIF", ((NullIfExpr *) node)->args, cxt);
+			break;
+		case T_CaseExpr:
+			deparse_case((CaseExpr *) node, cxt);
+			break;
+		case T_CoalesceExpr:
+			deparse_construct("COALESCE", ((CoalesceExpr *) node)->args, cxt);
+			break;
+		case T_MinMaxExpr:
+			deparse_construct(((MinMaxExpr *) node)->op == IS_GREATEST ?
+							  "GREATEST" : "LEAST",
+							  ((MinMaxExpr *) node)->args, cxt);
+			break;
+		case T_BooleanTest:
+			deparse_boolean_test((BooleanTest *) node, cxt);
+			break;
+		case T_Aggref:
+			deparse_aggref((Aggref *) node, cxt);
+			break;
+		case T_CoerceViaIO:
+			{
+				CoerceViaIO *cio = (CoerceViaIO *) node;
+
+				appendStringInfoChar(buf, '(');
+				deparse_expr(cio->arg, cxt);
+				appendStringInfoString(buf, ")::");
+				deparse_type(buf, cio->resulttype, -1);
+			}
+			break;
 		default:
 			elog(ERROR, "unsupported expression type for deparse: %d",
 				 (int) nodeTag(node));
@@ -570,14 +946,58 @@ hd_set_transmission_styles(void)
 }
 
 /*
- * Appends the clauses of exprs (RestrictInfos or bare expressions), ANDed,
- * and adds the Params they use to *params_list.  Constants are printed as
- * postgres_fdw prints them, in formats every data node reads the same
- * whatever its DateStyle, IntervalStyle or float settings.
+ * Appends the table's columns whose attribute numbers (offset by
+ * FirstLowInvalidHeapAttributeNumber) are in attrs_used, all of them for a
+ * whole-row reference, and returns their attribute numbers in
+ * *retrieved_attrs.  System columns are not fetched (tableoid is filled in
+ * locally).  With no column needed (count(*), RETURNING 1) the list is
+ * "NULL": still one value per row.
  */
+void
+hd_deparse_column_list(StringInfo buf, Oid relid, Bitmapset *attrs_used,
+					   List **retrieved_attrs)
+{
+	Relation	rel = table_open(relid, NoLock);
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	bool		whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber,
+										  attrs_used);
+
+	*retrieved_attrs = NIL;
+	for (int i = 1; i <= tupdesc->natts; i++)
+	{
+		if (TupleDescAttr(tupdesc, i - 1)->attisdropped ||
+			(!whole_row &&
+			 !bms_is_member(i - FirstLowInvalidHeapAttributeNumber, attrs_used)))
+			continue;
+		if (*retrieved_attrs != NIL)
+			appendStringInfoString(buf, ", ");
+		appendStringInfoString(buf,
+							   quote_identifier(hd_column_remote_name(relid, i)));
+		*retrieved_attrs = lappend_int(*retrieved_attrs, i);
+	}
+	if (*retrieved_attrs == NIL)
+		appendStringInfoString(buf, "NULL");
+	table_close(rel, NoLock);
+}
+
+/* Appends the clauses of exprs, ANDed (see hd_deparse_expr_list). */
 void
 hd_deparse_conditions(StringInfo buf, Oid relid, List *exprs,
 					  List **params_list)
+{
+	hd_deparse_expr_list(buf, relid, exprs, " AND ", params_list);
+}
+
+/*
+ * Appends exprs (RestrictInfos, TargetEntries or bare expressions), each
+ * after the first preceded by sep, and adds the Params they use to
+ * *params_list.  Constants are printed as postgres_fdw prints them, in
+ * formats every data node reads the same whatever its DateStyle,
+ * IntervalStyle or float settings.
+ */
+void
+hd_deparse_expr_list(StringInfo buf, Oid relid, List *exprs, const char *sep,
+					 List **params_list)
 {
 	HdDeparseCxt cxt = {buf, relid, params_list};
 	int			nestlevel = hd_set_transmission_styles();
@@ -589,8 +1009,10 @@ hd_deparse_conditions(StringInfo buf, Oid relid, List *exprs,
 
 		if (IsA(expr, RestrictInfo))
 			expr = ((RestrictInfo *) expr)->clause;
+		else if (IsA(expr, TargetEntry))
+			expr = ((TargetEntry *) expr)->expr;
 		if (foreach_current_index(lc) > 0)
-			appendStringInfoString(buf, " AND ");
+			appendStringInfoString(buf, sep);
 		deparse_expr(expr, &cxt);
 	}
 

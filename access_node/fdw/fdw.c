@@ -26,27 +26,17 @@
 #include "utils/rel.h"
 
 #include "fdw/deparse.h"
+#include "fdw/direct_modify.h"
+#include "fdw/fdw.h"
+#include "fdw/grouping.h"
+#include "fdw/limit.h"
 #include "fdw/modify.h"
 #include "fdw/option.h"
 #include "fdw/prune.h"
 #include "fdw/scan.h"
 #include "hypertable.h"
 
-/*
- * Costs as postgres_fdw's defaults: a remote query costs a round trip
- * before the first row, and each row crosses the network.
- */
-#define HD_FDW_STARTUP_COST 100.0
-#define HD_FDW_TUPLE_COST 0.01
-
 PG_FUNCTION_INFO_V1(hyperdist_fdw_handler);
-
-/* RelOptInfo.fdw_private of a hyperdist scan: its quals, split */
-typedef struct HdFdwRelInfo
-{
-	List	   *remote_conds;	/* RestrictInfos the data nodes evaluate */
-	List	   *local_conds;	/* RestrictInfos evaluated here */
-} HdFdwRelInfo;
 
 static void
 hd_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
@@ -57,6 +47,8 @@ hd_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 	hd_classify_conditions(baserel, baserel->baserestrictinfo,
 						   &info->remote_conds, &info->local_conds);
 	baserel->fdw_private = info;
+	if (hd_is_dist_hypertable(foreigntableid))
+		info->remote_limit = hd_remote_limit(root, baserel);
 
 	/*
 	 * Until ANALYZE fetches statistics from the data node, the size is
@@ -102,51 +94,18 @@ hd_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 									 NIL, NULL, NULL, NIL));
 }
 
-/*
- * Builds "SELECT <columns> FROM <schema>.<table>" for the columns whose
- * attribute numbers (offset by FirstLowInvalidHeapAttributeNumber) are in
- * attrs_used, and returns their attribute numbers in *retrieved_attrs.
- * System columns are not fetched; tableoid is filled in locally.
- */
+/* Appends "<columns> FROM <schema>.<table>" (hd_deparse_column_list). */
 static void
 deparse_select(Oid relid, Bitmapset *attrs_used, List **retrieved_attrs,
 			   StringInfo sql)
 {
-	Relation	rel = table_open(relid, NoLock);
-	TupleDesc	tupdesc = RelationGetDescr(rel);
-	bool		whole_row;
 	char	   *nspname;
 	char	   *relname;
 
-	whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber,
-							  attrs_used);
-	*retrieved_attrs = NIL;
-
-	appendStringInfoString(sql, "SELECT ");
-	for (int i = 1; i <= tupdesc->natts; i++)
-	{
-		if (TupleDescAttr(tupdesc, i - 1)->attisdropped)
-			continue;
-		if (!whole_row &&
-			!bms_is_member(i - FirstLowInvalidHeapAttributeNumber, attrs_used))
-			continue;
-
-		if (*retrieved_attrs != NIL)
-			appendStringInfoString(sql, ", ");
-		appendStringInfoString(sql,
-							   quote_identifier(hd_column_remote_name(relid, i)));
-		*retrieved_attrs = lappend_int(*retrieved_attrs, i);
-	}
-
-	/* no column needed (say, count(*)): still one row per remote row */
-	if (*retrieved_attrs == NIL)
-		appendStringInfoString(sql, "NULL");
-
+	hd_deparse_column_list(sql, relid, attrs_used, retrieved_attrs);
 	hd_table_remote_name(relid, &nspname, &relname);
 	appendStringInfo(sql, " FROM %s.%s",
 					 quote_identifier(nspname), quote_identifier(relname));
-
-	table_close(rel, NoLock);
 }
 
 static ForeignScan *
@@ -160,11 +119,16 @@ hd_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 	List	   *params_list = NIL;
 	List	   *prune_codes = NIL;
 	List	   *prune_exprs = NIL;
-	HdHypertable *ht = hd_hypertable_load(foreigntableid);
+	HdHypertable *ht;
 	Bitmapset  *attrs_used = NULL;
 	List	   *retrieved_attrs;
 	StringInfoData sql;
+	StringInfoData suffix;
 	ListCell   *lc;
+
+	if (IS_UPPER_REL(baserel))
+		return hd_get_grouping_plan(root, baserel, tlist, outer_plan);
+	ht = hd_hypertable_load(foreigntableid);
 
 	/*
 	 * scan_clauses are baserestrictinfo, classified when sizing the rel;
@@ -188,6 +152,9 @@ hd_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 	pull_varattnos((Node *) local_quals, baserel->relid, &attrs_used);
 
 	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	hd_deparse_distinct_on(&sql, foreigntableid, info->remote_limit,
+						   &params_list);
 	deparse_select(foreigntableid, attrs_used, &retrieved_attrs, &sql);
 	if (remote_conds != NIL)
 	{
@@ -195,6 +162,9 @@ hd_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 		hd_deparse_conditions(&sql, foreigntableid, remote_conds,
 							  &params_list);
 	}
+	initStringInfo(&suffix);
+	hd_deparse_order_limit(&suffix, foreigntableid, info->remote_limit,
+						   &params_list);
 
 	/* local quals prune chunks as well as those shipped */
 	if (ht != NULL)
@@ -203,19 +173,12 @@ hd_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 	/* the Params' and pruning expressions' values are computed at execution */
 	return make_foreignscan(tlist, local_quals, baserel->relid,
 							list_concat(params_list, prune_exprs),
-							list_make4(makeString(sql.data), retrieved_attrs,
-									   makeBoolean(remote_conds != NIL),
-									   prune_codes),
+							hd_scan_private(sql.data, retrieved_attrs,
+											remote_conds != NIL, prune_codes,
+											foreigntableid, suffix.data),
 							NIL, NIL, outer_plan);
 }
 
-static void
-hd_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
-{
-	hd_explain_scan_queries(node,
-							hd_is_dist_hypertable(RelationGetRelid(node->ss.ss_currentRelation)),
-							es);
-}
 
 /*
  * Rows of one data node arrive on one agent session, in order; parallel
@@ -240,9 +203,11 @@ hyperdist_fdw_handler(PG_FUNCTION_ARGS)
 	routine->IterateForeignScan = hd_iterate_foreign_scan;
 	routine->ReScanForeignScan = hd_rescan_foreign_scan;
 	routine->EndForeignScan = hd_end_foreign_scan;
-	routine->ExplainForeignScan = hd_explain_foreign_scan;
+	routine->ExplainForeignScan = hd_explain_scan_queries;
+	routine->GetForeignUpperPaths = hd_get_foreign_upper_paths;
 	routine->IsForeignScanParallelSafe = hd_is_foreign_scan_parallel_safe;
 	hd_fdw_set_modify_routines(routine);
+	hd_fdw_set_direct_modify_routines(routine);
 
 	PG_RETURN_POINTER(routine);
 }

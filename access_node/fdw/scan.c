@@ -25,6 +25,8 @@
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "nodes/nodeFuncs.h"
+#include "portability/instr_time.h"
+#include "nodes/value.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -34,8 +36,11 @@
 #include "utils/syscache.h"
 
 #include "chunk.h"
+#include "guc.h"
 #include "fdw/deparse.h"
+#include "fdw/params.h"
 #include "fdw/prune.h"
+#include "fdw/remote_explain.h"
 #include "fdw/scan.h"
 #include "hypertable.h"
 #include "remote/connection.h"
@@ -43,7 +48,10 @@
 
 typedef struct HdScanState
 {
-	Relation	rel;
+	Oid			relid;			/* the foreign table scanned */
+	TupleDesc	tupdesc;		/* the scan tuple's: the table's, or the
+								 * grouping target's (fdw/grouping.c) */
+	HdHypertable *ht;			/* NULL: a table on one data node */
 	MemoryContext scan_cxt;		/* lives as long as the scan */
 
 	/* one remote query per data node; cur is the one being read */
@@ -55,6 +63,12 @@ typedef struct HdScanState
 	HdStream  **streams;		/* all NULL until rows are asked for */
 	int			cur;
 	HdConn	   *conn;			/* conns[cur] */
+
+	/* per query, for EXPLAIN ANALYZE: rows read, time to its last row */
+	uint64	   *rows_read;
+	instr_time *sent_at;
+	double	   *elapsed_ms;		/* < 0 until the last row is read */
+	bool		explain_only;	/* plain EXPLAIN: nothing runs */
 
 	/* per remote column: the attribute it fills and how to decode it */
 	int			nretrieved;
@@ -75,11 +89,7 @@ typedef struct HdScanState
 	AttrNumber	cur_attno;		/* column being decoded, for errcontext */
 
 	/* remote parameters: computed as each set of queries is sent */
-	int			nparams;
-	List	   *param_exprs;	/* ExprStates of fdw_exprs */
-	FmgrInfo   *param_out;		/* their types' output functions */
-	Oid		   *param_types;
-	const char **param_values;	/* text, NULL for SQL NULL */
+	HdRemoteParams params;
 	ExprContext *econtext;
 } HdScanState;
 
@@ -147,7 +157,7 @@ choose_binary(TupleDesc tupdesc, List *retrieved_attrs)
 static void
 prepare_decoding(HdScanState *state, List *retrieved_attrs)
 {
-	TupleDesc	tupdesc = RelationGetDescr(state->rel);
+	TupleDesc	tupdesc = state->tupdesc;
 	int			n = list_length(retrieved_attrs);
 	int			i = 0;
 	ListCell   *lc;
@@ -182,7 +192,8 @@ prepare_decoding(HdScanState *state, List *retrieved_attrs)
  * for a distributed hypertable on every node with chunks to read, chosen
  * now so that a cached plan sees the chunks that exist when it runs, and
  * the pruning quals' expressions (prune_exprs, ExprStates) have the values
- * of this execution.
+ * of this execution.  A node that holds chunks not read gets their list
+ * added to the WHERE clause, before the SQL's suffix (GROUP BY...).
  */
 static void
 plan_queries(HdScanState *state, ForeignScanState *node, List *prune_exprs)
@@ -191,7 +202,9 @@ plan_queries(HdScanState *state, ForeignScanState *node, List *prune_exprs)
 	char	   *sql = strVal(list_nth(fsplan->fdw_private, HdScanPrivateSql));
 	bool		has_where = boolVal(list_nth(fsplan->fdw_private,
 											 HdScanPrivateHasWhere));
-	HdHypertable *ht = hd_hypertable_load(RelationGetRelid(state->rel));
+	char	   *suffix = strVal(list_nth(fsplan->fdw_private,
+										 HdScanPrivateSuffix));
+	HdHypertable *ht = state->ht;
 	HdChunkPrune prune;
 	List	   *reads;
 	ListCell   *lc;
@@ -220,13 +233,19 @@ plan_queries(HdScanState *state, ForeignScanState *node, List *prune_exprs)
 		HdNodeRead *read = lfirst(lc);
 		int			i = foreach_current_index(lc);
 
-		state->sqls[i] = read->chunk_filter == NULL ? sql :
-			psprintf("%s %s %s", sql, has_where ? "AND" : "WHERE",
-					 read->chunk_filter);
+		state->sqls[i] = read->chunk_filter == NULL ?
+			psprintf("%s%s", sql, suffix) :
+			psprintf("%s %s %s%s", sql, has_where ? "AND" : "WHERE",
+					 read->chunk_filter, suffix);
 		state->serverids[i] = read->serverid;
 		state->nchunks[i] = read->nchunks;
 	}
 	state->streams = palloc0(sizeof(HdStream *) * Max(state->nqueries, 1));
+	state->rows_read = palloc0(sizeof(uint64) * Max(state->nqueries, 1));
+	state->sent_at = palloc0(sizeof(instr_time) * Max(state->nqueries, 1));
+	state->elapsed_ms = palloc(sizeof(double) * Max(state->nqueries, 1));
+	for (int i = 0; i < state->nqueries; i++)
+		state->elapsed_ms[i] = -1;
 	state->eof = state->nqueries == 0;
 }
 
@@ -240,63 +259,31 @@ open_sessions(HdScanState *state)
 	state->conn = state->nqueries > 0 ? state->conns[0] : NULL;
 }
 
-/* Prepares to compute the remote parameters' values, in text. */
-static void
-prepare_params(HdScanState *state, ForeignScanState *node, List *param_exprs)
-{
-	int			n = list_length(param_exprs);
-	ListCell   *lc;
-
-	state->nparams = n;
-	if (n == 0)
-		return;
-	state->econtext = node->ss.ps.ps_ExprContext;
-	state->param_exprs = ExecInitExprList(param_exprs, (PlanState *) node);
-	state->param_out = palloc(sizeof(FmgrInfo) * n);
-	state->param_types = palloc(sizeof(Oid) * n);
-	state->param_values = palloc(sizeof(char *) * n);
-	foreach(lc, param_exprs)
-	{
-		int			i = foreach_current_index(lc);
-		Oid			typoutput;
-		bool		isvarlena;
-
-		state->param_types[i] = exprType(lfirst(lc));
-		getTypeOutputInfo(state->param_types[i], &typoutput, &isvarlena);
-		fmgr_info(typoutput, &state->param_out[i]);
-	}
-}
-
 /*
  * The parameters' values now: the scan's queries are (re)sent after a
- * rescan, when PARAM_EXEC values may have changed.  They are printed as
- * fdw/deparse.c prints constants, so that any data node reads them alike.
- * hd_query_start copies them into its request, so the per-tuple context,
- * reset before the next row, holds them long enough.
+ * rescan, when PARAM_EXEC values may have changed.  hd_query_start copies
+ * them into its request, so the per-tuple context, reset before the next
+ * row, holds them long enough.
  */
 static void
 compute_params(HdScanState *state)
 {
 	MemoryContext oldcxt;
-	int			nestlevel;
-	ListCell   *lc;
 
-	if (state->nparams == 0)
-		return;
 	oldcxt = MemoryContextSwitchTo(state->econtext->ecxt_per_tuple_memory);
-	nestlevel = hd_set_transmission_styles();
-	foreach(lc, state->param_exprs)
-	{
-		int			i = foreach_current_index(lc);
-		bool		isnull;
-		Datum		value;
-
-		value = ExecEvalExpr(lfirst(lc), state->econtext, &isnull);
-		state->param_values[i] = isnull ? NULL :
-			OutputFunctionCall(&state->param_out[i], value);
-	}
-	AtEOXact_GUC(true, nestlevel);
+	hd_params_compute(&state->params, state->econtext);
 	MemoryContextSwitchTo(oldcxt);
+}
+
+/* ForeignScan.fdw_private, in the order of HdScanPrivateIndex */
+List *
+hd_scan_private(const char *sql, List *retrieved_attrs, bool has_where,
+				List *prune_codes, Oid relid, const char *suffix)
+{
+	return lappend(list_make5(makeString(pstrdup(sql)), retrieved_attrs,
+							  makeBoolean(has_where), prune_codes,
+							  makeInteger(relid)),
+				   makeString(pstrdup(suffix)));
 }
 
 void
@@ -309,7 +296,9 @@ hd_begin_foreign_scan(ForeignScanState *node, int eflags)
 	HdScanState *state;
 
 	state = palloc0(sizeof(HdScanState));
-	state->rel = node->ss.ss_currentRelation;
+	state->relid = intVal(list_nth(fsplan->fdw_private, HdScanPrivateRelid));
+	state->tupdesc = node->ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+	state->ht = hd_hypertable_load(state->relid);
 	state->scan_cxt = CurrentMemoryContext;
 	state->batch_cxt = AllocSetContextCreate(CurrentMemoryContext,
 											 "hyperdist scan batch",
@@ -317,13 +306,16 @@ hd_begin_foreign_scan(ForeignScanState *node, int eflags)
 	initStringInfo(&state->field);
 	prepare_decoding(state,
 					 list_nth(fsplan->fdw_private, HdScanPrivateRetrievedAttrs));
-	prepare_params(state, node, list_copy_head(fsplan->fdw_exprs, nparams));
+	state->econtext = node->ss.ps.ps_ExprContext;
+	hd_params_init(&state->params, list_copy_head(fsplan->fdw_exprs, nparams),
+				   (PlanState *) node);
 
 	plan_queries(state, node,
 				 ExecInitExprList(list_copy_tail(fsplan->fdw_exprs, nparams),
 								  (PlanState *) node));
 	/* plain EXPLAIN shows the queries and needs no session */
-	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
+	state->explain_only = (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0;
+	if (!state->explain_only)
 		open_sessions(state);
 	node->fdw_state = state;
 }
@@ -348,7 +340,7 @@ report_bad_rows(HdScanState *state, const char *detail)
 static void
 check_remote_type(HdScanState *state, int i, Oid remote_type)
 {
-	Form_pg_attribute att = TupleDescAttr(RelationGetDescr(state->rel),
+	Form_pg_attribute att = TupleDescAttr(state->tupdesc,
 										  state->attnums[i] - 1);
 	Oid			local_type = getBaseType(att->atttypid);
 
@@ -360,7 +352,7 @@ check_remote_type(HdScanState *state, int i, Oid remote_type)
 	ereport(ERROR,
 			(errcode(ERRCODE_DATATYPE_MISMATCH),
 			 errmsg("column \"%s\" of foreign table \"%s\" has type %s, but %s on data node \"%s\"",
-					NameStr(att->attname), RelationGetRelationName(state->rel),
+					NameStr(att->attname), get_rel_name(state->relid),
 					format_type_be(local_type), format_type_be(remote_type),
 					hd_conn_node_name(state->conn)),
 			 errhint("Declare the column with the data node's type.")));
@@ -381,11 +373,14 @@ start_stream(HdScanState *state)
 	for (int i = state->cur; i < state->nqueries; i++)
 	{
 		if (state->streams[i] == NULL)
+		{
+			INSTR_TIME_SET_CURRENT(state->sent_at[i]);
 			state->streams[i] = hd_query_start(state->conns[i], state->sqls[i],
-											   state->nparams,
-											   state->param_types,
-											   state->param_values,
+											   state->params.n,
+											   state->params.types,
+											   state->params.values,
 											   state->binary);
+		}
 	}
 	state->stream = state->streams[state->cur];
 	desc = hd_stream_columns(state->stream);
@@ -425,7 +420,10 @@ next_row(HdScanState *state, uint16_t *nfields)
 		if (state->in_batch)
 		{
 			if (hd_batch_next_row(&state->reader, nfields, &bad))
+			{
+				state->rows_read[state->cur]++;
 				return true;
+			}
 			if (bad)
 				report_bad_rows(state, "A row batch is truncated.");
 			state->in_batch = false;
@@ -443,6 +441,11 @@ next_row(HdScanState *state, uint16_t *nfields)
 		}
 		else
 		{
+			instr_time	now;
+
+			INSTR_TIME_SET_CURRENT(now);
+			INSTR_TIME_SUBTRACT(now, state->sent_at[state->cur]);
+			state->elapsed_ms[state->cur] = INSTR_TIME_GET_MILLISEC(now);
 			/* release the agent's side now rather than at End */
 			hd_stream_close(state->stream);
 			state->stream = NULL;
@@ -490,9 +493,9 @@ conversion_error_callback(void *arg)
 
 	if (state->cur_attno > 0)
 		errcontext("column \"%s\" of foreign table \"%s\"",
-				   NameStr(TupleDescAttr(RelationGetDescr(state->rel),
+				   NameStr(TupleDescAttr(state->tupdesc,
 										 state->cur_attno - 1)->attname),
-				   RelationGetRelationName(state->rel));
+				   get_rel_name(state->relid));
 }
 
 static void
@@ -586,25 +589,66 @@ hd_end_foreign_scan(ForeignScanState *node)
 		close_streams(state);
 }
 
+static bool
+contains_exec_param(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
+		return true;
+	return expression_tree_walker(node, contains_exec_param, context);
+}
+
+/*
+ * The data node's plan of query i (hyperdist.enable_remote_explain), with
+ * the parameters' current values; those of PARAM_EXEC parameters exist
+ * only once the plan runs.
+ */
+static void
+explain_remote_plan(HdScanState *state, int i, List *fdw_exprs,
+					ExplainState *es)
+{
+	if (state->explain_only &&
+		contains_exec_param((Node *) list_copy_head(fdw_exprs, state->params.n),
+							NULL))
+	{
+		ExplainPropertyText("Remote Plan",
+							"not available: parameters are set at execution",
+							es);
+		return;
+	}
+	if (state->conns == NULL)
+		open_sessions(state);
+	compute_params(state);
+	hd_explain_remote_plan(state->conns[i], state->sqls[i], state->params.n,
+						   state->params.types,
+						   (const char *const *) state->params.values, es);
+}
+
 /*
  * EXPLAIN: each data node queried, the number of chunks read from it (for
- * a distributed hypertable), and with VERBOSE its query.
+ * a distributed hypertable), with VERBOSE its query (and its plan with
+ * hyperdist.enable_remote_explain), with ANALYZE the rows it returned and
+ * the time from sending the query to reading its last row.
  */
 void
-hd_explain_scan_queries(ForeignScanState *node, bool dist, ExplainState *es)
+hd_explain_scan_queries(ForeignScanState *node, ExplainState *es)
 {
 	HdScanState *state = (HdScanState *) node->fdw_state;
+	bool		dist = state->ht != NULL;
+	List	   *fdw_exprs = castNode(ForeignScan, node->ss.ps.plan)->fdw_exprs;
 
 	if (state->nqueries == 0)
 	{
 		ExplainPropertyText("Data nodes", "none", es);
 		return;
 	}
+	ExplainOpenGroup("Data Nodes", "Data Nodes", false, es);
 	for (int i = 0; i < state->nqueries; i++)
 	{
 		char	   *name = GetForeignServer(state->serverids[i])->servername;
 
-		if (!dist && !es->verbose)
+		if (!dist && !es->verbose && !es->analyze)
 			continue;
 		/* in text, a node's lines under its name, when there can be several */
 		ExplainOpenGroup("Data Node", NULL, true, es);
@@ -613,10 +657,19 @@ hd_explain_scan_queries(ForeignScanState *node, bool dist, ExplainState *es)
 			es->indent++;
 		if (dist)
 			ExplainPropertyInteger("Chunks", NULL, state->nchunks[i], es);
+		if (es->analyze)
+		{
+			ExplainPropertyUInteger("Rows", NULL, state->rows_read[i], es);
+			if (es->timing && state->elapsed_ms[i] >= 0)
+				ExplainPropertyFloat("Time", "ms", state->elapsed_ms[i], 3, es);
+		}
 		if (es->verbose)
 			ExplainPropertyText("Remote SQL", state->sqls[i], es);
+		if (es->verbose && hd_enable_remote_explain)
+			explain_remote_plan(state, i, fdw_exprs, es);
 		if (dist && es->format == EXPLAIN_FORMAT_TEXT)
 			es->indent--;
 		ExplainCloseGroup("Data Node", NULL, true, es);
 	}
+	ExplainCloseGroup("Data Nodes", "Data Nodes", false, es);
 }

@@ -10,26 +10,33 @@
 #include "nodes/execnodes.h"
 
 /*
- * ForeignScan.fdw_private of a hyperdist scan, as built by fdw.c:
- * the remote SQL (String), the attribute numbers its output columns
- * fill, in order (IntList; empty when the query needs no column), and
- * whether the SQL has a WHERE clause (Boolean), and the codes of the
- * chunk pruning quals (IntList, fdw/prune.c).  fdw_exprs are the values of
- * the SQL's parameters $1, $2..., then the pruning quals' expressions.
+ * ForeignScan.fdw_private of a hyperdist scan, as built by fdw.c (a scan
+ * of the table) or fdw/grouping.c (a scan returning partial aggregates):
+ * the remote SQL up to its WHERE clause (String), the attribute numbers of
+ * the scan tuple its output columns fill, in order (IntList; empty when
+ * the query needs no column), whether the SQL has a WHERE clause
+ * (Boolean), the codes of the chunk pruning quals (IntList, fdw/prune.c),
+ * the foreign table's OID (Integer), and the rest of the SQL after the
+ * WHERE clause (String: "" or " GROUP BY ...").  fdw_exprs are the values
+ * of the SQL's parameters $1, $2..., then the pruning quals' expressions.
  */
 enum HdScanPrivateIndex
 {
 	HdScanPrivateSql,
 	HdScanPrivateRetrievedAttrs,
 	HdScanPrivateHasWhere,
-	HdScanPrivatePruneCodes
+	HdScanPrivatePruneCodes,
+	HdScanPrivateRelid,
+	HdScanPrivateSuffix
 };
 
+extern List *hd_scan_private(const char *sql, List *retrieved_attrs,
+							 bool has_where, List *prune_codes, Oid relid,
+							 const char *suffix);
 extern void hd_begin_foreign_scan(ForeignScanState *node, int eflags);
 extern TupleTableSlot *hd_iterate_foreign_scan(ForeignScanState *node);
 extern void hd_rescan_foreign_scan(ForeignScanState *node);
 extern void hd_end_foreign_scan(ForeignScanState *node);
-extern void hd_explain_scan_queries(ForeignScanState *node, bool dist,
-									ExplainState *es);
+extern void hd_explain_scan_queries(ForeignScanState *node, ExplainState *es);
 
 #endif							/* HYPERDIST_FDW_SCAN_H */

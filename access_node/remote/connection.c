@@ -2283,6 +2283,13 @@ stream_buffer_rest(HdStream *s)
 	MemoryContextDelete(scratch);
 }
 
+void
+hd_conn_mark_written(HdConn *conn)
+{
+	if (conn->xact.state == HD_RXACT_OPEN)
+		conn->xact.wrote = true;
+}
+
 HdStream *
 hd_query_start(HdConn *conn, const char *sql, int nparams, const Oid *types,
 			   const char *const *values, bool binary)

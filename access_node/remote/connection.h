@@ -62,6 +62,12 @@ extern void hd_conn_close(HdConn *conn);
 extern const char *hd_conn_node_name(const HdConn *conn);
 /* True when conn takes part in a remote transaction of this transaction. */
 extern bool hd_conn_in_transaction(const HdConn *conn);
+/*
+ * The Query just started on conn writes (INSERT/UPDATE/DELETE ... RETURNING):
+ * the node must commit with the others, by two-phase commit.  Requests
+ * other than Queries count as writes without this.
+ */
+extern void hd_conn_mark_written(HdConn *conn);
 /* data node's server_version, as reported when the session opened */
 extern const char *hd_conn_server_version(const HdConn *conn);
 

@@ -121,7 +121,8 @@ SELECT time, val FROM m1
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT * FROM m2 WHERE (host LIKE 'host%' OR note IS NULL) AND NOT flag
    AND val IS DISTINCT FROM 1.5 AND n <> 2.25;
--- user-defined, volatile, stable and collation-dependent quals stay here
+-- user-defined, volatile and collation-dependent quals stay here; a value
+-- without a column (now() - ...) is computed here and sent as a parameter
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT dev FROM m1 WHERE plus1(dev) = 2 AND time < clock_timestamp()
    AND time > now() - interval '100 years' AND host < 'host_1' COLLATE "C"
@@ -230,8 +231,123 @@ DEALLOCATE q;
 DEALLOCATE c;
 DEALLOCATE e;
 
+-- ---- aggregates: computed partially on the data nodes, combined here -------
+-- The rows of query q (with TBL for the table) on m1 and m2, and how many
+-- differ from its rows on loc.  Floats are rounded by the queries: sums
+-- combined from several nodes may differ in the last bits, as in a
+-- parallel query.
+CREATE FUNCTION compare_query(q text, OUT m1 bigint, OUT m2 bigint,
+                              OUT loc bigint, OUT mismatches bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+  t text;
+  d bigint;
+BEGIN
+  EXECUTE format('SELECT count(*) FROM (%s) s', replace(q, 'TBL', 'm1')) INTO m1;
+  EXECUTE format('SELECT count(*) FROM (%s) s', replace(q, 'TBL', 'm2')) INTO m2;
+  EXECUTE format('SELECT count(*) FROM (%s) s', replace(q, 'TBL', 'loc')) INTO loc;
+  mismatches := 0;
+  FOREACH t IN ARRAY ARRAY['m1', 'm2'] LOOP
+    EXECUTE format('SELECT count(*) FROM (((%1$s) EXCEPT ALL (%2$s))
+                    UNION ALL ((%2$s) EXCEPT ALL (%1$s))) d',
+                   replace(q, 'TBL', t), replace(q, 'TBL', 'loc'))
+      INTO d;
+    mismatches := mismatches + d;
+  END LOOP;
+END
+$$;
+SELECT left(c.q, 60) AS query, r.*
+  FROM (VALUES
+    ('SELECT count(*), count(val), count(host), sum(dev), sum(n), avg(n), avg(dev),
+            round(avg(val)::numeric, 9), round(sum(val)::numeric, 9),
+            min(host), max(note), min(time), max(n), bool_and(flag), bool_or(flag)
+       FROM TBL'),
+    ('SELECT dev, count(*), sum(n), round(avg(val)::numeric, 9) FROM TBL GROUP BY dev'),
+    ('SELECT host, count(*), min(val), max(time) FROM TBL GROUP BY host'),
+    ($$SELECT date_bin('6 hours', time, '2000-01-03'), host, max(val), count(*)
+        FROM TBL WHERE time > '2024-01-02' GROUP BY 1, 2$$),
+    ('SELECT dev, round(stddev(val)::numeric, 9), round(var_pop(val)::numeric, 9),
+            stddev(n), variance(n), var_samp(dev), stddev_pop(dev)
+       FROM TBL GROUP BY dev'),
+    ('SELECT dev % 2, round(corr(val, dev)::numeric, 9),
+            round(regr_slope(val, n::float8)::numeric, 9), count(*) FILTER (WHERE flag)
+       FROM TBL GROUP BY 1'),
+    ('SELECT upper(host), dev + 1, count(*) FROM TBL GROUP BY host, dev'),
+    ('SELECT note, sum(dev) FROM TBL GROUP BY note HAVING count(*) > 0 AND sum(dev) > 1'),
+    ('SELECT host, count(*) FROM TBL GROUP BY host HAVING avg(val) > 10 OR max(dev) = 0'),
+    ($$SELECT dev, count(*) FROM TBL WHERE host = 'host_1' AND val IS NOT NULL GROUP BY dev$$),
+    ($$SELECT count(*), sum(val) FROM TBL WHERE time > '2025-01-01'$$),
+    ($$SELECT dev, count(*) FROM TBL WHERE time > '2025-01-01' GROUP BY dev$$),
+    ('SELECT 1, count(*) FROM TBL GROUP BY 1'),
+    ('SELECT CASE WHEN val > 0 THEN 1 ELSE 0 END, coalesce(host, $$none$$),
+            count(*), sum(greatest(dev, 2)) FROM TBL GROUP BY 1, 2'),
+    ('SELECT dev, count(DISTINCT host), string_agg(note, $$,$$ ORDER BY note) FROM TBL GROUP BY dev'),
+    ('SELECT k, count(*), max(k) FROM TBL GROUP BY k'),
+    ('SELECT dev, host, count(*) FROM TBL GROUP BY ROLLUP (dev, host)'),
+    ('SELECT plus1(dev), count(*) FROM TBL GROUP BY 1'),
+    ('SELECT dev, count(*) FROM TBL WHERE plus1(dev) > 1 GROUP BY dev'),
+    ('SELECT dev, sum(n) FROM TBL GROUP BY dev ORDER BY 2 DESC, 1 LIMIT 2'),
+    ('SELECT DISTINCT ON (dev) * FROM TBL ORDER BY dev, time DESC'),
+    ('SELECT DISTINCT ON (host) host, time, val FROM TBL
+      ORDER BY host, val DESC NULLS LAST, time'),
+    ('SELECT DISTINCT ON (dev) dev, time FROM TBL ORDER BY dev, time LIMIT 2'),
+    ('SELECT time, dev, val FROM TBL ORDER BY val DESC NULLS LAST, time LIMIT 5'),
+    ($$SELECT time, dev FROM TBL WHERE host = 'host_1' ORDER BY time LIMIT 4 OFFSET 3$$),
+    ('SELECT time, host FROM TBL ORDER BY host NULLS FIRST, time DESC LIMIT 7'),
+    ('SELECT note, time FROM TBL ORDER BY note DESC, time LIMIT 6'),
+    ('SELECT time FROM TBL WHERE plus1(dev) = 2 ORDER BY time LIMIT 3'),
+    ('SELECT count(*) FROM (SELECT * FROM TBL LIMIT 10) s'),
+    ('SELECT time, val FROM TBL ORDER BY val * 2, time LIMIT 0'),
+    ('SELECT DISTINCT host FROM TBL'),
+    ('SELECT DISTINCT host, dev FROM TBL ORDER BY host, dev LIMIT 5'),
+    ('SELECT DISTINCT upper(host) FROM TBL ORDER BY 1 LIMIT 2'),
+    ('SELECT DISTINCT dev % 2, flag FROM TBL')
+  ) c(q), LATERAL compare_query(c.q) r;
+-- the data nodes group and aggregate; one row per group and node comes back
+EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*), avg(n), sum(val) FROM m1;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT date_bin('1 hour', time, '2000-01-03'), dev, max(val) FROM m1
+ GROUP BY 1, 2 HAVING count(*) > 1;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT host, stddev(n) FILTER (WHERE flag), count(*) FROM m2
+ WHERE dev = 2 GROUP BY host;
+-- what cannot be computed partially is computed here, on the rows
+EXPLAIN (VERBOSE, COSTS OFF) SELECT dev, count(DISTINCT host) FROM m1 GROUP BY dev;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT dev, count(*) FROM m1 WHERE plus1(dev) > 1 GROUP BY dev;
+-- DISTINCT ON and ORDER BY ... LIMIT: each data node sends its first rows
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT DISTINCT ON (dev) dev, time, val FROM m2 ORDER BY dev, time DESC;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT time, val FROM m1 WHERE dev > 0 ORDER BY val DESC, time LIMIT 3 OFFSET 1;
+-- DISTINCT: the nodes de-duplicate; LIMIT only when the columns are the list
+EXPLAIN (VERBOSE, COSTS OFF) SELECT DISTINCT host, dev FROM m1 LIMIT 4;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT DISTINCT upper(host) FROM m1 LIMIT 4;
+-- a local qual, or an order the data nodes could see differently: not shipped
+EXPLAIN (VERBOSE, COSTS OFF) SELECT time FROM m1 WHERE plus1(dev) = 2 LIMIT 3;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT time FROM m1 ORDER BY host COLLATE "C" LIMIT 3;
+-- EXPLAIN ANALYZE: the rows each data node sent
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT count(*), max(val) FROM m1 WHERE dev <> 1;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT time FROM m2 ORDER BY time LIMIT 2;
+-- hyperdist.enable_remote_explain: each data node's own plan
+SET hyperdist.enable_remote_explain = on;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*) FROM m1 WHERE val > 100;
+RESET hyperdist.enable_remote_explain;
+-- prepared, generic plan: parameters and pruning as in scans
+PREPARE a(timestamptz) AS
+SELECT dev, count(*), sum(n) FROM m2 WHERE time >= $1 GROUP BY dev ORDER BY dev;
+SET plan_cache_mode = force_generic_plan;
+EXECUTE a('2024-01-03');
+SELECT dev, count(*), sum(n) FROM loc WHERE time >= '2024-01-03' GROUP BY dev ORDER BY dev;
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE a('2024-01-04');
+RESET plan_cache_mode;
+DEALLOCATE a;
+-- a remote error in an aggregate's argument names the data node
+SELECT sum(1 / (dev - dev)) FROM m1 WHERE dev = 1;
+
 -- ---- clean up -------------------------------------------------------------------
 DROP TABLE m1, m2, loc;
-DROP FUNCTION compare(text), plus1(int);
+DROP FUNCTION compare(text), compare_query(text), plus1(int);
 DROP TYPE kind;
 CALL distributed_exec('DROP TYPE kind');
