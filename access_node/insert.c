@@ -26,6 +26,7 @@
 #include "guc.h"
 #include "insert.h"
 #include "remote/connection.h"
+#include "typeio.h"
 #include "wire.h"
 
 /* A batch is shipped at this size even below max_insert_batch_size rows. */
@@ -118,37 +119,20 @@ binary_ok(Oid typid)
 }
 
 /*
- * The fast codecs of built-in types whose send function writes the Datum's
- * bytes in network order (int2send, int4send, float8send, date_send...) or
- * a text's bytes (textsend, bpcharsend, varcharsend: binary_ok has checked
- * that no conversion to a client encoding applies).  Others use typsend.
+ * The fast codec of built-in types whose send function writes the Datum's
+ * bytes in network order (typeio.c) or a text's bytes (textsend,
+ * varcharsend, bpcharsend: binary_ok has checked that no conversion to a
+ * client encoding applies).  Others use typsend.
  */
 static CodecKind
 binary_codec(Oid typid, int16 *typlen)
 {
-	switch (typid)
-	{
-		case BOOLOID:
-		case INT2OID:
-		case INT4OID:
-		case OIDOID:
-		case FLOAT4OID:
-		case DATEOID:
-		case INT8OID:
-		case FLOAT8OID:
-		case TIMESTAMPOID:
-		case TIMESTAMPTZOID:
-		case TIMEOID:
-		case CASHOID:
-			*typlen = get_typlen(typid);
-			return CODEC_FIXED;
-		case TEXTOID:
-		case VARCHAROID:
-		case BPCHAROID:
-			return CODEC_TEXT;
-		default:
-			return CODEC_SEND;
-	}
+	*typlen = hd_fixed_binary_len(typid);
+	if (*typlen > 0)
+		return CODEC_FIXED;
+	if (typid == TEXTOID || typid == VARCHAROID || typid == BPCHAROID)
+		return CODEC_TEXT;
+	return CODEC_SEND;
 }
 
 static void
@@ -379,43 +363,18 @@ append_element(StringInfo buf, const void *data, uint32 len)
 	appendBinaryStringInfo(buf, data, len);
 }
 
-/* The bytes of a by-value Datum of typlen bytes, in network order. */
-static void
-append_fixed(StringInfo buf, Datum value, int16 typlen)
-{
-	union
-	{
-		uint8		b;
-		uint16		s;
-		uint32		i;
-		uint64		l;
-	}			v;
-
-	switch (typlen)
-	{
-		case 1:
-			v.b = DatumGetUInt8(value);
-			break;
-		case 2:
-			v.s = pg_hton16(DatumGetUInt16(value));
-			break;
-		case 4:
-			v.i = pg_hton32(DatumGetUInt32(value));
-			break;
-		default:
-			v.l = pg_hton64(DatumGetUInt64(value));
-			break;
-	}
-	append_element(buf, &v, typlen);
-}
-
 static void
 encode_value(ColumnCodec *codec, StringInfo buf, Datum value)
 {
 	switch (codec->kind)
 	{
 		case CODEC_FIXED:
-			append_fixed(buf, value, codec->typlen);
+			{
+				uint32		be = pg_hton32((uint32) codec->typlen);
+
+				appendBinaryStringInfo(buf, (char *) &be, 4);
+				hd_fixed_binary_append(buf, value, codec->typlen);
+			}
 			break;
 		case CODEC_TEXT:
 			{

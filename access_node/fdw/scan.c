@@ -44,6 +44,7 @@
 #include "fdw/scan.h"
 #include "hypertable.h"
 #include "remote/connection.h"
+#include "typeio.h"
 #include "wire.h"
 
 typedef struct HdScanState
@@ -76,6 +77,8 @@ typedef struct HdScanState
 	FmgrInfo   *in_funcs;		/* typreceive when binary, else typinput */
 	Oid		   *typioparams;
 	int32	   *typmods;
+	Oid		   *fast_types;		/* binary: a type decoded here (typeio.c,
+								 * text), else InvalidOid */
 	bool		binary;
 	int			ncolumns;		/* columns the remote query returns */
 
@@ -170,6 +173,7 @@ prepare_decoding(HdScanState *state, List *retrieved_attrs)
 	state->in_funcs = palloc(sizeof(FmgrInfo) * n);
 	state->typioparams = palloc(sizeof(Oid) * n);
 	state->typmods = palloc(sizeof(int32) * n);
+	state->fast_types = palloc0(sizeof(Oid) * n);
 
 	foreach(lc, retrieved_attrs)
 	{
@@ -180,6 +184,9 @@ prepare_decoding(HdScanState *state, List *retrieved_attrs)
 			getTypeBinaryInputInfo(att->atttypid, &func, &state->typioparams[i]);
 		else
 			getTypeInputInfo(att->atttypid, &func, &state->typioparams[i]);
+		if (state->binary &&
+			(hd_fixed_binary_len(att->atttypid) > 0 || att->atttypid == TEXTOID))
+			state->fast_types[i] = att->atttypid;
 		fmgr_info(func, &state->in_funcs[i]);
 		state->attnums[i] = att->attnum;
 		state->typmods[i] = att->atttypmod;
@@ -459,6 +466,26 @@ next_row(HdScanState *state, uint16_t *nfields)
 	return false;
 }
 
+/*
+ * A field of a type decoded here: the Datum straight from the bytes of a
+ * fixed-width type (typeio.c), a text's bytes as textrecv would take them
+ * (no encoding conversion applies in binary transfer, see choose_binary).
+ */
+static Datum
+decode_fast(HdScanState *state, Oid typid, const uint8_t *data, int32_t len)
+{
+	int16		fixed = hd_fixed_binary_len(typid);
+
+	if (typid == TEXTOID)
+		return PointerGetDatum(cstring_to_text_with_len((const char *) data, len));
+	if (len != fixed)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("incorrect binary data format"),
+				 errdetail_internal("%d bytes instead of %d.", len, fixed)));
+	return hd_fixed_binary_datum(data, typid);
+}
+
 /* Decodes field i (data NULL for SQL NULL); domains see NULLs too. */
 static Datum
 decode_field(HdScanState *state, int i, const uint8_t *data, int32_t len)
@@ -466,6 +493,8 @@ decode_field(HdScanState *state, int i, const uint8_t *data, int32_t len)
 	StringInfo	buf = &state->field;
 	Datum		value;
 
+	if (data != NULL && OidIsValid(state->fast_types[i]))
+		return decode_fast(state, state->fast_types[i], data, len);
 	if (data != NULL)
 	{
 		resetStringInfo(buf);
