@@ -18,6 +18,11 @@
  *   an "internal" state, the built-in serialization function.  Its result
  *   is what the access node's deserialization function reads.
  *
+ * - this extension's first() and last(), whose state is the value at the
+ *   smallest (largest) time and that time, serialized with the types'
+ *   send functions (first_last.c): the data node computes both with
+ *   built-in aggregates and writes the same bytes (fdw/deparse.c).
+ *
  * Both sides run the same major version of PostgreSQL (add_data_node
  * checks), so built-in aggregates have the same OIDs and definitions.
  */
@@ -73,6 +78,29 @@ classify(Form_pg_aggregate agg, Form_pg_proc proc)
 	return plain_arguments(proc) ? HD_PARTIAL_HELPER : HD_PARTIAL_NONE;
 }
 
+/* HD_PARTIAL_FIRST or _LAST for this extension's first() and last(). */
+static HdPartialAggKind
+bookend_kind(Oid aggfnoid)
+{
+	HeapTuple	aggtup = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(aggfnoid));
+	HdPartialAggKind kind = HD_PARTIAL_NONE;
+	Oid			transfn;
+	char	   *nspname;
+
+	if (!HeapTupleIsValid(aggtup))
+		return HD_PARTIAL_NONE;
+	transfn = ((Form_pg_aggregate) GETSTRUCT(aggtup))->aggtransfn;
+	ReleaseSysCache(aggtup);
+	nspname = get_namespace_name(get_func_namespace(transfn));
+	if (nspname == NULL || strcmp(nspname, "_hyperdist_functions") != 0)
+		return HD_PARTIAL_NONE;
+	if (strcmp(get_func_name(transfn), "first_transfn") == 0)
+		kind = HD_PARTIAL_FIRST;
+	else if (strcmp(get_func_name(transfn), "last_transfn") == 0)
+		kind = HD_PARTIAL_LAST;
+	return kind;
+}
+
 HdPartialAggKind
 hd_partial_agg_kind(Oid aggfnoid)
 {
@@ -81,7 +109,7 @@ hd_partial_agg_kind(Oid aggfnoid)
 	HdPartialAggKind kind;
 
 	if (aggfnoid >= FirstGenbkiObjectId)
-		return HD_PARTIAL_NONE;
+		return bookend_kind(aggfnoid);
 	aggtup = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(aggfnoid));
 	if (!HeapTupleIsValid(aggtup))
 		return HD_PARTIAL_NONE;

@@ -10,7 +10,9 @@ typedef enum HdPartialAggKind
 {
 	HD_PARTIAL_NONE,			/* only computed on the access node */
 	HD_PARTIAL_BUILTIN,			/* the aggregate's result is its state */
-	HD_PARTIAL_HELPER			/* _hyperdist_partial.<name> returns the state */
+	HD_PARTIAL_HELPER,			/* _hyperdist_partial.<name> returns the state */
+	HD_PARTIAL_FIRST,			/* this extension's first(): its serialized */
+	HD_PARTIAL_LAST				/* or last()'s state, built in SQL */
 } HdPartialAggKind;
 
 extern HdPartialAggKind hd_partial_agg_kind(Oid aggfnoid);

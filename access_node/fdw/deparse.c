@@ -31,6 +31,7 @@
 #include "fdw/deparse.h"
 #include "fdw/option.h"
 #include "partial_agg.h"
+#include "typeio.h"
 
 /*
  * Where an expression's collation comes from, from best to worst: none
@@ -211,15 +212,35 @@ case_is_shippable(CaseExpr *ce, HdWalkerCxt *glob, HdCollateCxt *inner)
  * An aggregate ships when a data node can return its partial state
  * (partial_agg.c): no DISTINCT or ORDER BY, which need all rows at once.
  */
+/*
+ * Whether a data node can write a value of typid as first_last.c's
+ * serialization does (its send function), and the access node read it
+ * back whatever its client encoding: built-in types whose binary format
+ * converts no text.
+ */
+static bool
+bookend_type_ok(Oid typid)
+{
+	return hd_fixed_binary_len(typid) > 0 || typid == NUMERICOID ||
+		typid == INTERVALOID || typid == UUIDOID;
+}
+
 static bool
 aggref_is_shippable(Aggref *agg, HdWalkerCxt *glob, HdCollateCxt *inner)
 {
+	HdPartialAggKind kind;
 	ListCell   *lc;
 
 	if (!glob->aggs_ok || agg->agglevelsup != 0 ||
 		agg->aggkind != AGGKIND_NORMAL || agg->aggvariadic ||
-		agg->aggorder != NIL || agg->aggdistinct != NIL ||
-		hd_partial_agg_kind(agg->aggfnoid) == HD_PARTIAL_NONE)
+		agg->aggorder != NIL || agg->aggdistinct != NIL)
+		return false;
+	kind = hd_partial_agg_kind(agg->aggfnoid);
+	if (kind == HD_PARTIAL_NONE)
+		return false;
+	if ((kind == HD_PARTIAL_FIRST || kind == HD_PARTIAL_LAST) &&
+		!(bookend_type_ok(exprType((Node *) linitial_node(TargetEntry, agg->args)->expr)) &&
+		  bookend_type_ok(exprType((Node *) lsecond_node(TargetEntry, agg->args)->expr))))
 		return false;
 	foreach(lc, agg->args)
 	{
@@ -765,6 +786,72 @@ deparse_boolean_test(BooleanTest *bt, HdDeparseCxt *cxt)
 	appendStringInfoString(cxt->buf, tests[bt->booltesttype]);
 }
 
+/* expr's SQL, as a string (with cxt's parameters). */
+static char *
+deparse_to_string(Expr *expr, HdDeparseCxt *cxt)
+{
+	StringInfo	saved = cxt->buf;
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	cxt->buf = &buf;
+	deparse_expr(expr, cxt);
+	cxt->buf = saved;
+	return buf.data;
+}
+
+/* The name of typid's send function (built in, in pg_catalog). */
+static char *
+send_function_name(Oid typid)
+{
+	Oid			send;
+	bool		isvarlena;
+
+	getTypeBinaryOutputInfo(typid, &send, &isvarlena);
+	return get_func_name(send);
+}
+
+/*
+ * first(value, time) or last(value, time) of this extension, partially:
+ * the bytes its serialization function writes for its state (first_last.c:
+ * the two type OIDs, then the value's and the time's lengths and send
+ * forms, -1 for a NULL value), computed from built-in aggregates: the
+ * smallest (largest) time and the value of a row with that time, among
+ * rows whose time is not NULL.  No such row: NULL, as no state.
+ */
+static void
+deparse_bookend(Aggref *agg, HdDeparseCxt *cxt, bool last)
+{
+	Expr	   *value = linitial_node(TargetEntry, agg->args)->expr;
+	Expr	   *time = lsecond_node(TargetEntry, agg->args)->expr;
+	char	   *t = deparse_to_string(time, cxt);
+	char	   *filter;
+	char	   *tbound;
+	char	   *vsend;
+	char	   *tsend;
+
+	filter = psprintf(" FILTER (WHERE (%s IS NOT NULL)%s%s%s)", t,
+					  agg->aggfilter ? " AND (" : "",
+					  agg->aggfilter ? deparse_to_string(agg->aggfilter, cxt) : "",
+					  agg->aggfilter ? ")" : "");
+	tbound = psprintf("pg_catalog.%s(%s)%s", last ? "max" : "min", t, filter);
+	vsend = psprintf("pg_catalog.%s((pg_catalog.array_agg(%s ORDER BY %s%s)%s)[1])",
+					 send_function_name(exprType((Node *) value)),
+					 deparse_to_string(value, cxt), t, last ? " DESC" : "",
+					 filter);
+	tsend = psprintf("pg_catalog.%s(%s)",
+					 send_function_name(exprType((Node *) time)),
+					 tbound);
+	appendStringInfo(cxt->buf,
+					 "(CASE WHEN %s IS NULL THEN NULL::bytea ELSE '\\x%08x%08x'::bytea"
+					 " OPERATOR(pg_catalog.||) COALESCE(pg_catalog.int4send(pg_catalog.octet_length(%s))"
+					 " OPERATOR(pg_catalog.||) %s, '\\xffffffff'::bytea)"
+					 " OPERATOR(pg_catalog.||) pg_catalog.int4send(pg_catalog.octet_length(%s))"
+					 " OPERATOR(pg_catalog.||) %s END)",
+					 tbound, exprType((Node *) value), exprType((Node *) time),
+					 vsend, vsend, tsend, tsend);
+}
+
 /*
  * An aggregate in a grouping target is computed partially on the data
  * node: the call returns its transition state (partial_agg.c).  Implicit
@@ -775,11 +862,15 @@ static void
 deparse_aggref(Aggref *agg, HdDeparseCxt *cxt)
 {
 	StringInfo	buf = cxt->buf;
+	HdPartialAggKind kind = hd_partial_agg_kind(agg->aggfnoid);
 	ListCell   *lc;
 
-	appendStringInfo(buf, "%s(",
-					 hd_partial_agg_name(agg->aggfnoid,
-										 hd_partial_agg_kind(agg->aggfnoid)));
+	if (kind == HD_PARTIAL_FIRST || kind == HD_PARTIAL_LAST)
+	{
+		deparse_bookend(agg, cxt, kind == HD_PARTIAL_LAST);
+		return;
+	}
+	appendStringInfo(buf, "%s(", hd_partial_agg_name(agg->aggfnoid, kind));
 	if (agg->aggstar)
 		appendStringInfoChar(buf, '*');
 	foreach(lc, agg->args)

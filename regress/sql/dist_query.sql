@@ -301,7 +301,14 @@ SELECT left(c.q, 60) AS query, r.*
     ('SELECT DISTINCT host FROM TBL'),
     ('SELECT DISTINCT host, dev FROM TBL ORDER BY host, dev LIMIT 5'),
     ('SELECT DISTINCT upper(host) FROM TBL ORDER BY 1 LIMIT 2'),
-    ('SELECT DISTINCT dev % 2, flag FROM TBL')
+    ('SELECT DISTINCT dev % 2, flag FROM TBL'),
+    ('SELECT dev, first(val, time), last(val, time), first(n, time), last(time, time)
+       FROM TBL GROUP BY dev'),
+    ('SELECT host, first(val, time) FILTER (WHERE val > 0), last(dev, n), first(flag, n)
+       FROM TBL GROUP BY host'),
+    ($$SELECT date_bin('1 day', time, '2000-01-03'), first(val, time), last(val, time)
+        FROM TBL WHERE time > '2024-01-02' GROUP BY 1$$),
+    ('SELECT first(note, time), last(k, time), first(val, time) FROM TBL')
   ) c(q), LATERAL compare_query(c.q) r;
 -- the data nodes group and aggregate; one row per group and node comes back
 EXPLAIN (VERBOSE, COSTS OFF) SELECT count(*), avg(n), sum(val) FROM m1;
@@ -311,6 +318,8 @@ SELECT date_bin('1 hour', time, '2000-01-03'), dev, max(val) FROM m1
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT host, stddev(n) FILTER (WHERE flag), count(*) FROM m2
  WHERE dev = 2 GROUP BY host;
+-- first/last: each node sends the bytes of their state, built from min/max
+EXPLAIN (VERBOSE, COSTS OFF) SELECT dev, last(val, time) FROM m1 GROUP BY dev;
 -- what cannot be computed partially is computed here, on the rows
 EXPLAIN (VERBOSE, COSTS OFF) SELECT dev, count(DISTINCT host) FROM m1 GROUP BY dev;
 EXPLAIN (VERBOSE, COSTS OFF) SELECT dev, count(*) FROM m1 WHERE plus1(dev) > 1 GROUP BY dev;
