@@ -66,9 +66,10 @@ is_grouping_column(PlannerInfo *root, PathTarget *target, int i)
 /*
  * The target of the data nodes' queries: the grouping expressions of the
  * final target, then the aggregates the final target and HAVING use, in
- * partial form; NULL when the data nodes cannot compute it.  Columns
- * outside aggregates must be grouping expressions or computed from them
- * (a bare column would not be grouped on the data node).
+ * partial form; NULL when the data nodes cannot compute it.  A column
+ * read outside aggregates must itself be grouped by (any other would not
+ * be grouped on the data node; "time_bucket(...) + 1" grouped by
+ * time_bucket(...) is not pushed down).
  */
 static PathTarget *
 partial_target(PlannerInfo *root, RelOptInfo *scanrel, PathTarget *final,
