@@ -1,10 +1,15 @@
 /*
  * insert.c — batching rows per data node for distributed hypertables.
  *
- * A batch is one Exec request:
+ * A batch is one Exec request.  When every column travels in binary and
+ * there is no ON CONFLICT clause, it is
+ *   COPY root (c1, ..., cn) FROM STDIN (FORMAT binary)
+ * with the rows as its data, which the data node inserts with COPY's
+ * buffered multi-row inserts.  Otherwise it is
  *   INSERT INTO root (c1, ..., cn)
  *   SELECT u.c1, ..., u.cn FROM unnest($1::t1[], ..., $n::tn[]) AS u(c1, ..., cn)
- * Column k's parameter is a one-dimensional array in array_send format.
+ * where column k's parameter is a one-dimensional array in array_send format.
+ * Either way a value is its length and its bytes, encoded once per row.
  * Built-in scalar types travel as their own binary format; any other type
  * (enums, arrays, composites, user types, whose OIDs differ between nodes)
  * travels as text[] of its output and is cast on the data node.  The data
@@ -71,7 +76,8 @@ typedef struct NodeBatch
 	bool		counts;			/* rows for read replicas (with count_rows) */
 	int			nrows;
 	size_t		bytes;
-	StringInfoData *columns;	/* per column: the array's elements */
+	StringInfoData copy;		/* COPY: header and rows */
+	StringInfoData *columns;	/* else per column: the array's elements */
 	bool	   *hasnull;
 } NodeBatch;
 
@@ -87,6 +93,7 @@ struct HdInsertState
 	ColumnCodec *codecs;
 	StringInfoData *row;		/* the current row's elements, per column */
 	char	   *sql;
+	char	   *copy_sql;		/* NULL: batches are INSERT ... unnest */
 	List	   *nodes;			/* NodeConn */
 	List	   *batches;		/* NodeBatch */
 	uint64		inserted;
@@ -140,6 +147,7 @@ init_codecs(HdInsertState *state, const char *alias)
 {
 	TupleDesc	tupdesc = RelationGetDescr(state->rel);
 	StringInfoData sql;
+	StringInfoData cols;
 	StringInfoData select;
 	StringInfoData from;
 	int			n = 0;
@@ -152,7 +160,7 @@ init_codecs(HdInsertState *state, const char *alias)
 	/* ON CONFLICT DO UPDATE expressions may name the target by its alias */
 	if (alias != NULL)
 		appendStringInfo(&sql, " AS %s", quote_identifier(alias));
-	appendStringInfoString(&sql, " (");
+	initStringInfo(&cols);
 
 	for (int i = 0; i < tupdesc->natts; i++)
 	{
@@ -179,7 +187,7 @@ init_codecs(HdInsertState *state, const char *alias)
 		}
 		fmgr_info(func, &codec->func);
 
-		appendStringInfo(&sql, "%s%s", sep, quote_identifier(NameStr(att->attname)));
+		appendStringInfo(&cols, "%s%s", sep, quote_identifier(NameStr(att->attname)));
 		n++;
 		if (codec->kind != CODEC_OUTPUT)
 			appendStringInfo(&select, "%su.c%d", sep, n);
@@ -192,11 +200,27 @@ init_codecs(HdInsertState *state, const char *alias)
 	}
 	state->ncolumns = n;
 
-	appendStringInfo(&sql, ") SELECT %s FROM unnest(%s) AS u(", select.data, from.data);
+	appendStringInfo(&sql, " (%s) SELECT %s FROM unnest(%s) AS u(", cols.data,
+					 select.data, from.data);
 	for (int i = 1; i <= n; i++)
 		appendStringInfo(&sql, "%sc%d", i > 1 ? ", " : "", i);
 	appendStringInfoChar(&sql, ')');
 	state->sql = sql.data;
+	state->copy_sql = psprintf("COPY %s (%s) FROM STDIN (FORMAT binary)",
+							   hd_hypertable_qualified_name(state->ht),
+							   cols.data);
+}
+
+/* Whether every column travels in binary (COPY's format is all or none). */
+static bool
+all_binary(HdInsertState *state)
+{
+	for (int i = 0; i < state->ncolumns; i++)
+	{
+		if (state->codecs[i].kind == CODEC_OUTPUT)
+			return false;
+	}
+	return true;
 }
 
 static void
@@ -244,6 +268,8 @@ hd_insert_begin(Relation rel, HdHypertable *ht, const char *alias,
 	state->on_conflict = on_conflict ? pstrdup(on_conflict) : NULL;
 	if (on_conflict != NULL)
 		state->sql = psprintf("%s %s", state->sql, on_conflict);
+	if (on_conflict != NULL || !all_binary(state))
+		state->copy_sql = NULL;
 	state->row = palloc(sizeof(StringInfoData) * state->ncolumns);
 	for (int i = 0; i < state->ncolumns; i++)
 		initStringInfo(&state->row[i]);
@@ -273,6 +299,16 @@ get_node(HdInsertState *state, Oid serverid)
 	return node;
 }
 
+/* The binary COPY header: signature, flags 0, no header extension. */
+static void
+copy_batch_reset(NodeBatch *batch)
+{
+	static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+
+	resetStringInfo(&batch->copy);
+	appendBinaryStringInfo(&batch->copy, header, sizeof(header));
+}
+
 static NodeBatch *
 get_batch(HdInsertState *state, Oid serverid, bool counts)
 {
@@ -293,13 +329,21 @@ get_batch(HdInsertState *state, Oid serverid, bool counts)
 	batch = palloc0(sizeof(NodeBatch));
 	batch->node = node;
 	batch->counts = counts;
-	batch->columns = palloc(sizeof(StringInfoData) * state->ncolumns);
-	batch->hasnull = palloc0(sizeof(bool) * state->ncolumns);
-	for (int i = 0; i < state->ncolumns; i++)
+	if (state->copy_sql != NULL)
 	{
-		initStringInfo(&batch->columns[i]);
-		/* room for the header, written when the batch ships */
-		appendStringInfoSpaces(&batch->columns[i], ARRAY_HEADER_BYTES);
+		initStringInfo(&batch->copy);
+		copy_batch_reset(batch);
+	}
+	else
+	{
+		batch->columns = palloc(sizeof(StringInfoData) * state->ncolumns);
+		batch->hasnull = palloc0(sizeof(bool) * state->ncolumns);
+		for (int i = 0; i < state->ncolumns; i++)
+		{
+			initStringInfo(&batch->columns[i]);
+			/* room for the header, written when the batch ships */
+			appendStringInfoSpaces(&batch->columns[i], ARRAY_HEADER_BYTES);
+		}
 	}
 	state->batches = lappend(state->batches, batch);
 	MemoryContextSwitchTo(old);
@@ -314,6 +358,23 @@ put_be32(StringInfo buf, int offset, uint32 v)
 	memcpy(buf->data + offset, &be, 4);
 }
 
+/* Sends a COPY batch: its rows, then the trailer (a field count of -1). */
+static void
+ship_copy_batch(HdInsertState *state, NodeBatch *batch)
+{
+	uint16		trailer = pg_hton16((uint16) -1);
+
+	appendBinaryStringInfo(&batch->copy, (char *) &trailer, 2);
+	wait_node(state, batch->node);
+	batch->node->seq = hd_exec_send_copy(batch->node->conn, state->copy_sql,
+										 batch->copy.data, batch->copy.len);
+	batch->node->pending = true;
+	batch->node->pending_counts = batch->counts;
+	copy_batch_reset(batch);
+	batch->nrows = 0;
+	batch->bytes = 0;
+}
+
 static void
 ship_batch(HdInsertState *state, NodeBatch *batch)
 {
@@ -321,6 +382,11 @@ ship_batch(HdInsertState *state, NodeBatch *batch)
 
 	if (batch->nrows == 0)
 		return;
+	if (state->copy_sql != NULL)
+	{
+		ship_copy_batch(state, batch);
+		return;
+	}
 	params = palloc(sizeof(HdParamValue) * state->ncolumns);
 	for (int i = 0; i < state->ncolumns; i++)
 	{
@@ -429,15 +495,32 @@ encode_row(HdInsertState *state, Datum *values, bool *isnull)
 	return size;
 }
 
+/* A row of binary COPY: the field count, then each field as encoded. */
+static void
+append_copy_row(HdInsertState *state, NodeBatch *batch)
+{
+	uint16		nfields = pg_hton16((uint16) state->ncolumns);
+
+	appendBinaryStringInfo(&batch->copy, (char *) &nfields, 2);
+	for (int i = 0; i < state->ncolumns; i++)
+		appendBinaryStringInfo(&batch->copy, state->row[i].data,
+							   state->row[i].len);
+}
+
 static void
 append_row(HdInsertState *state, NodeBatch *batch, bool *isnull, size_t size)
 {
-	for (int i = 0; i < state->ncolumns; i++)
+	if (state->copy_sql != NULL)
+		append_copy_row(state, batch);
+	else
 	{
-		appendBinaryStringInfo(&batch->columns[i], state->row[i].data,
-							   state->row[i].len);
-		if (isnull[state->codecs[i].attnum - 1])
-			batch->hasnull[i] = true;
+		for (int i = 0; i < state->ncolumns; i++)
+		{
+			appendBinaryStringInfo(&batch->columns[i], state->row[i].data,
+								   state->row[i].len);
+			if (isnull[state->codecs[i].attnum - 1])
+				batch->hasnull[i] = true;
+		}
 	}
 	batch->nrows++;
 	batch->bytes += size;

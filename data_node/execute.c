@@ -225,6 +225,34 @@ remember_tag(Session *s, const PGresult *res)
 	s->tag_rows = tuples[0] ? strtoull(tuples, NULL, 10) : 0;
 }
 
+/*
+ * COPY FROM STDIN: an Exec carrying copy_data sends it, whole (libpq's
+ * buffer grows to hold it), and ends the copy; the exec loop flushes it as
+ * the socket allows, and the server's result ("COPY n") is the answer.
+ * Without data the copy is refused; the server then answers with an error.
+ */
+static void
+copy_in(Session *s, Request *r)
+{
+	Hyperdist__Exec *exec = r->kind == REQUEST_EXEC ? r->env->exec : NULL;
+
+	if (exec == NULL || !exec->has_copy_data)
+	{
+		fail_request(s, HD_SQLSTATE_FEATURE_NOT_SUPPORTED, NULL,
+					 "COPY FROM STDIN needs its data in the Exec request");
+		PQputCopyEnd(s->conn, "COPY FROM STDIN without data from the access node");
+	}
+	else if (PQputCopyData(s->conn, (const char *) exec->copy_data.data,
+						   (int) exec->copy_data.len) != 1 ||
+			 PQputCopyEnd(s->conn, NULL) != 1)
+	{
+		/* The connection is unusable; PQgetResult reports how. */
+		fail_request(s, HD_SQLSTATE_CONNECTION_FAILURE, NULL,
+					 PQerrorMessage(s->conn));
+	}
+	s->flushing = true;
+}
+
 static void
 handle_result(Session *s, PGresult *res)
 {
@@ -262,11 +290,7 @@ handle_result(Session *s, PGresult *res)
 			break;
 
 		case PGRES_COPY_IN:
-			fail_request(s, HD_SQLSTATE_FEATURE_NOT_SUPPORTED, NULL,
-						 "COPY FROM STDIN is not supported by hyperdist-agent protocol v1");
-			/* The server answers this with an error, which we then drain. */
-			PQputCopyEnd(s->conn, "COPY FROM STDIN is not supported by hyperdist-agent");
-			s->flushing = true;
+			copy_in(s, r);
 			break;
 
 		case PGRES_COPY_BOTH:

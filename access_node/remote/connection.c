@@ -2044,6 +2044,19 @@ hd_exec_send(HdConn *conn, const char *sql, int nparams, const Oid *types,
 	return conn_request(conn, &env, HD_REQ_AWAIT, sql, false);
 }
 
+uint32
+hd_exec_send_copy(HdConn *conn, const char *sql, const void *data, size_t len)
+{
+	Hyperdist__Exec exec = HYPERDIST__EXEC__INIT;
+	HdEnvelope	env = HYPERDIST__ENVELOPE__INIT;
+
+	init_exec(&exec, &env, sql, 0, NULL, NULL);
+	exec.has_copy_data = true;
+	exec.copy_data.data = (uint8_t *) data;
+	exec.copy_data.len = len;
+	return conn_request(conn, &env, HD_REQ_AWAIT, sql, false);
+}
+
 /*
  * Waits for the final reply to Exec request seq.  A data node's error is
  * raised, or, with err, returned there (false) unless it ended the session.

@@ -87,6 +87,12 @@ extern uint64 hd_exec(HdConn *conn, const char *sql, int nparams,
 extern uint32 hd_exec_send(HdConn *conn, const char *sql, int nparams,
 						   const Oid *types, const char *const *values);
 extern uint64 hd_exec_wait(HdConn *conn, uint32 seq, char **command_tag);
+/*
+ * hd_exec_send of a "COPY ... FROM STDIN" statement with its data (binary
+ * COPY format, whole); hd_exec_wait returns the rows copied.
+ */
+extern uint32 hd_exec_send_copy(HdConn *conn, const char *sql,
+								const void *data, size_t len);
 
 /*
  * hd_exec_send with parameters of any length and format (data NULL is SQL

@@ -40,7 +40,8 @@
  *                          the agent disconnects instead, nothing comes back)
  *
  * Parameters for the next exec/query: --param TEXT, --param-int4 N (binary,
- * type int4), --param-null.
+ * type int4), --param-null; data for the next exec's COPY FROM STDIN:
+ * --copy-data TEXT (backslash escapes \n and \t are expanded).
  *
  * Exit status: 0 ok, 1 usage/connection problem, 2 timeout, 3 failed expect.
  */
@@ -81,6 +82,7 @@ typedef struct Options
 	Hyperdist__Param params[64];
 	Hyperdist__Param *param_ptrs[64];
 	uint8_t		int4_values[64][4];
+	char	   *copy_data;		/* for the next exec, or NULL */
 } Options;
 
 typedef struct Client
@@ -430,6 +432,12 @@ send_request(Client *c, int kind, const char *sql)
 		e.sql.len = strlen(sql);
 		e.n_params = c->opt.nparams;
 		e.params = c->opt.param_ptrs;
+		if (c->opt.copy_data != NULL)
+		{
+			e.has_copy_data = true;
+			e.copy_data.data = (uint8_t *) c->opt.copy_data;
+			e.copy_data.len = strlen(c->opt.copy_data);
+		}
 		env.body_case = HYPERDIST__ENVELOPE__BODY_EXEC;
 		env.exec = &e;
 	}
@@ -454,6 +462,7 @@ send_request(Client *c, int kind, const char *sql)
 	}
 	send_env(c, &env);
 	c->opt.nparams = 0;
+	c->opt.copy_data = NULL;
 	c->last_sent = seq;
 	c->last_kind = kind;
 	return seq;
@@ -705,6 +714,7 @@ usage(void)
 			"         [--timeout MS] [--credit N] [--batch-bytes N] [--binary] [--count]\n"
 			"         [--slow MS] [--text] [-v] STEP...  (options may also precede any step)\n"
 			"         [--param TEXT | --param-int4 N | --param-null]... before exec/query\n"
+			"         [--copy-data TEXT] before exec\n"
 			"steps: hello | exec SQL | query SQL | send-exec SQL | send-query SQL | cancel |\n"
 			"       credit N |\n"
 			"       wait | ping | session-ping | close | sleep MS | pause | expect STATE|ok |\n"
@@ -767,6 +777,25 @@ apply_option(Options *o, int argc, char **argv, int *i)
 			p->value.len = strlen(v);
 		}
 		o->param_ptrs[o->nparams++] = p;
+		(*i)++;
+		return true;
+	}
+	if (strcmp(a, "--copy-data") == 0 && v)
+	{
+		char	   *out = o->copy_data = strdup(v);
+
+		if (out == NULL)
+			die("out of memory");
+
+		/* "\n" and "\t" as the characters, so a shell argument holds rows */
+		for (const char *in = v; *in; in++)
+		{
+			if (in[0] == '\\' && (in[1] == 'n' || in[1] == 't'))
+				*out++ = *++in == 'n' ? '\n' : '\t';
+			else
+				*out++ = *in;
+		}
+		*out = '\0';
 		(*i)++;
 		return true;
 	}

@@ -112,6 +112,11 @@ check "exec creates a table" 'DONE .*tag="CREATE TABLE"' -- \
 check "exec with several statements" 'DONE .*tag="INSERT 0 3" rows=3' -- \
 	exec "insert into t values (1,'x'); insert into t select g, 'r'||g from generate_series(2,4) g"
 check "query streams rows" 'ROW 4\|r4' -- query "select * from t order by a"
+check "COPY FROM STDIN with the Exec's data" 'DONE .*tag="COPY 2" rows=2' -- \
+	--copy-data '5\tr5\n6\tr6\n' exec "copy t (a, b) from stdin"
+check "COPY FROM STDIN without data: refused" 'sqlstate=0A000' -- exec "copy t (a, b) from stdin"
+check "COPY: the copied rows are there, once" 'ROW 2\|6\|r6' -- \
+	query "select count(*), max(a), max(b) from t where a > 4"
 check "binary query" 'ROW \\x00000001' -- --binary query "select 1::int4"
 check "parameters, text and binary" 'ROW 12\|t' -- \
 	--param 5 --param-int4 7 --param-null query 'select $1::int + $2, $3::text is null'
