@@ -468,8 +468,10 @@ space_partitions(HdHypertable *ht, const HdChunkPrune *prune,
  * Each chunk is read from one replica, its primary: the first available one
  * in replica order.  The plan has the chunks prune keeps on each node: with
  * all_replicas every replica of them, else only their primaries.  A node
- * whose every chunk is in the plan needs no filter; a node with none gets
- * no entry.
+ * that has every one of its chunks prune keeps in the plan needs no filter:
+ * its other chunks' rows cannot pass the quals that pruned them, which the
+ * statement evaluates (shipped, or here on the rows); one with none gets no
+ * entry.
  */
 static List *
 chunk_plan(HdHypertable *ht, const HdChunkPrune *prune, bool all_replicas)
@@ -511,9 +513,7 @@ chunk_plan(HdHypertable *ht, const HdChunkPrune *prune, bool all_replicas)
 						  "     AND ($4 IS NULL OR (ts.num_partitions, c.space_partition)"
 						  "          IN (SELECT * FROM unnest($4, $5))))"
 						  " SELECT r.node_name,"
-						  "  CASE WHEN count(*) < (SELECT count(*) FROM _hyperdist_catalog.chunk_data_node x"
-						  "                          JOIN _hyperdist_catalog.chunk y ON y.id = x.chunk_id"
-						  "                         WHERE y.hypertable_id = $1 AND x.node_name = r.node_name)"
+						  "  CASE WHEN count(*) < (SELECT count(*) FROM r AS k WHERE k.node_name = r.node_name)"
 						  "   THEN 'tableoid IN (' || string_agg(quote_literal(r.name) || '::regclass', ', '"
 						  "                                      ORDER BY r.id) || ')' END,"
 						  "  count(*),"

@@ -241,9 +241,14 @@ wait $RC
 if grep -q 'sqlstate=08003' "$TMP/restart.out"; then ok "agent restart: old session gets 08003"; else not_ok "agent restart: old session gets 08003" "$(cat "$TMP/restart.out")"; fi
 
 # The drain lasts 5 s before running work is cancelled: wait well past it.
+# SIGTERM only once the statement runs on the server (not after a fixed
+# delay, which a slow machine can outrun).
 $C --timeout 30000 send-exec "select pg_sleep(60)" wait >"$TMP/term.out" 2>&1 &
 TC=$!
-sleep 0.5
+for _ in $(seq 300); do
+	[ "$($PSQL -c "select count(*) from pg_stat_activity where query = 'select pg_sleep(60)' and state = 'active'")" = 1 ] && break
+	sleep 0.1
+done
 stop_agent
 wait $TC
 if grep -q 'sqlstate=57P01' "$TMP/term.out"; then ok "SIGTERM: running request ends with 57P01"; else not_ok "SIGTERM: running request ends with 57P01" "$(cat "$TMP/term.out")"; fi
