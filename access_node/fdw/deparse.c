@@ -251,6 +251,17 @@ aggref_is_shippable(Aggref *agg, HdWalkerCxt *glob, HdCollateCxt *inner)
 	return foreign_expr_walker((Node *) agg->aggfilter, glob, inner);
 }
 
+/* Whether node uses a simple CASE's operand, which has a value only there. */
+static bool
+contains_case_test(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, CaseTestExpr))
+		return true;
+	return expression_tree_walker(node, contains_case_test, context);
+}
+
 /*
  * Whether node, which the data node cannot evaluate itself, has one value
  * for the whole scan that the access node can compute when the scan
@@ -262,7 +273,7 @@ aggref_is_shippable(Aggref *agg, HdWalkerCxt *glob, HdCollateCxt *inner)
 static bool
 is_scan_value(Node *node)
 {
-	return !IsA(node, CaseTestExpr) &&
+	return !contains_case_test(node, NULL) &&
 		!contain_var_clause(node) &&
 		!contain_volatile_functions(node) &&
 		!contain_subplans(node) &&

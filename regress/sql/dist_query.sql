@@ -111,7 +111,9 @@ SELECT c.cond, r.*
     ($$time::text LIKE '2024-01-02%'$$),
     ($$to_char(time, 'HH24') = '10'$$),
     ('val::numeric = n'),
-    ('dev = 1 AND plus1(dev) = 2 AND val > 0')
+    ('dev = 1 AND plus1(dev) = 2 AND val > 0'),
+    ($$CASE time WHEN '2024-01-02'::date THEN true ELSE dev = 1 END$$),
+    ($$CASE dev WHEN 1 THEN time > now() - interval '100 years' ELSE host = 'host_1' END$$)
   ) c(cond), LATERAL compare(c.cond) r;
 
 -- ---- what is shipped ---------------------------------------------------------
