@@ -211,7 +211,7 @@ check "cancel while blocked on credit" 'ERROR seq=2 sqlstate=57014' -- \
 ROGUE="$CLIENT --endpoint tcp://127.0.0.1:$APORT --server-key $SERVER_KEY --client-key-file $TMP/keys/rogue.key --timeout 1000"
 $ROGUE ping >/dev/null 2>&1
 if [ $? = 2 ] && grep "refused connection from" "$TMP/agent.log" |
-	grep -qF "$(grep -v '^#' "$TMP/keys/rogue.pub")"; then
+	grep -qF -e "$(grep -v '^#' "$TMP/keys/rogue.pub")"; then
 	ok "unknown client key refused and logged"
 else
 	not_ok "unknown client key refused and logged"
