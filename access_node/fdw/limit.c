@@ -2,14 +2,15 @@
  * fdw/limit.c — DISTINCT [ON] and ORDER BY ... LIMIT shipped with a scan.
  *
  * When a query reads only a distributed hypertable, every qual ships and
- * nothing is computed between the scan and the DISTINCT ON or LIMIT (no
+ * nothing is computed between the scan and the DISTINCT [ON] or LIMIT (no
  * grouping, window, set operation, set-returning function or row lock),
  * each data node can apply them to its own rows first: the node's first
  * n rows in the query's order include every row of the global first n
- * that lives there, and its first row of each DISTINCT ON group is the
- * global first or loses to another node's.  The access node still sorts,
- * de-duplicates and limits what comes back, which is now at most n rows
- * (or one per group) per node.  LIMIT n OFFSET m ships as LIMIT n + m.
+ * that lives there, its first row of each DISTINCT ON group is the global
+ * first or loses to another node's, and removing its duplicate rows loses
+ * no distinct value.  The access node still sorts, de-duplicates and
+ * limits what comes back, which is now at most n rows (or one per group)
+ * per node.  LIMIT n OFFSET m ships as LIMIT n + m.
  */
 #include "postgres.h"
 
