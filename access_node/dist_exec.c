@@ -216,6 +216,7 @@ hyperdist_data_node_query(PG_FUNCTION_ARGS)
 	Oid			serverid = hd_data_node_get(NameStr(*PG_GETARG_NAME(0)), false)->serverid;
 	char	   *sql = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	AttInMetadata *attinmeta;
+	HdConn	   *conn;
 	HdStream   *stream;
 	int			natts;
 	char	  **fields;
@@ -226,7 +227,9 @@ hyperdist_data_node_query(PG_FUNCTION_ARGS)
 	natts = rsinfo->setDesc->natts;
 	fields = palloc(sizeof(char *) * natts);
 
-	stream = hd_query_start(hd_conn_get(serverid, true), sql, 0, NULL, NULL, false);
+	conn = hd_conn_get(serverid, true);
+	stream = hd_query_start(conn, sql, 0, NULL, NULL, false);
+	hd_conn_mark_caller_sql(conn);
 	if (hd_stream_columns(stream)->n_columns != (size_t) natts)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),

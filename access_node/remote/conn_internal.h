@@ -35,6 +35,9 @@ typedef struct HdRemoteXact
 	int			depth;
 	bool		wrote;			/* a request that may write was sent */
 	bool		read_only;		/* started READ ONLY, so it cannot write */
+	bool		ran_sql;		/* a Query of caller-given SQL ran: it may
+								 * have written, though not counted as a
+								 * write (see hd_conn_mark_caller_sql) */
 	char		gid[GIDSIZE];	/* with HD_RXACT_PREPARED */
 } HdRemoteXact;
 
@@ -50,6 +53,8 @@ typedef enum HdReqMode
 
 /* The remote transaction of conn (see txn.c). */
 extern HdRemoteXact *hd_conn_xact(HdConn *conn);
+/* True when no request of conn awaits a reply and no stream is open. */
+extern bool hd_conn_idle(const HdConn *conn);
 /* The data node's foreign server (InvalidOid for hd_conn_open sessions). */
 extern Oid	hd_conn_server(const HdConn *conn);
 

@@ -2303,6 +2303,13 @@ hd_conn_mark_written(HdConn *conn)
 		conn->xact.wrote = true;
 }
 
+void
+hd_conn_mark_caller_sql(HdConn *conn)
+{
+	if (conn->xact.state == HD_RXACT_OPEN)
+		conn->xact.ran_sql = true;
+}
+
 HdStream *
 hd_query_start(HdConn *conn, const char *sql, int nparams, const Oid *types,
 			   const char *const *values, bool binary)
@@ -2575,6 +2582,12 @@ Oid
 hd_conn_server(const HdConn *conn)
 {
 	return conn->serverid;
+}
+
+bool
+hd_conn_idle(const HdConn *conn)
+{
+	return conn_idle(conn);
 }
 
 bool

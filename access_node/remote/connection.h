@@ -68,6 +68,12 @@ extern bool hd_conn_in_transaction(const HdConn *conn);
  * other than Queries count as writes without this.
  */
 extern void hd_conn_mark_written(HdConn *conn);
+/*
+ * The Query just started on conn runs SQL a caller gave (data_node_query),
+ * which is read in practice but may write: the remote transaction still
+ * commits one-phase, but its COMMIT is awaited like a writer's (see txn.c).
+ */
+extern void hd_conn_mark_caller_sql(HdConn *conn);
 /* data node's server_version, as reported when the session opened */
 extern const char *hd_conn_server_version(const HdConn *conn);
 

@@ -384,6 +384,37 @@ prepare_all(List *writers, List *readers)
 	hd_fault(HD_FAULT_AFTER_PREPARE);
 }
 
+/*
+ * A reader that ran nothing but the access node's own scans (whose
+ * expressions are non-volatile built-ins) has nothing its COMMIT could
+ * fail on but a lost connection, which the session's next request notices
+ * anyway.  Its COMMIT is queued without waiting for the answer, saving a
+ * round trip per statement; the agent runs it before anything the session
+ * is sent next.  Not under SERIALIZABLE, where even a read-only
+ * transaction can fail at commit, nor while requests whose errors are not
+ * known yet are pending.  Returns the readers whose COMMIT must be awaited.
+ */
+static List *
+commit_readers_nowait(List *readers)
+{
+	List	   *awaited = NIL;
+	ListCell   *lc;
+
+	foreach(lc, readers)
+	{
+		HdConn	   *conn = lfirst(lc);
+		HdRemoteXact *x = hd_conn_xact(conn);
+
+		if (IsolationIsSerializable() || x->state != HD_RXACT_OPEN ||
+			x->ran_sql || !hd_conn_idle(conn) ||
+			!hd_conn_send_nowait(conn, "COMMIT"))
+			awaited = lappend(awaited, conn);
+		else
+			x->state = HD_RXACT_NONE;
+	}
+	return awaited;
+}
+
 static void
 pre_commit(void)
 {
@@ -391,6 +422,7 @@ pre_commit(void)
 
 	check_participants(p.writers);
 	check_participants(p.readers);
+	p.readers = commit_readers_nowait(p.readers);
 	if (p.writers != NIL && hd_enable_2pc)
 		prepare_all(p.writers, p.readers);
 	else if (p.writers != NIL || p.readers != NIL)
