@@ -225,7 +225,7 @@ static char **
 query_row(HdConn *conn, const char *sql, int nparams, const Oid *types,
 		  const char *const *values, int ncols)
 {
-	HdStream   *stream = hd_query_start(conn, sql, nparams, types, values, false);
+	HdStream   *stream = hd_query_start(conn, sql, nparams, types, values, HD_ROWS_TEXT);
 	char	  **row = NULL;
 	bool		ok = true;
 	const uint8_t *data;

@@ -228,7 +228,7 @@ hyperdist_data_node_query(PG_FUNCTION_ARGS)
 	fields = palloc(sizeof(char *) * natts);
 
 	conn = hd_conn_get(serverid, true);
-	stream = hd_query_start(conn, sql, 0, NULL, NULL, false);
+	stream = hd_query_start(conn, sql, 0, NULL, NULL, HD_ROWS_TEXT);
 	hd_conn_mark_caller_sql(conn);
 	if (hd_stream_columns(stream)->n_columns != (size_t) natts)
 		ereport(ERROR,

@@ -670,7 +670,7 @@ hd_insert_row_returning(HdInsertState *state, Datum *values, bool *isnull,
 
 		wait_node(state, node);
 		streams[i] = hd_query_start(node->conn, state->ret_sql, state->ncolumns,
-									types, params, false);
+									types, params, HD_ROWS_TEXT);
 		hd_conn_mark_written(node->conn);
 	}
 	for (int i = 0; i < chunk->nnodes; i++)

@@ -159,6 +159,10 @@ hd_wire_check(const HdEnvelope *env)
 			return check_sql(env->exec->has_sql, &env->exec->sql) ?:
 				check_params(env->exec->n_params, env->exec->params);
 		case HYPERDIST__ENVELOPE__BODY_QUERY:
+			if (env->query->has_copy && env->query->copy &&
+				(env->query->n_params > 0 ||
+				 !(env->query->has_binary && env->query->binary)))
+				return "a query run as COPY takes no parameters and returns binary rows";
 			return check_sql(env->query->has_sql, &env->query->sql) ?:
 				check_params(env->query->n_params, env->query->params);
 		case HYPERDIST__ENVELOPE__BODY_CREDIT:

@@ -11,7 +11,11 @@
  * the data node's backend blocks on TCP and nothing piles up here).
  *
  * Both Exec and Query run in single-row mode so that no result is ever
- * materialized whole in the agent.
+ * materialized whole in the agent.  A Query with `copy` runs as COPY (sql)
+ * TO STDOUT (FORMAT binary) instead: the data node then sends each tuple
+ * in the row batch layout already, and the agent appends it to the batch
+ * as it is, without libpq's per-row result (the main cost of forwarding
+ * wide results in single-row mode).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -40,6 +44,27 @@ request_free(Request *r)
 	free(r);
 }
 
+/* A Query with `copy`: its rows arrive as COPY TO STDOUT data. */
+static bool
+runs_as_copy(const Request *r)
+{
+	return r->kind == REQUEST_QUERY && r->env->query->has_copy &&
+		r->env->query->copy;
+}
+
+static void
+discard_rows(Session *s)
+{
+	if (s->held_row)
+		PQclear(s->held_row);
+	s->held_row = NULL;
+	if (s->held_tuple)
+		PQfreemem(s->held_tuple);
+	s->held_tuple = NULL;
+	hd_buf_reset(&s->batch);
+	s->batch_rows = 0;
+}
+
 void
 exec_reset(Session *s)
 {
@@ -49,11 +74,8 @@ exec_reset(Session *s)
 	s->cancelled = false;
 	s->described = false;
 	s->in_copy_out = false;
-	if (s->held_row)
-		PQclear(s->held_row);
-	s->held_row = NULL;
-	hd_buf_reset(&s->batch);
-	s->batch_rows = 0;
+	s->copy_header_read = false;
+	discard_rows(s);
 	s->batch_limit = HD_DEFAULT_BATCH_BYTES;
 	free(s->tag);
 	s->tag = NULL;
@@ -61,16 +83,6 @@ exec_reset(Session *s)
 }
 
 /* ---- replies ----------------------------------------------------------- */
-
-static void
-discard_rows(Session *s)
-{
-	if (s->held_row)
-		PQclear(s->held_row);
-	s->held_row = NULL;
-	hd_buf_reset(&s->batch);
-	s->batch_rows = 0;
-}
 
 /* Answers the running request with an agent-made error (once). */
 static void
@@ -148,6 +160,29 @@ pack_row(Session *s, const PGresult *res)
 	return true;
 }
 
+/* Fails the Query for a row too big for any reply frame. */
+static void
+fail_row_too_large(Session *s, size_t size)
+{
+	char		detail[128];
+
+	snprintf(detail, sizeof(detail),
+			 "The row takes %zu bytes; a reply frame holds at most %zu.",
+			 size, MAX_BATCH_DATA);
+	fail_request(s, HD_SQLSTATE_PROGRAM_LIMIT_EXCEEDED, detail,
+				 "row too large to send to the access node");
+	/* Stop the data node from producing rows nobody will read. */
+	session_send_cancel(s);
+}
+
+static void
+fail_out_of_memory(Session *s)
+{
+	fail_request(s, HD_SQLSTATE_OUT_OF_MEMORY, NULL,
+				 "out of memory building a row batch");
+	session_send_cancel(s);
+}
+
 /*
  * Adds a single-row result to the batch, taking ownership of res.  A row
  * that does not fit next to the rows already batched is held until the
@@ -165,27 +200,37 @@ add_row(Session *s, PGresult *res)
 			s->held_row = res;
 			return;
 		}
-		PQclear(res);
-		{
-			char		detail[128];
-
-			snprintf(detail, sizeof(detail),
-					 "The row takes %zu bytes; a reply frame holds at most %zu.",
-					 size, MAX_BATCH_DATA);
-			fail_request(s, HD_SQLSTATE_PROGRAM_LIMIT_EXCEEDED, detail,
-						 "row too large to send to the access node");
-		}
-		/* Stop the data node from producing rows nobody will read. */
-		session_send_cancel(s);
-		return;
+		fail_row_too_large(s, size);
 	}
-	if (!pack_row(s, res))
-	{
-		fail_request(s, HD_SQLSTATE_OUT_OF_MEMORY, NULL,
-					 "out of memory building a row batch");
-		session_send_cancel(s);
-	}
+	else if (!pack_row(s, res))
+		fail_out_of_memory(s);
 	PQclear(res);
+}
+
+/*
+ * The same for a tuple of COPY data (len bytes at tuple, inside buf, which
+ * libpq allocated and this function now owns).
+ */
+static void
+add_tuple(Session *s, char *buf, const char *tuple, int len)
+{
+	if (s->batch.len + len > MAX_BATCH_DATA)
+	{
+		if (s->batch_rows > 0)
+		{
+			/* only a header comes before a tuple, and only in the first */
+			memmove(buf, tuple, len);
+			s->held_tuple = buf;
+			s->held_tuple_len = len;
+			return;
+		}
+		fail_row_too_large(s, len);
+	}
+	else if (!hd_buf_append(&s->batch, tuple, len))
+		fail_out_of_memory(s);
+	else
+		s->batch_rows++;
+	PQfreemem(buf);
 }
 
 /*
@@ -195,7 +240,8 @@ add_row(Session *s, PGresult *res)
 static bool
 flush_full_batch(Session *s)
 {
-	if (s->held_row == NULL && s->batch.len < s->batch_limit)
+	if (s->held_row == NULL && s->held_tuple == NULL &&
+		s->batch.len < s->batch_limit)
 		return true;
 	if (s->batch_rows > 0)
 	{
@@ -209,6 +255,13 @@ flush_full_batch(Session *s)
 
 		s->held_row = NULL;
 		add_row(s, row);
+	}
+	if (s->held_tuple)
+	{
+		char	   *tuple = s->held_tuple;
+
+		s->held_tuple = NULL;
+		add_tuple(s, tuple, tuple, s->held_tuple_len);
 	}
 	return true;
 }
@@ -283,9 +336,11 @@ handle_result(Session *s, PGresult *res)
 
 		case PGRES_COPY_OUT:
 			/* Exec discards COPY TO STDOUT data like any other rows. */
-			if (r->kind == REQUEST_QUERY)
+			if (r->kind == REQUEST_QUERY && !runs_as_copy(r))
 				fail_request(s, HD_SQLSTATE_FEATURE_NOT_SUPPORTED, NULL,
 							 "COPY TO STDOUT is not supported in Query; use a SELECT");
+			else if (streaming && !s->described)
+				describe(s, res);	/* column count and formats only */
 			s->in_copy_out = true;
 			break;
 
@@ -314,26 +369,62 @@ handle_result(Session *s, PGresult *res)
 	PQclear(res);
 }
 
-/* Drains COPY TO STDOUT data; false when libpq needs more input. */
-static bool
-drain_copy_out(Session *s)
-{
-	for (;;)
-	{
-		char	   *buf = NULL;
-		int			n = PQgetCopyData(s->conn, &buf, 1);
+/* ---- COPY TO STDOUT --------------------------------------------------- */
 
-		if (buf)
-			PQfreemem(buf);
-		if (n == 0)
-			return false;
-		if (n < 0)
+/* The binary COPY header: signature, flags 0, no header extension. */
+#define COPY_HEADER_LEN 19
+static const char copy_header[COPY_HEADER_LEN] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+
+/*
+ * One CopyData message of a Query run as COPY.  PostgreSQL sends every
+ * tuple as a message of its own, the first one after the header, and ends
+ * with a message holding the trailer (a field count of -1).  Takes
+ * ownership of buf.
+ */
+static void
+copy_message(Session *s, char *buf, int len)
+{
+	const char *tuple = buf;
+
+	if (!s->copy_header_read)
+	{
+		if (len < COPY_HEADER_LEN || memcmp(buf, copy_header, COPY_HEADER_LEN) != 0)
 		{
-			/* -1: done; -2: error, reported by the next PQgetResult. */
-			s->in_copy_out = false;
-			return true;
+			PQfreemem(buf);
+			fail_request(s, HD_SQLSTATE_PROTOCOL_VIOLATION, NULL,
+						 "COPY data from the data node lacks the binary COPY header");
+			session_send_cancel(s);
+			return;
 		}
+		s->copy_header_read = true;
+		tuple += COPY_HEADER_LEN;
+		len -= COPY_HEADER_LEN;
 	}
+	if (len == 0 || (len == 2 && memcmp(tuple, "\377\377", 2) == 0))
+		PQfreemem(buf);
+	else
+		add_tuple(s, buf, tuple, len);
+}
+
+/*
+ * Reads one CopyData message: a tuple of the running Query's rows when it
+ * runs as COPY, dropped otherwise (an Exec's COPY TO STDOUT).  False when
+ * libpq needs more input.
+ */
+static bool
+read_copy_out(Session *s)
+{
+	char	   *buf = NULL;
+	int			n = PQgetCopyData(s->conn, &buf, 1);
+
+	if (n > 0 && runs_as_copy(s->running) && !s->replied && !s->cancelled)
+		copy_message(s, buf, n);
+	else if (buf)
+		PQfreemem(buf);
+	/* -1: done; -2: an error, which the next PQgetResult reports */
+	if (n < 0)
+		s->in_copy_out = false;
+	return n != 0;
 }
 
 /* ---- requests ------------------------------------------------------------ */
@@ -453,6 +544,14 @@ send_request(Session *s, Request *r)
 
 	/* hd_wire_decode guarantees the SQL holds no NUL byte. */
 	text = xstrndup((const char *) sql->data, sql->len);
+	if (runs_as_copy(r))
+	{
+		/* hd_wire_check made sure there are no parameters */
+		char	   *copy = xasprintf("COPY (%s) TO STDOUT (FORMAT binary)", text);
+
+		free(text);
+		text = copy;
+	}
 	if (r->kind == REQUEST_EXEC && nparams == 0)
 		ok = PQsendQuery(s->conn, text);	/* may hold several statements */
 	else
@@ -560,25 +659,29 @@ step_running(Session *s)
 		return false;
 	if (s->pg_done)
 		return finish_request(s);
-	if (s->in_copy_out && !drain_copy_out(s))
-		return false;
-	if (PQisBusy(s->conn))
+	if (s->in_copy_out)
 	{
-		/*
-		 * Nothing complete is buffered in libpq: send the partial batch now
-		 * rather than waiting for it to fill, for low first-row latency.
-		 */
-		if (s->running->kind == REQUEST_QUERY && !s->replied &&
-			!s->cancelled && s->batch_rows > 0 && can_send(s))
-			send_batch(s);
-		return false;
+		if (read_copy_out(s))
+			return true;
 	}
-	res = PQgetResult(s->conn);
-	if (res == NULL)
-		s->pg_done = true;
-	else
-		handle_result(s, res);
-	return true;
+	else if (!PQisBusy(s->conn))
+	{
+		res = PQgetResult(s->conn);
+		if (res == NULL)
+			s->pg_done = true;
+		else
+			handle_result(s, res);
+		return true;
+	}
+
+	/*
+	 * Nothing complete is buffered in libpq: send the partial batch now
+	 * rather than waiting for it to fill, for low first-row latency.
+	 */
+	if (s->running->kind == REQUEST_QUERY && !s->replied &&
+		!s->cancelled && s->batch_rows > 0 && can_send(s))
+		send_batch(s);
+	return false;
 }
 
 void
@@ -621,7 +724,8 @@ exec_wants_read(Session *s)
 		return true;
 	if (s->pg_done)
 		return false;
-	if ((s->held_row != NULL || s->batch.len >= s->batch_limit) && !can_send(s))
+	if ((s->held_row != NULL || s->held_tuple != NULL ||
+		 s->batch.len >= s->batch_limit) && !can_send(s))
 		return false;
 	return true;
 }

@@ -185,7 +185,8 @@ reply_row_description(const RoutingId *rid, uint64_t session, uint32_t seq,
 	for (int i = 0; i < ncols; i++)
 	{
 		hyperdist__column__init(&cols[i]);
-		cols[i].name = PQfname(res, i);
+		/* a COPY's result has the formats only: no names, type 0 */
+		cols[i].name = PQfname(res, i) ? PQfname(res, i) : "";
 		cols[i].has_type_oid = true;
 		cols[i].type_oid = PQftype(res, i);
 		cols[i].has_typmod = true;

@@ -58,8 +58,11 @@ struct Session
 	bool		replied;		/* final reply sent; drain the rest silently */
 	bool		cancelled;		/* Cancel received: stream nothing more */
 	bool		described;		/* RowDescription sent */
-	bool		in_copy_out;	/* draining an unexpected COPY TO STDOUT */
+	bool		in_copy_out;	/* reading COPY TO STDOUT data */
+	bool		copy_header_read;	/* Query.copy: the COPY header was seen */
 	PGresult   *held_row;		/* a row that did not fit the current batch */
+	char	   *held_tuple;		/* the same for Query.copy (libpq's buffer) */
+	int			held_tuple_len;
 	HdBuf		batch;			/* tuples in binary COPY layout */
 	uint32_t	batch_rows;
 	size_t		batch_limit;	/* flush threshold (Query.batch_bytes) */

@@ -479,7 +479,7 @@ execute(HdDirectModifyState *state, ExprContext *econtext)
 		}
 		n->stream = hd_query_start(n->conn, n->sql, state->params.n,
 								   state->params.types, state->params.values,
-								   false);
+								   HD_ROWS_TEXT);
 		hd_conn_mark_written(n->conn);
 	}
 	for (int i = 0; i < state->nnodes; i++)

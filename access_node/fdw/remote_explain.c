@@ -28,7 +28,7 @@ remote_plan(HdConn *conn, const char *sql, int nparams, const Oid *types,
 	stream = hd_query_start(conn,
 							psprintf("EXPLAIN (VERBOSE, COSTS %s) %s",
 									 costs ? "ON" : "OFF", sql),
-							nparams, types, values, false);
+							nparams, types, values, HD_ROWS_TEXT);
 	while (hd_stream_next_text_row(stream, &line, 1))
 		appendStringInfo(&plan, "%s\n", line);
 	hd_stream_close(stream);

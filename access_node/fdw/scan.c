@@ -366,6 +366,24 @@ check_remote_type(HdScanState *state, int i, Oid remote_type)
 }
 
 /*
+ * Binary rows of a distributed hypertable come as COPY data when the query
+ * has no parameters (COPY takes none): the agent forwards them without
+ * unpacking each row.  The column types are not reported then; they cannot
+ * differ, as hyperdist creates and alters the data nodes' tables with the
+ * access node's.  A foreign table of a single data node is the user's
+ * declaration, checked against the types the data node reports.
+ */
+static HdRowFormat
+row_format(const HdScanState *state)
+{
+	if (!state->binary)
+		return HD_ROWS_TEXT;
+	if (state->ht != NULL && state->params.n == 0)
+		return HD_ROWS_COPY;
+	return HD_ROWS_BINARY;
+}
+
+/*
  * Sends every query (so that all data nodes start at once), then waits for
  * the current one's columns and checks they are the ones asked for.
  */
@@ -386,7 +404,7 @@ start_stream(HdScanState *state)
 											   state->params.n,
 											   state->params.types,
 											   state->params.values,
-											   state->binary);
+											   row_format(state));
 		}
 	}
 	state->stream = state->streams[state->cur];
@@ -405,7 +423,7 @@ start_stream(HdScanState *state)
 									 i + 1,
 									 desc->columns[i]->binary ? "binary" : "text",
 									 state->binary ? "binary" : "text"));
-		if (state->binary)
+		if (row_format(state) == HD_ROWS_BINARY)
 			check_remote_type(state, i, desc->columns[i]->type_oid);
 	}
 }

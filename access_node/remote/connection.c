@@ -2312,7 +2312,7 @@ hd_conn_mark_caller_sql(HdConn *conn)
 
 HdStream *
 hd_query_start(HdConn *conn, const char *sql, int nparams, const Oid *types,
-			   const char *const *values, bool binary)
+			   const char *const *values, HdRowFormat format)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
 											  "hyperdist stream",
@@ -2334,7 +2334,9 @@ hd_query_start(HdConn *conn, const char *sql, int nparams, const Oid *types,
 	query.n_params = nparams;
 	query.params = build_params(nparams, types, values);
 	query.has_binary = true;
-	query.binary = binary;
+	query.binary = format != HD_ROWS_TEXT;
+	query.has_copy = format == HD_ROWS_COPY;
+	query.copy = format == HD_ROWS_COPY;
 	query.has_credit = true;
 	query.credit = hd_stream_window;
 	query.has_batch_bytes = true;

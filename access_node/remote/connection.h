@@ -134,9 +134,20 @@ extern uint32 hd_exec_send_params(HdConn *conn, const char *sql, int nparams,
  */
 typedef struct HdStream HdStream;
 
+/* How a Query's rows travel. */
+typedef enum HdRowFormat
+{
+	HD_ROWS_TEXT,				/* columns in text format */
+	HD_ROWS_BINARY,				/* columns in their types' binary format */
+	HD_ROWS_COPY				/* binary, the query run as COPY (sql) TO
+								 * STDOUT: cheapest for the agent to forward;
+								 * no parameters, and the row description has
+								 * no column types */
+} HdRowFormat;
+
 extern HdStream *hd_query_start(HdConn *conn, const char *sql, int nparams,
 								const Oid *types, const char *const *values,
-								bool binary);
+								HdRowFormat format);
 extern Hyperdist__RowDescription *hd_stream_columns(HdStream *stream);
 extern bool hd_stream_next(HdStream *stream, const uint8_t **data,
 						   size_t *len, uint32_t *nrows);

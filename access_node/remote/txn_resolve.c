@@ -117,7 +117,7 @@ list_prepared(HdConn *conn, Oid serverid)
 		" AND pg_catalog.starts_with(gid, $1)";
 	Oid			types[1] = {TEXTOID};
 	const char *values[1] = {hd_gid_prefix()};
-	HdStream   *stream = hd_query_start(conn, sql, 1, types, values, false);
+	HdStream   *stream = hd_query_start(conn, sql, 1, types, values, HD_ROWS_TEXT);
 	List	   *result = NIL;
 	char	   *gid;
 

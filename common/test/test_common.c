@@ -144,6 +144,26 @@ test_invalid_messages(void)
 	CHECK(out && !hd_wire_is_request(out->body_case));
 	hd_wire_free(out, NULL);
 
+	/* A Query run as COPY: binary rows and no parameters only */
+	{
+		Hyperdist__Query query = HYPERDIST__QUERY__INIT;
+		Hyperdist__Param param = HYPERDIST__PARAM__INIT;
+		Hyperdist__Param *params[] = {&param};
+
+		env.body_case = HYPERDIST__ENVELOPE__BODY_QUERY;
+		env.query = &query;
+		set_sql(&query.sql, &query.has_sql, "SELECT 1", 8);
+		query.has_copy = query.copy = 1;
+		CHECK(roundtrip(&env, &out) == HD_WIRE_INVALID);
+		query.has_binary = query.binary = 1;
+		CHECK(roundtrip(&env, &out) == HD_WIRE_OK);
+		CHECK(out && out->query->copy);
+		hd_wire_free(out, NULL);
+		query.n_params = 1;
+		query.params = params;
+		CHECK(roundtrip(&env, &out) == HD_WIRE_INVALID);
+	}
+
 	/* Credit of zero grants nothing */
 	env.body_case = HYPERDIST__ENVELOPE__BODY_CREDIT;
 	env.credit = &credit;

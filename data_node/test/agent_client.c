@@ -21,7 +21,7 @@
  *   hello                  open the session now
  *   exec SQL               Exec and wait for its reply
  *   query SQL              Query and stream its rows (see --credit, --binary,
- *                          --batch-bytes, --count, --slow)
+ *                          --copy, --batch-bytes, --count, --slow)
  *   send-exec SQL          send without waiting (see cancel, wait)
  *   send-query SQL
  *   cancel                 Cancel the last sent request
@@ -73,6 +73,7 @@ typedef struct Options
 	uint32_t	credit;
 	uint32_t	batch_bytes;
 	int			binary;
+	int			copy;			/* Query.copy */
 	int			count_only;
 	int			slow_ms;
 	int			insecure;
@@ -450,6 +451,8 @@ send_request(Client *c, int kind, const char *sql)
 		q.params = c->opt.param_ptrs;
 		q.has_binary = true;
 		q.binary = c->opt.binary;
+		q.has_copy = c->opt.copy;
+		q.copy = c->opt.copy;
 		q.has_credit = true;
 		q.credit = c->opt.credit;
 		if (c->opt.batch_bytes)
@@ -711,7 +714,7 @@ usage(void)
 	fprintf(stderr,
 			"usage: agent-client --endpoint E [--server-key Z85 | --server-key-file F]\n"
 			"         [--client-key-file F] [--insecure] [--db D] [--user U] [--password P]\n"
-			"         [--timeout MS] [--credit N] [--batch-bytes N] [--binary] [--count]\n"
+			"         [--timeout MS] [--credit N] [--batch-bytes N] [--binary] [--copy] [--count]\n"
 			"         [--slow MS] [--text] [-v] STEP...  (options may also precede any step)\n"
 			"         [--param TEXT | --param-int4 N | --param-null]... before exec/query\n"
 			"         [--copy-data TEXT] before exec\n"
@@ -812,6 +815,8 @@ apply_option(Options *o, int argc, char **argv, int *i)
 		o->binary = 1;
 	else if (strcmp(a, "--text") == 0)
 		o->binary = 0;
+	else if (strcmp(a, "--copy") == 0)
+		o->copy = 1;
 	else if (strcmp(a, "--count") == 0)
 		o->count_only = 1;
 	else if (strcmp(a, "--insecure") == 0)

@@ -120,6 +120,28 @@ check "COPY: the copied rows are there, once" 'ROW 2\|6\|r6' -- \
 check "binary query" 'ROW \\x00000001' -- --binary query "select 1::int4"
 check "parameters, text and binary" 'ROW 12\|t' -- \
 	--param 5 --param-int4 7 --param-null query 'select $1::int + $2, $3::text is null'
+
+# ---- Query run as COPY (binary rows forwarded as the data node sends them) -------
+check "copy query: binary rows, COPY tag" 'ROW \\x00000002\|\\x78' -- \
+	--binary --copy query "select a, 'x' from t where a <= 2 order by a"
+check "copy query: columns without names or types" '^COLUMNS :0:b,:0:b$' -- \
+	--binary --copy query "select a, b from t"
+check "copy query: every row, under credit 1 and small batches" 'DONE .*tag="COPY 3000" rows=3000 batches=[0-9]{2,} received=3000' -- \
+	--binary --copy --count --credit 1 --batch-bytes 4096 \
+	query "select g, repeat('y', 100) from generate_series(1, 3000) g"
+check "copy query: no rows" 'DONE .*tag="COPY 0" rows=0 batches=0 received=0' -- \
+	--binary --copy query "select a from t where false"
+check "copy query: NULLs" 'ROW NULL\|\\x00000001' -- \
+	--binary --copy query "select null::int, 1::int"
+check "copy query with parameters: refused" 'sqlstate=08P01' -- \
+	--binary --copy --param 1 query 'select $1::int'
+check "copy query in text: refused" 'sqlstate=08P01' -- --copy query "select 1"
+check "copy query: error after rows" 'sqlstate=22012' -- \
+	--binary --copy query "select 1 / (3 - g) from generate_series(1, 5) g"
+check "copy query: cancel" 'ERROR seq=2 sqlstate=57014' -- \
+	--binary --copy send-query "select pg_sleep(60)" sleep 300 cancel wait
+check "COPY TO STDOUT in a plain Query: refused" 'sqlstate=0A000' -- \
+	--binary query "copy t to stdout"
 check "server error relayed" 'sqlstate=22012 .*message="division by zero"' -- exec "select 1/0"
 check "wrong password" 'sqlstate=28P01' -- --password wrong hello
 check "no such database" 'sqlstate=3D000' -- --db nodb hello

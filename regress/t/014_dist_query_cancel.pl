@@ -43,10 +43,30 @@ for my $q ("SELECT dev, count(*) FROM m WHERE $slow GROUP BY dev",
 		'nothing left running on the data nodes');
 }
 $t->quit;
+my ($out, $e);
+
+# ---- how rows travel: a scan without parameters runs as COPY on the nodes ----------------
+# (the agent forwards COPY data without unpacking rows); a scan with
+# parameters (now() is computed on the access node) as a plain query.
+my $r = $c->session(app => 'hd_copy_mode');
+for my $case (["SELECT v FROM m WHERE $slow", 'COPY (SELECT %repeat(%'],
+	["SELECT v FROM m WHERE $slow AND time < now()", 'SELECT %repeat(%'])
+{
+	my ($q, $pattern) = @$case;
+	$r->send("SET statement_timeout = '4s'; $q");
+	ok(poll_until(sub { $c->dn_activity(1, $pattern) + $c->dn_activity(2, $pattern) == 2 }, 30),
+		"runs on both data nodes as $pattern");
+	my ($out, $e) = $r->wait(120);
+	is(sqlstate($e), '57014', '... until statement_timeout') or diag($e);
+	ok(poll_until(sub { slow_on_dns() == 0 }, 30), '... and then stops there');
+}
+($out, $e) = $r->query("SELECT count(*), sum(v) FROM m WHERE v > 39990");
+is($out, '10|399955', 'the same session reads rows as COPY afterwards') or diag($e);
+$r->quit;
 
 # ---- pg_cancel_backend mid-stream, inside a transaction ----------------------------------
 my $s = $c->session(app => 'hd_cancel_query');
-my ($out, $e) = $s->query("BEGIN; INSERT INTO m VALUES ('2024-03-01', 1, -1)");
+($out, $e) = $s->query("BEGIN; INSERT INTO m VALUES ('2024-03-01', 1, -1)");
 is(sqlstate($e), undef, 'a write in an open transaction') or diag($e);
 $s->send("SELECT v FROM m WHERE $slow");
 ok(poll_until(sub { slow_on_dns() == 2 }, 60), 'the scan runs on both data nodes');
