@@ -25,5 +25,6 @@ typedef struct HdRemoteParams
 extern void hd_params_init(HdRemoteParams *params, List *exprs,
 						   PlanState *parent);
 extern void hd_params_compute(HdRemoteParams *params, ExprContext *econtext);
+extern char *hd_params_inline(const HdRemoteParams *params, const char *sql);
 
 #endif							/* HYPERDIST_FDW_PARAMS_H */

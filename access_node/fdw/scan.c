@@ -366,21 +366,20 @@ check_remote_type(HdScanState *state, int i, Oid remote_type)
 }
 
 /*
- * Binary rows of a distributed hypertable come as COPY data when the query
- * has no parameters (COPY takes none): the agent forwards them without
- * unpacking each row.  The column types are not reported then; they cannot
- * differ, as hyperdist creates and alters the data nodes' tables with the
- * access node's.  A foreign table of a single data node is the user's
- * declaration, checked against the types the data node reports.
+ * Binary rows of a distributed hypertable come as COPY data, which the
+ * agent forwards without unpacking each row; COPY takes no parameters, so
+ * their values are written into the statement (hd_params_inline).  The
+ * column types are not reported then; they cannot differ, as hyperdist
+ * creates and alters the data nodes' tables with the access node's.  A
+ * foreign table of a single data node is the user's declaration, checked
+ * against the types the data node reports.
  */
 static HdRowFormat
 row_format(const HdScanState *state)
 {
 	if (!state->binary)
 		return HD_ROWS_TEXT;
-	if (state->ht != NULL && state->params.n == 0)
-		return HD_ROWS_COPY;
-	return HD_ROWS_BINARY;
+	return state->ht != NULL ? HD_ROWS_COPY : HD_ROWS_BINARY;
 }
 
 /*
@@ -400,11 +399,17 @@ start_stream(HdScanState *state)
 		if (state->streams[i] == NULL)
 		{
 			INSTR_TIME_SET_CURRENT(state->sent_at[i]);
-			state->streams[i] = hd_query_start(state->conns[i], state->sqls[i],
-											   state->params.n,
-											   state->params.types,
-											   state->params.values,
-											   row_format(state));
+			if (row_format(state) == HD_ROWS_COPY)
+				state->streams[i] = hd_query_start(state->conns[i],
+												   hd_params_inline(&state->params,
+																	state->sqls[i]),
+												   0, NULL, NULL, HD_ROWS_COPY);
+			else
+				state->streams[i] = hd_query_start(state->conns[i], state->sqls[i],
+												   state->params.n,
+												   state->params.types,
+												   state->params.values,
+												   row_format(state));
 		}
 	}
 	state->stream = state->streams[state->cur];

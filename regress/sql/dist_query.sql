@@ -222,6 +222,11 @@ EXECUTE c(2, '2024-01-03 12:00', 'host_2');
 EXPLAIN (VERBOSE, COSTS OFF) EXECUTE e('{1,3}');
 EXECUTE e('{1,3}');
 EXECUTE e('{}');
+-- scans run as COPY, which takes no parameters: their values are written
+-- into the statement as literals; quotes, backslashes and "$1" stay data
+EXECUTE q(1, '2024-01-02', E'o''ne\\il"$1');
+EXECUTE c(1, '2024-01-02', E'o''ne\\il"$1');
+EXECUTE c(1, NULL, E'$1$2');
 -- the parameters are printed for the data nodes whatever the local DateStyle
 SET datestyle = 'SQL, DMY';
 EXECUTE c(1, '2024-01-02', 'host_1');

@@ -45,12 +45,14 @@ for my $q ("SELECT dev, count(*) FROM m WHERE $slow GROUP BY dev",
 $t->quit;
 my ($out, $e);
 
-# ---- how rows travel: a scan without parameters runs as COPY on the nodes ----------------
-# (the agent forwards COPY data without unpacking rows); a scan with
-# parameters (now() is computed on the access node) as a plain query.
+# ---- how rows travel: scans run as COPY on the nodes ------------------------------------
+# (the agent forwards COPY data without unpacking rows); COPY takes no
+# parameters, so a value computed on the access node (now()) is written
+# into the statement as a literal.
 my $r = $c->session(app => 'hd_copy_mode');
 for my $case (["SELECT v FROM m WHERE $slow", 'COPY (SELECT %repeat(%'],
-	["SELECT v FROM m WHERE $slow AND time < now()", 'SELECT %repeat(%'])
+	["SELECT v FROM m WHERE $slow AND time < now() - interval '1 day'",
+		q{COPY (SELECT %"time" OPERATOR(pg_catalog.<) ''2%''::timestamp with time zone)%}])
 {
 	my ($q, $pattern) = @$case;
 	$r->send("SET statement_timeout = '4s'; $q");
