@@ -111,6 +111,7 @@ unix_socket_permissions = 0700
 log_line_prefix = '%m [%p] %q%u@%d '
 max_connections = 100
 max_prepared_transactions = 100
+random_page_cost = 1.1
 EOF
 	as_owner sh -c 'umask 077; cat >"$1"' sh "$dir/data/pg_hba.conf" <<'EOF'
 local   all       all                 trust
