@@ -40,9 +40,10 @@ kept_plan(const char *sql, int nargs, Oid *argtypes)
 			return kept->plan;
 	}
 
-	plan = SPI_prepare(sql, nargs, argtypes);
+	/* generic from the start: a custom plan would be planned per execution */
+	plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
 	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
+		elog(ERROR, "SPI_prepare_cursor failed for \"%s\": %s", sql,
 			 SPI_result_code_string(SPI_result));
 	if (SPI_keepplan(plan) != 0)
 		elog(ERROR, "SPI_keepplan failed");
