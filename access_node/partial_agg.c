@@ -132,7 +132,19 @@ hd_partial_agg_name(Oid aggfnoid, HdPartialAggKind kind)
 					quote_identifier(get_func_name(aggfnoid)));
 }
 
-/* CREATE OR REPLACE AGGREGATE for one helper aggregate. */
+static void
+append_support_func(StringInfo sql, const char *option, Oid func)
+{
+	if (OidIsValid(func))
+		appendStringInfo(sql, ", %s = pg_catalog.%s", option,
+						 quote_identifier(get_func_name(func)));
+}
+
+/*
+ * CREATE OR REPLACE AGGREGATE for one helper aggregate.  It has the
+ * built-in's combine (and serialization) functions, so that a data node
+ * can compute the state with a parallel plan.
+ */
 static void
 append_helper(StringInfo sql, Form_pg_aggregate agg, Form_pg_proc proc,
 			  HeapTuple aggtup)
@@ -156,6 +168,13 @@ append_helper(StringInfo sql, Form_pg_aggregate agg, Form_pg_proc proc,
 	if (!isnull)
 		appendStringInfo(sql, ", INITCOND = %s",
 						 quote_literal_cstr(TextDatumGetCString(initval)));
+	/* the built-in's own partial-aggregation support: parallel plans */
+	append_support_func(sql, "COMBINEFUNC", agg->aggcombinefn);
+	if (agg->aggtranstype == INTERNALOID)
+	{
+		append_support_func(sql, "SERIALFUNC", agg->aggserialfn);
+		append_support_func(sql, "DESERIALFUNC", agg->aggdeserialfn);
+	}
 	appendStringInfoString(sql, ", PARALLEL = SAFE);\n");
 }
 

@@ -150,7 +150,8 @@ UPDATE dm_local SET n = n - 1 WHERE dev = 4;
 WITH u AS (UPDATE dm1 SET v = v * 3 WHERE time < '2024-01-02 12:00' RETURNING *)
 SELECT * FROM u ORDER BY time;
 UPDATE dm1_local SET v = v * 3 WHERE time < '2024-01-02 12:00';
-DELETE FROM dm1 WHERE time >= '2024-01-04' RETURNING v;
+WITH d AS (DELETE FROM dm1 WHERE time >= '2024-01-04' RETURNING v)
+SELECT v FROM d ORDER BY v;
 DELETE FROM dm1_local WHERE time >= '2024-01-04';
 -- the SET expressions are not computed again here on the new values
 -- (36 / (6 - 6) would fail)

@@ -361,6 +361,23 @@ RESET plan_cache_mode;
 DEALLOCATE a;
 -- a remote error in an aggregate's argument names the data node
 SELECT sum(1 / (dev - dev)) FROM m1 WHERE dev = 1;
+-- the helper aggregates have the built-ins' combine functions: a data node
+-- can compute partial states with a parallel plan (forced here)
+BEGIN;
+SELECT * FROM _hyperdist_functions.data_node_query('dn1', $$
+  SELECT set_config('parallel_setup_cost', '0', true),
+         set_config('parallel_tuple_cost', '0', true),
+         set_config('min_parallel_table_scan_size', '0', true),
+         set_config('max_parallel_workers_per_gather', '2', true)$$)
+  AS t(a text, b text, c text, d text);
+SELECT * FROM _hyperdist_functions.data_node_query('dn1', $$
+  EXPLAIN (COSTS OFF) SELECT _hyperdist_partial.avg(val), _hyperdist_partial.stddev(n)
+  FROM m1$$) AS t(plan text);
+SELECT round(avg(val)::numeric, 9), round(stddev(n), 9), round(avg(val) FILTER (WHERE n > 10)::numeric, 9)
+  FROM m1;
+ROLLBACK;
+SELECT round(avg(val)::numeric, 9), round(stddev(n), 9), round(avg(val) FILTER (WHERE n > 10)::numeric, 9)
+  FROM loc;
 
 -- ---- clean up -------------------------------------------------------------------
 DROP TABLE m1, m2, loc;
