@@ -7,8 +7,9 @@
  * starts (its root table, restricted to the chunks read from that replica
  * when the node holds others): all are sent before the first row is
  * read, so the nodes work concurrently, and their rows are returned node
- * after node.  Each remote query is streamed over the session that takes
- * part in the local transaction (hd_conn_get(serverid, true)).  Rows arrive in batches
+ * after node.  Each remote query is streamed over the node's session, in
+ * the remote transaction of the local one unless the statement is a
+ * transaction of its own (scan_joins_transaction).  Rows arrive in batches
  * in the binary COPY tuple layout; each field is decoded with its type's
  * receive function (binary transfer) or input function (text transfer), as
  * COPY FROM does.  Decoded values live in a context reset at each batch,
@@ -17,6 +18,7 @@
 #include "postgres.h"
 
 #include "access/transam.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/explain.h"
 #include "executor/executor.h"
@@ -256,13 +258,30 @@ plan_queries(HdScanState *state, ForeignScanState *node, List *prune_exprs)
 	state->eof = state->nqueries == 0;
 }
 
-/* The sessions of the queries, which take part in the local transaction. */
+/*
+ * Whether the remote queries join the local transaction.  A statement
+ * outside a transaction block is a transaction of its own, and at READ
+ * COMMITTED each statement on a data node takes its own snapshot anyway:
+ * there its queries run as statements of their own on the nodes (as Citus
+ * runs single-shard reads), which saves START TRANSACTION and COMMIT.  In a
+ * transaction block, and from REPEATABLE READ up, they join the remote
+ * transaction, whose snapshot and locks last as long as the local one.
+ */
+static bool
+scan_joins_transaction(void)
+{
+	return IsTransactionBlock() || IsolationUsesXactSnapshot();
+}
+
+/* The sessions of the queries. */
 static void
 open_sessions(HdScanState *state)
 {
+	bool		transactional = scan_joins_transaction();
+
 	state->conns = palloc(sizeof(HdConn *) * Max(state->nqueries, 1));
 	for (int i = 0; i < state->nqueries; i++)
-		state->conns[i] = hd_conn_get(state->serverids[i], true);
+		state->conns[i] = hd_conn_get(state->serverids[i], transactional);
 	state->conn = state->nqueries > 0 ? state->conns[0] : NULL;
 }
 

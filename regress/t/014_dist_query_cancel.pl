@@ -64,6 +64,38 @@ for my $case (["SELECT v FROM m WHERE $slow", 'COPY (SELECT %repeat(%'],
 }
 ($out, $e) = $r->query("SELECT count(*), sum(v) FROM m WHERE v > 39990");
 is($out, '10|399955', 'the same session reads rows as COPY afterwards') or diag($e);
+
+# A statement outside a transaction block (at READ COMMITTED) is a
+# transaction of its own: its scans run on the nodes as statements of their
+# own.  In a block they join the remote transaction.  Told by what dn1 ran
+# just before the scan, in its statement log.
+$c->psql_ok("ALTER SYSTEM SET log_statement = 'all'; SELECT pg_reload_conf()",
+	node => 1, db => 'postgres');
+($out, $e) = $r->query("SELECT count(*) FROM m WHERE v >= 12345.5");
+is($out, '27655', 'a scan alone') or diag($e);
+($out, $e) = $r->query("BEGIN; SELECT count(*) FROM m WHERE v >= 23456.5; COMMIT");
+is($out, '16544', 'a scan in a transaction block') or diag($e);
+$c->psql_ok("ALTER SYSTEM RESET log_statement; SELECT pg_reload_conf()",
+	node => 1, db => 'postgres');
+
+# The statement dn1's backend ran before the one holding $marker.
+sub statement_before
+{
+	my ($marker) = @_;
+	my (%last, $before);
+	for my $line (split /\n/, HyperdistTest::slurp($c->log_path('dn1')))
+	{
+		next unless $line =~ /\[(\d+)\].*(?:statement|execute [^:]*): (.*)/;
+		my ($pid, $sql) = ($1, $2);
+		$before = $last{$pid} if index($sql, $marker) >= 0;
+		$last{$pid} = $sql;
+	}
+	return $before // '(none)';
+}
+unlike(statement_before('12345.5'), qr/^START TRANSACTION/,
+	'... runs as a statement of its own on the node');
+like(statement_before('23456.5'), qr/^START TRANSACTION/,
+	'... joins the remote transaction');
 $r->quit;
 
 # ---- pg_cancel_backend mid-stream, inside a transaction ----------------------------------
