@@ -489,6 +489,7 @@ static Datum
 add_existing(FunctionCallInfo fcinfo, ForeignServer *server, bool if_not_exists)
 {
 	HdServerOptions opts;
+	HdConnTarget *target;
 
 	if (!hd_server_is_data_node(server))
 		ereport(ERROR,
@@ -503,7 +504,17 @@ add_existing(FunctionCallInfo fcinfo, ForeignServer *server, bool if_not_exists)
 	ereport(NOTICE,
 			(errcode(ERRCODE_DUPLICATE_OBJECT),
 			 errmsg("data node \"%s\" already exists, skipping",
-					server->servername)));
+					server->servername),
+			 errdetail("Its partial aggregates are brought up to date.")));
+
+	/*
+	 * The helper aggregates are this build's: a node added by an older one
+	 * gets the missing ones (and their parallel support) this way.
+	 */
+	target = hd_conn_target_for_server(server->serverid, GetUserId());
+	if (!PG_ARGISNULL(6))
+		target->password = text_to_cstring(PG_GETARG_TEXT_PP(6));
+	prepare_data_node(target, false);
 	hd_server_options_get(server, &opts);
 	return add_result(fcinfo, server->servername, opts.host, opts.port,
 					  opts.dbname, false, false);

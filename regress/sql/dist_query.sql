@@ -379,6 +379,14 @@ ROLLBACK;
 SELECT round(avg(val)::numeric, 9), round(stddev(n), 9), round(avg(val) FILTER (WHERE n > 10)::numeric, 9)
   FROM loc;
 
+-- a data node whose helper aggregates are missing or outdated (added by an
+-- older build) cannot compute avg's state, and says so; add_data_node with
+-- if_not_exists brings them up to date
+CALL distributed_exec('DROP AGGREGATE _hyperdist_partial.avg(float8)', ARRAY['dn2']);
+SELECT avg(val) FROM m1;
+SELECT node_name, node_created FROM add_data_node('dn2', 'localhost', if_not_exists => true);
+SELECT round(avg(val)::numeric, 9) FROM m1;
+
 -- ---- clean up -------------------------------------------------------------------
 DROP TABLE m1, m2, loc;
 DROP FUNCTION compare(text), compare_query(text), plus1(int);
