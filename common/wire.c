@@ -359,52 +359,6 @@ hd_batch_put_field(HdBuf *buf, const void *data, int32_t len)
 	return true;
 }
 
-void
-hd_batch_reader_init(HdBatchReader *r, const void *data, size_t len)
-{
-	r->pos = data;
-	r->end = r->pos + len;
-}
-
-bool
-hd_batch_next_row(HdBatchReader *r, uint16_t *nfields, bool *bad)
-{
-	*bad = false;
-	if (r->pos == r->end)
-		return false;
-	if (r->end - r->pos < 2)
-	{
-		*bad = true;
-		return false;
-	}
-	*nfields = hd_get_be16(r->pos);
-	r->pos += 2;
-	return true;
-}
-
-bool
-hd_batch_next_field(HdBatchReader *r, const uint8_t **data, int32_t *len)
-{
-	int32_t		n;
-
-	if (r->end - r->pos < 4)
-		return false;
-	n = (int32_t) hd_get_be32(r->pos);
-	r->pos += 4;
-	if (n == -1)
-	{
-		*data = NULL;
-		*len = -1;
-		return true;
-	}
-	if (n < 0 || (size_t) n > (size_t) (r->end - r->pos))
-		return false;
-	*data = r->pos;
-	*len = n;
-	r->pos += n;
-	return true;
-}
-
 const char *
 hd_batch_check(const void *data, size_t len, uint32_t nrows, uint16_t ncols)
 {
