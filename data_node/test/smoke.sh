@@ -264,11 +264,13 @@ if grep -q 'sqlstate=08003' "$TMP/restart.out"; then ok "agent restart: old sess
 
 # The drain lasts 5 s before running work is cancelled: wait well past it.
 # SIGTERM only once the statement runs on the server (not after a fixed
-# delay, which a slow machine can outrun).
-$C --timeout 30000 send-exec "select pg_sleep(60)" wait >"$TMP/term.out" 2>&1 &
+# delay, which a slow machine can outrun).  Its text is its own: an earlier
+# check's pg_sleep(60), whose cancel may not have landed before that agent
+# exited, can still run on the server and would match.
+$C --timeout 30000 send-exec "select pg_sleep(59)" wait >"$TMP/term.out" 2>&1 &
 TC=$!
 for _ in $(seq 300); do
-	[ "$($PSQL -c "select count(*) from pg_stat_activity where query = 'select pg_sleep(60)' and state = 'active'")" = 1 ] && break
+	[ "$($PSQL -c "select count(*) from pg_stat_activity where query = 'select pg_sleep(59)' and state = 'active'")" = 1 ] && break
 	sleep 0.1
 done
 stop_agent
