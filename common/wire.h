@@ -98,10 +98,7 @@ typedef struct HdBatchReader
 	const uint8_t *end;
 } HdBatchReader;
 
-static inline void hd_batch_reader_init(HdBatchReader *r, const void *data, size_t len);
-static inline bool hd_batch_next_row(HdBatchReader *r, uint16_t *nfields, bool *bad);
-static inline bool hd_batch_next_field(HdBatchReader *r, const uint8_t **data,
-									   int32_t *len);
+/* hd_batch_reader_init, hd_batch_next_row, hd_batch_next_field: inline, below. */
 
 /*
  * Checks that data holds exactly nrows tuples of ncols fields each (ncols 0:
