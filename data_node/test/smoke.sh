@@ -256,7 +256,7 @@ RC=$!
 exec 7>"$TMP/fifo"
 sleep 0.5
 stop_agent
-start_agent
+start_agent --log-level debug	# the SIGTERM check below shows its log on failure
 echo go >&7
 exec 7>&-
 wait $RC
@@ -267,15 +267,30 @@ if grep -q 'sqlstate=08003' "$TMP/restart.out"; then ok "agent restart: old sess
 # delay, which a slow machine can outrun).  Its text is its own: an earlier
 # check's pg_sleep(60), whose cancel may not have landed before that agent
 # exited, can still run on the server and would match.
-$C --timeout 30000 send-exec "select pg_sleep(59)" wait >"$TMP/term.out" 2>&1 &
+# On failure the details say which side missed: the statement never seen
+# running, or the reply lost (then the agent's log tail shows its shutdown).
+$C --timeout 60000 send-exec "select pg_sleep(59)" wait >"$TMP/term.out" 2>&1 &
 TC=$!
+SEEN=no
 for _ in $(seq 300); do
-	[ "$($PSQL -c "select count(*) from pg_stat_activity where query = 'select pg_sleep(59)' and state = 'active'")" = 1 ] && break
+	if [ "$($PSQL -c "select count(*) from pg_stat_activity where query = 'select pg_sleep(59)' and state = 'active'")" = 1 ]; then
+		SEEN=yes
+		break
+	fi
 	sleep 0.1
 done
+[ $SEEN = yes ] || $PSQL -c "select pid, state, query from pg_stat_activity where usename = 'alice'" >>"$TMP/term.out" 2>&1
 stop_agent
 wait $TC
-if grep -q 'sqlstate=57P01' "$TMP/term.out"; then ok "SIGTERM: running request ends with 57P01"; else not_ok "SIGTERM: running request ends with 57P01" "$(cat "$TMP/term.out")"; fi
+if grep -q 'sqlstate=57P01' "$TMP/term.out"; then
+	ok "SIGTERM: running request ends with 57P01"
+else
+	not_ok "SIGTERM: running request ends with 57P01" \
+		"statement seen running: $SEEN
+$(cat "$TMP/term.out")
+agent log:
+$(tail -12 "$TMP/agent.log")"
+fi
 if [ "$AGENT_RC" = 0 ] && [ ! -e "$TMP/agent.pid" ]; then ok "SIGTERM: exit 0, pid file removed"; else not_ok "SIGTERM: exit $AGENT_RC"; fi
 LEFT=$($PSQL -c "select count(*) from pg_stat_activity where usename = 'alice'")
 if [ "$LEFT" = 0 ]; then ok "no PostgreSQL sessions left behind"; else not_ok "$LEFT PostgreSQL sessions left behind"; fi
