@@ -18,7 +18,8 @@
  * TABLE (columns, defaults, NOT NULL, constraints, owner), RENAME (table,
  * column, constraint), SET SCHEMA, GRANT/REVOKE on the table or on all
  * tables in its schema, TRUNCATE, DROP TABLE and DROP SCHEMA ... CASCADE
- * (the last three drop the chunks everywhere).
+ * (the last three drop the chunks everywhere).  A database-wide ANALYZE
+ * also analyzes the distributed hypertables (fdw/analyze.c).
  */
 #include "postgres.h"
 
@@ -27,6 +28,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -41,6 +43,7 @@
 #include "storage/lmgr.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "fdw/option.h"
 #include "hypertable.h"
@@ -283,9 +286,9 @@ process_truncate(UtilityArgs *args, TruncateStmt *stmt)
 
 /* ---- schemas ----------------------------------------------------------------- */
 
-/* The distributed hypertables in schema nspid. */
+/* The distributed hypertables in schema nspid, or in any (InvalidOid). */
 static List *
-hypertables_in_schema(Oid nspid)
+dist_hypertables(Oid nspid)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	Oid			types[1] = {OIDOID};
@@ -295,7 +298,7 @@ hypertables_in_schema(Oid nspid)
 	SPI_connect();
 	SPI_execute_with_args("SELECT h.relid FROM _hyperdist_catalog.hypertable h"
 						  " JOIN pg_class c ON c.oid = h.relid"
-						  " WHERE c.relnamespace = $1 ORDER BY h.id",
+						  " WHERE $1 = 0 OR c.relnamespace = $1 ORDER BY h.id",
 						  1, types, args, NULL, true, 0);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
@@ -335,7 +338,7 @@ process_drop_schema(DropStmt *stmt)
 			continue;
 		if (!pg_namespace_ownercheck(nspid, GetUserId()))
 			aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_SCHEMA, name);
-		dist = list_concat(dist, hypertables_in_schema(nspid));
+		dist = list_concat(dist, dist_hypertables(nspid));
 	}
 	foreach(lc, dist)
 		drop_hypertable(lfirst_oid(lc));
@@ -921,7 +924,7 @@ process_grant_in_schema(UtilityArgs *args, GrantStmt *stmt)
 
 		if (!OidIsValid(nspid))
 			continue;
-		dist = list_concat(dist, hypertables_in_schema(nspid));
+		dist = list_concat(dist, dist_hypertables(nspid));
 	}
 	if (dist == NIL)
 		return false;
@@ -999,6 +1002,94 @@ process_copy_to(UtilityArgs *args, CopyStmt *stmt)
 	return true;
 }
 
+
+/* ---- ANALYZE ------------------------------------------------------------------ */
+
+/* Whether a VACUUM or ANALYZE statement analyzes. */
+static bool
+analyzes(VacuumStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (!stmt->is_vacuumcmd)
+		return true;
+	foreach(lc, stmt->options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		if (strcmp(opt->defname, "analyze") == 0)
+			return defGetBoolean(opt);
+	}
+	return false;
+}
+
+/*
+ * The ANALYZE of the distributed hypertables the role may analyze (as a
+ * database-wide ANALYZE picks tables: owned, or the database is), with
+ * the options of stmt that apply; NULL if there are none.
+ */
+static VacuumStmt *
+analyze_of_dist_hypertables(VacuumStmt *stmt)
+{
+	VacuumStmt *analyze = makeNode(VacuumStmt);
+	bool		db_owner = pg_database_ownercheck(MyDatabaseId, GetUserId());
+	List	   *relids;
+	ListCell   *lc;
+
+	PushActiveSnapshot(GetTransactionSnapshot());
+	relids = dist_hypertables(InvalidOid);
+	PopActiveSnapshot();
+	foreach(lc, relids)
+	{
+		Oid			relid = lfirst_oid(lc);
+		RangeVar   *rv;
+
+		if (!db_owner && !pg_class_ownercheck(relid, GetUserId()))
+			continue;
+		rv = makeRangeVar(get_namespace_name(get_rel_namespace(relid)),
+						  get_rel_name(relid), -1);
+		analyze->rels = lappend(analyze->rels, makeVacuumRelation(rv, relid, NIL));
+	}
+	foreach(lc, stmt->options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		if (strcmp(opt->defname, "verbose") == 0 ||
+			strcmp(opt->defname, "skip_locked") == 0)
+			analyze->options = lappend(analyze->options, opt);
+	}
+	analyze->is_vacuumcmd = false;
+	return analyze->rels != NIL ? analyze : NULL;
+}
+
+/*
+ * A database-wide ANALYZE (or VACUUM ANALYZE) leaves foreign tables out,
+ * and so distributed hypertables: they are analyzed after the rest, from
+ * samples of the data nodes' rows.  VACUUM has nothing to do on the access
+ * node for them; the data nodes' autovacuum looks after their chunks.
+ */
+static bool
+process_vacuum(UtilityArgs *args, VacuumStmt *stmt)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	VacuumStmt *analyze;
+
+	if (stmt->rels != NIL || !analyzes(stmt))
+		return false;
+	analyze = analyze_of_dist_hypertables(stmt);
+	run_standard(args, (Node *) stmt);
+	if (analyze == NULL)
+		return true;
+
+	/*
+	 * A statement that ran in transactions of its own returns in a new one,
+	 * with its context current: back to the statement's, which outlives it.
+	 */
+	MemoryContextSwitchTo(cxt);
+	run_standard(args, (Node *) analyze);
+	return true;
+}
+
 /* ---- statements that cannot be distributed ----------------------------------- */
 
 static void
@@ -1069,6 +1160,8 @@ process(UtilityArgs *args, Node *stmt)
 			return process_grant(args, (GrantStmt *) stmt);
 		case T_CopyStmt:
 			return process_copy_to(args, (CopyStmt *) stmt);
+		case T_VacuumStmt:
+			return process_vacuum(args, (VacuumStmt *) stmt);
 		default:
 			refuse_undistributable(stmt);
 			return false;

@@ -25,6 +25,7 @@
 #include "utils/builtins.h"
 #include "utils/rel.h"
 
+#include "fdw/analyze.h"
 #include "fdw/deparse.h"
 #include "fdw/direct_modify.h"
 #include "fdw/fdw.h"
@@ -51,7 +52,7 @@ hd_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 		info->remote_limit = hd_remote_limit(root, baserel);
 
 	/*
-	 * Until ANALYZE fetches statistics from the data node, the size is
+	 * Until ANALYZE samples the data nodes (fdw/analyze.c), the size is
 	 * unknown (reltuples < 0): assume 10 pages, as plancat.c does for
 	 * never-vacuumed tables.
 	 */
@@ -206,6 +207,7 @@ hyperdist_fdw_handler(PG_FUNCTION_ARGS)
 	routine->ExplainForeignScan = hd_explain_scan_queries;
 	routine->GetForeignUpperPaths = hd_get_foreign_upper_paths;
 	routine->IsForeignScanParallelSafe = hd_is_foreign_scan_parallel_safe;
+	routine->AnalyzeForeignTable = hd_analyze_foreign_table;
 	hd_fdw_set_modify_routines(routine);
 	hd_fdw_set_direct_modify_routines(routine);
 

@@ -1,0 +1,393 @@
+/*
+ * fdw/analyze.c — ANALYZE of a distributed hypertable or a foreign table.
+ *
+ * The access node holds no rows, so its statistics are computed from a
+ * sample of the data nodes' rows, which PostgreSQL's ANALYZE then treats as
+ * it would a local table's sample.  Each data node that holds primary
+ * replicas of chunks (one replica of each chunk, so that replicated rows
+ * count once) is asked, all of them at once:
+ *
+ *   1. how many rows and pages those chunks hold: pg_class's row density
+ *      times the chunk's current size, as the planner estimates a table.
+ *      Chunks never analyzed (or analyzed empty and grown since) have no
+ *      density: the node ANALYZEs them first, which its own planner needs
+ *      anyway.
+ *   2. for a BERNOULLI sample of those chunks' rows, at the rate that gives
+ *      the sample size ANALYZE asks for from all nodes together, with a
+ *      margin; the surplus is dropped here at random.
+ *
+ * Rows travel in text format, as few as ANALYZE keeps (30,000 at the
+ * default statistics target).  A foreign table of one data node is
+ * analyzed the same way, as the one relation it names there.
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "common/pg_prng.h"
+#include "foreign/fdwapi.h"
+#include "foreign/foreign.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "chunk.h"
+#include "hypertable.h"
+#include "fdw/analyze.h"
+#include "fdw/deparse.h"
+#include "fdw/option.h"
+#include "fdw/prune.h"
+#include "remote/connection.h"
+
+/* Sampled rows asked for beyond ANALYZE's target, so that few fall short. */
+#define SAMPLE_MARGIN 1.1
+
+/* What one data node holds of the relation, and how to read it there. */
+typedef struct NodeSample
+{
+	Oid			serverid;
+	char	   *relation;		/* quoted, qualified name on the node */
+	char	   *chunk_filter;	/* NULL: all of it; else "tableoid IN (...)" */
+	HdConn	   *conn;
+	double		rows;			/* estimated rows in the chunks read */
+	double		pages;
+} NodeSample;
+
+/* The data nodes to sample: those with primary replicas of chunks. */
+static List *
+sample_nodes(Relation rel)
+{
+	Oid			relid = RelationGetRelid(rel);
+	HdHypertable *ht = hd_hypertable_load(relid);
+	char	   *nspname;
+	char	   *relname;
+	char	   *relation;
+	List	   *nodes = NIL;
+	HdChunkPrune everything;
+	ListCell   *lc;
+
+	hd_table_remote_name(relid, &nspname, &relname);
+	relation = quote_qualified_identifier(nspname, relname);
+	if (ht == NULL)
+	{
+		NodeSample *node = palloc0(sizeof(NodeSample));
+
+		node->serverid = GetForeignTable(relid)->serverid;
+		node->relation = relation;
+		return list_make1(node);
+	}
+
+	hd_prune_compute(&everything, ht, NIL, NIL, NULL);
+	foreach(lc, hd_chunk_read_plan(ht, &everything))
+	{
+		HdNodeRead *read = lfirst(lc);
+		NodeSample *node = palloc0(sizeof(NodeSample));
+
+		node->serverid = read->serverid;
+		node->relation = relation;
+		node->chunk_filter = read->chunk_filter;
+		nodes = lappend(nodes, node);
+	}
+	return nodes;
+}
+
+/*
+ * The node's query over the tables that hold the relation's rows there
+ * (its leaf partitions, or the table itself), one row each with its oid
+ * named tableoid, so that a chunk filter applies as it does to the rows.
+ */
+static char *
+leaves_sql(const NodeSample *node, const char *columns)
+{
+	char	   *rel = quote_literal_cstr(node->relation);
+
+	return psprintf("SELECT %s FROM ("
+					"SELECT c.oid AS tableoid, c.reltuples, c.relpages,"
+					" pg_relation_size(c.oid) / current_setting('block_size')::int AS curpages"
+					" FROM pg_catalog.pg_class c"
+					" WHERE c.oid IN (SELECT relid FROM pg_catalog.pg_partition_tree(%s)"
+					"                  WHERE isleaf)"
+					"    OR (c.oid = %s::regclass AND c.relkind <> 'p')) leaf%s%s",
+					columns, rel, rel,
+					node->chunk_filter ? " WHERE " : "",
+					node->chunk_filter ? node->chunk_filter : "");
+}
+
+/*
+ * Sends each node its size query: estimated rows, pages, and the tables
+ * without a known row density.
+ */
+static void
+start_size_queries(List *nodes, HdStream **streams)
+{
+	ListCell   *lc;
+
+	foreach(lc, nodes)
+	{
+		NodeSample *node = lfirst(lc);
+
+		node->conn = hd_conn_get(node->serverid, IsTransactionBlock());
+		streams[foreach_current_index(lc)] =
+			hd_query_start(node->conn,
+						   leaves_sql(node,
+									  "coalesce(sum(CASE WHEN relpages > 0"
+									  " THEN reltuples / relpages * curpages END), 0),"
+									  " coalesce(sum(curpages), 0),"
+									  " string_agg(tableoid::regclass::text, ', ')"
+									  "  FILTER (WHERE reltuples < 0"
+									  "          OR (relpages = 0 AND curpages > 0))"),
+						   0, NULL, NULL, HD_ROWS_TEXT);
+	}
+}
+
+/* Reads a size query's row; returns the tables to ANALYZE first, or NULL. */
+static char *
+finish_size_query(NodeSample *node, HdStream *stream)
+{
+	char	   *fields[3];
+	char	   *unknown;
+
+	/* An aggregate without GROUP BY: exactly one row. */
+	if (!hd_stream_next_text_row(stream, fields, 3))
+		elog(ERROR, "size query on data node \"%s\" returned no row",
+			 hd_conn_node_name(node->conn));
+	node->rows = float8in_internal(fields[0], NULL, "double precision", fields[0]);
+	node->pages = float8in_internal(fields[1], NULL, "double precision", fields[1]);
+	unknown = fields[2] ? pstrdup(fields[2]) : NULL;
+	if (hd_stream_next_text_row(stream, fields, 3))
+		elog(ERROR, "size query on data node \"%s\" returned more than one row",
+			 hd_conn_node_name(node->conn));
+	hd_stream_close(stream);
+	return unknown;
+}
+
+/*
+ * Each node's estimated rows and pages, after analyzing there the tables
+ * without a known row density.
+ */
+static void
+measure_nodes(List *nodes)
+{
+	int			n = list_length(nodes);
+	HdStream  **streams = palloc(sizeof(HdStream *) * Max(n, 1));
+	char	  **unknown = palloc0(sizeof(char *) * Max(n, 1));
+	uint32	   *seqs = palloc0(sizeof(uint32) * Max(n, 1));
+	bool		analyzed = false;
+	ListCell   *lc;
+
+	start_size_queries(nodes, streams);
+	foreach(lc, nodes)
+		unknown[foreach_current_index(lc)] =
+			finish_size_query(lfirst(lc), streams[foreach_current_index(lc)]);
+
+	foreach(lc, nodes)
+	{
+		int			i = foreach_current_index(lc);
+
+		if (unknown[i] != NULL)
+		{
+			seqs[i] = hd_exec_send(((NodeSample *) lfirst(lc))->conn,
+								   psprintf("ANALYZE %s", unknown[i]), 0, NULL, NULL);
+			analyzed = true;
+		}
+	}
+	if (!analyzed)
+		return;
+	foreach(lc, nodes)
+		if (unknown[foreach_current_index(lc)] != NULL)
+			hd_exec_wait(((NodeSample *) lfirst(lc))->conn,
+						 seqs[foreach_current_index(lc)], NULL);
+
+	/* Tables the role may not analyze stay unknown and count as empty. */
+	start_size_queries(nodes, streams);
+	foreach(lc, nodes)
+		(void) finish_size_query(lfirst(lc), streams[foreach_current_index(lc)]);
+}
+
+/*
+ * The sample query: rows at the rate given, or with no estimate (a view,
+ * say), the first limit rows.
+ */
+static char *
+sample_sql(const NodeSample *node, const char *columns, double percent,
+		   int limit)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s FROM %s", columns, node->relation);
+	if (percent > 0 && percent < 100)
+		appendStringInfo(&sql, " TABLESAMPLE BERNOULLI (%.9f)", percent);
+	if (node->chunk_filter)
+		appendStringInfo(&sql, " WHERE %s", node->chunk_filter);
+	if (percent <= 0)
+		appendStringInfo(&sql, " LIMIT %d", limit);
+	return sql.data;
+}
+
+/* A row of text fields as a tuple of rel (dropped columns NULL). */
+static HeapTuple
+row_tuple(Relation rel, List *attnums, char **fields, FmgrInfo *infuncs,
+		  Oid *ioparams, Datum *values, bool *nulls)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	ListCell   *lc;
+
+	memset(nulls, true, sizeof(bool) * tupdesc->natts);
+	foreach(lc, attnums)
+	{
+		int			a = lfirst_int(lc) - 1;
+		char	   *field = fields[foreach_current_index(lc)];
+
+		values[a] = InputFunctionCall(&infuncs[a], field, ioparams[a],
+									  TupleDescAttr(tupdesc, a)->atttypmod);
+		nulls[a] = field == NULL;
+	}
+	return heap_form_tuple(tupdesc, values, nulls);
+}
+
+/* Reads every node's sample rows into rows[] (growing it); returns how many. */
+static int
+read_samples(Relation rel, List *nodes, HdStream **streams, List *attnums,
+			 HeapTuple **rows, int *cap, int elevel)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	int			natts = tupdesc->natts;
+	int			ncols = list_length(attnums);
+	FmgrInfo   *infuncs = palloc0(sizeof(FmgrInfo) * natts);
+	Oid		   *ioparams = palloc0(sizeof(Oid) * natts);
+	Datum	   *values = palloc(sizeof(Datum) * natts);
+	bool	   *nulls = palloc(sizeof(bool) * natts);
+	char	  **fields = palloc(sizeof(char *) * Max(ncols, 1));
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext,
+												 "hyperdist analyze row",
+												 ALLOCSET_DEFAULT_SIZES);
+	int			n = 0;
+	ListCell   *lc;
+
+	foreach(lc, attnums)
+	{
+		int			a = lfirst_int(lc) - 1;
+		Oid			infunc;
+
+		getTypeInputInfo(TupleDescAttr(tupdesc, a)->atttypid, &infunc, &ioparams[a]);
+		fmgr_info(infunc, &infuncs[a]);
+	}
+	foreach(lc, nodes)
+	{
+		NodeSample *node = lfirst(lc);
+		HdStream   *stream = streams[foreach_current_index(lc)];
+		int			first = n;
+
+		for (;;)
+		{
+			MemoryContext old = MemoryContextSwitchTo(rowcxt);
+			bool		more = hd_stream_next_text_row(stream, fields, ncols);
+			HeapTuple	tuple = NULL;
+
+			if (more)
+				tuple = row_tuple(rel, attnums, fields, infuncs, ioparams,
+								  values, nulls);
+			MemoryContextSwitchTo(old);
+			if (!more)
+				break;
+			if (n == *cap)
+			{
+				*cap *= 2;
+				*rows = repalloc_huge(*rows, sizeof(HeapTuple) * *cap);
+			}
+			(*rows)[n++] = heap_copytuple(tuple);
+			MemoryContextReset(rowcxt);
+		}
+		hd_stream_close(stream);
+		ereport(elevel,
+				(errmsg("\"%s\": data node \"%s\" holds about %.0f rows in %.0f pages, %d rows in sample",
+						RelationGetRelationName(rel), hd_conn_node_name(node->conn),
+						node->rows, node->pages, n - first)));
+	}
+	MemoryContextDelete(rowcxt);
+	return n;
+}
+
+/* Keeps targrows of the n rows, chosen at random (partial Fisher-Yates). */
+static int
+trim_sample(HeapTuple *rows, int n, int targrows)
+{
+	if (n <= targrows)
+		return n;
+	for (int i = 0; i < targrows; i++)
+	{
+		int			j = i + (int) pg_prng_uint64_range(&pg_global_prng_state, 0,
+													   (uint64) (n - 1 - i));
+		HeapTuple	t = rows[i];
+
+		rows[i] = rows[j];
+		rows[j] = t;
+	}
+	for (int i = targrows; i < n; i++)
+		heap_freetuple(rows[i]);
+	return targrows;
+}
+
+/* AcquireSampleRowsFunc: see the file header. */
+static int
+acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows, int targrows,
+					double *totalrows, double *totaldeadrows)
+{
+	List	   *nodes = sample_nodes(rel);
+	int			nnodes = list_length(nodes);
+	HdStream  **streams = palloc(sizeof(HdStream *) * Max(nnodes, 1));
+	StringInfoData columns;
+	List	   *attnums;
+	double		estimate = 0;
+	double		percent;
+	int			cap = Max(targrows, 1);
+	HeapTuple  *all = palloc(sizeof(HeapTuple) * cap);
+	int			n;
+	ListCell   *lc;
+
+	measure_nodes(nodes);
+	foreach(lc, nodes)
+		estimate += ((NodeSample *) lfirst(lc))->rows;
+	percent = estimate > 0 ? Min(100.0, 100.0 * targrows * SAMPLE_MARGIN / estimate) : 0;
+
+	initStringInfo(&columns);
+	hd_deparse_column_list(&columns, RelationGetRelid(rel),
+						   bms_make_singleton(0 - FirstLowInvalidHeapAttributeNumber),
+						   &attnums);
+	foreach(lc, nodes)
+		streams[foreach_current_index(lc)] =
+			hd_query_start(((NodeSample *) lfirst(lc))->conn,
+						   sample_sql(lfirst(lc), columns.data, percent, targrows),
+						   0, NULL, NULL, HD_ROWS_TEXT);
+	n = read_samples(rel, nodes, streams, attnums, &all, &cap, elevel);
+
+	/* Without an estimate, what was read is all there is, up to targrows. */
+	*totalrows = estimate > 0 ? estimate : n;
+	*totaldeadrows = 0;
+	n = trim_sample(all, n, targrows);
+	memcpy(rows, all, sizeof(HeapTuple) * n);
+	return n;
+}
+
+bool
+hd_analyze_foreign_table(Relation rel, AcquireSampleRowsFunc *func,
+						 BlockNumber *totalpages)
+{
+	List	   *nodes = sample_nodes(rel);
+	double		pages = 0;
+	ListCell   *lc;
+
+	measure_nodes(nodes);
+	foreach(lc, nodes)
+		pages += ((NodeSample *) lfirst(lc))->pages;
+	*totalpages = (BlockNumber) Min(pages, (double) MaxBlockNumber);
+	*func = acquire_sample_rows;
+	return true;
+}
