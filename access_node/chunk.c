@@ -16,7 +16,9 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "catalog_cache.h"
 #include "chunk.h"
+#include "fdw/option.h"
 #include "spi_plan.h"
 #include "dimension.h"
 #include "remote/connection.h"
@@ -427,41 +429,176 @@ hd_chunk_for_point(HdChunkCache *cache, int64 time, Datum space_value,
 /* ---- reads and writes ------------------------------------------------------ */
 
 /*
- * The (num_partitions, space_partition) pairs of the hypertable's slices
- * that hold one of prune's space values, as two int2 arrays, since a value's
- * partition depends on each slice's number of partitions.
+ * The hypertable's chunks with their replicas and the data nodes'
+ * availability, for the catalog cache, allocated in cxt.
  */
-static void
-space_partitions(HdHypertable *ht, const HdChunkPrune *prune,
-				 Datum *nparts_array, Datum *parts_array)
+HdChunkSet *
+hd_chunk_set_read(HdHypertable *ht, MemoryContext cxt)
 {
 	Oid			types[1] = {INT4OID};
 	Datum		args[1] = {Int32GetDatum(ht->id)};
-	Datum	   *nparts;
-	Datum	   *parts;
-	int			n = 0;
+	HdChunkSet *set = MemoryContextAllocZero(cxt, sizeof(HdChunkSet));
 
-	hd_spi_execute("SELECT DISTINCT num_partitions::bigint FROM _hyperdist_catalog.time_slice"
-						  " WHERE hypertable_id = $1",
+	SPI_connect();
+	hd_spi_execute("SELECT c.id::int8, ts.range_start, ts.range_end,"
+						  "       ts.num_partitions::int8, c.space_partition::int8,"
+						  "       format('%I.%I', c.schema_name, c.table_name),"
+						  "       array_agg(cdn.node_name::text ORDER BY cdn.replica)"
+						  "  FROM _hyperdist_catalog.chunk c"
+						  "  JOIN _hyperdist_catalog.time_slice ts ON ts.id = c.time_slice_id"
+						  "  JOIN _hyperdist_catalog.chunk_data_node cdn ON cdn.chunk_id = c.id"
+						  " WHERE c.hypertable_id = $1"
+						  " GROUP BY c.id, ts.id ORDER BY c.id",
 						  1, types, args, NULL, true, 0);
-	nparts = palloc(sizeof(Datum) * Max(SPI_processed * prune->space_nvalues, 1));
-	parts = palloc(sizeof(Datum) * Max(SPI_processed * prune->space_nvalues, 1));
+	set->chunks = MemoryContextAllocZero(cxt, sizeof(HdCachedChunk) * Max(SPI_processed, 1));
+	set->moduli = MemoryContextAlloc(cxt, sizeof(int16) * Max(SPI_processed, 1));
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
-		int			modulus = (int) spi_int(i, 1);
+		HdCachedChunk *c = &set->chunks[set->nchunks++];
+		bool		isnull;
+		Datum	   *nodes;
+		int			nnodes;
+		int			m;
 
-		for (int j = 0; j < prune->space_nvalues; j++)
+		c->id = (int32) spi_int(i, 1);
+		c->range_start = spi_int(i, 2);
+		c->range_end = spi_int(i, 3);
+		c->num_partitions = (int16) spi_int(i, 4);
+		c->space_partition = (int16) spi_int(i, 5);
+		c->name = MemoryContextStrdup(cxt, SPI_getvalue(SPI_tuptable->vals[i],
+														SPI_tuptable->tupdesc, 6));
+		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc, 7,
+														   &isnull)),
+						  TEXTOID, -1, false, TYPALIGN_INT, &nodes, NULL, &nnodes);
+		c->servers = MemoryContextAlloc(cxt, sizeof(Oid) * nnodes);
+		c->available = MemoryContextAlloc(cxt, sizeof(bool) * nnodes);
+		for (int j = 0; j < nnodes; j++)
 		{
-			nparts[n] = Int16GetDatum(modulus);
-			parts[n++] = Int16GetDatum(hd_space_partition(&ht->space,
-														  prune->space_values[j],
-														  false, modulus));
+			Oid			serverid = get_foreign_server_oid(TextDatumGetCString(nodes[j]), true);
+			ForeignServer *server;
+			HdServerOptions opts;
+
+			/* a replica on a node no longer a data node is not read */
+			if (!OidIsValid(serverid))
+				continue;
+			server = GetForeignServer(serverid);
+			if (!hd_server_is_data_node(server))
+				continue;
+			hd_server_options_get(server, &opts);
+			c->servers[c->nreplicas] = serverid;
+			c->available[c->nreplicas++] = opts.available;
 		}
+		for (m = 0; m < set->nmoduli && set->moduli[m] != c->num_partitions; m++)
+			;
+		if (m == set->nmoduli)
+			set->moduli[set->nmoduli++] = c->num_partitions;
 	}
-	*nparts_array = PointerGetDatum(construct_array(nparts, n, INT2OID, 2, true,
-													TYPALIGN_SHORT));
-	*parts_array = PointerGetDatum(construct_array(parts, n, INT2OID, 2, true,
-												   TYPALIGN_SHORT));
+	SPI_finish();
+	return set;
+}
+
+/*
+ * For each of set's moduli, the space partitions of prune's values (a
+ * value's partition depends on the slice's number of partitions).
+ */
+static int16 **
+space_partitions(HdHypertable *ht, const HdChunkSet *set, const HdChunkPrune *prune)
+{
+	int16	  **parts = palloc(sizeof(int16 *) * Max(set->nmoduli, 1));
+
+	for (int m = 0; m < set->nmoduli; m++)
+	{
+		parts[m] = palloc(sizeof(int16) * Max(prune->space_nvalues, 1));
+		for (int j = 0; j < prune->space_nvalues; j++)
+			parts[m][j] = (int16) hd_space_partition(&ht->space, prune->space_values[j],
+													 false, set->moduli[m]);
+	}
+	return parts;
+}
+
+/* Whether prune keeps chunk c (parts: from space_partitions, or NULL). */
+static bool
+chunk_kept(const HdCachedChunk *c, const HdChunkSet *set, const HdChunkPrune *prune,
+		   int16 **parts)
+{
+	int			m;
+
+	if (c->range_start > prune->time_hi || c->range_end <= prune->time_lo)
+		return false;
+	if (parts == NULL)
+		return true;
+	for (m = 0; set->moduli[m] != c->num_partitions; m++)
+		;
+	for (int j = 0; j < prune->space_nvalues; j++)
+		if (parts[m][j] == c->space_partition)
+			return true;
+	return false;
+}
+
+/* The replica read of chunk c: the first available one, else the first. */
+static int
+primary_replica(const HdCachedChunk *c)
+{
+	for (int r = 0; r < c->nreplicas; r++)
+		if (c->available[r])
+			return r;
+	return 0;
+}
+
+/* One data node's share of a plan as it is built. */
+typedef struct NodePlan
+{
+	Oid			serverid;
+	int			nkept;			/* replicas there of chunks prune keeps */
+	int			nchunks;		/* of those, the ones in the plan */
+	StringInfoData chunks;		/* their names, quoted, ", "-separated */
+	int			nprimary;
+	StringInfoData primaries;
+} NodePlan;
+
+static NodePlan *
+node_plan(List **nodes, Oid serverid)
+{
+	ListCell   *lc;
+	NodePlan   *np;
+
+	foreach(lc, *nodes)
+	{
+		np = lfirst(lc);
+		if (np->serverid == serverid)
+			return np;
+	}
+	np = palloc0(sizeof(NodePlan));
+	np->serverid = serverid;
+	initStringInfo(&np->chunks);
+	initStringInfo(&np->primaries);
+	*nodes = lappend(*nodes, np);
+	return np;
+}
+
+static void
+add_chunk_name(StringInfo list, int *n, const char *name)
+{
+	appendStringInfo(list, "%s%s::regclass", *n > 0 ? ", " : "",
+					 quote_literal_cstr(name));
+	(*n)++;
+}
+
+static int
+node_plan_cmp(const ListCell *a, const ListCell *b)
+{
+	const NodePlan *x = lfirst(a);
+	const NodePlan *y = lfirst(b);
+
+	return strcmp(GetForeignServer(x->serverid)->servername,
+				  GetForeignServer(y->serverid)->servername);
+}
+
+static char *
+tableoid_filter(StringInfo names)
+{
+	return psprintf("tableoid IN (%s)", names->data);
 }
 
 /*
@@ -471,76 +608,58 @@ space_partitions(HdHypertable *ht, const HdChunkPrune *prune,
  * that has every one of its chunks prune keeps in the plan needs no filter:
  * its other chunks' rows cannot pass the quals that pruned them, which the
  * statement evaluates (shipped, or here on the rows); one with none gets no
- * entry.
+ * entry.  Nodes come in name order, chunks in id order.
  */
 static List *
 chunk_plan(HdHypertable *ht, const HdChunkPrune *prune, bool all_replicas)
 {
-	MemoryContext cxt = CurrentMemoryContext;
+	const HdChunkSet *set;
+	int16	  **parts = NULL;
+	List	   *nodes = NIL;
 	List	   *plan = NIL;
-	Oid			types[6] = {INT4OID, INT8OID, INT8OID, INT2ARRAYOID,
-		INT2ARRAYOID, BOOLOID};
-	Datum		args[6];
-	char		nulls[7] = "   nn ";	/* no space restriction */
+	ListCell   *lc;
 
 	if (prune->none)
 		return NIL;
-
-	args[0] = Int32GetDatum(ht->id);
-	args[1] = Int64GetDatum(prune->time_lo);
-	args[2] = Int64GetDatum(prune->time_hi);
-	args[3] = args[4] = (Datum) 0;
-	args[5] = BoolGetDatum(all_replicas);
-
-	SPI_connect();
+	set = hd_catalog_cache_chunks(ht);
 	if (prune->space_nvalues >= 0)
-	{
-		space_partitions(ht, prune, &args[3], &args[4]);
-		nulls[3] = nulls[4] = ' ';
-	}
-	hd_spi_execute("WITH r AS ("
-						  "  SELECT c.id, cdn.node_name,"
-						  "         format('%I.%I', c.schema_name, c.table_name) AS name,"
-						  "         row_number() OVER (PARTITION BY c.id"
-						  "                            ORDER BY NOT dn.available, cdn.replica) = 1"
-						  "           AS is_primary"
-						  "    FROM _hyperdist_catalog.chunk c"
-						  "    JOIN _hyperdist_catalog.time_slice ts ON ts.id = c.time_slice_id"
-						  "    JOIN _hyperdist_catalog.chunk_data_node cdn ON cdn.chunk_id = c.id"
-						  "    JOIN hyperdist_information.data_nodes dn ON dn.node_name = cdn.node_name"
-						  "   WHERE c.hypertable_id = $1"
-						  "     AND ts.range_start <= $3 AND ts.range_end > $2"
-						  "     AND ($4 IS NULL OR (ts.num_partitions, c.space_partition)"
-						  "          IN (SELECT * FROM unnest($4, $5))))"
-						  " SELECT r.node_name,"
-						  "  CASE WHEN count(*) < (SELECT count(*) FROM r AS k WHERE k.node_name = r.node_name)"
-						  "   THEN 'tableoid IN (' || string_agg(quote_literal(r.name) || '::regclass', ', '"
-						  "                                      ORDER BY r.id) || ')' END,"
-						  "  count(*),"
-						  "  'tableoid IN (' || string_agg(quote_literal(r.name) || '::regclass', ', '"
-						  "                                ORDER BY r.id) FILTER (WHERE r.is_primary) || ')',"
-						  "  count(*) FILTER (WHERE r.is_primary)"
-						  "  FROM r WHERE r.is_primary OR $6"
-						  "  GROUP BY r.node_name ORDER BY r.node_name",
-						  6, types, args, nulls, true, 0);
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		char	   *node = SPI_getvalue(tup, SPI_tuptable->tupdesc, 1);
-		char	   *filter = SPI_getvalue(tup, SPI_tuptable->tupdesc, 2);
-		char	   *primary_filter = SPI_getvalue(tup, SPI_tuptable->tupdesc, 4);
-		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
-		HdNodeRead *read = palloc(sizeof(HdNodeRead));
+		parts = space_partitions(ht, set, prune);
 
-		read->serverid = get_foreign_server_oid(node, false);
-		read->chunk_filter = filter ? pstrdup(filter) : NULL;
-		read->nchunks = (int) spi_int(i, 3);
-		read->primary_filter = primary_filter ? pstrdup(primary_filter) : NULL;
-		read->nprimary = (int) spi_int(i, 5);
-		plan = lappend(plan, read);
-		MemoryContextSwitchTo(spicxt);
+	for (int i = 0; i < set->nchunks; i++)
+	{
+		const HdCachedChunk *c = &set->chunks[i];
+		int			primary = primary_replica(c);
+
+		if (!chunk_kept(c, set, prune, parts))
+			continue;
+		for (int r = 0; r < c->nreplicas; r++)
+		{
+			NodePlan   *np = node_plan(&nodes, c->servers[r]);
+
+			np->nkept++;
+			if (r == primary)
+				add_chunk_name(&np->primaries, &np->nprimary, c->name);
+			if (r == primary || all_replicas)
+				add_chunk_name(&np->chunks, &np->nchunks, c->name);
+		}
 	}
-	SPI_finish();
+
+	list_sort(nodes, node_plan_cmp);
+	foreach(lc, nodes)
+	{
+		NodePlan   *np = lfirst(lc);
+		HdNodeRead *read;
+
+		if (np->nchunks == 0)
+			continue;
+		read = palloc(sizeof(HdNodeRead));
+		read->serverid = np->serverid;
+		read->chunk_filter = np->nchunks < np->nkept ? tableoid_filter(&np->chunks) : NULL;
+		read->nchunks = np->nchunks;
+		read->primary_filter = np->nprimary > 0 ? tableoid_filter(&np->primaries) : NULL;
+		read->nprimary = np->nprimary;
+		plan = lappend(plan, read);
+	}
 	return plan;
 }
 

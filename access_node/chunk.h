@@ -65,6 +65,10 @@ typedef struct HdChunkPrune
 	Datum	   *space_values;
 } HdChunkPrune;
 
+/* Reads the hypertable's chunks from the catalog into cxt (for the cache). */
+struct HdChunkSet;
+extern struct HdChunkSet *hd_chunk_set_read(HdHypertable *ht, MemoryContext cxt);
+
 /* One HdNodeRead per data node that has chunks prune keeps, by node name. */
 extern List *hd_chunk_read_plan(HdHypertable *ht, const HdChunkPrune *prune);
 

@@ -12,6 +12,7 @@
 #include "miscadmin.h"
 
 #include "bgw.h"
+#include "catalog_cache.h"
 #include "conflict.h"
 #include "guc.h"
 #include "remote/txn.h"
@@ -35,4 +36,5 @@ _PG_init(void)
 	hd_bgw_init();
 	hd_utility_init();
 	hd_conflict_init();
+	hd_catalog_cache_init();
 }

@@ -4,9 +4,11 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_foreign_table.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "executor/spi.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
@@ -14,6 +16,7 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
+#include "catalog_cache.h"
 #include "dimension.h"
 #include "fdw/option.h"
 #include "hypertable.h"
@@ -49,6 +52,14 @@ spi_int64(HeapTuple tup, int col, bool *isnull)
 	return *isnull ? 0 : DatumGetInt64(d);
 }
 
+static Oid
+default_btree_opfamily(Oid type)
+{
+	Oid			opclass = GetDefaultOpClass(type, BTREE_AM_OID);
+
+	return OidIsValid(opclass) ? get_opclass_family(opclass) : InvalidOid;
+}
+
 static void
 load_dimensions(HdHypertable *ht, MemoryContext cxt)
 {
@@ -72,6 +83,7 @@ load_dimensions(HdHypertable *ht, MemoryContext cxt)
 		dim->attnum = (AttrNumber) spi_int64(tup, 2, &isnull);
 		dim->type = (Oid) spi_int64(tup, 3, &isnull);
 		dim->column_name = MemoryContextStrdup(cxt, get_attname(ht->relid, dim->attnum, false));
+		dim->btree_opfamily = default_btree_opfamily(dim->type);
 		if (dim == &ht->time)
 			dim->interval_length = ival;
 		else
@@ -83,16 +95,39 @@ load_dimensions(HdHypertable *ht, MemoryContext cxt)
 	}
 }
 
+static void
+load_data_nodes(HdHypertable *ht, MemoryContext cxt)
+{
+	Oid			argtypes[1] = {INT4OID};
+	Datum		args[1] = {Int32GetDatum(ht->id)};
+
+	hd_spi_execute("SELECT node_name FROM _hyperdist_catalog.hypertable_data_node"
+						  " WHERE hypertable_id = $1 ORDER BY node_name",
+						  1, argtypes, args, NULL, true, 0);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *name = spi_text(SPI_tuptable->vals[i], 1);
+		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
+
+		ht->data_nodes = lappend_oid(ht->data_nodes, get_foreign_server_oid(name, false));
+		MemoryContextSwitchTo(spicxt);
+	}
+}
+
 HdHypertable *
 hd_hypertable_load(Oid relid)
 {
-	MemoryContext cxt = CurrentMemoryContext;
+	if (!hd_is_dist_hypertable(relid))
+		return NULL;
+	return hd_catalog_cache_hypertable(relid);
+}
+
+HdHypertable *
+hd_hypertable_read(Oid relid, MemoryContext cxt)
+{
 	HdHypertable *ht = NULL;
 	Oid			argtypes[1] = {OIDOID};
 	Datum		args[1] = {ObjectIdGetDatum(relid)};
-
-	if (!hd_is_dist_hypertable(relid))
-		return NULL;
 
 	SPI_connect();
 	hd_spi_execute("SELECT id, associated_schema_name, associated_table_prefix,"
@@ -115,6 +150,7 @@ hd_hypertable_load(Oid relid)
 		ht->table_name = get_rel_name(relid);
 		MemoryContextSwitchTo(spicxt);
 		load_dimensions(ht, cxt);
+		load_data_nodes(ht, cxt);
 	}
 	SPI_finish();
 
@@ -133,27 +169,9 @@ hd_hypertable_qualified_name(const HdHypertable *ht)
 }
 
 List *
-hd_hypertable_data_nodes(int32 hypertable_id)
+hd_hypertable_data_nodes(const HdHypertable *ht)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	List	   *servers = NIL;
-	Oid			argtypes[1] = {INT4OID};
-	Datum		args[1] = {Int32GetDatum(hypertable_id)};
-
-	SPI_connect();
-	hd_spi_execute("SELECT node_name FROM _hyperdist_catalog.hypertable_data_node"
-						  " WHERE hypertable_id = $1 ORDER BY node_name",
-						  1, argtypes, args, NULL, true, 0);
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		char	   *name = spi_text(SPI_tuptable->vals[i], 1);
-		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
-
-		servers = lappend_oid(servers, get_foreign_server_oid(name, false));
-		MemoryContextSwitchTo(spicxt);
-	}
-	SPI_finish();
-	return servers;
+	return list_copy(ht->data_nodes);
 }
 
 Oid

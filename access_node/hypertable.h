@@ -12,7 +12,9 @@
 
 #include "postgres.h"
 
+#include "access/attnum.h"
 #include "fmgr.h"
+#include "nodes/pg_list.h"
 
 typedef struct HdDimension
 {
@@ -24,6 +26,7 @@ typedef struct HdDimension
 	int16		num_partitions; /* space dimension */
 	FmgrInfo	hash_proc;		/* space: the type's extended hash function */
 	Oid			collation;
+	Oid			btree_opfamily; /* the type's default btree family, if any */
 } HdDimension;
 
 typedef struct HdHypertable
@@ -38,19 +41,27 @@ typedef struct HdHypertable
 	HdDimension time;
 	bool		has_space;
 	HdDimension space;
+	List	   *data_nodes;		/* server OIDs of its data nodes, by name */
 } HdHypertable;
 
 /* True when relid is a distributed hypertable (no catalog query). */
 extern bool hd_is_dist_hypertable(Oid relid);
 
-/* Loads the hypertable from the catalog; NULL if relid is none. */
+/*
+ * The distributed hypertable relid, NULL if relid is none; from the
+ * backend's catalog cache (catalog_cache.c), valid until the end of the
+ * transaction at least.  Do not modify it.
+ */
 extern HdHypertable *hd_hypertable_load(Oid relid);
+
+/* Reads it from the catalog into cxt (for the cache). */
+extern HdHypertable *hd_hypertable_read(Oid relid, MemoryContext cxt);
 
 /* "schema"."table" of the hypertable (also its root table's name on data nodes). */
 extern char *hd_hypertable_qualified_name(const HdHypertable *ht);
 
 /* Data nodes (server OIDs) the hypertable is attached to, by name. */
-extern List *hd_hypertable_data_nodes(int32 hypertable_id);
+extern List *hd_hypertable_data_nodes(const HdHypertable *ht);
 
 /* _hyperdist_catalog.hypertable, whose owner owns the whole catalog. */
 extern Oid	hd_catalog_relid(void);

@@ -141,7 +141,7 @@ forward_to(List *servers, const char *sql)
 static void
 forward(Oid relid, const char *sql)
 {
-	forward_to(hd_hypertable_data_nodes(hd_hypertable_load(relid)->id), sql);
+	forward_to(hd_hypertable_data_nodes(hd_hypertable_load(relid)), sql);
 }
 
 static Oid
@@ -930,7 +930,7 @@ process_grant_in_schema(UtilityArgs *args, GrantStmt *stmt)
 		return false;
 	foreach(lc, dist)
 		servers = list_concat_unique_oid(servers,
-										 hd_hypertable_data_nodes(hd_hypertable_load(lfirst_oid(lc))->id));
+										 hd_hypertable_data_nodes(hd_hypertable_load(lfirst_oid(lc))));
 	run_standard(args, (Node *) stmt);
 	foreach(lc, dist)
 		grant_on_chunk_relations(args, stmt, lfirst_oid(lc));

@@ -132,7 +132,7 @@ partial_scan_path(PlannerInfo *root, RelOptInfo *scanrel, PathTarget *target,
 									  scanrel->relids);
 	Oid			relid = planner_rt_fetch(scanrel->relid, root)->relid;
 	HdHypertable *ht = hd_hypertable_load(relid);
-	int			nnodes = Max(list_length(hd_hypertable_data_nodes(ht->id)), 1);
+	int			nnodes = Max(list_length(ht->data_nodes), 1);
 	double		rows = Min(ngroups * nnodes, scanrel->rows);
 
 	info->scanrel = scanrel;

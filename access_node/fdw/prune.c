@@ -74,18 +74,17 @@ static int
 dimension_strategy(Oid opno, Oid inputcollid, const HdDimension *dim,
 				   bool space)
 {
-	Oid			opclass = GetDefaultOpClass(dim->type, BTREE_AM_OID);
 	Oid			lefttype;
 	Oid			righttype;
 
-	if (!OidIsValid(opclass))
+	if (!OidIsValid(dim->btree_opfamily))
 		return 0;
 	op_input_types(opno, &lefttype, &righttype);
 	if (lefttype != dim->type || righttype != dim->type)
 		return 0;
 	if (space && inputcollid != dim->collation)
 		return 0;
-	return get_op_opfamily_strategy(opno, get_opclass_family(opclass));
+	return get_op_opfamily_strategy(opno, dim->btree_opfamily);
 }
 
 /*

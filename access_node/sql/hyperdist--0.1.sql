@@ -181,6 +181,21 @@ CREATE TABLE _hyperdist_catalog.hypertable_index (
     index_name name NOT NULL,
     PRIMARY KEY (hypertable_id, index_name));
 
+-- Backends cache what statements read of these tables (catalog_cache.c):
+-- any change invalidates those caches when it commits.
+CREATE FUNCTION _hyperdist_functions.catalog_changed() RETURNS trigger
+  AS 'MODULE_PATHNAME', 'hyperdist_catalog_changed' LANGUAGE C;
+DO $$
+DECLARE t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['hypertable', 'dimension', 'hypertable_data_node', 'time_slice',
+                         'chunk', 'chunk_data_node'] LOOP
+    EXECUTE format('CREATE TRIGGER catalog_changed'
+                   ' AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON _hyperdist_catalog.%I'
+                   ' FOR EACH STATEMENT EXECUTE FUNCTION _hyperdist_functions.catalog_changed()', t);
+  END LOOP;
+END $$;
+
 GRANT USAGE ON SCHEMA _hyperdist_catalog, _hyperdist_functions TO PUBLIC;
 GRANT SELECT ON ALL TABLES IN SCHEMA _hyperdist_catalog TO PUBLIC;
 
