@@ -269,11 +269,13 @@ if grep -q 'sqlstate=08003' "$TMP/restart.out"; then ok "agent restart: old sess
 # exited, can still run on the server and would match.
 # On failure the details say which side missed: the statement never seen
 # running, or the reply lost (then the agent's log tail shows its shutdown).
-$C --timeout 60000 send-exec "select pg_sleep(59)" wait >"$TMP/term.out" 2>&1 &
+# Generous limits: a CI run once missed the reply within 30 s, for want of
+# these details.
+$C --timeout 120000 send-exec "select pg_sleep(119)" wait >"$TMP/term.out" 2>&1 &
 TC=$!
 SEEN=no
-for _ in $(seq 300); do
-	if [ "$($PSQL -c "select count(*) from pg_stat_activity where query = 'select pg_sleep(59)' and state = 'active'")" = 1 ]; then
+for _ in $(seq 600); do
+	if [ "$($PSQL -c "select count(*) from pg_stat_activity where query = 'select pg_sleep(119)' and state = 'active'")" = 1 ]; then
 		SEEN=yes
 		break
 	fi
