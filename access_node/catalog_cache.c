@@ -140,8 +140,6 @@ insert(Oid relid, MemoryContext cxt, HdHypertable *ht)
 		entries = hash_create("hyperdist catalog cache", 64, &ctl,
 							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
-	if (!OidIsValid(catalog_relid))
-		catalog_relid = hd_catalog_relid();
 	entry = hash_search(entries, &relid, HASH_ENTER, NULL);
 	entry->cxt = cxt;
 	entry->ht = ht;
@@ -155,11 +153,19 @@ hd_catalog_cache_hypertable(Oid relid)
 {
 	CacheEntry *entry = lookup(relid);
 	MemoryContext cxt;
-	uint64		gen = generation;
+	uint64		gen;
 	HdHypertable *ht;
 
 	if (entry != NULL)
 		return entry->ht;
+
+	/*
+	 * Known before the load starts (its lookup may apply invalidations): an
+	 * entry's relcache callback must recognize the catalog.
+	 */
+	if (!OidIsValid(catalog_relid))
+		catalog_relid = hd_catalog_relid();
+	gen = generation;
 
 	/* under the caller's context, so that an error frees it, until kept */
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "hyperdist cached hypertable",

@@ -19,18 +19,25 @@
  * Rows travel in text format, as few as ANALYZE keeps (30,000 at the
  * default statistics target).  A foreign table of one data node is
  * analyzed the same way, as the one relation it names there.
+ *
+ * approximate_row_count() reports step 1's estimate.
  */
 #include "postgres.h"
 
 #include "access/heapam.h"
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "access/xact.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "common/pg_prng.h"
 #include "foreign/fdwapi.h"
 #include "foreign/foreign.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
 #include "utils/lsyscache.h"
@@ -120,6 +127,13 @@ leaves_sql(const NodeSample *node, const char *columns)
 }
 
 /*
+ * The rows of leaf tables as the planner estimates them: row density (from
+ * the last ANALYZE or VACUUM) times the current size.
+ */
+#define ESTIMATED_ROWS \
+	"coalesce(sum(CASE WHEN relpages > 0 THEN reltuples / relpages * curpages END), 0)"
+
+/*
  * Sends each node its size query: estimated rows, pages, and the tables
  * without a known row density.
  */
@@ -136,9 +150,7 @@ start_size_queries(List *nodes, HdStream **streams)
 		streams[foreach_current_index(lc)] =
 			hd_query_start(node->conn,
 						   leaves_sql(node,
-									  "coalesce(sum(CASE WHEN relpages > 0"
-									  " THEN reltuples / relpages * curpages END), 0),"
-									  " coalesce(sum(curpages), 0),"
+									  ESTIMATED_ROWS ", coalesce(sum(curpages), 0),"
 									  " string_agg(tableoid::regclass::text, ', ')"
 									  "  FILTER (WHERE reltuples < 0"
 									  "          OR (relpages = 0 AND curpages > 0))"),
@@ -390,4 +402,74 @@ hd_analyze_foreign_table(Relation rel, AcquireSampleRowsFunc *func,
 	*totalpages = (BlockNumber) Min(pages, (double) MaxBlockNumber);
 	*func = acquire_sample_rows;
 	return true;
+}
+
+/*
+ * Whether relid's rows are on data nodes: a distributed hypertable, or a
+ * foreign table of a data node (a chunk's relation, say).
+ */
+static bool
+is_remote(Oid relid)
+{
+	if (hd_is_dist_hypertable(relid))
+		return true;
+	return get_rel_relkind(relid) == RELKIND_FOREIGN_TABLE &&
+		hd_server_is_data_node(GetForeignServer(GetForeignTable(relid)->serverid));
+}
+
+/*
+ * The planner's estimate of a local table's rows (of its leaves, for a
+ * partitioned one).
+ */
+static double
+local_row_estimate(Oid relid)
+{
+	NodeSample	local = {0};
+	double		rows;
+	bool		isnull;
+
+	local.relation = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												get_rel_name(relid));
+	SPI_connect();
+	if (SPI_execute(leaves_sql(&local, ESTIMATED_ROWS), true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not estimate the rows of \"%s\"", get_rel_name(relid));
+	rows = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+										1, &isnull));
+	SPI_finish();
+	return rows;
+}
+
+/*
+ * approximate_row_count(relation): its rows without counting them.  For a
+ * distributed hypertable (or a data node's foreign table) the data nodes'
+ * estimate, made as for ANALYZE (replicated chunks counted once; chunks
+ * never analyzed are analyzed there first); for a local table the
+ * planner's.
+ */
+PG_FUNCTION_INFO_V1(hyperdist_approximate_row_count);
+
+Datum
+hyperdist_approximate_row_count(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	Relation	rel;
+	double		rows = 0;
+	ListCell   *lc;
+	List	   *nodes;
+
+	rel = relation_open(relid, AccessShareLock);
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, get_relkind_objtype(rel->rd_rel->relkind),
+					   RelationGetRelationName(rel));
+	if (!is_remote(relid))
+		rows = local_row_estimate(relid);
+	else
+	{
+		nodes = sample_nodes(rel);
+		measure_nodes(nodes);
+		foreach(lc, nodes)
+			rows += ((NodeSample *) lfirst(lc))->rows;
+	}
+	relation_close(rel, AccessShareLock);
+	PG_RETURN_INT64((int64) rint(rows));
 }

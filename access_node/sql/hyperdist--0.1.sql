@@ -1181,6 +1181,12 @@ BEGIN
       JOIN pg_class c ON c.oid = rels.r;
 END $$;
 
+-- Rows without counting them: for a distributed hypertable (or a chunk's
+-- relation) the data nodes' estimate, as ANALYZE makes it; for a local
+-- table the planner's (fdw/analyze.c).
+CREATE FUNCTION approximate_row_count(relation REGCLASS) RETURNS BIGINT
+  AS 'MODULE_PATHNAME', 'hyperdist_approximate_row_count' LANGUAGE C STRICT VOLATILE;
+
 -- The sum over hypertable_detailed_size, as TimescaleDB.
 CREATE FUNCTION hypertable_size(hypertable REGCLASS)
 RETURNS BIGINT LANGUAGE sql STABLE AS $$

@@ -56,6 +56,9 @@ SELECT * FROM col_stats('small_r2');
 -- the data nodes analyzed the chunks that never were
 SELECT node, unanalyzed_chunks(node, 'public.small')
   FROM unnest(ARRAY['dn1', 'dn2', 'dn3']::name[]) node;
+-- approximate_row_count asks the data nodes (which analyze the chunks they
+-- never did, as above; small ones are read whole: exact); replicas count once
+SELECT approximate_row_count('small') AS small, approximate_row_count('small_r2') AS small_r2;
 -- estimates now follow the data (the default was 10 pages' worth)
 SELECT estimated_rows('SELECT * FROM small WHERE dev = 3') AS dev3,
        (SELECT count(*) FROM small WHERE dev = 3) AS actual;
@@ -77,11 +80,30 @@ SELECT reltuples BETWEEN 108000 AND 132000 AS rows_close FROM pg_class WHERE rel
 SELECT attname, n_distinct FROM col_stats('big') WHERE attname = 'dev';
 SELECT estimated_rows('SELECT * FROM big WHERE dev < 10') BETWEEN 18000 AND 30000 AS dev_close;
 
+SELECT approximate_row_count('big') BETWEEN 108000 AND 132000 AS big_close;
+-- a chunk's relation on the access node reads that chunk's estimate
+SELECT sum(approximate_row_count(c)) BETWEEN 108000 AND 132000 AS chunks_close
+  FROM show_chunks('big') c;
+-- a local table: the planner's estimate, from its own statistics
+CREATE TABLE local_t AS SELECT g FROM generate_series(1, 1000) g;
+SELECT approximate_row_count('local_t') AS before_analyze;
+ANALYZE local_t;
+SELECT approximate_row_count('local_t') AS after_analyze;
+DROP TABLE local_t;
+-- it needs SELECT on the table
+CREATE ROLE row_counter;
+SET ROLE row_counter;
+SELECT approximate_row_count('big');
+RESET ROLE;
+DROP ROLE row_counter;
+
 -- A database-wide ANALYZE (and VACUUM ANALYZE) includes distributed hypertables.
 CREATE TABLE later (LIKE small);
 SELECT table_name FROM create_distributed_hypertable('later', 'time');
 INSERT INTO later SELECT * FROM small WHERE dev < 5;
 SELECT reltuples FROM pg_class WHERE relname = 'later';
+-- (on a hypertable no node has analyzed yet, too)
+SELECT approximate_row_count('later');
 ANALYZE;
 SELECT reltuples FROM pg_class WHERE relname = 'later';
 -- Chunks analyzed on the data nodes when smaller: their row density times
