@@ -144,6 +144,40 @@ hd_data_node_get(const char *name, bool missing_ok)
 	return server;
 }
 
+static int
+compare_names(const ListCell *a, const ListCell *b)
+{
+	return strcmp(lfirst(a), lfirst(b));
+}
+
+List *
+hd_data_node_names(void)
+{
+	Oid			fdwid = get_foreign_data_wrapper_oid(HD_FDW_NAME, false);
+	Oid			hypertables_server = hd_hypertables_server_oid();
+	List	   *names = NIL;
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tuple;
+
+	ScanKeyInit(&key, Anum_pg_foreign_server_srvfdw, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(fdwid));
+	rel = table_open(ForeignServerRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_foreign_server srv = (Form_pg_foreign_server) GETSTRUCT(tuple);
+
+		if (srv->oid != hypertables_server)
+			names = lappend(names, pstrdup(NameStr(srv->srvname)));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	list_sort(names, compare_names);
+	return names;
+}
+
 /* A database to connect to while creating or dropping dbname. */
 static const char *
 maintenance_db(const char *dbname)

@@ -12,4 +12,7 @@
  */
 extern ForeignServer *hd_data_node_get(const char *name, bool missing_ok);
 
+/* Every data node's name (hyperdist servers but hyperdist_hypertables), sorted. */
+extern List *hd_data_node_names(void);
+
 #endif							/* HYPERDIST_DATA_NODE_H */

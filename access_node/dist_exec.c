@@ -14,11 +14,7 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
-#include "access/htup_details.h"
-#include "access/table.h"
 #include "access/xact.h"
-#include "catalog/pg_foreign_server.h"
 #include "catalog/pg_type.h"
 #include "foreign/foreign.h"
 #include "fmgr.h"
@@ -28,9 +24,7 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
-#include "utils/rel.h"
 #include "utils/tuplestore.h"
 
 #include "data_node.h"
@@ -41,45 +35,19 @@
 PG_FUNCTION_INFO_V1(hyperdist_distributed_exec);
 PG_FUNCTION_INFO_V1(hyperdist_data_node_query);
 
-static int
-compare_names(const ListCell *a, const ListCell *b)
-{
-	return strcmp(lfirst(a), lfirst(b));
-}
-
-/* Every data node (hyperdist server but hyperdist_hypertables), by name. */
+/* Every data node, by name. */
 static List *
 all_data_nodes(void)
 {
-	Oid			fdwid = get_foreign_data_wrapper_oid(HD_FDW_NAME, false);
-	List	   *names = NIL;
+	List	   *names = hd_data_node_names();
 	List	   *servers = NIL;
 	ListCell   *lc;
-	Relation	rel;
-	SysScanDesc scan;
-	ScanKeyData key;
-	HeapTuple	tuple;
-
-	ScanKeyInit(&key, Anum_pg_foreign_server_srvfdw, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(fdwid));
-	rel = table_open(ForeignServerRelationId, AccessShareLock);
-	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
-	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
-	{
-		Form_pg_foreign_server srv = (Form_pg_foreign_server) GETSTRUCT(tuple);
-
-		if (srv->oid != hd_hypertables_server_oid())
-			names = lappend(names, pstrdup(NameStr(srv->srvname)));
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
 
 	if (names == NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("no data nodes are defined"),
 				 errhint("Add data nodes with add_data_node().")));
-	list_sort(names, compare_names);
 	foreach(lc, names)
 		servers = lappend_oid(servers, get_foreign_server_oid(lfirst(lc), false));
 	return servers;

@@ -52,6 +52,14 @@ RETURNS TABLE(node_name NAME, host TEXT, port INTEGER, database NAME, available 
 AS 'MODULE_PATHNAME', 'hyperdist_alter_data_node'
 LANGUAGE C VOLATILE;
 
+-- Each data node's health as this role sees it (agent answers, session
+-- opens, in recovery or not, else the error), then the access node's row
+-- with node_name NULL (health.c).
+CREATE FUNCTION health()
+RETURNS TABLE(node_name NAME, healthy BOOLEAN, in_recovery BOOLEAN, error TEXT)
+AS 'MODULE_PATHNAME', 'hyperdist_health'
+LANGUAGE C VOLATILE;
+
 CREATE PROCEDURE distributed_exec(
     query TEXT,
     node_list NAME[] = NULL,

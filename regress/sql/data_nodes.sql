@@ -163,3 +163,7 @@ DROP ROLE regress_hd_user;
 
 SELECT node_name, host, database, available
   FROM hyperdist_information.data_nodes ORDER BY node_name;
+
+-- health(): every data node answers and is a primary; the access node's row
+-- has node_name NULL
+SELECT * FROM health();

@@ -37,7 +37,22 @@ $c->psql_error("BEGIN;\n"
 is($c->psql_ok("SELECT count(*) FROM unreach_t", node => 1), 0,
 	'... and its insert on dn1 was rolled back');
 
+# health() reports the dead node without failing, and the others as healthy.
+my $health = $c->psql_ok(
+	"SELECT node_name, healthy, in_recovery IS NULL, error FROM health() WHERE node_name IS NOT NULL",
+	options => $timeout, name => 'health() with agent2 down');
+like($health, qr/^dn1\|t\|f\|$/m, '... dn1 healthy');
+like($health, qr/^dn2\|f\|t\|agent at 127\.0\.0\.1:\d+ does not answer/m,
+	'... dn2 not, and why');
+
 ok($c->start_agent(2), 'agent2 back');
+like($c->psql_ok("SELECT node_name, healthy FROM health() WHERE node_name = 'dn2'"),
+	qr/^dn2\|t$/m, 'health(): dn2 healthy again');
+# The agent answers but its PostgreSQL does not: the session's error.
+ok($c->stop_dn(2), "dn2's PostgreSQL stopped");
+like( $c->psql_ok("SELECT node_name, healthy, error FROM health() WHERE node_name = 'dn2'"),
+	qr/^dn2\|f\|.*(connect|server)/m, 'health(): dn2 unhealthy, with the connection error');
+ok($c->start_dn(2), "dn2's PostgreSQL started");
 $c->psql_ok("CALL distributed_exec(\$\$SELECT 1\$\$)",
 	name => 'distributed_exec on all nodes works again', options => $timeout);
 
