@@ -115,7 +115,7 @@ leaves_sql(const NodeSample *node, const char *columns)
 	char	   *rel = quote_literal_cstr(node->relation);
 
 	return psprintf("SELECT %s FROM ("
-					"SELECT c.oid AS tableoid, c.reltuples, c.relpages,"
+					"SELECT c.oid AS tableoid, c.relkind, c.reltuples, c.relpages,"
 					" pg_relation_size(c.oid) / current_setting('block_size')::int AS curpages"
 					" FROM pg_catalog.pg_class c"
 					" WHERE c.oid IN (SELECT relid FROM pg_catalog.pg_partition_tree(%s)"
@@ -152,8 +152,8 @@ start_size_queries(List *nodes, HdStream **streams)
 						   leaves_sql(node,
 									  ESTIMATED_ROWS ", coalesce(sum(curpages), 0),"
 									  " string_agg(tableoid::regclass::text, ', ')"
-									  "  FILTER (WHERE reltuples < 0"
-									  "          OR (relpages = 0 AND curpages > 0))"),
+									  "  FILTER (WHERE relkind IN ('r', 'm')"
+									  "           AND (reltuples < 0 OR (relpages = 0 AND curpages > 0)))"),
 						   0, NULL, NULL, HD_ROWS_TEXT);
 	}
 }
