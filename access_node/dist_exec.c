@@ -33,6 +33,7 @@
 #include "wire.h"
 
 PG_FUNCTION_INFO_V1(hyperdist_distributed_exec);
+PG_FUNCTION_INFO_V1(hyperdist_exec_on_data_nodes);
 PG_FUNCTION_INFO_V1(hyperdist_data_node_query);
 
 /* Every data node, by name. */
@@ -118,8 +119,14 @@ is_blank(const char *s)
 	return true;
 }
 
-Datum
-hyperdist_distributed_exec(PG_FUNCTION_ARGS)
+/*
+ * distributed_exec(query, node_list, transactional), relaying the data
+ * nodes' notices with relay_notices: the user's statements' notices are
+ * theirs to see; those of the extension's own statements (IF NOT EXISTS,
+ * IF EXISTS) are noise.
+ */
+static void
+distributed_exec(FunctionCallInfo fcinfo, bool relay_notices)
 {
 	char	   *query;
 	bool		transactional;
@@ -163,12 +170,27 @@ hyperdist_distributed_exec(PG_FUNCTION_ARGS)
 					 errdetail("This transaction already has a remote transaction open on data node \"%s\".",
 							   hd_conn_node_name(conn))));
 		conns[i] = conn;
+		if (relay_notices)
+			hd_conn_relay_notices(conn);
 		seqs[i] = hd_exec_send(conn, query, 0, NULL, NULL);
 		i++;
 	}
 	for (i = 0; i < n; i++)
 		(void) hd_exec_wait(conns[i], seqs[i], NULL);
+}
 
+Datum
+hyperdist_distributed_exec(PG_FUNCTION_ARGS)
+{
+	distributed_exec(fcinfo, true);
+	PG_RETURN_VOID();
+}
+
+/* _hyperdist_functions.exec_on_data_nodes: the same for the extension's SQL. */
+Datum
+hyperdist_exec_on_data_nodes(PG_FUNCTION_ARGS)
+{
+	distributed_exec(fcinfo, false);
 	PG_RETURN_VOID();
 }
 
@@ -196,6 +218,7 @@ hyperdist_data_node_query(PG_FUNCTION_ARGS)
 	fields = palloc(sizeof(char *) * natts);
 
 	conn = hd_conn_get(serverid, true);
+	hd_conn_relay_notices(conn);
 	stream = hd_query_start(conn, sql, 0, NULL, NULL, HD_ROWS_TEXT);
 	hd_conn_mark_caller_sql(conn);
 	if (hd_stream_columns(stream)->n_columns != (size_t) natts)

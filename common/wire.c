@@ -135,9 +135,9 @@ static const char *
 check_error(const Hyperdist__Error *err)
 {
 	if (!hd_sqlstate_valid(err->sqlstate))
-		return "error reply carries an invalid SQLSTATE";
+		return "error or notice carries an invalid SQLSTATE";
 	if (err->message == NULL)
-		return "error reply carries no message";
+		return "error or notice carries no message";
 	return NULL;
 }
 
@@ -176,6 +176,8 @@ hd_wire_check(const HdEnvelope *env)
 			return NULL;
 		case HYPERDIST__ENVELOPE__BODY_ERROR:
 			return check_error(env->error);
+		case HYPERDIST__ENVELOPE__BODY_NOTICE:
+			return check_error(env->notice);
 		case HYPERDIST__ENVELOPE__BODY_ROW_DESCRIPTION:
 			return check_row_description(env->row_description);
 		case HYPERDIST__ENVELOPE__BODY_ROW_BATCH:
@@ -248,6 +250,8 @@ hd_wire_body_name(Hyperdist__Envelope__BodyCase body)
 			return "Done";
 		case HYPERDIST__ENVELOPE__BODY_PONG:
 			return "Pong";
+		case HYPERDIST__ENVELOPE__BODY_NOTICE:
+			return "Notice";
 		default:
 			return "unknown";
 	}

@@ -80,6 +80,7 @@ exec_reset(Session *s)
 	free(s->tag);
 	s->tag = NULL;
 	s->tag_rows = 0;
+	s->notices = 0;
 }
 
 /* ---- replies ----------------------------------------------------------- */

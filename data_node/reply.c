@@ -27,9 +27,10 @@ envelope_init(HdEnvelope *env, uint64_t session, uint32_t seq)
 /* protobuf-c wants char *; the strings are only read while packing. */
 #define UNCONST(s) ((char *) (s))
 
-void
-reply_error(const RoutingId *rid, uint64_t session, uint32_t seq,
-			const ErrorFields *f)
+/* An Error (or Notice) body of f, sent to rid. */
+static void
+send_error_fields(const RoutingId *rid, uint64_t session, uint32_t seq,
+				  const ErrorFields *f, Hyperdist__Envelope__BodyCase body)
 {
 	HdEnvelope	env;
 	Hyperdist__Error err = HYPERDIST__ERROR__INIT;
@@ -44,9 +45,19 @@ reply_error(const RoutingId *rid, uint64_t session, uint32_t seq,
 	err.context = UNCONST(f->context);
 
 	envelope_init(&env, session, seq);
-	env.body_case = HYPERDIST__ENVELOPE__BODY_ERROR;
-	env.error = &err;
+	env.body_case = body;
+	if (body == HYPERDIST__ENVELOPE__BODY_NOTICE)
+		env.notice = &err;
+	else
+		env.error = &err;
 	router_send(rid, &env);
+}
+
+void
+reply_error(const RoutingId *rid, uint64_t session, uint32_t seq,
+			const ErrorFields *f)
+{
+	send_error_fields(rid, session, seq, f, HYPERDIST__ENVELOPE__BODY_ERROR);
 }
 
 void
@@ -79,35 +90,64 @@ chomp_dup(const char *s)
 	return xstrndup(s, len);
 }
 
-void
-reply_error_result(const RoutingId *rid, uint64_t session, uint32_t seq,
-				   const PGresult *res, PGconn *conn)
+/*
+ * The fields of an error or notice result; *own_message is a message made
+ * here, to free after sending.
+ */
+static void
+result_fields(const PGresult *res, PGconn *conn, ErrorFields *f, char **own_message)
 {
-	ErrorFields f = {0};
-	char	   *own_message = NULL;
-
-	f.sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	if (!hd_sqlstate_valid(f.sqlstate))
+	*own_message = NULL;
+	f->sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (!hd_sqlstate_valid(f->sqlstate))
 	{
 		/*
 		 * No SQLSTATE means libpq made the error up itself, which in
 		 * practice means the connection to the data node broke.
 		 */
-		f.sqlstate = PQstatus(conn) == CONNECTION_BAD
+		f->sqlstate = PQstatus(conn) == CONNECTION_BAD
 			? HD_SQLSTATE_CONNECTION_FAILURE : HD_SQLSTATE_INTERNAL_ERROR;
 	}
-	f.severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
-	if (f.severity == NULL)
-		f.severity = PQresultErrorField(res, PG_DIAG_SEVERITY);
-	f.message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-	if (f.message == NULL)
-		f.message = own_message = chomp_dup(PQresultErrorMessage(res));
-	f.detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
-	f.hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
-	f.context = PQresultErrorField(res, PG_DIAG_CONTEXT);
+	f->severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	if (f->severity == NULL)
+		f->severity = PQresultErrorField(res, PG_DIAG_SEVERITY);
+	f->message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	if (f->message == NULL)
+		f->message = *own_message = chomp_dup(PQresultErrorMessage(res));
+	f->detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	f->hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+	f->context = PQresultErrorField(res, PG_DIAG_CONTEXT);
+}
 
-	reply_error(rid, session, seq, &f);
+void
+reply_error_result(const RoutingId *rid, uint64_t session, uint32_t seq,
+				   const PGresult *res, PGconn *conn)
+{
+	ErrorFields f = {0};
+	char	   *own_message;
+
+	result_fields(res, conn, &f, &own_message);
+	send_error_fields(rid, session, seq, &f, HYPERDIST__ENVELOPE__BODY_ERROR);
 	free(own_message);
+}
+
+void
+reply_notice_result(const RoutingId *rid, uint64_t session, uint32_t seq,
+					const PGresult *res, PGconn *conn)
+{
+	ErrorFields f = {0};
+	char	   *own_message;
+
+	result_fields(res, conn, &f, &own_message);
+	send_error_fields(rid, session, seq, &f, HYPERDIST__ENVELOPE__BODY_NOTICE);
+	free(own_message);
+}
+
+void
+reply_notice(const RoutingId *rid, uint64_t session, uint32_t seq,
+			 const ErrorFields *f)
+{
+	send_error_fields(rid, session, seq, f, HYPERDIST__ENVELOPE__BODY_NOTICE);
 }
 
 void

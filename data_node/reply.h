@@ -36,6 +36,13 @@ extern void reply_errorf(const RoutingId *rid, uint64_t session, uint32_t seq,
 extern void reply_error_result(const RoutingId *rid, uint64_t session, uint32_t seq,
 							   const PGresult *res, PGconn *conn);
 
+/* Relays a NOTICE/WARNING/INFO result as a Notice of request seq. */
+extern void reply_notice_result(const RoutingId *rid, uint64_t session, uint32_t seq,
+								const PGresult *res, PGconn *conn);
+/* An agent-made Notice. */
+extern void reply_notice(const RoutingId *rid, uint64_t session, uint32_t seq,
+						 const ErrorFields *fields);
+
 extern void reply_hello_ok(const RoutingId *rid, uint64_t session, uint32_t seq,
 						   const char *server_version);
 extern void reply_done(const RoutingId *rid, uint64_t session, uint32_t seq,

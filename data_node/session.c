@@ -184,12 +184,47 @@ sessions_count(void)
 
 /* ---- Hello --------------------------------------------------------------- */
 
+/* Whether request r asked for the data node's notices. */
+static bool
+wants_notices(const Request *r)
+{
+	if (r->kind == REQUEST_QUERY)
+		return r->env->query->has_notices && r->env->query->notices;
+	return r->env->exec->has_notices && r->env->exec->notices;
+}
+
+/*
+ * A NOTICE, WARNING or INFO of the session's PostgreSQL backend: relayed to
+ * the access node as a Notice of the running request if it asked, up to
+ * HD_MAX_NOTICES of them; else only logged.
+ */
 static void
-notice_logger(void *arg, const char *message)
+notice_receiver(void *arg, const PGresult *res)
 {
 	Session    *s = arg;
+	ErrorFields f = {0};
+	char		detail[96];
 
-	log_debug("%s: %s", s->label, message);
+	if (s->running == NULL || s->replied || !wants_notices(s->running) ||
+		s->notices > HD_MAX_NOTICES)
+	{
+		log_debug("%s: %s", s->label, PQresultErrorMessage(res));
+		return;
+	}
+	if (s->notices++ < HD_MAX_NOTICES)
+	{
+		reply_notice_result(&s->rid, s->id, s->running->seq, res, s->conn);
+		return;
+	}
+
+	/* the first one past the limit is replaced by a warning saying so */
+	snprintf(detail, sizeof(detail), "The data node raised more than %d notices.",
+			 HD_MAX_NOTICES);
+	f.sqlstate = "01000";
+	f.severity = "WARNING";
+	f.message = "further notices of this statement are not relayed";
+	f.detail = detail;
+	reply_notice(&s->rid, s->id, s->running->seq, &f);
 }
 
 /* Copies the base conninfo and adds what the Hello carries. */
@@ -439,7 +474,7 @@ connect_succeeded(Session *s)
 	const char *version = PQparameterStatus(s->conn, "server_version");
 
 	PQsetErrorVerbosity(s->conn, PQERRORS_DEFAULT);
-	PQsetNoticeProcessor(s->conn, notice_logger, s);
+	PQsetNoticeReceiver(s->conn, notice_receiver, s);
 	if (PQsetnonblocking(s->conn, 1) != 0)
 	{
 		connect_failed(s, "could not put the connection in nonblocking mode");

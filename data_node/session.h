@@ -36,6 +36,12 @@
 /* A session whose peer has been silent this long gets a probe. */
 #define HD_PROBE_INTERVAL_MS	10000
 
+/*
+ * Notices relayed per request: a statement raising one per row must not
+ * flood the access node.
+ */
+#define HD_MAX_NOTICES			1000
+
 typedef struct Session Session;
 
 /* Base libpq conninfo (--pg); credential keywords are dropped with a warning. */

@@ -68,6 +68,7 @@ struct Session
 	size_t		batch_limit;	/* flush threshold (Query.batch_bytes) */
 	char	   *tag;			/* command status of the last result */
 	uint64_t	tag_rows;
+	int			notices;		/* relayed for the running request */
 
 	char	   *broken_reason;	/* BROKEN: libpq's message, for the 08006 detail */
 

@@ -173,6 +173,7 @@ struct HdConn
 
 	bool		replayable;
 	uint32		replay_seq;		/* reserved: re-Hello, then its settings */
+	bool		relay_notices;	/* the next request asks for notices */
 
 	HdRemoteXact xact;
 };
@@ -1087,7 +1088,7 @@ conn_wait_setup(HdConn *conn, uint32 seq, TimestampTz deadline)
 		switch (sock_recv(&conn->sock, conn->reply_cxt, &env, &why))
 		{
 			case HD_RECV_OK:
-				if (env->seq == seq)
+				if (env->seq == seq && env->body_case != HYPERDIST__ENVELOPE__BODY_NOTICE)
 					return env;
 				continue;
 			case HD_RECV_BAD:
@@ -1485,6 +1486,27 @@ conn_remote_error(HdConn *conn, const Hyperdist__Error *err, const char *sql)
 
 /* ---- waiting for replies ---------------------------------------------------- */
 
+/*
+ * A data node's NOTICE, WARNING or INFO, reported here at its level (as
+ * postgres_fdw's connections do), naming the node.
+ */
+static void
+conn_relay_notice(HdConn *conn, const Hyperdist__Error *notice)
+{
+	const char *sev = notice->severity ? notice->severity : "";
+	int			elevel = NOTICE;
+
+	if (strcmp(sev, "WARNING") == 0)
+		elevel = WARNING;
+	else if (strcmp(sev, "INFO") == 0)
+		elevel = INFO;
+	else if (strcmp(sev, "LOG") == 0)
+		elevel = LOG;
+	else if (strncmp(sev, "DEBUG", 5) == 0)
+		elevel = DEBUG1;
+	hd_report_remote_error(elevel, conn->node_name, notice, NULL);
+}
+
 static HdEnvelope *
 conn_recv(HdConn *conn, MemoryContext cxt)
 {
@@ -1604,6 +1626,11 @@ conn_wait_for(HdConn *conn, uint32 seq, MemoryContext cxt)
 			i = req_index(conn, env->seq);
 			if (i < 0)
 				continue;		/* stale, or a probe */
+			if (env->body_case == HYPERDIST__ENVELOPE__BODY_NOTICE)
+			{
+				conn_relay_notice(conn, env->notice);
+				continue;
+			}
 			if (is_unknown_session(env) || batch_start_failed(conn, i, env))
 			{
 				conn_session_gone(conn);
@@ -1645,6 +1672,16 @@ conn_wait_for(HdConn *conn, uint32 seq, MemoryContext cxt)
  * the remote transaction counts as open before the request can leave, so
  * that an abort rolls it back whatever happened to the request.
  */
+/* Sets an Exec's or Query's request for the data node's notices. */
+static void
+ask_for_notices(HdEnvelope *env)
+{
+	if (env->body_case == HYPERDIST__ENVELOPE__BODY_EXEC)
+		env->exec->has_notices = env->exec->notices = true;
+	else if (env->body_case == HYPERDIST__ENVELOPE__BODY_QUERY)
+		env->query->has_notices = env->query->notices = true;
+}
+
 static uint32
 conn_request_at(HdConn *conn, HdEnvelope *env, HdReqMode mode, const char *sql,
 				int flags, int level)
@@ -1655,6 +1692,12 @@ conn_request_at(HdConn *conn, HdEnvelope *env, HdReqMode mode, const char *sql,
 	size_t		len;
 	bool		replayable;
 
+	/* before anything this sends first (START TRANSACTION, ...) */
+	if (conn->relay_notices && !(flags & REQ_TXN_CONTROL))
+	{
+		ask_for_notices(env);
+		conn->relay_notices = false;
+	}
 	/* the agent runs requests in order: a half-read stream would block us */
 	if (conn->stream != NULL)
 		stream_buffer_rest(conn->stream);
@@ -2301,6 +2344,12 @@ hd_conn_mark_written(HdConn *conn)
 {
 	if (conn->xact.state == HD_RXACT_OPEN)
 		conn->xact.wrote = true;
+}
+
+void
+hd_conn_relay_notices(HdConn *conn)
+{
+	conn->relay_notices = true;
 }
 
 void

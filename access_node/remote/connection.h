@@ -74,6 +74,14 @@ extern void hd_conn_mark_written(HdConn *conn);
  * commits one-phase, but its COMMIT is awaited like a writer's (see txn.c).
  */
 extern void hd_conn_mark_caller_sql(HdConn *conn);
+/*
+ * The next Exec or Query sent on conn asks the agent to relay the data
+ * node's notices (NOTICE, WARNING, INFO), which are then reported here at
+ * their level, naming the node: for SQL a caller gave (distributed_exec,
+ * data_node_query), not for hyperdist's own statements, whose notices
+ * ("already exists, skipping") would only be noise.
+ */
+extern void hd_conn_relay_notices(HdConn *conn);
 /* data node's server_version, as reported when the session opened */
 extern const char *hd_conn_server_version(const HdConn *conn);
 

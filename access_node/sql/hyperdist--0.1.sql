@@ -105,6 +105,15 @@ GRANT SELECT ON hyperdist_information.data_nodes TO PUBLIC;
 CREATE SCHEMA IF NOT EXISTS _hyperdist_catalog;
 CREATE SCHEMA _hyperdist_functions;
 
+-- distributed_exec for the extension's own statements: the same, but the
+-- data nodes' notices ("already exists, skipping") are not relayed.
+CREATE PROCEDURE _hyperdist_functions.exec_on_data_nodes(
+    query TEXT,
+    node_list NAME[] = NULL,
+    transactional BOOLEAN = TRUE)
+AS 'MODULE_PATHNAME', 'hyperdist_exec_on_data_nodes'
+LANGUAGE C;
+
 CREATE SERVER hyperdist_hypertables FOREIGN DATA WRAPPER hyperdist
   OPTIONS (hypertables 'true');
 GRANT USAGE ON FOREIGN SERVER hyperdist_hypertables TO PUBLIC;
@@ -577,7 +586,7 @@ BEGIN
   -- the data nodes' root tables, in this transaction
   dn_ddl := _hyperdist_functions.root_table_ddl(relation, qualified, time_column_name,
                                                 associated_schema_name, owner);
-  CALL @extschema@.distributed_exec(dn_ddl, nodes);
+  CALL _hyperdist_functions.exec_on_data_nodes(dn_ddl, nodes);
 
   -- the catalog
   INSERT INTO _hyperdist_catalog.hypertable
@@ -828,7 +837,7 @@ BEGIN
            replace(_hyperdist_functions.table_definition_sql(), '$1',
                    quote_literal(qualified) || '::regclass'))
          AS t(kind text, def text, an_def text, ord int);
-  CALL @extschema@.distributed_exec(ddl, ARRAY[node]);
+  CALL _hyperdist_functions.exec_on_data_nodes(ddl, ARRAY[node]);
 
   INSERT INTO _hyperdist_catalog.hypertable_data_node (hypertable_id, node_name) VALUES (ht, node);
   SELECT count(*) INTO nnodes FROM _hyperdist_catalog.hypertable_data_node hdn WHERE hdn.hypertable_id = ht;
@@ -922,7 +931,7 @@ BEGIN
         USING DETAIL = format('%s chunks lose their replica on data node "%s".', nchunks, node);
     END IF;
     IF drop_remote_data THEN
-      CALL @extschema@.distributed_exec(format('DROP TABLE IF EXISTS %s', h.rel), ARRAY[node]);
+      CALL _hyperdist_functions.exec_on_data_nodes(format('DROP TABLE IF EXISTS %s', h.rel), ARRAY[node]);
     END IF;
     -- the access node's relations of these chunks may name the node: they
     -- are made again on the next replica, or go with the chunk
@@ -1119,7 +1128,7 @@ BEGIN
             WHERE c.id = ANY (dropped)
               AND NOT (has_space AND c.time_slice_id = ANY (emptied))
             GROUP BY cdn.node_name ORDER BY cdn.node_name LOOP
-    CALL @extschema@.distributed_exec(format('DROP TABLE IF EXISTS %s', r.tables), ARRAY[r.node_name]);
+    CALL _hyperdist_functions.exec_on_data_nodes(format('DROP TABLE IF EXISTS %s', r.tables), ARRAY[r.node_name]);
   END LOOP;
   IF has_space AND cardinality(emptied) > 0 THEN
     SELECT string_agg(format('%I.%I', h.associated_schema_name,
@@ -1127,7 +1136,7 @@ BEGIN
       INTO slices FROM unnest(emptied) e;
     SELECT array_agg(hdn.node_name ORDER BY hdn.node_name) INTO nodes
       FROM _hyperdist_catalog.hypertable_data_node hdn WHERE hdn.hypertable_id = ht;
-    CALL @extschema@.distributed_exec(format('DROP TABLE IF EXISTS %s', slices), nodes);
+    CALL _hyperdist_functions.exec_on_data_nodes(format('DROP TABLE IF EXISTS %s', slices), nodes);
   END IF;
   PERFORM _hyperdist_functions.drop_chunk_relations(dropped);
   RETURN QUERY

@@ -14,6 +14,7 @@
  *   ROW 1|foo|NULL             (text format; binary fields print as \x...)
  *   DONE seq=N tag="SELECT 2" rows=2 batches=1 received=2
  *   ERROR seq=N sqlstate=57014 severity=ERROR message="..." [detail="..."]
+ *   NOTICE seq=N sqlstate=00000 severity=NOTICE message="..."  (the same fields)
  *   PONG epoch=... sessions=N
  *   TIMEOUT ...
  *
@@ -38,6 +39,8 @@
  *   bad-version | bad-session | bad-epoch | oversized
  *                          send a bad frame; wait for the Error (oversized:
  *                          the agent disconnects instead, nothing comes back)
+ *
+ * --notices asks the agent to relay the data node's notices.
  *
  * Parameters for the next exec/query: --param TEXT, --param-int4 N (binary,
  * type int4), --param-null; data for the next exec's COPY FROM STDIN:
@@ -76,6 +79,7 @@ typedef struct Options
 	int			copy;			/* Query.copy */
 	int			count_only;
 	int			slow_ms;
+	int			notices;		/* ask for notices (Exec/Query.notices) */
 	int			insecure;
 	int			verbose;
 	/* Parameters for the next exec/query (then cleared). */
@@ -274,18 +278,22 @@ print_quoted(const char *name, const char *s)
 }
 
 static void
-print_error(Client *c, const HdEnvelope *env)
+print_error_fields(const char *what, uint32_t seq, const Hyperdist__Error *e)
 {
-	const Hyperdist__Error *e = env->error;
-
-	printf("ERROR seq=%u sqlstate=%s severity=%s", env->seq, e->sqlstate,
+	printf("%s seq=%u sqlstate=%s severity=%s", what, seq, e->sqlstate,
 		   e->severity ? e->severity : "?");
 	print_quoted("message", e->message);
 	print_quoted("detail", e->detail);
 	print_quoted("hint", e->hint);
 	print_quoted("context", e->context);
 	putchar('\n');
-	snprintf(c->last_state, sizeof(c->last_state), "%s", e->sqlstate);
+}
+
+static void
+print_error(Client *c, const HdEnvelope *env)
+{
+	print_error_fields("ERROR", env->seq, env->error);
+	snprintf(c->last_state, sizeof(c->last_state), "%s", env->error->sqlstate);
 }
 
 static void
@@ -439,6 +447,8 @@ send_request(Client *c, int kind, const char *sql)
 			e.copy_data.data = (uint8_t *) c->opt.copy_data;
 			e.copy_data.len = strlen(c->opt.copy_data);
 		}
+		e.has_notices = c->opt.notices;
+		e.notices = c->opt.notices;
 		env.body_case = HYPERDIST__ENVELOPE__BODY_EXEC;
 		env.exec = &e;
 	}
@@ -453,6 +463,8 @@ send_request(Client *c, int kind, const char *sql)
 		q.binary = c->opt.binary;
 		q.has_copy = c->opt.copy;
 		q.copy = c->opt.copy;
+		q.has_notices = c->opt.notices;
+		q.notices = c->opt.notices;
 		q.has_credit = true;
 		q.credit = c->opt.credit;
 		if (c->opt.batch_bytes)
@@ -540,6 +552,9 @@ finish_request(Client *c, uint32_t seq, int kind)
 				strcpy(c->last_state, "ok");
 				hd_wire_free(env, NULL);
 				return;
+			case HYPERDIST__ENVELOPE__BODY_NOTICE:
+				print_error_fields("NOTICE", seq, env->notice);
+				break;
 			case HYPERDIST__ENVELOPE__BODY_ERROR:
 				print_error(c, env);
 				if (kind == 'q')
@@ -715,7 +730,7 @@ usage(void)
 			"usage: agent-client --endpoint E [--server-key Z85 | --server-key-file F]\n"
 			"         [--client-key-file F] [--insecure] [--db D] [--user U] [--password P]\n"
 			"         [--timeout MS] [--credit N] [--batch-bytes N] [--binary] [--copy] [--count]\n"
-			"         [--slow MS] [--text] [-v] STEP...  (options may also precede any step)\n"
+			"         [--slow MS] [--notices] [--text] [-v] STEP...  (options may also precede any step)\n"
 			"         [--param TEXT | --param-int4 N | --param-null]... before exec/query\n"
 			"         [--copy-data TEXT] before exec\n"
 			"steps: hello | exec SQL | query SQL | send-exec SQL | send-query SQL | cancel |\n"
@@ -817,6 +832,8 @@ apply_option(Options *o, int argc, char **argv, int *i)
 		o->binary = 0;
 	else if (strcmp(a, "--copy") == 0)
 		o->copy = 1;
+	else if (strcmp(a, "--notices") == 0)
+		o->notices = 1;
 	else if (strcmp(a, "--count") == 0)
 		o->count_only = 1;
 	else if (strcmp(a, "--insecure") == 0)

@@ -121,6 +121,32 @@ check "binary query" 'ROW \\x00000001' -- --binary query "select 1::int4"
 check "parameters, text and binary" 'ROW 12\|t' -- \
 	--param 5 --param-int4 7 --param-null query 'select $1::int + $2, $3::text is null'
 
+# Notices reach the access node as Notices of the request, before its Done.
+NOTICES=$($C --notices exec "do \$\$ begin raise notice 'hello %', 1; raise warning 'careful'; end \$\$" 2>&1)
+if grep -q '^NOTICE seq=2 sqlstate=00000 severity=NOTICE message="hello 1"' <<<"$NOTICES" &&
+	grep -q '^NOTICE seq=2 sqlstate=01000 severity=WARNING message="careful"' <<<"$NOTICES" &&
+	[ "$(tail -1 <<<"$NOTICES" | cut -c1-4)" = DONE ]; then
+	ok "notices relayed before the Done"
+else
+	not_ok "notices relayed before the Done" "$NOTICES"
+fi
+NOTICES=$($C --notices exec "do \$\$ begin for i in 1..1005 loop raise notice 'n%', i; end loop; end \$\$" 2>&1)
+if [ "$(grep -c '^NOTICE' <<<"$NOTICES")" = 1001 ] &&
+	grep -q '^NOTICE .*severity=WARNING message="further notices of this statement are not relayed"' <<<"$NOTICES" &&
+	grep -q '^DONE' <<<"$NOTICES"; then
+	ok "at most 1000 notices per request, then a warning"
+else
+	not_ok "at most 1000 notices per request, then a warning" "$(grep -c '^NOTICE' <<<"$NOTICES") notices; $(tail -3 <<<"$NOTICES")"
+fi
+NOTICES=$($C exec "do \$\$ begin raise notice 'hello'; end \$\$" 2>&1)
+if ! grep -q '^NOTICE' <<<"$NOTICES" && grep -q '^DONE' <<<"$NOTICES"; then
+	ok "a request that does not ask gets no notices"
+else
+	not_ok "a request that does not ask gets no notices" "$NOTICES"
+fi
+check "a query's notices" "NOTICE seq=2 sqlstate=01000 severity=WARNING message=\"you don't own a lock" -- \
+	--notices query "select pg_advisory_unlock(1)"
+
 # ---- Query run as COPY (binary rows forwarded as the data node sends them) -------
 check "copy query: binary rows, COPY tag" 'ROW \\x00000002\|\\x78' -- \
 	--binary --copy query "select a, 'x' from t where a <= 2 order by a"
@@ -145,7 +171,7 @@ check "COPY TO STDOUT in a plain Query: refused" 'sqlstate=0A000' -- \
 check "server error relayed" 'sqlstate=22012 .*message="division by zero"' -- exec "select 1/0"
 check "wrong password" 'sqlstate=28P01' -- --password wrong hello
 check "no such database" 'sqlstate=3D000' -- --db nodb hello
-check "protocol major mismatch" 'sqlstate=08P01 .*detail="The access node speaks protocol 2.0' -- bad-version
+check "protocol major mismatch" 'sqlstate=08P01 .*detail="The access node speaks protocol 2\.[0-9]+, this agent speaks 1\.[0-9]+' -- bad-version
 check "unknown session" 'sqlstate=08003' -- bad-session
 check "wrong epoch" 'sqlstate=08003 .*earlier run' -- bad-epoch
 

@@ -131,6 +131,20 @@ CALL distributed_exec($$SELECT 1$$);
 RESET ROLE;
 DROP ROLE regress_hd_user;
 
+-- the data nodes' notices and warnings reach the client, each naming its
+-- node (psql shows a notice's context with SHOW_CONTEXT always)
+\set SHOW_CONTEXT always
+CALL distributed_exec($$DO $x$ BEGIN
+  RAISE NOTICE 'on %', current_database() USING HINT = 'a hint';
+  RAISE WARNING 'careful' USING DETAIL = 'some detail';
+END $x$ $$, node_list => '{dn1,dn2}');
+CALL distributed_exec($$DROP TABLE IF EXISTS de_none$$, node_list => '{dn3}');
+SET client_min_messages = warning;
+CALL distributed_exec($$DO $x$ BEGIN RAISE NOTICE 'not shown'; RAISE WARNING 'shown'; END $x$ $$,
+  node_list => '{dn1}');
+RESET client_min_messages;
+\set SHOW_CONTEXT errors
+
 -- clean up
 DROP VIEW de_all;
 DROP FOREIGN TABLE de_dn1, de_dn2, de_dn3;
