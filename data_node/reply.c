@@ -119,28 +119,31 @@ result_fields(const PGresult *res, PGconn *conn, ErrorFields *f, char **own_mess
 	f->context = PQresultErrorField(res, PG_DIAG_CONTEXT);
 }
 
-void
-reply_error_result(const RoutingId *rid, uint64_t session, uint32_t seq,
-				   const PGresult *res, PGconn *conn)
+/* An Error or Notice body relaying result res. */
+static void
+send_result(const RoutingId *rid, uint64_t session, uint32_t seq,
+			const PGresult *res, PGconn *conn, Hyperdist__Envelope__BodyCase body)
 {
 	ErrorFields f = {0};
 	char	   *own_message;
 
 	result_fields(res, conn, &f, &own_message);
-	send_error_fields(rid, session, seq, &f, HYPERDIST__ENVELOPE__BODY_ERROR);
+	send_error_fields(rid, session, seq, &f, body);
 	free(own_message);
+}
+
+void
+reply_error_result(const RoutingId *rid, uint64_t session, uint32_t seq,
+				   const PGresult *res, PGconn *conn)
+{
+	send_result(rid, session, seq, res, conn, HYPERDIST__ENVELOPE__BODY_ERROR);
 }
 
 void
 reply_notice_result(const RoutingId *rid, uint64_t session, uint32_t seq,
 					const PGresult *res, PGconn *conn)
 {
-	ErrorFields f = {0};
-	char	   *own_message;
-
-	result_fields(res, conn, &f, &own_message);
-	send_error_fields(rid, session, seq, &f, HYPERDIST__ENVELOPE__BODY_NOTICE);
-	free(own_message);
+	send_result(rid, session, seq, res, conn, HYPERDIST__ENVELOPE__BODY_NOTICE);
 }
 
 void
