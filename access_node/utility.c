@@ -1028,10 +1028,29 @@ analyzes(VacuumStmt *stmt)
  * database-wide ANALYZE picks tables: owned, or the database is), with
  * the options of stmt that apply; NULL if there are none.
  */
+/* An ANALYZE with the options of stmt that apply to it, and no tables. */
+static VacuumStmt *
+analyze_stmt(VacuumStmt *stmt)
+{
+	VacuumStmt *analyze = makeNode(VacuumStmt);
+	ListCell   *lc;
+
+	foreach(lc, stmt->options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		if (strcmp(opt->defname, "verbose") == 0 ||
+			strcmp(opt->defname, "skip_locked") == 0)
+			analyze->options = lappend(analyze->options, opt);
+	}
+	analyze->is_vacuumcmd = false;
+	return analyze;
+}
+
 static VacuumStmt *
 analyze_of_dist_hypertables(VacuumStmt *stmt)
 {
-	VacuumStmt *analyze = makeNode(VacuumStmt);
+	VacuumStmt *analyze = analyze_stmt(stmt);
 	bool		db_owner = pg_database_ownercheck(MyDatabaseId, GetUserId());
 	List	   *relids;
 	ListCell   *lc;
@@ -1050,31 +1069,151 @@ analyze_of_dist_hypertables(VacuumStmt *stmt)
 						  get_rel_name(relid), -1);
 		analyze->rels = lappend(analyze->rels, makeVacuumRelation(rv, relid, NIL));
 	}
+	return analyze->rels != NIL ? analyze : NULL;
+}
+
+/* "VACUUM (options) relation (columns)" of a hypertable, for its data nodes. */
+static char *
+vacuum_sql(VacuumStmt *stmt, VacuumRelation *vrel, Oid relid)
+{
+	StringInfoData sql;
+	ListCell   *lc;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "VACUUM");
 	foreach(lc, stmt->options)
 	{
 		DefElem    *opt = lfirst_node(DefElem, lc);
 
-		if (strcmp(opt->defname, "verbose") == 0 ||
-			strcmp(opt->defname, "skip_locked") == 0)
-			analyze->options = lappend(analyze->options, opt);
+		appendStringInfo(&sql, "%s%s", foreach_current_index(lc) == 0 ? " (" : ", ",
+						 quote_identifier(opt->defname));
+		/* numbers as numbers (PARALLEL wants an integer), the rest quoted */
+		if (opt->arg != NULL && IsA(opt->arg, Integer))
+			appendStringInfo(&sql, " %d", intVal(opt->arg));
+		else if (opt->arg != NULL)
+			appendStringInfo(&sql, " %s", quote_literal_cstr(defGetString(opt)));
+		if (foreach_current_index(lc) == list_length(stmt->options) - 1)
+			appendStringInfoChar(&sql, ')');
 	}
-	analyze->is_vacuumcmd = false;
-	return analyze->rels != NIL ? analyze : NULL;
+	appendStringInfo(&sql, " %s",
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												get_rel_name(relid)));
+	foreach(lc, vrel->va_cols)
+		appendStringInfo(&sql, "%s%s", foreach_current_index(lc) == 0 ? " (" : ", ",
+						 quote_identifier(strVal(lfirst(lc))));
+	if (vrel->va_cols != NIL)
+		appendStringInfoChar(&sql, ')');
+	return sql.data;
+}
+
+/*
+ * Runs VACUUM of the hypertables (relids, one VacuumRelation each) on their
+ * data nodes, each node's statements at once, outside any transaction (as
+ * VACUUM needs), relaying what VACUUM VERBOSE says there.
+ */
+static void
+vacuum_on_data_nodes(VacuumStmt *stmt, List *vrels, List *relids)
+{
+	List	   *conns = NIL;
+	List	   *seqs = NIL;
+	ListCell   *lc1,
+			   *lc2;
+
+	forboth(lc1, vrels, lc2, relids)
+	{
+		char	   *sql = vacuum_sql(stmt, lfirst(lc1), lfirst_oid(lc2));
+		ListCell   *lc;
+
+		foreach(lc, hd_hypertable_data_nodes(hd_hypertable_load(lfirst_oid(lc2))))
+		{
+			HdConn	   *conn = hd_conn_get(lfirst_oid(lc), false);
+
+			hd_conn_relay_notices(conn);
+			seqs = lappend_int(seqs, (int) hd_exec_send(conn, sql, 0, NULL, NULL));
+			conns = lappend(conns, conn);
+		}
+	}
+	forboth(lc1, conns, lc2, seqs)
+		hd_exec_wait(lfirst(lc1), (uint32) lfirst_int(lc2), NULL);
+}
+
+/* Whether the role may vacuum relid, as VACUUM decides (else a WARNING). */
+static bool
+may_vacuum(Oid relid)
+{
+	if (pg_class_ownercheck(relid, GetUserId()) ||
+		pg_database_ownercheck(MyDatabaseId, GetUserId()))
+		return true;
+	ereport(WARNING,
+			(errmsg("skipping \"%s\" --- only table or database owner can vacuum it",
+					get_rel_name(relid))));
+	return false;
+}
+
+/*
+ * VACUUM naming distributed hypertables runs on their data nodes, where
+ * the rows are (VACUUM of a partitioned table processes its partitions),
+ * with the statement's options; then, with ANALYZE, the access node
+ * samples them (fdw/analyze.c).  The statement's other tables are
+ * vacuumed here as usual.
+ */
+static bool
+process_vacuum_rels(UtilityArgs *args, VacuumStmt *stmt)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	List	   *dist = NIL;
+	List	   *relids = NIL;
+	List	   *local = NIL;
+	VacuumStmt *rest;
+	ListCell   *lc;
+
+	foreach(lc, stmt->rels)
+	{
+		VacuumRelation *vrel = lfirst_node(VacuumRelation, lc);
+		Oid			relid = dist_hypertable_of(vrel->relation);
+
+		if (!OidIsValid(relid))
+			local = lappend(local, vrel);
+		else if (may_vacuum(relid))
+		{
+			dist = lappend(dist, vrel);
+			relids = lappend_oid(relids, relid);
+		}
+	}
+	if (list_length(local) == list_length(stmt->rels))
+		return false;
+
+	PreventInTransactionBlock(args->context == PROCESS_UTILITY_TOPLEVEL, "VACUUM");
+	vacuum_on_data_nodes(stmt, dist, relids);
+	if (local != NIL)
+	{
+		rest = copyObject(stmt);
+		rest->rels = local;
+		run_standard(args, (Node *) rest);
+		MemoryContextSwitchTo(cxt);
+	}
+	if (dist != NIL && analyzes(stmt))
+	{
+		rest = analyze_stmt(stmt);
+		rest->rels = dist;
+		run_standard(args, (Node *) rest);
+	}
+	return true;
 }
 
 /*
  * A database-wide ANALYZE (or VACUUM ANALYZE) leaves foreign tables out,
  * and so distributed hypertables: they are analyzed after the rest, from
- * samples of the data nodes' rows.  VACUUM has nothing to do on the access
- * node for them; the data nodes' autovacuum looks after their chunks.
+ * samples of the data nodes' rows.  A database-wide VACUUM does not reach
+ * the data nodes: their autovacuum looks after the chunks.
  */
 static bool
-process_vacuum(UtilityArgs *args, VacuumStmt *stmt)
+process_vacuum_all(UtilityArgs *args, VacuumStmt *stmt)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	VacuumStmt *analyze;
 
-	if (stmt->rels != NIL || !analyzes(stmt))
+	if (!analyzes(stmt))
 		return false;
 	analyze = analyze_of_dist_hypertables(stmt);
 	run_standard(args, (Node *) stmt);
@@ -1088,6 +1227,16 @@ process_vacuum(UtilityArgs *args, VacuumStmt *stmt)
 	MemoryContextSwitchTo(cxt);
 	run_standard(args, (Node *) analyze);
 	return true;
+}
+
+static bool
+process_vacuum(UtilityArgs *args, VacuumStmt *stmt)
+{
+	if (stmt->rels == NIL)
+		return process_vacuum_all(args, stmt);
+	if (stmt->is_vacuumcmd)
+		return process_vacuum_rels(args, stmt);
+	return false;				/* ANALYZE of named tables: the FDW's */
 }
 
 /* ---- statements that cannot be distributed ----------------------------------- */

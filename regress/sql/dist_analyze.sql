@@ -118,10 +118,35 @@ ANALYZE;
 SELECT reltuples BETWEEN 21000 AND 27000 AS close_to_24000 FROM pg_class WHERE relname = 'later';
 COMMIT;
 
+-- VACUUM of a distributed hypertable runs on its data nodes (all of its
+-- chunks there, replicas included); with ANALYZE, the access node samples
+-- it afterwards.  Local tables in the same statement are vacuumed here.
+CREATE FUNCTION vacuumed_chunks(node name, tab text) RETURNS text
+LANGUAGE sql AS $$
+  SELECT v FROM _hyperdist_functions.data_node_query(node,
+    format('SELECT count(*) FILTER (WHERE s.last_vacuum IS NOT NULL) || '' of '' || count(*)
+              FROM pg_stat_user_tables s JOIN pg_partition_tree(%L) p ON p.relid = s.relid
+             WHERE p.isleaf', tab)) AS t(v text) $$;
+DELETE FROM small_r2 WHERE dev < 10;
+CREATE TABLE local_v (a int);
+VACUUM small_r2, local_v;
+SELECT node, vacuumed_chunks(node, 'public.small_r2')
+  FROM unnest(ARRAY['dn1', 'dn2', 'dn3']::name[]) node;
+SELECT last_vacuum IS NOT NULL AS local_vacuumed FROM pg_stat_user_tables WHERE relname = 'local_v';
+SELECT reltuples FROM pg_class WHERE relname = 'small_r2';
+VACUUM (ANALYZE, PARALLEL 1, INDEX_CLEANUP off) small_r2;
+SELECT reltuples FROM pg_class WHERE relname = 'small_r2';
+BEGIN;
+VACUUM small_r2;
+ROLLBACK;
+DROP TABLE local_v;
+DROP FUNCTION vacuumed_chunks(name, text);
+
 -- ANALYZE needs the table's owner, as for any table
 CREATE ROLE analyze_stranger;
 SET ROLE analyze_stranger;
 ANALYZE small;
+VACUUM small;
 RESET ROLE;
 DROP ROLE analyze_stranger;
 
