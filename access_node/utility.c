@@ -18,8 +18,9 @@
  * TABLE (columns, defaults, NOT NULL, constraints, owner), RENAME (table,
  * column, constraint), SET SCHEMA, GRANT/REVOKE on the table or on all
  * tables in its schema, TRUNCATE, DROP TABLE and DROP SCHEMA ... CASCADE
- * (the last three drop the chunks everywhere).  A database-wide ANALYZE
- * also analyzes the distributed hypertables (fdw/analyze.c).
+ * (the last three drop the chunks everywhere).  VACUUM of a distributed
+ * hypertable runs on its data nodes, and a database-wide ANALYZE also
+ * analyzes the distributed hypertables (fdw/analyze.c).
  */
 #include "postgres.h"
 
