@@ -116,7 +116,7 @@ leaves_sql(const NodeSample *node, const char *columns)
 
 	return psprintf("SELECT %s FROM ("
 					"SELECT c.oid AS tableoid, c.relkind, c.reltuples, c.relpages,"
-					" pg_relation_size(c.oid) / current_setting('block_size')::int AS curpages"
+					" pg_catalog.pg_relation_size(c.oid) / pg_catalog.current_setting('block_size')::int AS curpages"
 					" FROM pg_catalog.pg_class c"
 					" WHERE c.oid IN (SELECT relid FROM pg_catalog.pg_partition_tree(%s)"
 					"                  WHERE isleaf)"
