@@ -1024,11 +1024,6 @@ analyzes(VacuumStmt *stmt)
 	return false;
 }
 
-/*
- * The ANALYZE of the distributed hypertables the role may analyze (as a
- * database-wide ANALYZE picks tables: owned, or the database is), with
- * the options of stmt that apply; NULL if there are none.
- */
 /* An ANALYZE with the options of stmt that apply to it, and no tables. */
 static VacuumStmt *
 analyze_stmt(VacuumStmt *stmt)
@@ -1048,6 +1043,11 @@ analyze_stmt(VacuumStmt *stmt)
 	return analyze;
 }
 
+/*
+ * The ANALYZE of the distributed hypertables the role may analyze (as a
+ * database-wide ANALYZE picks tables: owned, or the database is), with
+ * the options of stmt that apply; NULL if there are none.
+ */
 static VacuumStmt *
 analyze_of_dist_hypertables(VacuumStmt *stmt)
 {
@@ -1093,9 +1093,9 @@ vacuum_sql(VacuumStmt *stmt, VacuumRelation *vrel, Oid relid)
 			appendStringInfo(&sql, " %d", intVal(opt->arg));
 		else if (opt->arg != NULL)
 			appendStringInfo(&sql, " %s", quote_literal_cstr(defGetString(opt)));
-		if (foreach_current_index(lc) == list_length(stmt->options) - 1)
-			appendStringInfoChar(&sql, ')');
 	}
+	if (stmt->options != NIL)
+		appendStringInfoChar(&sql, ')');
 	appendStringInfo(&sql, " %s",
 					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 												get_rel_name(relid)));
