@@ -16,6 +16,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "catalog.h"
 #include "catalog_cache.h"
 #include "chunk.h"
 #include "fdw/option.h"
@@ -95,7 +96,7 @@ lock_chunk_creation(HdChunkCache *cache)
 	if (cache->locked)
 		return;
 	check_may_create_chunk(cache->ht);
-	LockDatabaseObject(hd_catalog_relid(), (Oid) cache->ht->id, 0, ExclusiveLock);
+	hd_catalog_lock_chunks(cache->ht->id);
 	cache->locked = true;
 }
 
@@ -335,7 +336,8 @@ chunk_create(HdChunkCache *cache, HdSlice *slice, int partition)
 
 	SPI_connect();
 	hd_catalog_writer_begin(&writer);
-	SPI_execute(placement_partition_sql(ht, slice, partition), false, 1);
+	hd_spi_execute_once(placement_partition_sql(ht, slice, partition), 0, NULL, NULL,
+						NULL, false, 1);
 	nodes_datum = SPI_processed == 1
 		? SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)
 		: (isnull = true, (Datum) 0);
@@ -349,7 +351,8 @@ chunk_create(HdChunkCache *cache, HdSlice *slice, int partition)
 	deconstruct_array(DatumGetArrayTypeP(nodes_datum), NAMEOID, NAMEDATALEN, false,
 					  TYPALIGN_CHAR, &nodes, NULL, &nnodes);
 
-	SPI_execute("SELECT nextval('_hyperdist_catalog.chunk_id_seq')::int4", false, 1);
+	hd_spi_execute("SELECT nextval('_hyperdist_catalog.chunk_id_seq')::int4", 0, NULL, NULL,
+				   NULL, false, 1);
 	chunk_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
 										   SPI_tuptable->tupdesc, 1, &isnull));
 	table_name = psprintf("%s_%d_%d_chunk", ht->assoc_prefix, ht->id, chunk_id);
@@ -706,15 +709,12 @@ creation_time_arg(FunctionCallInfo fcinfo, int argno, const char *argname, bool 
 /*
  * Runs func(ht, older_than, newer_than, created_before, created_after) and
  * returns its rows; created_argno is the position of created_before (the
- * two functions' signatures differ there, as TimescaleDB's); writes: func
- * changes the catalog, as its owner (the caller was checked).
+ * two functions' signatures differ there, as TimescaleDB's).
  */
 static Datum
-chunk_api_call(FunctionCallInfo fcinfo, const char *func, int created_argno,
-			   bool writes)
+chunk_api_call(FunctionCallInfo fcinfo, const char *func, int created_argno)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	HdCatalogWriter writer;
 	HdHypertable *ht;
 	Oid			types[5] = {INT4OID, INT8OID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 	Datum		args[5];
@@ -750,12 +750,7 @@ chunk_api_call(FunctionCallInfo fcinfo, const char *func, int created_argno,
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	sql = psprintf("SELECT _hyperdist_functions.%s($1, $2, $3, $4, $5)", func);
 	SPI_connect();
-	/* drop_chunks writes the catalog: the caller owns the hypertable */
-	if (writes)
-		hd_catalog_writer_begin(&writer);
-	SPI_execute_with_args(sql, 5, types, args, nulls, false, 0);
-	if (writes)
-		hd_catalog_writer_end(&writer);
+	hd_spi_execute_once(sql, 5, types, args, nulls, false, 0);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		bool		null;
@@ -771,7 +766,7 @@ chunk_api_call(FunctionCallInfo fcinfo, const char *func, int created_argno,
 Datum
 hyperdist_show_chunks(PG_FUNCTION_ARGS)
 {
-	return chunk_api_call(fcinfo, "show_chunks", 3, false);
+	return chunk_api_call(fcinfo, "show_chunks", 3);
 }
 
 Datum
@@ -780,5 +775,5 @@ hyperdist_drop_chunks(PG_FUNCTION_ARGS)
 	/* as DROP TABLE: the chunks are the owner's */
 	if (!PG_ARGISNULL(0) && !pg_class_ownercheck(PG_GETARG_OID(0), GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(PG_GETARG_OID(0)));
-	return chunk_api_call(fcinfo, "drop_chunks", 4, true);
+	return chunk_api_call(fcinfo, "drop_chunks", 4);
 }

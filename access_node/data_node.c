@@ -38,11 +38,13 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
+#include "catalog.h"
 #include "fdw/option.h"
 #include "data_node.h"
 #include "partial_agg.h"
 #include "guc.h"
 #include "keys.h"
+#include "spi_plan.h"
 #include "remote/connection.h"
 #include "wire.h"
 
@@ -455,7 +457,8 @@ bootstrap_data_node(const HdConnTarget *target)
 /*
  * Opens a session on the node's database, which proves that this role can
  * use it; without bootstrap the node's settings are checked there too.
- * Then creates the aggregates that return partial states (partial_agg.c).
+ * Then creates the aggregates that return partial states (partial_agg.c)
+ * and the schema chunks go to.
  */
 static void
 prepare_data_node(const HdConnTarget *target, bool check_settings)
@@ -470,6 +473,13 @@ prepare_data_node(const HdConnTarget *target, bool check_settings)
 		check_database(target->node_name, target->dbname, &s);
 	}
 	hd_exec(conn, hd_partial_agg_objects_sql(), 0, NULL, NULL, NULL);
+	/*
+	 * where chunks go unless a hypertable names another schema; a query
+	 * names chunks, so every role needs USAGE (not CREATE: the owners that
+	 * create chunks are granted it)
+	 */
+	hd_exec(conn, "CREATE SCHEMA IF NOT EXISTS " HD_INTERNAL_SCHEMA ";"
+			" GRANT USAGE ON SCHEMA " HD_INTERNAL_SCHEMA " TO PUBLIC", 0, NULL, NULL, NULL);
 	hd_conn_close(conn);
 }
 
@@ -659,16 +669,20 @@ drop_remote_database(const HdConnTarget *target)
  * the SQL script), which refuses when it holds chunks unless force.
  */
 static void
-detach_from_hypertables(const char *node_name, bool force, bool repartition)
+detach_from_hypertables(FunctionCallInfo fcinfo, const char *node_name, bool force,
+						bool repartition)
 {
 	Oid			types[3] = {NAMEOID, BOOLOID, BOOLOID};
 	Datum		args[3] = {CStringGetDatum(node_name), BoolGetDatum(force),
 	BoolGetDatum(repartition)};
+	/* detach_data_node lives in the schema of this function's own */
+	char	   *schema = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
 
 	SPI_connect();
-	SPI_execute_with_args("SELECT detach_data_node($1, NULL, if_attached => true,"
-						  " force => $2, repartition => $3)",
-						  3, types, args, NULL, false, 0);
+	hd_spi_execute_once(psprintf("SELECT %s.detach_data_node($1, NULL, if_attached => true,"
+								 " force => $2, repartition => $3)",
+								 quote_identifier(schema)),
+						3, types, args, NULL, false, 0);
 	SPI_finish();
 }
 
@@ -709,7 +723,7 @@ hyperdist_delete_data_node(PG_FUNCTION_ARGS)
 	 * the access node's chunk relations off the node, so the check for
 	 * other foreign tables comes after it.
 	 */
-	detach_from_hypertables(node_name, force, bool_arg(fcinfo, 3, true));
+	detach_from_hypertables(fcinfo, node_name, force, bool_arg(fcinfo, 3, true));
 	if (!force)
 		check_no_foreign_tables(server);
 

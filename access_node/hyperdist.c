@@ -12,6 +12,7 @@
 #include "miscadmin.h"
 
 #include "bgw.h"
+#include "catalog.h"
 #include "catalog_cache.h"
 #include "conflict.h"
 #include "guc.h"
@@ -37,4 +38,5 @@ _PG_init(void)
 	hd_utility_init();
 	hd_conflict_init();
 	hd_catalog_cache_init();
+	hd_catalog_init();
 }

@@ -114,6 +114,23 @@ load_data_nodes(HdHypertable *ht, MemoryContext cxt)
 	}
 }
 
+bool
+hd_hypertable_registered(Oid relid)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		args[1] = {ObjectIdGetDatum(relid)};
+	bool		found;
+
+	if (!hd_is_dist_hypertable(relid))
+		return false;
+	SPI_connect();
+	hd_spi_execute("SELECT FROM _hyperdist_catalog.hypertable WHERE relid = $1",
+				   1, argtypes, args, NULL, true, 1);
+	found = SPI_processed == 1;
+	SPI_finish();
+	return found;
+}
+
 HdHypertable *
 hd_hypertable_load(Oid relid)
 {
@@ -191,18 +208,4 @@ hd_rel_owner(Oid relid)
 	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
 	ReleaseSysCache(tup);
 	return owner;
-}
-
-void
-hd_catalog_writer_begin(HdCatalogWriter *w)
-{
-	GetUserIdAndSecContext(&w->saved_user, &w->saved_sec);
-	SetUserIdAndSecContext(hd_rel_owner(hd_catalog_relid()),
-						   w->saved_sec | SECURITY_LOCAL_USERID_CHANGE);
-}
-
-void
-hd_catalog_writer_end(HdCatalogWriter *w)
-{
-	SetUserIdAndSecContext(w->saved_user, w->saved_sec);
 }

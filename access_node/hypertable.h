@@ -48,6 +48,12 @@ typedef struct HdHypertable
 extern bool hd_is_dist_hypertable(Oid relid);
 
 /*
+ * The same, and its catalog rows exist: a role may make a foreign table on
+ * hyperdist_hypertables itself, which is then an ordinary foreign table.
+ */
+extern bool hd_hypertable_registered(Oid relid);
+
+/*
  * The distributed hypertable relid, NULL if relid is none; from the
  * backend's catalog cache (catalog_cache.c), valid until the end of the
  * transaction at least.  Do not modify it.
@@ -67,20 +73,5 @@ extern List *hd_hypertable_data_nodes(const HdHypertable *ht);
 extern Oid	hd_catalog_relid(void);
 
 extern Oid	hd_rel_owner(Oid relid);
-
-/*
- * Only the extension's owner may write the catalog; chunk creation and
- * DROP TABLE write it on behalf of roles that were checked already (as
- * TimescaleDB does as its catalog's owner) between begin and end.  An error
- * in between restores the user with the transaction's abort.
- */
-typedef struct HdCatalogWriter
-{
-	Oid			saved_user;
-	int			saved_sec;
-} HdCatalogWriter;
-
-extern void hd_catalog_writer_begin(HdCatalogWriter *w);
-extern void hd_catalog_writer_end(HdCatalogWriter *w);
 
 #endif							/* HYPERDIST_HYPERTABLE_H */

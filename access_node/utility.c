@@ -46,9 +46,11 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include "catalog.h"
 #include "fdw/option.h"
 #include "hypertable.h"
 #include "remote/connection.h"
+#include "spi_plan.h"
 #include "utility.h"
 
 static ProcessUtility_hook_type prev_process_utility = NULL;
@@ -153,7 +155,7 @@ dist_hypertable_of(RangeVar *rv)
 	if (rv == NULL)
 		return InvalidOid;
 	relid = RangeVarGetRelid(rv, NoLock, true);
-	return OidIsValid(relid) && hd_is_dist_hypertable(relid) ? relid : InvalidOid;
+	return OidIsValid(relid) && hd_hypertable_registered(relid) ? relid : InvalidOid;
 }
 
 static void
@@ -170,7 +172,7 @@ spi_exec(const char *sql, Oid relid)
 	Datum		args[1] = {ObjectIdGetDatum(relid)};
 
 	SPI_connect();
-	SPI_execute_with_args(sql, 1, types, args, NULL, false, 0);
+	hd_spi_execute_once(sql, 1, types, args, NULL, false, 0);
 	SPI_finish();
 }
 
@@ -193,7 +195,6 @@ static void
 drop_hypertable(Oid relid)
 {
 	HdHypertable *ht;
-	HdCatalogWriter writer;
 
 	LockRelationOid(relid, AccessExclusiveLock);
 	ht = hd_hypertable_load(relid);
@@ -202,9 +203,7 @@ drop_hypertable(Oid relid)
 			 " FROM _hyperdist_catalog.chunk c"
 			 " JOIN _hyperdist_catalog.hypertable h ON h.id = c.hypertable_id"
 			 " WHERE h.relid = $1", relid);
-	hd_catalog_writer_begin(&writer);
-	spi_exec("DELETE FROM _hyperdist_catalog.hypertable WHERE relid = $1", relid);
-	hd_catalog_writer_end(&writer);
+	hd_catalog_delete_hypertable(relid);
 }
 
 /* Drops the hypertables in a DROP TABLE everywhere; the rest runs as usual. */
@@ -246,11 +245,28 @@ process_drop_table(UtilityArgs *args, DropStmt *stmt)
 	return true;
 }
 
+/*
+ * As TimescaleDB, the owner's TRUNCATE drops the chunks, on every data node
+ * (in the owner's own sessions: the chunks there are its tables).  Another
+ * role holding the TRUNCATE privilege may not drop them: the data nodes
+ * truncate their root table for it, as PostgreSQL truncates a partitioned
+ * table, and the empty chunks stay.
+ */
+static void
+truncate_hypertable(Oid relid)
+{
+	if (pg_class_ownercheck(relid, GetUserId()))
+		spi_exec("SELECT _hyperdist_functions.drop_chunks(h.id, 9223372036854775807, NULL, NULL, NULL)"
+				 " FROM _hyperdist_catalog.hypertable h WHERE h.relid = $1", relid);
+	else
+		forward(relid, psprintf("TRUNCATE %s",
+								hd_hypertable_qualified_name(hd_hypertable_load(relid))));
+}
+
 static bool
 process_truncate(UtilityArgs *args, TruncateStmt *stmt)
 {
 	List	   *dist = NIL;
-	HdCatalogWriter writer;
 	ListCell   *lc;
 
 	foreach(lc, stmt->relations)
@@ -268,7 +284,6 @@ process_truncate(UtilityArgs *args, TruncateStmt *stmt)
 				 errmsg("cannot truncate distributed hypertables together with other tables"),
 				 errhint("Truncate them in separate statements.")));
 
-	/* as TimescaleDB: the chunks go, on every data node */
 	foreach(lc, dist)
 	{
 		Oid			relid = lfirst_oid(lc);
@@ -277,10 +292,7 @@ process_truncate(UtilityArgs *args, TruncateStmt *stmt)
 		if (acl != ACLCHECK_OK)
 			aclcheck_error(acl, OBJECT_TABLE, get_rel_name(relid));
 		LockRelationOid(relid, AccessExclusiveLock);
-		hd_catalog_writer_begin(&writer);
-		spi_exec("SELECT _hyperdist_functions.drop_chunks(h.id, 9223372036854775807, NULL, NULL, NULL)"
-				 " FROM _hyperdist_catalog.hypertable h WHERE h.relid = $1", relid);
-		hd_catalog_writer_end(&writer);
+		truncate_hypertable(relid);
 	}
 	return true;
 }
@@ -297,7 +309,7 @@ dist_hypertables(Oid nspid)
 	List	   *relids = NIL;
 
 	SPI_connect();
-	SPI_execute_with_args("SELECT h.relid FROM _hyperdist_catalog.hypertable h"
+	hd_spi_execute_once("SELECT h.relid FROM _hyperdist_catalog.hypertable h"
 						  " JOIN pg_class c ON c.oid = h.relid"
 						  " WHERE $1 = 0 OR c.relnamespace = $1 ORDER BY h.id",
 						  1, types, args, NULL, true, 0);
@@ -348,20 +360,6 @@ process_drop_schema(DropStmt *stmt)
 
 /* ---- indexes --------------------------------------------------------------- */
 
-static void
-record_index(Oid relid, const char *name)
-{
-	Oid			types[2] = {OIDOID, TEXTOID};
-	Datum		args[2] = {ObjectIdGetDatum(relid), CStringGetTextDatum(name)};
-
-	SPI_connect();
-	SPI_execute_with_args("INSERT INTO _hyperdist_catalog.hypertable_index"
-						  " SELECT id, $2 FROM _hyperdist_catalog.hypertable WHERE relid = $1"
-						  " ON CONFLICT DO NOTHING",
-						  2, types, args, NULL, false, 0);
-	SPI_finish();
-}
-
 /*
  * SQL that runs remote_sql on the first data node (by name) of the
  * hypertable $1 and returns its rows typed by coldefs; remote_sql's %L is
@@ -392,7 +390,7 @@ remote_new_index_name(Oid relid)
 	char	   *name = NULL;
 
 	SPI_connect();
-	SPI_execute_with_args(on_first_data_node("SELECT c.relname FROM pg_index i"
+	hd_spi_execute_once(on_first_data_node("SELECT c.relname FROM pg_index i"
 											 " JOIN pg_class c ON c.oid = i.indexrelid"
 											 " WHERE i.indrelid = %L::regclass"
 											 " ORDER BY c.oid DESC LIMIT 1",
@@ -424,7 +422,7 @@ process_create_index(UtilityArgs *args, IndexStmt *stmt)
 	forward(relid, statement_text(args));
 	name = stmt->idxname ? stmt->idxname : remote_new_index_name(relid);
 	if (name != NULL)
-		record_index(relid, name);
+		hd_catalog_add_index(relid, name);
 	return true;
 }
 
@@ -450,7 +448,7 @@ hypertable_of_index(List *name, char **index_name)
 		Oid			relid = InvalidOid;
 
 		SPI_connect();
-		SPI_execute_with_args("SELECT h.relid FROM _hyperdist_catalog.hypertable h"
+		hd_spi_execute_once("SELECT h.relid FROM _hyperdist_catalog.hypertable h"
 							  " JOIN _hyperdist_catalog.hypertable_index i ON i.hypertable_id = h.id"
 							  " JOIN pg_class c ON c.oid = h.relid"
 							  " WHERE c.relnamespace = $1 AND i.index_name = $2",
@@ -489,15 +487,6 @@ range_var_name(RangeVar *rv)
 		: list_make1(makeString(rv->relname));
 }
 
-static void
-forget_index(Oid relid, const char *name)
-{
-	spi_exec(psprintf("DELETE FROM _hyperdist_catalog.hypertable_index i"
-					  " USING _hyperdist_catalog.hypertable h"
-					  " WHERE i.hypertable_id = h.id AND h.relid = $1 AND i.index_name = %s",
-					  quote_literal_cstr(name)), relid);
-}
-
 static bool
 process_drop_index(UtilityArgs *args, DropStmt *stmt)
 {
@@ -524,7 +513,7 @@ process_drop_index(UtilityArgs *args, DropStmt *stmt)
 								quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 														   index_name),
 								stmt->behavior == DROP_CASCADE ? "CASCADE" : ""));
-		forget_index(relid, index_name);
+		hd_catalog_forget_index(relid, index_name);
 	}
 	if (!found)
 		return false;
@@ -581,8 +570,8 @@ process_rename_index(UtilityArgs *args, RenameStmt *stmt)
 	check_owner(relid);
 	LockRelationOid(relid, AccessExclusiveLock);
 	forward(relid, statement_text(args));
-	forget_index(relid, index_name);
-	record_index(relid, stmt->newname);
+	hd_catalog_forget_index(relid, index_name);
+	hd_catalog_add_index(relid, stmt->newname);
 	conoid = get_relation_constraint_oid(relid, index_name, true);
 	if (OidIsValid(conoid))
 		RenameConstraintById(conoid, stmt->newname);
@@ -652,7 +641,7 @@ sync_constraint_mirrors(Oid relid)
 	Datum		args[1] = {ObjectIdGetDatum(relid)};
 
 	SPI_connect();
-	SPI_execute_with_args(on_first_data_node("SELECT c.conname, array_agg(a.attname ORDER BY k.i)"
+	hd_spi_execute_once(on_first_data_node("SELECT c.conname, array_agg(a.attname ORDER BY k.i)"
 											 " FROM pg_constraint c,"
 											 "  unnest(c.conkey) WITH ORDINALITY k(attnum, i),"
 											 "  pg_attribute a"
@@ -672,7 +661,7 @@ sync_constraint_mirrors(Oid relid)
 		if (!local_constraint_exists(relid, name))
 		{
 			add_constraint_mirror(rel, name, cols);
-			record_index(relid, name);	/* the constraint's index */
+			hd_catalog_add_index(relid, name);	/* the constraint's index */
 		}
 	}
 	SPI_finish();
@@ -813,7 +802,7 @@ process_alter_table(UtilityArgs *args, AlterTableStmt *stmt)
 
 		/* a dropped constraint takes its index, if it had one */
 		if (cmd->subtype == AT_DropConstraint)
-			forget_index(relid, cmd->name);
+			hd_catalog_forget_index(relid, cmd->name);
 		if (cmd->subtype == AT_ChangeOwner)
 			forward(relid, chunks_owner_sql(relid, get_rolespec_name(cmd->newowner)));
 	}
@@ -876,7 +865,7 @@ chunk_relations(Oid relid)
 	List	   *rels = NIL;
 
 	SPI_connect();
-	SPI_execute_with_args("SELECT c.schema_name, c.table_name FROM _hyperdist_catalog.chunk c"
+	hd_spi_execute_once("SELECT c.schema_name, c.table_name FROM _hyperdist_catalog.chunk c"
 						  " JOIN _hyperdist_catalog.hypertable h ON h.id = c.hypertable_id"
 						  " WHERE h.relid = $1 ORDER BY c.id",
 						  1, types, args, NULL, true, 0);

@@ -51,6 +51,7 @@
 #include "fdw/option.h"
 #include "fdw/prune.h"
 #include "remote/connection.h"
+#include "spi_plan.h"
 
 /* Sampled rows asked for beyond ANALYZE's target, so that few fall short. */
 #define SAMPLE_MARGIN 1.1
@@ -431,7 +432,8 @@ local_row_estimate(Oid relid)
 	local.relation = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 												get_rel_name(relid));
 	SPI_connect();
-	if (SPI_execute(leaves_sql(&local, ESTIMATED_ROWS), true, 1) != SPI_OK_SELECT)
+	if (hd_spi_execute_once(leaves_sql(&local, ESTIMATED_ROWS), 0, NULL, NULL, NULL, true, 1)
+		!= SPI_OK_SELECT)
 		elog(ERROR, "could not estimate the rows of \"%s\"", get_rel_name(relid));
 	rows = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 										1, &isnull));

@@ -30,6 +30,7 @@
 #include "utils/xid8.h"
 
 #include "remote/commit_record.h"
+#include "spi_plan.h"
 
 #define HD_CATALOG_SCHEMA	"_hyperdist_catalog"
 #define HD_RECORD_TABLE		"commit_record"
@@ -134,15 +135,20 @@ record_sql(const char *sql, int nargs, Oid argtype, Datum arg, uint64 *processed
 	SPIPlanPtr	plan;
 	List	   *result = NIL;
 	int			ret;
+	int			nestlevel;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	nestlevel = hd_safe_search_path_begin();
 	plan = SPI_prepare(sql, nargs, &argtype);
+	hd_safe_search_path_end(nestlevel);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
 			 SPI_result_code_string(SPI_result));
+	nestlevel = hd_safe_search_path_begin();
 	ret = SPI_execute_snapshot(plan, &arg, NULL, GetLatestSnapshot(),
 							   InvalidSnapshot, false, false, 0);
+	hd_safe_search_path_end(nestlevel);
 	if (ret < 0)
 		elog(ERROR, "SPI_execute_snapshot failed for \"%s\": %s", sql,
 			 SPI_result_code_string(ret));

@@ -5,7 +5,7 @@
  * by (foreign server, user) in TopMemoryContext, kept across transactions,
  * invalidated by catalog changes, with the transaction logic in txn.c.
  *
- * ZeroMQ inside a backend (see docs/ARCHITECTURE.md and the team's notes):
+ * ZeroMQ inside a backend (see docs/ARCHITECTURE.md):
  *  - one context per process, created on first use (never in the
  *    postmaster), torn down by on_proc_exit so that the abort callback can
  *    still queue ROLLBACKs during ShutdownPostgres;
@@ -82,7 +82,10 @@
 #include "sqlstate.h"
 #include "wire.h"
 
-/* Socket tuning: see the team's notes, section 2. */
+/*
+ * Socket tuning: ZMTP heartbeats find a dead agent while nothing is awaited;
+ * a lost connection is retried at once, then backing off to 2 s.
+ */
 #define HD_HEARTBEAT_IVL_MS		5000
 #define HD_HEARTBEAT_TIMEOUT_MS	15000
 #define HD_RECONNECT_IVL_MS		100
@@ -1972,10 +1975,29 @@ conn_cache_get(Oid serverid, Oid userid)
 
 /* ---- public API: sessions ---------------------------------------------------- */
 
+/* set while sessions must not be used (hd_conn_forbid) */
+static const char *forbidden_reason = NULL;
+
+void
+hd_conn_forbid(const char *reason)
+{
+	forbidden_reason = reason;
+}
+
+static void
+check_allowed(void)
+{
+	if (forbidden_reason != NULL)
+		elog(ERROR, "data node session requested while %s", forbidden_reason);
+}
+
 HdConn *
 hd_conn_get(Oid serverid, bool transactional)
 {
-	HdConn	   *conn = conn_cache_get(serverid, GetUserId());
+	HdConn	   *conn;
+
+	check_allowed();
+	conn = conn_cache_get(serverid, GetUserId());
 
 	conn_ensure_session(conn);
 	if (transactional)
@@ -1986,7 +2008,10 @@ hd_conn_get(Oid serverid, bool transactional)
 HdConn *
 hd_conn_open(const HdConnTarget *target)
 {
-	HdConn	   *conn = conn_new(InvalidOid, InvalidOid, target);
+	HdConn	   *conn;
+
+	check_allowed();
+	conn = conn_new(InvalidOid, InvalidOid, target);
 
 	dlist_push_tail(&uncached_conns, &conn->uncached_node);
 	PG_TRY();

@@ -44,6 +44,13 @@ typedef struct HdConnTarget
 extern HdConnTarget *hd_conn_target_for_server(Oid serverid, Oid userid);
 
 /*
+ * While reason is not NULL, hd_conn_get and hd_conn_open fail: code that runs
+ * as another role than the session's user (catalog writes, as the catalog's
+ * owner) must not reach a data node, where it would log in as that role.
+ */
+extern void hd_conn_forbid(const char *reason);
+
+/*
  * The cached session for (serverid, current user), opened on first use.
  * With transactional, a remote transaction is started on it (at the local
  * isolation level) if this local transaction has none there yet, and the

@@ -59,6 +59,7 @@
 #include "remote/conn_internal.h"
 #include "remote/connection.h"
 #include "remote/txn_resolve.h"
+#include "spi_plan.h"
 #include "wire.h"
 
 /* Bound on one node's resolution (every wait on the data node). */
@@ -402,7 +403,7 @@ run_sql(const char *sql, int nargs, Oid *types, Datum *values)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
+	ret = hd_spi_execute_once(sql, nargs, types, values, NULL, false, 0);
 	if (ret < 0)
 		elog(ERROR, "SPI_execute_with_args failed for \"%s\": %s", sql,
 			 SPI_result_code_string(ret));
@@ -423,10 +424,10 @@ data_nodes(MemoryContext cxt)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute("SELECT s.oid FROM pg_catalog.pg_foreign_server s"
-					" JOIN pg_catalog.pg_foreign_data_wrapper w ON w.oid = s.srvfdw"
-					" WHERE w.fdwname = '" HD_FDW_NAME "' ORDER BY s.srvname",
-					true, 0) != SPI_OK_SELECT)
+	if (hd_spi_execute_once("SELECT s.oid FROM pg_catalog.pg_foreign_server s"
+							" JOIN pg_catalog.pg_foreign_data_wrapper w ON w.oid = s.srvfdw"
+							" WHERE w.fdwname = '" HD_FDW_NAME "' ORDER BY s.srvname",
+							0, NULL, NULL, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not list the data nodes");
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{

@@ -216,13 +216,45 @@ END $$;
 GRANT USAGE ON SCHEMA _hyperdist_catalog, _hyperdist_functions TO PUBLIC;
 GRANT SELECT ON ALL TABLES IN SCHEMA _hyperdist_catalog TO PUBLIC;
 
+-- Only the catalog's owner writes the catalog.  These write it for the
+-- owner of a distributed hypertable (or a member of its role), after
+-- checking the caller, as the catalog's owner; the SQL functions below
+-- call them for the catalog part of each operation (catalog.c).
+CREATE FUNCTION _hyperdist_functions.catalog_add_hypertable(
+    relation regclass, time_column name, partitioning_column name, number_partitions int,
+    interval_length bigint, associated_schema_name name, associated_table_prefix name,
+    replication_factor int, data_nodes name[], index_names name[])
+RETURNS int AS 'MODULE_PATHNAME', 'hyperdist_catalog_add_hypertable' LANGUAGE C VOLATILE;
+CREATE FUNCTION _hyperdist_functions.catalog_set_chunk_interval(
+    relation regclass, interval_length bigint)
+RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_set_chunk_interval' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION _hyperdist_functions.catalog_set_number_partitions(
+    relation regclass, number_partitions int)
+RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_set_number_partitions' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION _hyperdist_functions.catalog_set_replication_factor(
+    relation regclass, replication_factor int)
+RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_set_replication_factor' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION _hyperdist_functions.catalog_attach_data_node(
+    relation regclass, node_name name, repartition bool)
+RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_attach_data_node' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION _hyperdist_functions.catalog_detach_data_node(
+    relation regclass, node_name name, repartition bool)
+RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_detach_data_node' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION _hyperdist_functions.catalog_delete_chunks(relation regclass, chunks int[])
+RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_delete_chunks' LANGUAGE C STRICT VOLATILE;
+-- Chunk creation and removal of relation wait for the caller's transaction.
+CREATE FUNCTION _hyperdist_functions.lock_chunks(relation regclass)
+RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_lock_chunks' LANGUAGE C STRICT VOLATILE;
+
 -- Placement (docs/ARCHITECTURE.md): the hypertable's data nodes that are
 -- available and not blocked, sorted by name, are n0..nk-1.  Partition p
 -- (the space partition, or for time-only hypertables the time slice's
 -- ordinal plus the hypertable id, modulo k) goes to n[p mod k] and its
 -- replicas to the next replication_factor - 1 nodes.
 CREATE FUNCTION _hyperdist_functions.recreate_placement(ht int)
-RETURNS void LANGUAGE sql AS $$
+RETURNS void LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
   DELETE FROM _hyperdist_catalog.dimension_partition WHERE hypertable_id = ht;
   WITH nodes AS (
     SELECT array_agg(hdn.node_name ORDER BY hdn.node_name) AS n
@@ -241,6 +273,7 @@ RETURNS void LANGUAGE sql AS $$
                         FROM generate_series(0, rf - 1) k ORDER BY k)
     FROM parts, generate_series(0, np - 1) p;
 $$;
+REVOKE EXECUTE ON FUNCTION _hyperdist_functions.recreate_placement(int) FROM PUBLIC;
 
 -- Column, constraint and index definitions of a table, as statements a
 -- data node can run: kind 'column' (DN form: defaults that need other
@@ -289,19 +322,30 @@ RETURNS text LANGUAGE sql IMMUTABLE AS $q$ SELECT $sql$  SELECT 'column',
 
 CREATE FUNCTION _hyperdist_functions.table_definition(rel regclass)
 RETURNS TABLE(kind text, def text, an_def text, ord int)
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
 BEGIN
   RETURN QUERY EXECUTE _hyperdist_functions.table_definition_sql() USING rel;
 END $$;
 
+-- A relation's name for messages (a regclass prints schema-qualified under
+-- the functions' fixed search_path).
+CREATE FUNCTION _hyperdist_functions.relname(rel regclass)
+RETURNS name LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT relname FROM pg_class WHERE oid = rel $$;
+
 CREATE FUNCTION _hyperdist_functions.hypertable_id(rel regclass)
-RETURNS int LANGUAGE plpgsql STABLE AS $$
+RETURNS int LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
 DECLARE
   ht int;
 BEGIN
   SELECT id INTO ht FROM _hyperdist_catalog.hypertable WHERE relid = rel;
   IF ht IS NULL THEN
-    RAISE EXCEPTION 'table "%" is not a distributed hypertable', rel
+    RAISE EXCEPTION 'table "%" is not a distributed hypertable', _hyperdist_functions.relname(rel)
       USING ERRCODE = '42P01',
             HINT = 'Create it with create_distributed_hypertable().';
   END IF;
@@ -310,7 +354,9 @@ END $$;
 
 -- Data nodes named in a call, checked; NULL: every data node the caller may use.
 CREATE FUNCTION _hyperdist_functions.check_data_nodes(nodes name[])
-RETURNS name[] LANGUAGE plpgsql STABLE AS $$
+RETURNS name[] LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
 DECLARE
   n name;
   result name[] := '{}';
@@ -343,26 +389,56 @@ BEGIN
   RETURN result;
 END $$;
 
+-- Statements for a data node creating the schemas that do not exist there
+-- (CREATE SCHEMA IF NOT EXISTS would need CREATE on the database even when
+-- the schema exists).
+CREATE FUNCTION _hyperdist_functions.schemas_ddl(VARIADIC schemas name[])
+RETURNS text LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT string_agg(format('DO %L; ',
+                           format('BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_namespace'
+                                  ' WHERE nspname = %L) THEN CREATE SCHEMA %I; END IF; END', n, n)),
+                    '')
+    FROM (SELECT DISTINCT unnest(schemas) AS n) s
+$$;
+
 -- On a data node the hypertable's root table and its chunks belong to the
--- hypertable's owner, who (and whose members) must be able to create the
--- chunks in the associated schema.
+-- hypertable's owner, who (and whose members) create the chunks in the
+-- associated schema there, in their own sessions; a role that could not is
+-- refused now rather than at its first insert.
 CREATE FUNCTION _hyperdist_functions.owner_ddl(qualified text, assoc_schema name, owner name)
-RETURNS text LANGUAGE sql STABLE AS $$
+RETURNS text LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
   SELECT CASE WHEN owner <> current_user
               THEN format('ALTER TABLE %s OWNER TO %I; GRANT USAGE, CREATE ON SCHEMA %I TO %I; ',
-                          qualified, owner, assoc_schema, owner) END
+                          qualified, owner, assoc_schema, owner)
+              ELSE '' END
+         || format('DO %L; ',
+                   format('BEGIN IF NOT (pg_catalog.has_schema_privilege(%1$L, %2$L, ''CREATE'')'
+                          ' AND pg_catalog.has_schema_privilege(%1$L, %2$L, ''USAGE'')) THEN'
+                          ' RAISE EXCEPTION USING ERRCODE = ''42501'', MESSAGE = %L, HINT = %L;'
+                          ' END IF; END',
+                          owner, assoc_schema,
+                          format('role "%s" cannot create chunks in schema "%s" on this data node',
+                                 owner, assoc_schema),
+                          format('Grant it there: GRANT USAGE, CREATE ON SCHEMA %I TO %I.',
+                                 assoc_schema, owner)))
 $$;
 
 -- Grants on rel what acl grants to others than owner.
 CREATE FUNCTION _hyperdist_functions.grant_acl(acl aclitem[], owner regrole, rel text)
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
 DECLARE
   g record;
 BEGIN
   FOR g IN SELECT a.grantee, a.privilege_type, a.is_grantable
              FROM aclexplode(acl) a WHERE a.grantee <> owner LOOP
     EXECUTE format('GRANT %s ON %s TO %s%s', g.privilege_type, rel,
-                   CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(g.grantee::regrole::name) END,
+                   CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(g.grantee)) END,
                    CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
   END LOOP;
 END $$;
@@ -371,10 +447,12 @@ END $$;
 -- schemas, the table partitioned by range on the time column, its indexes.
 CREATE FUNCTION _hyperdist_functions.root_table_ddl(
     rel regclass, qualified text, time_column name, assoc_schema name, owner name)
-RETURNS text LANGUAGE sql STABLE AS $$
-  SELECT format('CREATE SCHEMA IF NOT EXISTS %I; CREATE SCHEMA IF NOT EXISTS %I; '
-                'CREATE TABLE %s (%s) PARTITION BY RANGE (%I); %s%s',
-                (parse_ident(qualified))[1], assoc_schema, qualified,
+RETURNS text LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT format('%sCREATE TABLE %s (%s) PARTITION BY RANGE (%I); %s%s',
+                _hyperdist_functions.schemas_ddl((parse_ident(qualified))[1], assoc_schema),
+                qualified,
                 (SELECT string_agg(def, ', ' ORDER BY kind, ord)
                    FROM _hyperdist_functions.table_definition(rel)
                   WHERE kind IN ('column', 'constraint')),
@@ -413,6 +491,7 @@ DECLARE
   qualified text;
   relkind "char";
   owner name;
+  owner_id regrole;
   acl aclitem[];
   time_att record;
   space_att record;
@@ -429,12 +508,13 @@ DECLARE
   space_attnum int2;
   seqs text[] := '{}';
   seq_cols name[] := '{}';
+  index_names name[];
   g record;
 BEGIN
-  SELECT c.relnamespace::regnamespace::name, c.relname, c.relkind,
-         c.relowner::regrole::name, c.relacl
-    INTO nsp, rel, relkind, owner, acl
-    FROM pg_class c WHERE c.oid = relation;
+  SELECT n.nspname, c.relname, c.relkind, pg_get_userbyid(c.relowner), c.relowner, c.relacl
+    INTO nsp, rel, relkind, owner, owner_id, acl
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.oid = relation;
   qualified := format('%I.%I', nsp, rel);
 
   IF EXISTS (SELECT FROM _hyperdist_catalog.hypertable h WHERE h.relid = relation) THEN
@@ -582,20 +662,20 @@ BEGIN
 
   associated_schema_name := coalesce(associated_schema_name, '_hyperdist_internal');
   associated_table_prefix := coalesce(associated_table_prefix, '_dist_hyper');
+  -- the chunks' relations here go to the associated schema, which the
+  -- owner must be able to create tables in (as in TimescaleDB)
+  IF associated_schema_name <> '_hyperdist_internal'
+     AND NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = associated_schema_name) THEN
+    EXECUTE format('CREATE SCHEMA %I AUTHORIZATION %I', associated_schema_name, owner);
+  END IF;
 
   -- the data nodes' root tables, in this transaction
   dn_ddl := _hyperdist_functions.root_table_ddl(relation, qualified, time_column_name,
                                                 associated_schema_name, owner);
   CALL _hyperdist_functions.exec_on_data_nodes(dn_ddl, nodes);
 
-  -- the catalog
-  INSERT INTO _hyperdist_catalog.hypertable
-         (relid, associated_schema_name, associated_table_prefix, replication_factor)
-  VALUES (relation, associated_schema_name, associated_table_prefix, rf)
-  RETURNING id INTO ht;
-  INSERT INTO _hyperdist_catalog.hypertable_index
-  SELECT ht, ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
-   WHERE i.indrelid = relation;
+  index_names := ARRAY(SELECT ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+                        WHERE i.indrelid = relation);
 
   -- replace the table by a foreign table of the same name and columns
   SELECT string_agg(an_def, ', ' ORDER BY kind, ord) INTO an_cols
@@ -617,24 +697,15 @@ BEGIN
     EXECUTE format('DROP TABLE %s', qualified);
   END IF;
   EXECUTE format('CREATE FOREIGN TABLE %s (%s) SERVER hyperdist_hypertables', qualified, an_cols);
-  UPDATE _hyperdist_catalog.hypertable h SET relid = qualified::regclass WHERE h.id = ht;
-  INSERT INTO _hyperdist_catalog.dimension (hypertable_id, attnum, column_type, interval_length)
-  SELECT ht, a.attnum, a.atttypid, ival FROM pg_attribute a
-   WHERE a.attrelid = qualified::regclass AND a.attname = time_column_name;
-  IF partitioning_column IS NOT NULL THEN
-    INSERT INTO _hyperdist_catalog.dimension (hypertable_id, attnum, column_type, num_partitions)
-    SELECT ht, a.attnum, a.atttypid, nparts FROM pg_attribute a
-     WHERE a.attrelid = qualified::regclass AND a.attname = partitioning_column;
-  END IF;
-  INSERT INTO _hyperdist_catalog.hypertable_data_node (hypertable_id, node_name)
-  SELECT ht, unnest(nodes);
-  PERFORM _hyperdist_functions.recreate_placement(ht);
+  ht := _hyperdist_functions.catalog_add_hypertable(
+          qualified::regclass, time_column_name, partitioning_column, nparts, ival,
+          associated_schema_name, associated_table_prefix, rf, nodes, index_names);
   PERFORM _hyperdist_functions.sync_constraint_mirrors(qualified::regclass);
   -- the catalog is complete: from here on DDL on the table is distributed
   IF owner <> current_user THEN
     EXECUTE format('ALTER TABLE %s OWNER TO %I', qualified, owner);
   END IF;
-  PERFORM _hyperdist_functions.grant_acl(acl, owner::regrole, qualified);
+  PERFORM _hyperdist_functions.grant_acl(acl, owner_id, qualified);
   FOR i IN 1 .. coalesce(cardinality(seqs), 0) LOOP
     EXECUTE format('ALTER SEQUENCE %s OWNED BY %s.%I', seqs[i], qualified, seq_cols[i]);
   END LOOP;
@@ -668,7 +739,9 @@ LANGUAGE C STRICT STABLE;
 -- columns (an interval, or an integer number of microseconds), the value
 -- itself for integer columns.  NULL: 7 days, as TimescaleDB.
 CREATE FUNCTION _hyperdist_functions.interval_to_internal(typ regtype, ival anyelement)
-RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+RETURNS bigint LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
 DECLARE
   argtype regtype := pg_typeof(ival);
   int_time boolean := typ IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype);
@@ -711,7 +784,9 @@ END $$;
 
 CREATE FUNCTION set_chunk_time_interval(
     hypertable REGCLASS, chunk_time_interval ANYELEMENT, dimension_name NAME = NULL)
-RETURNS VOID LANGUAGE plpgsql AS $$
+RETURNS VOID LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
 DECLARE
   ht int := _hyperdist_functions.hypertable_id(hypertable);
   d record;
@@ -721,20 +796,21 @@ BEGIN
     JOIN pg_attribute a ON a.attrelid = hypertable AND a.attnum = dim.attnum
    WHERE dim.hypertable_id = ht AND dim.interval_length IS NOT NULL;
   IF dimension_name IS NOT NULL AND dimension_name <> d.attname THEN
-    RAISE EXCEPTION 'time dimension "%" does not exist in hypertable "%"', dimension_name, hypertable
+    RAISE EXCEPTION 'time dimension "%" does not exist in hypertable "%"', dimension_name, _hyperdist_functions.relname(hypertable)
       USING ERRCODE = '42703';
   END IF;
   IF chunk_time_interval IS NULL THEN
     RAISE EXCEPTION 'invalid interval: an explicit interval must be specified' USING ERRCODE = '22023';
   END IF;
-  UPDATE _hyperdist_catalog.dimension
-     SET interval_length = _hyperdist_functions.interval_to_internal(d.column_type, chunk_time_interval)
-   WHERE id = d.id;
+  PERFORM _hyperdist_functions.catalog_set_chunk_interval(
+            hypertable, _hyperdist_functions.interval_to_internal(d.column_type, chunk_time_interval));
 END $$;
 
 CREATE FUNCTION set_number_partitions(
     hypertable REGCLASS, number_partitions INTEGER, dimension_name NAME = NULL)
-RETURNS VOID LANGUAGE plpgsql AS $$
+RETURNS VOID LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
 DECLARE
   ht int := _hyperdist_functions.hypertable_id(hypertable);
   d record;
@@ -744,7 +820,7 @@ BEGIN
     JOIN pg_attribute a ON a.attrelid = hypertable AND a.attnum = dim.attnum
    WHERE dim.hypertable_id = ht AND dim.num_partitions IS NOT NULL;
   IF NOT FOUND OR (dimension_name IS NOT NULL AND dimension_name <> d.attname) THEN
-    RAISE EXCEPTION 'hypertable "%" has no space dimension%', hypertable,
+    RAISE EXCEPTION 'hypertable "%" has no space dimension%', _hyperdist_functions.relname(hypertable),
       CASE WHEN dimension_name IS NOT NULL THEN format(' "%s"', dimension_name) ELSE '' END
       USING ERRCODE = '42703';
   END IF;
@@ -752,12 +828,13 @@ BEGIN
     RAISE EXCEPTION 'invalid number of partitions: %', number_partitions
       USING ERRCODE = '22023', HINT = 'A number of partitions is between 1 and 32767.';
   END IF;
-  UPDATE _hyperdist_catalog.dimension SET num_partitions = number_partitions WHERE id = d.id;
-  PERFORM _hyperdist_functions.recreate_placement(ht);
+  PERFORM _hyperdist_functions.catalog_set_number_partitions(hypertable, number_partitions);
 END $$;
 
 CREATE FUNCTION set_replication_factor(hypertable REGCLASS, replication_factor INTEGER)
-RETURNS VOID LANGUAGE plpgsql AS $$
+RETURNS VOID LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
 DECLARE
   ht int := _hyperdist_functions.hypertable_id(hypertable);
   nnodes int;
@@ -767,21 +844,19 @@ BEGIN
   IF replication_factor IS NULL OR replication_factor < 1 OR replication_factor > nnodes THEN
     RAISE EXCEPTION 'invalid replication factor %', replication_factor
       USING ERRCODE = '22023',
-            DETAIL = format('Hypertable "%s" has %s data nodes.', hypertable, nnodes),
+            DETAIL = format('Hypertable "%s" has %s data nodes.', _hyperdist_functions.relname(hypertable), nnodes),
             HINT = 'A replication factor is between 1 and the number of the hypertable''s data nodes.';
   END IF;
-  UPDATE _hyperdist_catalog.hypertable SET replication_factor = set_replication_factor.replication_factor
-   WHERE id = ht;
+  PERFORM _hyperdist_functions.catalog_set_replication_factor(hypertable, replication_factor);
   SELECT count(*) INTO under FROM _hyperdist_catalog.chunk c
    WHERE c.hypertable_id = ht
      AND (SELECT count(*) FROM _hyperdist_catalog.chunk_data_node cdn WHERE cdn.chunk_id = c.id)
          < set_replication_factor.replication_factor;
   IF under > 0 THEN
-    RAISE WARNING 'hypertable "%" is under-replicated', hypertable
+    RAISE WARNING 'hypertable "%" is under-replicated', _hyperdist_functions.relname(hypertable)
       USING DETAIL = format('%s existing chunks have fewer replicas than the new replication factor; only new chunks get %s.',
                             under, replication_factor);
   END IF;
-  PERFORM _hyperdist_functions.recreate_placement(ht);
 END $$;
 
 -- Runs sql on node and returns its rows (columns in text format, typed by
@@ -793,59 +868,55 @@ LANGUAGE C STRICT VOLATILE;
 CREATE FUNCTION _hyperdist_functions.attach_data_node(
     node_name NAME, hypertable REGCLASS, if_not_attached BOOLEAN, repartition BOOLEAN)
 RETURNS TABLE(hypertable_id INTEGER, node_hypertable_id INTEGER, node NAME)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
 DECLARE
   ht int := _hyperdist_functions.hypertable_id(hypertable);
   node name := (_hyperdist_functions.check_data_nodes(ARRAY[node_name]))[1];
   source name;
-  qualified text := format('%I.%I', (SELECT relnamespace::regnamespace::name FROM pg_class WHERE oid = hypertable),
-                           (SELECT relname FROM pg_class WHERE oid = hypertable));
+  qualified text := (SELECT format('%I.%I', n.nspname, c.relname)
+                       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                      WHERE c.oid = hypertable);
   h record;
   ddl text;
-  nnodes int;
 BEGIN
   IF NOT pg_has_role((SELECT relowner FROM pg_class WHERE oid = hypertable), 'USAGE') THEN
-    RAISE EXCEPTION 'must be owner of hypertable "%"', hypertable USING ERRCODE = '42501';
+    RAISE EXCEPTION 'must be owner of hypertable "%"', _hyperdist_functions.relname(hypertable) USING ERRCODE = '42501';
   END IF;
   IF EXISTS (SELECT FROM _hyperdist_catalog.hypertable_data_node hdn
               WHERE hdn.hypertable_id = ht AND hdn.node_name = node) THEN
     IF if_not_attached THEN
-      RAISE NOTICE 'data node "%" is already attached to hypertable "%", skipping', node, hypertable;
+      RAISE NOTICE 'data node "%" is already attached to hypertable "%", skipping', node, _hyperdist_functions.relname(hypertable);
       RETURN QUERY SELECT ht, ht, node;
       RETURN;
     END IF;
-    RAISE EXCEPTION 'data node "%" is already attached to hypertable "%"', node, hypertable
+    RAISE EXCEPTION 'data node "%" is already attached to hypertable "%"', node, _hyperdist_functions.relname(hypertable)
       USING ERRCODE = '42710';
   END IF;
-  SELECT * INTO h FROM _hyperdist_catalog.hypertable WHERE id = ht FOR UPDATE;
+  PERFORM _hyperdist_functions.lock_chunks(hypertable);
+  SELECT * INTO h FROM _hyperdist_catalog.hypertable WHERE id = ht;
   SELECT min(hdn.node_name) INTO source FROM _hyperdist_catalog.hypertable_data_node hdn
    WHERE hdn.hypertable_id = ht;
 
   -- the root table as it is now on a member, with the same partitioning
-  SELECT format('CREATE SCHEMA IF NOT EXISTS %I; CREATE SCHEMA IF NOT EXISTS %I; '
-                'CREATE TABLE %s (%s) PARTITION BY RANGE (%I); %s',
-                (parse_ident(qualified))[1], h.associated_schema_name, qualified,
+  SELECT format('%sCREATE TABLE %s (%s) PARTITION BY RANGE (%I); %s',
+                _hyperdist_functions.schemas_ddl((parse_ident(qualified))[1], h.associated_schema_name),
+                qualified,
                 string_agg(t.def, ', ' ORDER BY t.kind, t.ord) FILTER (WHERE t.kind <> 'index'),
                 (SELECT a.attname FROM _hyperdist_catalog.dimension dim
                    JOIN pg_attribute a ON a.attrelid = hypertable AND a.attnum = dim.attnum
                   WHERE dim.hypertable_id = ht AND dim.interval_length IS NOT NULL),
                 coalesce(string_agg(t.def || '; ', '' ORDER BY t.ord) FILTER (WHERE t.kind = 'index'), ''))
-           || coalesce(_hyperdist_functions.owner_ddl(qualified, h.associated_schema_name,
-                         (SELECT relowner::regrole::name FROM pg_class WHERE oid = hypertable)), '')
+           || _hyperdist_functions.owner_ddl(qualified, h.associated_schema_name,
+                         (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = hypertable))
     INTO ddl
     FROM _hyperdist_functions.data_node_query(source,
            replace(_hyperdist_functions.table_definition_sql(), '$1',
                    quote_literal(qualified) || '::regclass'))
          AS t(kind text, def text, an_def text, ord int);
   CALL _hyperdist_functions.exec_on_data_nodes(ddl, ARRAY[node]);
-
-  INSERT INTO _hyperdist_catalog.hypertable_data_node (hypertable_id, node_name) VALUES (ht, node);
-  SELECT count(*) INTO nnodes FROM _hyperdist_catalog.hypertable_data_node hdn WHERE hdn.hypertable_id = ht;
-  IF repartition THEN
-    UPDATE _hyperdist_catalog.dimension SET num_partitions = nnodes
-     WHERE dimension.hypertable_id = ht AND num_partitions < nnodes;
-  END IF;
-  PERFORM _hyperdist_functions.recreate_placement(ht);
+  PERFORM _hyperdist_functions.catalog_attach_data_node(hypertable, node, repartition);
   RETURN QUERY SELECT ht, ht, node;
 END $$;
 
@@ -855,7 +926,9 @@ CREATE FUNCTION attach_data_node(
     node_name NAME, hypertable REGCLASS, if_not_attached BOOLEAN = FALSE,
     repartition BOOLEAN = TRUE)
 RETURNS TABLE(hypertable_id INTEGER, node_hypertable_id INTEGER, node_name NAME)
-LANGUAGE sql AS $$
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
   SELECT * FROM _hyperdist_functions.attach_data_node($1, $2, $3, $4);
 $$;
 
@@ -865,7 +938,9 @@ $$;
 CREATE FUNCTION detach_data_node(
     node_name NAME, hypertable REGCLASS = NULL, if_attached BOOLEAN = FALSE,
     force BOOLEAN = FALSE, repartition BOOLEAN = TRUE, drop_remote_data BOOLEAN = FALSE)
-RETURNS INTEGER LANGUAGE plpgsql AS $$
+RETURNS INTEGER LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
 DECLARE
   node name := (_hyperdist_functions.check_data_nodes(ARRAY[node_name]))[1];
   h record;
@@ -873,7 +948,6 @@ DECLARE
   lost int;
   nnodes int;
   detached int := 0;
-  moved int[];
 BEGIN
   IF hypertable IS NOT NULL THEN
     PERFORM _hyperdist_functions.hypertable_id(hypertable);
@@ -881,21 +955,25 @@ BEGIN
                      JOIN _hyperdist_catalog.hypertable ht ON ht.id = hdn.hypertable_id
                     WHERE ht.relid = hypertable AND hdn.node_name = node) THEN
       IF if_attached THEN
-        RAISE NOTICE 'data node "%" is not attached to hypertable "%", skipping', node, hypertable;
+        RAISE NOTICE 'data node "%" is not attached to hypertable "%", skipping', node, _hyperdist_functions.relname(hypertable);
         RETURN 0;
       END IF;
-      RAISE EXCEPTION 'data node "%" is not attached to hypertable "%"', node, hypertable
+      RAISE EXCEPTION 'data node "%" is not attached to hypertable "%"', node, _hyperdist_functions.relname(hypertable)
         USING ERRCODE = '42704';
     END IF;
   END IF;
-  FOR h IN SELECT ht.id, ht.relid::regclass AS rel, ht.replication_factor
+  FOR h IN SELECT ht.id, ht.relid::regclass AS rel,
+                  format('%I.%I', n.nspname, c.relname) AS qualified
              FROM _hyperdist_catalog.hypertable ht
              JOIN _hyperdist_catalog.hypertable_data_node hdn ON hdn.hypertable_id = ht.id
+             JOIN pg_class c ON c.oid = ht.relid
+             JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE hdn.node_name = node AND (hypertable IS NULL OR ht.relid = hypertable)
-            ORDER BY ht.id FOR UPDATE OF ht LOOP
+            ORDER BY ht.id LOOP
     IF NOT pg_has_role((SELECT relowner FROM pg_class WHERE oid = h.rel), 'USAGE') THEN
-      RAISE EXCEPTION 'must be owner of hypertable "%"', h.rel USING ERRCODE = '42501';
+      RAISE EXCEPTION 'must be owner of hypertable "%"', _hyperdist_functions.relname(h.rel) USING ERRCODE = '42501';
     END IF;
+    PERFORM _hyperdist_functions.lock_chunks(h.rel);
     SELECT count(*) INTO nnodes FROM _hyperdist_catalog.hypertable_data_node hdn
      WHERE hdn.hypertable_id = h.id;
     SELECT count(*) INTO nchunks FROM _hyperdist_catalog.chunk_data_node cdn
@@ -908,58 +986,33 @@ BEGIN
        AND NOT EXISTS (SELECT FROM _hyperdist_catalog.chunk_data_node cdn
                         WHERE cdn.chunk_id = c.id AND cdn.node_name <> node);
     IF nnodes = 1 THEN
-      RAISE EXCEPTION 'cannot detach the last data node of hypertable "%"', h.rel
+      RAISE EXCEPTION 'cannot detach the last data node of hypertable "%"', _hyperdist_functions.relname(h.rel)
         USING ERRCODE = '55000', HINT = 'Drop the hypertable instead.';
     END IF;
     IF lost > 0 AND NOT force THEN
-      RAISE EXCEPTION 'detaching data node "%" would mean a data loss for hypertable "%"', node, h.rel
+      RAISE EXCEPTION 'detaching data node "%" would mean a data loss for hypertable "%"', node, _hyperdist_functions.relname(h.rel)
         USING ERRCODE = '55000',
               DETAIL = format('%s chunks of the hypertable have no other replica.', lost),
               HINT = 'Drop those chunks or copy them to other data nodes first, or use force => true to lose them.';
     END IF;
     IF nchunks > 0 AND NOT force THEN
-      RAISE EXCEPTION 'data node "%" still holds data of hypertable "%"', node, h.rel
+      RAISE EXCEPTION 'data node "%" still holds data of hypertable "%"', node, _hyperdist_functions.relname(h.rel)
         USING ERRCODE = '55000',
               DETAIL = format('It holds replicas of %s chunks.', nchunks),
               HINT = 'Use force => true to detach it anyway; the chunks become under-replicated.';
     END IF;
     IF lost > 0 THEN
-      RAISE WARNING 'data of hypertable "%" is lost', h.rel
+      RAISE WARNING 'data of hypertable "%" is lost', _hyperdist_functions.relname(h.rel)
         USING DETAIL = format('%s chunks had their only replica on data node "%s".', lost, node);
     ELSIF nchunks > 0 THEN
-      RAISE WARNING 'hypertable "%" is under-replicated', h.rel
+      RAISE WARNING 'hypertable "%" is under-replicated', _hyperdist_functions.relname(h.rel)
         USING DETAIL = format('%s chunks lose their replica on data node "%s".', nchunks, node);
     END IF;
     IF drop_remote_data THEN
-      CALL _hyperdist_functions.exec_on_data_nodes(format('DROP TABLE IF EXISTS %s', h.rel), ARRAY[node]);
+      CALL _hyperdist_functions.exec_on_data_nodes(format('DROP TABLE IF EXISTS %s', h.qualified),
+                                                   ARRAY[node]);
     END IF;
-    -- the access node's relations of these chunks may name the node: they
-    -- are made again on the next replica, or go with the chunk
-    moved := ARRAY(SELECT cdn.chunk_id FROM _hyperdist_catalog.chunk_data_node cdn
-                     JOIN _hyperdist_catalog.chunk c ON c.id = cdn.chunk_id
-                    WHERE c.hypertable_id = h.id AND cdn.node_name = node);
-    PERFORM _hyperdist_functions.drop_chunk_relations(moved);
-    DELETE FROM _hyperdist_catalog.chunk_data_node cdn
-     USING _hyperdist_catalog.chunk c
-     WHERE c.id = cdn.chunk_id AND c.hypertable_id = h.id AND cdn.node_name = node;
-    DELETE FROM _hyperdist_catalog.chunk c
-     WHERE c.hypertable_id = h.id
-       AND NOT EXISTS (SELECT FROM _hyperdist_catalog.chunk_data_node cdn WHERE cdn.chunk_id = c.id);
-    PERFORM _hyperdist_functions.create_chunk_relation(c.id)
-       FROM _hyperdist_catalog.chunk c WHERE c.id = ANY (moved);
-    DELETE FROM _hyperdist_catalog.time_slice s
-     WHERE s.hypertable_id = h.id
-       AND NOT EXISTS (SELECT FROM _hyperdist_catalog.chunk c WHERE c.time_slice_id = s.id);
-    DELETE FROM _hyperdist_catalog.hypertable_data_node hdn
-     WHERE hdn.hypertable_id = h.id AND hdn.node_name = node;
-    IF repartition THEN
-      UPDATE _hyperdist_catalog.dimension SET num_partitions = nnodes - 1
-       WHERE dimension.hypertable_id = h.id AND num_partitions = nnodes AND nnodes > 1;
-    END IF;
-    IF h.replication_factor > nnodes - 1 THEN
-      UPDATE _hyperdist_catalog.hypertable SET replication_factor = nnodes - 1 WHERE id = h.id;
-    END IF;
-    PERFORM _hyperdist_functions.recreate_placement(h.id);
+    PERFORM _hyperdist_functions.catalog_detach_data_node(h.rel, node, repartition);
     detached := detached + 1;
   END LOOP;
   IF detached = 0 AND hypertable IS NULL AND NOT if_attached THEN
@@ -975,7 +1028,9 @@ CREATE FUNCTION _hyperdist_functions.chunks_in_range(
     ht int, older_than bigint, newer_than bigint,
     created_before timestamptz, created_after timestamptz)
 RETURNS TABLE(chunk_id int, time_slice_id int, chunk_name text)
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
   SELECT c.id, c.time_slice_id, format('%I.%I', c.schema_name, c.table_name)
     FROM _hyperdist_catalog.chunk c
     JOIN _hyperdist_catalog.time_slice s ON s.id = c.time_slice_id
@@ -990,7 +1045,9 @@ $$;
 CREATE FUNCTION _hyperdist_functions.show_chunks(
     ht int, older_than bigint, newer_than bigint,
     created_before timestamptz, created_after timestamptz)
-RETURNS SETOF regclass LANGUAGE sql STABLE AS $$
+RETURNS SETOF regclass LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
   SELECT chunk_name::regclass
     FROM _hyperdist_functions.chunks_in_range(ht, older_than, newer_than,
                                               created_before, created_after);
@@ -1004,7 +1061,9 @@ $$;
 
 -- The columns of rel as a chunk relation declares them.
 CREATE FUNCTION _hyperdist_functions.chunk_columns(rel regclass)
-RETURNS TABLE(attname name, attnum int2, def text) LANGUAGE sql STABLE AS $$
+RETURNS TABLE(attname name, attnum int2, def text) LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
   SELECT a.attname, a.attnum,
          format_type(a.atttypid, a.atttypmod)
          || CASE WHEN a.attcollation <> t.typcollation
@@ -1048,7 +1107,9 @@ REVOKE EXECUTE ON FUNCTION _hyperdist_functions.create_chunk_relation(int) FROM 
 -- renamed column is dropped and added: the relations hold no data) and
 -- owner.
 CREATE FUNCTION _hyperdist_functions.sync_chunk_relations(rel regclass)
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
 DECLARE
   chunk regclass;
   changes text;
@@ -1079,7 +1140,9 @@ END $$;
 
 -- Drops the access node's relations of chunks (see create_chunk_relation).
 CREATE FUNCTION _hyperdist_functions.drop_chunk_relations(chunks int[])
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
 DECLARE
   names text := (SELECT string_agg(format('%I.%I', schema_name, table_name), ', ')
                    FROM _hyperdist_catalog.chunk WHERE id = ANY (chunks));
@@ -1096,8 +1159,9 @@ END $$;
 CREATE FUNCTION _hyperdist_functions.drop_chunks(
     ht int, older_than bigint, newer_than bigint,
     created_before timestamptz, created_after timestamptz)
-RETURNS SETOF text LANGUAGE plpgsql AS $$
+RETURNS SETOF text LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+  rel regclass := (SELECT relid FROM _hyperdist_catalog.hypertable WHERE id = ht);
   r record;
   has_space boolean := EXISTS (SELECT FROM _hyperdist_catalog.dimension
                                 WHERE hypertable_id = ht AND num_partitions IS NOT NULL);
@@ -1112,7 +1176,8 @@ BEGIN
       USING ERRCODE = '22023',
             HINT = 'At least one of older_than, newer_than, created_before and created_after must be provided.';
   END IF;
-  SELECT * INTO h FROM _hyperdist_catalog.hypertable WHERE id = ht FOR UPDATE;
+  PERFORM _hyperdist_functions.lock_chunks(rel);
+  SELECT * INTO h FROM _hyperdist_catalog.hypertable WHERE id = ht;
   SELECT coalesce(array_agg(chunk_id), '{}') INTO dropped
     FROM _hyperdist_functions.chunks_in_range(ht, older_than, newer_than,
                                               created_before, created_after);
@@ -1139,13 +1204,9 @@ BEGIN
     CALL _hyperdist_functions.exec_on_data_nodes(format('DROP TABLE IF EXISTS %s', slices), nodes);
   END IF;
   PERFORM _hyperdist_functions.drop_chunk_relations(dropped);
-  RETURN QUERY
-    WITH d AS (DELETE FROM _hyperdist_catalog.chunk c WHERE c.id = ANY (dropped)
-               RETURNING c.id, format('%I.%I', c.schema_name, c.table_name) AS name)
-    SELECT name FROM d ORDER BY id;
-  DELETE FROM _hyperdist_catalog.time_slice s
-   WHERE s.hypertable_id = ht
-     AND NOT EXISTS (SELECT FROM _hyperdist_catalog.chunk c WHERE c.time_slice_id = s.id);
+  RETURN QUERY SELECT format('%I.%I', c.schema_name, c.table_name)
+                 FROM _hyperdist_catalog.chunk c WHERE c.id = ANY (dropped) ORDER BY c.id;
+  PERFORM _hyperdist_functions.catalog_delete_chunks(rel, dropped);
 END $$;
 
 CREATE FUNCTION show_chunks(relation REGCLASS, older_than "any" = NULL, newer_than "any" = NULL,
@@ -1164,7 +1225,9 @@ LANGUAGE C VOLATILE;
 CREATE FUNCTION hypertable_detailed_size(hypertable REGCLASS)
 RETURNS TABLE(table_bytes BIGINT, index_bytes BIGINT, toast_bytes BIGINT,
               total_bytes BIGINT, node_name NAME)
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
 DECLARE
   ht int := _hyperdist_functions.hypertable_id(hypertable);
   n name;
@@ -1206,14 +1269,18 @@ CREATE FUNCTION approximate_row_count(relation REGCLASS) RETURNS BIGINT
 
 -- The sum over hypertable_detailed_size, as TimescaleDB.
 CREATE FUNCTION hypertable_size(hypertable REGCLASS)
-RETURNS BIGINT LANGUAGE sql STABLE AS $$
+RETURNS BIGINT LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
   SELECT sum(total_bytes)::bigint FROM @extschema@.hypertable_detailed_size(hypertable);
 $$;
 
 CREATE FUNCTION chunks_detailed_size(hypertable REGCLASS)
 RETURNS TABLE(chunk_schema NAME, chunk_name NAME, table_bytes BIGINT, index_bytes BIGINT,
               toast_bytes BIGINT, total_bytes BIGINT, node_name NAME)
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
 DECLARE
   ht int := _hyperdist_functions.hypertable_id(hypertable);
   n name;
