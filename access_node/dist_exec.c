@@ -21,6 +21,9 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "tcop/cmdtag.h"
+#include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -110,6 +113,54 @@ prevent_in_transaction_block(FunctionCallInfo fcinfo)
 				 errmsg("distributed_exec with transactional => false cannot run inside a transaction block")));
 }
 
+/*
+ * Transaction control in the user's SQL would end or split the data node's
+ * part of this transaction behind the access node's back: a COMMIT there
+ * survives a local ROLLBACK, and the catalog and the nodes then disagree.
+ * The access node's own COMMIT, ROLLBACK and savepoints reach every node.
+ * The SQL is parsed here as the data node parses it (same major version);
+ * SQL that does not parse is left to the data node, whose error names it
+ * and its position in it.  The grammar takes no lock and opens nothing, so
+ * its error can be dropped without a subtransaction.
+ */
+static List *
+parse_or_nil(const char *sql)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	List	   *stmts = NIL;
+
+	PG_TRY();
+	{
+		stmts = raw_parser(sql, RAW_PARSE_DEFAULT);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+	}
+	PG_END_TRY();
+	return stmts;
+}
+
+static void
+refuse_transaction_control(const char *sql, const char *function)
+{
+	ListCell   *lc;
+
+	foreach(lc, parse_or_nil(sql))
+	{
+		Node	   *stmt = lfirst_node(RawStmt, lc)->stmt;
+
+		if (IsA(stmt, TransactionStmt))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("%s cannot run %s", function,
+							GetCommandTagName(CreateCommandTag(stmt))),
+					 errdetail("Transaction control on a data node would end or change its part of this transaction behind the access node's back."),
+					 errhint("Run COMMIT, ROLLBACK, SAVEPOINT and PREPARE TRANSACTION on the access node, which applies them on every data node.")));
+	}
+}
+
 static bool
 is_blank(const char *s)
 {
@@ -148,6 +199,7 @@ distributed_exec(FunctionCallInfo fcinfo, bool relay_notices)
 	transactional = PG_GETARG_BOOL(2);
 	if (!transactional)
 		prevent_in_transaction_block(fcinfo);
+	refuse_transaction_control(query, "distributed_exec");
 
 	servers = PG_ARGISNULL(1) ? all_data_nodes() :
 		named_data_nodes(PG_GETARG_ARRAYTYPE_P(1));
@@ -212,6 +264,7 @@ hyperdist_data_node_query(PG_FUNCTION_ARGS)
 	char	  **fields;
 
 	check_usage(serverid);
+	refuse_transaction_control(sql, "data_node_query");
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	attinmeta = TupleDescGetAttInMetadata(rsinfo->setDesc);
 	natts = rsinfo->setDesc->natts;

@@ -106,6 +106,32 @@ CALL distributed_exec($x$DO $d$ BEGIN
   END IF; END $d$$x$);
 COMMIT;
 
+-- transaction control would end or split the data nodes' part of this
+-- transaction behind the access node's back: refused before anything is
+-- sent, so a local ROLLBACK still undoes everything
+BEGIN;
+CALL distributed_exec($$INSERT INTO de_t VALUES ('txn control', 12)$$);
+CALL distributed_exec('COMMIT');
+\echo :SQLSTATE
+ROLLBACK;
+SELECT count(*) AS txn_control_rows FROM de_all WHERE node = 'txn control';
+CALL distributed_exec($$INSERT INTO de_t VALUES ('txn control', 13); COMMIT$$);
+\echo :SQLSTATE
+CALL distributed_exec('SELECT 1; ROLLBACK');
+CALL distributed_exec('BEGIN');
+CALL distributed_exec('start transaction read only');
+CALL distributed_exec('END');
+CALL distributed_exec('ABORT');
+CALL distributed_exec('SAVEPOINT s');
+CALL distributed_exec('RELEASE SAVEPOINT s');
+CALL distributed_exec('ROLLBACK TO s');
+CALL distributed_exec($$PREPARE TRANSACTION 'x'$$);
+CALL distributed_exec($$COMMIT PREPARED 'x'$$);
+CALL distributed_exec($$ROLLBACK PREPARED 'x'$$);
+CALL distributed_exec('COMMIT AND CHAIN', transactional => false);
+SELECT * FROM _hyperdist_functions.data_node_query('dn1', 'SELECT 1; COMMIT') AS t(x int);
+SELECT count(*) AS txn_control_rows FROM de_all WHERE node = 'txn control';
+
 -- transactional => false: each statement commits on its own, at once
 CALL distributed_exec($$VACUUM de_t$$);
 \echo :SQLSTATE
