@@ -405,9 +405,17 @@ HdChunk *
 hd_chunk_for_point(HdChunkCache *cache, int64 time, Datum space_value,
 				   bool space_isnull)
 {
-	HdSlice    *slice = slice_for_time(cache, time);
+	HdSlice    *slice;
 	int			partition = 0;
 	HdChunk    *chunk;
+
+	/* slices are [start, end), and an end saturates at the largest bigint */
+	if (time == PG_INT64_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("invalid time value: " INT64_FORMAT, time),
+				 errdetail("The largest bigint is the open end of the last time range; no chunk can hold it.")));
+	slice = slice_for_time(cache, time);
 
 	if (cache->ht->has_space)
 		partition = hd_space_partition(&cache->ht->space, space_value,

@@ -56,13 +56,14 @@ hd_dimension_init_hash(HdDimension *dim, Oid relid, MemoryContext cxt)
 	get_atttypetypmodcoll(relid, dim->attnum, &typid, &typmod, &dim->collation);
 }
 
+/* infinite: 0, or the sign of the infinity */
 static void
-check_finite(bool finite)
+check_finite(int infinite)
 {
-	if (!finite)
+	if (infinite != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("invalid time value: infinity"),
+				 errmsg("invalid time value: %sinfinity", infinite < 0 ? "-" : ""),
 				 errdetail("A distributed hypertable's time column cannot hold infinite values.")));
 }
 
@@ -91,10 +92,12 @@ hd_time_to_internal(Datum value, Oid typid)
 			return DatumGetInt64(value);
 		case TIMESTAMPOID:
 		case TIMESTAMPTZOID:
-			check_finite(!TIMESTAMP_NOT_FINITE(DatumGetTimestamp(value)));
+			check_finite(TIMESTAMP_IS_NOBEGIN(DatumGetTimestamp(value)) ? -1 :
+						 TIMESTAMP_IS_NOEND(DatumGetTimestamp(value)) ? 1 : 0);
 			return usecs_to_internal(DatumGetTimestamp(value));
 		case DATEOID:
-			check_finite(!DATE_NOT_FINITE(DatumGetDateADT(value)));
+			check_finite(DATE_IS_NOBEGIN(DatumGetDateADT(value)) ? -1 :
+						 DATE_IS_NOEND(DatumGetDateADT(value)) ? 1 : 0);
 			return usecs_to_internal((int64) DatumGetDateADT(value) * USECS_PER_DAY);
 	}
 	elog(ERROR, "unexpected time column type %u", typid);

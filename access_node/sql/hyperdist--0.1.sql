@@ -1345,6 +1345,11 @@ SELECT n.nspname AS hypertable_schema,
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_catalog.pg_attribute a ON a.attrelid = h.relid AND a.attnum = d.attnum;
 
+-- A time range starts before the first timestamp (4714-11-24 BC,
+-- -210866803200000000 microseconds from the Unix epoch) only where it has
+-- no lower bound, and ends at the largest bigint only where it has no
+-- upper bound (the slice was cut there): those show as infinite, as in
+-- TimescaleDB.
 CREATE VIEW hyperdist_information.chunks AS
 SELECT n.nspname AS hypertable_schema,
        c.relname AS hypertable_name,
@@ -1352,9 +1357,13 @@ SELECT n.nspname AS hypertable_schema,
        ch.table_name AS chunk_name,
        a.attname AS primary_dimension,
        d.column_type::regtype AS primary_dimension_type,
-       CASE WHEN NOT int_time THEN timestamptz 'epoch' + s.range_start * interval '1 microsecond' END
+       CASE WHEN int_time THEN NULL
+            WHEN s.range_start < -210866803200000000 THEN '-infinity'
+            ELSE timestamptz 'epoch' + s.range_start * interval '1 microsecond' END
          AS range_start,
-       CASE WHEN NOT int_time THEN timestamptz 'epoch' + s.range_end * interval '1 microsecond' END
+       CASE WHEN int_time THEN NULL
+            WHEN s.range_end = 9223372036854775807 THEN 'infinity'
+            ELSE timestamptz 'epoch' + s.range_end * interval '1 microsecond' END
          AS range_end,
        CASE WHEN int_time THEN s.range_start END AS range_start_integer,
        CASE WHEN int_time THEN s.range_end END AS range_end_integer,
