@@ -1220,7 +1220,14 @@ CREATE FUNCTION drop_chunks(relation REGCLASS, older_than "any" = NULL, newer_th
 RETURNS SETOF TEXT AS 'MODULE_PATHNAME', 'hyperdist_drop_chunks'
 LANGUAGE C VOLATILE;
 
--- ---- sizes: one query per data node, summed over its partitions ---------
+-- ---- sizes: one query per data node, all at once -------------------------
+
+-- Per data node, the hypertable's total or each chunk's sizes, for any
+-- role that may read it (size.c).
+CREATE FUNCTION _hyperdist_functions.data_node_sizes(hypertable regclass, per_chunk boolean)
+RETURNS TABLE(node_name name, chunk_schema name, chunk_name name, table_bytes bigint,
+              index_bytes bigint, toast_bytes bigint, total_bytes bigint)
+AS 'MODULE_PATHNAME', 'hyperdist_data_node_sizes' LANGUAGE C STRICT VOLATILE;
 
 CREATE FUNCTION hypertable_detailed_size(hypertable REGCLASS)
 RETURNS TABLE(table_bytes BIGINT, index_bytes BIGINT, toast_bytes BIGINT,
@@ -1230,20 +1237,10 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   ht int := _hyperdist_functions.hypertable_id(hypertable);
-  n name;
 BEGIN
-  FOR n IN SELECT hdn.node_name FROM _hyperdist_catalog.hypertable_data_node hdn
-            WHERE hdn.hypertable_id = ht ORDER BY 1 LOOP
-    RETURN QUERY SELECT s.t, s.i, s.o, s.a, n
-      FROM _hyperdist_functions.data_node_query(n, format($q$
-        SELECT coalesce(sum(pg_relation_size(c.oid, 'main') + pg_relation_size(c.oid, 'fsm')
-                            + pg_relation_size(c.oid, 'vm') + pg_relation_size(c.oid, 'init')), 0)::bigint,
-               coalesce(sum(pg_indexes_size(c.oid)), 0)::bigint,
-               coalesce(sum(CASE WHEN c.reltoastrelid <> 0 THEN pg_total_relation_size(c.reltoastrelid) END), 0)::bigint,
-               coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint
-          FROM pg_partition_tree(%L::regclass) t JOIN pg_class c ON c.oid = t.relid$q$,
-          hypertable::text)) AS s(t bigint, i bigint, o bigint, a bigint);
-  END LOOP;
+  RETURN QUERY
+    SELECT s.table_bytes, s.index_bytes, s.toast_bytes, s.total_bytes, s.node_name
+      FROM _hyperdist_functions.data_node_sizes(hypertable, false) s ORDER BY s.node_name;
   -- the access node's own part, with node_name NULL as in TimescaleDB: the
   -- hypertable and its chunks' relations here are foreign tables, whose
   -- size is reported as it is (nothing)
@@ -1278,31 +1275,17 @@ $$;
 CREATE FUNCTION chunks_detailed_size(hypertable REGCLASS)
 RETURNS TABLE(chunk_schema NAME, chunk_name NAME, table_bytes BIGINT, index_bytes BIGINT,
               toast_bytes BIGINT, total_bytes BIGINT, node_name NAME)
-LANGUAGE plpgsql STABLE
+LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-  ht int := _hyperdist_functions.hypertable_id(hypertable);
-  n name;
-BEGIN
-  FOR n IN SELECT hdn.node_name FROM _hyperdist_catalog.hypertable_data_node hdn
-            WHERE hdn.hypertable_id = ht ORDER BY 1 LOOP
-    RETURN QUERY SELECT s.nsp, s.rel, s.t, s.i, s.o, s.a, n
-      FROM _hyperdist_functions.data_node_query(n, format($q$
-        SELECT c.relnamespace::regnamespace::name, c.relname,
-               (pg_relation_size(c.oid, 'main') + pg_relation_size(c.oid, 'fsm')
-                + pg_relation_size(c.oid, 'vm') + pg_relation_size(c.oid, 'init'))::bigint,
-               pg_indexes_size(c.oid)::bigint,
-               coalesce(CASE WHEN c.reltoastrelid <> 0 THEN pg_total_relation_size(c.reltoastrelid) END, 0)::bigint,
-               pg_total_relation_size(c.oid)::bigint
-          FROM pg_partition_tree(%L::regclass) t JOIN pg_class c ON c.oid = t.relid
-         WHERE t.isleaf$q$, hypertable::text))
-           AS s(nsp name, rel name, t bigint, i bigint, o bigint, a bigint)
-      JOIN _hyperdist_catalog.chunk c
-        ON c.hypertable_id = ht AND c.schema_name = s.nsp AND c.table_name = s.rel
-     ORDER BY c.id;
-  END LOOP;
-END $$;
+  SELECT s.chunk_schema, s.chunk_name, s.table_bytes, s.index_bytes, s.toast_bytes,
+         s.total_bytes, s.node_name
+    FROM _hyperdist_functions.data_node_sizes(hypertable, true) s
+    JOIN _hyperdist_catalog.chunk c
+      ON c.hypertable_id = _hyperdist_functions.hypertable_id(hypertable)
+     AND c.schema_name = s.chunk_schema AND c.table_name = s.chunk_name
+   ORDER BY s.node_name, c.id;
+$$;
 
 -- ---- information views (columns as TimescaleDB 2.13's) ----------------
 

@@ -124,6 +124,23 @@ SELECT n.node_name, q.*
  ORDER BY 1;
 SET ROLE bob;
 SELECT count(*) FROM alice.d;
+-- its sizes too, without USAGE on the data nodes (the statement is ours)
+RESET ROLE;
+REVOKE USAGE ON FOREIGN SERVER dn1, dn2, dn3 FROM bob;
+SET ROLE bob;
+SELECT hypertable_size('alice.d') > 0 AS has_size;
+SELECT node_name, total_bytes > 0 AS has_size FROM hypertable_detailed_size('alice.d');
+SELECT chunk_name IS NOT NULL AS named, node_name FROM chunks_detailed_size('alice.d');
+CALL distributed_exec('SELECT 1');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+GRANT USAGE ON FOREIGN SERVER dn1, dn2, dn3 TO bob;
+REVOKE SELECT ON alice.d FROM bob;
+SET ROLE bob;
+SELECT hypertable_size('alice.d');
+\echo :LAST_ERROR_SQLSTATE
+SELECT _hyperdist_functions.data_node_sizes('alice.d', false);
+\echo :LAST_ERROR_SQLSTATE
 -- every catalog operation of bob's on alice's table: 42501
 SELECT set_chunk_time_interval('alice.d', interval '1 day');
 \echo :LAST_ERROR_SQLSTATE
