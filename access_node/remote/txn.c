@@ -15,9 +15,11 @@
  *                durable whatever synchronous_commit says, then PREPARE
  *                TRANSACTION, sent to all at once.  Read-only participants
  *                get a plain COMMIT at the same time.  Any failure raises
- *                an ERROR, and the local transaction aborts normally.
+ *                an ERROR, and the local transaction aborts normally; so
+ *                does statement_timeout, armed again for these waits.
  *   COMMIT       COMMIT PREPARED everywhere, in parallel, with a hard
- *                deadline because interrupts are held; errors are only
+ *                deadline (5 s, or the statement's timeout if sooner)
+ *                because interrupts are held; errors are only
  *                WARNINGs (an ERROR here would PANIC).  A branch that could
  *                not be committed is handed to the background worker, which
  *                is woken at once.
@@ -43,8 +45,11 @@
 #include "access/xact.h"
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/timeout.h"
+#include "utils/timestamp.h"
 
 #include "bgw.h"
 #include "fault.h"
@@ -415,11 +420,53 @@ commit_readers_nowait(List *readers)
 	return awaited;
 }
 
+/*
+ * PostgreSQL turns statement_timeout off before it commits
+ * (finish_xact_command): a local commit is quick.  Committing on the data
+ * nodes waits on them, and one that hangs must not hold the statement
+ * longer than statement_timeout allows, so PRE_COMMIT arms the timeout
+ * again, to fire when the statement's would have, unless it still runs (a
+ * COMMIT inside a procedure); the wait for COMMIT PREPARED ends then too.
+ */
+static bool armed_statement_timeout = false;
+
+static TimestampTz
+statement_deadline(void)
+{
+	if (StatementTimeout <= 0)
+		return 0;
+	return TimestampTzPlusMilliseconds(GetCurrentStatementStartTimestamp(),
+									   StatementTimeout);
+}
+
+static void
+arm_statement_timeout(void)
+{
+	TimestampTz deadline = statement_deadline();
+
+	if (deadline != 0 && !get_timeout_active(STATEMENT_TIMEOUT))
+	{
+		enable_timeout_at(STATEMENT_TIMEOUT, deadline);
+		armed_statement_timeout = true;
+	}
+}
+
+static void
+disarm_statement_timeout(void)
+{
+	if (armed_statement_timeout)
+		disable_timeout(STATEMENT_TIMEOUT, false);
+	armed_statement_timeout = false;
+}
+
 static void
 pre_commit(void)
 {
 	Participants p = participants();
 
+	if (p.writers == NIL && p.readers == NIL)
+		return;
+	arm_statement_timeout();
 	check_participants(p.writers);
 	check_participants(p.readers);
 	p.readers = commit_readers_nowait(p.readers);
@@ -427,6 +474,7 @@ pre_commit(void)
 		prepare_all(p.writers, p.readers);
 	else if (p.writers != NIL || p.readers != NIL)
 		commit_one_phase(list_concat(p.writers, p.readers));
+	disarm_statement_timeout();
 }
 
 /* ---- COMMIT ------------------------------------------------------------------------- */
@@ -513,14 +561,18 @@ commit_prepared(List *prepared)
 	bool	   *sent = palloc(sizeof(bool) * n);
 	bool		handover = false;
 	bool		first = true;
+	TimestampTz deadline;
 	TimestampTz old_deadline;
 	ListCell   *lc;
 	int			i = 0;
 
 	hd_fault(HD_FAULT_AFTER_LOCAL_COMMIT);
 	hd_fault(HD_FAULT_BEFORE_COMMIT_PREPARED);
-	old_deadline = hd_conn_set_deadline(
-		TimestampTzPlusMilliseconds(GetCurrentTimestamp(), HD_COMMIT_PREPARED_TIMEOUT_MS));
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+										   HD_COMMIT_PREPARED_TIMEOUT_MS);
+	if (statement_deadline() != 0 && statement_deadline() < deadline)
+		deadline = statement_deadline();
+	old_deadline = hd_conn_set_deadline(deadline);
 
 	foreach(lc, prepared)
 	{
@@ -624,6 +676,7 @@ hd_xact_callback(XactEvent event, void *arg)
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
+			disarm_statement_timeout();
 			hd_conn_visit(abort_one, NULL);
 			hd_committing_end();
 			hd_conn_end_xact();
