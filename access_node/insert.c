@@ -510,6 +510,13 @@ append_copy_row(HdInsertState *state, NodeBatch *batch)
 static void
 append_row(HdInsertState *state, NodeBatch *batch, bool *isnull, size_t size)
 {
+	/*
+	 * A row that would take the batch past its size goes in the next one:
+	 * a request then exceeds the agent's frame limit only for a row that
+	 * does alone, whatever came before it.
+	 */
+	if (batch->nrows > 0 && batch->bytes + size > HD_BATCH_MAX_BYTES)
+		ship_batch(state, batch);
 	if (state->copy_sql != NULL)
 		append_copy_row(state, batch);
 	else

@@ -131,6 +131,25 @@ check_row_description(const Hyperdist__RowDescription *rd)
 	return NULL;
 }
 
+/*
+ * A whole batch must parse; a fragment is a piece of one tuple, which the
+ * receiver checks the same way once it has joined the pieces.
+ */
+static const char *
+check_row_batch(const Hyperdist__RowBatch *batch)
+{
+	if (!batch->has_nrows || !batch->has_data)
+		return "row batch lacks its row count or data";
+	if (!(batch->has_fragment && batch->fragment))
+		return hd_batch_check(batch->data.data, batch->data.len,
+							  batch->nrows, 0);
+	if (batch->nrows > 1)
+		return "row fragment claims more than one row";
+	if (batch->data.len == 0)
+		return "row fragment is empty";
+	return NULL;
+}
+
 static const char *
 check_error(const Hyperdist__Error *err)
 {
@@ -181,11 +200,7 @@ hd_wire_check(const HdEnvelope *env)
 		case HYPERDIST__ENVELOPE__BODY_ROW_DESCRIPTION:
 			return check_row_description(env->row_description);
 		case HYPERDIST__ENVELOPE__BODY_ROW_BATCH:
-			if (!env->row_batch->has_nrows || !env->row_batch->has_data)
-				return "row batch lacks its row count or data";
-			return hd_batch_check(env->row_batch->data.data,
-								  env->row_batch->data.len,
-								  env->row_batch->nrows, 0);
+			return check_row_batch(env->row_batch);
 		case HYPERDIST__ENVELOPE__BODY_CANCEL:
 		case HYPERDIST__ENVELOPE__BODY_PING:
 		case HYPERDIST__ENVELOPE__BODY_CLOSE:

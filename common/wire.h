@@ -18,7 +18,9 @@
 #include "hyperdist.pb-c.h"
 
 #define HD_PROTO_MAJOR 1
-#define HD_PROTO_MINOR 1
+#define HD_PROTO_MINOR 3
+/* First minor whose access nodes take a row in fragments (RowBatch.fragment). */
+#define HD_PROTO_MINOR_FRAGMENTS 3
 
 /* Port a hyperdist-agent listens on when none is configured. */
 #define HD_DEFAULT_AGENT_PORT 5532
@@ -33,6 +35,12 @@
 #define HD_MAX_BATCH_BYTES		(HD_MAX_REPLY_FRAME / 2)
 /* Most columns a row may have (PostgreSQL's MaxTupleAttributeNumber). */
 #define HD_MAX_COLUMNS			1664
+/*
+ * Largest tuple, in the row batch layout, that travels in fragments: what
+ * PostgreSQL's MaxAllocSize lets a backend send as one row (its DataRow or
+ * CopyData message has the same layout).
+ */
+#define HD_MAX_ROW_BYTES		((size_t) 0x3fffffff)
 
 typedef Hyperdist__Envelope HdEnvelope;
 

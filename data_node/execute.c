@@ -8,7 +8,10 @@
  * query, reads results while libpq has complete ones buffered, packs rows
  * into RowBatch messages, and stops when it would have to wait for the
  * socket (the loop polls it) or for credit (the loop does not poll it, so
- * the data node's backend blocks on TCP and nothing piles up here).
+ * the data node's backend blocks on TCP and nothing piles up here).  A row
+ * too large for a frame is held and sent as fragments, each a RowBatch
+ * under credit, built from the held row itself, so the agent never holds
+ * more than that row and one fragment of it.
  *
  * Both Exec and Query run in single-row mode so that no result is ever
  * materialized whole in the agent.  A Query with `copy` runs as COPY (sql)
@@ -52,8 +55,9 @@ runs_as_copy(const Request *r)
 		r->env->query->copy;
 }
 
-static void
-discard_rows(Session *s)
+/* Drops the rows not sent yet: batched, held, or partly sent in fragments. */
+void
+exec_drop_rows(Session *s)
 {
 	if (s->held_row)
 		PQclear(s->held_row);
@@ -61,6 +65,8 @@ discard_rows(Session *s)
 	if (s->held_tuple)
 		PQfreemem(s->held_tuple);
 	s->held_tuple = NULL;
+	s->frag_size = 0;
+	s->frag_sent = 0;
 	hd_buf_reset(&s->batch);
 	s->batch_rows = 0;
 }
@@ -75,7 +81,7 @@ exec_reset(Session *s)
 	s->described = false;
 	s->in_copy_out = false;
 	s->copy_header_read = false;
-	discard_rows(s);
+	exec_drop_rows(s);
 	s->batch_limit = HD_DEFAULT_BATCH_BYTES;
 	free(s->tag);
 	s->tag = NULL;
@@ -93,7 +99,7 @@ fail_request(Session *s, const char *sqlstate, const char *detail, const char *m
 		return;
 	reply_errorf(&s->rid, s->id, s->running->seq, sqlstate, detail, "%s", message);
 	s->replied = true;
-	discard_rows(s);
+	exec_drop_rows(s);
 }
 
 /* True when the running Query may send a RowBatch now. */
@@ -161,19 +167,35 @@ pack_row(Session *s, const PGresult *res)
 	return true;
 }
 
-/* Fails the Query for a row too big for any reply frame. */
-static void
-fail_row_too_large(Session *s, size_t size)
+/*
+ * A row too large for a frame (size bytes) is held and sent in fragments
+ * when the access node joins them (protocol 1.3) and takes a row that
+ * large; otherwise it fails the Query.  True when it is to be sent.
+ */
+static bool
+start_fragments(Session *s, size_t size)
 {
-	char		detail[128];
+	char		detail[192];
 
-	snprintf(detail, sizeof(detail),
-			 "The row takes %zu bytes; a reply frame holds at most %zu.",
-			 size, MAX_BATCH_DATA);
+	if (s->peer_minor >= HD_PROTO_MINOR_FRAGMENTS && size <= HD_MAX_ROW_BYTES)
+	{
+		s->frag_size = size;
+		s->frag_sent = 0;
+		return true;
+	}
+	if (size > HD_MAX_ROW_BYTES)
+		snprintf(detail, sizeof(detail),
+				 "The row takes %zu bytes; a row sent in fragments takes at most %zu.",
+				 size, HD_MAX_ROW_BYTES);
+	else
+		snprintf(detail, sizeof(detail),
+				 "The row takes %zu bytes; a reply frame holds at most %zu, and the access node (protocol %d.%u) takes no rows in fragments.",
+				 size, MAX_BATCH_DATA, HD_PROTO_MAJOR, s->peer_minor);
 	fail_request(s, HD_SQLSTATE_PROGRAM_LIMIT_EXCEEDED, detail,
 				 "row too large to send to the access node");
 	/* Stop the data node from producing rows nobody will read. */
 	session_send_cancel(s);
+	return false;
 }
 
 static void
@@ -187,24 +209,23 @@ fail_out_of_memory(Session *s)
 /*
  * Adds a single-row result to the batch, taking ownership of res.  A row
  * that does not fit next to the rows already batched is held until the
- * batch is sent; a row too big for any frame fails the query.
+ * batch is sent; a row too big for any frame is held to go in fragments.
  */
 static void
 add_row(Session *s, PGresult *res)
 {
 	size_t		size = row_size(res);
 
-	if (s->batch.len + size > MAX_BATCH_DATA)
+	if (s->batch.len + size <= MAX_BATCH_DATA)
 	{
-		if (s->batch_rows > 0)
-		{
-			s->held_row = res;
-			return;
-		}
-		fail_row_too_large(s, size);
+		if (!pack_row(s, res))
+			fail_out_of_memory(s);
 	}
-	else if (!pack_row(s, res))
-		fail_out_of_memory(s);
+	else if (s->batch_rows > 0 || start_fragments(s, size))
+	{
+		s->held_row = res;
+		return;
+	}
 	PQclear(res);
 }
 
@@ -215,32 +236,119 @@ add_row(Session *s, PGresult *res)
 static void
 add_tuple(Session *s, char *buf, const char *tuple, int len)
 {
-	if (s->batch.len + len > MAX_BATCH_DATA)
+	if (s->batch.len + len <= MAX_BATCH_DATA)
 	{
-		if (s->batch_rows > 0)
-		{
-			/* only a header comes before a tuple, and only in the first */
-			memmove(buf, tuple, len);
-			s->held_tuple = buf;
-			s->held_tuple_len = len;
-			return;
-		}
-		fail_row_too_large(s, len);
+		if (!hd_buf_append(&s->batch, tuple, len))
+			fail_out_of_memory(s);
+		else
+			s->batch_rows++;
 	}
-	else if (!hd_buf_append(&s->batch, tuple, len))
-		fail_out_of_memory(s);
-	else
-		s->batch_rows++;
+	else if (s->batch_rows > 0 || start_fragments(s, len))
+	{
+		/* only a header comes before a tuple, and only in the first */
+		memmove(buf, tuple, len);
+		s->held_tuple = buf;
+		s->held_tuple_len = len;
+		return;
+	}
 	PQfreemem(buf);
 }
 
 /*
+ * Appends what falls within [from, end) of a piece of a row's layout (len
+ * bytes found at offset pos); returns the offset after the piece.
+ */
+static size_t
+copy_overlap(HdBuf *buf, const void *piece, size_t len, size_t pos,
+			 size_t from, size_t end)
+{
+	size_t		lo = pos > from ? pos : from;
+	size_t		hi = pos + len < end ? pos + len : end;
+
+	if (lo < hi)
+	{
+		memcpy(buf->data + buf->len, (const char *) piece + (lo - pos), hi - lo);
+		buf->len += hi - lo;
+	}
+	return pos + len;
+}
+
+/*
+ * Appends bytes [from, from + n) of res's row in the row batch layout
+ * (pack_row's) to buf, which has room for them: a fragment, built without
+ * packing the whole row.
+ */
+static void
+put_row_slice(HdBuf *buf, const PGresult *res, size_t from, size_t n)
+{
+	size_t		end = from + n;
+	int			nfields = PQnfields(res);
+	uint8_t		word[4];
+	size_t		pos;
+
+	hd_put_be16(word, (uint16_t) nfields);
+	pos = copy_overlap(buf, word, 2, 0, from, end);
+	for (int i = 0; i < nfields && pos < end; i++)
+	{
+		bool		null = PQgetisnull(res, 0, i);
+		int32_t		len = null ? -1 : PQgetlength(res, 0, i);
+
+		hd_put_be32(word, (uint32_t) len);
+		pos = copy_overlap(buf, word, 4, pos, from, end);
+		if (!null)
+			pos = copy_overlap(buf, PQgetvalue(res, 0, i), len, pos, from, end);
+	}
+}
+
+/*
+ * Sends the held row's next fragments while credit lasts, each at most
+ * batch_limit bytes (so credit bounds the bytes in flight as for batches);
+ * the last one counts the row.  False when blocked on credit.
+ */
+static bool
+send_fragments(Session *s)
+{
+	while (s->frag_sent < s->frag_size)
+	{
+		size_t		n = s->frag_size - s->frag_sent;
+		const uint8_t *piece;
+
+		if (!can_send(s))
+			return false;
+		if (n > s->batch_limit)
+			n = s->batch_limit;
+		if (s->held_tuple)
+			piece = (const uint8_t *) s->held_tuple + s->frag_sent;
+		else
+		{
+			hd_buf_reset(&s->batch);
+			if (!hd_buf_reserve(&s->batch, n))
+			{
+				fail_out_of_memory(s);
+				return true;
+			}
+			put_row_slice(&s->batch, s->held_row, s->frag_sent, n);
+			piece = s->batch.data;
+		}
+		s->frag_sent += n;
+		reply_row_fragment(&s->rid, s->id, s->running->seq,
+						   s->frag_sent == s->frag_size, piece, n);
+		s->running->credit--;
+	}
+	exec_drop_rows(s);
+	return true;
+}
+
+/*
  * Sends the batch when it is full or a held row waits behind it, then
- * batches the held row.  False when blocked on credit.
+ * batches the held row, or sends it in fragments.  False when blocked on
+ * credit.
  */
 static bool
 flush_full_batch(Session *s)
 {
+	if (s->frag_size > 0)
+		return send_fragments(s);
 	if (s->held_row == NULL && s->held_tuple == NULL &&
 		s->batch.len < s->batch_limit)
 		return true;
@@ -264,7 +372,7 @@ flush_full_batch(Session *s)
 		s->held_tuple = NULL;
 		add_tuple(s, tuple, tuple, s->held_tuple_len);
 	}
-	return true;
+	return s->frag_size == 0 || send_fragments(s);
 }
 
 /* ---- results ------------------------------------------------------------- */
@@ -363,7 +471,7 @@ handle_result(Session *s, PGresult *res)
 			{
 				reply_error_result(&s->rid, s->id, r->seq, res, s->conn);
 				s->replied = true;
-				discard_rows(s);
+				exec_drop_rows(s);
 			}
 			break;
 	}

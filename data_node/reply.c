@@ -250,9 +250,9 @@ reply_row_description(const RoutingId *rid, uint64_t session, uint32_t seq,
 	free(cols);
 }
 
-void
-reply_row_batch(const RoutingId *rid, uint64_t session, uint32_t seq,
-				uint32_t nrows, const uint8_t *data, size_t len)
+static void
+send_row_batch(const RoutingId *rid, uint64_t session, uint32_t seq,
+			   uint32_t nrows, bool fragment, const uint8_t *data, size_t len)
 {
 	HdEnvelope	env;
 	Hyperdist__RowBatch batch = HYPERDIST__ROW_BATCH__INIT;
@@ -262,11 +262,27 @@ reply_row_batch(const RoutingId *rid, uint64_t session, uint32_t seq,
 	batch.has_data = true;
 	batch.data.len = len;
 	batch.data.data = (uint8_t *) data;
+	batch.has_fragment = fragment;
+	batch.fragment = fragment;
 
 	envelope_init(&env, session, seq);
 	env.body_case = HYPERDIST__ENVELOPE__BODY_ROW_BATCH;
 	env.row_batch = &batch;
 	router_send(rid, &env);
+}
+
+void
+reply_row_batch(const RoutingId *rid, uint64_t session, uint32_t seq,
+				uint32_t nrows, const uint8_t *data, size_t len)
+{
+	send_row_batch(rid, session, seq, nrows, false, data, len);
+}
+
+void
+reply_row_fragment(const RoutingId *rid, uint64_t session, uint32_t seq,
+				   bool last, const uint8_t *data, size_t len)
+{
+	send_row_batch(rid, session, seq, last ? 1 : 0, true, data, len);
 }
 
 void

@@ -7,6 +7,7 @@
 #ifndef HD_AGENT_REPLY_H
 #define HD_AGENT_REPLY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <libpq-fe.h>
@@ -55,6 +56,9 @@ extern void reply_row_description(const RoutingId *rid, uint64_t session, uint32
 								  const PGresult *res);
 extern void reply_row_batch(const RoutingId *rid, uint64_t session, uint32_t seq,
 							uint32_t nrows, const uint8_t *data, size_t len);
+/* A piece of one row too large for a frame; the last piece counts the row. */
+extern void reply_row_fragment(const RoutingId *rid, uint64_t session, uint32_t seq,
+							   bool last, const uint8_t *data, size_t len);
 
 /* Liveness probe of an idle session: Envelope{session, seq 0, ping}. */
 extern void send_probe(const RoutingId *rid, uint64_t session);

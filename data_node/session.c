@@ -337,6 +337,7 @@ session_hello(const RoutingId *rid, const HdEnvelope *env, const char *peer,
 		return;
 
 	s = session_create(rid);
+	s->peer_minor = h->has_minor ? h->minor : 0;
 	s->hello_seq = env->seq;
 	s->connect_deadline = now_ms() + HD_CONNECT_TIMEOUT_MS;
 
@@ -592,11 +593,7 @@ session_cancel(Session *s, uint32_t seq)
 		 * blocked writing to us does not act on a cancel until its write
 		 * completes.
 		 */
-		if (s->held_row)
-			PQclear(s->held_row);
-		s->held_row = NULL;
-		hd_buf_reset(&s->batch);
-		s->batch_rows = 0;
+		exec_drop_rows(s);
 		if (!s->pg_done)
 			session_send_cancel(s);
 		exec_pump(s);

@@ -41,6 +41,8 @@ struct Session
 	PGconn	   *conn;
 	char		label[32];		/* "session 0123abcd..." for logs */
 
+	uint32_t	peer_minor;		/* the access node's protocol minor (Hello) */
+
 	/* CONNECTING */
 	uint32_t	hello_seq;
 	PostgresPollingStatusType connect_wait; /* what PQconnectPoll waits for */
@@ -63,6 +65,9 @@ struct Session
 	PGresult   *held_row;		/* a row that did not fit the current batch */
 	char	   *held_tuple;		/* the same for Query.copy (libpq's buffer) */
 	int			held_tuple_len;
+	size_t		frag_size;		/* >0: the held row, too large for a frame,
+								 * goes out in fragments; its size */
+	size_t		frag_sent;		/* bytes of it sent so far */
 	HdBuf		batch;			/* tuples in binary COPY layout */
 	uint32_t	batch_rows;
 	size_t		batch_limit;	/* flush threshold (Query.batch_bytes) */
@@ -96,6 +101,7 @@ struct Session
 extern void exec_pump(Session *s);
 extern bool exec_wants_read(Session *s);
 extern void exec_reset(Session *s);
+extern void exec_drop_rows(Session *s);
 extern void request_free(Request *r);
 
 /* session.c: the libpq connection died; fail what is pending. */

@@ -40,7 +40,9 @@
  * that is still producing rows when another request is sent is read ahead
  * into memory first.  A stream released early inside a remote transaction
  * is drained (cancelling it would abort the data node's transaction);
- * elsewhere it is cancelled.
+ * elsewhere it is cancelled.  A row too large for one frame comes in
+ * fragments (protocol 1.3), which the stream joins and hands on as a batch
+ * of that one row.
  */
 #include "postgres.h"
 
@@ -204,6 +206,8 @@ struct HdStream
 	uint64		rows_seen;
 	List	   *stored;			/* HdStoredBatch read ahead of the caller */
 	HdStoredBatch *current;		/* stored batch last returned */
+	HdStoredBatch *row;			/* a row whose fragments are arriving */
+	size_t		row_cap;		/* bytes allocated for row->data */
 	HdBatchReader rows_in;		/* hd_stream_next_text_row's position */
 	bool		rows_in_batch;	/* rows_in points into a live batch */
 };
@@ -2262,16 +2266,68 @@ copy_row_description(const Hyperdist__RowDescription *src)
 }
 
 /*
- * Applies one reply of the stream's query.  Returns true for a row batch
- * (checked against the row description; credit returned).
+ * Joins a fragment of a row too large for one frame to those before it.
+ * After the last one the joined tuple is checked like a batch of one row
+ * and returned (the caller owns it); before, NULL.  The buffer grows with
+ * what arrived, never with what the agent might claim, and a row may take
+ * at most HD_MAX_ROW_BYTES.
+ */
+static HdStoredBatch *
+stream_join_fragment(HdStream *s, const Hyperdist__RowBatch *fragment)
+{
+	HdStoredBatch *row = s->row;
+	size_t		len = fragment->data.len;
+	const char *why;
+
+	if (row == NULL)
+	{
+		if (fragment->nrows > 0)
+			conn_protocol_error(s->conn, "the last fragment of a row came without the first");
+		row = s->row = MemoryContextAllocZero(s->cxt, sizeof(HdStoredBatch));
+		s->row_cap = 0;
+	}
+	if (len > HD_MAX_ROW_BYTES - row->len)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("row from data node \"%s\" is too large", s->node_name),
+				 errdetail("A row may take at most %zu bytes.", HD_MAX_ROW_BYTES),
+				 errcontext("remote SQL: %s", s->sql)));
+	if (row->len + len > s->row_cap)
+	{
+		size_t		cap = Max(row->len + len, Min(2 * s->row_cap, HD_MAX_ROW_BYTES));
+
+		row->data = row->data == NULL ? MemoryContextAllocHuge(s->cxt, cap)
+			: repalloc_huge(row->data, cap);
+		s->row_cap = cap;
+	}
+	memcpy(row->data + row->len, fragment->data.data, len);
+	row->len += len;
+	if (fragment->nrows == 0)
+		return NULL;
+	why = hd_batch_check(row->data, row->len, 1, s->columns->n_columns);
+	if (why != NULL)
+		conn_protocol_error(s->conn, why);
+	row->nrows = 1;
+	s->row = NULL;
+	return row;
+}
+
+/*
+ * Applies one reply of the stream's query.  Returns true when it brings
+ * rows: a row batch (checked against the row description), or the last
+ * fragment of a row, whose joined tuple *row then holds (NULL for a
+ * batch).  Every batch and fragment returns its credit.
  */
 static bool
-stream_apply(HdStream *s, HdEnvelope *env)
+stream_apply(HdStream *s, HdEnvelope *env, HdStoredBatch **row)
 {
 	HdConn	   *conn = s->conn;
 	int			i = req_index(conn, s->seq);
+	Hyperdist__RowBatch *batch;
 	MemoryContext old;
 	const char *why;
+
+	*row = NULL;
 
 	switch (env->body_case)
 	{
@@ -2284,17 +2340,23 @@ stream_apply(HdStream *s, HdEnvelope *env)
 			return false;
 
 		case HYPERDIST__ENVELOPE__BODY_ROW_BATCH:
+			batch = env->row_batch;
 			if (s->columns == NULL)
 				conn_protocol_error(conn, "row batch before the row description");
-			why = hd_batch_check(env->row_batch->data.data, env->row_batch->data.len,
-								 env->row_batch->nrows, s->columns->n_columns);
-			if (why != NULL)
+			if (batch->has_fragment && batch->fragment)
+				*row = stream_join_fragment(s, batch);
+			else if (s->row != NULL)
+				conn_protocol_error(conn, "a row batch came between the fragments of a row");
+			else if ((why = hd_batch_check(batch->data.data, batch->data.len,
+										   batch->nrows, s->columns->n_columns)) != NULL)
 				conn_protocol_error(conn, why);
-			s->rows_seen += env->row_batch->nrows;
+			s->rows_seen += batch->nrows;
 			conn_grant_credit(conn, i);
-			return true;
+			return *row != NULL || !(batch->has_fragment && batch->fragment);
 
 		case HYPERDIST__ENVELOPE__BODY_DONE:
+			if (s->row != NULL)
+				conn_protocol_error(conn, "the query ended inside a fragmented row");
 			s->ended = true;
 			s->rows = env->done->has_rows ? env->done->rows : s->rows_seen;
 			if (s->columns == NULL)
@@ -2320,11 +2382,13 @@ stream_apply(HdStream *s, HdEnvelope *env)
 static void
 stream_describe(HdStream *s)
 {
+	HdStoredBatch *row;
+
 	while (s->columns == NULL)
 	{
 		if (s->conn == NULL)
 			stream_lost(s);
-		if (stream_apply(s, conn_wait_for(s->conn, s->seq, s->batch_cxt)))
+		if (stream_apply(s, conn_wait_for(s->conn, s->seq, s->batch_cxt), &row))
 			conn_protocol_error(s->conn, "row batch before the row description");
 	}
 }
@@ -2346,16 +2410,20 @@ stream_buffer_rest(HdStream *s)
 	while (s->conn != NULL && !s->ended)
 	{
 		HdEnvelope *env = conn_wait_for(s->conn, s->seq, scratch);
+		HdStoredBatch *b;
 
-		if (stream_apply(s, env))
+		if (stream_apply(s, env, &b))
 		{
-			HdStoredBatch *b = MemoryContextAlloc(s->cxt, sizeof(HdStoredBatch));
 			MemoryContext old;
 
-			b->len = env->row_batch->data.len;
-			b->nrows = env->row_batch->nrows;
-			b->data = MemoryContextAllocHuge(s->cxt, b->len > 0 ? b->len : 1);
-			memcpy(b->data, env->row_batch->data.data, b->len);
+			if (b == NULL)
+			{
+				b = MemoryContextAlloc(s->cxt, sizeof(HdStoredBatch));
+				b->len = env->row_batch->data.len;
+				b->nrows = env->row_batch->nrows;
+				b->data = MemoryContextAllocHuge(s->cxt, b->len > 0 ? b->len : 1);
+				memcpy(b->data, env->row_batch->data.data, b->len);
+			}
 			old = MemoryContextSwitchTo(s->cxt);
 			s->stored = lappend(s->stored, b);
 			MemoryContextSwitchTo(old);
@@ -2438,6 +2506,17 @@ hd_stream_columns(HdStream *stream)
 	return stream->columns;
 }
 
+/* Hands b to the caller; hd_stream_next frees it at its next call. */
+static void
+stream_hand_out(HdStream *s, HdStoredBatch *b, const uint8_t **data,
+				size_t *len, uint32_t *nrows)
+{
+	s->current = b;
+	*data = b->data;
+	*len = b->len;
+	*nrows = b->nrows;
+}
+
 bool
 hd_stream_next(HdStream *s, const uint8_t **data, size_t *len, uint32_t *nrows)
 {
@@ -2453,14 +2532,12 @@ hd_stream_next(HdStream *s, const uint8_t **data, size_t *len, uint32_t *nrows)
 	for (;;)
 	{
 		HdEnvelope *env;
+		HdStoredBatch *row;
 
 		if (s->stored != NIL)
 		{
-			s->current = linitial(s->stored);
+			stream_hand_out(s, linitial(s->stored), data, len, nrows);
 			s->stored = list_delete_first(s->stored);
-			*data = s->current->data;
-			*len = s->current->len;
-			*nrows = s->current->nrows;
 			return true;
 		}
 		if (s->ended)
@@ -2469,7 +2546,14 @@ hd_stream_next(HdStream *s, const uint8_t **data, size_t *len, uint32_t *nrows)
 			stream_lost(s);
 
 		env = conn_wait_for(s->conn, s->seq, s->batch_cxt);
-		if (stream_apply(s, env) && env->row_batch->nrows > 0)
+		if (!stream_apply(s, env, &row))
+			continue;
+		if (row != NULL)
+		{
+			stream_hand_out(s, row, data, len, nrows);
+			return true;
+		}
+		if (env->row_batch->nrows > 0)
 		{
 			*data = env->row_batch->data.data;
 			*len = env->row_batch->data.len;

@@ -330,6 +330,42 @@ test_batches(void)
 	hd_buf_free(&b);
 }
 
+/*
+ * A fragment (protocol 1.3) is a non-empty piece of one tuple counting at
+ * most one row; it is not parsed alone.  A whole batch still must parse.
+ */
+static void
+test_fragments(void)
+{
+	HdEnvelope	env = HYPERDIST__ENVELOPE__INIT;
+	Hyperdist__RowBatch rb = HYPERDIST__ROW_BATCH__INIT;
+	HdEnvelope *out = NULL;
+	static const uint8_t piece[] = "\0\2\0\0\0\x10" "abc";
+
+	env.body_case = HYPERDIST__ENVELOPE__BODY_ROW_BATCH;
+	env.row_batch = &rb;
+	rb.has_nrows = rb.has_data = 1;
+	rb.data.data = (uint8_t *) piece;
+	rb.data.len = sizeof(piece) - 1;
+
+	CHECK(roundtrip(&env, &out) == HD_WIRE_INVALID);	/* not a whole tuple */
+	rb.has_fragment = rb.fragment = 1;
+	CHECK(roundtrip(&env, &out) == HD_WIRE_OK);
+	CHECK(out && out->row_batch->fragment && out->row_batch->nrows == 0);
+	hd_wire_free(out, NULL);
+	rb.nrows = 1;				/* the last piece */
+	CHECK(roundtrip(&env, &out) == HD_WIRE_OK);
+	hd_wire_free(out, NULL);
+	rb.nrows = 2;
+	CHECK(roundtrip(&env, &out) == HD_WIRE_INVALID);
+	rb.nrows = 0;
+	rb.data.len = 0;
+	CHECK(roundtrip(&env, &out) == HD_WIRE_INVALID);
+	rb.fragment = 0;			/* present but false: a whole, empty batch */
+	CHECK(roundtrip(&env, &out) == HD_WIRE_OK);
+	hd_wire_free(out, NULL);
+}
+
 static void
 test_sqlstate(void)
 {
@@ -435,6 +471,7 @@ main(void)
 	RUN(test_frame_bounds);
 	RUN(test_mutations);
 	RUN(test_batches);
+	RUN(test_fragments);
 	RUN(test_sqlstate);
 	RUN(test_keys);
 	printf("%d passed, %d failed\n", n_passed, n_failed);

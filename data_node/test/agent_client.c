@@ -27,6 +27,9 @@
  *   send-query SQL
  *   cancel                 Cancel the last sent request
  *   credit N               grant the last sent Query N more batches
+ *   peek N                 read the last sent Query's replies, returning no
+ *                          credit, until N row batches came, then 300 ms
+ *                          more; prints PEEK batches=M (all that came)
  *   wait                   wait for the last sent request's final reply
  *   ping                   Ping with session 0 (retried: survives reconnects)
  *   session-ping           Ping within the session
@@ -40,7 +43,11 @@
  *                          send a bad frame; wait for the Error (oversized:
  *                          the agent disconnects instead, nothing comes back)
  *
- * --notices asks the agent to relay the data node's notices.
+ * --notices asks the agent to relay the data node's notices.  --minor N
+ * sends protocol minor N in the Hello (default: this build's), e.g. 1 for
+ * an access node that takes no rows in fragments.  A row that comes in
+ * fragments is printed once joined; a fragment out of place prints
+ * BAD_FRAGMENT and the request's replies are read on.
  *
  * Parameters for the next exec/query: --param TEXT, --param-int4 N (binary,
  * type int4), --param-null; data for the next exec's COPY FROM STDIN:
@@ -80,6 +87,7 @@ typedef struct Options
 	int			count_only;
 	int			slow_ms;
 	int			notices;		/* ask for notices (Exec/Query.notices) */
+	int			minor;			/* Hello.minor */
 	int			insecure;
 	int			verbose;
 	/* Parameters for the next exec/query (then cleared). */
@@ -100,6 +108,8 @@ typedef struct Client
 	uint32_t	next_seq;
 	uint32_t	last_sent;		/* seq of the last send-exec/send-query */
 	int			last_kind;		/* 'e' or 'q' */
+	HdBuf		row;			/* fragments of a row received so far */
+	bool		in_row;			/* a row's first fragments came */
 	char		last_state[8];	/* "ok" or the SQLSTATE of the last final reply */
 } Client;
 
@@ -308,13 +318,13 @@ print_columns(const Hyperdist__RowDescription *d)
 }
 
 static void
-print_rows(const Hyperdist__RowBatch *b, int binary)
+print_rows(const uint8_t *data, size_t len, int binary)
 {
 	HdBatchReader r;
 	uint16_t	nfields;
 	bool		bad;
 
-	hd_batch_reader_init(&r, b->data.data, b->data.len);
+	hd_batch_reader_init(&r, data, len);
 	while (hd_batch_next_row(&r, &nfields, &bad))
 	{
 		fputs("ROW ", stdout);
@@ -343,6 +353,41 @@ print_rows(const Hyperdist__RowBatch *b, int binary)
 		}
 		putchar('\n');
 	}
+}
+
+/*
+ * Takes a RowBatch: prints its rows, or joins a row's fragments and prints
+ * the row after the last one.  Fragments must come in one run per row and
+ * join into exactly one tuple.
+ */
+static void
+take_batch(Client *c, const Hyperdist__RowBatch *b)
+{
+	const char *why;
+
+	if (!(b->has_fragment && b->fragment))
+	{
+		if (c->in_row)
+			printf("BAD_FRAGMENT a whole batch came inside a fragmented row\n");
+		c->in_row = false;
+		hd_buf_reset(&c->row);
+		if (!c->opt.count_only)
+			print_rows(b->data.data, b->data.len, c->opt.binary);
+		return;
+	}
+	if (b->nrows == 1 && !c->in_row)
+		printf("BAD_FRAGMENT a row's last fragment came without its first\n");
+	if (!hd_buf_append(&c->row, b->data.data, b->data.len))
+		die("out of memory joining a row");
+	c->in_row = b->nrows == 0;
+	if (c->in_row)
+		return;
+	why = hd_batch_check(c->row.data, c->row.len, 1, 0);
+	if (why != NULL)
+		printf("BAD_FRAGMENT %s\n", why);
+	else if (!c->opt.count_only)
+		print_rows(c->row.data, c->row.len, c->opt.binary);
+	hd_buf_reset(&c->row);
 }
 
 /* ---- session and requests --------------------------------------------------- */
@@ -378,7 +423,7 @@ send_hello(Client *c, uint32_t major)
 
 	h.has_major = h.has_minor = true;
 	h.major = major;
-	h.minor = HD_PROTO_MINOR;
+	h.minor = (uint32_t) c->opt.minor;
 	h.dbname = (char *) c->opt.db;
 	h.user = (char *) c->opt.user;
 	h.password = (char *) c->opt.password;
@@ -532,8 +577,7 @@ finish_request(Client *c, uint32_t seq, int kind)
 			case HYPERDIST__ENVELOPE__BODY_ROW_BATCH:
 				batches++;
 				received += env->row_batch->nrows;
-				if (!c->opt.count_only)
-					print_rows(env->row_batch, c->opt.binary);
+				take_batch(c, env->row_batch);
 				if (c->opt.slow_ms)
 					usleep(c->opt.slow_ms * 1000);
 				if (++consumed >= refill)
@@ -543,6 +587,8 @@ finish_request(Client *c, uint32_t seq, int kind)
 				}
 				break;
 			case HYPERDIST__ENVELOPE__BODY_DONE:
+				if (c->in_row)
+					printf("BAD_FRAGMENT the query ended inside a fragmented row\n");
 				printf("DONE seq=%u tag=\"%s\" rows=%" PRIu64, seq,
 					   env->done->command_tag ? env->done->command_tag : "",
 					   env->done->rows);
@@ -556,6 +602,8 @@ finish_request(Client *c, uint32_t seq, int kind)
 				print_error_fields("NOTICE", seq, env->notice);
 				break;
 			case HYPERDIST__ENVELOPE__BODY_ERROR:
+				c->in_row = false;
+				hd_buf_reset(&c->row);
 				print_error(c, env);
 				if (kind == 'q')
 					printf("(after batches=%u received=%" PRIu64 " ms=%" PRId64 ")\n",
@@ -569,6 +617,37 @@ finish_request(Client *c, uint32_t seq, int kind)
 		hd_wire_free(env, NULL);
 		fflush(stdout);
 	}
+}
+
+/*
+ * Reads the last sent Query's replies, returning no credit, until n
+ * RowBatch messages came (or the timeout passed), then 300 ms more, and
+ * prints how many came: no more than the credit the agent had, when it
+ * respects credit.  (A slow machine can only hide an excess, never show
+ * one that is not there.)
+ */
+static void
+do_peek(Client *c, uint32_t n)
+{
+	int64_t		deadline = now_ms() + c->opt.timeout_ms;
+	uint32_t	batches = 0;
+	HdEnvelope *env;
+
+	while ((env = recv_env(c, (int) (deadline - now_ms()))) != NULL)
+	{
+		if (env->seq == c->last_sent &&
+			env->body_case == HYPERDIST__ENVELOPE__BODY_ROW_BATCH)
+		{
+			if (++batches == n)
+				deadline = now_ms() + 300;
+			take_batch(c, env->row_batch);
+		}
+		else if (env->seq == c->last_sent &&
+				 env->body_case != HYPERDIST__ENVELOPE__BODY_ROW_DESCRIPTION)
+			printf("UNEXPECTED %s while peeking\n", hd_wire_body_name(env->body_case));
+		hd_wire_free(env, NULL);
+	}
+	printf("PEEK batches=%u\n", batches);
 }
 
 static void
@@ -730,11 +809,12 @@ usage(void)
 			"usage: agent-client --endpoint E [--server-key Z85 | --server-key-file F]\n"
 			"         [--client-key-file F] [--insecure] [--db D] [--user U] [--password P]\n"
 			"         [--timeout MS] [--credit N] [--batch-bytes N] [--binary] [--copy] [--count]\n"
-			"         [--slow MS] [--notices] [--text] [-v] STEP...  (options may also precede any step)\n"
+			"         [--slow MS] [--notices] [--minor N] [--text] [-v] STEP...\n"
+			"         (options may also precede any step)\n"
 			"         [--param TEXT | --param-int4 N | --param-null]... before exec/query\n"
 			"         [--copy-data TEXT] before exec\n"
 			"steps: hello | exec SQL | query SQL | send-exec SQL | send-query SQL | cancel |\n"
-			"       credit N |\n"
+			"       credit N | peek N |\n"
 			"       wait | ping | session-ping | close | sleep MS | pause | expect STATE|ok |\n"
 			"       garbage | truncated | empty | multipart | reply-msg | nul-sql |\n"
 			"       bad-version | bad-session | bad-epoch | oversized\n");
@@ -763,6 +843,7 @@ apply_option(Options *o, int argc, char **argv, int *i)
 	INTARG("--credit", o->credit);
 	INTARG("--batch-bytes", o->batch_bytes);
 	INTARG("--slow", o->slow_ms);
+	INTARG("--minor", o->minor);
 #undef ARG
 #undef INTARG
 	if ((strcmp(a, "--param") == 0 || strcmp(a, "--param-int4") == 0) && v)
@@ -856,6 +937,7 @@ parse_options(Options *o, int argc, char **argv)
 	memset(o, 0, sizeof(*o));
 	o->timeout_ms = 10000;
 	o->credit = 4;
+	o->minor = HD_PROTO_MINOR;
 	for (i = 1; i < argc && apply_option(o, argc, argv, &i); i++)
 		;
 	if (o->endpoint == NULL || i >= argc)
@@ -879,6 +961,7 @@ main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	memset(&c, 0, sizeof(c));
+	hd_buf_init(&c.row);
 	i = parse_options(&c.opt, argc, argv);
 	client_connect(&c);
 
@@ -914,6 +997,8 @@ main(int argc, char **argv)
 		else if (strcmp(step, "credit") == 0)
 			send_control(&c, c.last_sent, HYPERDIST__ENVELOPE__BODY_CREDIT,
 						 (uint32_t) atoi(need_arg(argc, argv, ++i)));
+		else if (strcmp(step, "peek") == 0)
+			do_peek(&c, (uint32_t) atoi(need_arg(argc, argv, ++i)));
 		else if (strcmp(step, "wait") == 0)
 			finish_request(&c, c.last_sent, c.last_kind);
 		else if (strcmp(step, "ping") == 0)

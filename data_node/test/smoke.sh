@@ -6,7 +6,8 @@
 #
 # AGENT defaults to data_node/hyperdist-agent (pass e.g. an ASan build;
 # then raise SMOKE_MAX_RSS_KB, the agent's allowed peak memory, default
-# 200000).  SMOKE_CANCEL_DELAY_MS (default 50) is the test-only cancel delay
+# 200000, and SMOKE_MAX_BIG_RSS_KB, that forwarding a 100 MB row, default
+# 280000).  SMOKE_CANCEL_DELAY_MS (default 50) is the test-only cancel delay
 # (HYPERDIST_AGENT_TEST_CANCEL_DELAY_MS) of the cancel-race checks; 0 tests
 # the natural timing.  Creates everything under a fresh /tmp directory, picks
 # free ports in 56000-56999, and removes it all on exit (SMOKE_KEEP=1 keeps
@@ -254,6 +255,82 @@ HWM=$(awk '/VmHWM/ {print $2}' "/proc/$AGENT_PID/status" 2>/dev/null || echo 0)
 if [ "${HWM:-0}" -lt "${SMOKE_MAX_RSS_KB:-200000}" ]; then ok "agent peak memory ${HWM} kB"; else not_ok "agent peak memory ${HWM} kB"; fi
 check "cancel while blocked on credit" 'ERROR seq=2 sqlstate=57014' -- \
 	--count --credit 1 send-query "select * from big" sleep 500 cancel wait
+
+# ---- rows larger than a frame ----------------------------------------------------
+# A 20 MB and a 40 MB row (two 20 MB values) among small ones travel in
+# fragments and come back byte-identical, in every row format: the client's
+# ROW lines are compared (md5) with the lines the data node would print.
+stop_agent
+start_agent
+$PSQL -d app -c "create table wide (id int, v text, w text); alter table wide owner to alice;
+	insert into wide values (1, 'first', null);
+	insert into wide select 2, string_agg(md5(g::text), ''), null from generate_series(1, 655360) g;
+	insert into wide values (3, 'middle', 'm');
+	insert into wide select 4, string_agg(md5(g::text), ''), string_agg(md5((-g)::text), '')
+		from generate_series(1, 655360) g;
+	insert into wide values (5, null, 'last')" || exit 1
+WIDE_TEXT=$($PSQL -d app -c "select md5(string_agg(format('ROW %s|%s|%s', id,
+	coalesce(v, 'NULL'), coalesce(w, 'NULL')) || chr(10), '' order by id)) from wide")
+WIDE_BINARY=$($PSQL -d app -c "select md5(string_agg(format('ROW \x%s|%s|%s',
+	lpad(to_hex(id), 8, '0'),
+	coalesce('\x' || encode(convert_to(v, 'UTF8'), 'hex'), 'NULL'),
+	coalesce('\x' || encode(convert_to(w, 'UTF8'), 'hex'), 'NULL')) || chr(10), '' order by id)) from wide")
+# wide_check NAME EXPECTED_MD5 OPTIONS...: the ROW lines of the wide table
+wide_check() {
+	local name=$1 want=$2 got info
+	shift 2
+	$C "$@" query "select id, v, w from wide order by id" >"$TMP/wide.out" 2>&1
+	got=$(grep '^ROW ' "$TMP/wide.out" | md5sum | cut -d' ' -f1)
+	info=$(grep -v '^ROW ' "$TMP/wide.out" | head -20)
+	if [ "$got" = "$want" ] && grep -q 'rows=5 .*received=5' <<<"$info" && ! grep -q BAD_ <<<"$info"; then
+		ok "$name"
+	else
+		not_ok "$name" "md5 $got, wanted $want; $info"
+	fi
+}
+wide_check "20 and 40 MB rows, text" "$WIDE_TEXT" --text
+wide_check "20 and 40 MB rows, binary" "$WIDE_BINARY" --binary
+wide_check "20 and 40 MB rows, copy" "$WIDE_BINARY" --binary --copy
+wide_check "20 and 40 MB rows, copy, odd fragment size" "$WIDE_BINARY" --binary --copy --batch-bytes 999999
+wide_check "20 and 40 MB rows, text, odd fragment size" "$WIDE_TEXT" --text --batch-bytes 1000003
+check "an access node of protocol 1.1 gets 54000 for a 20 MB row" \
+	'sqlstate=54000 .*message="row too large to send to the access node"' -- \
+	--minor 1 --count query "select id, v from wide where id = 2"
+# Credit: one fragment per credit, none without; a Cancel in the middle of
+# a row works, and the session serves the next query.
+for mode in "--text" "--binary --copy"; do
+	OUT=$($C $mode --credit 1 --batch-bytes 65536 \
+		send-query "select id, v, w from wide where id >= 4 order by id" peek 1 credit 3 peek 3 \
+		cancel wait query "select 1" 2>&1)
+	if [ "$(grep -c '^PEEK batches=1$' <<<"$OUT")" = 1 ] && grep -q '^PEEK batches=3$' <<<"$OUT" &&
+		grep -q '^ERROR seq=2 sqlstate=57014' <<<"$OUT" && grep -q '^DONE seq=3 .*rows=1' <<<"$OUT"; then
+		ok "fragments only on credit; cancel inside a fragmented row ($mode)"
+	else
+		not_ok "fragments only on credit; cancel inside a fragmented row ($mode)" "$(grep -v '^ROW [0-9]' <<<"$OUT" | cut -c1-200)"
+	fi
+done
+
+# Forwarding a 100 MB row costs the agent about two copies of it, libpq's
+# input buffer and the row it returns, not more: fragments are cut from the
+# row as credit comes.  (libpq never shrinks its input buffer, so each
+# session keeps one copy until it closes: one session reads both.)
+$PSQL -d app -c "create table huge as select 1 as id, string_agg(md5(g::text), '') as v
+	from generate_series(1, 3276800) g; alter table huge owner to alice" || exit 1
+stop_agent
+start_agent
+OUT=$($C --binary --count query "select id, v from huge" --copy query "select id, v from huge" 2>&1)
+if [ "$(grep -c '^DONE .*rows=1 .*received=1' <<<"$OUT")" = 2 ]; then
+	ok "a 100 MB row, binary and copy"
+else
+	not_ok "a 100 MB row, binary and copy" "$OUT"
+fi
+HWM=$(awk '/VmHWM/ {print $2}' "/proc/$AGENT_PID/status" 2>/dev/null || echo 0)
+if [ "${HWM:-0}" -lt "${SMOKE_MAX_BIG_RSS_KB:-280000}" ]; then
+	ok "agent peak memory forwarding a 100 MB row: ${HWM} kB"
+else
+	not_ok "agent peak memory forwarding a 100 MB row: ${HWM} kB"
+fi
+$PSQL -d app -c "drop table huge; drop table wide"
 
 # ---- security ---------------------------------------------------------------------
 ROGUE="$CLIENT --endpoint tcp://127.0.0.1:$APORT --server-key $SERVER_KEY --client-key-file $TMP/keys/rogue.key --timeout 1000"
