@@ -419,16 +419,16 @@ start_stream(HdScanState *state)
 		{
 			INSTR_TIME_SET_CURRENT(state->sent_at[i]);
 			if (row_format(state) == HD_ROWS_COPY)
-				state->streams[i] = hd_query_start(state->conns[i],
-												   hd_params_inline(&state->params,
-																	state->sqls[i]),
-												   0, NULL, NULL, HD_ROWS_COPY);
+				state->streams[i] = hd_scan_start(state->conns[i],
+												  hd_params_inline(&state->params,
+																   state->sqls[i]),
+												  0, NULL, NULL, HD_ROWS_COPY);
 			else
-				state->streams[i] = hd_query_start(state->conns[i], state->sqls[i],
-												   state->params.n,
-												   state->params.types,
-												   state->params.values,
-												   row_format(state));
+				state->streams[i] = hd_scan_start(state->conns[i], state->sqls[i],
+												  state->params.n,
+												  state->params.types,
+												  state->params.values,
+												  row_format(state));
 		}
 	}
 	state->stream = state->streams[state->cur];

@@ -147,6 +147,30 @@ typedef struct HdRequest
 	size_t		wire_len;
 } HdRequest;
 
+/*
+ * Inside a remote transaction a scan its reader may abandon (hd_scan_start)
+ * runs under a savepoint, so that abandoning it cancels the query and rolls
+ * back to the savepoint instead of reading every remaining row: a cancel
+ * alone would abort the data node's transaction.  The savepoint is released
+ * lazily, ahead of the session's next request of the transaction.
+ */
+#define HD_SCAN_SAVEPOINT "hyperdist_scan"
+
+typedef enum HdScanSpState
+{
+	HD_SCAN_SP_NONE,
+	HD_SCAN_SP_RUNNING,			/* the scan (request seq) runs under it */
+	HD_SCAN_SP_RELEASABLE		/* the scan ended: release it before the
+								 * session's next request */
+} HdScanSpState;
+
+typedef struct HdScanSavepoint
+{
+	HdScanSpState state;
+	uint32		seq;
+	int			level;			/* transaction nest level that made it */
+} HdScanSavepoint;
+
 struct HdConn
 {
 	Oid			serverid;		/* InvalidOid: from hd_conn_open, uncached */
@@ -181,6 +205,7 @@ struct HdConn
 	bool		relay_notices;	/* the next request asks for notices */
 
 	HdRemoteXact xact;
+	HdScanSavepoint scan_sp;
 };
 
 typedef struct HdStoredBatch
@@ -242,6 +267,12 @@ static void conn_remote_error(HdConn *conn, const Hyperdist__Error *err,
 static void conn_disconnect(HdConn *conn);
 static void conn_hello(HdConn *conn, uint32 hello_seq, uint32 settings_seq);
 static void stream_buffer_rest(HdStream *s);
+static uint32 conn_request_at(HdConn *conn, HdEnvelope *env, HdReqMode mode,
+							  const char *sql, int flags, int level);
+static void init_exec(Hyperdist__Exec *exec, HdEnvelope *env, const char *sql,
+					  int nparams, const Oid *types, const char *const *values);
+static void scan_savepoint_release(HdConn *conn);
+static void scan_savepoint_ended(HdConn *conn, uint32 seq, bool ok);
 
 /* ---- the ZeroMQ context -------------------------------------------------- */
 
@@ -1281,6 +1312,7 @@ conn_disconnect(HdConn *conn)
 	conn->session = 0;
 	conn->epoch = 0;
 	conn->replayable = false;
+	conn->scan_sp.state = HD_SCAN_SP_NONE;
 	MemoryContextReset(conn->replay_cxt);
 }
 
@@ -1711,6 +1743,7 @@ conn_request_at(HdConn *conn, HdEnvelope *env, HdReqMode mode, const char *sql,
 	conn_ensure_session(conn);
 	if (!(flags & REQ_TXN_CONTROL) && conn->xact.state == HD_RXACT_OPEN)
 	{
+		scan_savepoint_release(conn);
 		hd_txn_sync_savepoints(conn);
 		if (env->body_case != HYPERDIST__ENVELOPE__BODY_QUERY)
 			conn->xact.wrote = true;
@@ -1768,6 +1801,74 @@ init_exec(Hyperdist__Exec *exec, HdEnvelope *env, const char *sql, int nparams,
 	exec->params = build_params(nparams, types, values);
 	env->body_case = HYPERDIST__ENVELOPE__BODY_EXEC;
 	env->exec = exec;
+}
+
+/* ---- savepoints of abandonable scans (see HdScanSavepoint) ------------------ */
+
+/* Sends transaction-control sql, pipelined, checked by a later wait. */
+static void
+send_checked_txn_sql(HdConn *conn, const char *sql, int level)
+{
+	Hyperdist__Exec exec = HYPERDIST__EXEC__INIT;
+	HdEnvelope	env = HYPERDIST__ENVELOPE__INIT;
+
+	init_exec(&exec, &env, sql, 0, NULL, NULL);
+	(void) conn_request_at(conn, &env, HD_REQ_CHECK, sql, REQ_TXN_CONTROL, level);
+}
+
+/* Before the session's next request of the transaction. */
+static void
+scan_savepoint_release(HdConn *conn)
+{
+	if (conn->scan_sp.state != HD_SCAN_SP_RELEASABLE)
+		return;
+	conn->scan_sp.state = HD_SCAN_SP_NONE;
+	send_checked_txn_sql(conn, "RELEASE SAVEPOINT " HD_SCAN_SAVEPOINT, conn->scan_sp.level);
+}
+
+/* The scan's final reply arrived: release its savepoint, or (error) forget it. */
+static void
+scan_savepoint_ended(HdConn *conn, uint32 seq, bool ok)
+{
+	if (conn->scan_sp.state == HD_SCAN_SP_RUNNING && conn->scan_sp.seq == seq)
+		conn->scan_sp.state = ok ? HD_SCAN_SP_RELEASABLE : HD_SCAN_SP_NONE;
+}
+
+/*
+ * The savepoint is gone with (sub)transaction nest level `level` (its
+ * RELEASE or ROLLBACK TO, or the end of the transaction): a scan it covered
+ * can no longer be rolled back, and is drained if abandoned.
+ */
+static void
+scan_savepoint_forget(HdConn *conn, int level)
+{
+	if (conn->scan_sp.state != HD_SCAN_SP_NONE && conn->scan_sp.level >= level)
+		conn->scan_sp.state = HD_SCAN_SP_NONE;
+}
+
+/*
+ * Abandons the running scan request i under its savepoint: Cancel, then
+ * ROLLBACK TO the savepoint and RELEASE it, queued behind the query.  False
+ * when the Cancel could not be queued: the scan is then drained instead.
+ * Never waits or raises (a stream's release callback).
+ */
+static bool
+scan_savepoint_rollback(HdConn *conn, int i)
+{
+	Hyperdist__Cancel cancel = HYPERDIST__CANCEL__INIT;
+	HdEnvelope	env = HYPERDIST__ENVELOPE__INIT;
+	int			level = conn->scan_sp.level;
+
+	env.body_case = HYPERDIST__ENVELOPE__BODY_CANCEL;
+	env.cancel = &cancel;
+	if (!conn_send_quietly(conn, &env, conn->reqs[i].seq))
+		return false;
+	conn->scan_sp.state = HD_SCAN_SP_NONE;
+	req_remove(conn, i);
+	if (!hd_conn_queue_checked(conn, "ROLLBACK TO SAVEPOINT " HD_SCAN_SAVEPOINT
+							   "; RELEASE SAVEPOINT " HD_SCAN_SAVEPOINT, level))
+		conn_disconnect(conn);	/* rolls the remote transaction back */
+	return true;
 }
 
 /* ---- targets and the password file ------------------------------------------ */
@@ -2231,10 +2332,11 @@ stream_release(void *arg)
 	if (i < 0)
 		return;
 	conn->reqs[i].stream = NULL;
-	if (conn->xact.state == HD_RXACT_OPEN)
-		conn->reqs[i].mode = HD_REQ_DRAIN;
-	else
+	if (conn->xact.state != HD_RXACT_OPEN)
 		conn_cancel_request(conn, i);
+	else if (conn->scan_sp.state != HD_SCAN_SP_RUNNING || conn->scan_sp.seq != s->seq ||
+			 !scan_savepoint_rollback(conn, i))
+		conn->reqs[i].mode = HD_REQ_DRAIN;
 }
 
 static void
@@ -2357,6 +2459,7 @@ stream_apply(HdStream *s, HdEnvelope *env, HdStoredBatch **row)
 		case HYPERDIST__ENVELOPE__BODY_DONE:
 			if (s->row != NULL)
 				conn_protocol_error(conn, "the query ended inside a fragmented row");
+			scan_savepoint_ended(conn, s->seq, true);
 			s->ended = true;
 			s->rows = env->done->has_rows ? env->done->rows : s->rows_seen;
 			if (s->columns == NULL)
@@ -2370,6 +2473,7 @@ stream_apply(HdStream *s, HdEnvelope *env, HdStoredBatch **row)
 			return false;
 
 		case HYPERDIST__ENVELOPE__BODY_ERROR:
+			scan_savepoint_ended(conn, s->seq, false);
 			s->ended = true;
 			req_remove(conn, i);
 			conn_remote_error(conn, env->error, s->sql);
@@ -2495,6 +2599,29 @@ hd_query_start(HdConn *conn, const char *sql, int nparams, const Oid *types,
 	s->release_cb.func = stream_release;
 	s->release_cb.arg = s;
 	MemoryContextRegisterResetCallback(cxt, &s->release_cb);
+	return s;
+}
+
+HdStream *
+hd_scan_start(HdConn *conn, const char *sql, int nparams, const Oid *types,
+			  const char *const *values, HdRowFormat format)
+{
+	int			level = GetCurrentTransactionNestLevel();
+	HdStream   *s;
+
+	if (conn->xact.state != HD_RXACT_OPEN)
+		return hd_query_start(conn, sql, nparams, types, values, format);
+
+	/* the savepoint goes inside the caller's: sync those first */
+	if (conn->stream != NULL)
+		stream_buffer_rest(conn->stream);
+	scan_savepoint_release(conn);
+	hd_txn_sync_savepoints(conn);
+	send_checked_txn_sql(conn, "SAVEPOINT " HD_SCAN_SAVEPOINT, level);
+	s = hd_query_start(conn, sql, nparams, types, values, format);
+	conn->scan_sp.state = HD_SCAN_SP_RUNNING;
+	conn->scan_sp.seq = s->seq;
+	conn->scan_sp.level = level;
 	return s;
 }
 
@@ -2835,6 +2962,7 @@ hd_conn_cancel_requests(HdConn *conn, int min_level)
 	/* only at top level is every pending reply unwanted */
 	if (min_level == 0)
 		conn_absorb_replies(conn);
+	scan_savepoint_forget(conn, min_level);
 	for (int i = conn->nreqs - 1; i >= 0; i--)
 		if (conn->reqs[i].level >= min_level)
 			conn_cancel_request(conn, i);
@@ -2876,6 +3004,7 @@ hd_conn_queue_checked(HdConn *conn, const char *sql, int level)
 void
 hd_conn_subxact_commit(HdConn *conn, int level)
 {
+	scan_savepoint_forget(conn, level);
 	for (int i = 0; i < conn->nreqs; i++)
 		if (conn->reqs[i].level >= level)
 			conn->reqs[i].level = level - 1;
@@ -2898,6 +3027,7 @@ hd_conn_visit(HdConnVisitor fn, void *arg)
 static void
 end_xact_cached(HdConn *conn, void *arg)
 {
+	scan_savepoint_forget(conn, 0);
 	if (conn->invalidated && conn_idle(conn) && conn->xact.state == HD_RXACT_NONE)
 		conn_disconnect(conn);
 }

@@ -141,9 +141,10 @@ extern uint32 hd_exec_send_params(HdConn *conn, const char *sql, int nparams,
  * the stream in any state: an unfinished query is cancelled on the agent,
  * except inside a remote transaction, where a cancel would abort the data
  * node's transaction: there the rest of its rows is read and dropped by
- * the session's next waits.  The stream lives in a child of the memory
- * context current at hd_query_start; resetting that context (error, abort)
- * releases it the same way, and an abort cancels it.  Starting another
+ * the session's next waits (hd_scan_start avoids that).  The stream lives
+ * in a child of the memory context current at hd_query_start; resetting
+ * that context (error, abort) releases it the same way, and an abort
+ * cancels it.  Starting another
  * request on the same session while a stream is unfinished first reads the
  * stream's remaining rows into memory (the agent answers in order).
  */
@@ -163,6 +164,17 @@ typedef enum HdRowFormat
 extern HdStream *hd_query_start(HdConn *conn, const char *sql, int nparams,
 								const Oid *types, const char *const *values,
 								HdRowFormat format);
+/*
+ * hd_query_start for a scan its reader may abandon part-way (a LIMIT the
+ * data node did not apply, EXISTS, a cursor closed early).  Inside a remote
+ * transaction it runs under a savepoint, so that hd_stream_close of the
+ * unfinished scan cancels it and rolls back to the savepoint rather than
+ * reading the rest of its rows: two more statements on the data node,
+ * pipelined, no more round trips.
+ */
+extern HdStream *hd_scan_start(HdConn *conn, const char *sql, int nparams,
+							   const Oid *types, const char *const *values,
+							   HdRowFormat format);
 extern Hyperdist__RowDescription *hd_stream_columns(HdStream *stream);
 extern bool hd_stream_next(HdStream *stream, const uint8_t **data,
 						   size_t *len, uint32_t *nrows);
