@@ -1,9 +1,11 @@
 /*
  * request.c — decoding and dispatching frames from access nodes.
  *
- * Every frame goes through hd_wire_decode with HD_MAX_REQUEST_FRAME.  Bad
- * frames are answered with Error 08P01 and logged; they never touch a
- * session other than (at most) the one they name, and never the process.
+ * Every frame goes through hd_wire_decode with HD_MAX_REQUEST_FRAME, and a
+ * control frame (any request but Exec and Query) is refused above
+ * HD_MAX_CONTROL_FRAME before it is unpacked.  Bad frames are answered
+ * with Error 08P01 and logged; they never touch a session other than (at
+ * most) the one they name, and never the process.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,40 +19,48 @@
 #include "sqlstate.h"
 
 /*
- * For a frame protobuf could unpack but that broke a protocol rule, the
- * session and seq it carries, so the access node can match the Error to
- * the request instead of waiting for a reply that never comes.
+ * A frame that is well-formed protobuf but broke a rule, or a control frame
+ * that is too large, gets an Error with the session and seq it carries, so
+ * the access node can match it to its request instead of waiting for a
+ * reply that never comes.  Undecodable frames get 0 for both.
  */
-static void
-peek_ids(const void *data, size_t len, uint64_t *session, uint32_t *seq)
-{
-	HdEnvelope *env;
-
-	*session = 0;
-	*seq = 0;
-	env = hyperdist__envelope__unpack(NULL, len, data);
-	if (env == NULL)
-		return;
-	*session = env->has_session ? env->session : 0;
-	*seq = env->has_seq ? env->seq : 0;
-	hyperdist__envelope__free_unpacked(env, NULL);
-}
-
 static void
 reject_frame(const RoutingId *rid, const void *data, size_t len,
 			 HdWireStatus status, const char *why, const char *peer)
 {
 	char		idbuf[64];
-	uint64_t	session = 0;
-	uint32_t	seq = 0;
+	HdWirePeek	peek;
 
-	if (status == HD_WIRE_INVALID)
-		peek_ids(data, len, &session, &seq);
+	if ((status != HD_WIRE_INVALID && status != HD_WIRE_TOO_LARGE) ||
+		!hd_wire_peek(data, len, &peek))
+		peek.session = peek.seq = 0;
 	log_warning("malformed frame (%zu bytes) from %s (routing id %s): %s: %s",
 				len, peer, routing_id_str(rid, idbuf, sizeof(idbuf)),
-				hd_wire_status_name(status), why ? why : "?");
-	reply_errorf(rid, session, seq, HD_SQLSTATE_PROTOCOL_VIOLATION, why,
-				 "malformed request: %s", hd_wire_status_name(status));
+				hd_wire_status_name(status), why);
+	reply_errorf(rid, peek.session, peek.seq, HD_SQLSTATE_PROTOCOL_VIOLATION, NULL,
+				 "malformed request: %s", why);
+}
+
+/*
+ * Only Exec and Query carry bulk data.  Any other request above
+ * HD_MAX_CONTROL_FRAME is refused before protobuf-c copies it; true when
+ * the frame was refused.
+ */
+static bool
+refuse_oversized_control(const RoutingId *rid, const void *data, size_t len,
+						 const char *peer)
+{
+	HdWirePeek	peek;
+	char		why[128];
+
+	if (len <= HD_MAX_CONTROL_FRAME || !hd_wire_peek(data, len, &peek) ||
+		peek.body == HYPERDIST__ENVELOPE__BODY_EXEC ||
+		peek.body == HYPERDIST__ENVELOPE__BODY_QUERY)
+		return false;
+	snprintf(why, sizeof(why), "a %s frame holds at most %d bytes, this one %zu",
+			 hd_wire_body_name(peek.body), HD_MAX_CONTROL_FRAME, len);
+	reject_frame(rid, data, len, HD_WIRE_TOO_LARGE, why, peer);
+	return true;
 }
 
 static void
@@ -135,6 +145,8 @@ request_handle(const RoutingId *rid, const void *data, size_t len,
 					 "a message must be exactly one frame", peer);
 		return;
 	}
+	if (refuse_oversized_control(rid, data, len, peer))
+		return;
 	status = hd_wire_decode(data, len, HD_MAX_REQUEST_FRAME, NULL, &env, &why);
 	if (status != HD_WIRE_OK)
 	{

@@ -41,6 +41,8 @@
  *                          the agent disconnects instead, nothing comes back)
  *
  * --notices asks the agent to relay the data node's notices.
+ * --password-bytes N sends a password of N bytes ('x' repeated), e.g. one
+ * far above the agent's limit.
  *
  * Parameters for the next exec/query: --param TEXT, --param-int4 N (binary,
  * type int4), --param-null; data for the next exec's COPY FROM STDIN:
@@ -728,7 +730,8 @@ usage(void)
 {
 	fprintf(stderr,
 			"usage: agent-client --endpoint E [--server-key Z85 | --server-key-file F]\n"
-			"         [--client-key-file F] [--insecure] [--db D] [--user U] [--password P]\n"
+			"         [--client-key-file F] [--insecure] [--db D] [--user U]\n"
+			"         [--password P | --password-bytes N]\n"
 			"         [--timeout MS] [--credit N] [--batch-bytes N] [--binary] [--copy] [--count]\n"
 			"         [--slow MS] [--notices] [--text] [-v] STEP...  (options may also precede any step)\n"
 			"         [--param TEXT | --param-int4 N | --param-null]... before exec/query\n"
@@ -795,6 +798,19 @@ apply_option(Options *o, int argc, char **argv, int *i)
 			p->value.len = strlen(v);
 		}
 		o->param_ptrs[o->nparams++] = p;
+		(*i)++;
+		return true;
+	}
+	if (strcmp(a, "--password-bytes") == 0 && v)
+	{
+		size_t		n = strtoul(v, NULL, 10);
+		char	   *password = malloc(n + 1);
+
+		if (password == NULL)
+			die("out of memory");
+		memset(password, 'x', n);
+		password[n] = '\0';
+		o->password = password;
 		(*i)++;
 		return true;
 	}

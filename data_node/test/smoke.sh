@@ -169,6 +169,19 @@ check "copy query: cancel" 'ERROR seq=2 sqlstate=57014' -- \
 check "COPY TO STDOUT in a plain Query: refused" 'sqlstate=0A000' -- \
 	--binary query "copy t to stdout"
 check "server error relayed" 'sqlstate=22012 .*message="division by zero"' -- exec "select 1/0"
+
+# ---- Hello limits ---------------------------------------------------------------
+# SCRAM hashes the password once per iteration: a huge one used to hold the
+# agent's loop, and every session, for minutes.
+check "a password above 1024 bytes: refused" \
+	'sqlstate=08P01 .*message="malformed request: hello.s password is longer than 1024 bytes"' -- \
+	--password-bytes 1025 hello
+check "a Hello frame above 16 kB: refused unread" \
+	'sqlstate=08P01 .*message="malformed request: a Hello frame holds at most 16384 bytes' -- \
+	--password-bytes 20000000 hello
+check "a 1024-byte password is tried" 'sqlstate=28P01' -- --password-bytes 1024 hello
+check "a user name above 63 bytes: refused" 'sqlstate=08P01 .*longer than 63 bytes' -- \
+	--user "$(printf 'u%.0s' $(seq 64))" hello
 check "wrong password" 'sqlstate=28P01' -- --password wrong hello
 check "no such database" 'sqlstate=3D000' -- --db nodb hello
 check "protocol major mismatch" 'sqlstate=08P01 .*detail="The access node speaks protocol 2\.[0-9]+, this agent speaks 1\.[0-9]+' -- bad-version
