@@ -10,6 +10,7 @@
 
 #include "agent.h"
 #include "cancel.h"
+#include "connect.h"
 #include "log.h"
 #include "reply.h"
 #include "session_int.h"
@@ -23,7 +24,7 @@ static Session *all_sessions;
 static Session *graveyard;
 static int	nsessions;
 
-/* Base conninfo from --pg, as keyword/value arrays for PQconnectStartParams. */
+/* Base conninfo from --pg, as keyword/value arrays for connect_start. */
 static char **base_keys;
 static char **base_vals;
 static int	nbase;
@@ -274,8 +275,6 @@ build_conn_params(const Hyperdist__Hello *h, const char ***keys_out,
 	*vals_out = vals;
 }
 
-static void connect_failed(Session *s, const char *why);
-
 /* Answers a Hello that may not proceed; true if it did. */
 static bool
 hello_refused(const RoutingId *rid, const HdEnvelope *env)
@@ -339,35 +338,14 @@ session_hello(const RoutingId *rid, const HdEnvelope *env, const char *peer,
 	s = session_create(rid);
 	s->hello_seq = env->seq;
 	s->connect_deadline = now_ms() + HD_CONNECT_TIMEOUT_MS;
+	log_info("%s: connecting as \"%s\" to database \"%s\" for %s (key %s, origin %s)",
+			 s->label, h->user, h->dbname, peer, user_id,
+			 h->origin ? h->origin : "?");
 
 	build_conn_params(h, &keys, &vals);
-	/* expand_dbname = 0: a dbname from the wire is a name, not a conninfo. */
-	s->conn = PQconnectStartParams(keys, vals, 0);
+	s->connect_token = connect_start(keys, vals, s->id, s->connect_deadline);
 	free(keys);
 	free(vals);
-
-	log_info("%s: connecting as \"%s\" to database \"%s\" for %s (key %s, origin %s)",
-			 s->label, h->user, h->dbname && h->dbname[0] ? h->dbname : h->user,
-			 peer, user_id, h->origin ? h->origin : "?");
-
-	if (s->conn == NULL)
-	{
-		reply_errorf(rid, 0, env->seq, HD_SQLSTATE_OUT_OF_MEMORY, NULL,
-					 "out of memory starting a connection");
-		session_unlink(s);
-		s->state = SESSION_CLOSED;
-		return;
-	}
-	/*
-	 * With verbose errors the server's SQLSTATE appears in PQerrorMessage,
-	 * the only place libpq keeps a failed connection's error.
-	 */
-	PQsetErrorVerbosity(s->conn, PQERRORS_VERBOSE);
-	/* Per the libpq docs, start as if PQconnectPoll had asked for writing. */
-	s->connect_wait = PGRES_POLLING_WRITING;
-	/* E.g. an invalid option value in the pg conninfo. */
-	if (PQstatus(s->conn) == CONNECTION_BAD)
-		connect_failed(s, PQerrorMessage(s->conn));
 }
 
 /*
@@ -462,39 +440,44 @@ connect_failed(Session *s, const char *why)
 	log_warning("%s: connection to PostgreSQL failed: %s", s->label, text);
 	reply_error(&s->rid, 0, s->hello_seq, &f);
 	free(text);
-	PQfinish(s->conn);
-	s->conn = NULL;
+	connect_forget(s->connect_token);
 	s->state = SESSION_CLOSED;
 	session_unlink(s);
 }
 
 static void
-connect_succeeded(Session *s)
+connect_succeeded(Session *s, PGconn *conn)
 {
-	const char *version = PQparameterStatus(s->conn, "server_version");
+	const char *version = PQparameterStatus(conn, "server_version");
 
-	PQsetErrorVerbosity(s->conn, PQERRORS_DEFAULT);
-	PQsetNoticeReceiver(s->conn, notice_receiver, s);
-	if (PQsetnonblocking(s->conn, 1) != 0)
-	{
-		connect_failed(s, "could not put the connection in nonblocking mode");
-		return;
-	}
+	s->conn = conn;
+	PQsetErrorVerbosity(conn, PQERRORS_DEFAULT);
+	PQsetNoticeReceiver(conn, notice_receiver, s);
 	s->state = SESSION_READY;
 	s->last_heard = now_ms();
 	log_info("%s: open (PostgreSQL %s, backend pid %d)", s->label,
-			 version ? version : "?", PQbackendPID(s->conn));
+			 version ? version : "?", PQbackendPID(conn));
 	reply_hello_ok(&s->rid, s->id, s->hello_seq, version);
 }
 
-static void
-connect_poll(Session *s)
+void
+sessions_connect_done(uint64_t id, uint64_t token, PGconn *conn, const char *error)
 {
-	s->connect_wait = PQconnectPoll(s->conn);
-	if (s->connect_wait == PGRES_POLLING_OK)
-		connect_succeeded(s);
-	else if (s->connect_wait == PGRES_POLLING_FAILED)
-		connect_failed(s, PQerrorMessage(s->conn));
+	Session    *s = find_session(id);
+
+	/* A closed session is unlinked (and maybe freed): nothing waits. */
+	if (s == NULL || s->state != SESSION_CONNECTING || s->connect_token != token)
+	{
+		log_debug("connect for session %016" PRIx64 " done; the session is gone", id);
+		if (conn)
+			PQfinish(conn);
+		return;
+	}
+	s->connect_token = 0;
+	if (conn)
+		connect_succeeded(s, conn);
+	else
+		connect_failed(s, error);
 }
 
 /* ---- lookup and control requests ----------------------------------------- */
@@ -707,6 +690,9 @@ session_close(Session *s, const char *reason)
 	if (s->state == SESSION_CLOSED)
 		return;
 	log_info("%s: closed (%s)", s->label, reason);
+	/* A connect thread still running reports anyway; its result is dropped. */
+	if (s->state == SESSION_CONNECTING)
+		connect_forget(s->connect_token);
 	/* PQfinish alone would leave a running query to finish on its own. */
 	if (s->state == SESSION_READY && s->running && !s->pg_done)
 		session_send_cancel(s);
@@ -759,12 +745,6 @@ wanted_events(Session *s)
 {
 	switch (s->state)
 	{
-		case SESSION_CONNECTING:
-			if (s->connect_wait == PGRES_POLLING_READING)
-				return ZMQ_POLLIN;
-			if (s->connect_wait == PGRES_POLLING_WRITING)
-				return ZMQ_POLLOUT;
-			return 0;
 		case SESSION_READY:
 			if (s->flushing)
 				return ZMQ_POLLIN | ZMQ_POLLOUT;
@@ -799,11 +779,6 @@ sessions_fill_poll(zmq_pollitem_t *items, Session **owners, int max)
 void
 session_handle_events(Session *s, short revents)
 {
-	if (s->state == SESSION_CONNECTING)
-	{
-		connect_poll(s);
-		return;
-	}
 	if (s->state != SESSION_READY)
 		return;
 	if (revents & (ZMQ_POLLIN | ZMQ_POLLERR))
@@ -882,10 +857,9 @@ sessions_reap(void)
 bool
 sessions_drained(void)
 {
+	/* No session is CONNECTING: shutdown refused them as it began. */
 	for (Session *s = all_sessions; s; s = s->next)
 	{
-		if (s->state == SESSION_CONNECTING)
-			return false;
 		if (s->state != SESSION_READY)
 			continue;
 		if (s->running || s->queue_head)
@@ -897,13 +871,24 @@ sessions_drained(void)
 	return true;
 }
 
+void
+sessions_refuse_connecting(void)
+{
+	for (Session *s = all_sessions; s; s = s->next)
+	{
+		if (s->state != SESSION_CONNECTING)
+			continue;
+		reply_errorf(&s->rid, 0, s->hello_seq, HD_SQLSTATE_ADMIN_SHUTDOWN, NULL,
+					 "the data node agent is shutting down");
+		session_close(s, "agent shutdown");
+	}
+}
+
 static void
 shutdown_session(Session *s)
 {
 	static const char msg[] = "terminating connection due to data node agent shutdown";
 
-	if (s->state == SESSION_CONNECTING)
-		reply_errorf(&s->rid, 0, s->hello_seq, HD_SQLSTATE_ADMIN_SHUTDOWN, NULL, msg);
 	if (s->state == SESSION_READY && s->running)
 	{
 		if (!s->pg_done)
@@ -933,6 +918,7 @@ sessions_shutdown(void)
 
 	if (n > 0)
 		log_info("closing %d session%s", n, n == 1 ? "" : "s");
+	sessions_refuse_connecting();
 	while (all_sessions)
 		shutdown_session(all_sessions);
 	sessions_reap();

@@ -3,7 +3,8 @@
  * PostgreSQL, driven without blocking by the event loop.
  *
  * States:
- *   CONNECTING  Hello received; PQconnectPoll in progress.  HelloOk or the
+ *   CONNECTING  Hello received; a connect thread sets up the connection
+ *               (connect.c), or the Hello waits for one.  HelloOk or the
  *               connection's Error answers the Hello.
  *   READY       connected.  Requests (Exec, Query) run one at a time in
  *               arrival order from a FIFO queue bounded at 256.  After a
@@ -22,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <libpq-fe.h>
 #include <zmq.h>
 
 #include "router.h"
@@ -29,9 +31,6 @@
 
 /* Most requests a session may have waiting behind the running one. */
 #define HD_MAX_QUEUED_REQUESTS	256
-
-/* How long a Hello may take to connect to PostgreSQL. */
-#define HD_CONNECT_TIMEOUT_MS	30000
 
 /* A session whose peer has been silent this long gets a probe. */
 #define HD_PROBE_INTERVAL_MS	10000
@@ -88,6 +87,14 @@ extern void session_handle_events(Session *s, short revents);
  */
 extern void sessions_cancel_done(uint64_t id, uint64_t token);
 
+/*
+ * A connect thread's report (connect_collect's callback): the session, if
+ * it still waits for that connect, takes conn or answers its Hello with
+ * the error; otherwise conn is finished.
+ */
+extern void sessions_connect_done(uint64_t id, uint64_t token, PGconn *conn,
+								  const char *error);
+
 /* Peer callbacks from router.c. */
 extern void sessions_peer_resumed(const RoutingId *rid);
 extern void sessions_peer_gone(const RoutingId *rid);
@@ -100,6 +107,9 @@ extern void sessions_reap(void);
 
 /* True when no session has work queued or running or an open transaction. */
 extern bool sessions_drained(void);
+
+/* Shutdown begins: Hellos still connecting are answered with 57P01. */
+extern void sessions_refuse_connecting(void);
 
 /* Shutdown: cancel running work, answer it with 57P01, close everything. */
 extern void sessions_shutdown(void);

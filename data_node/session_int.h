@@ -43,7 +43,7 @@ struct Session
 
 	/* CONNECTING */
 	uint32_t	hello_seq;
-	PostgresPollingStatusType connect_wait; /* what PQconnectPoll waits for */
+	uint64_t	connect_token;	/* connect.c's job */
 	int64_t		connect_deadline;
 
 	/* Requests: the running one and those queued behind it. */

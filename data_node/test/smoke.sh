@@ -250,6 +250,76 @@ if [ "$AGENT_RC" = 0 ] && grep -q 'waiting for 1 cancel request' "$TMP/agent.log
 else
 	not_ok "shutdown with a cancel in flight: exit $AGENT_RC" "$(tail -5 "$TMP/agent.log")"
 fi
+
+# ---- connection setup runs in connect threads -----------------------------------------
+# wait_for FILE PATTERN [COUNT]: until FILE has COUNT (default 1) lines
+# matching PATTERN; a bound against hangs (60 s), not a timing check.
+wait_for() {
+	local i
+	for i in $(seq 600); do
+		[ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "${3:-1}" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# With the test-only HYPERDIST_AGENT_TEST_CONNECT_DELAY_MS each connect
+# thread waits before connecting, standing in for a slow authentication.
+# Were connections set up in the loop, that wait would hold every session;
+# instead a session opened earlier is answered while a Hello waits.
+HYPERDIST_AGENT_TEST_CONNECT_DELAY_MS=5000 start_agent --log-level debug
+mkfifo "$TMP/fifo-b"
+$C hello pause exec "select 'b'" <"$TMP/fifo-b" >"$TMP/b.out" 2>&1 &
+B=$!
+exec 8>"$TMP/fifo-b"
+wait_for "$TMP/b.out" '^PAUSED'
+CONNECTS=$(grep -c 'connecting as' "$TMP/agent.log")
+$C hello >"$TMP/a.out" 2>&1 &
+A=$!
+wait_for "$TMP/agent.log" 'connecting as' $((CONNECTS + 1))
+echo go >&8
+exec 8>&-
+wait $B
+if grep -q '^DONE' "$TMP/b.out" && ! grep -q HELLO_OK "$TMP/a.out"; then
+	ok "a session is answered while another's connection is set up"
+else
+	not_ok "a session is answered while another's connection is set up" "$(cat "$TMP/b.out" "$TMP/a.out")"
+fi
+wait $A
+if grep -q HELLO_OK "$TMP/a.out"; then ok "... and that Hello then succeeds"; else not_ok "... and that Hello then succeeds" "$(cat "$TMP/a.out")"; fi
+stop_agent
+
+# connect_threads bounds the connections set up at once; the others wait.
+HYPERDIST_AGENT_TEST_CONNECT_DELAY_MS=500 start_agent --log-level debug --connect-threads 1
+QS=()
+for i in 1 2 3; do
+	$C exec "select $i" >"$TMP/q$i.out" 2>&1 &
+	QS+=($!)
+done
+wait "${QS[@]}"
+if [ "$(cat "$TMP"/q[123].out | grep -c '^DONE')" = 3 ] &&
+	grep -q 'waits for a connect thread' "$TMP/agent.log"; then
+	ok "Hellos beyond connect_threads wait their turn"
+else
+	not_ok "Hellos beyond connect_threads wait their turn" "$(cat "$TMP"/q[123].out)"
+fi
+stop_agent
+
+# SIGTERM while a connect thread waits: the Hello gets 57P01, the thread
+# gives up at once (the agent does not log that it left it running).
+LOGSTART=$(wc -l <"$TMP/agent.log")
+HYPERDIST_AGENT_TEST_CONNECT_DELAY_MS=60000 start_agent --log-level debug
+CONNECTS=$(grep -c 'connecting as' "$TMP/agent.log")
+$C hello >"$TMP/a.out" 2>&1 &
+A=$!
+wait_for "$TMP/agent.log" 'connecting as' $((CONNECTS + 1))
+stop_agent
+wait $A
+if [ "$AGENT_RC" = 0 ] && grep -q 'sqlstate=57P01' "$TMP/a.out" &&
+	! tail -n +"$((LOGSTART + 1))" "$TMP/agent.log" | grep -q 'still running'; then
+	ok "shutdown with a connect in flight"
+else
+	not_ok "shutdown with a connect in flight: exit $AGENT_RC" "$(cat "$TMP/a.out"; tail -5 "$TMP/agent.log")"
+fi
 start_agent
 
 # ---- streaming under credit ---------------------------------------------------------
