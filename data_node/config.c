@@ -21,6 +21,8 @@ static const char *const key_names[HD_CFG_NKEYS] = {
 	[HD_CFG_PID_FILE] = "pid_file",
 	[HD_CFG_INSECURE] = "insecure",
 	[HD_CFG_MAX_SESSIONS] = "max_sessions",
+	[HD_CFG_MAX_SESSIONS_PER_KEY] = "max_sessions_per_key",
+	[HD_CFG_MAX_QUEUED_REQUESTS] = "max_queued_requests",
 	[HD_CFG_CONNECT_THREADS] = "connect_threads",
 };
 
@@ -37,6 +39,10 @@ typedef struct IntSetting
 static const IntSetting int_settings[] = {
 	{HD_CFG_MAX_SESSIONS, 1, HD_MAX_MAX_SESSIONS, HD_DEFAULT_MAX_SESSIONS,
 	offsetof(AgentConfig, max_sessions)},
+	{HD_CFG_MAX_SESSIONS_PER_KEY, 1, HD_MAX_MAX_SESSIONS, HD_DEFAULT_MAX_SESSIONS_PER_KEY,
+	offsetof(AgentConfig, max_sessions_per_key)},
+	{HD_CFG_MAX_QUEUED_REQUESTS, 1, HD_MAX_MAX_QUEUED_REQUESTS,
+		HD_DEFAULT_MAX_QUEUED_REQUESTS, offsetof(AgentConfig, max_queued_requests)},
 	{HD_CFG_CONNECT_THREADS, 1, HD_MAX_CONNECT_THREADS, HD_DEFAULT_CONNECT_THREADS,
 	offsetof(AgentConfig, connect_threads)},
 };

@@ -44,6 +44,23 @@ request_free(Request *r)
 	free(r);
 }
 
+/* A Query's batch size: Query.batch_bytes, capped, or the default. */
+static size_t
+batch_limit(const Request *r)
+{
+	const Hyperdist__Query *q = r->env->query;
+
+	if (!q->has_batch_bytes || q->batch_bytes == 0)
+		return HD_DEFAULT_BATCH_BYTES;
+	return q->batch_bytes < HD_MAX_BATCH_BYTES ? q->batch_bytes : HD_MAX_BATCH_BYTES;
+}
+
+uint32_t
+request_max_credit(const Request *r)
+{
+	return (uint32_t) (HD_MAX_CREDIT_BYTES / batch_limit(r));
+}
+
 /* A Query with `copy`: its rows arrive as COPY TO STDOUT data. */
 static bool
 runs_as_copy(const Request *r)
@@ -525,9 +542,7 @@ send_request(Session *s, Request *r)
 		params = q->params;
 		nparams = q->n_params;
 		binary = q->has_binary && q->binary;
-		if (q->has_batch_bytes && q->batch_bytes > 0)
-			s->batch_limit = q->batch_bytes < HD_MAX_BATCH_BYTES
-				? q->batch_bytes : HD_MAX_BATCH_BYTES;
+		s->batch_limit = batch_limit(r);
 	}
 	else
 	{
@@ -591,6 +606,7 @@ start_next(Session *s)
 	if (s->queue_head == NULL)
 		s->queue_tail = NULL;
 	s->nqueued--;
+	s->queued_bytes -= r->size;
 	r->next = NULL;
 
 	exec_reset(s);

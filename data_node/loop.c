@@ -106,15 +106,13 @@ drain_router(void)
 	{
 		RoutingId	rid;
 		zmq_msg_t	body;
-		char		peer[64];
-		char		user_id[256];
+		PeerInfo	peer;
 		bool		multipart;
 
-		if (router_recv(&rid, &body, peer, sizeof(peer), user_id, sizeof(user_id),
-						&multipart) == 0)
+		if (router_recv(&rid, &body, &peer, &multipart) == 0)
 			return;
 		request_handle(&rid, zmq_msg_data(&body), zmq_msg_size(&body),
-					   multipart, peer, user_id);
+					   multipart, &peer);
 		zmq_msg_close(&body);
 	}
 }

@@ -27,6 +27,27 @@ envelope_init(HdEnvelope *env, uint64_t session, uint32_t seq)
 /* protobuf-c wants char *; the strings are only read while packing. */
 #define UNCONST(s) ((char *) (s))
 
+/*
+ * text, or when it is longer than HD_MAX_ERROR_FIELD a copy cut at a UTF-8
+ * character boundary and marked "..." (*copy: what to free).
+ */
+static char *
+bounded_field(const char *text, char **copy)
+{
+	size_t		len;
+
+	*copy = NULL;
+	if (text == NULL || strlen(text) <= HD_MAX_ERROR_FIELD)
+		return UNCONST(text);
+	len = HD_MAX_ERROR_FIELD - 3;
+	while (len > 0 && ((unsigned char) text[len] & 0xC0) == 0x80)
+		len--;
+	*copy = xmalloc(len + 4);
+	memcpy(*copy, text, len);
+	memcpy(*copy + len, "...", 4);
+	return *copy;
+}
+
 /* An Error (or Notice) body of f, sent to rid. */
 static void
 send_error_fields(const RoutingId *rid, uint64_t session, uint32_t seq,
@@ -34,15 +55,16 @@ send_error_fields(const RoutingId *rid, uint64_t session, uint32_t seq,
 {
 	HdEnvelope	env;
 	Hyperdist__Error err = HYPERDIST__ERROR__INIT;
+	char	   *copies[4];
 
 	/* The access node rejects malformed SQLSTATEs; never send one. */
 	err.sqlstate = UNCONST(hd_sqlstate_valid(f->sqlstate) ? f->sqlstate
 						   : HD_SQLSTATE_INTERNAL_ERROR);
 	err.severity = UNCONST(f->severity ? f->severity : "ERROR");
-	err.message = UNCONST(f->message ? f->message : "unknown error");
-	err.detail = UNCONST(f->detail);
-	err.hint = UNCONST(f->hint);
-	err.context = UNCONST(f->context);
+	err.message = bounded_field(f->message ? f->message : "unknown error", &copies[0]);
+	err.detail = bounded_field(f->detail, &copies[1]);
+	err.hint = bounded_field(f->hint, &copies[2]);
+	err.context = bounded_field(f->context, &copies[3]);
 
 	envelope_init(&env, session, seq);
 	env.body_case = body;
@@ -51,6 +73,8 @@ send_error_fields(const RoutingId *rid, uint64_t session, uint32_t seq,
 	else
 		env.error = &err;
 	router_send(rid, &env);
+	for (int i = 0; i < 4; i++)
+		free(copies[i]);
 }
 
 void

@@ -13,6 +13,13 @@
 
 #include "router.h"
 
+/*
+ * Longest message, detail, hint or context sent in an Error or Notice: a
+ * data node's message can quote a value of any size, and a reply must fit
+ * the access node's frame limit.  Longer text is cut and ends in "...".
+ */
+#define HD_MAX_ERROR_FIELD		(32 * 1024)
+
 /* The pieces of an Error reply; NULL members are left out. */
 typedef struct ErrorFields
 {

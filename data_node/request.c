@@ -26,7 +26,7 @@
  */
 static void
 reject_frame(const RoutingId *rid, const void *data, size_t len,
-			 HdWireStatus status, const char *why, const char *peer)
+			 HdWireStatus status, const char *why, const PeerInfo *peer)
 {
 	char		idbuf[64];
 	HdWirePeek	peek;
@@ -35,7 +35,7 @@ reject_frame(const RoutingId *rid, const void *data, size_t len,
 		!hd_wire_peek(data, len, &peek))
 		peek.session = peek.seq = 0;
 	log_warning("malformed frame (%zu bytes) from %s (routing id %s): %s: %s",
-				len, peer, routing_id_str(rid, idbuf, sizeof(idbuf)),
+				len, peer->address, routing_id_str(rid, idbuf, sizeof(idbuf)),
 				hd_wire_status_name(status), why);
 	reply_errorf(rid, peek.session, peek.seq, HD_SQLSTATE_PROTOCOL_VIOLATION, NULL,
 				 "malformed request: %s", why);
@@ -48,7 +48,7 @@ reject_frame(const RoutingId *rid, const void *data, size_t len,
  */
 static bool
 refuse_oversized_control(const RoutingId *rid, const void *data, size_t len,
-						 const char *peer)
+						 const PeerInfo *peer)
 {
 	HdWirePeek	peek;
 	char		why[128];
@@ -87,11 +87,11 @@ handle_ping(const RoutingId *rid, const HdEnvelope *env)
 }
 
 /*
- * Requests that name a session.  Returns true when it took ownership of
- * env (a queued Exec or Query).
+ * Requests that name a session (len: the frame's size).  Returns true when
+ * it took ownership of env (a queued Exec or Query).
  */
 static bool
-handle_session_request(const RoutingId *rid, HdEnvelope *env)
+handle_session_request(const RoutingId *rid, HdEnvelope *env, size_t len)
 {
 	const char *why;
 	Session    *s = session_lookup(rid, env, &why);
@@ -111,7 +111,7 @@ handle_session_request(const RoutingId *rid, HdEnvelope *env)
 	{
 		case HYPERDIST__ENVELOPE__BODY_EXEC:
 		case HYPERDIST__ENVELOPE__BODY_QUERY:
-			session_submit(s, env);
+			session_submit(s, env, len);
 			return true;
 		case HYPERDIST__ENVELOPE__BODY_CANCEL:
 			session_cancel(s, env->seq);
@@ -132,7 +132,7 @@ handle_session_request(const RoutingId *rid, HdEnvelope *env)
 
 void
 request_handle(const RoutingId *rid, const void *data, size_t len,
-			   bool multipart, const char *peer, const char *user_id)
+			   bool multipart, const PeerInfo *peer)
 {
 	HdEnvelope *env = NULL;
 	const char *why = NULL;
@@ -161,7 +161,8 @@ request_handle(const RoutingId *rid, const void *data, size_t len,
 
 		snprintf(detail, sizeof(detail), "%s is a reply; the agent accepts only requests.",
 				 hd_wire_body_name(env->body_case));
-		log_warning("unexpected %s from %s", hd_wire_body_name(env->body_case), peer);
+		log_warning("unexpected %s from %s", hd_wire_body_name(env->body_case),
+					peer->address);
 		reply_errorf(rid, env->has_session ? env->session : 0, env->seq,
 					 HD_SQLSTATE_PROTOCOL_VIOLATION, detail, "unexpected reply message");
 		hd_wire_free(env, NULL);
@@ -171,13 +172,13 @@ request_handle(const RoutingId *rid, const void *data, size_t len,
 	switch (env->body_case)
 	{
 		case HYPERDIST__ENVELOPE__BODY_HELLO:
-			session_hello(rid, env, peer, user_id);
+			session_hello(rid, env, peer);
 			break;
 		case HYPERDIST__ENVELOPE__BODY_PING:
 			handle_ping(rid, env);
 			break;
 		default:
-			kept = handle_session_request(rid, env);
+			kept = handle_session_request(rid, env, len);
 			break;
 	}
 	if (!kept)

@@ -16,6 +16,7 @@
 #include "session_int.h"
 #include "sqlstate.h"
 #include "util.h"
+#include "zap.h"
 
 #define HASH_BUCKETS 1024
 
@@ -23,6 +24,20 @@ static Session *buckets[HASH_BUCKETS];
 static Session *all_sessions;
 static Session *graveyard;
 static int	nsessions;
+
+/*
+ * Open sessions per access-node key (max_sessions_per_key).  A deployment
+ * has a handful of access nodes, so a short array does.
+ */
+typedef struct KeySessions
+{
+	char		key[HD_Z85_KEY_LEN + 1];
+	int			count;
+} KeySessions;
+
+static KeySessions *key_sessions;
+static int	nkeys;
+static int	keys_cap;
 
 /* Base conninfo from --pg, as keyword/value arrays for connect_start. */
 static char **base_keys;
@@ -121,8 +136,55 @@ find_session(uint64_t id)
 	return NULL;
 }
 
+static KeySessions *
+find_key(const char *key)
+{
+	for (int i = 0; i < nkeys; i++)
+		if (strcmp(key_sessions[i].key, key) == 0)
+			return &key_sessions[i];
+	return NULL;
+}
+
+static int
+sessions_of_key(const char *key)
+{
+	KeySessions *k = find_key(key);
+
+	return k ? k->count : 0;
+}
+
+/* Counts a session in (delta 1) or out (-1) of its key's total. */
+static void
+count_key(const char *key, int delta)
+{
+	KeySessions *k = find_key(key);
+
+	if (key[0] == '\0')
+		return;					/* no CURVE: no key to count */
+	if (k == NULL)
+	{
+		if (nkeys == keys_cap)
+		{
+			KeySessions *grown;
+
+			keys_cap = keys_cap ? keys_cap * 2 : 8;
+			grown = xcalloc(keys_cap, sizeof(KeySessions));
+			if (nkeys > 0)
+				memcpy(grown, key_sessions, nkeys * sizeof(KeySessions));
+			free(key_sessions);
+			key_sessions = grown;
+		}
+		k = &key_sessions[nkeys++];
+		snprintf(k->key, sizeof(k->key), "%s", key);
+		k->count = 0;
+	}
+	k->count += delta;
+	if (k->count == 0)
+		*k = key_sessions[--nkeys];
+}
+
 static Session *
-session_create(const RoutingId *rid)
+session_create(const RoutingId *rid, const char *key)
 {
 	Session    *s = xcalloc(1, sizeof(Session));
 	Session   **bucket;
@@ -133,6 +195,8 @@ session_create(const RoutingId *rid)
 	while (find_session(s->id) != NULL);
 	snprintf(s->label, sizeof(s->label), "session %016" PRIx64, s->id);
 	s->rid = *rid;
+	snprintf(s->key, sizeof(s->key), "%s", key);
+	count_key(s->key, 1);
 	s->state = SESSION_CONNECTING;
 	hd_buf_init(&s->batch);
 	exec_reset(s);
@@ -175,6 +239,7 @@ session_unlink(Session *s)
 	s->grave_next = graveyard;
 	graveyard = s;
 	nsessions--;
+	count_key(s->key, -1);
 }
 
 int
@@ -277,7 +342,7 @@ build_conn_params(const Hyperdist__Hello *h, const char ***keys_out,
 
 /* Answers a Hello that may not proceed; true if it did. */
 static bool
-hello_refused(const RoutingId *rid, const HdEnvelope *env)
+hello_refused(const RoutingId *rid, const HdEnvelope *env, const PeerInfo *peer)
 {
 	const Hyperdist__Hello *h = env->hello;
 	char		detail[256];
@@ -320,26 +385,36 @@ hello_refused(const RoutingId *rid, const HdEnvelope *env)
 					 "too many sessions on the data node agent");
 		return true;
 	}
+	if (sessions_of_key(peer->key) >= agent_config->max_sessions_per_key)
+	{
+		snprintf(detail, sizeof(detail), "max_sessions_per_key is %d.",
+				 agent_config->max_sessions_per_key);
+		log_warning("refused Hello from user \"%s\": too many sessions for key %s",
+					h->user, zap_key_name(peer->key));
+		reply_errorf(rid, 0, env->seq, HD_SQLSTATE_TOO_MANY_CONNECTIONS, detail,
+					 "too many sessions of this access node on the data node agent");
+		return true;
+	}
 	return false;
 }
 
 void
-session_hello(const RoutingId *rid, const HdEnvelope *env, const char *peer,
-			  const char *user_id)
+session_hello(const RoutingId *rid, const HdEnvelope *env, const PeerInfo *peer)
 {
 	const Hyperdist__Hello *h = env->hello;
 	const char **keys;
 	const char **vals;
 	Session    *s;
 
-	if (hello_refused(rid, env))
+	if (hello_refused(rid, env, peer))
 		return;
 
-	s = session_create(rid);
+	s = session_create(rid, peer->key);
 	s->hello_seq = env->seq;
 	s->connect_deadline = now_ms() + HD_CONNECT_TIMEOUT_MS;
 	log_info("%s: connecting as \"%s\" to database \"%s\" for %s (key %s, origin %s)",
-			 s->label, h->user, h->dbname, peer, user_id,
+			 s->label, h->user, h->dbname, peer->address,
+			 peer->key[0] ? zap_key_name(peer->key) : "none",
 			 h->origin ? h->origin : "?");
 
 	build_conn_params(h, &keys, &vals);
@@ -517,10 +592,24 @@ session_touch(Session *s)
 	s->last_heard = now_ms();
 }
 
+/*
+ * Adds credit to Query r.  Beyond request_max_credit it is ignored: the
+ * access node still gets every batch, as it reads them.
+ */
+static void
+grant_credit(Request *r, uint32_t batches)
+{
+	uint64_t	credit = (uint64_t) r->credit + batches;
+	uint32_t	max = request_max_credit(r);
+
+	r->credit = credit < max ? (uint32_t) credit : max;
+}
+
 void
-session_submit(Session *s, HdEnvelope *env)
+session_submit(Session *s, HdEnvelope *env, size_t len)
 {
 	Request    *r;
+	char		detail[96];
 
 	if (s->state == SESSION_BROKEN)
 	{
@@ -530,24 +619,33 @@ session_submit(Session *s, HdEnvelope *env)
 		hd_wire_free(env, NULL);
 		return;
 	}
-	if (s->nqueued >= HD_MAX_QUEUED_REQUESTS)
+	if (s->nqueued >= agent_config->max_queued_requests)
 	{
+		snprintf(detail, sizeof(detail), "max_queued_requests is %d.",
+				 agent_config->max_queued_requests);
 		reply_errorf(&s->rid, s->id, env->seq, HD_SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
-					 "A session queues at most 256 requests.",
-					 "too many requests queued in this session");
+					 detail, "too many requests queued in this session");
+		hd_wire_free(env, NULL);
+		return;
+	}
+	if (s->nqueued > 0 && s->queued_bytes + len > HD_MAX_QUEUED_BYTES)
+	{
+		snprintf(detail, sizeof(detail),
+				 "A session queues at most %zu MB of requests.",
+				 HD_MAX_QUEUED_BYTES >> 20);
+		reply_errorf(&s->rid, s->id, env->seq, HD_SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+					 detail, "too much request data queued in this session");
 		hd_wire_free(env, NULL);
 		return;
 	}
 	r = xcalloc(1, sizeof(Request));
 	r->seq = env->seq;
 	r->env = env;
-	if (env->body_case == HYPERDIST__ENVELOPE__BODY_QUERY)
-	{
-		r->kind = REQUEST_QUERY;
-		r->credit = env->query->has_credit ? env->query->credit : 0;
-	}
-	else
-		r->kind = REQUEST_EXEC;
+	r->size = len;
+	r->kind = env->body_case == HYPERDIST__ENVELOPE__BODY_QUERY
+		? REQUEST_QUERY : REQUEST_EXEC;
+	if (r->kind == REQUEST_QUERY && env->query->has_credit)
+		grant_credit(r, env->query->credit);
 
 	if (s->queue_tail)
 		s->queue_tail->next = r;
@@ -555,6 +653,7 @@ session_submit(Session *s, HdEnvelope *env)
 		s->queue_head = r;
 	s->queue_tail = r;
 	s->nqueued++;
+	s->queued_bytes += len;
 
 	exec_pump(s);
 }
@@ -599,6 +698,7 @@ session_cancel(Session *s, uint32_t seq)
 				s->queue_tail = q;
 		}
 		s->nqueued--;
+		s->queued_bytes -= r->size;
 		log_debug("%s: dropped queued seq %u", s->label, seq);
 		reply_errorf(&s->rid, s->id, seq, HD_SQLSTATE_QUERY_CANCELED, NULL,
 					 "canceling statement due to user request");
@@ -664,8 +764,7 @@ session_credit(Session *s, uint32_t seq, uint32_t batches)
 	if (target == NULL || target->kind != REQUEST_QUERY)
 		return;					/* late credit for a finished query */
 
-	target->credit = (UINT32_MAX - target->credit < batches)
-		? UINT32_MAX : target->credit + batches;
+	grant_credit(target, batches);
 	if (target == s->running)
 		exec_pump(s);
 }
@@ -682,6 +781,7 @@ free_queue(Session *s)
 	}
 	s->queue_tail = NULL;
 	s->nqueued = 0;
+	s->queued_bytes = 0;
 }
 
 void

@@ -7,7 +7,8 @@
  *               (connect.c), or the Hello waits for one.  HelloOk or the
  *               connection's Error answers the Hello.
  *   READY       connected.  Requests (Exec, Query) run one at a time in
- *               arrival order from a FIFO queue bounded at 256.  After a
+ *               arrival order from a FIFO queue (max_queued_requests,
+ *               HD_MAX_QUEUED_BYTES).  After a
  *               request for which a cancel was sent, the next one starts
  *               only once that cancel's PQcancel has returned, so the
  *               cancel cannot hit it.
@@ -29,8 +30,19 @@
 #include "router.h"
 #include "wire.h"
 
-/* Most requests a session may have waiting behind the running one. */
-#define HD_MAX_QUEUED_REQUESTS	256
+/*
+ * Most bytes of request frames a session may have waiting behind the
+ * running one (their number is max_queued_requests).  A request that
+ * finds the queue empty is always taken: a frame is bounded anyway.
+ */
+#define HD_MAX_QUEUED_BYTES		((size_t) 256 * 1024 * 1024)
+
+/*
+ * Most credit a Query may hold, in bytes of batches (credit times its
+ * batch size): what the agent may have in flight for it.  An access node
+ * grants at most 64 batches of at most HD_MAX_BATCH_BYTES.
+ */
+#define HD_MAX_CREDIT_BYTES		((size_t) 64 * HD_MAX_BATCH_BYTES)
 
 /* A session whose peer has been silent this long gets a probe. */
 #define HD_PROBE_INTERVAL_MS	10000
@@ -48,7 +60,7 @@ extern bool sessions_set_conninfo(const char *conninfo, char *err, size_t errlen
 
 /* Starts a session for a Hello (or answers it with an Error). */
 extern void session_hello(const RoutingId *rid, const HdEnvelope *env,
-						  const char *peer, const char *user_id);
+						  const PeerInfo *peer);
 
 /*
  * The session a request names, if it exists, belongs to this agent's
@@ -61,8 +73,8 @@ extern Session *session_lookup(const RoutingId *rid, const HdEnvelope *env,
 /* Records that the peer spoke (postpones liveness probes). */
 extern void session_touch(Session *s);
 
-/* Queues an Exec or Query; takes ownership of env. */
-extern void session_submit(Session *s, HdEnvelope *env);
+/* Queues an Exec or Query (a frame of len bytes); takes ownership of env. */
+extern void session_submit(Session *s, HdEnvelope *env, size_t len);
 
 /* Cancel, Credit, Close: act at once, never queued. */
 extern void session_cancel(Session *s, uint32_t seq);

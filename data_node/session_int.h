@@ -30,6 +30,7 @@ typedef struct Request
 	uint32_t	seq;
 	RequestKind kind;
 	HdEnvelope *env;			/* the decoded frame; owns sql and params */
+	size_t		size;			/* the frame's size */
 	uint32_t	credit;			/* Query: RowBatch messages it may still send */
 } Request;
 
@@ -37,6 +38,7 @@ struct Session
 {
 	uint64_t	id;
 	RoutingId	rid;
+	char		key[HD_Z85_KEY_LEN + 1];	/* the peer's CURVE key; "" without */
 	SessionState state;
 	PGconn	   *conn;
 	char		label[32];		/* "session 0123abcd..." for logs */
@@ -51,6 +53,7 @@ struct Session
 	Request    *queue_head;
 	Request    *queue_tail;
 	int			nqueued;
+	size_t		queued_bytes;	/* sizes of the queued requests */
 
 	/* Progress of the running request (reset by execute.c per request). */
 	bool		flushing;		/* PQflush not finished: wait for POLLOUT */
@@ -94,6 +97,8 @@ struct Session
 
 /* execute.c */
 extern void exec_pump(Session *s);
+/* The most credit r may hold (HD_MAX_CREDIT_BYTES over its batch size). */
+extern uint32_t request_max_credit(const Request *r);
 extern bool exec_wants_read(Session *s);
 extern void exec_reset(Session *s);
 extern void request_free(Request *r);

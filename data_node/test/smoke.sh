@@ -320,7 +320,31 @@ if [ "$AGENT_RC" = 0 ] && grep -q 'sqlstate=57P01' "$TMP/a.out" &&
 else
 	not_ok "shutdown with a connect in flight: exit $AGENT_RC" "$(cat "$TMP/a.out"; tail -5 "$TMP/agent.log")"
 fi
+
+# ---- limits -------------------------------------------------------------------------
+start_agent --max-sessions-per-key 1 --max-queued-requests 2
+mkfifo "$TMP/fifo-k"
+$C hello pause close ping <"$TMP/fifo-k" >"$TMP/k.out" 2>&1 &
+K=$!
+exec 8>"$TMP/fifo-k"
+wait_for "$TMP/k.out" '^PAUSED'
+check "max_sessions_per_key: a second session of the key is refused" \
+	'sqlstate=53300 .*detail="max_sessions_per_key is 1\."' -- hello
+echo go >&8
+exec 8>&-
+wait $K
+check "max_queued_requests: a request beyond the queue is refused" \
+	'ERROR seq=5 sqlstate=54000 .*detail="max_queued_requests is 2\."' -- \
+	send-exec "select pg_sleep(1)" send-exec "select 1" send-exec "select 2" \
+	send-exec "select 3" wait
+stop_agent
 start_agent
+ERR=$($C exec "select repeat('x', 100000)::int" 2>&1)
+if grep -q 'sqlstate=22P02 .*xxx\.\.\."$' <<<"$ERR" && [ "${#ERR}" -lt 40000 ]; then
+	ok "an error message of 100 kB is cut to 32 kB"
+else
+	not_ok "an error message of 100 kB is cut to 32 kB" "${ERR:0:300}"
+fi
 
 # ---- streaming under credit ---------------------------------------------------------
 $PSQL -d app -c "create table big as select g as id, now() as ts, g*1.5 as v,
