@@ -18,7 +18,7 @@
 #include "hyperdist.pb-c.h"
 
 #define HD_PROTO_MAJOR 1
-#define HD_PROTO_MINOR 1
+#define HD_PROTO_MINOR 2
 
 /* Port a hyperdist-agent listens on when none is configured. */
 #define HD_DEFAULT_AGENT_PORT 5532

@@ -48,10 +48,36 @@ bounded_field(const char *text, char **copy)
 	return *copy;
 }
 
-/* An Error (or Notice) body of f, sent to rid. */
+/* Marks env as a request's final reply with transaction status txn. */
+static void
+set_txn(HdEnvelope *env, HdTxnStatus txn)
+{
+	env->has_txn_status = true;
+	env->txn_status = txn;
+}
+
+HdTxnStatus
+txn_status_of(PGconn *conn)
+{
+	switch (PQtransactionStatus(conn))
+	{
+		case PQTRANS_IDLE:
+			return HYPERDIST__TXN_STATUS__TXN_IDLE;
+		case PQTRANS_INTRANS:
+			return HYPERDIST__TXN_STATUS__TXN_IN_TRANSACTION;
+		case PQTRANS_INERROR:
+			return HYPERDIST__TXN_STATUS__TXN_IN_ERROR;
+		default:
+			/* PQTRANS_ACTIVE cannot follow the last result; UNKNOWN: broken */
+			return HYPERDIST__TXN_STATUS__TXN_UNKNOWN;
+	}
+}
+
+/* An Error (or Notice) body of f, sent to rid; txn NULL: none. */
 static void
 send_error_fields(const RoutingId *rid, uint64_t session, uint32_t seq,
-				  const ErrorFields *f, Hyperdist__Envelope__BodyCase body)
+				  const ErrorFields *f, Hyperdist__Envelope__BodyCase body,
+				  const HdTxnStatus *txn)
 {
 	HdEnvelope	env;
 	Hyperdist__Error err = HYPERDIST__ERROR__INIT;
@@ -67,6 +93,8 @@ send_error_fields(const RoutingId *rid, uint64_t session, uint32_t seq,
 	err.context = bounded_field(f->context, &copies[3]);
 
 	envelope_init(&env, session, seq);
+	if (txn)
+		set_txn(&env, *txn);
 	env.body_case = body;
 	if (body == HYPERDIST__ENVELOPE__BODY_NOTICE)
 		env.notice = &err;
@@ -81,7 +109,14 @@ void
 reply_error(const RoutingId *rid, uint64_t session, uint32_t seq,
 			const ErrorFields *f)
 {
-	send_error_fields(rid, session, seq, f, HYPERDIST__ENVELOPE__BODY_ERROR);
+	send_error_fields(rid, session, seq, f, HYPERDIST__ENVELOPE__BODY_ERROR, NULL);
+}
+
+void
+reply_request_error(const RoutingId *rid, uint64_t session, uint32_t seq,
+					const ErrorFields *f, HdTxnStatus txn)
+{
+	send_error_fields(rid, session, seq, f, HYPERDIST__ENVELOPE__BODY_ERROR, &txn);
 }
 
 void
@@ -143,38 +178,39 @@ result_fields(const PGresult *res, PGconn *conn, ErrorFields *f, char **own_mess
 	f->context = PQresultErrorField(res, PG_DIAG_CONTEXT);
 }
 
-/* An Error or Notice body relaying result res. */
+/* An Error or Notice body relaying result res; txn NULL: none. */
 static void
 send_result(const RoutingId *rid, uint64_t session, uint32_t seq,
-			const PGresult *res, PGconn *conn, Hyperdist__Envelope__BodyCase body)
+			const PGresult *res, PGconn *conn, Hyperdist__Envelope__BodyCase body,
+			const HdTxnStatus *txn)
 {
 	ErrorFields f = {0};
 	char	   *own_message;
 
 	result_fields(res, conn, &f, &own_message);
-	send_error_fields(rid, session, seq, &f, body);
+	send_error_fields(rid, session, seq, &f, body, txn);
 	free(own_message);
 }
 
 void
-reply_error_result(const RoutingId *rid, uint64_t session, uint32_t seq,
-				   const PGresult *res, PGconn *conn)
+reply_request_error_result(const RoutingId *rid, uint64_t session, uint32_t seq,
+						   const PGresult *res, PGconn *conn, HdTxnStatus txn)
 {
-	send_result(rid, session, seq, res, conn, HYPERDIST__ENVELOPE__BODY_ERROR);
+	send_result(rid, session, seq, res, conn, HYPERDIST__ENVELOPE__BODY_ERROR, &txn);
 }
 
 void
 reply_notice_result(const RoutingId *rid, uint64_t session, uint32_t seq,
 					const PGresult *res, PGconn *conn)
 {
-	send_result(rid, session, seq, res, conn, HYPERDIST__ENVELOPE__BODY_NOTICE);
+	send_result(rid, session, seq, res, conn, HYPERDIST__ENVELOPE__BODY_NOTICE, NULL);
 }
 
 void
 reply_notice(const RoutingId *rid, uint64_t session, uint32_t seq,
 			 const ErrorFields *f)
 {
-	send_error_fields(rid, session, seq, f, HYPERDIST__ENVELOPE__BODY_NOTICE);
+	send_error_fields(rid, session, seq, f, HYPERDIST__ENVELOPE__BODY_NOTICE, NULL);
 }
 
 void
@@ -202,7 +238,7 @@ reply_hello_ok(const RoutingId *rid, uint64_t session, uint32_t seq,
 
 void
 reply_done(const RoutingId *rid, uint64_t session, uint32_t seq,
-		   const char *command_tag, uint64_t rows)
+		   const char *command_tag, uint64_t rows, HdTxnStatus txn)
 {
 	HdEnvelope	env;
 	Hyperdist__Done done = HYPERDIST__DONE__INIT;
@@ -212,6 +248,7 @@ reply_done(const RoutingId *rid, uint64_t session, uint32_t seq,
 	done.rows = rows;
 
 	envelope_init(&env, session, seq);
+	set_txn(&env, txn);
 	env.body_case = HYPERDIST__ENVELOPE__BODY_DONE;
 	env.done = &done;
 	router_send(rid, &env);

@@ -3,6 +3,7 @@
  * PostgreSQL, lookup, Cancel/Credit/Close, liveness probes, shutdown.
  * Running requests is execute.c's job.
  */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,6 +251,43 @@ sessions_count(void)
 
 /* ---- Hello --------------------------------------------------------------- */
 
+bool
+result_is_fatal(const PGresult *res)
+{
+	const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+
+	return severity && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0);
+}
+
+/*
+ * The first message of a libpq error text, on one line: libpq indents the
+ * continuation lines of a message with a tab, and a line that is not
+ * indented starts another message (such as "invalid socket" after the
+ * real cause).
+ */
+static char *
+one_line(const char *text)
+{
+	char	   *out = xmalloc(strlen(text) + 1);
+	char	   *w = out;
+	bool		space = false;
+
+	for (const char *p = text; *p && !(p[0] == '\n' && p[1] != '\t'); p++)
+	{
+		if (isspace((unsigned char) *p))
+		{
+			space = true;
+			continue;
+		}
+		if (space && w > out)
+			*w++ = ' ';
+		space = false;
+		*w++ = *p;
+	}
+	*w = '\0';
+	return out;
+}
+
 /* Whether request r asked for the data node's notices. */
 static bool
 wants_notices(const Request *r)
@@ -271,7 +309,14 @@ notice_receiver(void *arg, const PGresult *res)
 	ErrorFields f = {0};
 	char		detail[96];
 
-	if (s->running == NULL || s->replied || !wants_notices(s->running) ||
+	/*
+	 * Between requests libpq hands a FATAL here: it says why the server is
+	 * about to close the connection (e.g. pg_terminate_backend), which the
+	 * end of file that follows does not.
+	 */
+	if (result_is_fatal(res) && s->lost_reason == NULL)
+		s->lost_reason = one_line(PQresultErrorMessage(res));
+	if (s->running == NULL || s->failed || !wants_notices(s->running) ||
 		s->notices > HD_MAX_NOTICES)
 	{
 		log_debug("%s: %s", s->label, PQresultErrorMessage(res));
@@ -592,6 +637,18 @@ session_touch(Session *s)
 	s->last_heard = now_ms();
 }
 
+void
+session_reply_lost(Session *s, uint32_t seq)
+{
+	ErrorFields f = {0};
+
+	f.sqlstate = HD_SQLSTATE_CONNECTION_FAILURE;
+	f.severity = "ERROR";
+	f.message = "connection to the data node's PostgreSQL server was lost";
+	f.detail = s->lost_reason;
+	reply_request_error(&s->rid, s->id, seq, &f, HYPERDIST__TXN_STATUS__TXN_UNKNOWN);
+}
+
 /*
  * Adds credit to Query r.  Beyond request_max_credit it is ignored: the
  * access node still gets every batch, as it reads them.
@@ -613,9 +670,7 @@ session_submit(Session *s, HdEnvelope *env, size_t len)
 
 	if (s->state == SESSION_BROKEN)
 	{
-		reply_errorf(&s->rid, s->id, env->seq, HD_SQLSTATE_CONNECTION_FAILURE,
-					 s->broken_reason,
-					 "the data node's connection for this session was lost");
+		session_reply_lost(s, env->seq);
 		hd_wire_free(env, NULL);
 		return;
 	}
@@ -812,28 +867,14 @@ session_mark_broken(Session *s, const char *why)
 {
 	if (s->state != SESSION_READY)
 		return;
-	log_warning("%s: connection to PostgreSQL lost: %s", s->label, why);
+	if (s->lost_reason == NULL)
+		s->lost_reason = one_line(why);
+	log_warning("%s: connection to PostgreSQL lost: %s", s->label, s->lost_reason);
 	s->state = SESSION_BROKEN;
-	s->broken_reason = xstrdup(why);
-	/* One line for the detail; libpq's text spans several. */
-	for (char *p = s->broken_reason; *p; p++)
-		if (*p == '\n' || *p == '\t')
-			*p = ' ';
-	while (*s->broken_reason && s->broken_reason[strlen(s->broken_reason) - 1] == ' ')
-		s->broken_reason[strlen(s->broken_reason) - 1] = '\0';
-	why = s->broken_reason;
 	if (s->running)
-	{
-		if (!s->replied)
-			reply_errorf(&s->rid, s->id, s->running->seq,
-						 HD_SQLSTATE_CONNECTION_FAILURE, why,
-						 "the data node's connection for this session was lost");
-		request_free(s->running);
-		s->running = NULL;
-	}
+		exec_abort_running(s);
 	for (Request *r = s->queue_head; r; r = r->next)
-		reply_errorf(&s->rid, s->id, r->seq, HD_SQLSTATE_CONNECTION_FAILURE, why,
-					 "the data node's connection for this session was lost");
+		session_reply_lost(s, r->seq);
 	free_queue(s);
 	exec_reset(s);
 }
@@ -949,7 +990,7 @@ sessions_reap(void)
 
 		graveyard = s->grave_next;
 		hd_buf_free(&s->batch);
-		free(s->broken_reason);
+		free(s->lost_reason);
 		free(s);
 	}
 }
@@ -993,9 +1034,8 @@ shutdown_session(Session *s)
 	{
 		if (!s->pg_done)
 			cancel_sync(s->conn, s->label);
-		if (!s->replied)
-			reply_errorf(&s->rid, s->id, s->running->seq,
-						 HD_SQLSTATE_ADMIN_SHUTDOWN, NULL, msg);
+		reply_errorf(&s->rid, s->id, s->running->seq,
+					 HD_SQLSTATE_ADMIN_SHUTDOWN, NULL, msg);
 	}
 	for (Request *r = s->queue_head; r; r = r->next)
 		reply_errorf(&s->rid, s->id, r->seq, HD_SQLSTATE_ADMIN_SHUTDOWN, NULL, msg);

@@ -170,6 +170,22 @@ check "COPY TO STDOUT in a plain Query: refused" 'sqlstate=0A000' -- \
 	--binary query "copy t to stdout"
 check "server error relayed" 'sqlstate=22012 .*message="division by zero"' -- exec "select 1/0"
 
+# ---- transaction status on final replies (protocol 1.2) ------------------------------
+TXN=$($C exec "select 1" exec "select 1/0" exec "begin" exec "insert into t values (100, 'txn')" \
+	query "select 1" exec "select 1/0" query "select 1" exec "rollback" exec "begin" exec "commit" 2>&1)
+if grep -q '^DONE seq=2 .*txn=IDLE$' <<<"$TXN" && grep -q '^ERROR seq=3 .*txn=IDLE$' <<<"$TXN" &&
+	grep -q '^DONE seq=4 tag="BEGIN" .*txn=IN_TRANSACTION$' <<<"$TXN" &&
+	grep -q '^DONE seq=5 tag="INSERT 0 1" .*txn=IN_TRANSACTION$' <<<"$TXN" &&
+	grep -q '^DONE seq=6 .*txn=IN_TRANSACTION$' <<<"$TXN" &&
+	grep -q '^ERROR seq=7 sqlstate=22012 .*txn=IN_ERROR$' <<<"$TXN" &&
+	grep -q '^ERROR seq=8 sqlstate=25P02 .*txn=IN_ERROR$' <<<"$TXN" &&
+	grep -q '^DONE seq=9 tag="ROLLBACK" .*txn=IDLE$' <<<"$TXN" &&
+	grep -q '^DONE seq=10 tag="BEGIN" .*txn=IN_TRANSACTION$' <<<"$TXN" &&
+	grep -q '^DONE seq=11 tag="COMMIT" .*txn=IDLE$' <<<"$TXN"; then
+	ok "final replies carry the transaction status"
+else
+	not_ok "final replies carry the transaction status" "$TXN"
+fi
 # ---- Hello limits ---------------------------------------------------------------
 # SCRAM hashes the password once per iteration: a huge one used to hold the
 # agent's loop, and every session, for minutes.
@@ -340,7 +356,7 @@ check "max_queued_requests: a request beyond the queue is refused" \
 stop_agent
 start_agent
 ERR=$($C exec "select repeat('x', 100000)::int" 2>&1)
-if grep -q 'sqlstate=22P02 .*xxx\.\.\."$' <<<"$ERR" && [ "${#ERR}" -lt 40000 ]; then
+if grep -q 'sqlstate=22P02 .*xxx\.\.\." txn=IDLE$' <<<"$ERR" && [ "${#ERR}" -lt 40000 ]; then
 	ok "an error message of 100 kB is cut to 32 kB"
 else
 	not_ok "an error message of 100 kB is cut to 32 kB" "${ERR:0:300}"
@@ -381,6 +397,46 @@ echo "$(grep -v '^#' "$TMP/keys/rogue.pub") rogue" >>"$TMP/keys/authorized_keys"
 kill -HUP "$AGENT_PID"
 sleep 0.5
 if $ROGUE --timeout 5000 ping | grep -q PONG; then ok "SIGHUP reloads authorized keys"; else not_ok "SIGHUP reloads authorized keys"; fi
+
+# ---- the data node's server connection lost --------------------------------------------
+# The backend running this check's statement (its text is its own).
+lost_backend() {
+	$PSQL -c "select pid from pg_stat_activity where usename = 'alice' and query = 'select pg_sleep(58)' and state = 'active'"
+}
+lost() {
+	local name=$1 kill=$2 out
+	rm -f "$TMP/fifo-l"
+	mkfifo "$TMP/fifo-l"
+	$C send-exec "select pg_sleep(58)" pause wait exec "select 1" \
+		<"$TMP/fifo-l" >"$TMP/l.out" 2>&1 &
+	L=$!
+	exec 8>"$TMP/fifo-l"
+	for _ in $(seq 600); do
+		[ -n "$(lost_backend)" ] && break
+		sleep 0.1
+	done
+	$kill "$(lost_backend)"
+	echo go >&8
+	exec 8>&-
+	wait $L
+	out=$(cat "$TMP/l.out")
+	if grep -q "^ERROR seq=2 sqlstate=08006 .*message=\"connection to the data node's PostgreSQL server was lost\" detail=\"$3" <<<"$out" &&
+		grep -q "^ERROR seq=3 sqlstate=08006 .*detail=\"$3.*txn=UNKNOWN$" <<<"$out"; then
+		ok "$name"
+	else
+		not_ok "$name" "$out"
+	fi
+}
+terminate() { $PSQL -c "select pg_terminate_backend($1)" >/dev/null; }
+lost "backend terminated: 08006 for the running request and the next" terminate \
+	"FATAL: terminating connection due to administrator command"
+lost "backend killed: 08006 for the running request and the next" "kill -9" \
+	"server closed the connection unexpectedly"
+# The server restarts after a backend crash: wait until it takes connections.
+for _ in $(seq 600); do
+	$PSQL -c "select 1" >/dev/null 2>&1 && break
+	sleep 0.1
+done
 
 # ---- restart, shutdown ------------------------------------------------------------
 mkfifo "$TMP/fifo"
