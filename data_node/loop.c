@@ -15,6 +15,7 @@
 #include "agent.h"
 #include "cancel.h"
 #include "connect.h"
+#include "liveness.h"
 #include "log.h"
 #include "loop.h"
 #include "monitor.h"
@@ -180,6 +181,10 @@ static long
 poll_timeout(int64_t now)
 {
 	long		timeout = router_has_parked() ? PARK_RETRY_MS : TICK_MS;
+	int64_t		probe = liveness_next_due();
+
+	if (probe >= 0 && probe - now < timeout)
+		timeout = probe > now ? (long) (probe - now) : 0;
 
 	if (agent_shutting_down && drain_deadline - now < timeout)
 		timeout = drain_deadline > now ? (long) (drain_deadline - now) : 0;
@@ -208,7 +213,7 @@ loop_iteration(PollSet *ps, const LoopSockets *ls, int64_t *last_tick)
 		if (ready(ps, ps->zap_idx))
 			zap_handle();
 		if (ready(ps, ps->monitor_idx))
-			monitor_handle();
+			monitor_handle(sessions_peer_disconnected);
 		/* Before requests: a session may start its next one now. */
 		if (ready(ps, ps->cancel_idx))
 			cancel_collect(sessions_cancel_done);
@@ -224,6 +229,7 @@ loop_iteration(PollSet *ps, const LoopSockets *ls, int64_t *last_tick)
 	if (router_has_parked())
 		router_retry_parked(sessions_peer_resumed);
 	now = now_ms();
+	liveness_run(now);
 	if (now - *last_tick >= TICK_MS)
 	{
 		sessions_tick(now);
@@ -290,6 +296,7 @@ loop_run(void *router, void *zap, void *monitor)
 	}
 	sessions_shutdown();
 	router_reap_gone(sessions_peer_gone);
+	liveness_clear();
 	wait_for_helpers();
 	free(ps.items);
 	free(ps.owners);

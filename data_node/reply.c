@@ -330,14 +330,32 @@ reply_row_batch(const RoutingId *rid, uint64_t session, uint32_t seq,
 	router_send(rid, &env);
 }
 
+/* Envelope{session, seq 0, ping}: access nodes ignore requests with seq 0. */
+static void
+probe_init(HdEnvelope *env, Hyperdist__Ping *ping, uint64_t session)
+{
+	hyperdist__ping__init(ping);
+	envelope_init(env, session, 0);
+	env->body_case = HYPERDIST__ENVELOPE__BODY_PING;
+	env->ping = ping;
+}
+
 void
 send_probe(const RoutingId *rid, uint64_t session)
 {
 	HdEnvelope	env;
-	Hyperdist__Ping ping = HYPERDIST__PING__INIT;
+	Hyperdist__Ping ping;
 
-	envelope_init(&env, session, 0);
-	env.body_case = HYPERDIST__ENVELOPE__BODY_PING;
-	env.ping = &ping;
+	probe_init(&env, &ping, session);
 	router_send(rid, &env);
+}
+
+bool
+probe_reachable(const RoutingId *rid, uint64_t session)
+{
+	HdEnvelope	env;
+	Hyperdist__Ping ping;
+
+	probe_init(&env, &ping, session);
+	return router_try_send(rid, &env);
 }

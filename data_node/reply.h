@@ -76,6 +76,9 @@ extern void reply_row_batch(const RoutingId *rid, uint64_t session, uint32_t seq
 /* Liveness probe of an idle session: Envelope{session, seq 0, ping}. */
 extern void send_probe(const RoutingId *rid, uint64_t session);
 
+/* The same probe without consequences; false when the peer is unreachable. */
+extern bool probe_reachable(const RoutingId *rid, uint64_t session);
+
 /* Bytes an Envelope around a RowBatch adds to its data, at most. */
 #define HD_ROW_BATCH_OVERHEAD 64
 

@@ -64,7 +64,7 @@ refuse_oversized_control(const RoutingId *rid, const void *data, size_t len,
 }
 
 static void
-handle_ping(const RoutingId *rid, const HdEnvelope *env)
+handle_ping(const RoutingId *rid, const HdEnvelope *env, const PeerInfo *peer)
 {
 	const char *why;
 	Session    *s;
@@ -82,7 +82,7 @@ handle_ping(const RoutingId *rid, const HdEnvelope *env)
 					 HD_SQLSTATE_CONNECTION_DOES_NOT_EXIST, why, "unknown session");
 		return;
 	}
-	session_touch(s);
+	session_touch(s, peer);
 	reply_pong(rid, env->session, env->seq, (uint32_t) sessions_count());
 }
 
@@ -91,7 +91,8 @@ handle_ping(const RoutingId *rid, const HdEnvelope *env)
  * it took ownership of env (a queued Exec or Query).
  */
 static bool
-handle_session_request(const RoutingId *rid, HdEnvelope *env, size_t len)
+handle_session_request(const RoutingId *rid, HdEnvelope *env, size_t len,
+					   const PeerInfo *peer)
 {
 	const char *why;
 	Session    *s = session_lookup(rid, env, &why);
@@ -105,7 +106,7 @@ handle_session_request(const RoutingId *rid, HdEnvelope *env, size_t len)
 					 HD_SQLSTATE_CONNECTION_DOES_NOT_EXIST, why, "unknown session");
 		return false;
 	}
-	session_touch(s);
+	session_touch(s, peer);
 
 	switch (env->body_case)
 	{
@@ -175,10 +176,10 @@ request_handle(const RoutingId *rid, const void *data, size_t len,
 			session_hello(rid, env, peer);
 			break;
 		case HYPERDIST__ENVELOPE__BODY_PING:
-			handle_ping(rid, env);
+			handle_ping(rid, env, peer);
 			break;
 		default:
-			kept = handle_session_request(rid, env, len);
+			kept = handle_session_request(rid, env, len, peer);
 			break;
 	}
 	if (!kept)

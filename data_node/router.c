@@ -284,6 +284,12 @@ router_recv(RoutingId *rid, zmq_msg_t *body, PeerInfo *peer, bool *multipart)
 		zmq_msg_init(body);		/* caller sees an empty frame: 08P01 */
 	}
 	copy_property(body, "Peer-Address", peer->address, sizeof(peer->address), "?");
+	/*
+	 * The descriptor the message came on, which the monitor names when the
+	 * connection closes (liveness.c).  ZMQ_SRCFD is deprecated in favour of
+	 * Peer-Address, which cannot tell two connections from one host apart.
+	 */
+	peer->fd = zmq_msg_get(body, ZMQ_SRCFD);
 	/* ZAP's User-Id is the key (zap.c); absent without CURVE */
 	copy_property(body, "User-Id", peer->key, sizeof(peer->key), "");
 	if (zmq_msg_more(body))
@@ -315,8 +321,8 @@ router_has_parked(void)
 	return blocked_peers != NULL;
 }
 
-static void
-mark_gone(const RoutingId *rid)
+void
+router_mark_gone(const RoutingId *rid)
 {
 	for (int i = 0; i < ngone; i++)
 		if (routing_id_equal(&gone_peers[i], rid))
@@ -384,7 +390,7 @@ park(const RoutingId *rid, zmq_msg_t *body)
 		log_warning("peer %s has %d unread replies (%zu bytes); dropping its sessions",
 					routing_id_str(rid, idbuf, sizeof(idbuf)), peer->count, peer->bytes);
 		zmq_msg_close(body);
-		mark_gone(rid);
+		router_mark_gone(rid);
 		return;
 	}
 	p = xmalloc(sizeof(Parked));
@@ -401,8 +407,8 @@ park(const RoutingId *rid, zmq_msg_t *body)
 	peer->bytes += zmq_msg_size(&p->body);
 }
 
-void
-router_send(const RoutingId *rid, const HdEnvelope *env)
+bool
+router_try_send(const RoutingId *rid, const HdEnvelope *env)
 {
 	zmq_msg_t	body;
 	size_t		size = hd_wire_size(env);
@@ -419,12 +425,12 @@ router_send(const RoutingId *rid, const HdEnvelope *env)
 	if (blocked_peers != NULL && find_blocked(rid) != NULL)
 	{
 		park(rid, &body);
-		return;
+		return true;
 	}
 
 	rc = send_raw(rid, &body);
 	if (rc == 0)
-		return;
+		return true;
 	if (rc == EAGAIN)
 	{
 		char		idbuf[64];
@@ -432,13 +438,20 @@ router_send(const RoutingId *rid, const HdEnvelope *env)
 		log_debug("peer %s is at its high-water mark; parking replies",
 				  routing_id_str(rid, idbuf, sizeof(idbuf)));
 		park(rid, &body);
-		return;
+		return true;
 	}
 	zmq_msg_close(&body);
 	if (rc == EHOSTUNREACH)
-		mark_gone(rid);
-	else
-		log_warning("sending a reply failed: %s", zmq_strerror(rc));
+		return false;
+	log_warning("sending a reply failed: %s", zmq_strerror(rc));
+	return true;
+}
+
+void
+router_send(const RoutingId *rid, const HdEnvelope *env)
+{
+	if (!router_try_send(rid, env))
+		router_mark_gone(rid);
 }
 
 /* Sends what it can of one peer's parked replies; true when all went. */
@@ -455,7 +468,7 @@ retry_peer(BlockedPeer *peer)
 			return false;
 		if (rc == EHOSTUNREACH)
 		{
-			mark_gone(&peer->rid);
+			router_mark_gone(&peer->rid);
 			free_parked(peer);
 			return true;
 		}

@@ -34,6 +34,7 @@ typedef struct PeerInfo
 {
 	char		address[64];	/* the TCP peer's address, for logs */
 	char		key[HD_Z85_KEY_LEN + 1];	/* its CURVE public key; "" without CURVE */
+	int			fd;				/* the connection's descriptor; -1 unknown */
 } PeerInfo;
 
 extern bool routing_id_equal(const RoutingId *a, const RoutingId *b);
@@ -60,6 +61,15 @@ extern int	router_recv(RoutingId *rid, zmq_msg_t *body, PeerInfo *peer, bool *mu
 
 /* Encodes env and sends or parks it. */
 extern void router_send(const RoutingId *rid, const HdEnvelope *env);
+
+/*
+ * The same, but EHOSTUNREACH only makes it return false: the caller
+ * decides whether the peer is gone (liveness.c).
+ */
+extern bool router_try_send(const RoutingId *rid, const HdEnvelope *env);
+
+/* Records the peer as gone: router_reap_gone hands it over. */
+extern void router_mark_gone(const RoutingId *rid);
 
 /* True while replies to this peer are parked (its session should pause). */
 extern bool router_peer_blocked(const RoutingId *rid);

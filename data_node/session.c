@@ -12,6 +12,7 @@
 #include "agent.h"
 #include "cancel.h"
 #include "connect.h"
+#include "liveness.h"
 #include "log.h"
 #include "reply.h"
 #include "session_int.h"
@@ -185,7 +186,7 @@ count_key(const char *key, int delta)
 }
 
 static Session *
-session_create(const RoutingId *rid, const char *key)
+session_create(const RoutingId *rid, const PeerInfo *peer)
 {
 	Session    *s = xcalloc(1, sizeof(Session));
 	Session   **bucket;
@@ -196,8 +197,9 @@ session_create(const RoutingId *rid, const char *key)
 	while (find_session(s->id) != NULL);
 	snprintf(s->label, sizeof(s->label), "session %016" PRIx64, s->id);
 	s->rid = *rid;
-	snprintf(s->key, sizeof(s->key), "%s", key);
+	snprintf(s->key, sizeof(s->key), "%s", peer->key);
 	count_key(s->key, 1);
+	s->peer_fd = peer->fd;
 	s->state = SESSION_CONNECTING;
 	hd_buf_init(&s->batch);
 	exec_reset(s);
@@ -454,7 +456,7 @@ session_hello(const RoutingId *rid, const HdEnvelope *env, const PeerInfo *peer)
 	if (hello_refused(rid, env, peer))
 		return;
 
-	s = session_create(rid, peer->key);
+	s = session_create(rid, peer);
 	s->hello_seq = env->seq;
 	s->connect_deadline = now_ms() + HD_CONNECT_TIMEOUT_MS;
 	log_info("%s: connecting as \"%s\" to database \"%s\" for %s (key %s, origin %s)",
@@ -632,9 +634,10 @@ session_lookup(const RoutingId *rid, const HdEnvelope *env, const char **why)
 }
 
 void
-session_touch(Session *s)
+session_touch(Session *s, const PeerInfo *peer)
 {
 	s->last_heard = now_ms();
+	s->peer_fd = peer->fd;
 }
 
 void
@@ -955,6 +958,17 @@ sessions_peer_gone(const RoutingId *rid)
 	for (Session *s = all_sessions; s; s = s->next)
 		if (routing_id_equal(&s->rid, rid))
 			session_close(s, "access node backend unreachable");
+}
+
+void
+sessions_peer_disconnected(int fd)
+{
+	int64_t		now = now_ms();
+
+	/* An unknown descriptor matches every disconnect: a few probes too many. */
+	for (Session *s = all_sessions; s; s = s->next)
+		if (s->peer_fd == fd || s->peer_fd < 0)
+			liveness_watch(&s->rid, s->id, now);
 }
 
 void

@@ -70,8 +70,8 @@ extern void session_hello(const RoutingId *rid, const HdEnvelope *env,
 extern Session *session_lookup(const RoutingId *rid, const HdEnvelope *env,
 							   const char **why);
 
-/* Records that the peer spoke (postpones liveness probes). */
-extern void session_touch(Session *s);
+/* Records that the peer spoke, on which connection (postpones idle probes). */
+extern void session_touch(Session *s, const PeerInfo *peer);
 
 /* Queues an Exec or Query (a frame of len bytes); takes ownership of env. */
 extern void session_submit(Session *s, HdEnvelope *env, size_t len);
@@ -110,6 +110,12 @@ extern void sessions_connect_done(uint64_t id, uint64_t token, PGconn *conn,
 /* Peer callbacks from router.c. */
 extern void sessions_peer_resumed(const RoutingId *rid);
 extern void sessions_peer_gone(const RoutingId *rid);
+
+/*
+ * The monitor's callback: connection fd closed.  The peers whose sessions
+ * last spoke on it are watched until they are found gone or back.
+ */
+extern void sessions_peer_disconnected(int fd);
 
 /* Connect timeouts and liveness probes; call about once a second. */
 extern void sessions_tick(int64_t now);

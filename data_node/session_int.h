@@ -101,6 +101,7 @@ struct Session
 	/* Liveness */
 	int64_t		last_heard;
 	int64_t		last_probe;
+	int			peer_fd;		/* the connection the peer last spoke on; -1 unknown */
 
 	/* All-sessions list and the id hash chain. */
 	Session    *next;
