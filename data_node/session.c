@@ -251,7 +251,7 @@ sessions_count(void)
 	return nsessions;
 }
 
-/* ---- Hello --------------------------------------------------------------- */
+/* ---- a lost server connection ------------------------------------------- */
 
 bool
 result_is_fatal(const PGresult *res)
@@ -289,6 +289,8 @@ one_line(const char *text)
 	*w = '\0';
 	return out;
 }
+
+/* ---- Hello --------------------------------------------------------------- */
 
 /* Whether request r asked for the data node's notices. */
 static bool
@@ -640,18 +642,6 @@ session_touch(Session *s, const PeerInfo *peer)
 	s->peer_fd = peer->fd;
 }
 
-void
-session_reply_lost(Session *s, uint32_t seq)
-{
-	ErrorFields f = {0};
-
-	f.sqlstate = HD_SQLSTATE_CONNECTION_FAILURE;
-	f.severity = "ERROR";
-	f.message = "connection to the data node's PostgreSQL server was lost";
-	f.detail = s->lost_reason;
-	reply_request_error(&s->rid, s->id, seq, &f, HYPERDIST__TXN_STATUS__TXN_UNKNOWN);
-}
-
 /*
  * Adds credit to Query r.  Beyond request_max_credit it is ignored: the
  * access node still gets every batch, as it reads them.
@@ -863,6 +853,18 @@ session_close(Session *s, const char *reason)
 	s->conn = NULL;
 	s->state = SESSION_CLOSED;
 	session_unlink(s);
+}
+
+void
+session_reply_lost(Session *s, uint32_t seq)
+{
+	ErrorFields f = {0};
+
+	f.sqlstate = HD_SQLSTATE_CONNECTION_FAILURE;
+	f.severity = "ERROR";
+	f.message = "connection to the data node's PostgreSQL server was lost";
+	f.detail = s->lost_reason;
+	reply_request_error(&s->rid, s->id, seq, &f, HYPERDIST__TXN_STATUS__TXN_UNKNOWN);
 }
 
 void
