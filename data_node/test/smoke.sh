@@ -398,6 +398,23 @@ kill -HUP "$AGENT_PID"
 sleep 0.5
 if $ROGUE --timeout 5000 ping | grep -q PONG; then ok "SIGHUP reloads authorized keys"; else not_ok "SIGHUP reloads authorized keys"; fi
 
+# ---- a killed peer's sessions end at once --------------------------------------------
+# Its connection closes, and within about a second its session is closed,
+# so its lock goes.  The lock was its last word: the 10 s idle probe cannot
+# be what ends it within 8 s (a bound against hangs, not a timing check).
+$C exec "create table held (x int)" >/dev/null 2>&1
+$C exec "begin" exec "lock table held" sleep 60000 >"$TMP/h.out" 2>&1 &
+H=$!
+wait_for "$TMP/h.out" 'LOCK TABLE'
+{ kill -9 $H; wait $H; } 2>/dev/null
+HELD=1
+for _ in $(seq 80); do
+	HELD=$($PSQL -d app -c "select count(*) from pg_locks l join pg_class c on c.oid = l.relation where c.relname = 'held'")
+	[ "$HELD" = 0 ] && break
+	sleep 0.1
+done
+if [ "$HELD" = 0 ]; then ok "a killed peer's lock is released within 8 s"; else not_ok "a killed peer's lock is released within 8 s"; fi
+
 # ---- the data node's server connection lost --------------------------------------------
 # The backend running this check's statement (its text is its own).
 lost_backend() {
