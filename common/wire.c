@@ -12,6 +12,9 @@
 
 #include "wire.h"
 
+#define STR2(x) #x
+#define STR(x) STR2(x)
+
 HdWireStatus
 hd_wire_decode(const void *data, size_t len, size_t max_len,
 			   ProtobufCAllocator *alloc, HdEnvelope **out, const char **why)
@@ -118,6 +121,31 @@ check_params(size_t n, Hyperdist__Param **params)
 	return NULL;
 }
 
+/*
+ * A Hello opens a connection for the names and password it carries, so
+ * they are bounded like PostgreSQL's own (NAMEDATALEN) and a password is
+ * refused before any hashing happens.
+ */
+static const char *
+check_hello(const Hyperdist__Hello *h)
+{
+	if (!h->has_major)
+		return "hello lacks a protocol version";
+	if (h->dbname == NULL || h->dbname[0] == '\0' ||
+		h->user == NULL || h->user[0] == '\0')
+		return "hello lacks a database or user name";
+	if (strlen(h->dbname) > HD_MAX_NAME_LEN || strlen(h->user) > HD_MAX_NAME_LEN)
+		return "hello's database or user name is longer than "
+			STR(HD_MAX_NAME_LEN) " bytes";
+	if ((h->application_name && strlen(h->application_name) > HD_MAX_NAME_LEN) ||
+		(h->origin && strlen(h->origin) > HD_MAX_NAME_LEN))
+		return "hello's application name or origin is longer than "
+			STR(HD_MAX_NAME_LEN) " bytes";
+	if (h->password && strlen(h->password) > HD_MAX_PASSWORD_LEN)
+		return "hello's password is longer than " STR(HD_MAX_PASSWORD_LEN) " bytes";
+	return NULL;
+}
+
 static const char *
 check_row_description(const Hyperdist__RowDescription *rd)
 {
@@ -168,12 +196,7 @@ hd_wire_check(const HdEnvelope *env)
 		case HYPERDIST__ENVELOPE__BODY__NOT_SET:
 			return "message has no body";
 		case HYPERDIST__ENVELOPE__BODY_HELLO:
-			if (!env->hello->has_major)
-				return "hello lacks a protocol version";
-			if (env->hello->dbname == NULL || env->hello->dbname[0] == '\0' ||
-				env->hello->user == NULL || env->hello->user[0] == '\0')
-				return "hello lacks a database or user name";
-			return NULL;
+			return check_hello(env->hello);
 		case HYPERDIST__ENVELOPE__BODY_EXEC:
 			return check_sql(env->exec->has_sql, &env->exec->sql) ?:
 				check_params(env->exec->n_params, env->exec->params);
@@ -211,6 +234,92 @@ hd_wire_check(const HdEnvelope *env)
 			/* an unknown oneof member cannot be unpacked, but be safe */
 			return "message has an unknown body";
 	}
+}
+
+/* A base-128 varint (at most 10 bytes); false when truncated or overlong. */
+static bool
+read_varint(const uint8_t **p, const uint8_t *end, uint64_t *value)
+{
+	uint64_t	v = 0;
+
+	for (int shift = 0; shift < 64; shift += 7)
+	{
+		uint8_t		b;
+
+		if (*p == end)
+			return false;
+		b = *(*p)++;
+		v |= (uint64_t) (b & 0x7f) << shift;
+		if ((b & 0x80) == 0)
+		{
+			*value = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* protobuf-c numbers a oneof's cases by field: Envelope's are 10-16 and 40-46. */
+static bool
+is_body_field(uint64_t field)
+{
+	return (field >= HYPERDIST__ENVELOPE__BODY_HELLO &&
+			field <= HYPERDIST__ENVELOPE__BODY_CLOSE) ||
+		(field >= HYPERDIST__ENVELOPE__BODY_HELLO_OK &&
+		 field <= HYPERDIST__ENVELOPE__BODY_NOTICE);
+}
+
+bool
+hd_wire_peek(const void *data, size_t len, HdWirePeek *out)
+{
+	const uint8_t *p = data;
+	const uint8_t *end = p + len;
+
+	out->session = 0;
+	out->seq = 0;
+	out->body = HYPERDIST__ENVELOPE__BODY__NOT_SET;
+	while (p < end)
+	{
+		uint64_t	tag;
+		uint64_t	value;
+		uint64_t	field;
+
+		if (!read_varint(&p, end, &tag))
+			return false;
+		field = tag >> 3;
+		switch (tag & 7)
+		{
+			case 0:				/* varint */
+				if (!read_varint(&p, end, &value))
+					return false;
+				if (field == 1)
+					out->session = value;
+				else if (field == 2)
+					out->seq = (uint32_t) value;
+				break;
+			case 1:				/* 64-bit */
+				if (end - p < 8)
+					return false;
+				p += 8;
+				break;
+			case 2:				/* length-delimited: a message or bytes */
+				if (!read_varint(&p, end, &value) || value > (uint64_t) (end - p))
+					return false;
+				p += value;
+				/* as in protobuf, the last member of a oneof wins */
+				if (is_body_field(field))
+					out->body = (Hyperdist__Envelope__BodyCase) field;
+				break;
+			case 5:				/* 32-bit */
+				if (end - p < 4)
+					return false;
+				p += 4;
+				break;
+			default:			/* groups: not in this protocol */
+				return false;
+		}
+	}
+	return true;
 }
 
 const char *

@@ -42,6 +42,21 @@
  */
 #define HD_MAX_ROW_BYTES		((size_t) 0x3fffffff)
 
+/*
+ * Largest frame of a request other than Exec and Query (Hello, Credit,
+ * Cancel, Ping, Close): none of them carries more than a few short strings,
+ * so the agent refuses a bigger one before unpacking it.
+ */
+#define HD_MAX_CONTROL_FRAME	(16 * 1024)
+/*
+ * Longest password a Hello may carry.  libpq hashes the password once per
+ * SCRAM iteration (4096 of them), so its length is connection setup time;
+ * PostgreSQL refuses oversized startup and password packets the same way.
+ */
+#define HD_MAX_PASSWORD_LEN		1024
+/* Longest database, user and application name, and origin (NAMEDATALEN - 1). */
+#define HD_MAX_NAME_LEN			63
+
 typedef Hyperdist__Envelope HdEnvelope;
 
 typedef enum HdWireStatus
@@ -70,6 +85,22 @@ extern size_t hd_wire_encode(const HdEnvelope *env, void *buf);
 
 /* Semantic check of an unpacked envelope; NULL when valid, else the reason. */
 extern const char *hd_wire_check(const HdEnvelope *env);
+
+/*
+ * What a frame's top-level fields say without unpacking it: the session
+ * and seq (0 when absent) and the body (NOT_SET when none).  False when the
+ * fields do not parse; hd_wire_decode then says why.  Lets the agent refuse
+ * an oversized control frame, and answer an invalid one with its ids, at
+ * the cost of reading a few tags.
+ */
+typedef struct HdWirePeek
+{
+	uint64_t	session;
+	uint32_t	seq;
+	Hyperdist__Envelope__BodyCase body;
+} HdWirePeek;
+
+extern bool hd_wire_peek(const void *data, size_t len, HdWirePeek *out);
 
 extern const char *hd_wire_status_name(HdWireStatus status);
 extern const char *hd_wire_body_name(Hyperdist__Envelope__BodyCase body);

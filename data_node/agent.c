@@ -23,6 +23,7 @@
 #include "agent.h"
 #include "cancel.h"
 #include "config.h"
+#include "connect.h"
 #include "keys.h"
 #include "log.h"
 #include "loop.h"
@@ -65,11 +66,16 @@ usage(FILE *out)
 			"  --pid-file FILE         write the process id here after binding\n"
 			"  --insecure              no CURVE encryption or authentication (testing only)\n"
 			"  --max-sessions N        most concurrent sessions (default %d)\n"
+			"  --max-sessions-per-key N\n"
+			"                          most sessions of one access-node key (default %d)\n"
+			"  --max-queued-requests N most requests queued in a session (default %d)\n"
+			"  --connect-threads N     most connections set up at once (default %d)\n"
 			"  --keygen DIR            write DIR/NAME.key and DIR/NAME.pub, print the public key, exit\n"
 			"  --name NAME             key name for --keygen (default agent)\n"
 			"  --version               print the version and exit\n"
 			"  --help                  show this help and exit\n",
-			HD_DEFAULT_AGENT_PORT, HD_DEFAULT_MAX_SESSIONS);
+			HD_DEFAULT_AGENT_PORT, HD_DEFAULT_MAX_SESSIONS, HD_DEFAULT_MAX_SESSIONS_PER_KEY,
+			HD_DEFAULT_MAX_QUEUED_REQUESTS, HD_DEFAULT_CONNECT_THREADS);
 }
 
 static void
@@ -104,7 +110,8 @@ keygen(const char *dir, const char *name)
 enum
 {
 	OPT_CONFIG = 256, OPT_LISTEN, OPT_PG, OPT_KEYS_DIR, OPT_AUTHORIZED_KEYS,
-	OPT_LOG_LEVEL, OPT_PID_FILE, OPT_INSECURE, OPT_MAX_SESSIONS, OPT_KEYGEN,
+	OPT_LOG_LEVEL, OPT_PID_FILE, OPT_INSECURE, OPT_MAX_SESSIONS,
+	OPT_MAX_SESSIONS_PER_KEY, OPT_MAX_QUEUED_REQUESTS, OPT_CONNECT_THREADS, OPT_KEYGEN,
 	OPT_NAME, OPT_VERSION, OPT_HELP
 };
 
@@ -118,6 +125,9 @@ static const struct option long_options[] = {
 	{"pid-file", required_argument, NULL, OPT_PID_FILE},
 	{"insecure", no_argument, NULL, OPT_INSECURE},
 	{"max-sessions", required_argument, NULL, OPT_MAX_SESSIONS},
+	{"max-sessions-per-key", required_argument, NULL, OPT_MAX_SESSIONS_PER_KEY},
+	{"max-queued-requests", required_argument, NULL, OPT_MAX_QUEUED_REQUESTS},
+	{"connect-threads", required_argument, NULL, OPT_CONNECT_THREADS},
 	{"keygen", required_argument, NULL, OPT_KEYGEN},
 	{"name", required_argument, NULL, OPT_NAME},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -144,6 +154,12 @@ option_key(int opt)
 			return HD_CFG_PID_FILE;
 		case OPT_INSECURE:
 			return HD_CFG_INSECURE;
+		case OPT_MAX_SESSIONS_PER_KEY:
+			return HD_CFG_MAX_SESSIONS_PER_KEY;
+		case OPT_MAX_QUEUED_REQUESTS:
+			return HD_CFG_MAX_QUEUED_REQUESTS;
+		case OPT_CONNECT_THREADS:
+			return HD_CFG_CONNECT_THREADS;
 		default:
 			return HD_CFG_MAX_SESSIONS;
 	}
@@ -316,8 +332,12 @@ agent_reload(void)
 	config_free(&effective);
 	effective = fresh;
 	agent_config = &effective;
-	log_info("configuration reloaded (log_level %s, max_sessions %d)",
-			 hd_log_level_name(effective.log_level), effective.max_sessions);
+	log_info("configuration reloaded (log_level %s, max_sessions %d, max_sessions_per_key %d, max_queued_requests %d, connect_threads %d)",
+			 hd_log_level_name(effective.log_level), effective.max_sessions,
+			 effective.max_sessions_per_key, effective.max_queued_requests,
+			 effective.connect_threads);
+	/* more connect threads may start now */
+	connect_dispatch();
 }
 
 static void *
@@ -360,7 +380,7 @@ main(int argc, char **argv)
 	/* Before libzmq starts its threads, so they inherit the signal mask. */
 	if (!loop_init_signals(err, sizeof(err)))
 		die("%s", err);
-	if (!cancel_init(err, sizeof(err)))
+	if (!cancel_init(err, sizeof(err)) || !connect_init(err, sizeof(err)))
 		die("%s", err);
 	agent_epoch = random_u64_nonzero();
 	ctx = open_context();

@@ -2,8 +2,8 @@
  * agent.h — process-wide state of hyperdist-agent.
  *
  * The agent is one thread running one event loop (loop.c); these globals
- * are owned by that thread.  Only cancel.c starts other threads, and they
- * touch nothing here.
+ * are owned by that thread.  Only cancel.c and connect.c start other
+ * threads, and those touch nothing here.
  */
 #ifndef HD_AGENT_AGENT_H
 #define HD_AGENT_AGENT_H

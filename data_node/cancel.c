@@ -3,9 +3,7 @@
  * loop through a pipe (see cancel.h).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,11 +31,7 @@ typedef struct CancelDone
 
 _Static_assert(sizeof(CancelDone) <= PIPE_BUF, "completion writes must be atomic");
 
-/*
- * The pipe: the loop reads [0] (nonblocking), threads write [1] (blocking).
- * Never closed: a thread still running when the process exits must not
- * write into a descriptor number that was reused for something else.
- */
+/* The completion pipe (report_pipe_open). */
 static int	done_pipe[2] = {-1, -1};
 
 /* Owned by the loop thread. */
@@ -50,37 +44,8 @@ static int	test_delay_ms;
 bool
 cancel_init(char *err, size_t errlen)
 {
-	const char *delay = getenv(HD_TEST_CANCEL_DELAY_ENV);
-
-	if (pipe2(done_pipe, O_CLOEXEC) != 0)
-	{
-		snprintf(err, errlen, "could not create the cancel completion pipe: %s",
-				 strerror(errno));
-		return false;
-	}
-	if (fcntl(done_pipe[0], F_SETFL, O_NONBLOCK) != 0)
-	{
-		snprintf(err, errlen, "could not make the cancel completion pipe nonblocking: %s",
-				 strerror(errno));
-		return false;
-	}
-	if (delay && delay[0])
-	{
-		char	   *end;
-		long		ms = strtol(delay, &end, 10);
-
-		if (*end != '\0' || ms < 0 || ms > 60000)
-		{
-			snprintf(err, errlen, "%s must be a number of milliseconds up to 60000",
-					 HD_TEST_CANCEL_DELAY_ENV);
-			return false;
-		}
-		test_delay_ms = (int) ms;
-		if (ms > 0)
-			log_warning("%s=%ld: every cancel request is delayed (for tests only)",
-						HD_TEST_CANCEL_DELAY_ENV, ms);
-	}
-	return true;
+	return report_pipe_open(done_pipe, "cancel completion", err, errlen) &&
+		test_delay_from_env(HD_TEST_CANCEL_DELAY_ENV, &test_delay_ms, err, errlen);
 }
 
 int
@@ -114,29 +79,13 @@ cancel_thread(void *arg)
 {
 	CancelJob  *job = arg;
 	CancelDone	done = {job->session_id, job->token};
-	const char *p = (const char *) &done;
-	size_t		left = sizeof(done);
 
 	if (test_delay_ms > 0)
 		usleep((useconds_t) test_delay_ms * 1000);
 	run_cancel(job);			/* frees job */
 
 	/* Only now may the session start its next request. */
-	while (left > 0)
-	{
-		ssize_t		n = write(done_pipe[1], p, left);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-		{
-			/* Cannot happen with a blocking pipe whose read end is open. */
-			log_error("could not report a finished cancel request: %s", strerror(errno));
-			break;
-		}
-		p += n;
-		left -= (size_t) n;
-	}
+	report_pipe_write(done_pipe[1], &done, sizeof(done));
 	return NULL;
 }
 
@@ -226,32 +175,5 @@ cancel_collect(CancelDoneFn done)
 			if (done)
 				done(buf[i].session_id, buf[i].token);
 		}
-	}
-}
-
-void
-cancel_wait_all(int timeout_ms, CancelDoneFn done)
-{
-	int64_t		deadline = now_ms() + timeout_ms;
-
-	cancel_collect(done);
-	if (in_flight == 0)
-		return;
-	log_info("waiting for %d cancel request%s in flight", in_flight,
-			 in_flight == 1 ? "" : "s");
-	while (in_flight > 0)
-	{
-		int64_t		left = deadline - now_ms();
-		struct pollfd pfd = {.fd = done_pipe[0], .events = POLLIN};
-
-		if (left <= 0)
-		{
-			log_warning("exiting with %d cancel request%s still in flight", in_flight,
-						in_flight == 1 ? "" : "s");
-			return;
-		}
-		if (poll(&pfd, 1, (int) left) < 0 && errno != EINTR)
-			return;
-		cancel_collect(done);
 	}
 }

@@ -35,9 +35,6 @@
  */
 #define HD_TEST_CANCEL_DELAY_ENV "HYPERDIST_AGENT_TEST_CANCEL_DELAY_MS"
 
-/* How long the agent waits at exit for cancel threads still running. */
-#define HD_CANCEL_EXIT_WAIT_MS 2000
-
 /* Creates the completion pipe.  Call once, before the loop runs. */
 extern bool cancel_init(char *err, size_t errlen);
 
@@ -62,13 +59,7 @@ typedef void (*CancelDoneFn) (uint64_t session_id, uint64_t token);
 /* Reads the completion pipe without blocking; done may be NULL. */
 extern void cancel_collect(CancelDoneFn done);
 
-/* Cancel threads started and not yet collected. */
+/* Cancel threads started and not yet collected (the loop waits at exit). */
 extern int	cancel_in_flight(void);
-
-/*
- * At exit: waits up to timeout_ms for the cancel threads still running,
- * so their cancels reach the server and no thread runs during exit().
- */
-extern void cancel_wait_all(int timeout_ms, CancelDoneFn done);
 
 #endif							/* HD_AGENT_CANCEL_H */

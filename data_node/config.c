@@ -3,6 +3,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,33 @@ static const char *const key_names[HD_CFG_NKEYS] = {
 	[HD_CFG_PID_FILE] = "pid_file",
 	[HD_CFG_INSECURE] = "insecure",
 	[HD_CFG_MAX_SESSIONS] = "max_sessions",
+	[HD_CFG_MAX_SESSIONS_PER_KEY] = "max_sessions_per_key",
+	[HD_CFG_MAX_QUEUED_REQUESTS] = "max_queued_requests",
+	[HD_CFG_CONNECT_THREADS] = "connect_threads",
 };
+
+/* Integer settings: range, default, and where the value goes. */
+typedef struct IntSetting
+{
+	HdConfigKey key;
+	int			min;
+	int			max;
+	int			dflt;
+	size_t		offset;			/* in AgentConfig */
+} IntSetting;
+
+static const IntSetting int_settings[] = {
+	{HD_CFG_MAX_SESSIONS, 1, HD_MAX_MAX_SESSIONS, HD_DEFAULT_MAX_SESSIONS,
+	offsetof(AgentConfig, max_sessions)},
+	{HD_CFG_MAX_SESSIONS_PER_KEY, 1, HD_MAX_MAX_SESSIONS, HD_DEFAULT_MAX_SESSIONS_PER_KEY,
+	offsetof(AgentConfig, max_sessions_per_key)},
+	{HD_CFG_MAX_QUEUED_REQUESTS, 1, HD_MAX_MAX_QUEUED_REQUESTS,
+		HD_DEFAULT_MAX_QUEUED_REQUESTS, offsetof(AgentConfig, max_queued_requests)},
+	{HD_CFG_CONNECT_THREADS, 1, HD_MAX_CONNECT_THREADS, HD_DEFAULT_CONNECT_THREADS,
+	offsetof(AgentConfig, connect_threads)},
+};
+
+#define NINT_SETTINGS (sizeof(int_settings) / sizeof(int_settings[0]))
 
 /* Default endpoint, built from the protocol's default port. */
 #define STR2(x) #x
@@ -152,14 +179,46 @@ check_listen(const char *value, char *err, size_t errlen)
 	return true;
 }
 
+static const IntSetting *
+int_setting(HdConfigKey key)
+{
+	for (size_t i = 0; i < NINT_SETTINGS; i++)
+		if (int_settings[i].key == key)
+			return &int_settings[i];
+	return NULL;
+}
+
+static int *
+int_field(AgentConfig *cfg, const IntSetting *setting)
+{
+	return (int *) ((char *) cfg + setting->offset);
+}
+
+static int
+int_value(const AgentConfig *cfg, const IntSetting *setting)
+{
+	return *(const int *) ((const char *) cfg + setting->offset);
+}
+
 /* Checks a value's syntax; the typed result is produced by config_finalize. */
 static bool
 check_value(HdConfigKey key, const char *value, char *err, size_t errlen)
 {
+	const IntSetting *setting = int_setting(key);
 	HdLogLevel	level;
 	bool		b;
 	int			n;
 
+	if (setting)
+	{
+		if (!parse_int(value, setting->min, setting->max, &n))
+		{
+			snprintf(err, errlen, "invalid %s \"%s\" (expected %d..%d)",
+					 key_names[key], value, setting->min, setting->max);
+			return false;
+		}
+		return true;
+	}
 	switch (key)
 	{
 		case HD_CFG_LOG_LEVEL:
@@ -173,14 +232,6 @@ check_value(HdConfigKey key, const char *value, char *err, size_t errlen)
 			if (!parse_bool(value, &b))
 			{
 				snprintf(err, errlen, "invalid boolean for insecure: \"%s\"", value);
-				return false;
-			}
-			return true;
-		case HD_CFG_MAX_SESSIONS:
-			if (!parse_int(value, 1, HD_MAX_MAX_SESSIONS, &n))
-			{
-				snprintf(err, errlen, "invalid max_sessions \"%s\" (expected 1..%d)",
-						 value, HD_MAX_MAX_SESSIONS);
 				return false;
 			}
 			return true;
@@ -394,9 +445,15 @@ config_finalize(AgentConfig *cfg, char *err, size_t errlen)
 	if ((v = cfg->raw[HD_CFG_INSECURE]) != NULL)
 		parse_bool(v, &cfg->insecure);
 
-	cfg->max_sessions = HD_DEFAULT_MAX_SESSIONS;
-	if ((v = cfg->raw[HD_CFG_MAX_SESSIONS]) != NULL)
-		parse_int(v, 1, HD_MAX_MAX_SESSIONS, &cfg->max_sessions);
+	for (size_t i = 0; i < NINT_SETTINGS; i++)
+	{
+		const IntSetting *setting = &int_settings[i];
+		int		   *field = int_field(cfg, setting);
+
+		*field = setting->dflt;
+		if ((v = cfg->raw[setting->key]) != NULL)
+			parse_int(v, setting->min, setting->max, field);
+	}
 
 	if (cfg->insecure)
 		return true;
@@ -431,6 +488,10 @@ str_differs(const char *a, const char *b)
 bool
 config_differs(const AgentConfig *a, const AgentConfig *b, HdConfigKey key)
 {
+	const IntSetting *setting = int_setting(key);
+
+	if (setting)
+		return int_value(a, setting) != int_value(b, setting);
 	switch (key)
 	{
 		case HD_CFG_LISTEN:
@@ -447,8 +508,6 @@ config_differs(const AgentConfig *a, const AgentConfig *b, HdConfigKey key)
 			return str_differs(a->pid_file, b->pid_file);
 		case HD_CFG_INSECURE:
 			return a->insecure != b->insecure;
-		case HD_CFG_MAX_SESSIONS:
-			return a->max_sessions != b->max_sessions;
 		default:
 			return false;
 	}

@@ -5,7 +5,8 @@
  * The file holds `key = value` lines; '#' starts a comment (also after a
  * value, following white space); a value may be wrapped in single or double
  * quotes.  Keys: listen, pg, keys_dir,
- * authorized_keys, log_level, pid_file, insecure, max_sessions.  Relative
+ * authorized_keys, log_level, pid_file, insecure, max_sessions,
+ * max_sessions_per_key, max_queued_requests, connect_threads.  Relative
  * paths in the file are taken relative to the file's directory (systemd
  * starts us in /), relative paths on the command line relative to the
  * current directory.
@@ -28,11 +29,19 @@ typedef enum HdConfigKey
 	HD_CFG_PID_FILE,
 	HD_CFG_INSECURE,
 	HD_CFG_MAX_SESSIONS,
+	HD_CFG_MAX_SESSIONS_PER_KEY,
+	HD_CFG_MAX_QUEUED_REQUESTS,
+	HD_CFG_CONNECT_THREADS,
 	HD_CFG_NKEYS
 } HdConfigKey;
 
 #define HD_DEFAULT_MAX_SESSIONS 1000
 #define HD_MAX_MAX_SESSIONS		100000
+#define HD_DEFAULT_MAX_SESSIONS_PER_KEY 500
+#define HD_DEFAULT_MAX_QUEUED_REQUESTS 256
+#define HD_MAX_MAX_QUEUED_REQUESTS 100000
+#define HD_DEFAULT_CONNECT_THREADS 8
+#define HD_MAX_CONNECT_THREADS	256
 
 typedef struct AgentConfig
 {
@@ -49,6 +58,9 @@ typedef struct AgentConfig
 	const char *pid_file;		/* NULL when unset */
 	bool		insecure;
 	int			max_sessions;
+	int			max_sessions_per_key;	/* per access-node CURVE key */
+	int			max_queued_requests;	/* per session */
+	int			connect_threads;	/* connections set up at once */
 } AgentConfig;
 
 extern void config_init(AgentConfig *cfg);

@@ -47,6 +47,23 @@ request_free(Request *r)
 	free(r);
 }
 
+/* A Query's batch size: Query.batch_bytes, capped, or the default. */
+static size_t
+batch_limit(const Request *r)
+{
+	const Hyperdist__Query *q = r->env->query;
+
+	if (!q->has_batch_bytes || q->batch_bytes == 0)
+		return HD_DEFAULT_BATCH_BYTES;
+	return q->batch_bytes < HD_MAX_BATCH_BYTES ? q->batch_bytes : HD_MAX_BATCH_BYTES;
+}
+
+uint32_t
+request_max_credit(const Request *r)
+{
+	return (uint32_t) (HD_MAX_CREDIT_BYTES / batch_limit(r));
+}
+
 /* A Query with `copy`: its rows arrive as COPY TO STDOUT data. */
 static bool
 runs_as_copy(const Request *r)
@@ -76,7 +93,13 @@ exec_reset(Session *s)
 {
 	s->flushing = false;
 	s->pg_done = false;
-	s->replied = false;
+	s->failed = false;
+	if (s->error_result)
+		PQclear(s->error_result);
+	s->error_result = NULL;
+	free(s->error_message);
+	free(s->error_detail);
+	s->error_message = s->error_detail = NULL;
 	s->cancelled = false;
 	s->described = false;
 	s->in_copy_out = false;
@@ -91,15 +114,53 @@ exec_reset(Session *s)
 
 /* ---- replies ----------------------------------------------------------- */
 
-/* Answers the running request with an agent-made error (once). */
+/*
+ * The running request failed with an agent-made error, unless it failed
+ * already: the first error is the answer.
+ */
 static void
 fail_request(Session *s, const char *sqlstate, const char *detail, const char *message)
 {
-	if (s->replied)
+	if (s->failed)
 		return;
-	reply_errorf(&s->rid, s->id, s->running->seq, sqlstate, detail, "%s", message);
-	s->replied = true;
+	s->failed = true;
+	snprintf(s->error_state, sizeof(s->error_state), "%s", sqlstate);
+	s->error_message = xstrdup(message);
+	s->error_detail = detail ? xstrdup(detail) : NULL;
 	exec_drop_rows(s);
+}
+
+/* The same with the server's error (taking ownership of res). */
+static void
+fail_request_result(Session *s, PGresult *res)
+{
+	if (s->failed)
+	{
+		PQclear(res);
+		return;
+	}
+	s->failed = true;
+	s->error_result = res;
+	exec_drop_rows(s);
+}
+
+/* Sends the failed request's Error. */
+static void
+reply_failure(Session *s, HdTxnStatus txn)
+{
+	ErrorFields f = {0};
+
+	if (s->error_result)
+	{
+		reply_request_error_result(&s->rid, s->id, s->running->seq,
+								   s->error_result, s->conn, txn);
+		return;
+	}
+	f.sqlstate = s->error_state;
+	f.severity = "ERROR";
+	f.message = s->error_message;
+	f.detail = s->error_detail;
+	reply_request_error(&s->rid, s->id, s->running->seq, &f, txn);
 }
 
 /* True when the running Query may send a RowBatch now. */
@@ -404,22 +465,36 @@ copy_in(Session *s, Request *r)
 					 "COPY FROM STDIN needs its data in the Exec request");
 		PQputCopyEnd(s->conn, "COPY FROM STDIN without data from the access node");
 	}
-	else if (PQputCopyData(s->conn, (const char *) exec->copy_data.data,
-						   (int) exec->copy_data.len) != 1 ||
-			 PQputCopyEnd(s->conn, NULL) != 1)
+	else if ((PQputCopyData(s->conn, (const char *) exec->copy_data.data,
+							(int) exec->copy_data.len) != 1 ||
+			  PQputCopyEnd(s->conn, NULL) != 1) &&
+			 PQstatus(s->conn) != CONNECTION_BAD)
 	{
-		/* The connection is unusable; PQgetResult reports how. */
-		fail_request(s, HD_SQLSTATE_CONNECTION_FAILURE, NULL,
-					 PQerrorMessage(s->conn));
+		/* libpq could not buffer the data.  (PQgetResult reports a lost connection.) */
+		fail_request(s, HD_SQLSTATE_OUT_OF_MEMORY, NULL,
+					 "out of memory sending COPY data to the data node");
+		PQputCopyEnd(s->conn, "out of memory in the data node agent");
 	}
 	s->flushing = true;
+}
+
+/*
+ * Whether res says the connection is gone: a FATAL (the server hangs up
+ * after it), or libpq's own error for a dead socket.
+ */
+static bool
+connection_lost(Session *s, const PGresult *res)
+{
+	return result_is_fatal(res) ||
+		(PQstatus(s->conn) == CONNECTION_BAD &&
+		 !hd_sqlstate_valid(PQresultErrorField(res, PG_DIAG_SQLSTATE)));
 }
 
 static void
 handle_result(Session *s, PGresult *res)
 {
 	Request    *r = s->running;
-	bool		streaming = r->kind == REQUEST_QUERY && !s->replied && !s->cancelled;
+	bool		streaming = r->kind == REQUEST_QUERY && !s->failed && !s->cancelled;
 
 	switch (PQresultStatus(res))
 	{
@@ -466,14 +541,15 @@ handle_result(Session *s, PGresult *res)
 			return;
 
 		default:
-			/* Errors: the first one is the answer; cancelled Query or not. */
-			if (!s->replied)
+			if (connection_lost(s, res))
 			{
-				reply_error_result(&s->rid, s->id, r->seq, res, s->conn);
-				s->replied = true;
-				exec_drop_rows(s);
+				session_mark_broken(s, PQresultErrorMessage(res));
+				PQclear(res);
+				return;
 			}
-			break;
+			/* Errors: the first one is the answer; cancelled Query or not. */
+			fail_request_result(s, res);
+			return;
 	}
 	PQclear(res);
 }
@@ -526,7 +602,7 @@ read_copy_out(Session *s)
 	char	   *buf = NULL;
 	int			n = PQgetCopyData(s->conn, &buf, 1);
 
-	if (n > 0 && runs_as_copy(s->running) && !s->replied && !s->cancelled)
+	if (n > 0 && runs_as_copy(s->running) && !s->failed && !s->cancelled)
 		copy_message(s, buf, n);
 	else if (buf)
 		PQfreemem(buf);
@@ -633,9 +709,7 @@ send_request(Session *s, Request *r)
 		params = q->params;
 		nparams = q->n_params;
 		binary = q->has_binary && q->binary;
-		if (q->has_batch_bytes && q->batch_bytes > 0)
-			s->batch_limit = q->batch_bytes < HD_MAX_BATCH_BYTES
-				? q->batch_bytes : HD_MAX_BATCH_BYTES;
+		s->batch_limit = batch_limit(r);
 	}
 	else
 	{
@@ -669,19 +743,20 @@ send_request(Session *s, Request *r)
 	free(text);
 	params_free(&pa);
 
-	if (!ok)
+	if (!ok && PQstatus(s->conn) == CONNECTION_BAD)
+		session_mark_broken(s, PQerrorMessage(s->conn));
+	else if (!ok)
 	{
-		const char *state = PQstatus(s->conn) == CONNECTION_BAD
-			? HD_SQLSTATE_CONNECTION_FAILURE : HD_SQLSTATE_INTERNAL_ERROR;
 		char	   *msg = xstrdup(PQerrorMessage(s->conn));
 		size_t		len = strlen(msg);
 
 		while (len > 0 && msg[len - 1] == '\n')
 			msg[--len] = '\0';
-		fail_request(s, state, NULL, msg);
+		fail_request(s, HD_SQLSTATE_INTERNAL_ERROR, NULL, msg);
 		free(msg);
-		return false;
 	}
+	if (!ok)
+		return false;
 	PQsetSingleRowMode(s->conn);
 	s->flushing = true;
 	return true;
@@ -699,14 +774,16 @@ start_next(Session *s)
 	if (s->queue_head == NULL)
 		s->queue_tail = NULL;
 	s->nqueued--;
+	s->queued_bytes -= r->size;
 	r->next = NULL;
 
 	exec_reset(s);
 	s->running = r;
 	log_debug("%s: running %s seq %u", s->label,
 			  r->kind == REQUEST_QUERY ? "Query" : "Exec", r->seq);
-	if (!send_request(s, r))
-		s->pg_done = true;		/* nothing was sent: nothing to read back */
+	/* Nothing sent, nothing to read back (unless the connection is lost). */
+	if (!send_request(s, r) && s->running)
+		s->pg_done = true;
 	return true;
 }
 
@@ -719,7 +796,7 @@ finish_request(Session *s)
 {
 	Request    *r = s->running;
 
-	if (!s->replied && s->cancelled && r->kind == REQUEST_QUERY)
+	if (s->cancelled && r->kind == REQUEST_QUERY)
 	{
 		/*
 		 * The query ended before the cancel reached it, but rows were
@@ -730,7 +807,9 @@ finish_request(Session *s)
 		fail_request(s, HD_SQLSTATE_QUERY_CANCELED, NULL,
 					 "canceling statement due to user request");
 	}
-	if (!s->replied)
+	if (s->failed)
+		reply_failure(s, txn_status_of(s->conn));
+	else
 	{
 		if (r->kind == REQUEST_QUERY)
 		{
@@ -744,8 +823,8 @@ finish_request(Session *s)
 			if (!s->described)
 				reply_row_description(&s->rid, s->id, r->seq, NULL);
 		}
-		reply_done(&s->rid, s->id, r->seq, s->tag, s->tag_rows);
-		s->replied = true;
+		reply_done(&s->rid, s->id, r->seq, s->tag, s->tag_rows,
+				   txn_status_of(s->conn));
 	}
 	log_debug("%s: seq %u done", s->label, r->seq);
 	request_free(r);
@@ -757,13 +836,30 @@ finish_request(Session *s)
 	return true;
 }
 
+/*
+ * The connection died under the running request: its final reply is its
+ * error if it failed already (e.g. the FATAL that said why), else 08006;
+ * the transaction status is unknown.
+ */
+void
+exec_abort_running(Session *s)
+{
+	if (s->failed)
+		reply_failure(s, HYPERDIST__TXN_STATUS__TXN_UNKNOWN);
+	else
+		session_reply_lost(s, s->running->seq);
+	request_free(s->running);
+	s->running = NULL;
+	exec_reset(s);
+}
+
 /* One step of the running request; false when it must wait. */
 static bool
 step_running(Session *s)
 {
 	PGresult   *res;
 
-	if (s->running->kind == REQUEST_QUERY && !s->replied && !s->cancelled &&
+	if (s->running->kind == REQUEST_QUERY && !s->failed && !s->cancelled &&
 		!flush_full_batch(s))
 		return false;
 	if (s->pg_done)
@@ -787,7 +883,7 @@ step_running(Session *s)
 	 * Nothing complete is buffered in libpq: send the partial batch now
 	 * rather than waiting for it to fill, for low first-row latency.
 	 */
-	if (s->running->kind == REQUEST_QUERY && !s->replied &&
+	if (s->running->kind == REQUEST_QUERY && !s->failed &&
 		!s->cancelled && s->batch_rows > 0 && can_send(s))
 		send_batch(s);
 	return false;
@@ -828,7 +924,7 @@ exec_pump(Session *s)
 bool
 exec_wants_read(Session *s)
 {
-	if (s->running == NULL || s->replied || s->cancelled ||
+	if (s->running == NULL || s->failed || s->cancelled ||
 		s->running->kind != REQUEST_QUERY)
 		return true;
 	if (s->pg_done)

@@ -2,6 +2,7 @@
  * loop.c — the event loop: poll, dispatch, timers, signals.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,8 @@
 
 #include "agent.h"
 #include "cancel.h"
+#include "connect.h"
+#include "liveness.h"
 #include "log.h"
 #include "loop.h"
 #include "monitor.h"
@@ -71,6 +74,9 @@ begin_shutdown(int signo)
 	drain_deadline = now_ms() + HD_DRAIN_MS;
 	log_info("received %s: refusing new sessions, draining for up to %d ms",
 			 strsignal(signo), HD_DRAIN_MS);
+	/* Connections not ready yet are refused like new Hellos; threads give up. */
+	sessions_refuse_connecting();
+	connect_abort_all();
 }
 
 static void
@@ -101,15 +107,13 @@ drain_router(void)
 	{
 		RoutingId	rid;
 		zmq_msg_t	body;
-		char		peer[64];
-		char		user_id[256];
+		PeerInfo	peer;
 		bool		multipart;
 
-		if (router_recv(&rid, &body, peer, sizeof(peer), user_id, sizeof(user_id),
-						&multipart) == 0)
+		if (router_recv(&rid, &body, &peer, &multipart) == 0)
 			return;
 		request_handle(&rid, zmq_msg_data(&body), zmq_msg_size(&body),
-					   multipart, peer, user_id);
+					   multipart, &peer);
 		zmq_msg_close(&body);
 	}
 }
@@ -133,6 +137,7 @@ typedef struct PollSet
 	int			zap_idx;		/* -1 when absent */
 	int			monitor_idx;
 	int			cancel_idx;		/* the cancel threads' completion pipe */
+	int			connect_idx;	/* the connect threads' completion pipe */
 } PollSet;
 
 static int
@@ -145,7 +150,7 @@ add_fixed(PollSet *ps, void *socket, int fd)
 static void
 pollset_build(PollSet *ps, const LoopSockets *ls)
 {
-	int			need = sessions_count() + 5;	/* + the fixed items */
+	int			need = sessions_count() + 6;	/* + the fixed items */
 
 	if (need > ps->cap)
 	{
@@ -161,6 +166,7 @@ pollset_build(PollSet *ps, const LoopSockets *ls)
 	ps->zap_idx = ls->zap ? add_fixed(ps, ls->zap, -1) : -1;
 	ps->monitor_idx = ls->monitor ? add_fixed(ps, ls->monitor, -1) : -1;
 	ps->cancel_idx = add_fixed(ps, NULL, cancel_fd());
+	ps->connect_idx = add_fixed(ps, NULL, connect_fd());
 	ps->nfixed = ps->n;
 	ps->n += sessions_fill_poll(ps->items + ps->n, ps->owners + ps->n, ps->cap - ps->n);
 }
@@ -175,6 +181,10 @@ static long
 poll_timeout(int64_t now)
 {
 	long		timeout = router_has_parked() ? PARK_RETRY_MS : TICK_MS;
+	int64_t		probe = liveness_next_due();
+
+	if (probe >= 0 && probe - now < timeout)
+		timeout = probe > now ? (long) (probe - now) : 0;
 
 	if (agent_shutting_down && drain_deadline - now < timeout)
 		timeout = drain_deadline > now ? (long) (drain_deadline - now) : 0;
@@ -203,10 +213,12 @@ loop_iteration(PollSet *ps, const LoopSockets *ls, int64_t *last_tick)
 		if (ready(ps, ps->zap_idx))
 			zap_handle();
 		if (ready(ps, ps->monitor_idx))
-			monitor_handle();
+			monitor_handle(sessions_peer_disconnected);
 		/* Before requests: a session may start its next one now. */
 		if (ready(ps, ps->cancel_idx))
 			cancel_collect(sessions_cancel_done);
+		if (ready(ps, ps->connect_idx))
+			connect_collect(sessions_connect_done);
 		if (ready(ps, 0))
 			drain_router();
 		for (int i = ps->nfixed; i < ps->n; i++)
@@ -217,13 +229,55 @@ loop_iteration(PollSet *ps, const LoopSockets *ls, int64_t *last_tick)
 	if (router_has_parked())
 		router_retry_parked(sessions_peer_resumed);
 	now = now_ms();
+	liveness_run(now);
 	if (now - *last_tick >= TICK_MS)
 	{
 		sessions_tick(now);
+		connect_dispatch();		/* after a failed thread start */
 		*last_tick = now;
 	}
 	router_reap_gone(sessions_peer_gone);
 	sessions_reap();
+}
+
+/*
+ * At exit: waits up to HD_HELPER_EXIT_WAIT_MS for the helper threads still
+ * running, so cancels of closed sessions' queries reach the server, aborted
+ * connects are finished, and no thread runs during exit().
+ */
+static void
+wait_for_helpers(void)
+{
+	int64_t		deadline = now_ms() + HD_HELPER_EXIT_WAIT_MS;
+
+	cancel_collect(NULL);
+	connect_collect(sessions_connect_done);
+	if (cancel_in_flight() > 0)
+		log_info("waiting for %d cancel request%s in flight", cancel_in_flight(),
+				 cancel_in_flight() == 1 ? "" : "s");
+	if (connect_in_flight() > 0)
+		log_info("waiting for %d connect thread%s to give up", connect_in_flight(),
+				 connect_in_flight() == 1 ? "" : "s");
+	while (cancel_in_flight() > 0 || connect_in_flight() > 0)
+	{
+		struct pollfd pfd[2] = {
+			{.fd = cancel_fd(), .events = POLLIN},
+			{.fd = connect_fd(), .events = POLLIN}
+		};
+		int64_t		left = deadline - now_ms();
+
+		if (left <= 0)
+		{
+			log_warning("exiting with %d cancel request%s and %d connect thread%s still running",
+						cancel_in_flight(), cancel_in_flight() == 1 ? "" : "s",
+						connect_in_flight(), connect_in_flight() == 1 ? "" : "s");
+			return;
+		}
+		if (poll(pfd, 2, (int) left) < 0 && errno != EINTR)
+			return;
+		cancel_collect(NULL);
+		connect_collect(sessions_connect_done);
+	}
 }
 
 void
@@ -242,8 +296,8 @@ loop_run(void *router, void *zap, void *monitor)
 	}
 	sessions_shutdown();
 	router_reap_gone(sessions_peer_gone);
-	/* Let cancels of closed sessions' queries reach the server. */
-	cancel_wait_all(HD_CANCEL_EXIT_WAIT_MS, NULL);
+	liveness_clear();
+	wait_for_helpers();
 	free(ps.items);
 	free(ps.owners);
 	close(signal_fd);

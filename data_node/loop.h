@@ -2,11 +2,12 @@
  * loop.h — the agent's single event loop.
  *
  * One zmq_poll over the ROUTER, the ZAP handler's socket, the ROUTER's
- * monitor, a signalfd, the pipe on which cancel threads report back, and
- * the libpq socket of every session that is waiting for its server.  No
- * call in the loop blocks: libpq runs nonblocking, replies are sent with
- * ZMQ_DONTWAIT (parked on EAGAIN), and cancel requests go to helper
- * threads.  A slow query therefore never delays another session.
+ * monitor, a signalfd, the pipes on which cancel and connect threads report
+ * back, and the libpq socket of every session that is waiting for its
+ * server.  No call in the loop blocks: libpq runs nonblocking, replies are
+ * sent with ZMQ_DONTWAIT (parked on EAGAIN), and connection setup and
+ * cancel requests go to helper threads.  A slow query or a slow
+ * authentication therefore never delays another session.
  */
 #ifndef HD_AGENT_LOOP_H
 #define HD_AGENT_LOOP_H
@@ -16,6 +17,9 @@
 
 /* How long SIGTERM waits for running work and open transactions. */
 #define HD_DRAIN_MS 5000
+
+/* How long the agent waits at exit for cancel and connect threads. */
+#define HD_HELPER_EXIT_WAIT_MS 2000
 
 /*
  * Blocks SIGTERM, SIGINT and SIGHUP and opens a signalfd for them.  Call

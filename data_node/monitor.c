@@ -125,7 +125,7 @@ log_event(uint16_t event, uint32_t value)
 }
 
 void
-monitor_handle(void)
+monitor_handle(void (*disconnected) (int fd))
 {
 	for (;;)
 	{
@@ -154,5 +154,8 @@ monitor_handle(void)
 		}
 		zmq_msg_close(&m);
 		log_event(event, value);
+		/* For a closed connection, the value is its descriptor. */
+		if (event == ZMQ_EVENT_DISCONNECTED)
+			disconnected((int) value);
 	}
 }

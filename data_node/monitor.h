@@ -5,7 +5,9 @@
  * server key fails the CURVE handshake, and a frame above ZMQ_MAXMSGSIZE
  * makes libzmq drop the connection.  A socket monitor (stable API in
  * libzmq 4.3) turns those into log lines.  The event value is all libzmq
- * reports; the peer address is not part of a v1 monitor event.
+ * reports; the peer address is not part of a v1 monitor event.  A closed
+ * connection's descriptor is handed on, so the backend that used it can
+ * be found gone at once (liveness.h).
  */
 #ifndef HD_AGENT_MONITOR_H
 #define HD_AGENT_MONITOR_H
@@ -14,7 +16,7 @@
 extern void *monitor_open(void *ctx, void *router);
 extern void monitor_close(void *router);
 
-/* Logs every pending event. */
-extern void monitor_handle(void);
+/* Logs every pending event; calls disconnected(fd) for each closed connection. */
+extern void monitor_handle(void (*disconnected) (int fd));
 
 #endif							/* HD_AGENT_MONITOR_H */

@@ -27,37 +27,96 @@ envelope_init(HdEnvelope *env, uint64_t session, uint32_t seq)
 /* protobuf-c wants char *; the strings are only read while packing. */
 #define UNCONST(s) ((char *) (s))
 
-/* An Error (or Notice) body of f, sent to rid. */
+/*
+ * text, or when it is longer than HD_MAX_ERROR_FIELD a copy cut at a UTF-8
+ * character boundary and marked "..." (*copy: what to free).
+ */
+static char *
+bounded_field(const char *text, char **copy)
+{
+	size_t		len;
+
+	*copy = NULL;
+	if (text == NULL || strlen(text) <= HD_MAX_ERROR_FIELD)
+		return UNCONST(text);
+	len = HD_MAX_ERROR_FIELD - 3;
+	while (len > 0 && ((unsigned char) text[len] & 0xC0) == 0x80)
+		len--;
+	*copy = xmalloc(len + 4);
+	memcpy(*copy, text, len);
+	memcpy(*copy + len, "...", 4);
+	return *copy;
+}
+
+/* Marks env as a request's final reply with transaction status txn. */
+static void
+set_txn(HdEnvelope *env, HdTxnStatus txn)
+{
+	env->has_txn_status = true;
+	env->txn_status = txn;
+}
+
+HdTxnStatus
+txn_status_of(PGconn *conn)
+{
+	switch (PQtransactionStatus(conn))
+	{
+		case PQTRANS_IDLE:
+			return HYPERDIST__TXN_STATUS__TXN_IDLE;
+		case PQTRANS_INTRANS:
+			return HYPERDIST__TXN_STATUS__TXN_IN_TRANSACTION;
+		case PQTRANS_INERROR:
+			return HYPERDIST__TXN_STATUS__TXN_IN_ERROR;
+		default:
+			/* PQTRANS_ACTIVE cannot follow the last result; UNKNOWN: broken */
+			return HYPERDIST__TXN_STATUS__TXN_UNKNOWN;
+	}
+}
+
+/* An Error (or Notice) body of f, sent to rid; txn NULL: none. */
 static void
 send_error_fields(const RoutingId *rid, uint64_t session, uint32_t seq,
-				  const ErrorFields *f, Hyperdist__Envelope__BodyCase body)
+				  const ErrorFields *f, Hyperdist__Envelope__BodyCase body,
+				  const HdTxnStatus *txn)
 {
 	HdEnvelope	env;
 	Hyperdist__Error err = HYPERDIST__ERROR__INIT;
+	char	   *copies[4];
 
 	/* The access node rejects malformed SQLSTATEs; never send one. */
 	err.sqlstate = UNCONST(hd_sqlstate_valid(f->sqlstate) ? f->sqlstate
 						   : HD_SQLSTATE_INTERNAL_ERROR);
 	err.severity = UNCONST(f->severity ? f->severity : "ERROR");
-	err.message = UNCONST(f->message ? f->message : "unknown error");
-	err.detail = UNCONST(f->detail);
-	err.hint = UNCONST(f->hint);
-	err.context = UNCONST(f->context);
+	err.message = bounded_field(f->message ? f->message : "unknown error", &copies[0]);
+	err.detail = bounded_field(f->detail, &copies[1]);
+	err.hint = bounded_field(f->hint, &copies[2]);
+	err.context = bounded_field(f->context, &copies[3]);
 
 	envelope_init(&env, session, seq);
+	if (txn)
+		set_txn(&env, *txn);
 	env.body_case = body;
 	if (body == HYPERDIST__ENVELOPE__BODY_NOTICE)
 		env.notice = &err;
 	else
 		env.error = &err;
 	router_send(rid, &env);
+	for (int i = 0; i < 4; i++)
+		free(copies[i]);
 }
 
 void
 reply_error(const RoutingId *rid, uint64_t session, uint32_t seq,
 			const ErrorFields *f)
 {
-	send_error_fields(rid, session, seq, f, HYPERDIST__ENVELOPE__BODY_ERROR);
+	send_error_fields(rid, session, seq, f, HYPERDIST__ENVELOPE__BODY_ERROR, NULL);
+}
+
+void
+reply_request_error(const RoutingId *rid, uint64_t session, uint32_t seq,
+					const ErrorFields *f, HdTxnStatus txn)
+{
+	send_error_fields(rid, session, seq, f, HYPERDIST__ENVELOPE__BODY_ERROR, &txn);
 }
 
 void
@@ -119,38 +178,39 @@ result_fields(const PGresult *res, PGconn *conn, ErrorFields *f, char **own_mess
 	f->context = PQresultErrorField(res, PG_DIAG_CONTEXT);
 }
 
-/* An Error or Notice body relaying result res. */
+/* An Error or Notice body relaying result res; txn NULL: none. */
 static void
 send_result(const RoutingId *rid, uint64_t session, uint32_t seq,
-			const PGresult *res, PGconn *conn, Hyperdist__Envelope__BodyCase body)
+			const PGresult *res, PGconn *conn, Hyperdist__Envelope__BodyCase body,
+			const HdTxnStatus *txn)
 {
 	ErrorFields f = {0};
 	char	   *own_message;
 
 	result_fields(res, conn, &f, &own_message);
-	send_error_fields(rid, session, seq, &f, body);
+	send_error_fields(rid, session, seq, &f, body, txn);
 	free(own_message);
 }
 
 void
-reply_error_result(const RoutingId *rid, uint64_t session, uint32_t seq,
-				   const PGresult *res, PGconn *conn)
+reply_request_error_result(const RoutingId *rid, uint64_t session, uint32_t seq,
+						   const PGresult *res, PGconn *conn, HdTxnStatus txn)
 {
-	send_result(rid, session, seq, res, conn, HYPERDIST__ENVELOPE__BODY_ERROR);
+	send_result(rid, session, seq, res, conn, HYPERDIST__ENVELOPE__BODY_ERROR, &txn);
 }
 
 void
 reply_notice_result(const RoutingId *rid, uint64_t session, uint32_t seq,
 					const PGresult *res, PGconn *conn)
 {
-	send_result(rid, session, seq, res, conn, HYPERDIST__ENVELOPE__BODY_NOTICE);
+	send_result(rid, session, seq, res, conn, HYPERDIST__ENVELOPE__BODY_NOTICE, NULL);
 }
 
 void
 reply_notice(const RoutingId *rid, uint64_t session, uint32_t seq,
 			 const ErrorFields *f)
 {
-	send_error_fields(rid, session, seq, f, HYPERDIST__ENVELOPE__BODY_NOTICE);
+	send_error_fields(rid, session, seq, f, HYPERDIST__ENVELOPE__BODY_NOTICE, NULL);
 }
 
 void
@@ -178,7 +238,7 @@ reply_hello_ok(const RoutingId *rid, uint64_t session, uint32_t seq,
 
 void
 reply_done(const RoutingId *rid, uint64_t session, uint32_t seq,
-		   const char *command_tag, uint64_t rows)
+		   const char *command_tag, uint64_t rows, HdTxnStatus txn)
 {
 	HdEnvelope	env;
 	Hyperdist__Done done = HYPERDIST__DONE__INIT;
@@ -188,6 +248,7 @@ reply_done(const RoutingId *rid, uint64_t session, uint32_t seq,
 	done.rows = rows;
 
 	envelope_init(&env, session, seq);
+	set_txn(&env, txn);
 	env.body_case = HYPERDIST__ENVELOPE__BODY_DONE;
 	env.done = &done;
 	router_send(rid, &env);
@@ -271,6 +332,16 @@ send_row_batch(const RoutingId *rid, uint64_t session, uint32_t seq,
 	router_send(rid, &env);
 }
 
+/* Envelope{session, seq 0, ping}: access nodes ignore requests with seq 0. */
+static void
+probe_init(HdEnvelope *env, Hyperdist__Ping *ping, uint64_t session)
+{
+	hyperdist__ping__init(ping);
+	envelope_init(env, session, 0);
+	env->body_case = HYPERDIST__ENVELOPE__BODY_PING;
+	env->ping = ping;
+}
+
 void
 reply_row_batch(const RoutingId *rid, uint64_t session, uint32_t seq,
 				uint32_t nrows, const uint8_t *data, size_t len)
@@ -289,10 +360,18 @@ void
 send_probe(const RoutingId *rid, uint64_t session)
 {
 	HdEnvelope	env;
-	Hyperdist__Ping ping = HYPERDIST__PING__INIT;
+	Hyperdist__Ping ping;
 
-	envelope_init(&env, session, 0);
-	env.body_case = HYPERDIST__ENVELOPE__BODY_PING;
-	env.ping = &ping;
+	probe_init(&env, &ping, session);
 	router_send(rid, &env);
+}
+
+bool
+probe_reachable(const RoutingId *rid, uint64_t session)
+{
+	HdEnvelope	env;
+	Hyperdist__Ping ping;
+
+	probe_init(&env, &ping, session);
+	return router_try_send(rid, &env);
 }

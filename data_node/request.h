@@ -10,12 +10,11 @@
 #include "router.h"
 
 /*
- * Handles one message from rid.  peer (TCP address) and user_id (the ZAP
- * label of its key) are for logs.  multipart: the message had extra frames,
- * which protocol v1 forbids.  Never fails: every problem becomes an Error
- * reply to rid and a log line.
+ * Handles one message from rid, sent by peer.  multipart: the message had
+ * extra frames, which protocol v1 forbids.  Never fails: every problem
+ * becomes an Error reply to rid and a log line.
  */
 extern void request_handle(const RoutingId *rid, const void *data, size_t len,
-						   bool multipart, const char *peer, const char *user_id);
+						   bool multipart, const PeerInfo *peer);
 
 #endif							/* HD_AGENT_REQUEST_H */

@@ -31,11 +31,13 @@
 #define ROUTER_HWM				10000
 
 /*
- * A peer with this many parked replies is not reading at all (credit bounds
- * row batches far below this): it is treated as gone rather than letting it
- * grow the agent without bound.
+ * A peer with this many parked replies, or bytes of them, is not reading at
+ * all (batches are not sent while its replies are parked, so what parks is
+ * one batch and short replies): it is treated as gone rather than letting
+ * it grow the agent without bound.
  */
 #define MAX_PARKED_PER_PEER		20000
+#define MAX_PARKED_BYTES_PER_PEER ((size_t) 256 * 1024 * 1024)
 
 typedef struct Parked
 {
@@ -51,6 +53,7 @@ typedef struct BlockedPeer
 	Parked	   *head;
 	Parked	   *tail;
 	int			count;
+	size_t		bytes;
 } BlockedPeer;
 
 static void *router;
@@ -188,6 +191,7 @@ free_parked(BlockedPeer *peer)
 	}
 	peer->head = peer->tail = NULL;
 	peer->count = 0;
+	peer->bytes = 0;
 }
 
 void
@@ -240,16 +244,16 @@ drain_frames(void)
 }
 
 static void
-copy_property(zmq_msg_t *m, const char *name, char *out, size_t outlen)
+copy_property(zmq_msg_t *m, const char *name, char *out, size_t outlen,
+			  const char *missing)
 {
 	const char *v = zmq_msg_gets(m, name);
 
-	snprintf(out, outlen, "%s", v ? v : "?");
+	snprintf(out, outlen, "%s", v ? v : missing);
 }
 
 int
-router_recv(RoutingId *rid, zmq_msg_t *body, char *peer, size_t peerlen,
-			char *user_id, size_t uidlen, bool *multipart)
+router_recv(RoutingId *rid, zmq_msg_t *body, PeerInfo *peer, bool *multipart)
 {
 	zmq_msg_t	idmsg;
 
@@ -279,8 +283,15 @@ router_recv(RoutingId *rid, zmq_msg_t *body, char *peer, size_t peerlen,
 		zmq_msg_close(body);
 		zmq_msg_init(body);		/* caller sees an empty frame: 08P01 */
 	}
-	copy_property(body, "Peer-Address", peer, peerlen);
-	copy_property(body, "User-Id", user_id, uidlen);
+	copy_property(body, "Peer-Address", peer->address, sizeof(peer->address), "?");
+	/*
+	 * The descriptor the message came on, which the monitor names when the
+	 * connection closes (liveness.c).  ZMQ_SRCFD is deprecated in favour of
+	 * Peer-Address, which cannot tell two connections from one host apart.
+	 */
+	peer->fd = zmq_msg_get(body, ZMQ_SRCFD);
+	/* ZAP's User-Id is the key (zap.c); absent without CURVE */
+	copy_property(body, "User-Id", peer->key, sizeof(peer->key), "");
 	if (zmq_msg_more(body))
 	{
 		*multipart = true;
@@ -310,8 +321,8 @@ router_has_parked(void)
 	return blocked_peers != NULL;
 }
 
-static void
-mark_gone(const RoutingId *rid)
+void
+router_mark_gone(const RoutingId *rid)
 {
 	for (int i = 0; i < ngone; i++)
 		if (routing_id_equal(&gone_peers[i], rid))
@@ -371,14 +382,15 @@ park(const RoutingId *rid, zmq_msg_t *body)
 		peer->next = blocked_peers;
 		blocked_peers = peer;
 	}
-	if (peer->count >= MAX_PARKED_PER_PEER)
+	if (peer->count >= MAX_PARKED_PER_PEER ||
+		peer->bytes + zmq_msg_size(body) > MAX_PARKED_BYTES_PER_PEER)
 	{
 		char		idbuf[64];
 
-		log_warning("peer %s has %d unread replies; dropping its sessions",
-					routing_id_str(rid, idbuf, sizeof(idbuf)), peer->count);
+		log_warning("peer %s has %d unread replies (%zu bytes); dropping its sessions",
+					routing_id_str(rid, idbuf, sizeof(idbuf)), peer->count, peer->bytes);
 		zmq_msg_close(body);
-		mark_gone(rid);
+		router_mark_gone(rid);
 		return;
 	}
 	p = xmalloc(sizeof(Parked));
@@ -392,10 +404,11 @@ park(const RoutingId *rid, zmq_msg_t *body)
 		peer->head = p;
 	peer->tail = p;
 	peer->count++;
+	peer->bytes += zmq_msg_size(&p->body);
 }
 
-void
-router_send(const RoutingId *rid, const HdEnvelope *env)
+bool
+router_try_send(const RoutingId *rid, const HdEnvelope *env)
 {
 	zmq_msg_t	body;
 	size_t		size = hd_wire_size(env);
@@ -412,12 +425,12 @@ router_send(const RoutingId *rid, const HdEnvelope *env)
 	if (blocked_peers != NULL && find_blocked(rid) != NULL)
 	{
 		park(rid, &body);
-		return;
+		return true;
 	}
 
 	rc = send_raw(rid, &body);
 	if (rc == 0)
-		return;
+		return true;
 	if (rc == EAGAIN)
 	{
 		char		idbuf[64];
@@ -425,13 +438,20 @@ router_send(const RoutingId *rid, const HdEnvelope *env)
 		log_debug("peer %s is at its high-water mark; parking replies",
 				  routing_id_str(rid, idbuf, sizeof(idbuf)));
 		park(rid, &body);
-		return;
+		return true;
 	}
 	zmq_msg_close(&body);
 	if (rc == EHOSTUNREACH)
-		mark_gone(rid);
-	else
-		log_warning("sending a reply failed: %s", zmq_strerror(rc));
+		return false;
+	log_warning("sending a reply failed: %s", zmq_strerror(rc));
+	return true;
+}
+
+void
+router_send(const RoutingId *rid, const HdEnvelope *env)
+{
+	if (!router_try_send(rid, env))
+		router_mark_gone(rid);
 }
 
 /* Sends what it can of one peer's parked replies; true when all went. */
@@ -441,13 +461,14 @@ retry_peer(BlockedPeer *peer)
 	while (peer->head)
 	{
 		Parked	   *p = peer->head;
+		size_t		size = zmq_msg_size(&p->body);
 		int			rc = send_raw(&peer->rid, &p->body);
 
 		if (rc == EAGAIN)
 			return false;
 		if (rc == EHOSTUNREACH)
 		{
-			mark_gone(&peer->rid);
+			router_mark_gone(&peer->rid);
 			free_parked(peer);
 			return true;
 		}
@@ -457,6 +478,7 @@ retry_peer(BlockedPeer *peer)
 		if (peer->head == NULL)
 			peer->tail = NULL;
 		peer->count--;
+		peer->bytes -= size;
 		free(p);
 	}
 	return true;

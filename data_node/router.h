@@ -29,6 +29,14 @@ typedef struct RoutingId
 	uint8_t		data[255];
 } RoutingId;
 
+/* What the ROUTER tells about the sender of a message. */
+typedef struct PeerInfo
+{
+	char		address[64];	/* the TCP peer's address, for logs */
+	char		key[HD_Z85_KEY_LEN + 1];	/* its CURVE public key; "" without CURVE */
+	int			fd;				/* the connection's descriptor; -1 unknown */
+} PeerInfo;
+
 extern bool routing_id_equal(const RoutingId *a, const RoutingId *b);
 /* Hex rendering for logs (first 16 bytes at most). */
 extern const char *routing_id_str(const RoutingId *rid, char *buf, size_t len);
@@ -45,16 +53,23 @@ extern void router_close(int linger_ms);
 extern void *router_socket(void);
 
 /*
- * Receives one message without blocking.  Returns 1 and fills rid/body
- * (the caller closes body) and peer (the TCP peer address, for logs);
- * returns 0 when nothing is pending.  A message with extra frames is
- * drained and reported with *multipart set.
+ * Receives one message without blocking.  Returns 1 and fills rid, body
+ * (the caller closes it) and peer; returns 0 when nothing is pending.  A
+ * message with extra frames is drained and reported with *multipart set.
  */
-extern int	router_recv(RoutingId *rid, zmq_msg_t *body, char *peer, size_t peerlen,
-						char *user_id, size_t uidlen, bool *multipart);
+extern int	router_recv(RoutingId *rid, zmq_msg_t *body, PeerInfo *peer, bool *multipart);
 
 /* Encodes env and sends or parks it. */
 extern void router_send(const RoutingId *rid, const HdEnvelope *env);
+
+/*
+ * The same, but EHOSTUNREACH only makes it return false: the caller
+ * decides whether the peer is gone (liveness.c).
+ */
+extern bool router_try_send(const RoutingId *rid, const HdEnvelope *env);
+
+/* Records the peer as gone: router_reap_gone hands it over. */
+extern void router_mark_gone(const RoutingId *rid);
 
 /* True while replies to this peer are parked (its session should pause). */
 extern bool router_peer_blocked(const RoutingId *rid);

@@ -3,6 +3,7 @@
  * PostgreSQL, lookup, Cancel/Credit/Close, liveness probes, shutdown.
  * Running requests is execute.c's job.
  */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +11,14 @@
 
 #include "agent.h"
 #include "cancel.h"
+#include "connect.h"
+#include "liveness.h"
 #include "log.h"
 #include "reply.h"
 #include "session_int.h"
 #include "sqlstate.h"
 #include "util.h"
+#include "zap.h"
 
 #define HASH_BUCKETS 1024
 
@@ -23,7 +27,21 @@ static Session *all_sessions;
 static Session *graveyard;
 static int	nsessions;
 
-/* Base conninfo from --pg, as keyword/value arrays for PQconnectStartParams. */
+/*
+ * Open sessions per access-node key (max_sessions_per_key).  A deployment
+ * has a handful of access nodes, so a short array does.
+ */
+typedef struct KeySessions
+{
+	char		key[HD_Z85_KEY_LEN + 1];
+	int			count;
+} KeySessions;
+
+static KeySessions *key_sessions;
+static int	nkeys;
+static int	keys_cap;
+
+/* Base conninfo from --pg, as keyword/value arrays for connect_start. */
 static char **base_keys;
 static char **base_vals;
 static int	nbase;
@@ -120,8 +138,55 @@ find_session(uint64_t id)
 	return NULL;
 }
 
+static KeySessions *
+find_key(const char *key)
+{
+	for (int i = 0; i < nkeys; i++)
+		if (strcmp(key_sessions[i].key, key) == 0)
+			return &key_sessions[i];
+	return NULL;
+}
+
+static int
+sessions_of_key(const char *key)
+{
+	KeySessions *k = find_key(key);
+
+	return k ? k->count : 0;
+}
+
+/* Counts a session in (delta 1) or out (-1) of its key's total. */
+static void
+count_key(const char *key, int delta)
+{
+	KeySessions *k = find_key(key);
+
+	if (key[0] == '\0')
+		return;					/* no CURVE: no key to count */
+	if (k == NULL)
+	{
+		if (nkeys == keys_cap)
+		{
+			KeySessions *grown;
+
+			keys_cap = keys_cap ? keys_cap * 2 : 8;
+			grown = xcalloc(keys_cap, sizeof(KeySessions));
+			if (nkeys > 0)
+				memcpy(grown, key_sessions, nkeys * sizeof(KeySessions));
+			free(key_sessions);
+			key_sessions = grown;
+		}
+		k = &key_sessions[nkeys++];
+		snprintf(k->key, sizeof(k->key), "%s", key);
+		k->count = 0;
+	}
+	k->count += delta;
+	if (k->count == 0)
+		*k = key_sessions[--nkeys];
+}
+
 static Session *
-session_create(const RoutingId *rid)
+session_create(const RoutingId *rid, const PeerInfo *peer)
 {
 	Session    *s = xcalloc(1, sizeof(Session));
 	Session   **bucket;
@@ -132,6 +197,9 @@ session_create(const RoutingId *rid)
 	while (find_session(s->id) != NULL);
 	snprintf(s->label, sizeof(s->label), "session %016" PRIx64, s->id);
 	s->rid = *rid;
+	snprintf(s->key, sizeof(s->key), "%s", peer->key);
+	count_key(s->key, 1);
+	s->peer_fd = peer->fd;
 	s->state = SESSION_CONNECTING;
 	hd_buf_init(&s->batch);
 	exec_reset(s);
@@ -174,12 +242,52 @@ session_unlink(Session *s)
 	s->grave_next = graveyard;
 	graveyard = s;
 	nsessions--;
+	count_key(s->key, -1);
 }
 
 int
 sessions_count(void)
 {
 	return nsessions;
+}
+
+/* ---- a lost server connection ------------------------------------------- */
+
+bool
+result_is_fatal(const PGresult *res)
+{
+	const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+
+	return severity && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0);
+}
+
+/*
+ * The first message of a libpq error text, on one line: libpq indents the
+ * continuation lines of a message with a tab, and a line that is not
+ * indented starts another message (such as "invalid socket" after the
+ * real cause).
+ */
+static char *
+one_line(const char *text)
+{
+	char	   *out = xmalloc(strlen(text) + 1);
+	char	   *w = out;
+	bool		space = false;
+
+	for (const char *p = text; *p && !(p[0] == '\n' && p[1] != '\t'); p++)
+	{
+		if (isspace((unsigned char) *p))
+		{
+			space = true;
+			continue;
+		}
+		if (space && w > out)
+			*w++ = ' ';
+		space = false;
+		*w++ = *p;
+	}
+	*w = '\0';
+	return out;
 }
 
 /* ---- Hello --------------------------------------------------------------- */
@@ -205,7 +313,14 @@ notice_receiver(void *arg, const PGresult *res)
 	ErrorFields f = {0};
 	char		detail[96];
 
-	if (s->running == NULL || s->replied || !wants_notices(s->running) ||
+	/*
+	 * Between requests libpq hands a FATAL here: it says why the server is
+	 * about to close the connection (e.g. pg_terminate_backend), which the
+	 * end of file that follows does not.
+	 */
+	if (result_is_fatal(res) && s->lost_reason == NULL)
+		s->lost_reason = one_line(PQresultErrorMessage(res));
+	if (s->running == NULL || s->failed || !wants_notices(s->running) ||
 		s->notices > HD_MAX_NOTICES)
 	{
 		log_debug("%s: %s", s->label, PQresultErrorMessage(res));
@@ -274,11 +389,9 @@ build_conn_params(const Hyperdist__Hello *h, const char ***keys_out,
 	*vals_out = vals;
 }
 
-static void connect_failed(Session *s, const char *why);
-
 /* Answers a Hello that may not proceed; true if it did. */
 static bool
-hello_refused(const RoutingId *rid, const HdEnvelope *env)
+hello_refused(const RoutingId *rid, const HdEnvelope *env, const PeerInfo *peer)
 {
 	const Hyperdist__Hello *h = env->hello;
 	char		detail[256];
@@ -321,54 +434,43 @@ hello_refused(const RoutingId *rid, const HdEnvelope *env)
 					 "too many sessions on the data node agent");
 		return true;
 	}
+	if (sessions_of_key(peer->key) >= agent_config->max_sessions_per_key)
+	{
+		snprintf(detail, sizeof(detail), "max_sessions_per_key is %d.",
+				 agent_config->max_sessions_per_key);
+		log_warning("refused Hello from user \"%s\": too many sessions for key %s",
+					h->user, zap_key_name(peer->key));
+		reply_errorf(rid, 0, env->seq, HD_SQLSTATE_TOO_MANY_CONNECTIONS, detail,
+					 "too many sessions of this access node on the data node agent");
+		return true;
+	}
 	return false;
 }
 
 void
-session_hello(const RoutingId *rid, const HdEnvelope *env, const char *peer,
-			  const char *user_id)
+session_hello(const RoutingId *rid, const HdEnvelope *env, const PeerInfo *peer)
 {
 	const Hyperdist__Hello *h = env->hello;
 	const char **keys;
 	const char **vals;
 	Session    *s;
 
-	if (hello_refused(rid, env))
+	if (hello_refused(rid, env, peer))
 		return;
 
-	s = session_create(rid);
+	s = session_create(rid, peer);
 	s->peer_minor = h->has_minor ? h->minor : 0;
 	s->hello_seq = env->seq;
 	s->connect_deadline = now_ms() + HD_CONNECT_TIMEOUT_MS;
+	log_info("%s: connecting as \"%s\" to database \"%s\" for %s (key %s, origin %s)",
+			 s->label, h->user, h->dbname, peer->address,
+			 peer->key[0] ? zap_key_name(peer->key) : "none",
+			 h->origin ? h->origin : "?");
 
 	build_conn_params(h, &keys, &vals);
-	/* expand_dbname = 0: a dbname from the wire is a name, not a conninfo. */
-	s->conn = PQconnectStartParams(keys, vals, 0);
+	s->connect_token = connect_start(keys, vals, s->id, s->connect_deadline);
 	free(keys);
 	free(vals);
-
-	log_info("%s: connecting as \"%s\" to database \"%s\" for %s (key %s, origin %s)",
-			 s->label, h->user, h->dbname && h->dbname[0] ? h->dbname : h->user,
-			 peer, user_id, h->origin ? h->origin : "?");
-
-	if (s->conn == NULL)
-	{
-		reply_errorf(rid, 0, env->seq, HD_SQLSTATE_OUT_OF_MEMORY, NULL,
-					 "out of memory starting a connection");
-		session_unlink(s);
-		s->state = SESSION_CLOSED;
-		return;
-	}
-	/*
-	 * With verbose errors the server's SQLSTATE appears in PQerrorMessage,
-	 * the only place libpq keeps a failed connection's error.
-	 */
-	PQsetErrorVerbosity(s->conn, PQERRORS_VERBOSE);
-	/* Per the libpq docs, start as if PQconnectPoll had asked for writing. */
-	s->connect_wait = PGRES_POLLING_WRITING;
-	/* E.g. an invalid option value in the pg conninfo. */
-	if (PQstatus(s->conn) == CONNECTION_BAD)
-		connect_failed(s, PQerrorMessage(s->conn));
 }
 
 /*
@@ -463,39 +565,44 @@ connect_failed(Session *s, const char *why)
 	log_warning("%s: connection to PostgreSQL failed: %s", s->label, text);
 	reply_error(&s->rid, 0, s->hello_seq, &f);
 	free(text);
-	PQfinish(s->conn);
-	s->conn = NULL;
+	connect_forget(s->connect_token);
 	s->state = SESSION_CLOSED;
 	session_unlink(s);
 }
 
 static void
-connect_succeeded(Session *s)
+connect_succeeded(Session *s, PGconn *conn)
 {
-	const char *version = PQparameterStatus(s->conn, "server_version");
+	const char *version = PQparameterStatus(conn, "server_version");
 
-	PQsetErrorVerbosity(s->conn, PQERRORS_DEFAULT);
-	PQsetNoticeReceiver(s->conn, notice_receiver, s);
-	if (PQsetnonblocking(s->conn, 1) != 0)
-	{
-		connect_failed(s, "could not put the connection in nonblocking mode");
-		return;
-	}
+	s->conn = conn;
+	PQsetErrorVerbosity(conn, PQERRORS_DEFAULT);
+	PQsetNoticeReceiver(conn, notice_receiver, s);
 	s->state = SESSION_READY;
 	s->last_heard = now_ms();
 	log_info("%s: open (PostgreSQL %s, backend pid %d)", s->label,
-			 version ? version : "?", PQbackendPID(s->conn));
+			 version ? version : "?", PQbackendPID(conn));
 	reply_hello_ok(&s->rid, s->id, s->hello_seq, version);
 }
 
-static void
-connect_poll(Session *s)
+void
+sessions_connect_done(uint64_t id, uint64_t token, PGconn *conn, const char *error)
 {
-	s->connect_wait = PQconnectPoll(s->conn);
-	if (s->connect_wait == PGRES_POLLING_OK)
-		connect_succeeded(s);
-	else if (s->connect_wait == PGRES_POLLING_FAILED)
-		connect_failed(s, PQerrorMessage(s->conn));
+	Session    *s = find_session(id);
+
+	/* A closed session is unlinked (and maybe freed): nothing waits. */
+	if (s == NULL || s->state != SESSION_CONNECTING || s->connect_token != token)
+	{
+		log_debug("connect for session %016" PRIx64 " done; the session is gone", id);
+		if (conn)
+			PQfinish(conn);
+		return;
+	}
+	s->connect_token = 0;
+	if (conn)
+		connect_succeeded(s, conn);
+	else
+		connect_failed(s, error);
 }
 
 /* ---- lookup and control requests ----------------------------------------- */
@@ -530,42 +637,64 @@ session_lookup(const RoutingId *rid, const HdEnvelope *env, const char **why)
 }
 
 void
-session_touch(Session *s)
+session_touch(Session *s, const PeerInfo *peer)
 {
 	s->last_heard = now_ms();
+	s->peer_fd = peer->fd;
+}
+
+/*
+ * Adds credit to Query r.  Beyond request_max_credit it is ignored: the
+ * access node still gets every batch, as it reads them.
+ */
+static void
+grant_credit(Request *r, uint32_t batches)
+{
+	uint64_t	credit = (uint64_t) r->credit + batches;
+	uint32_t	max = request_max_credit(r);
+
+	r->credit = credit < max ? (uint32_t) credit : max;
 }
 
 void
-session_submit(Session *s, HdEnvelope *env)
+session_submit(Session *s, HdEnvelope *env, size_t len)
 {
 	Request    *r;
+	char		detail[96];
 
 	if (s->state == SESSION_BROKEN)
 	{
-		reply_errorf(&s->rid, s->id, env->seq, HD_SQLSTATE_CONNECTION_FAILURE,
-					 s->broken_reason,
-					 "the data node's connection for this session was lost");
+		session_reply_lost(s, env->seq);
 		hd_wire_free(env, NULL);
 		return;
 	}
-	if (s->nqueued >= HD_MAX_QUEUED_REQUESTS)
+	if (s->nqueued >= agent_config->max_queued_requests)
 	{
+		snprintf(detail, sizeof(detail), "max_queued_requests is %d.",
+				 agent_config->max_queued_requests);
 		reply_errorf(&s->rid, s->id, env->seq, HD_SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
-					 "A session queues at most 256 requests.",
-					 "too many requests queued in this session");
+					 detail, "too many requests queued in this session");
+		hd_wire_free(env, NULL);
+		return;
+	}
+	if (s->nqueued > 0 && s->queued_bytes + len > HD_MAX_QUEUED_BYTES)
+	{
+		snprintf(detail, sizeof(detail),
+				 "A session queues at most %zu MB of requests.",
+				 HD_MAX_QUEUED_BYTES >> 20);
+		reply_errorf(&s->rid, s->id, env->seq, HD_SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+					 detail, "too much request data queued in this session");
 		hd_wire_free(env, NULL);
 		return;
 	}
 	r = xcalloc(1, sizeof(Request));
 	r->seq = env->seq;
 	r->env = env;
-	if (env->body_case == HYPERDIST__ENVELOPE__BODY_QUERY)
-	{
-		r->kind = REQUEST_QUERY;
-		r->credit = env->query->has_credit ? env->query->credit : 0;
-	}
-	else
-		r->kind = REQUEST_EXEC;
+	r->size = len;
+	r->kind = env->body_case == HYPERDIST__ENVELOPE__BODY_QUERY
+		? REQUEST_QUERY : REQUEST_EXEC;
+	if (r->kind == REQUEST_QUERY && env->query->has_credit)
+		grant_credit(r, env->query->credit);
 
 	if (s->queue_tail)
 		s->queue_tail->next = r;
@@ -573,6 +702,7 @@ session_submit(Session *s, HdEnvelope *env)
 		s->queue_head = r;
 	s->queue_tail = r;
 	s->nqueued++;
+	s->queued_bytes += len;
 
 	exec_pump(s);
 }
@@ -613,6 +743,7 @@ session_cancel(Session *s, uint32_t seq)
 				s->queue_tail = q;
 		}
 		s->nqueued--;
+		s->queued_bytes -= r->size;
 		log_debug("%s: dropped queued seq %u", s->label, seq);
 		reply_errorf(&s->rid, s->id, seq, HD_SQLSTATE_QUERY_CANCELED, NULL,
 					 "canceling statement due to user request");
@@ -678,8 +809,7 @@ session_credit(Session *s, uint32_t seq, uint32_t batches)
 	if (target == NULL || target->kind != REQUEST_QUERY)
 		return;					/* late credit for a finished query */
 
-	target->credit = (UINT32_MAX - target->credit < batches)
-		? UINT32_MAX : target->credit + batches;
+	grant_credit(target, batches);
 	if (target == s->running)
 		exec_pump(s);
 }
@@ -696,6 +826,7 @@ free_queue(Session *s)
 	}
 	s->queue_tail = NULL;
 	s->nqueued = 0;
+	s->queued_bytes = 0;
 }
 
 void
@@ -704,6 +835,9 @@ session_close(Session *s, const char *reason)
 	if (s->state == SESSION_CLOSED)
 		return;
 	log_info("%s: closed (%s)", s->label, reason);
+	/* A connect thread still running reports anyway; its result is dropped. */
+	if (s->state == SESSION_CONNECTING)
+		connect_forget(s->connect_token);
 	/* PQfinish alone would leave a running query to finish on its own. */
 	if (s->state == SESSION_READY && s->running && !s->pg_done)
 		session_send_cancel(s);
@@ -719,32 +853,30 @@ session_close(Session *s, const char *reason)
 }
 
 void
+session_reply_lost(Session *s, uint32_t seq)
+{
+	ErrorFields f = {0};
+
+	f.sqlstate = HD_SQLSTATE_CONNECTION_FAILURE;
+	f.severity = "ERROR";
+	f.message = "connection to the data node's PostgreSQL server was lost";
+	f.detail = s->lost_reason;
+	reply_request_error(&s->rid, s->id, seq, &f, HYPERDIST__TXN_STATUS__TXN_UNKNOWN);
+}
+
+void
 session_mark_broken(Session *s, const char *why)
 {
 	if (s->state != SESSION_READY)
 		return;
-	log_warning("%s: connection to PostgreSQL lost: %s", s->label, why);
+	if (s->lost_reason == NULL)
+		s->lost_reason = one_line(why);
+	log_warning("%s: connection to PostgreSQL lost: %s", s->label, s->lost_reason);
 	s->state = SESSION_BROKEN;
-	s->broken_reason = xstrdup(why);
-	/* One line for the detail; libpq's text spans several. */
-	for (char *p = s->broken_reason; *p; p++)
-		if (*p == '\n' || *p == '\t')
-			*p = ' ';
-	while (*s->broken_reason && s->broken_reason[strlen(s->broken_reason) - 1] == ' ')
-		s->broken_reason[strlen(s->broken_reason) - 1] = '\0';
-	why = s->broken_reason;
 	if (s->running)
-	{
-		if (!s->replied)
-			reply_errorf(&s->rid, s->id, s->running->seq,
-						 HD_SQLSTATE_CONNECTION_FAILURE, why,
-						 "the data node's connection for this session was lost");
-		request_free(s->running);
-		s->running = NULL;
-	}
+		exec_abort_running(s);
 	for (Request *r = s->queue_head; r; r = r->next)
-		reply_errorf(&s->rid, s->id, r->seq, HD_SQLSTATE_CONNECTION_FAILURE, why,
-					 "the data node's connection for this session was lost");
+		session_reply_lost(s, r->seq);
 	free_queue(s);
 	exec_reset(s);
 }
@@ -756,12 +888,6 @@ wanted_events(Session *s)
 {
 	switch (s->state)
 	{
-		case SESSION_CONNECTING:
-			if (s->connect_wait == PGRES_POLLING_READING)
-				return ZMQ_POLLIN;
-			if (s->connect_wait == PGRES_POLLING_WRITING)
-				return ZMQ_POLLOUT;
-			return 0;
 		case SESSION_READY:
 			if (s->flushing)
 				return ZMQ_POLLIN | ZMQ_POLLOUT;
@@ -796,11 +922,6 @@ sessions_fill_poll(zmq_pollitem_t *items, Session **owners, int max)
 void
 session_handle_events(Session *s, short revents)
 {
-	if (s->state == SESSION_CONNECTING)
-	{
-		connect_poll(s);
-		return;
-	}
 	if (s->state != SESSION_READY)
 		return;
 	if (revents & (ZMQ_POLLIN | ZMQ_POLLERR))
@@ -839,6 +960,17 @@ sessions_peer_gone(const RoutingId *rid)
 }
 
 void
+sessions_peer_disconnected(int fd)
+{
+	int64_t		now = now_ms();
+
+	/* An unknown descriptor matches every disconnect: a few probes too many. */
+	for (Session *s = all_sessions; s; s = s->next)
+		if (s->peer_fd == fd || s->peer_fd < 0)
+			liveness_watch(&s->rid, s->id, now);
+}
+
+void
 sessions_tick(int64_t now)
 {
 	for (Session *s = all_sessions; s; s = s->next)
@@ -871,7 +1003,7 @@ sessions_reap(void)
 
 		graveyard = s->grave_next;
 		hd_buf_free(&s->batch);
-		free(s->broken_reason);
+		free(s->lost_reason);
 		free(s);
 	}
 }
@@ -879,10 +1011,9 @@ sessions_reap(void)
 bool
 sessions_drained(void)
 {
+	/* No session is CONNECTING: shutdown refused them as it began. */
 	for (Session *s = all_sessions; s; s = s->next)
 	{
-		if (s->state == SESSION_CONNECTING)
-			return false;
 		if (s->state != SESSION_READY)
 			continue;
 		if (s->running || s->queue_head)
@@ -894,20 +1025,30 @@ sessions_drained(void)
 	return true;
 }
 
+void
+sessions_refuse_connecting(void)
+{
+	for (Session *s = all_sessions; s; s = s->next)
+	{
+		if (s->state != SESSION_CONNECTING)
+			continue;
+		reply_errorf(&s->rid, 0, s->hello_seq, HD_SQLSTATE_ADMIN_SHUTDOWN, NULL,
+					 "the data node agent is shutting down");
+		session_close(s, "agent shutdown");
+	}
+}
+
 static void
 shutdown_session(Session *s)
 {
 	static const char msg[] = "terminating connection due to data node agent shutdown";
 
-	if (s->state == SESSION_CONNECTING)
-		reply_errorf(&s->rid, 0, s->hello_seq, HD_SQLSTATE_ADMIN_SHUTDOWN, NULL, msg);
 	if (s->state == SESSION_READY && s->running)
 	{
 		if (!s->pg_done)
 			cancel_sync(s->conn, s->label);
-		if (!s->replied)
-			reply_errorf(&s->rid, s->id, s->running->seq,
-						 HD_SQLSTATE_ADMIN_SHUTDOWN, NULL, msg);
+		reply_errorf(&s->rid, s->id, s->running->seq,
+					 HD_SQLSTATE_ADMIN_SHUTDOWN, NULL, msg);
 	}
 	for (Request *r = s->queue_head; r; r = r->next)
 		reply_errorf(&s->rid, s->id, r->seq, HD_SQLSTATE_ADMIN_SHUTDOWN, NULL, msg);
@@ -930,6 +1071,7 @@ sessions_shutdown(void)
 
 	if (n > 0)
 		log_info("closing %d session%s", n, n == 1 ? "" : "s");
+	sessions_refuse_connecting();
 	while (all_sessions)
 		shutdown_session(all_sessions);
 	sessions_reap();

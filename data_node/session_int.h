@@ -30,6 +30,7 @@ typedef struct Request
 	uint32_t	seq;
 	RequestKind kind;
 	HdEnvelope *env;			/* the decoded frame; owns sql and params */
+	size_t		size;			/* the frame's size */
 	uint32_t	credit;			/* Query: RowBatch messages it may still send */
 } Request;
 
@@ -37,6 +38,7 @@ struct Session
 {
 	uint64_t	id;
 	RoutingId	rid;
+	char		key[HD_Z85_KEY_LEN + 1];	/* the peer's CURVE key; "" without */
 	SessionState state;
 	PGconn	   *conn;
 	char		label[32];		/* "session 0123abcd..." for logs */
@@ -45,7 +47,7 @@ struct Session
 
 	/* CONNECTING */
 	uint32_t	hello_seq;
-	PostgresPollingStatusType connect_wait; /* what PQconnectPoll waits for */
+	uint64_t	connect_token;	/* connect.c's job */
 	int64_t		connect_deadline;
 
 	/* Requests: the running one and those queued behind it. */
@@ -53,11 +55,11 @@ struct Session
 	Request    *queue_head;
 	Request    *queue_tail;
 	int			nqueued;
+	size_t		queued_bytes;	/* sizes of the queued requests */
 
 	/* Progress of the running request (reset by execute.c per request). */
 	bool		flushing;		/* PQflush not finished: wait for POLLOUT */
 	bool		pg_done;		/* PQgetResult returned NULL */
-	bool		replied;		/* final reply sent; drain the rest silently */
 	bool		cancelled;		/* Cancel received: stream nothing more */
 	bool		described;		/* RowDescription sent */
 	bool		in_copy_out;	/* reading COPY TO STDOUT data */
@@ -75,7 +77,22 @@ struct Session
 	uint64_t	tag_rows;
 	int			notices;		/* relayed for the running request */
 
-	char	   *broken_reason;	/* BROKEN: libpq's message, for the 08006 detail */
+	/*
+	 * The running request failed: its Error, the server's (error_result) or
+	 * the agent's own, is sent once PostgreSQL is done with the request, so
+	 * that it carries the transaction status.  Nothing more is streamed.
+	 */
+	bool		failed;
+	PGresult   *error_result;
+	char		error_state[6];
+	char	   *error_message;
+	char	   *error_detail;
+
+	/*
+	 * Why the connection was lost, for the 08006 detail (set when it breaks,
+	 * or earlier by a FATAL the server sent between requests).
+	 */
+	char	   *lost_reason;
 
 	/*
 	 * A cancel request in flight (cancel.c's token; 0: none) and the seq it
@@ -89,6 +106,7 @@ struct Session
 	/* Liveness */
 	int64_t		last_heard;
 	int64_t		last_probe;
+	int			peer_fd;		/* the connection the peer last spoke on; -1 unknown */
 
 	/* All-sessions list and the id hash chain. */
 	Session    *next;
@@ -99,13 +117,26 @@ struct Session
 
 /* execute.c */
 extern void exec_pump(Session *s);
+/* The connection died: answers the running request (see session_mark_broken). */
+extern void exec_abort_running(Session *s);
+/* The most credit r may hold (HD_MAX_CREDIT_BYTES over its batch size). */
+extern uint32_t request_max_credit(const Request *r);
 extern bool exec_wants_read(Session *s);
 extern void exec_reset(Session *s);
 extern void exec_drop_rows(Session *s);
 extern void request_free(Request *r);
 
-/* session.c: the libpq connection died; fail what is pending. */
+/*
+ * session.c: the libpq connection died (why: libpq's or the server's
+ * message); fails what is pending with 08006, now and until Close.
+ */
 extern void session_mark_broken(Session *s, const char *why);
+
+/* session.c: whether res is a FATAL or PANIC, after which the server hangs up. */
+extern bool result_is_fatal(const PGresult *res);
+
+/* session.c: answers request seq with 08006 (lost_reason as the detail). */
+extern void session_reply_lost(Session *s, uint32_t seq);
 
 /* session.c: cancels the running request, unless a cancel is in flight. */
 extern void session_send_cancel(Session *s);

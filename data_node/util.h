@@ -28,4 +28,22 @@ extern char *xstrndup(const char *s, size_t n);
 /* snprintf into a fresh buffer. */
 extern char *xasprintf(const char *fmt,...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * A pipe on which helper threads report to the loop: the loop reads fds[0]
+ * (nonblocking), threads write fds[1] (blocking).  Never closed, so a
+ * thread still running at exit cannot write into a reused descriptor.
+ * what names the pipe in err.
+ */
+extern bool report_pipe_open(int fds[2], const char *what, char *err, size_t errlen);
+
+/* A thread's report: len <= PIPE_BUF bytes, so the write is atomic. */
+extern void report_pipe_write(int fd, const void *buf, size_t len);
+
+/*
+ * A test-only delay in milliseconds (0-60000) from environment variable
+ * name; 0 when unset.  False, with err set, when the value is malformed.
+ * A delay that is set is logged as a warning.
+ */
+extern bool test_delay_from_env(const char *name, int *ms, char *err, size_t errlen);
+
 #endif							/* HD_AGENT_UTIL_H */

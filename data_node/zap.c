@@ -212,11 +212,18 @@ handle_request(zmq_msg_t *frames, int n)
 		return;
 	}
 
-	/* The label (or the key) becomes the User-Id of the peer's messages. */
+	/* The key becomes the User-Id of the peer's messages. */
 	log_debug("accepted connection from %s with key %s (%s)", address, z85,
 			  authorized.labels[idx]);
-	send_reply(&frames[1], "200", "OK",
-			   authorized.labels[idx][0] ? authorized.labels[idx] : z85);
+	send_reply(&frames[1], "200", "OK", z85);
+}
+
+const char *
+zap_key_name(const char *z85)
+{
+	int			idx = hd_keylist_find(&authorized, z85);
+
+	return idx >= 0 && authorized.labels[idx][0] ? authorized.labels[idx] : z85;
 }
 
 void

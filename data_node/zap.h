@@ -8,6 +8,9 @@
  * "400" and a log line naming the key and the peer address.  The ROUTER
  * also sets ZMQ_ZAP_ENFORCE_DOMAIN, so if this handler were missing every
  * client would be refused rather than accepted.
+ *
+ * The User-Id of an accepted peer's messages is its public key (Z85), so
+ * sessions can be counted per key (max_sessions_per_key).
  */
 #ifndef HD_AGENT_ZAP_H
 #define HD_AGENT_ZAP_H
@@ -25,5 +28,8 @@ extern bool zap_reload(const char *authorized_keys_path, char *err, size_t errle
 
 /* Answers every pending ZAP request. */
 extern void zap_handle(void);
+
+/* A key's label from the authorized-keys file, else the key itself (for logs). */
+extern const char *zap_key_name(const char *z85);
 
 #endif							/* HD_AGENT_ZAP_H */

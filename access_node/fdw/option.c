@@ -111,6 +111,27 @@ parse_port(const char *value)
 	return port;
 }
 
+/*
+ * The agent refuses a Hello whose names or password exceed these bounds
+ * (see wire.h), so such an option is refused when it is set instead.
+ */
+static void
+check_length(const char *name, const char *value, size_t max)
+{
+	size_t		len = strlen(value);
+
+	if (len > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" is too long", name),
+				 errdetail("The value has %zu bytes; a data node accepts at most %zu.",
+						   len, max),
+				 strcmp(name, "password") == 0
+				 ? errhint("Give the role a shorter password on the data nodes.")
+				 : errhint("PostgreSQL names are at most %d bytes long.",
+						   NAMEDATALEN - 1)));
+}
+
 static void
 check_option_value(DefElem *def)
 {
@@ -147,13 +168,18 @@ check_option_value(DefElem *def)
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("option \"user\" is superuser-only"),
 					 errhint("User mappings with the user option set may only be created or modified by a superuser.")));
+		check_length(name, defGetString(def), HD_MAX_NAME_LEN);
 	}
+	else if (strcmp(name, "password") == 0)
+		check_length(name, defGetString(def), HD_MAX_PASSWORD_LEN);
 	else if (strcmp(name, "host") == 0 || strcmp(name, "dbname") == 0)
 	{
 		if (defGetString(def)[0] == '\0')
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("option \"%s\" must not be empty", name)));
+		if (strcmp(name, "dbname") == 0)
+			check_length(name, defGetString(def), HD_MAX_NAME_LEN);
 	}
 }
 

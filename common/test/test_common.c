@@ -130,6 +130,38 @@ test_invalid_messages(void)
 	hd_wire_free(out, NULL);
 	hello.user = "";
 	CHECK(roundtrip(&env, &out) == HD_WIRE_INVALID);
+	hello.user = "u";
+
+	/* Hello limits: names of NAMEDATALEN - 1 bytes, a 1024-byte password */
+	{
+		char		name[HD_MAX_NAME_LEN + 2];
+		char		password[HD_MAX_PASSWORD_LEN + 2];
+
+		memset(name, 'n', sizeof(name) - 1);
+		name[sizeof(name) - 1] = '\0';
+		memset(password, 'p', sizeof(password) - 1);
+		password[sizeof(password) - 1] = '\0';
+		hello.password = password;
+		CHECK(roundtrip(&env, &out) == HD_WIRE_INVALID);
+		password[HD_MAX_PASSWORD_LEN] = '\0';
+		CHECK(roundtrip(&env, &out) == HD_WIRE_OK);
+		hd_wire_free(out, NULL);
+		hello.user = name;
+		CHECK(roundtrip(&env, &out) == HD_WIRE_INVALID);
+		name[HD_MAX_NAME_LEN] = '\0';
+		CHECK(roundtrip(&env, &out) == HD_WIRE_OK);
+		hd_wire_free(out, NULL);
+		hello.dbname = hello.application_name = hello.origin = name;
+		CHECK(roundtrip(&env, &out) == HD_WIRE_OK);
+		hd_wire_free(out, NULL);
+		name[HD_MAX_NAME_LEN] = 'n';
+		hello.user = hello.dbname = "u";
+		CHECK(roundtrip(&env, &out) == HD_WIRE_INVALID);
+		hello.application_name = NULL;
+		CHECK(roundtrip(&env, &out) == HD_WIRE_INVALID);
+		hello.origin = NULL;
+		hello.password = NULL;
+	}
 
 	/* Error with a malformed SQLSTATE */
 	env.body_case = HYPERDIST__ENVELOPE__BODY_ERROR;
@@ -222,6 +254,47 @@ test_frame_bounds(void)
 	}
 	CHECK(ok_prefixes < 4);
 	free(buf);
+}
+
+/* hd_wire_peek reads the ids and the body without unpacking. */
+static void
+test_peek(void)
+{
+	HdEnvelope	env = HYPERDIST__ENVELOPE__INIT;
+	Hyperdist__Hello hello = HYPERDIST__HELLO__INIT;
+	Hyperdist__Exec exec = HYPERDIST__EXEC__INIT;
+	HdWirePeek	peek;
+	uint8_t    *buf;
+	size_t		len;
+
+	CHECK(hd_wire_peek("", 0, &peek) && peek.body == HYPERDIST__ENVELOPE__BODY__NOT_SET);
+
+	env.has_session = env.has_seq = env.has_epoch = 1;
+	env.session = UINT64_MAX;
+	env.seq = 7;
+	env.epoch = 1234;
+	env.body_case = HYPERDIST__ENVELOPE__BODY_HELLO;
+	env.hello = &hello;
+	hello.dbname = "d";
+	buf = encode(&env, &len);
+	CHECK(hd_wire_peek(buf, len, &peek));
+	CHECK(peek.session == UINT64_MAX && peek.seq == 7 &&
+		  peek.body == HYPERDIST__ENVELOPE__BODY_HELLO);
+	/* every strict prefix that ends inside a field does not parse */
+	CHECK(!hd_wire_peek(buf, len - 1, &peek));
+	free(buf);
+
+	env.body_case = HYPERDIST__ENVELOPE__BODY_EXEC;
+	env.exec = &exec;
+	set_sql(&exec.sql, &exec.has_sql, "SELECT 1", 8);
+	buf = encode(&env, &len);
+	CHECK(hd_wire_peek(buf, len, &peek) && peek.body == HYPERDIST__ENVELOPE__BODY_EXEC);
+	free(buf);
+
+	/* a length beyond the frame, an overlong varint, a group */
+	CHECK(!hd_wire_peek("\x5a\xff\xff\x7f\x01", 5, &peek));
+	CHECK(!hd_wire_peek("\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12, &peek));
+	CHECK(!hd_wire_peek("\x0b", 1, &peek));
 }
 
 /* Deterministic mutation fuzzing: decoding must never crash or leak, and
@@ -469,6 +542,7 @@ main(void)
 	RUN(test_exec_roundtrip);
 	RUN(test_invalid_messages);
 	RUN(test_frame_bounds);
+	RUN(test_peek);
 	RUN(test_mutations);
 	RUN(test_batches);
 	RUN(test_fragments);

@@ -12,8 +12,10 @@
  *   HELLO_OK session=... epoch=... server=... agent=...
  *   COLUMNS a:23,b:25
  *   ROW 1|foo|NULL             (text format; binary fields print as \x...)
- *   DONE seq=N tag="SELECT 2" rows=2 batches=1 received=2
- *   ERROR seq=N sqlstate=57014 severity=ERROR message="..." [detail="..."]
+ *   DONE seq=N tag="SELECT 2" rows=2 batches=1 received=2 ms=N [txn=IDLE]
+ *   ERROR seq=N sqlstate=57014 severity=ERROR message="..." [detail="..."] [txn=IN_ERROR]
+ *     (txn: the data node session's transaction status, when the reply has one:
+ *     IDLE, IN_TRANSACTION, IN_ERROR or UNKNOWN)
  *   NOTICE seq=N sqlstate=00000 severity=NOTICE message="..."  (the same fields)
  *   PONG epoch=... sessions=N
  *   TIMEOUT ...
@@ -48,6 +50,8 @@
  * an access node that takes no rows in fragments.  A row that comes in
  * fragments is printed once joined; a fragment out of place prints
  * BAD_FRAGMENT and the request's replies are read on.
+ * --password-bytes N sends a password of N bytes ('x' repeated), e.g. one
+ * far above the agent's limit.
  *
  * Parameters for the next exec/query: --param TEXT, --param-int4 N (binary,
  * type int4), --param-null; data for the next exec's COPY FROM STDIN:
@@ -287,22 +291,37 @@ print_quoted(const char *name, const char *s)
 	putchar('"');
 }
 
+/* " txn=STATUS" when the reply carries a transaction status. */
 static void
-print_error_fields(const char *what, uint32_t seq, const Hyperdist__Error *e)
+print_txn(const HdEnvelope *env)
 {
-	printf("%s seq=%u sqlstate=%s severity=%s", what, seq, e->sqlstate,
+	static const char *const names[] = {"UNKNOWN", "IDLE", "IN_TRANSACTION", "IN_ERROR"};
+
+	if (!env->has_txn_status)
+		return;
+	if ((unsigned) env->txn_status < sizeof(names) / sizeof(names[0]))
+		printf(" txn=%s", names[env->txn_status]);
+	else
+		printf(" txn=%d", (int) env->txn_status);
+}
+
+static void
+print_error_fields(const char *what, const HdEnvelope *env, const Hyperdist__Error *e)
+{
+	printf("%s seq=%u sqlstate=%s severity=%s", what, env->seq, e->sqlstate,
 		   e->severity ? e->severity : "?");
 	print_quoted("message", e->message);
 	print_quoted("detail", e->detail);
 	print_quoted("hint", e->hint);
 	print_quoted("context", e->context);
+	print_txn(env);
 	putchar('\n');
 }
 
 static void
 print_error(Client *c, const HdEnvelope *env)
 {
-	print_error_fields("ERROR", env->seq, env->error);
+	print_error_fields("ERROR", env, env->error);
 	snprintf(c->last_state, sizeof(c->last_state), "%s", env->error->sqlstate);
 }
 
@@ -594,12 +613,14 @@ finish_request(Client *c, uint32_t seq, int kind)
 					   env->done->rows);
 				if (kind == 'q')
 					printf(" batches=%u received=%" PRIu64, batches, received);
-				printf(" ms=%" PRId64 "\n", now_ms() - start);
+				printf(" ms=%" PRId64, now_ms() - start);
+				print_txn(env);
+				putchar('\n');
 				strcpy(c->last_state, "ok");
 				hd_wire_free(env, NULL);
 				return;
 			case HYPERDIST__ENVELOPE__BODY_NOTICE:
-				print_error_fields("NOTICE", seq, env->notice);
+				print_error_fields("NOTICE", env, env->notice);
 				break;
 			case HYPERDIST__ENVELOPE__BODY_ERROR:
 				c->in_row = false;
@@ -807,7 +828,8 @@ usage(void)
 {
 	fprintf(stderr,
 			"usage: agent-client --endpoint E [--server-key Z85 | --server-key-file F]\n"
-			"         [--client-key-file F] [--insecure] [--db D] [--user U] [--password P]\n"
+			"         [--client-key-file F] [--insecure] [--db D] [--user U]\n"
+			"         [--password P | --password-bytes N]\n"
 			"         [--timeout MS] [--credit N] [--batch-bytes N] [--binary] [--copy] [--count]\n"
 			"         [--slow MS] [--notices] [--minor N] [--text] [-v] STEP...\n"
 			"         (options may also precede any step)\n"
@@ -876,6 +898,19 @@ apply_option(Options *o, int argc, char **argv, int *i)
 			p->value.len = strlen(v);
 		}
 		o->param_ptrs[o->nparams++] = p;
+		(*i)++;
+		return true;
+	}
+	if (strcmp(a, "--password-bytes") == 0 && v)
+	{
+		size_t		n = strtoul(v, NULL, 10);
+		char	   *password = malloc(n + 1);
+
+		if (password == NULL)
+			die("out of memory");
+		memset(password, 'x', n);
+		password[n] = '\0';
+		o->password = password;
 		(*i)++;
 		return true;
 	}

@@ -170,6 +170,35 @@ check "copy query: cancel" 'ERROR seq=2 sqlstate=57014' -- \
 check "COPY TO STDOUT in a plain Query: refused" 'sqlstate=0A000' -- \
 	--binary query "copy t to stdout"
 check "server error relayed" 'sqlstate=22012 .*message="division by zero"' -- exec "select 1/0"
+
+# ---- transaction status on final replies (protocol 1.2) ------------------------------
+TXN=$($C exec "select 1" exec "select 1/0" exec "begin" exec "insert into t values (100, 'txn')" \
+	query "select 1" exec "select 1/0" query "select 1" exec "rollback" exec "begin" exec "commit" 2>&1)
+if grep -q '^DONE seq=2 .*txn=IDLE$' <<<"$TXN" && grep -q '^ERROR seq=3 .*txn=IDLE$' <<<"$TXN" &&
+	grep -q '^DONE seq=4 tag="BEGIN" .*txn=IN_TRANSACTION$' <<<"$TXN" &&
+	grep -q '^DONE seq=5 tag="INSERT 0 1" .*txn=IN_TRANSACTION$' <<<"$TXN" &&
+	grep -q '^DONE seq=6 .*txn=IN_TRANSACTION$' <<<"$TXN" &&
+	grep -q '^ERROR seq=7 sqlstate=22012 .*txn=IN_ERROR$' <<<"$TXN" &&
+	grep -q '^ERROR seq=8 sqlstate=25P02 .*txn=IN_ERROR$' <<<"$TXN" &&
+	grep -q '^DONE seq=9 tag="ROLLBACK" .*txn=IDLE$' <<<"$TXN" &&
+	grep -q '^DONE seq=10 tag="BEGIN" .*txn=IN_TRANSACTION$' <<<"$TXN" &&
+	grep -q '^DONE seq=11 tag="COMMIT" .*txn=IDLE$' <<<"$TXN"; then
+	ok "final replies carry the transaction status"
+else
+	not_ok "final replies carry the transaction status" "$TXN"
+fi
+# ---- Hello limits ---------------------------------------------------------------
+# SCRAM hashes the password once per iteration: a huge one used to hold the
+# agent's loop, and every session, for minutes.
+check "a password above 1024 bytes: refused" \
+	'sqlstate=08P01 .*message="malformed request: hello.s password is longer than 1024 bytes"' -- \
+	--password-bytes 1025 hello
+check "a Hello frame above 16 kB: refused unread" \
+	'sqlstate=08P01 .*message="malformed request: a Hello frame holds at most 16384 bytes' -- \
+	--password-bytes 20000000 hello
+check "a 1024-byte password is tried" 'sqlstate=28P01' -- --password-bytes 1024 hello
+check "a user name above 63 bytes: refused" 'sqlstate=08P01 .*longer than 63 bytes' -- \
+	--user "$(printf 'u%.0s' $(seq 64))" hello
 check "wrong password" 'sqlstate=28P01' -- --password wrong hello
 check "no such database" 'sqlstate=3D000' -- --db nodb hello
 check "protocol major mismatch" 'sqlstate=08P01 .*detail="The access node speaks protocol 2\.[0-9]+, this agent speaks 1\.[0-9]+' -- bad-version
@@ -238,7 +267,101 @@ if [ "$AGENT_RC" = 0 ] && grep -q 'waiting for 1 cancel request' "$TMP/agent.log
 else
 	not_ok "shutdown with a cancel in flight: exit $AGENT_RC" "$(tail -5 "$TMP/agent.log")"
 fi
+
+# ---- connection setup runs in connect threads -----------------------------------------
+# wait_for FILE PATTERN [COUNT]: until FILE has COUNT (default 1) lines
+# matching PATTERN; a bound against hangs (60 s), not a timing check.
+wait_for() {
+	local i
+	for i in $(seq 600); do
+		[ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "${3:-1}" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# With the test-only HYPERDIST_AGENT_TEST_CONNECT_DELAY_MS each connect
+# thread waits before connecting, standing in for a slow authentication.
+# Were connections set up in the loop, that wait would hold every session;
+# instead a session opened earlier is answered while a Hello waits.
+HYPERDIST_AGENT_TEST_CONNECT_DELAY_MS=5000 start_agent --log-level debug
+mkfifo "$TMP/fifo-b"
+$C hello pause exec "select 'b'" <"$TMP/fifo-b" >"$TMP/b.out" 2>&1 &
+B=$!
+exec 8>"$TMP/fifo-b"
+wait_for "$TMP/b.out" '^PAUSED'
+CONNECTS=$(grep -c 'connecting as' "$TMP/agent.log")
+$C hello >"$TMP/a.out" 2>&1 &
+A=$!
+wait_for "$TMP/agent.log" 'connecting as' $((CONNECTS + 1))
+echo go >&8
+exec 8>&-
+wait $B
+if grep -q '^DONE' "$TMP/b.out" && ! grep -q HELLO_OK "$TMP/a.out"; then
+	ok "a session is answered while another's connection is set up"
+else
+	not_ok "a session is answered while another's connection is set up" "$(cat "$TMP/b.out" "$TMP/a.out")"
+fi
+wait $A
+if grep -q HELLO_OK "$TMP/a.out"; then ok "... and that Hello then succeeds"; else not_ok "... and that Hello then succeeds" "$(cat "$TMP/a.out")"; fi
+stop_agent
+
+# connect_threads bounds the connections set up at once; the others wait.
+HYPERDIST_AGENT_TEST_CONNECT_DELAY_MS=500 start_agent --log-level debug --connect-threads 1
+QS=()
+for i in 1 2 3; do
+	$C exec "select $i" >"$TMP/q$i.out" 2>&1 &
+	QS+=($!)
+done
+wait "${QS[@]}"
+if [ "$(cat "$TMP"/q[123].out | grep -c '^DONE')" = 3 ] &&
+	grep -q 'waits for a connect thread' "$TMP/agent.log"; then
+	ok "Hellos beyond connect_threads wait their turn"
+else
+	not_ok "Hellos beyond connect_threads wait their turn" "$(cat "$TMP"/q[123].out)"
+fi
+stop_agent
+
+# SIGTERM while a connect thread waits: the Hello gets 57P01, the thread
+# gives up at once (the agent does not log that it left it running).
+LOGSTART=$(wc -l <"$TMP/agent.log")
+HYPERDIST_AGENT_TEST_CONNECT_DELAY_MS=60000 start_agent --log-level debug
+CONNECTS=$(grep -c 'connecting as' "$TMP/agent.log")
+$C hello >"$TMP/a.out" 2>&1 &
+A=$!
+wait_for "$TMP/agent.log" 'connecting as' $((CONNECTS + 1))
+stop_agent
+wait $A
+if [ "$AGENT_RC" = 0 ] && grep -q 'sqlstate=57P01' "$TMP/a.out" &&
+	! tail -n +"$((LOGSTART + 1))" "$TMP/agent.log" | grep -q 'still running'; then
+	ok "shutdown with a connect in flight"
+else
+	not_ok "shutdown with a connect in flight: exit $AGENT_RC" "$(cat "$TMP/a.out"; tail -5 "$TMP/agent.log")"
+fi
+
+# ---- limits -------------------------------------------------------------------------
+start_agent --max-sessions-per-key 1 --max-queued-requests 2
+mkfifo "$TMP/fifo-k"
+$C hello pause close ping <"$TMP/fifo-k" >"$TMP/k.out" 2>&1 &
+K=$!
+exec 8>"$TMP/fifo-k"
+wait_for "$TMP/k.out" '^PAUSED'
+check "max_sessions_per_key: a second session of the key is refused" \
+	'sqlstate=53300 .*detail="max_sessions_per_key is 1\."' -- hello
+echo go >&8
+exec 8>&-
+wait $K
+check "max_queued_requests: a request beyond the queue is refused" \
+	'ERROR seq=5 sqlstate=54000 .*detail="max_queued_requests is 2\."' -- \
+	send-exec "select pg_sleep(1)" send-exec "select 1" send-exec "select 2" \
+	send-exec "select 3" wait
+stop_agent
 start_agent
+ERR=$($C exec "select repeat('x', 100000)::int" 2>&1)
+if grep -q 'sqlstate=22P02 .*xxx\.\.\." txn=IDLE$' <<<"$ERR" && [ "${#ERR}" -lt 40000 ]; then
+	ok "an error message of 100 kB is cut to 32 kB"
+else
+	not_ok "an error message of 100 kB is cut to 32 kB" "${ERR:0:300}"
+fi
 
 # ---- streaming under credit ---------------------------------------------------------
 $PSQL -d app -c "create table big as select g as id, now() as ts, g*1.5 as v,
@@ -351,6 +474,63 @@ echo "$(grep -v '^#' "$TMP/keys/rogue.pub") rogue" >>"$TMP/keys/authorized_keys"
 kill -HUP "$AGENT_PID"
 sleep 0.5
 if $ROGUE --timeout 5000 ping | grep -q PONG; then ok "SIGHUP reloads authorized keys"; else not_ok "SIGHUP reloads authorized keys"; fi
+
+# ---- a killed peer's sessions end at once --------------------------------------------
+# Its connection closes, and within about a second its session is closed,
+# so its lock goes.  The lock was its last word: the 10 s idle probe cannot
+# be what ends it within 8 s (a bound against hangs, not a timing check).
+$C exec "create table held (x int)" >/dev/null 2>&1
+$C exec "begin" exec "lock table held" sleep 60000 >"$TMP/h.out" 2>&1 &
+H=$!
+wait_for "$TMP/h.out" 'LOCK TABLE'
+{ kill -9 $H; wait $H; } 2>/dev/null
+HELD=1
+for _ in $(seq 80); do
+	HELD=$($PSQL -d app -c "select count(*) from pg_locks l join pg_class c on c.oid = l.relation where c.relname = 'held'")
+	[ "$HELD" = 0 ] && break
+	sleep 0.1
+done
+if [ "$HELD" = 0 ]; then ok "a killed peer's lock is released within 8 s"; else not_ok "a killed peer's lock is released within 8 s"; fi
+
+# ---- the data node's server connection lost --------------------------------------------
+# The backend running this check's statement (its text is its own).
+lost_backend() {
+	$PSQL -c "select pid from pg_stat_activity where usename = 'alice' and query = 'select pg_sleep(58)' and state = 'active'"
+}
+lost() {
+	local name=$1 kill=$2 out
+	rm -f "$TMP/fifo-l"
+	mkfifo "$TMP/fifo-l"
+	$C send-exec "select pg_sleep(58)" pause wait exec "select 1" \
+		<"$TMP/fifo-l" >"$TMP/l.out" 2>&1 &
+	L=$!
+	exec 8>"$TMP/fifo-l"
+	for _ in $(seq 600); do
+		[ -n "$(lost_backend)" ] && break
+		sleep 0.1
+	done
+	$kill "$(lost_backend)"
+	echo go >&8
+	exec 8>&-
+	wait $L
+	out=$(cat "$TMP/l.out")
+	if grep -q "^ERROR seq=2 sqlstate=08006 .*message=\"connection to the data node's PostgreSQL server was lost\" detail=\"$3" <<<"$out" &&
+		grep -q "^ERROR seq=3 sqlstate=08006 .*detail=\"$3.*txn=UNKNOWN$" <<<"$out"; then
+		ok "$name"
+	else
+		not_ok "$name" "$out"
+	fi
+}
+terminate() { $PSQL -c "select pg_terminate_backend($1)" >/dev/null; }
+lost "backend terminated: 08006 for the running request and the next" terminate \
+	"FATAL: terminating connection due to administrator command"
+lost "backend killed: 08006 for the running request and the next" "kill -9" \
+	"server closed the connection unexpectedly"
+# The server restarts after a backend crash: wait until it takes connections.
+for _ in $(seq 600); do
+	$PSQL -c "select 1" >/dev/null 2>&1 && break
+	sleep 0.1
+done
 
 # ---- restart, shutdown ------------------------------------------------------------
 mkfifo "$TMP/fifo"
