@@ -31,6 +31,7 @@
 #include "utils/tuplestore.h"
 
 #include "data_node.h"
+#include "fault.h"
 #include "fdw/option.h"
 #include "remote/connection.h"
 #include "wire.h"
@@ -146,6 +147,9 @@ static void
 refuse_transaction_control(const char *sql, const char *function)
 {
 	ListCell   *lc;
+
+	if (hd_fault_injected(HD_FAULT_PASS_TRANSACTION_CONTROL))
+		return;
 
 	foreach(lc, parse_or_nil(sql))
 	{

@@ -34,6 +34,7 @@ const struct config_enum_entry hd_fault_point_options[] = {
 	{"after_local_commit", HD_FAULT_AFTER_LOCAL_COMMIT, false},
 	{"before_commit_prepared", HD_FAULT_BEFORE_COMMIT_PREPARED, false},
 	{"after_commit_prepared_first_node", HD_FAULT_AFTER_COMMIT_PREPARED_FIRST_NODE, false},
+	{"pass_transaction_control", HD_FAULT_PASS_TRANSACTION_CONTROL, false},
 	{NULL, 0, false}
 };
 
@@ -71,6 +72,12 @@ fault_pause(const char *name)
 	QueryCancelPending = false;
 	ereport(LOG,
 			(errmsg("hyperdist: fault point \"%s\" released", name)));
+}
+
+bool
+hd_fault_injected(HdFaultPoint point)
+{
+	return hd_inject_fault == (int) point;
 }
 
 void

@@ -23,7 +23,11 @@ typedef enum HdFaultPoint
 	HD_FAULT_AFTER_LOCAL_COMMIT,	/* the COMMIT callback starts */
 	HD_FAULT_BEFORE_COMMIT_PREPARED,	/* right before COMMIT PREPARED is sent
 										 * (nothing happens in between today) */
-	HD_FAULT_AFTER_COMMIT_PREPARED_FIRST_NODE	/* one data node committed */
+	HD_FAULT_AFTER_COMMIT_PREPARED_FIRST_NODE,	/* one data node committed */
+	HD_FAULT_PASS_TRANSACTION_CONTROL	/* not a commit point: distributed_exec
+										 * lets COMMIT and the like through, so
+										 * that a test sees the data nodes'
+										 * transaction status checked */
 } HdFaultPoint;
 
 typedef enum HdFaultAction
@@ -37,5 +41,8 @@ extern const struct config_enum_entry hd_fault_action_options[];
 
 /* Called by the commit protocol at each point. */
 extern void hd_fault(HdFaultPoint point);
+
+/* True when point is the one injected (a check a test wants skipped). */
+extern bool hd_fault_injected(HdFaultPoint point);
 
 #endif							/* HYPERDIST_FAULT_H */

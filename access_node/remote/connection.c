@@ -143,6 +143,8 @@ typedef struct HdRequest
 	HdStream   *stream;			/* the stream reading its rows, if any */
 	uint32		window;			/* query: credit window */
 	uint32		unacked;		/* query: batches consumed, credit not sent */
+	bool		checks_txn;		/* its final reply's transaction status must
+								 * be the one expected (check_txn_status) */
 	void	   *wire;			/* encoding, while its batch is replayable */
 	size_t		wire_len;
 } HdRequest;
@@ -1583,6 +1585,43 @@ conn_grant_credit(HdConn *conn, int i)
 }
 
 /*
+ * The data node's transaction state after a statement must be the one the
+ * access node believes in: a transaction open while the session takes
+ * part in the local one, none otherwise.  SQL that ended or opened a
+ * transaction there behind the access node's back (transaction control is
+ * refused where users give SQL, this catches whatever else could) fails
+ * the statement before anything commits, and the session is dropped,
+ * which rolls back what it left open on the node.  Agents older than
+ * protocol 1.2 report nothing, and nothing is checked.
+ */
+static void
+check_txn_status(HdConn *conn, int i, const HdEnvelope *env)
+{
+	bool		expect_open = conn->xact.state == HD_RXACT_OPEN;
+	bool		open;
+	char	   *sql;
+
+	if (!conn->reqs[i].checks_txn || !is_final_reply(env) || !env->has_txn_status ||
+		env->txn_status == HYPERDIST__TXN_STATUS__TXN_UNKNOWN ||
+		conn->xact.state == HD_RXACT_FAILED)
+		return;
+	open = env->txn_status != HYPERDIST__TXN_STATUS__TXN_IDLE;
+	if (open == expect_open)
+		return;
+	sql = req_sql(conn, i);
+	conn_disconnect(conn);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+			 expect_open
+			 ? errmsg("data node \"%s\" ended its part of the transaction", conn->node_name)
+			 : errmsg("data node \"%s\" has a transaction the access node did not open",
+					  conn->node_name),
+			 errdetail("A statement changed the data node session's transaction state behind the access node's back; the session was closed."),
+			 errhint("Statements sent to data nodes must not start or end transactions: the access node's own BEGIN, COMMIT and ROLLBACK reach every node."),
+			 sql ? errcontext("remote SQL: %s", sql) : 0));
+}
+
+/*
  * A reply for pending request i, which no caller is waiting for: a
  * pipelined request (an Error is raised here, in whatever wait meets it) or
  * an abandoned stream being drained.
@@ -1675,6 +1714,7 @@ conn_wait_for(HdConn *conn, uint32 seq, MemoryContext cxt)
 				conn_session_gone(conn);
 				continue;
 			}
+			check_txn_status(conn, i, env);
 			conn_confirm_batch(conn);
 			if (env->seq == seq)
 				break;
@@ -1763,6 +1803,7 @@ conn_request_at(HdConn *conn, HdEnvelope *env, HdReqMode mode, const char *sql,
 	buf = encode_envelope(env, conn->node_name,
 						  replayable ? conn->replay_cxt : CurrentMemoryContext, &len);
 	req = req_add(conn, seq, mode, sql, level);
+	req->checks_txn = !(flags & REQ_TXN_CONTROL);
 	if (replayable)
 	{
 		req->wire = buf;

@@ -132,6 +132,25 @@ CALL distributed_exec('COMMIT AND CHAIN', transactional => false);
 SELECT * FROM _hyperdist_functions.data_node_query('dn1', 'SELECT 1; COMMIT') AS t(x int);
 SELECT count(*) AS txn_control_rows FROM de_all WHERE node = 'txn control';
 
+-- should transaction control reach a data node anyway (here through a
+-- test fault that skips the refusal), the transaction status the node
+-- reports with every answer shows it: the statement fails (2D000) and the
+-- session is dropped, so nothing more commits with the local transaction
+-- and a transaction left open there is rolled back
+SET hyperdist.inject_fault = 'pass_transaction_control';
+BEGIN;
+CALL distributed_exec($$INSERT INTO de_t VALUES ('behind its back', 14)$$);
+CALL distributed_exec('COMMIT', node_list => '{dn1}');
+\echo :SQLSTATE
+ROLLBACK;
+SELECT node, via FROM de_all WHERE node = 'behind its back';
+CALL distributed_exec($$BEGIN; INSERT INTO de_t VALUES ('left open', 15)$$,
+                      node_list => '{dn2}', transactional => false);
+\echo :SQLSTATE
+RESET hyperdist.inject_fault;
+SELECT count(*) AS left_open_rows FROM de_all WHERE node = 'left open';
+CALL distributed_exec($$DELETE FROM de_t WHERE node = 'behind its back'$$);
+
 -- transactional => false: each statement commits on its own, at once
 CALL distributed_exec($$VACUUM de_t$$);
 \echo :SQLSTATE
