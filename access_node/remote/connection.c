@@ -1169,6 +1169,14 @@ conn_send_hello(HdConn *conn, const HdConnTarget *target, uint32 seq,
 	if (hello.password == NULL)
 		hello.password = passfile_lookup(target->host, target->port,
 										 target->dbname, target->user);
+	/* the user mapping's is checked when set; the passfile's only here */
+	if (hello.password != NULL && strlen(hello.password) > HD_MAX_PASSWORD_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the password for data node \"%s\" is longer than %d bytes",
+						conn->node_name, HD_MAX_PASSWORD_LEN),
+				 errhint("Agents refuse longer passwords: use a shorter one in %s.",
+						 target->password ? "the user mapping" : "hyperdist.passfile")));
 	hello.application_name = "hyperdist";
 	hello.origin = psprintf(UINT64_FORMAT, GetSystemIdentifier());
 	env.body_case = HYPERDIST__ENVELOPE__BODY_HELLO;

@@ -92,5 +92,17 @@ $c->psql_error("CALL distributed_exec(\$\$SELECT 1\$\$, node_list => '{dn1}')",
 	'28P01', 'a wrong password in the mapping: 28P01',
 	user => 'alice', options => $timeout);
 
+# A passfile password longer than agents accept: refused here, naming it
+# (a user mapping's is refused when it is set, see 016).
+{
+	open(my $pf, '>>', $c->an_pgdata . '/passfile') or die "passfile: $!";
+	print $pf "*:*:*:alice:" . ('x' x 2000) . "\n";
+	close($pf);
+}
+$err = $c->psql_error("CALL distributed_exec(\$\$SELECT 1\$\$, node_list => '{dn2}')",
+	'22023', 'a 2000-byte passfile password: 22023 before anything is sent',
+	user => 'alice', options => $timeout);
+like($err, qr/longer than 1024 bytes.*\n.*hyperdist\.passfile/s, '... naming the limit and the passfile');
+
 $c->teardown;
 done_testing();
