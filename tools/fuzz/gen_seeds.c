@@ -111,6 +111,7 @@ typedef struct ExecOpts
 	const char *copy_data;
 	bool		notices;
 	int			nparams;
+	bool		empty_param;	/* the first parameter is '' */
 } ExecOpts;
 
 static Frame
@@ -133,7 +134,7 @@ exec_frame(uint64_t session, uint32_t seq, const char *sql, ExecOpts o)
 	e.notices = o.notices;
 	p[0].has_type_oid = p[0].has_value = 1;
 	p[0].type_oid = 23;
-	p[0].value = bytes("42");
+	p[0].value = bytes(o.empty_param ? "" : "42");
 	p[1].has_binary = p[1].binary = 1;		/* and no value: NULL */
 	e.n_params = o.nparams;
 	e.params = pp;
@@ -517,6 +518,15 @@ agent_seeds(void)
 							   (ExecOpts) {.notices = true, .nparams = 1}));
 	serve(&s, 2);
 	save("errors-notices", &s);
+
+	/* text parameters: an empty one (protobuf-c leaves its data NULL) */
+	CONNECT_OK(&s);
+	PARAMS_SENT(&s);
+	send_to(&s, 0, hello(1));
+	serve(&s, 1);
+	send_to(&s, 0, exec_frame(1, 2, "SELECT $1::text, $2", (ExecOpts) {.nparams = 2,
+		.empty_param = true}));
+	save("empty-param", &s);
 
 	/* the server refuses the connection, saying why */
 	decide(&s, 3, 2, 1, 0);		/* fails after a step; server_version */
