@@ -279,12 +279,6 @@ PQresultStatus(const PGresult *res)
 }
 
 int
-PQntuples(const PGresult *res)
-{
-	return res ? res->nrows : 0;
-}
-
-int
 PQnfields(const PGresult *res)
 {
 	return res ? res->ncols : 0;
@@ -612,7 +606,11 @@ PQconnectPoll(PGconn *conn)
 	return PGRES_POLLING_OK;
 }
 
-/* The blocking connect, for an agent that connects in helper threads. */
+/*
+ * The blocking connect, which the agent does not call yet: for connecting
+ * in helper threads.  Its decisions are drawn in the calling thread, so a
+ * harness must wait for such a connection before its next step.
+ */
 PGconn *
 PQconnectdbParams(const char *const *keywords, const char *const *values,
 				  int expand_dbname)
@@ -732,12 +730,6 @@ PQsetnonblocking(PGconn *conn, int arg)
 		return -1;
 	conn->nonblocking = arg != 0;
 	return 0;
-}
-
-int
-PQisnonblocking(const PGconn *conn)
-{
-	return conn && conn->nonblocking;
 }
 
 /* ---- what the server says besides results --------------------------------- */

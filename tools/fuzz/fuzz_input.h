@@ -30,12 +30,6 @@ fuzz_input_init(FuzzInput *in, const uint8_t *data, size_t len)
 	in->tail = len;
 }
 
-static inline bool
-fuzz_front_empty(const FuzzInput *in)
-{
-	return in->head >= in->tail;
-}
-
 static inline uint8_t
 fuzz_front_byte(FuzzInput *in)
 {
