@@ -252,12 +252,6 @@ collect_replies(void)
 	}
 }
 
-static void
-peer_resumed(const RoutingId *rid)
-{
-	sessions_peer_resumed(rid);
-}
-
 /*
  * The end of a loop iteration: parked replies, gone peers, closed sessions;
  * then the replies.  (Each look at a peer's socket costs system calls.)
@@ -268,7 +262,7 @@ settle(void)
 	for (int i = 0; i < 4 && router_has_parked(); i++)
 	{
 		collect_replies();
-		router_retry_parked(peer_resumed);
+		router_retry_parked(sessions_peer_resumed);
 	}
 	router_reap_gone(sessions_peer_gone);
 	sessions_reap();
