@@ -59,9 +59,10 @@ fuzz:
 # detection) and UndefinedBehaviorSanitizer.  The extension gets
 # UndefinedBehaviorSanitizer only, with a copy of common/ built the same
 # way: the system's PostgreSQL is not instrumented, and preloading the ASan
-# runtime into it deadlocks at start on Debian 12 (a library constructor,
-# libgpg-error's, holds glibc's gettext lock when the runtime initialises
-# and asks for it again; `LD_PRELOAD=libasan.so.8 postgres -V` hangs).
+# runtime into it hangs it at start on Debian 12 (`LD_PRELOAD=libasan.so.8
+# postgres -V` waits forever in main's bindtextdomain() for glibc's gettext
+# lock, left held after the library constructors that call bindtextdomain,
+# libgpg-error's and gnutls's, ran with the runtime preloaded).
 SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer
 SANITIZE_EXTENSION = -fsanitize=undefined -fno-omit-frame-pointer
 # The agent's allowed peak memory in its smoke test: ASan's quarantine and
