@@ -4,6 +4,12 @@
 #   make install    install both (the agent into PostgreSQL's bindir)
 #   make check      install deps, build, install, run every test suite
 #   make demo       install deps, build, install, start a local cluster, run the demo
+#   make fuzz       build the libFuzzer targets (tools/fuzz/) and run each for
+#                   FUZZ_RUNS executions (default 10000000) or FUZZ_TIME seconds
+#   make check-sanitize
+#                   build the agent, common/ and the extension with
+#                   sanitizers, install them, run every test suite under
+#                   them, then build and install the normal build
 #
 # Generated protobuf-c sources live in proto/ and are never committed.
 
@@ -12,7 +18,8 @@ export PG_CONFIG
 
 SUBDIRS = common access_node data_node
 
-.PHONY: all install clean check demo deps unit-test installcheck cluster-test
+.PHONY: all install clean check demo deps unit-test installcheck cluster-test \
+	fuzz check-sanitize
 
 all:
 	$(MAKE) -C common
@@ -40,3 +47,36 @@ demo: deps
 	$(MAKE) all
 	$(MAKE) install
 	tools/demo
+
+fuzz:
+	$(MAKE) -C tools/fuzz run
+
+# Sanitizer builds replace the objects of the normal one (CFLAGS come through
+# the environment so that the Makefiles' own flags are kept; COPT is PGXS's
+# way of adding to them), so the target starts and ends with a clean tree.
+#
+# The agent, common/ and the test programs get AddressSanitizer (with leak
+# detection) and UndefinedBehaviorSanitizer.  The extension gets
+# UndefinedBehaviorSanitizer only, with a copy of common/ built the same
+# way: the system's PostgreSQL is not instrumented, and preloading the ASan
+# runtime into it hangs it at start on Debian 12 (`LD_PRELOAD=libasan.so.8
+# postgres -V` waits forever in main's bindtextdomain() for glibc's gettext
+# lock, left held after the library constructors that call bindtextdomain,
+# libgpg-error's and gnutls's, ran with the runtime preloaded).
+SANITIZE = -fsanitize=address,undefined -fno-omit-frame-pointer
+SANITIZE_EXTENSION = -fsanitize=undefined -fno-omit-frame-pointer
+# The agent's allowed peak memory in its smoke test: ASan's quarantine and
+# shadow memory come on top of the normal 200 MB.
+SANITIZE_MAX_RSS_KB = 600000
+
+check-sanitize:
+	$(MAKE) clean
+	CFLAGS="-O1 -g $(SANITIZE_EXTENSION)" $(MAKE) -C common
+	$(MAKE) -C access_node COPT="$(SANITIZE_EXTENSION)"
+	$(MAKE) -C access_node install COPT="$(SANITIZE_EXTENSION)"
+	$(MAKE) -C common clean
+	CFLAGS="-O1 -g $(SANITIZE)" $(MAKE) -C common all test/test_common
+	CFLAGS="-O1 -g $(SANITIZE)" $(MAKE) -C data_node all test-client install
+	HYPERDIST_SANITIZE=1 SMOKE_MAX_RSS_KB=$(SANITIZE_MAX_RSS_KB) regress/run-all; status=$$?; \
+	$(MAKE) clean && $(MAKE) install || status=1; \
+	exit $$status

@@ -114,7 +114,8 @@ check_params(size_t n, Hyperdist__Param **params)
 	{
 		const Hyperdist__Param *p = params[i];
 
-		if (p->has_value && !(p->has_binary && p->binary) &&
+		/* an empty value may come as NULL, which memchr must not get */
+		if (p->has_value && !(p->has_binary && p->binary) && p->value.len > 0 &&
 			memchr(p->value.data, '\0', p->value.len) != NULL)
 			return "text parameter contains a NUL byte";
 	}

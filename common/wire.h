@@ -185,7 +185,8 @@ static inline void
 hd_batch_reader_init(HdBatchReader *r, const void *data, size_t len)
 {
 	r->pos = data;
-	r->end = r->pos + len;
+	/* protobuf-c leaves empty bytes NULL, and NULL + 0 is undefined */
+	r->end = len > 0 ? r->pos + len : r->pos;
 }
 
 /* Next tuple's field count; false at the end or on truncation (see *bad). */

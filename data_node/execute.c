@@ -663,6 +663,8 @@ params_build(Hyperdist__Param **params, size_t n, ParamArrays *pa,
 	{
 		Hyperdist__Param *p = params[i];
 		ProtobufCBinaryData *v = &p->value;
+		/* protobuf-c leaves an empty value NULL, which libpq takes for SQL NULL */
+		const char *data = v->len > 0 ? (const char *) v->data : "";
 
 		pa->types[i] = p->has_type_oid ? p->type_oid : 0;
 		pa->formats[i] = p->has_binary && p->binary ? 1 : 0;
@@ -670,17 +672,17 @@ params_build(Hyperdist__Param **params, size_t n, ParamArrays *pa,
 			continue;			/* SQL NULL */
 		if (pa->formats[i] == 1)
 		{
-			pa->values[i] = (const char *) v->data;
+			pa->values[i] = data;
 			pa->lengths[i] = (int) v->len;
 			continue;
 		}
-		if (memchr(v->data, '\0', v->len) != NULL)
+		if (memchr(data, '\0', v->len) != NULL)
 		{
 			*sqlstate = "22021";	/* character_not_in_repertoire */
 			snprintf(err, errlen, "text parameter $%zu contains a zero byte", i + 1);
 			return false;
 		}
-		pa->owned[i] = xstrndup((const char *) v->data, v->len);
+		pa->owned[i] = xstrndup(data, v->len);
 		pa->values[i] = pa->owned[i];
 		pa->lengths[i] = (int) v->len;
 	}

@@ -54,7 +54,8 @@
  * far above the agent's limit.
  *
  * Parameters for the next exec/query: --param TEXT, --param-int4 N (binary,
- * type int4), --param-null; data for the next exec's COPY FROM STDIN:
+ * type int4), --param-bytea TEXT (binary, type bytea: the text's bytes),
+ * --param-null; data for the next exec's COPY FROM STDIN:
  * --copy-data TEXT (backslash escapes \n and \t are expanded).
  *
  * Exit status: 0 ok, 1 usage/connection problem, 2 timeout, 3 failed expect.
@@ -541,6 +542,7 @@ send_request(Client *c, int kind, const char *sql)
 	}
 	send_env(c, &env);
 	c->opt.nparams = 0;
+	free(c->opt.copy_data);
 	c->opt.copy_data = NULL;
 	c->last_sent = seq;
 	c->last_kind = kind;
@@ -833,7 +835,8 @@ usage(void)
 			"         [--timeout MS] [--credit N] [--batch-bytes N] [--binary] [--copy] [--count]\n"
 			"         [--slow MS] [--notices] [--minor N] [--text] [-v] STEP...\n"
 			"         (options may also precede any step)\n"
-			"         [--param TEXT | --param-int4 N | --param-null]... before exec/query\n"
+			"         [--param TEXT | --param-int4 N | --param-bytea TEXT | --param-null]...\n"
+			"         before exec/query\n"
 			"         [--copy-data TEXT] before exec\n"
 			"steps: hello | exec SQL | query SQL | send-exec SQL | send-query SQL | cancel |\n"
 			"       credit N | peek N |\n"
@@ -868,7 +871,8 @@ apply_option(Options *o, int argc, char **argv, int *i)
 	INTARG("--minor", o->minor);
 #undef ARG
 #undef INTARG
-	if ((strcmp(a, "--param") == 0 || strcmp(a, "--param-int4") == 0) && v)
+	if ((strcmp(a, "--param") == 0 || strcmp(a, "--param-int4") == 0 ||
+		 strcmp(a, "--param-bytea") == 0) && v)
 	{
 		Hyperdist__Param *p = &o->params[o->nparams];
 
@@ -876,7 +880,7 @@ apply_option(Options *o, int argc, char **argv, int *i)
 			die("too many parameters");
 		hyperdist__param__init(p);
 		p->has_value = true;
-		if (a[7] == '-')
+		if (strcmp(a, "--param-int4") == 0)
 		{
 			/* Binary int4, type 23: the send/recv format is big-endian. */
 			uint32_t	n = (uint32_t) atoi(v);
@@ -896,6 +900,13 @@ apply_option(Options *o, int argc, char **argv, int *i)
 		{
 			p->value.data = (uint8_t *) v;
 			p->value.len = strlen(v);
+			if (strcmp(a, "--param-bytea") == 0)
+			{
+				/* Binary bytea, type 17: the bytes as they are. */
+				p->has_type_oid = p->has_binary = true;
+				p->type_oid = 17;
+				p->binary = true;
+			}
 		}
 		o->param_ptrs[o->nparams++] = p;
 		(*i)++;
@@ -916,8 +927,10 @@ apply_option(Options *o, int argc, char **argv, int *i)
 	}
 	if (strcmp(a, "--copy-data") == 0 && v)
 	{
-		char	   *out = o->copy_data = strdup(v);
+		char	   *out;
 
+		free(o->copy_data);
+		out = o->copy_data = strdup(v);
 		if (out == NULL)
 			die("out of memory");
 

@@ -121,6 +121,9 @@ check "COPY: the copied rows are there, once" 'ROW 2\|6\|r6' -- \
 check "binary query" 'ROW \\x00000001' -- --binary query "select 1::int4"
 check "parameters, text and binary" 'ROW 12\|t' -- \
 	--param 5 --param-int4 7 --param-null query 'select $1::int + $2, $3::text is null'
+check "empty parameters are empty, not NULL" 'ROW f\|0\|f\|0' -- \
+	--param '' --param-bytea '' query \
+	'select $1::text is null, length($1::text), $2::bytea is null, length($2::bytea)'
 
 # Notices reach the access node as Notices of the request, before its Done.
 NOTICES=$($C --notices exec "do \$\$ begin raise notice 'hello %', 1; raise warning 'careful'; end \$\$" 2>&1)
