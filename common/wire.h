@@ -27,10 +27,19 @@
 
 /* Largest frame an agent accepts (ZMQ_MAXMSGSIZE on its ROUTER). */
 #define HD_MAX_REQUEST_FRAME	(64 * 1024 * 1024)
-/* Largest frame an access node accepts (ZMQ_MAXMSGSIZE on its DEALER). */
+/*
+ * Largest frame an access node accepts (ZMQ_MAXMSGSIZE on its DEALER).
+ * This, the default batch size and the largest row may be defined smaller
+ * at build time: tools/fuzz does, so that rows larger than a frame are
+ * cheap to make.
+ */
+#ifndef HD_MAX_REPLY_FRAME
 #define HD_MAX_REPLY_FRAME		(16 * 1024 * 1024)
+#endif
 /* Default size at which the agent flushes a row batch. */
+#ifndef HD_DEFAULT_BATCH_BYTES
 #define HD_DEFAULT_BATCH_BYTES	(128 * 1024)
+#endif
 /* Largest batch size an access node may ask for. */
 #define HD_MAX_BATCH_BYTES		(HD_MAX_REPLY_FRAME / 2)
 /* Most columns a row may have (PostgreSQL's MaxTupleAttributeNumber). */
@@ -40,7 +49,9 @@
  * PostgreSQL's MaxAllocSize lets a backend send as one row (its DataRow or
  * CopyData message has the same layout).
  */
+#ifndef HD_MAX_ROW_BYTES
 #define HD_MAX_ROW_BYTES		((size_t) 0x3fffffff)
+#endif
 
 /*
  * Largest frame of a request other than Exec and Query (Hello, Credit,

@@ -764,7 +764,11 @@ send_request(Session *s, Request *r)
 	return true;
 }
 
-/* Makes the head of the queue the running request; false if none. */
+/*
+ * Makes the head of the queue the running request.  False if there is none,
+ * or if sending it found the connection lost (the session is BROKEN then,
+ * and the request answered).
+ */
 static bool
 start_next(Session *s)
 {
@@ -786,7 +790,7 @@ start_next(Session *s)
 	/* Nothing sent, nothing to read back (unless the connection is lost). */
 	if (!send_request(s, r) && s->running)
 		s->pg_done = true;
-	return true;
+	return s->running != NULL;
 }
 
 /*

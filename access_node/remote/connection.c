@@ -2575,7 +2575,9 @@ stream_buffer_rest(HdStream *s)
 				b->len = env->row_batch->data.len;
 				b->nrows = env->row_batch->nrows;
 				b->data = MemoryContextAllocHuge(s->cxt, b->len > 0 ? b->len : 1);
-				memcpy(b->data, env->row_batch->data.data, b->len);
+				/* protobuf-c leaves the data of an empty batch NULL */
+				if (b->len > 0)
+					memcpy(b->data, env->row_batch->data.data, b->len);
 			}
 			old = MemoryContextSwitchTo(s->cxt);
 			s->stored = lappend(s->stored, b);

@@ -17,6 +17,7 @@
  * thing happens".
  */
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,30 +26,39 @@
 #include <libpq-fe.h>
 
 #include "fake_libpq.h"
+#include "session.h"			/* HD_MAX_NOTICES */
+#include "wire.h"
 
 /*
- * The size of a big value, larger than any reply frame: the agent must
- * hold back the row (when rows are batched already) and then fail the
- * query.  Big values point into one shared buffer.
+ * Big values: one just larger than a reply frame, which a row holding it
+ * sends in fragments (or fails with 54000 for an older access node), and
+ * one larger than the largest row.  They point into one shared buffer.
  */
-#define BIG_VALUE_MAX	(17 * 1024 * 1024)
-/* Steps of a connection attempt that never finishes by itself. */
-#define CONNECT_HANGS	1000000
+#define BIG_VALUE		(HD_MAX_REPLY_FRAME + 1024)
+#define HUGE_VALUE		((int) HD_MAX_ROW_BYTES + 1)
+/* Big values per input: each costs a few copies of a frame. */
+#define BIG_VALUES		8
 
 static FuzzInput *input;
 static int	open_connections;
 static int	last_conn_id;
-static char *big_value;			/* BIG_VALUE_MAX bytes, allocated once */
-
-/* Big values per input: each costs milliseconds in a COPY's message. */
-#define BIG_VALUES		2
+static char *big_value;			/* HUGE_VALUE bytes, allocated once */
 static int	big_left;
+static int	socket_fd = -1;		/* every connection's "socket" */
+static PGconn *open_list;
+static FakePqQueryHook query_hook;
 
 void
 fake_pq_attach(FuzzInput *in)
 {
 	input = in;
 	big_left = BIG_VALUES;
+}
+
+void
+fake_pq_on_query(FakePqQueryHook hook)
+{
+	query_hook = hook;
 }
 
 int
@@ -140,6 +150,92 @@ draw_string(const char *const *canned, unsigned n)
 }
 
 #define DRAW_STRING(canned) draw_string(canned, sizeof(canned) / sizeof(canned[0]))
+
+/*
+ * A message: canned, from the input, or (rarely) longer than the agent
+ * relays, in two-byte UTF-8 characters so that cutting it must mind them
+ * (with one byte more or not, the cut falls inside a character or not).
+ */
+static char *
+draw_message(const char *const *canned, unsigned n)
+{
+	enum
+	{
+		LONG_CHARS = 17 * 1024	/* 34 kB */
+	};
+	static char *long_text;
+	char	   *text;
+
+	if (draw(64) != 63)
+		return draw_string(canned, n);
+	if (long_text == NULL)
+	{
+		long_text = fmalloc(2 * LONG_CHARS + 2);
+		for (int i = 0; i < LONG_CHARS; i++)
+			memcpy(long_text + 2 * i, "\xc3\xa9", 2);	/* é */
+		long_text[2 * LONG_CHARS] = '!';
+	}
+	text = fstrdup(long_text);
+	if (draw(2))
+		text[2 * LONG_CHARS] = '\0';
+	return text;
+}
+
+/*
+ * Messages holding a big value use buffers kept for the next ones: fresh
+ * memory of that size costs more than the rest of an input (page faults).
+ * PQfreemem gives them back.
+ */
+#define BIG_BUFFERS		4
+#define BIG_BUFFER_SIZE	((size_t) HUGE_VALUE + 64 * 1024)
+
+static struct
+{
+	char	   *data;
+	bool		in_use;
+}			big_buffers[BIG_BUFFERS];
+
+static char *
+take_big_buffer(void)
+{
+	for (int i = 0; i < BIG_BUFFERS; i++)
+	{
+		if (big_buffers[i].in_use)
+			continue;
+		if (big_buffers[i].data == NULL)
+			big_buffers[i].data = fmalloc(BIG_BUFFER_SIZE);
+		big_buffers[i].in_use = true;
+		return big_buffers[i].data;
+	}
+	return NULL;
+}
+
+int
+fake_pq_buffers_in_use(void)
+{
+	int			n = 0;
+
+	for (int i = 0; i < BIG_BUFFERS; i++)
+		n += big_buffers[i].in_use;
+	return n;
+}
+
+/* Whether ptr was a big buffer, now free again. */
+static bool
+give_back_big_buffer(void *ptr)
+{
+	for (int i = 0; i < BIG_BUFFERS; i++)
+	{
+		if (big_buffers[i].data == ptr && ptr != NULL)
+		{
+			if (!big_buffers[i].in_use)
+				misuse("freed a COPY buffer twice");
+			big_buffers[i].in_use = false;
+			return true;
+		}
+	}
+	return false;
+}
 
 /* ---- results ----------------------------------------------------------- */
 
@@ -373,7 +469,8 @@ PQresultErrorField(const PGresult *res, int code)
 void
 PQfreemem(void *ptr)
 {
-	free(ptr);
+	if (!give_back_big_buffer(ptr))
+		free(ptr);
 }
 
 /* ---- values drawn from the input ---------------------------------------- */
@@ -387,13 +484,13 @@ draw_value(void)
 
 	if (c == 254)
 		return v;				/* SQL NULL */
-	if (c == 255 && big_left > 0)
+	if (c >= 252 && c != 254 && big_left > 0)
 	{
 		big_left--;
 		if (big_value == NULL)
-			big_value = fmalloc(BIG_VALUE_MAX);
+			big_value = fmalloc(HUGE_VALUE);
 		v.data = big_value;
-		v.len = BIG_VALUE_MAX;
+		v.len = c == 252 ? HUGE_VALUE : BIG_VALUE;
 		v.shared = 1;
 		return v;
 	}
@@ -434,7 +531,7 @@ draw_shape(ExecStatusType status, int format, bool named)
 static unsigned
 draw_row_count(void)
 {
-	static const unsigned counts[] = {0, 1, 2, 3, 5, 64, 1000};
+	static const unsigned counts[] = {0, 1, 2, 3, 5, 64, 300};
 
 	return counts[draw(sizeof(counts) / sizeof(counts[0]))];
 }
@@ -458,6 +555,9 @@ struct pg_conn
 	int			connect_steps;	/* PQconnectPoll calls before the outcome */
 	bool		connect_fails;
 	bool		nonblocking_fails;
+	bool		used_password;	/* the server asked for one */
+	uint64_t	tag;			/* fake_pq_tag's */
+	struct pg_conn *next_open;	/* the list of open connections */
 	char	   *errmsg;
 	char	   *server_version;
 	PQnoticeReceiver receiver;
@@ -547,6 +647,13 @@ connect_start(const char *const *keywords, const char *const *values)
 			touch(values[i], strlen(values[i]));
 	}
 
+	/*
+	 * The socket a connect thread polls until PQconnectPoll is done: one
+	 * that is always ready (when a connection completes is the harness's
+	 * choice: when it runs the thread).
+	 */
+	if (socket_fd < 0 && (socket_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+		abort();
 	outcome = draw(8);
 	if (outcome == 7)
 		return NULL;			/* out of memory */
@@ -556,6 +663,7 @@ connect_start(const char *const *keywords, const char *const *values)
 	conn->connect_steps = (int) draw(4);
 	conn->txn = PQTRANS_IDLE;
 	conn->server_version = DRAW_STRING(versions);
+	conn->used_password = draw(8) != 7;
 	switch (outcome)
 	{
 		case 1:					/* an invalid option: bad at once */
@@ -570,11 +678,14 @@ connect_start(const char *const *keywords, const char *const *values)
 		case 4:
 			conn->nonblocking_fails = true;
 			break;
-		case 5:					/* waits for a server that never answers */
-			conn->connect_steps = CONNECT_HANGS;
+		case 5:					/* connect_timeout passes: libpq's own error */
+			conn->connect_fails = true;
+			set_error(conn, fstrdup("timeout expired\n"));
 			break;
 	}
 	open_connections++;
+	conn->next_open = open_list;
+	open_list = conn;
 	return conn;
 }
 
@@ -606,32 +717,6 @@ PQconnectPoll(PGconn *conn)
 	return PGRES_POLLING_OK;
 }
 
-/*
- * The blocking connect, which the agent does not call yet: for connecting
- * in helper threads.  Its decisions are drawn in the calling thread, so a
- * harness must wait for such a connection before its next step.
- */
-PGconn *
-PQconnectdbParams(const char *const *keywords, const char *const *values,
-				  int expand_dbname)
-{
-	PGconn	   *conn = connect_start(keywords, values);
-
-	if (conn && conn->connect_steps == CONNECT_HANGS)
-	{
-		conn->status = CONNECTION_BAD;
-		set_error(conn, fstrdup("timeout expired\n"));
-	}
-	while (conn)
-	{
-		PostgresPollingStatusType st = PQconnectPoll(conn);
-
-		if (st == PGRES_POLLING_OK || st == PGRES_POLLING_FAILED)
-			break;
-	}
-	return conn;
-}
-
 void
 PQfinish(PGconn *conn)
 {
@@ -648,6 +733,14 @@ PQfinish(PGconn *conn)
 	free(conn->copy_in_error);
 	free(conn->errmsg);
 	free(conn->server_version);
+	for (PGconn **link = &open_list; *link; link = &(*link)->next_open)
+	{
+		if (*link == conn)
+		{
+			*link = conn->next_open;
+			break;
+		}
+	}
 	free(conn);
 	open_connections--;
 }
@@ -667,8 +760,29 @@ PQerrorMessage(const PGconn *conn)
 int
 PQsocket(const PGconn *conn)
 {
-	/* Never polled: the harness plays the event loop. */
-	return conn && conn->status != CONNECTION_BAD ? 1000 + conn->id % 1000 : -1;
+	return conn && conn->status != CONNECTION_BAD ? socket_fd : -1;
+}
+
+/* True unless the input says the server asked for no password. */
+int
+PQconnectionUsedPassword(const PGconn *conn)
+{
+	return conn && conn->used_password;
+}
+
+void
+fake_pq_tag(PGconn *conn, uint64_t tag)
+{
+	conn->tag = tag;
+}
+
+PGconn *
+fake_pq_find(uint64_t tag)
+{
+	for (PGconn *conn = open_list; conn; conn = conn->next_open)
+		if (conn->tag == tag)
+			return conn;
+	return NULL;
 }
 
 int
@@ -734,6 +848,22 @@ PQsetnonblocking(PGconn *conn, int arg)
 
 /* ---- what the server says besides results --------------------------------- */
 
+/* Hands the notice receiver a message (taking ownership of the strings). */
+static void
+notify_receiver(PGconn *conn, char *severity, char *sqlstate, char *message)
+{
+	PGresult   *res = make_result(PGRES_NONFATAL_ERROR);
+
+	set_diag(res, PG_DIAG_SEVERITY, fstrdup(severity));
+	set_diag(res, PG_DIAG_SEVERITY_NONLOCALIZED, severity);
+	set_diag(res, PG_DIAG_SQLSTATE, sqlstate);
+	set_diag(res, PG_DIAG_MESSAGE_PRIMARY, message);
+	res->errmsg = fasprintf("%s:  %s\n", severity, message);
+	if (conn->receiver)
+		conn->receiver(conn->receiver_arg, res);
+	PQclear(res);
+}
+
 static void
 emit_notice(PGconn *conn)
 {
@@ -742,25 +872,17 @@ emit_notice(PGconn *conn)
 	static const char *const messages[] = {
 		"relation \"t\" already exists, skipping", "hello from the data node"
 	};
-	PGresult   *res = make_result(PGRES_NONFATAL_ERROR);
 	char	   *severity = DRAW_STRING(severities);
 
-	set_diag(res, PG_DIAG_SEVERITY, fstrdup(severity));
-	set_diag(res, PG_DIAG_SEVERITY_NONLOCALIZED, severity);
-	set_diag(res, PG_DIAG_SQLSTATE, DRAW_STRING(states));
-	set_diag(res, PG_DIAG_MESSAGE_PRIMARY, DRAW_STRING(messages));
-	res->errmsg = fasprintf("%s:  %s\n", severity,
-							res->diag[diag_index(PG_DIAG_MESSAGE_PRIMARY)]);
-	if (conn->receiver)
-		conn->receiver(conn->receiver_arg, res);
-	PQclear(res);
+	notify_receiver(conn, severity, DRAW_STRING(states), draw_message(messages, 2));
 }
 
+/* A few notices, or more than the agent relays. */
 static void
 emit_notices(PGconn *conn)
 {
-	static const unsigned counts[] = {1, 2, 1001};
-	unsigned	n = counts[draw(sizeof(counts) / sizeof(counts[0]))];
+	unsigned	c = draw(8);
+	unsigned	n = c == 7 ? HD_MAX_NOTICES + 1 : 1 + c % 3;
 
 	for (unsigned i = 0; i < n; i++)
 		emit_notice(conn);
@@ -832,6 +954,16 @@ PQconsumeInput(PGconn *conn)
 		case 4:
 			emit_notices(conn);
 			break;
+		case 5:
+			/* pg_terminate_backend: libpq passes the FATAL on, then EOF */
+			if (conn->phase == PHASE_IDLE)
+			{
+				notify_receiver(conn, fstrdup("FATAL"), fstrdup("57P01"),
+								fstrdup("terminating connection due to administrator command"));
+				lose(conn);
+				return 0;
+			}
+			break;
 	}
 	if (conn->busy > 0)
 		conn->busy--;
@@ -869,6 +1001,8 @@ begin_query(PGconn *conn, const char *query, bool extended, bool binary)
 	touch(query, strlen(query));
 	if (conn == NULL)
 		return 0;
+	if (query_hook)
+		query_hook(conn->tag);
 	if (conn->status != CONNECTION_OK)
 	{
 		set_error(conn, fstrdup("no connection to the server\n"));
@@ -876,11 +1010,15 @@ begin_query(PGconn *conn, const char *query, bool extended, bool binary)
 	}
 	if (conn->phase != PHASE_IDLE)
 		misuse("sent a query while another one was in progress");
-	if (draw(32) == 31)
+	switch (draw(32))
 	{
-		lose(conn);
-		set_error(conn, fstrdup("could not send data to server: Broken pipe\n"));
-		return 0;
+		case 30:
+			set_error(conn, fstrdup("out of memory\n"));
+			return 0;
+		case 31:
+			lose(conn);
+			set_error(conn, fstrdup("could not send data to server: Broken pipe\n"));
+			return 0;
 	}
 	conn->phase = PHASE_NEXT;
 	conn->results_started = false;
@@ -976,6 +1114,14 @@ error_result(PGconn *conn, char *sqlstate, char *message)
 	return res;
 }
 
+static bool
+result_is_fatal(const PGresult *res)
+{
+	const char *severity = res->diag[diag_index(PG_DIAG_SEVERITY_NONLOCALIZED)];
+
+	return severity && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0);
+}
+
 static PGresult *
 cancelled_result(PGconn *conn)
 {
@@ -993,17 +1139,23 @@ drawn_error(PGconn *conn)
 	static const char *const messages[] = {"division by zero", "relation \"t\" does not exist"};
 	static const char *const severities[] = {"ERROR", "FATAL", "PANIC"};
 	static const char *const details[] = {"Key (a)=(1) already exists."};
-	PGresult   *res = error_result(conn, DRAW_STRING(states), DRAW_STRING(messages));
+	PGresult   *res = error_result(conn, DRAW_STRING(states), draw_message(messages, 2));
 
 	set_diag(res, PG_DIAG_SEVERITY_NONLOCALIZED, DRAW_STRING(severities));
 	if (draw(2))
-		set_diag(res, PG_DIAG_MESSAGE_DETAIL, DRAW_STRING(details));
+		set_diag(res, PG_DIAG_MESSAGE_DETAIL, draw_message(details, 1));
 	if (draw(2))
 		set_diag(res, PG_DIAG_MESSAGE_HINT, draw_text(40));
 	if (draw(2))
 		set_diag(res, PG_DIAG_CONTEXT, draw_text(40));
 	if (draw(4) == 3)
 		set_diag(res, PG_DIAG_MESSAGE_PRIMARY, NULL);	/* only the full text */
+	if (result_is_fatal(res))
+	{
+		/* the server hangs up after a FATAL or PANIC */
+		conn->status = CONNECTION_BAD;
+		set_error(conn, fstrdup("server closed the connection unexpectedly\n"));
+	}
 	return res;
 }
 
@@ -1238,12 +1390,28 @@ typedef struct Message
 static void
 put(Message *m, const void *data, size_t len)
 {
-	if (m->len + len > m->cap)
+	size_t		need = m->len + len;
+	char	   *big;
+
+	if (need > m->cap)
 	{
-		m->cap = (m->len + len) * 2;
-		m->data = realloc(m->data, m->cap);
-		if (m->data == NULL)
-			abort();
+		big = need > BIG_VALUE / 2 && need <= BIG_BUFFER_SIZE ? take_big_buffer() : NULL;
+		if (big || (m->data && m->cap == BIG_BUFFER_SIZE))
+		{
+			char	   *grown = big ? big : fmalloc(2 * need);
+
+			if (m->len > 0)
+				memcpy(grown, m->data, m->len);
+			PQfreemem(m->data);
+			m->data = grown;
+			m->cap = big ? BIG_BUFFER_SIZE : 2 * need;
+		}
+		else
+		{
+			m->cap = 2 * need;
+			if ((m->data = realloc(m->data, m->cap)) == NULL)
+				abort();
+		}
 	}
 	memcpy(m->data + m->len, data, len);
 	m->len += len;
@@ -1322,6 +1490,8 @@ PQgetCopyData(PGconn *conn, char **buffer, int async)
 	if (!conn->header_sent)
 	{
 		put(&m, header, sizeof(header) - 1);
+		if (draw(32) == 31)
+			m.data[0] = 'X';	/* now and then another signature */
 		conn->header_sent = true;
 	}
 	if (m.len == 0 || !conn->header_alone)
@@ -1356,10 +1526,13 @@ PQputCopyData(PGconn *conn, const char *buffer, int nbytes)
 	touch(buffer, (size_t) nbytes);
 	for (int i = 0; i < nbytes; i++)
 		conn->copy_in_lines += buffer[i] == '\n';
-	if (draw(32) == 31)
+	switch (draw(32))
 	{
-		lose(conn);
-		return -1;
+		case 30:
+			return 0;			/* nonblocking, and no room for the data */
+		case 31:
+			lose(conn);
+			return -1;
 	}
 	return 1;
 }

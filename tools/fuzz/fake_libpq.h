@@ -17,6 +17,8 @@
 #ifndef HD_FAKE_LIBPQ_H
 #define HD_FAKE_LIBPQ_H
 
+#include <libpq-fe.h>
+
 #include "fuzz_input.h"
 
 /* Where decisions come from (NULL: every decision is "nothing unusual"). */
@@ -24,5 +26,18 @@ extern void fake_pq_attach(FuzzInput *in);
 
 /* Connections not yet PQfinish'ed. */
 extern int	fake_pq_open_connections(void);
+
+/* Buffers of COPY data the agent was given and did not PQfreemem. */
+extern int	fake_pq_buffers_in_use(void);
+
+/* Tags a connection (0 until then), for the query hook and fake_pq_find. */
+extern void fake_pq_tag(PGconn *conn, uint64_t tag);
+
+/* The open connection with this tag, or NULL. */
+extern PGconn *fake_pq_find(uint64_t tag);
+
+/* Called with the connection's tag whenever a query is sent on it. */
+typedef void (*FakePqQueryHook) (uint64_t tag);
+extern void fake_pq_on_query(FakePqQueryHook hook);
 
 #endif							/* HD_FAKE_LIBPQ_H */

@@ -8,10 +8,12 @@
  *   - a decoded envelope passes hd_wire_check, encodes to the size
  *     hd_wire_size announces, and decodes again to an envelope that
  *     encodes to the same bytes;
+ *   - hd_wire_peek finds the session, seq and body that decoding finds,
+ *     and reads every frame that unpacks;
  *   - a RowBatch body passes hd_batch_check, and walking it with the
  *     inline reader stays inside the data, finds the announced rows, and
  *     writing the rows back with the row header and field writers gives
- *     the same bytes;
+ *     the same bytes; a fragment is a non-empty piece of at most one row;
  *   - the whole input read as a row batch gets from hd_batch_check exactly
  *     the verdict that walking it with the reader gives.
  * A broken expectation aborts with a message, which libFuzzer reports as
@@ -122,7 +124,10 @@ check_raw_batch(const uint8_t *data, size_t len)
 	}
 }
 
-/* A valid RowBatch: the reader finds its rows, and writing them back is exact. */
+/*
+ * A valid RowBatch: the reader finds its rows, and writing them back is
+ * exact.  A fragment is a non-empty piece of a row, counting at most it.
+ */
 static void
 check_row_batch(const Hyperdist__RowBatch *batch)
 {
@@ -130,6 +135,11 @@ check_row_batch(const Hyperdist__RowBatch *batch)
 	bool		uniform;
 	long		rows;
 
+	if (batch->has_fragment && batch->fragment)
+	{
+		EXPECT(batch->nrows <= 1 && batch->data.len > 0);
+		return;
+	}
 	EXPECT(hd_batch_check(batch->data.data, batch->data.len, batch->nrows, 0) == NULL);
 	hd_buf_init(&again);
 	rows = walk_batch(batch->data.data, batch->data.len, &uniform, &again);
@@ -212,6 +222,29 @@ check_reencode(const HdEnvelope *env)
 	free(first);
 }
 
+/*
+ * hd_wire_peek reads what unpacking reads, without unpacking: what it finds
+ * in a frame that decodes is what decoding finds; a frame it cannot read
+ * does not unpack; a frame that unpacks but breaks a rule it can read (the
+ * agent echoes its ids).
+ */
+static void
+check_peek(const uint8_t *data, size_t size, HdWireStatus status, const HdEnvelope *env)
+{
+	HdWirePeek	peek;
+	bool		peeked = hd_wire_peek(data, size, &peek);
+
+	if (!peeked)
+		EXPECT(status == HD_WIRE_GARBAGE);
+	if (status == HD_WIRE_INVALID || status == HD_WIRE_EMPTY)
+		EXPECT(peeked);
+	if (status != HD_WIRE_OK)
+		return;
+	EXPECT(peeked);
+	EXPECT(peek.session == env->session && peek.seq == env->seq);
+	EXPECT(peek.body == env->body_case);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -242,6 +275,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		EXPECT(none == NULL);
 	}
 
+	check_peek(data, size, status, env);
 	if (status == HD_WIRE_OK)
 	{
 		EXPECT(hd_wire_check(env) == NULL);

@@ -87,7 +87,7 @@ bytes(const char *s)
 }
 
 static Frame
-hello(uint32_t seq)
+hello_with(uint32_t seq, uint32_t minor, const char *user, const char *password)
 {
 	HdEnvelope	env;
 	Hyperdist__Hello h = HYPERDIST__HELLO__INIT;
@@ -95,15 +95,41 @@ hello(uint32_t seq)
 	envelope(&env, 0, seq);
 	h.has_major = h.has_minor = 1;
 	h.major = HD_PROTO_MAJOR;
-	h.minor = HD_PROTO_MINOR;
+	h.minor = minor;
 	h.dbname = "app";
-	h.user = "alice";
-	h.password = "secret";
+	h.user = (char *) user;
+	h.password = (char *) password;
 	h.application_name = "fuzz";
 	h.origin = "7301";
 	env.body_case = HYPERDIST__ENVELOPE__BODY_HELLO;
 	env.hello = &h;
 	return encode(&env);
+}
+
+static Frame
+hello(uint32_t seq)
+{
+	return hello_with(seq, HD_PROTO_MINOR, "alice", "secret");
+}
+
+static Frame
+hello_minor(uint32_t seq, uint32_t minor)
+{
+	return hello_with(seq, minor, "alice", "secret");
+}
+
+/* A Hello one byte beyond its limits: the password, or the user name. */
+static Frame
+hello_oversized(uint32_t seq, bool password)
+{
+	char		user[HD_MAX_NAME_LEN + 2];
+	char		secret[HD_MAX_PASSWORD_LEN + 2];
+
+	memset(user, 'u', sizeof(user) - 1);
+	user[password ? HD_MAX_NAME_LEN : HD_MAX_NAME_LEN + 1] = '\0';
+	memset(secret, 's', sizeof(secret) - 1);
+	secret[password ? HD_MAX_PASSWORD_LEN + 1 : HD_MAX_PASSWORD_LEN] = '\0';
+	return hello_with(seq, HD_PROTO_MINOR, user, secret);
 }
 
 typedef struct ExecOpts
@@ -310,6 +336,10 @@ wire_seeds(void)
 	env.row_batch = &rb;
 	wire_seed("row-batch", encode(&env));
 	rb.nrows = 0;
+	rb.data.len = 5;			/* a piece of the first row */
+	rb.has_fragment = rb.fragment = 1;
+	wire_seed("row-fragment", encode(&env));
+	rb.has_fragment = rb.fragment = 0;
 	rb.data.len = 0;
 	wire_seed("row-batch-empty", encode(&env));
 	hd_buf_free(&batch);
@@ -359,14 +389,21 @@ decide(Script *s, int n,...)
 
 enum
 {
-	STEP_END = 0, STEP_FRAME = 1, STEP_MULTIPART = 3, STEP_SERVE = 4, STEP_CANCELS = 5,
-	STEP_CLOCK = 6, STEP_PEER_GONE = 7, STEP_SHUTDOWN = 8, STEP_MAX_SESSIONS = 9
+	STEP_END = 0, STEP_FRAME = 1, STEP_MULTIPART = 3, STEP_SERVE = 4, STEP_THREADS = 5,
+	STEP_CLOCK = 6, STEP_DISCONNECT = 7, STEP_SHUTDOWN = 8, STEP_SETTING = 9,
+	STEP_READING = 10, STEP_OVERSIZED = 11, STEP_RECONNECT = 12
+};
+
+/* STEP_CLOCK's arguments: how far the clock moves. */
+enum
+{
+	CLOCK_100MS = 2, CLOCK_1S = 4, CLOCK_10S = 6, CLOCK_30S = 7
 };
 
 static void
-send_from(Script *s, int peer, Frame f, bool multipart)
+send_from(Script *s, int peer, Frame f, int op)
 {
-	front(s, multipart ? STEP_MULTIPART : STEP_FRAME);
+	front(s, (uint8_t) op);
 	front(s, (uint8_t) peer);
 	if (f.len >= 0xF0)
 	{
@@ -382,7 +419,7 @@ send_from(Script *s, int peer, Frame f, bool multipart)
 static void
 send_to(Script *s, int peer, Frame f)
 {
-	send_from(s, peer, f, false);
+	send_from(s, peer, f, STEP_FRAME);
 }
 
 static void
@@ -414,20 +451,35 @@ save(const char *name, Script *s)
 }
 
 /*
- * The decisions of a connection that succeeds, and of a query that starts:
- * an Exec without parameters goes out with PQsendQuery, anything else with
- * PQsendQueryParams, which draws no statement count.  An idle open
- * session served once draws one more: what PQconsumeInput finds.
+ * Decisions, in the order they are drawn.  A Hello starts a connect
+ * thread (which could fail to start); when it runs, the connection's
+ * outcome, its steps, server_version and whether it used a password.  A
+ * query sent: whether the connection is lost, (an Exec without parameters,
+ * sent with PQsendQuery) how many statements, unflushed output, busy
+ * input.  An idle open session served once: what PQconsumeInput finds.  A
+ * cancel: whether it reaches the query, its thread's start.
  */
-#define CONNECT_OK(s)		decide(s, 3, 0, 0, 0)
+#define THREAD_STARTS(s)	decide(s, 1, 0)
+#define CONNECT_OK(s)		decide(s, 4, 0, 0, 0, 0)
 #define QUERY_SENT(s)		decide(s, 4, 0, 0, 0, 0)
 #define PARAMS_SENT(s)		decide(s, 3, 0, 0, 0)
 #define NOTHING_NEW(s)		decide(s, 1, 0)
+#define CANCEL_SENT(s)		decide(s, 2, 0, 0)
 
 static void
 serve(Script *s, int rounds)
 {
 	step(s, STEP_SERVE, rounds - 1);
+}
+
+/* A Hello (minor 3 unless said) from peer, answered by a connection made at once. */
+static void
+open_session(Script *s, int peer, uint32_t seq)
+{
+	THREAD_STARTS(s);
+	CONNECT_OK(s);
+	send_to(s, peer, hello(seq));
+	step(s, STEP_THREADS, 0);
 }
 
 static void
@@ -436,32 +488,28 @@ agent_seeds(void)
 	Script		s = {0};
 
 	/* Hello, an Exec, Close */
-	CONNECT_OK(&s);
+	open_session(&s, 0, 1);
 	QUERY_SENT(&s);
-	send_to(&s, 0, hello(1));
-	serve(&s, 1);
 	send_to(&s, 0, exec_frame(1, 2, "CREATE TABLE t (a int, b text)", (ExecOpts) {0}));
 	serve(&s, 1);
 	send_to(&s, 0, empty_body(1, 0, HYPERDIST__ENVELOPE__BODY_CLOSE));
 	save("exec", &s);
 
 	/* a Query with rows: 2 columns, 3 rows, credit 1 then more */
-	CONNECT_OK(&s);
+	open_session(&s, 0, 1);
 	PARAMS_SENT(&s);
 	decide(&s, 1, 1);			/* a SELECT */
 	decide(&s, 5, 2, 0, 0, 1, 1);	/* 2 columns: names, types */
 	decide(&s, 1, 3);			/* 3 rows */
 	for (int r = 0; r < 3; r++)	/* not failing; "abc", NULL; not busy */
 		decide(&s, 7, 0, 3, 'a', 'b', 'c', 254, 0);
-	send_to(&s, 0, hello(1));
-	serve(&s, 1);
 	send_to(&s, 0, query_frame(1, 2, "SELECT a, b FROM t", (QueryOpts) {.credit = 1,
 		.batch_bytes = 16}));
 	send_to(&s, 0, credit_frame(1, 2, 4));
 	save("query-rows", &s);
 
 	/* a Query run as COPY: binary header, tuples, trailer */
-	CONNECT_OK(&s);
+	open_session(&s, 0, 1);
 	PARAMS_SENT(&s);
 	decide(&s, 1, 3);			/* COPY TO STDOUT */
 	decide(&s, 2, 2, 2);		/* 2 columns, 2 rows */
@@ -469,113 +517,214 @@ agent_seeds(void)
 	decide(&s, 2, 0, 0);		/* the header's message */
 	decide(&s, 6, 0, 2, 'h', 'i', 254, 0);
 	decide(&s, 6, 0, 2, 'y', 'o', 254, 0);
-	send_to(&s, 0, hello(1));
-	serve(&s, 1);
 	send_to(&s, 0, query_frame(1, 2, "SELECT * FROM t", (QueryOpts) {.credit = 4,
 		.binary = true, .copy = true}));
 	save("query-copy", &s);
 
 	/* COPY FROM STDIN with the Exec's data */
-	CONNECT_OK(&s);
+	open_session(&s, 0, 1);
 	QUERY_SENT(&s);
 	decide(&s, 3, 4, 1, 0);		/* COPY FROM STDIN, 1 column; not busy */
-	send_to(&s, 0, hello(1));
-	serve(&s, 1);
 	send_to(&s, 0, exec_frame(1, 2, "COPY t FROM STDIN", (ExecOpts) {.copy_data = "1\n2\n"}));
 	serve(&s, 2);
 	save("copy-in", &s);
 
 	/* a Query blocked on credit, cancelled, then the next request */
-	CONNECT_OK(&s);
+	open_session(&s, 0, 1);
 	PARAMS_SENT(&s);
 	decide(&s, 4, 1, 1, 0, 0);	/* a SELECT: 1 column */
-	decide(&s, 1, 6);			/* 1000 rows */
+	decide(&s, 1, 6);			/* 300 rows */
 	decide(&s, 4, 0, 2, '4', '2');
-	send_to(&s, 0, hello(1));
-	serve(&s, 1);
-	send_to(&s, 0, query_frame(1, 2, "SELECT g FROM generate_series(1, 1000) g",
+	CANCEL_SENT(&s);
+	send_to(&s, 0, query_frame(1, 2, "SELECT g FROM generate_series(1, 300) g",
 							   (QueryOpts) {0}));
 	send_to(&s, 0, exec_frame(1, 3, "SELECT 1", (ExecOpts) {0}));
 	send_to(&s, 0, exec_frame(1, 4, "SELECT 2", (ExecOpts) {0}));
 	send_to(&s, 0, empty_body(1, 3, HYPERDIST__ENVELOPE__BODY_CANCEL));
 	send_to(&s, 0, empty_body(1, 2, HYPERDIST__ENVELOPE__BODY_CANCEL));
 	serve(&s, 2);
-	step(&s, STEP_CANCELS, -1);
+	step(&s, STEP_THREADS, 0);
 	serve(&s, 2);
 	save("cancel", &s);
 
 	/* an error, then the notices a request asked for */
-	CONNECT_OK(&s);
+	open_session(&s, 0, 1);
 	QUERY_SENT(&s);
 	decide(&s, 1, 2);			/* an error: first of each field; not busy */
-	decide(&s, 8, 0, 0, 0, 0, 0, 0, 0, 0);
+	decide(&s, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 	PARAMS_SENT(&s);
-	decide(&s, 2, 7, 2);		/* 1001 notices, then the command's result */
-	send_to(&s, 0, hello(1));
-	serve(&s, 1);
+	decide(&s, 2, 7, 7);		/* too many notices, then the command's result */
 	send_to(&s, 0, exec_frame(1, 2, "SELECT 1/0", (ExecOpts) {0}));
 	send_to(&s, 0, exec_frame(1, 3, "DO $$ BEGIN RAISE NOTICE 'x'; END $$",
 							   (ExecOpts) {.notices = true, .nparams = 1}));
 	serve(&s, 2);
 	save("errors-notices", &s);
 
+	/* a transaction: BEGIN, an error in it, ROLLBACK (txn_status follows) */
+	open_session(&s, 0, 1);
+	QUERY_SENT(&s);
+	decide(&s, 3, 0, 4, 0);		/* a command: BEGIN; not busy */
+	QUERY_SENT(&s);
+	decide(&s, 1, 2);			/* an error */
+	decide(&s, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	QUERY_SENT(&s);
+	decide(&s, 3, 0, 6, 0);		/* ROLLBACK */
+	send_to(&s, 0, exec_frame(1, 2, "BEGIN", (ExecOpts) {0}));
+	send_to(&s, 0, exec_frame(1, 3, "SELECT 1/0", (ExecOpts) {0}));
+	send_to(&s, 0, exec_frame(1, 4, "ROLLBACK", (ExecOpts) {0}));
+	save("transaction", &s);
+
 	/* text parameters: an empty one (protobuf-c leaves its data NULL) */
-	CONNECT_OK(&s);
+	open_session(&s, 0, 1);
 	PARAMS_SENT(&s);
-	send_to(&s, 0, hello(1));
-	serve(&s, 1);
 	send_to(&s, 0, exec_frame(1, 2, "SELECT $1::text, $2", (ExecOpts) {.nparams = 2,
 		.empty_param = true}));
 	save("empty-param", &s);
 
-	/* the server refuses the connection, saying why */
-	decide(&s, 3, 2, 1, 0);		/* fails after a step; server_version */
-	decide(&s, 9, 7, 0, 1, 4, 7, 8, 7, 9, 7);	/* the error's 8 fragments */
+	/* the server refuses the connection, saying why (28P01) */
+	THREAD_STARTS(&s);
+	decide(&s, 5, 2, 1, 0, 0, 5);	/* fails after a step; 5 fragments: */
+	decide(&s, 5, 0, 1, 4, 7, 8);	/* libpq's, FATAL, 28P01, message, DETAIL */
 	send_to(&s, 0, hello(1));
-	serve(&s, 3);
+	step(&s, STEP_THREADS, 0);
 	save("connect-refused", &s);
 
-	/* a connection that never completes, then the clock */
-	decide(&s, 3, 5, 0, 0);
+	/* the server is not there: libpq's message alone (08001) */
+	THREAD_STARTS(&s);
+	decide(&s, 5, 3, 0, 0, 0, 1);	/* fails; 2 fragments */
+	decide(&s, 2, 0, 11);
+	send_to(&s, 0, hello(1));
+	step(&s, STEP_THREADS, 0);
+	save("connect-failed", &s);
+
+	/* no thread yet when the clock passes the deadline; then it runs */
+	THREAD_STARTS(&s);
+	CONNECT_OK(&s);
 	send_to(&s, 1, hello(1));
-	serve(&s, 2);
-	step(&s, STEP_CLOCK, -1);
+	step(&s, STEP_CLOCK, CLOCK_30S);
+	step(&s, STEP_THREADS, 0);
 	save("connect-timeout", &s);
 
-	/* two peers: one uses the other's session; an unconnected peer */
-	CONNECT_OK(&s);
-	CONNECT_OK(&s);
-	CONNECT_OK(&s);
+	/* one connect thread: Hellos wait their turn, one is closed meanwhile */
+	step(&s, STEP_SETTING, 3);	/* connect_threads 1 */
+	THREAD_STARTS(&s);
 	send_to(&s, 0, hello(1));
-	send_to(&s, 1, hello(1));
+	send_to(&s, 0, hello(2));
+	send_to(&s, 1, hello(3));
+	CONNECT_OK(&s);
+	THREAD_STARTS(&s);
+	step(&s, STEP_THREADS, 1);
+	CONNECT_OK(&s);
+	THREAD_STARTS(&s);
+	step(&s, STEP_THREADS, 1);
+	step(&s, STEP_DISCONNECT, 1);
+	CONNECT_OK(&s);
+	step(&s, STEP_THREADS, 1);
+	save("connect-queue", &s);
+
+	/* two peers: one uses the other's session; an unconnected peer */
+	open_session(&s, 0, 1);
+	open_session(&s, 1, 1);
+	THREAD_STARTS(&s);
 	send_to(&s, 3, hello(1));
 	serve(&s, 1);
 	send_to(&s, 1, exec_frame(1, 2, "SELECT 1", (ExecOpts) {0}));
 	send_to(&s, 0, empty_body(1, 3, HYPERDIST__ENVELOPE__BODY_PING));
-	step(&s, STEP_PEER_GONE, 0);
 	send_to(&s, 0, exec_frame(1, 4, "SELECT 1", (ExecOpts) {0}));
 	save("peers", &s);
 
+	/* a backend killed: its connection closes, the watch finds it gone */
+	open_session(&s, 0, 1);
+	open_session(&s, 1, 1);
+	QUERY_SENT(&s);
+	decide(&s, 3, 0, 4, 0);		/* BEGIN */
+	send_to(&s, 0, exec_frame(1, 2, "BEGIN", (ExecOpts) {0}));
+	step(&s, STEP_DISCONNECT, 0);
+	step(&s, STEP_DISCONNECT, 1);
+	step(&s, STEP_CLOCK, CLOCK_100MS);
+	step(&s, STEP_RECONNECT, 1);
+	step(&s, STEP_CLOCK, CLOCK_100MS);
+	step(&s, STEP_CLOCK, CLOCK_1S);
+	step(&s, STEP_CLOCK, CLOCK_10S);
+	save("backend-gone", &s);
+
+	/* a peer that reads nothing: replies park, its session pauses, resumes */
+	open_session(&s, 0, 1);
+	PARAMS_SENT(&s);
+	decide(&s, 4, 1, 1, 0, 0);	/* a SELECT: 1 column */
+	decide(&s, 1, 4);			/* 5 rows */
+	for (int r = 0; r < 5; r++)
+		decide(&s, 5, 0, 2, 'o', 'k', 0);
+	step(&s, STEP_READING, 0 | (2 << 2) | (1 << 4));	/* peer 0: HWM 1 */
+	step(&s, STEP_READING, 0);	/* peer 0 stops reading */
+	send_to(&s, 0, query_frame(1, 2, "SELECT 'ok' FROM generate_series(1, 5)",
+							   (QueryOpts) {.credit = 8, .batch_bytes = 1}));
+	serve(&s, 3);
+	step(&s, STEP_READING, 1 << 2);	/* reads again */
+	serve(&s, 8);
+	save("slow-reader", &s);
+
+	/* a row too large for a frame: fragments for minor 3, 54000 for minor 2 */
+	for (int minor = 2; minor <= 3; minor++)
+	{
+		THREAD_STARTS(&s);
+		CONNECT_OK(&s);
+		send_to(&s, 0, hello_minor(1, (uint32_t) minor));
+		step(&s, STEP_THREADS, 0);
+		PARAMS_SENT(&s);
+		decide(&s, 6, 1, 2, 0, 0, 0, 0);	/* a SELECT: 2 columns */
+		decide(&s, 1, 2);		/* 2 rows: "hi", "x"; a big value, NULL */
+		decide(&s, 7, 0, 2, 'h', 'i', 1, 'x', 0);
+		decide(&s, 4, 0, 253, 254, 0);
+		send_to(&s, 0, query_frame(1, 2, "SELECT * FROM big", (QueryOpts) {.credit = 2,
+			.batch_bytes = 16384}));
+		send_to(&s, 0, credit_frame(1, 2, 8));
+		send_to(&s, 0, credit_frame(1, 2, 64));
+		save(minor == 3 ? "row-fragments" : "row-too-large", &s);
+	}
+
+	/* the queue is full: max_queued_requests 1 */
+	open_session(&s, 0, 1);
+	QUERY_SENT(&s);
+	decide(&s, 2, 0, 2);		/* unflushed twice */
+	step(&s, STEP_SETTING, 2);	/* max_queued_requests 1 */
+	send_to(&s, 0, exec_frame(1, 2, "SELECT pg_sleep(1)", (ExecOpts) {0}));
+	send_to(&s, 0, exec_frame(1, 3, "SELECT 3", (ExecOpts) {0}));
+	send_to(&s, 0, exec_frame(1, 4, "SELECT 4", (ExecOpts) {0}));
+	send_to(&s, 0, empty_body(1, 3, HYPERDIST__ENVELOPE__BODY_CANCEL));
+	serve(&s, 3);
+	save("queue-full", &s);
+
 	/* frames the agent refuses */
 	send_to(&s, 0, empty_body(0, 1, HYPERDIST__ENVELOPE__BODY_PING));
-	send_from(&s, 1, empty_body(0, 2, HYPERDIST__ENVELOPE__BODY_PING), true);
+	send_from(&s, 1, empty_body(0, 2, HYPERDIST__ENVELOPE__BODY_PING), STEP_MULTIPART);
 	send_to(&s, 2, (Frame) {.data = {0x08, 0x01, 0xff}, .len = 3});
 	send_to(&s, 2, (Frame) {.len = 0});
 	send_to(&s, 0, exec_frame(1, 2, "SELECT 1", (ExecOpts) {0}));
 	send_to(&s, 0, credit_frame(0, 2, 1));
-	step(&s, STEP_MAX_SESSIONS, 0);
+	send_from(&s, 0, credit_frame(0, 5, 1), STEP_OVERSIZED);
+	send_from(&s, 0, hello(6), STEP_OVERSIZED);
+	send_to(&s, 1, hello_oversized(7, true));
+	send_to(&s, 1, hello_oversized(8, false));
+	step(&s, STEP_SETTING, 0);	/* max_sessions 0 */
 	send_to(&s, 0, hello(3));
 	step(&s, STEP_SHUTDOWN, -1);
 	send_to(&s, 0, hello(4));
 	save("refused", &s);
 
+	/* sending a request finds the connection lost (the next one waits) */
+	open_session(&s, 0, 1);
+	decide(&s, 1, 31);			/* PQsendQueryParams: lost */
+	send_to(&s, 0, exec_frame(1, 2, "SELECT $1", (ExecOpts) {.nparams = 1}));
+	send_to(&s, 0, exec_frame(1, 3, "SELECT 3", (ExecOpts) {0}));
+	save("send-lost", &s);
+
 	/* the connection is lost while idle, then requests get 08006 */
-	CONNECT_OK(&s);
+	open_session(&s, 0, 1);
 	decide(&s, 1, 3);			/* PQconsumeInput: lost */
-	send_to(&s, 0, hello(1));
 	serve(&s, 2);
 	send_to(&s, 0, exec_frame(1, 2, "SELECT 1", (ExecOpts) {0}));
-	step(&s, STEP_CLOCK, -1);
+	step(&s, STEP_CLOCK, CLOCK_10S);
 	save("lost", &s);
 }
 
