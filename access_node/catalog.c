@@ -250,25 +250,6 @@ recreate_placement(int32 ht_id)
 	write_sql("SELECT _hyperdist_functions.recreate_placement($1)", 1, types, values);
 }
 
-static int64
-count_sql(const char *sql, int32 ht_id)
-{
-	Oid			types[1] = {INT4OID};
-	Datum		values[1] = {Int32GetDatum(ht_id)};
-	bool		isnull;
-
-	hd_spi_execute(sql, 1, types, values, NULL, true, 1);
-	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-									   1, &isnull));
-}
-
-static int64
-data_node_count(int32 ht_id)
-{
-	return count_sql("SELECT count(*) FROM _hyperdist_catalog.hypertable_data_node"
-					 " WHERE hypertable_id = $1", ht_id);
-}
-
 /* ---- create_distributed_hypertable ------------------------------------------ */
 
 /*
@@ -402,6 +383,27 @@ hyperdist_catalog_add_hypertable(PG_FUNCTION_ARGS)
 
 /* ---- set_chunk_time_interval, set_number_partitions, set_replication_factor -- */
 
+/*
+ * Sets one value of hypertable ht_id's catalog rows (sql: $1 its id, $2 the
+ * value) as the catalog's owner; with placement, the placement map the
+ * value shapes is made again.
+ */
+static void
+update_hypertable(int32 ht_id, const char *sql, Oid type, Datum value, bool placement)
+{
+	Oid			types[2] = {INT4OID, type};
+	Datum		values[2] = {Int32GetDatum(ht_id), value};
+	HdCatalogWriter writer;
+
+	SPI_connect();
+	hd_catalog_writer_begin(&writer);
+	write_sql(sql, 2, types, values);
+	if (placement)
+		recreate_placement(ht_id);
+	hd_catalog_writer_end(&writer);
+	SPI_finish();
+}
+
 PG_FUNCTION_INFO_V1(hyperdist_catalog_set_chunk_interval);
 Datum
 hyperdist_catalog_set_chunk_interval(PG_FUNCTION_ARGS)
@@ -409,18 +411,11 @@ hyperdist_catalog_set_chunk_interval(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(0);
 	int32		ht_id = owned_hypertable(relid);
 	int64		interval = PG_GETARG_INT64(1);
-	Oid			types[2] = {INT4OID, INT8OID};
-	Datum		values[2] = {Int32GetDatum(ht_id), Int64GetDatum(interval)};
-	HdCatalogWriter writer;
 
 	check_interval(hd_hypertable_load(relid)->time.type, interval);
-	SPI_connect();
-	hd_catalog_writer_begin(&writer);
-	write_sql("UPDATE _hyperdist_catalog.dimension SET interval_length = $2"
-			  " WHERE hypertable_id = $1 AND interval_length IS NOT NULL",
-			  2, types, values);
-	hd_catalog_writer_end(&writer);
-	SPI_finish();
+	update_hypertable(ht_id, "UPDATE _hyperdist_catalog.dimension SET interval_length = $2"
+					  " WHERE hypertable_id = $1 AND interval_length IS NOT NULL",
+					  INT8OID, Int64GetDatum(interval), false);
 	PG_RETURN_VOID();
 }
 
@@ -431,23 +426,15 @@ hyperdist_catalog_set_number_partitions(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(0);
 	int32		ht_id = owned_hypertable(relid);
 	int32		nparts = PG_GETARG_INT32(1);
-	Oid			types[2] = {INT4OID, INT4OID};
-	Datum		values[2] = {Int32GetDatum(ht_id), Int32GetDatum(nparts)};
-	HdCatalogWriter writer;
 
 	if (!hd_hypertable_load(relid)->has_space)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("hypertable \"%s\" has no space dimension", get_rel_name(relid))));
 	check_partitions(nparts);
-	SPI_connect();
-	hd_catalog_writer_begin(&writer);
-	write_sql("UPDATE _hyperdist_catalog.dimension SET num_partitions = $2"
-			  " WHERE hypertable_id = $1 AND num_partitions IS NOT NULL",
-			  2, types, values);
-	recreate_placement(ht_id);
-	hd_catalog_writer_end(&writer);
-	SPI_finish();
+	update_hypertable(ht_id, "UPDATE _hyperdist_catalog.dimension SET num_partitions = $2"
+					  " WHERE hypertable_id = $1 AND num_partitions IS NOT NULL",
+					  INT4OID, Int32GetDatum(nparts), true);
 	PG_RETURN_VOID();
 }
 
@@ -458,26 +445,16 @@ hyperdist_catalog_set_replication_factor(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(0);
 	int32		ht_id = owned_hypertable(relid);
 	int32		rf = PG_GETARG_INT32(1);
-	Oid			types[2] = {INT4OID, INT4OID};
-	Datum		values[2] = {Int32GetDatum(ht_id), Int32GetDatum(rf)};
-	HdCatalogWriter writer;
-	int64		nnodes;
+	int			nnodes = list_length(hd_hypertable_load(relid)->data_nodes);
 
-	SPI_connect();
-	nnodes = data_node_count(ht_id);
 	if (rf < 1 || rf > nnodes)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid replication factor %d", rf),
-				 errdetail("Hypertable \"%s\" has " INT64_FORMAT " data nodes.",
-						   get_rel_name(relid), nnodes),
+				 errdetail("Hypertable \"%s\" has %d data nodes.", get_rel_name(relid), nnodes),
 				 errhint("A replication factor is between 1 and the number of the hypertable's data nodes.")));
-	hd_catalog_writer_begin(&writer);
-	write_sql("UPDATE _hyperdist_catalog.hypertable SET replication_factor = $2"
-			  " WHERE id = $1", 2, types, values);
-	recreate_placement(ht_id);
-	hd_catalog_writer_end(&writer);
-	SPI_finish();
+	update_hypertable(ht_id, "UPDATE _hyperdist_catalog.hypertable SET replication_factor = $2"
+					  " WHERE id = $1", INT4OID, Int32GetDatum(rf), true);
 	PG_RETURN_VOID();
 }
 
@@ -562,7 +539,7 @@ hyperdist_catalog_detach_data_node(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("data node \"%s\" is not attached to hypertable \"%s\"",
 						NameStr(*node), get_rel_name(relid))));
-	nnodes = data_node_count(ht_id);
+	nnodes = list_length(hd_hypertable_load(relid)->data_nodes);
 	if (nnodes == 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
