@@ -378,7 +378,7 @@ main(int argc, char **argv)
 		die("could not load the agent's secret key: %s", err);
 
 	/* Before libzmq starts its threads, so they inherit the signal mask. */
-	if (!loop_init_signals(err, sizeof(err)))
+	if (!loop_init(err, sizeof(err)))
 		die("%s", err);
 	if (!cancel_init(err, sizeof(err)) || !connect_init(err, sizeof(err)))
 		die("%s", err);
@@ -407,7 +407,10 @@ main(int argc, char **argv)
 	loop_run(router, zap, monitor);
 
 	monitor_close(router);
-	/* Give the shutdown errors just queued a moment to leave. */
+	/*
+	 * The peers that took their last replies have gone (loop_run); what is
+	 * still queued for the others gets a moment to reach their connections.
+	 */
 	router_close(500);
 	zap_close();
 	zmq_ctx_term(ctx);

@@ -539,23 +539,30 @@ RC=$!
 exec 7>"$TMP/fifo"
 sleep 0.5
 stop_agent
-start_agent --log-level debug	# the SIGTERM check below shows its log on failure
+# the SIGTERM check below shows its log on failure, and relies on the exit wait
+HYPERDIST_AGENT_TEST_EXIT_WAIT_MS=60000 start_agent --log-level debug
 echo go >&7
 exec 7>&-
 wait $RC
 if grep -q 'sqlstate=08003' "$TMP/restart.out"; then ok "agent restart: old session gets 08003"; else not_ok "agent restart: old session gets 08003" "$(cat "$TMP/restart.out")"; fi
 
-# The drain lasts 5 s before running work is cancelled: wait well past it.
+# After the 5 s drain, running work is cancelled and answered 57P01.  A
+# client's DEALER (ZMQ_IMMEDIATE, as the access node's) drops a reply it
+# has not read when the connection closes, so the agent must not exit
+# before the client has disconnected: here the client reads only once the
+# agent, having sent the reply, waits for it (or has exited: then the
+# reply is lost and the check fails).  The test-only exit wait of 60 s
+# lets that hold at any speed.
 # SIGTERM only once the statement runs on the server (not after a fixed
 # delay, which a slow machine can outrun).  Its text is its own: an earlier
 # check's pg_sleep(60), whose cancel may not have landed before that agent
 # exited, can still run on the server and would match.
 # On failure the details say which side missed: the statement never seen
 # running, or the reply lost (then the agent's log tail shows its shutdown).
-# Generous limits: a CI run once missed the reply within 30 s, for want of
-# these details.
-$C --timeout 120000 send-exec "select pg_sleep(119)" wait >"$TMP/term.out" 2>&1 &
+mkfifo "$TMP/fifo-t"
+$C send-exec "select pg_sleep(119)" pause wait <"$TMP/fifo-t" >"$TMP/term.out" 2>&1 &
 TC=$!
+exec 8>"$TMP/fifo-t"
 SEEN=no
 for _ in $(seq 600); do
 	if [ "$($PSQL -c "select count(*) from pg_stat_activity where query = 'select pg_sleep(119)' and state = 'active'")" = 1 ]; then
@@ -565,12 +572,23 @@ for _ in $(seq 600); do
 	sleep 0.1
 done
 [ $SEEN = yes ] || $PSQL -c "select pid, state, query from pg_stat_activity where usename = 'alice'" >>"$TMP/term.out" 2>&1
-stop_agent
+LOGSTART=$(wc -l <"$TMP/agent.log")
+kill -TERM "$AGENT_PID"
+for _ in $(seq 600); do
+	tail -n +"$((LOGSTART + 1))" "$TMP/agent.log" |
+		grep -Eq 'take its last replies|hyperdist-agent stopped' && break
+	sleep 0.1
+done
+echo go >&8
+exec 8>&-
+wait "$AGENT_PID"
+AGENT_RC=$?
+AGENT_PID=
 wait $TC
 if grep -q 'sqlstate=57P01' "$TMP/term.out"; then
-	ok "SIGTERM: running request ends with 57P01"
+	ok "SIGTERM: running request ends with 57P01, read after the agent answered"
 else
-	not_ok "SIGTERM: running request ends with 57P01" \
+	not_ok "SIGTERM: running request ends with 57P01, read after the agent answered" \
 		"statement seen running: $SEEN
 $(cat "$TMP/term.out")
 agent log:
