@@ -338,6 +338,55 @@ else
 	not_ok "shutdown with a connect in flight: exit $AGENT_RC" "$(cat "$TMP/a.out"; tail -5 "$TMP/agent.log")"
 fi
 
+# ---- sessions the data node lets in without a password -------------------------------
+# pg_hba.conf lets bob in over TCP by "trust": the agent refuses his session
+# whatever password the Hello carries, holds nothing for it, and leaves no
+# backend behind; alice, checked by scram-sha-256, still gets in.
+$PSQL -c "create role bob login"
+$AS_PG sh -c 'f=$1/pg/pg_hba.conf; { echo "host all bob 127.0.0.1/32 trust"; cat "$f"; } >"$f.new" && mv "$f.new" "$f"' sh "$TMP"
+$PSQL -c "select pg_reload_conf()" >/dev/null
+BOB="$C --user bob --password anything"
+# bob_refused OUT (of "ping hello ping"): the Hello got 28000 saying why,
+# and the agent holds no session more than before (earlier clients'
+# sessions may close meanwhile)
+bob_refused() {
+	local counts
+	counts=$(sed -n 's/^PONG .* sessions=\([0-9]*\)$/\1/p' <<<"$1" | tr '\n' ' ')
+	grep -q '^ERROR seq=[0-9]* sqlstate=28000 severity=FATAL message="the data node let the session in without a password" .*hint="Configure pg_hba.conf on the data node to require scram-sha-256' <<<"$1" &&
+		! grep -q '^HELLO_OK' <<<"$1" && [ -n "${counts% }" ] &&
+		[ "$(cut -d' ' -f2 <<<"$counts")" -le "$(cut -d' ' -f1 <<<"$counts")" ]
+}
+bob_backends() { $PSQL -c "select count(*) from pg_stat_activity where usename = 'bob'"; }
+start_agent
+OUT=$($BOB ping hello ping 2>&1)
+for _ in $(seq 600); do [ "$(bob_backends)" = 0 ] && break; sleep 0.1; done
+if bob_refused "$OUT" && [ "$(bob_backends)" = 0 ] &&
+	grep -q 'refused: the data node let user "bob" into database "app" without a password' "$TMP/agent.log"; then
+	ok "pg_hba.conf trust: Hello refused with 28000, no session, no backend, logged"
+else
+	not_ok "pg_hba.conf trust: Hello refused with 28000, no session, no backend, logged" "$OUT"
+fi
+check "... while a scram-sha-256 role gets in" 'DONE .*tag="SELECT 1"' -- exec "select 1"
+# allow_passwordless takes effect on SIGHUP, both ways.
+RELOADS=$(grep -c 'configuration reloaded' "$TMP/agent.log")
+echo "allow_passwordless = true" >>"$TMP/agent.conf"
+kill -HUP "$AGENT_PID"
+wait_for "$TMP/agent.log" 'configuration reloaded' $((RELOADS + 1))
+check "allow_passwordless on SIGHUP: bob gets in" 'ROW bob' -- --user bob --password anything \
+	query "select current_user"
+sed -i '/^allow_passwordless/d' "$TMP/agent.conf"
+kill -HUP "$AGENT_PID"
+wait_for "$TMP/agent.log" 'configuration reloaded' $((RELOADS + 2))
+OUT=$($BOB ping hello ping 2>&1)
+if bob_refused "$OUT"; then ok "... and refused again once it is off"; else not_ok "... and refused again once it is off" "$OUT"; fi
+stop_agent
+LOGSTART=$(wc -l <"$TMP/agent.log")
+start_agent --allow-passwordless
+if tail -n +"$((LOGSTART + 1))" "$TMP/agent.log" | grep -q 'WARNING:  allow_passwordless is on'; then ok "--allow-passwordless: a warning at start"; else not_ok "--allow-passwordless: a warning at start"; fi
+check "--allow-passwordless: bob gets in" 'ROW bob' -- --user bob --password anything \
+	query "select current_user"
+stop_agent
+
 # ---- limits -------------------------------------------------------------------------
 start_agent --max-sessions-per-key 1 --max-queued-requests 2
 mkfifo "$TMP/fifo-k"
