@@ -10,6 +10,7 @@
 #                   build the agent, common/ and the extension with
 #                   sanitizers, install them, run every test suite under
 #                   them, then build and install the normal build
+#   make indent     lay out every C file as pgindent would (tools/indent)
 #
 # Generated protobuf-c sources live in proto/ and are never committed.
 
@@ -18,7 +19,7 @@ export PG_CONFIG
 
 SUBDIRS = common access_node data_node
 
-.PHONY: all install clean check demo deps unit-test installcheck cluster-test \
+.PHONY: all install clean check demo deps unit-test installcheck cluster-test indent \
 	fuzz check-sanitize
 
 all:
@@ -80,3 +81,7 @@ check-sanitize:
 	HYPERDIST_SANITIZE=1 SMOKE_MAX_RSS_KB=$(SANITIZE_MAX_RSS_KB) regress/run-all; status=$$?; \
 	$(MAKE) clean && $(MAKE) install || status=1; \
 	exit $$status
+
+# `tools/indent --typedefs` after `make` refreshes tools/typedefs.list.
+indent:
+	tools/indent

@@ -6,7 +6,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
-#include "fault.h"
+#include "remote/fault.h"
 #include "guc.h"
 #include "wire.h"
 

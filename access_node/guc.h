@@ -27,7 +27,7 @@ extern bool hd_enable_2pc;
 extern bool hd_enable_remote_explain;
 /* Seconds between the background worker's resolution passes. */
 extern int	hd_resolve_interval;
-/* Fault injection in the commit protocol (fault.h), superuser only. */
+/* Fault injection in the commit protocol (remote/fault.h), superuser only. */
 extern int	hd_inject_fault;
 extern int	hd_inject_fault_action;
 

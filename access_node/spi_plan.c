@@ -3,7 +3,7 @@
  * backend, and every statement run with a search_path no role can change.
  *
  * The access node reads its catalog whenever its catalog cache misses
- * (catalog_cache.c) and when it creates chunks.  Planning those queries
+ * (metadata/cache.c) and when it creates chunks.  Planning those queries
  * again each time cost more than running them (in a profile of a one-host
  * TSBS query, before the catalog cache, half of the access node's time went
  * to planning catalog queries), so each query text is prepared the first
@@ -14,7 +14,7 @@
  * search_path = pg_catalog, pg_temp: an operator or function a role put in
  * a schema ahead of pg_catalog (an "alice.<=" for bigint) must never be
  * what the extension's SQL calls, because part of it runs as the catalog's
- * owner (catalog.c), and the rest decides where rows go.  pg_temp last
+ * owner (metadata/catalog.c), and the rest decides where rows go.  pg_temp last
  * finds no function or operator there (PostgreSQL never looks up functions
  * in pg_temp unless it is named).
  */

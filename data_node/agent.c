@@ -70,6 +70,8 @@ usage(FILE *out)
 			"                          most sessions of one access-node key (default %d)\n"
 			"  --max-queued-requests N most requests queued in a session (default %d)\n"
 			"  --connect-threads N     most connections set up at once (default %d)\n"
+			"  --allow-passwordless    accept sessions the server lets in without a password\n"
+			"                          (trust, peer, ...; testing only)\n"
 			"  --keygen DIR            write DIR/NAME.key and DIR/NAME.pub, print the public key, exit\n"
 			"  --name NAME             key name for --keygen (default agent)\n"
 			"  --version               print the version and exit\n"
@@ -111,8 +113,8 @@ enum
 {
 	OPT_CONFIG = 256, OPT_LISTEN, OPT_PG, OPT_KEYS_DIR, OPT_AUTHORIZED_KEYS,
 	OPT_LOG_LEVEL, OPT_PID_FILE, OPT_INSECURE, OPT_MAX_SESSIONS,
-	OPT_MAX_SESSIONS_PER_KEY, OPT_MAX_QUEUED_REQUESTS, OPT_CONNECT_THREADS, OPT_KEYGEN,
-	OPT_NAME, OPT_VERSION, OPT_HELP
+	OPT_MAX_SESSIONS_PER_KEY, OPT_MAX_QUEUED_REQUESTS, OPT_CONNECT_THREADS,
+	OPT_ALLOW_PASSWORDLESS, OPT_KEYGEN, OPT_NAME, OPT_VERSION, OPT_HELP
 };
 
 static const struct option long_options[] = {
@@ -128,6 +130,7 @@ static const struct option long_options[] = {
 	{"max-sessions-per-key", required_argument, NULL, OPT_MAX_SESSIONS_PER_KEY},
 	{"max-queued-requests", required_argument, NULL, OPT_MAX_QUEUED_REQUESTS},
 	{"connect-threads", required_argument, NULL, OPT_CONNECT_THREADS},
+	{"allow-passwordless", no_argument, NULL, OPT_ALLOW_PASSWORDLESS},
 	{"keygen", required_argument, NULL, OPT_KEYGEN},
 	{"name", required_argument, NULL, OPT_NAME},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -160,6 +163,8 @@ option_key(int opt)
 			return HD_CFG_MAX_QUEUED_REQUESTS;
 		case OPT_CONNECT_THREADS:
 			return HD_CFG_CONNECT_THREADS;
+		case OPT_ALLOW_PASSWORDLESS:
+			return HD_CFG_ALLOW_PASSWORDLESS;
 		default:
 			return HD_CFG_MAX_SESSIONS;
 	}
@@ -200,9 +205,9 @@ parse_args(int argc, char **argv)
 						die("option --%s requires an argument (see --help)", o->name);
 				die("unknown option \"%s\" (see --help)", argv[optind - 1]);
 			default:
+				/* optarg is NULL for the flags without a value: they set true */
 				if (!config_set(&overrides, option_key(opt),
-								opt == OPT_INSECURE ? "true" : optarg, NULL,
-								err, sizeof(err)))
+								optarg ? optarg : "true", NULL, err, sizeof(err)))
 					die("%s", err);
 				break;
 		}
@@ -298,6 +303,13 @@ keep_restart_keys(AgentConfig *fresh)
 	}
 }
 
+static void
+warn_if_passwordless(const AgentConfig *cfg)
+{
+	if (cfg->allow_passwordless)
+		log_warning("allow_passwordless is on: a session the data node lets in without a password (pg_hba.conf trust, peer, ...) is accepted, so an authorized access node can log in as any role such a line admits");
+}
+
 void
 agent_reload(void)
 {
@@ -332,10 +344,11 @@ agent_reload(void)
 	config_free(&effective);
 	effective = fresh;
 	agent_config = &effective;
-	log_info("configuration reloaded (log_level %s, max_sessions %d, max_sessions_per_key %d, max_queued_requests %d, connect_threads %d)",
+	log_info("configuration reloaded (log_level %s, max_sessions %d, max_sessions_per_key %d, max_queued_requests %d, connect_threads %d, allow_passwordless %s)",
 			 hd_log_level_name(effective.log_level), effective.max_sessions,
 			 effective.max_sessions_per_key, effective.max_queued_requests,
-			 effective.connect_threads);
+			 effective.connect_threads, effective.allow_passwordless ? "on" : "off");
+	warn_if_passwordless(&effective);
 	/* more connect threads may start now */
 	connect_dispatch();
 }
@@ -378,13 +391,14 @@ main(int argc, char **argv)
 		die("could not load the agent's secret key: %s", err);
 
 	/* Before libzmq starts its threads, so they inherit the signal mask. */
-	if (!loop_init_signals(err, sizeof(err)))
+	if (!loop_init(err, sizeof(err)))
 		die("%s", err);
 	if (!cancel_init(err, sizeof(err)) || !connect_init(err, sizeof(err)))
 		die("%s", err);
 	agent_epoch = random_u64_nonzero();
 	ctx = open_context();
 
+	warn_if_passwordless(&effective);
 	if (effective.insecure)
 		log_warning("running with --insecure: no encryption and no authentication of access nodes");
 	else if ((zap = zap_open(ctx, effective.authorized_keys, err, sizeof(err))) == NULL)
@@ -407,7 +421,10 @@ main(int argc, char **argv)
 	loop_run(router, zap, monitor);
 
 	monitor_close(router);
-	/* Give the shutdown errors just queued a moment to leave. */
+	/*
+	 * The peers that took their last replies have gone (loop_run); what is
+	 * still queued for the others gets a moment to reach their connections.
+	 */
 	router_close(500);
 	zap_close();
 	zmq_ctx_term(ctx);

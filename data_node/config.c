@@ -24,6 +24,7 @@ static const char *const key_names[HD_CFG_NKEYS] = {
 	[HD_CFG_MAX_SESSIONS_PER_KEY] = "max_sessions_per_key",
 	[HD_CFG_MAX_QUEUED_REQUESTS] = "max_queued_requests",
 	[HD_CFG_CONNECT_THREADS] = "connect_threads",
+	[HD_CFG_ALLOW_PASSWORDLESS] = "allow_passwordless",
 };
 
 /* Integer settings: range, default, and where the value goes. */
@@ -229,9 +230,11 @@ check_value(HdConfigKey key, const char *value, char *err, size_t errlen)
 			}
 			return true;
 		case HD_CFG_INSECURE:
+		case HD_CFG_ALLOW_PASSWORDLESS:
 			if (!parse_bool(value, &b))
 			{
-				snprintf(err, errlen, "invalid boolean for insecure: \"%s\"", value);
+				snprintf(err, errlen, "invalid boolean for %s: \"%s\"",
+						 key_names[key], value);
 				return false;
 			}
 			return true;
@@ -445,6 +448,10 @@ config_finalize(AgentConfig *cfg, char *err, size_t errlen)
 	if ((v = cfg->raw[HD_CFG_INSECURE]) != NULL)
 		parse_bool(v, &cfg->insecure);
 
+	cfg->allow_passwordless = false;
+	if ((v = cfg->raw[HD_CFG_ALLOW_PASSWORDLESS]) != NULL)
+		parse_bool(v, &cfg->allow_passwordless);
+
 	for (size_t i = 0; i < NINT_SETTINGS; i++)
 	{
 		const IntSetting *setting = &int_settings[i];
@@ -508,6 +515,8 @@ config_differs(const AgentConfig *a, const AgentConfig *b, HdConfigKey key)
 			return str_differs(a->pid_file, b->pid_file);
 		case HD_CFG_INSECURE:
 			return a->insecure != b->insecure;
+		case HD_CFG_ALLOW_PASSWORDLESS:
+			return a->allow_passwordless != b->allow_passwordless;
 		default:
 			return false;
 	}

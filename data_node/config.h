@@ -6,7 +6,8 @@
  * value, following white space); a value may be wrapped in single or double
  * quotes.  Keys: listen, pg, keys_dir,
  * authorized_keys, log_level, pid_file, insecure, max_sessions,
- * max_sessions_per_key, max_queued_requests, connect_threads.  Relative
+ * max_sessions_per_key, max_queued_requests, connect_threads,
+ * allow_passwordless.  Relative
  * paths in the file are taken relative to the file's directory (systemd
  * starts us in /), relative paths on the command line relative to the
  * current directory.
@@ -32,6 +33,7 @@ typedef enum HdConfigKey
 	HD_CFG_MAX_SESSIONS_PER_KEY,
 	HD_CFG_MAX_QUEUED_REQUESTS,
 	HD_CFG_CONNECT_THREADS,
+	HD_CFG_ALLOW_PASSWORDLESS,
 	HD_CFG_NKEYS
 } HdConfigKey;
 
@@ -61,6 +63,8 @@ typedef struct AgentConfig
 	int			max_sessions_per_key;	/* per access-node CURVE key */
 	int			max_queued_requests;	/* per session */
 	int			connect_threads;	/* connections set up at once */
+	bool		allow_passwordless; /* sessions the server lets in without a
+									 * password are accepted */
 } AgentConfig;
 
 extern void config_init(AgentConfig *cfg);

@@ -30,9 +30,11 @@ typedef struct ConnectJob
 	uint64_t	session_id;
 	uint64_t	token;
 	int64_t		deadline;
+	bool		require_password;
 	char	  **keys;
 	char	  **vals;
 	/* The outcome, set by the thread before it hands the job back. */
+	ConnectOutcome outcome;
 	PGconn	   *conn;
 	char	   *error;
 } ConnectJob;
@@ -149,7 +151,32 @@ wait_socket(PGconn *conn, PostgresPollingStatusType want, int64_t deadline)
 	}
 }
 
-/* Sets job->conn to a ready connection, or job->error. */
+/*
+ * A ready connection for which the server asked for no password is refused
+ * unless allowed: the agent holds no credentials, so such a session would
+ * be the Hello's role on the strength of the access node's key alone.
+ */
+static void
+finish_ready(ConnectJob *job, PGconn *conn)
+{
+	if (job->require_password && !PQconnectionUsedPassword(conn))
+	{
+		job->outcome = CONNECT_NO_PASSWORD;
+		PQfinish(conn);
+		return;
+	}
+	/* Nonblocking from here on, so the loop's PQfinish never waits. */
+	if (PQsetnonblocking(conn, 1) != 0)
+	{
+		job->error = xstrdup("could not put the connection in nonblocking mode");
+		PQfinish(conn);
+		return;
+	}
+	job->outcome = CONNECT_READY;
+	job->conn = conn;
+}
+
+/* Sets the job's outcome: a ready connection, a refusal, or an error. */
 static void
 run_connect(ConnectJob *job)
 {
@@ -157,6 +184,7 @@ run_connect(ConnectJob *job)
 	PostgresPollingStatusType status = PGRES_POLLING_WRITING;
 	const char *why = NULL;
 
+	job->outcome = CONNECT_FAILED;
 	/* expand_dbname = 0: a dbname from the wire is a name, not a conninfo. */
 	conn = PQconnectStartParams((const char *const *) job->keys,
 								(const char *const *) job->vals, 0);
@@ -181,13 +209,8 @@ run_connect(ConnectJob *job)
 	}
 	if (why == NULL && status == PGRES_POLLING_OK)
 	{
-		/* Nonblocking from here on, so the loop's PQfinish never waits. */
-		if (PQsetnonblocking(conn, 1) == 0)
-		{
-			job->conn = conn;
-			return;
-		}
-		why = "could not put the connection in nonblocking mode";
+		finish_ready(job, conn);
+		return;
 	}
 	job->error = xstrdup(why ? why : PQerrorMessage(conn));
 	PQfinish(conn);
@@ -258,13 +281,14 @@ connect_dispatch(void)
 
 uint64_t
 connect_start(const char *const *keys, const char *const *vals,
-			  uint64_t session_id, int64_t deadline)
+			  uint64_t session_id, int64_t deadline, bool require_password)
 {
 	ConnectJob *job = xcalloc(1, sizeof(ConnectJob));
 
 	job->session_id = session_id;
 	job->token = ++last_token;
 	job->deadline = deadline;
+	job->require_password = require_password;
 	job->keys = copy_strings(keys);
 	job->vals = copy_strings(vals);
 	if (waiting_tail)
@@ -319,7 +343,7 @@ connect_collect(ConnectDoneFn done)
 			ConnectJob *job = jobs[i];
 
 			in_flight--;
-			done(job->session_id, job->token, job->conn, job->error);
+			done(job->session_id, job->token, job->outcome, job->conn, job->error);
 			free_job(job);
 		}
 	}

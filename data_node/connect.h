@@ -44,20 +44,39 @@ extern int	connect_fd(void);
 /*
  * Connects with keys/vals (NULL-terminated, copied; the copy of every
  * value is zeroed once the thread is done with it) for session_id, by
- * deadline (now_ms() clock).  Returns the job's token, which the report
+ * deadline (now_ms() clock).  With require_password, a connection the
+ * server lets in without asking for a password is refused (see
+ * CONNECT_NO_PASSWORD).  Returns the job's token, which the report
  * carries.  The job waits when connect_threads are busy.
  */
 extern uint64_t connect_start(const char *const *keys, const char *const *vals,
-							  uint64_t session_id, int64_t deadline);
+							  uint64_t session_id, int64_t deadline,
+							  bool require_password);
 
 /* Drops a job that still waits for a thread; a running one reports anyway. */
 extern void connect_forget(uint64_t token);
 
+/* How a job ended. */
+typedef enum ConnectOutcome
+{
+	CONNECT_READY,				/* a ready connection */
+	CONNECT_FAILED,				/* no connection: libpq's error text says why */
+
+	/*
+	 * The server let the session in without asking for a password (trust,
+	 * peer, ...): refused, and the connection finished.  The Hello's role
+	 * would be proven by nothing but the access node's key.
+	 */
+	CONNECT_NO_PASSWORD
+} ConnectOutcome;
+
 /*
- * A finished job: conn is a ready, nonblocking connection that the callee
- * now owns (keeps or PQfinish'es), or NULL with libpq's error text.
+ * A finished job.  CONNECT_READY: conn is a ready, nonblocking connection
+ * that the callee now owns (keeps or PQfinish'es).  CONNECT_FAILED: error
+ * is libpq's text.  Otherwise conn and error are NULL.
  */
-typedef void (*ConnectDoneFn) (uint64_t session_id, uint64_t token, PGconn *conn,
+typedef void (*ConnectDoneFn) (uint64_t session_id, uint64_t token,
+							   ConnectOutcome outcome, PGconn *conn,
 							   const char *error);
 
 /* Reads the completion pipe without blocking, then starts waiting jobs. */

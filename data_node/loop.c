@@ -2,7 +2,6 @@
  * loop.c — the event loop: poll, dispatch, timers, signals.
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include "agent.h"
 #include "cancel.h"
 #include "connect.h"
+#include "farewell.h"
 #include "liveness.h"
 #include "log.h"
 #include "loop.h"
@@ -33,12 +33,21 @@
 #define MAX_MSGS_PER_ITERATION 512
 
 static int	signal_fd = -1;
-static int64_t drain_deadline;
+/* The end of the drain, then of the wait at exit. */
+static int64_t deadline;
+/* How long the agent waits at exit: HD_EXIT_WAIT_MS or the test knob. */
+static int	exit_wait_ms = HD_EXIT_WAIT_MS;
 
 bool
-loop_init_signals(char *err, size_t errlen)
+loop_init(char *err, size_t errlen)
 {
 	sigset_t	mask;
+	int			test_wait_ms;
+
+	if (!test_delay_from_env(HD_TEST_EXIT_WAIT_ENV, &test_wait_ms, err, errlen))
+		return false;
+	if (test_wait_ms > 0)
+		exit_wait_ms = test_wait_ms;
 
 	/* zmq uses MSG_NOSIGNAL and libpq handles SIGPIPE, but be certain. */
 	signal(SIGPIPE, SIG_IGN);
@@ -66,12 +75,12 @@ begin_shutdown(int signo)
 {
 	if (agent_shutting_down)
 	{
-		log_info("received %s again: exiting without waiting", strsignal(signo));
-		drain_deadline = now_ms();
+		log_info("received %s again: ending the wait", strsignal(signo));
+		deadline = now_ms();
 		return;
 	}
 	agent_shutting_down = true;
-	drain_deadline = now_ms() + HD_DRAIN_MS;
+	deadline = now_ms() + HD_DRAIN_MS;
 	log_info("received %s: refusing new sessions, draining for up to %d ms",
 			 strsignal(signo), HD_DRAIN_MS);
 	/* Connections not ready yet are refused like new Hellos; threads give up. */
@@ -177,18 +186,39 @@ ready(const PollSet *ps, int idx)
 	return idx >= 0 && ps->items[idx].revents != 0;
 }
 
+/* The time until due (a now_ms() time; -1: none), if before timeout. */
+static long
+sooner(long timeout, int64_t due, int64_t now)
+{
+	if (due < 0 || due - now >= timeout)
+		return timeout;
+	return due > now ? (long) (due - now) : 0;
+}
+
 static long
 poll_timeout(int64_t now)
 {
 	long		timeout = router_has_parked() ? PARK_RETRY_MS : TICK_MS;
-	int64_t		probe = liveness_next_due();
 
-	if (probe >= 0 && probe - now < timeout)
-		timeout = probe > now ? (long) (probe - now) : 0;
-
-	if (agent_shutting_down && drain_deadline - now < timeout)
-		timeout = drain_deadline > now ? (long) (drain_deadline - now) : 0;
+	timeout = sooner(timeout, liveness_next_due(), now);
+	timeout = sooner(timeout, farewell_next_due(), now);
+	if (agent_shutting_down)
+		timeout = sooner(timeout, deadline, now);
 	return timeout;
+}
+
+static void
+peer_disconnected(int fd)
+{
+	sessions_peer_disconnected(fd);
+	farewell_disconnected(now_ms());
+}
+
+static void
+peer_gone(const RoutingId *rid)
+{
+	sessions_peer_gone(rid);
+	farewell_forget(rid);
 }
 
 /* One round: wait, then serve whatever is ready. */
@@ -213,7 +243,7 @@ loop_iteration(PollSet *ps, const LoopSockets *ls, int64_t *last_tick)
 		if (ready(ps, ps->zap_idx))
 			zap_handle();
 		if (ready(ps, ps->monitor_idx))
-			monitor_handle(sessions_peer_disconnected);
+			monitor_handle(peer_disconnected);
 		/* Before requests: a session may start its next one now. */
 		if (ready(ps, ps->cancel_idx))
 			cancel_collect(sessions_cancel_done);
@@ -230,54 +260,65 @@ loop_iteration(PollSet *ps, const LoopSockets *ls, int64_t *last_tick)
 		router_retry_parked(sessions_peer_resumed);
 	now = now_ms();
 	liveness_run(now);
+	farewell_run(now, exit_wait_ms);
 	if (now - *last_tick >= TICK_MS)
 	{
 		sessions_tick(now);
 		connect_dispatch();		/* after a failed thread start */
 		*last_tick = now;
 	}
-	router_reap_gone(sessions_peer_gone);
+	router_reap_gone(peer_gone);
 	sessions_reap();
 }
 
+/* What the agent still waits for at exit. */
+static bool
+exit_waits(void)
+{
+	return cancel_in_flight() > 0 || connect_in_flight() > 0 || farewell_pending() > 0;
+}
+
+static void
+log_exit_wait(const char *what, int n, const char *singular, const char *plural)
+{
+	if (n > 0)
+		log_info("%s %d %s", what, n, n == 1 ? singular : plural);
+}
+
 /*
- * At exit: waits up to HD_HELPER_EXIT_WAIT_MS for the helper threads still
- * running, so cancels of closed sessions' queries reach the server, aborted
- * connects are finished, and no thread runs during exit().
+ * After the sessions are closed, the loop serves on (a Hello gets 57P01, a
+ * request 08003) for up to exit_wait_ms: until the peers replied to since
+ * the shutdown began have taken their replies (farewell.h), cancels of
+ * closed sessions' queries have reached the server, and aborted connects
+ * are finished, so no thread runs during exit().
  */
 static void
-wait_for_helpers(void)
+wait_before_exit(PollSet *ps, const LoopSockets *ls, int64_t *last_tick)
 {
-	int64_t		deadline = now_ms() + HD_HELPER_EXIT_WAIT_MS;
+	int64_t		now = now_ms();
 
-	cancel_collect(NULL);
+	deadline = now + exit_wait_ms;
+	/* a first round of probes, so the log counts only peers still there */
+	farewell_start(now);
+	farewell_run(now, exit_wait_ms);
+	cancel_collect(sessions_cancel_done);
 	connect_collect(sessions_connect_done);
-	if (cancel_in_flight() > 0)
-		log_info("waiting for %d cancel request%s in flight", cancel_in_flight(),
-				 cancel_in_flight() == 1 ? "" : "s");
-	if (connect_in_flight() > 0)
-		log_info("waiting for %d connect thread%s to give up", connect_in_flight(),
-				 connect_in_flight() == 1 ? "" : "s");
-	while (cancel_in_flight() > 0 || connect_in_flight() > 0)
-	{
-		struct pollfd pfd[2] = {
-			{.fd = cancel_fd(), .events = POLLIN},
-			{.fd = connect_fd(), .events = POLLIN}
-		};
-		int64_t		left = deadline - now_ms();
-
-		if (left <= 0)
-		{
-			log_warning("exiting with %d cancel request%s and %d connect thread%s still running",
-						cancel_in_flight(), cancel_in_flight() == 1 ? "" : "s",
-						connect_in_flight(), connect_in_flight() == 1 ? "" : "s");
-			return;
-		}
-		if (poll(pfd, 2, (int) left) < 0 && errno != EINTR)
-			return;
-		cancel_collect(NULL);
-		connect_collect(sessions_connect_done);
-	}
+	log_exit_wait("waiting for", cancel_in_flight(), "cancel request in flight",
+				  "cancel requests in flight");
+	log_exit_wait("waiting for", connect_in_flight(), "connect thread to give up",
+				  "connect threads to give up");
+	log_exit_wait("waiting for", farewell_pending(),
+				  "access-node backend to take its last replies",
+				  "access-node backends to take their last replies");
+	while (exit_waits() && now_ms() < deadline)
+		loop_iteration(ps, ls, last_tick);
+	if (cancel_in_flight() > 0 || connect_in_flight() > 0)
+		log_warning("exiting with %d cancel request%s and %d connect thread%s still running",
+					cancel_in_flight(), cancel_in_flight() == 1 ? "" : "s",
+					connect_in_flight(), connect_in_flight() == 1 ? "" : "s");
+	log_exit_wait("exiting while still connected to", farewell_pending(),
+				  "access-node backend that got a reply during shutdown",
+				  "access-node backends that got replies during shutdown");
 }
 
 void
@@ -287,17 +328,12 @@ loop_run(void *router, void *zap, void *monitor)
 	PollSet		ps = {0};
 	int64_t		last_tick = now_ms();
 
-	for (;;)
-	{
-		if (agent_shutting_down &&
-			(sessions_drained() || now_ms() >= drain_deadline))
-			break;
+	while (!agent_shutting_down || (!sessions_drained() && now_ms() < deadline))
 		loop_iteration(&ps, &ls, &last_tick);
-	}
 	sessions_shutdown();
-	router_reap_gone(sessions_peer_gone);
 	liveness_clear();
-	wait_for_helpers();
+	wait_before_exit(&ps, &ls, &last_tick);
+	farewell_clear();
 	free(ps.items);
 	free(ps.owners);
 	close(signal_fd);

@@ -18,15 +18,27 @@
 /* How long SIGTERM waits for running work and open transactions. */
 #define HD_DRAIN_MS 5000
 
-/* How long the agent waits at exit for cancel and connect threads. */
-#define HD_HELPER_EXIT_WAIT_MS 2000
+/*
+ * How long the agent waits at exit, after closing its sessions, for cancel
+ * and connect threads, and for access-node backends to take their last
+ * replies (farewell.h).
+ */
+#define HD_EXIT_WAIT_MS 2000
 
 /*
- * Blocks SIGTERM, SIGINT and SIGHUP and opens a signalfd for them.  Call
- * before any thread exists (libzmq's, the cancel helpers'), so all of them
- * inherit the mask and the signals reach only the loop.
+ * Test-only: the wait at exit in ms (1-60000) instead of HD_EXIT_WAIT_MS,
+ * so a test can hold a backend's reading of its last reply for as long as
+ * it likes.
  */
-extern bool loop_init_signals(char *err, size_t errlen);
+#define HD_TEST_EXIT_WAIT_ENV "HYPERDIST_AGENT_TEST_EXIT_WAIT_MS"
+
+/*
+ * Blocks SIGTERM, SIGINT and SIGHUP and opens a signalfd for them; reads
+ * HD_TEST_EXIT_WAIT_ENV.  Call before any thread exists (libzmq's, the
+ * cancel helpers'), so all of them inherit the mask and the signals reach
+ * only the loop.
+ */
+extern bool loop_init(char *err, size_t errlen);
 
 /*
  * Runs until shutdown is complete.  zap is NULL with --insecure, monitor

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "farewell.h"
 #include "reply.h"
 #include "sqlstate.h"
 #include "util.h"
@@ -22,6 +23,18 @@ envelope_init(HdEnvelope *env, uint64_t session, uint32_t seq)
 	env->seq = seq;
 	env->has_epoch = true;
 	env->epoch = agent_epoch;
+}
+
+/*
+ * Sends a reply.  Once the shutdown began, the agent waits for its peer to
+ * take it before exiting (farewell.h).
+ */
+static void
+send_reply(const RoutingId *rid, const HdEnvelope *env)
+{
+	router_send(rid, env);
+	if (agent_shutting_down)
+		farewell_note(rid, now_ms());
 }
 
 /* protobuf-c wants char *; the strings are only read while packing. */
@@ -100,7 +113,7 @@ send_error_fields(const RoutingId *rid, uint64_t session, uint32_t seq,
 		env.notice = &err;
 	else
 		env.error = &err;
-	router_send(rid, &env);
+	send_reply(rid, &env);
 	for (int i = 0; i < 4; i++)
 		free(copies[i]);
 }
@@ -233,7 +246,7 @@ reply_hello_ok(const RoutingId *rid, uint64_t session, uint32_t seq,
 	envelope_init(&env, session, seq);
 	env.body_case = HYPERDIST__ENVELOPE__BODY_HELLO_OK;
 	env.hello_ok = &ok;
-	router_send(rid, &env);
+	send_reply(rid, &env);
 }
 
 void
@@ -251,7 +264,7 @@ reply_done(const RoutingId *rid, uint64_t session, uint32_t seq,
 	set_txn(&env, txn);
 	env.body_case = HYPERDIST__ENVELOPE__BODY_DONE;
 	env.done = &done;
-	router_send(rid, &env);
+	send_reply(rid, &env);
 }
 
 void
@@ -268,7 +281,7 @@ reply_pong(const RoutingId *rid, uint64_t session, uint32_t seq, uint32_t nsessi
 	envelope_init(&env, session, seq);
 	env.body_case = HYPERDIST__ENVELOPE__BODY_PONG;
 	env.pong = &pong;
-	router_send(rid, &env);
+	send_reply(rid, &env);
 }
 
 void
@@ -305,7 +318,7 @@ reply_row_description(const RoutingId *rid, uint64_t session, uint32_t seq,
 	envelope_init(&env, session, seq);
 	env.body_case = HYPERDIST__ENVELOPE__BODY_ROW_DESCRIPTION;
 	env.row_description = &desc;
-	router_send(rid, &env);
+	send_reply(rid, &env);
 
 	free(ptrs);
 	free(cols);
@@ -329,7 +342,7 @@ send_row_batch(const RoutingId *rid, uint64_t session, uint32_t seq,
 	envelope_init(&env, session, seq);
 	env.body_case = HYPERDIST__ENVELOPE__BODY_ROW_BATCH;
 	env.row_batch = &batch;
-	router_send(rid, &env);
+	send_reply(rid, &env);
 }
 
 /* Envelope{session, seq 0, ping}: access nodes ignore requests with seq 0. */

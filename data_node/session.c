@@ -460,6 +460,10 @@ session_hello(const RoutingId *rid, const HdEnvelope *env, const PeerInfo *peer)
 
 	s = session_create(rid, peer);
 	s->peer_minor = h->has_minor ? h->minor : 0;
+	snprintf(s->user, sizeof(s->user), "%s", h->user);
+	/* libpq's default database is the user's name */
+	snprintf(s->dbname, sizeof(s->dbname), "%s",
+			 h->dbname && h->dbname[0] ? h->dbname : h->user);
 	s->hello_seq = env->seq;
 	s->connect_deadline = now_ms() + HD_CONNECT_TIMEOUT_MS;
 	log_info("%s: connecting as \"%s\" to database \"%s\" for %s (key %s, origin %s)",
@@ -468,7 +472,8 @@ session_hello(const RoutingId *rid, const HdEnvelope *env, const PeerInfo *peer)
 			 h->origin ? h->origin : "?");
 
 	build_conn_params(h, &keys, &vals);
-	s->connect_token = connect_start(keys, vals, s->id, s->connect_deadline);
+	s->connect_token = connect_start(keys, vals, s->id, s->connect_deadline,
+									 !agent_config->allow_passwordless);
 	free(keys);
 	free(vals);
 }
@@ -545,7 +550,17 @@ parse_connect_error(const char *text, ErrorFields *f, char *buf, size_t buflen)
 	return true;
 }
 
-/* Answers the Hello with the connection's error and forgets the session. */
+/* Answers the Hello with error f and forgets the session. */
+static void
+refuse_hello(Session *s, const ErrorFields *f)
+{
+	reply_error(&s->rid, 0, s->hello_seq, f);
+	connect_forget(s->connect_token);
+	s->state = SESSION_CLOSED;
+	session_unlink(s);
+}
+
+/* Answers the Hello with the connection's error. */
 static void
 connect_failed(Session *s, const char *why)
 {
@@ -563,11 +578,32 @@ connect_failed(Session *s, const char *why)
 		f.message = text;
 	}
 	log_warning("%s: connection to PostgreSQL failed: %s", s->label, text);
-	reply_error(&s->rid, 0, s->hello_seq, &f);
+	refuse_hello(s, &f);
 	free(text);
-	connect_forget(s->connect_token);
-	s->state = SESSION_CLOSED;
-	session_unlink(s);
+}
+
+/*
+ * Answers the Hello of a session the server let in without asking for a
+ * password (CONNECT_NO_PASSWORD).  Logged like the other refusals a peer
+ * can cause at will: at most once a minute, with how many were not.
+ */
+static void
+connect_passwordless(Session *s)
+{
+	static HdLogRateLimit limit;
+	ErrorFields f = {0};
+	int			suppressed = 0;
+
+	if (log_ratelimit(&limit, &suppressed))
+		log_warning("%s: refused: the data node let user \"%s\" into database \"%s\" without a password; configure pg_hba.conf to require one for the agent's connections, or set allow_passwordless%s",
+					s->label, s->user, s->dbname,
+					suppressed > 0 ? " (and more such sessions since the last warning)" : "");
+	f.sqlstate = HD_SQLSTATE_INVALID_AUTHORIZATION;
+	f.severity = "FATAL";
+	f.message = "the data node let the session in without a password";
+	f.detail = "The hyperdist agent accepts only sessions whose password the data node checked: without that, any access node it trusts could log in as any role.";
+	f.hint = "Configure pg_hba.conf on the data node to require scram-sha-256 (or md5 or password) for the agent's connections.";
+	refuse_hello(s, &f);
 }
 
 static void
@@ -586,7 +622,8 @@ connect_succeeded(Session *s, PGconn *conn)
 }
 
 void
-sessions_connect_done(uint64_t id, uint64_t token, PGconn *conn, const char *error)
+sessions_connect_done(uint64_t id, uint64_t token, ConnectOutcome outcome,
+					  PGconn *conn, const char *error)
 {
 	Session    *s = find_session(id);
 
@@ -599,10 +636,18 @@ sessions_connect_done(uint64_t id, uint64_t token, PGconn *conn, const char *err
 		return;
 	}
 	s->connect_token = 0;
-	if (conn)
-		connect_succeeded(s, conn);
-	else
-		connect_failed(s, error);
+	switch (outcome)
+	{
+		case CONNECT_READY:
+			connect_succeeded(s, conn);
+			break;
+		case CONNECT_FAILED:
+			connect_failed(s, error);
+			break;
+		case CONNECT_NO_PASSWORD:
+			connect_passwordless(s);
+			break;
+	}
 }
 
 /* ---- lookup and control requests ----------------------------------------- */

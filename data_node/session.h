@@ -27,6 +27,7 @@
 #include <libpq-fe.h>
 #include <zmq.h>
 
+#include "connect.h"
 #include "router.h"
 #include "wire.h"
 
@@ -104,10 +105,10 @@ extern void sessions_cancel_done(uint64_t id, uint64_t token);
 /*
  * A connect thread's report (connect_collect's callback): the session, if
  * it still waits for that connect, takes conn or answers its Hello with
- * the error; otherwise conn is finished.
+ * the error or refusal; otherwise conn is finished.
  */
-extern void sessions_connect_done(uint64_t id, uint64_t token, PGconn *conn,
-								  const char *error);
+extern void sessions_connect_done(uint64_t id, uint64_t token, ConnectOutcome outcome,
+								  PGconn *conn, const char *error);
 
 /* Peer callbacks from router.c. */
 extern void sessions_peer_resumed(const RoutingId *rid);

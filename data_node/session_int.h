@@ -44,6 +44,8 @@ struct Session
 	char		label[32];		/* "session 0123abcd..." for logs */
 
 	uint32_t	peer_minor;		/* the access node's protocol minor (Hello) */
+	char		user[HD_MAX_NAME_LEN + 1];	/* the Hello's, for logs */
+	char		dbname[HD_MAX_NAME_LEN + 1];
 
 	/* CONNECTING */
 	uint32_t	hello_seq;

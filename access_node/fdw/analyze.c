@@ -44,8 +44,8 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-#include "chunk.h"
-#include "hypertable.h"
+#include "metadata/chunk.h"
+#include "metadata/hypertable.h"
 #include "fdw/analyze.h"
 #include "fdw/deparse.h"
 #include "fdw/option.h"

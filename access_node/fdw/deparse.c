@@ -30,8 +30,8 @@
 
 #include "fdw/deparse.h"
 #include "fdw/option.h"
-#include "partial_agg.h"
-#include "typeio.h"
+#include "agg/partial_agg.h"
+#include "remote/typeio.h"
 
 /*
  * Where an expression's collation comes from, from best to worst: none
@@ -210,10 +210,10 @@ case_is_shippable(CaseExpr *ce, HdWalkerCxt *glob, HdCollateCxt *inner)
 
 /*
  * An aggregate ships when a data node can return its partial state
- * (partial_agg.c): no DISTINCT or ORDER BY, which need all rows at once.
+ * (agg/partial_agg.c): no DISTINCT or ORDER BY, which need all rows at once.
  */
 /*
- * Whether a data node can write a value of typid as first_last.c's
+ * Whether a data node can write a value of typid as agg/first_last.c's
  * serialization does (its send function), and the access node read it
  * back whatever its client encoding: built-in types whose binary format
  * converts no text.
@@ -824,7 +824,7 @@ send_function_name(Oid typid)
 
 /*
  * first(value, time) or last(value, time) of this extension, partially:
- * the bytes its serialization function writes for its state (first_last.c:
+ * the bytes its serialization function writes for its state (agg/first_last.c:
  * the two type OIDs, then the value's and the time's lengths and send
  * forms, -1 for a NULL value), computed from built-in aggregates: the
  * smallest (largest) time and the value of a row with that time, among
@@ -865,7 +865,7 @@ deparse_bookend(Aggref *agg, HdDeparseCxt *cxt, bool last)
 
 /*
  * An aggregate in a grouping target is computed partially on the data
- * node: the call returns its transition state (partial_agg.c).  Implicit
+ * node: the call returns its transition state (agg/partial_agg.c).  Implicit
  * casts of arguments become explicit, so that the data node resolves
  * the same overload among fewer candidates.
  */

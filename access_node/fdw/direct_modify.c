@@ -42,13 +42,13 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
-#include "chunk.h"
+#include "metadata/chunk.h"
 #include "fdw/deparse.h"
 #include "fdw/direct_modify.h"
 #include "fdw/params.h"
 #include "fdw/option.h"
 #include "fdw/prune.h"
-#include "hypertable.h"
+#include "metadata/hypertable.h"
 #include "remote/connection.h"
 
 /*

@@ -35,7 +35,7 @@
 #include "fdw/option.h"
 #include "fdw/prune.h"
 #include "fdw/scan.h"
-#include "hypertable.h"
+#include "metadata/hypertable.h"
 
 PG_FUNCTION_INFO_V1(hyperdist_fdw_handler);
 

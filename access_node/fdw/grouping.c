@@ -4,7 +4,7 @@
  * A grouped query over one distributed hypertable is planned as PostgreSQL
  * plans a parallel aggregate, with the data nodes as the workers: each
  * node groups its rows and returns one row per group holding the group's
- * keys and each aggregate's transition state (partial_agg.c); an Agg node
+ * keys and each aggregate's transition state (agg/partial_agg.c); an Agg node
  * here (AGGSPLIT_FINAL_DESERIAL) combines the rows of all nodes per group
  * and computes the final values and HAVING.  The scan below it is a
  * foreign scan of an upper relation: "SELECT <keys>, <partial aggregates>
@@ -45,7 +45,7 @@
 #include "fdw/option.h"
 #include "fdw/prune.h"
 #include "fdw/scan.h"
-#include "hypertable.h"
+#include "metadata/hypertable.h"
 
 /* fdw_private of the upper relation of partial aggregates */
 typedef struct HdGroupingInfo

@@ -1,7 +1,7 @@
 /*
  * fdw/modify.c — INSERT and COPY FROM into distributed hypertables.
  *
- * Rows are handed to the batching router (insert.c) and the slot is
+ * Rows are handed to the batching router (ingest/insert.c) and the slot is
  * returned at once, so the executor computes RETURNING and the row count
  * on the access node without waiting: the data node stores exactly the
  * row sent (every column, defaults computed here), and any error while
@@ -11,14 +11,14 @@
  * rows are only buffered here, never sent one by one.
  *
  * ON CONFLICT may skip rows (DO NOTHING, DO UPDATE ... WHERE) and its
- * arbiter is a unique index of the data nodes (see conflict.c), so the
+ * arbiter is a unique index of the data nodes (see ingest/on_conflict.c), so the
  * clause is shipped with every batch and the row count must come from the
  * data nodes (rows inserted plus rows updated, as PostgreSQL counts them):
  * the executor's batch insert API hands over max_insert_batch_size rows at
  * a time, they are shipped at once and the rows inserted into (or updated
  * in) read replicas are reported.  With RETURNING as well, the rows must
  * come back as the data node stored them: each row is inserted on its own
- * with RETURNING (insert.c), which costs a round trip per row.
+ * with RETURNING (ingest/insert.c), which costs a round trip per row.
  *
  * UPDATE and DELETE on distributed hypertables run as one statement per
  * data node (fdw/direct_modify.c); what would need them row by row here
@@ -32,11 +32,11 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
-#include "conflict.h"
+#include "ingest/on_conflict.h"
 #include "fdw/modify.h"
 #include "guc.h"
-#include "hypertable.h"
-#include "insert.h"
+#include "metadata/hypertable.h"
+#include "ingest/insert.h"
 
 /*
  * ModifyTable.fdw_private: the ON CONFLICT clause (String, "" if none) and
@@ -102,7 +102,7 @@ hd_plan_foreign_modify(PlannerInfo *root, ModifyTable *plan,
 	if (plan->onConflictAction == ONCONFLICT_NONE)
 		return list_make3(makeString(""), makeString(""), makeInteger(0));
 
-	/* with an arbiter, the planner hook (conflict.c) deparsed the clause */
+	/* with an arbiter, the planner hook (ingest/on_conflict.c) deparsed the clause */
 	on_conflict = hd_conflict_clause(rte->relid, &alias);
 	if (on_conflict == NULL && plan->onConflictAction == ONCONFLICT_NOTHING)
 		on_conflict = "ON CONFLICT DO NOTHING";
@@ -157,7 +157,7 @@ hd_get_foreign_modify_batch_size(ResultRelInfo *rinfo)
 	HdModifyState *state = rinfo->ri_FdwState;
 
 	/*
-	 * Without ON CONFLICT every row is buffered by insert.c itself; the
+	 * Without ON CONFLICT every row is buffered by ingest/insert.c itself; the
 	 * executor computes no RETURNING for batches.
 	 */
 	if (state == NULL || !state->count_rows || state->returning)

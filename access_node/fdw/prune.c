@@ -8,7 +8,7 @@
  * another plan node), are kept with their expressions.  At executor start
  * the expressions are computed, so that now()-relative bounds and the
  * parameters of generic plans prune too, and the time range and space
- * values they allow select the chunks read (chunk.c): a data node left
+ * values they allow select the chunks read (metadata/chunk.c): a data node left
  * without chunks gets no query.  The quals themselves still apply, on the
  * data node or here, so pruning only needs to keep every chunk that may
  * hold a matching row.
@@ -27,7 +27,7 @@
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
-#include "dimension.h"
+#include "metadata/dimension.h"
 #include "fdw/prune.h"
 
 /* codes besides the time column's btree strategies (1..5) */

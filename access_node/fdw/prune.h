@@ -9,8 +9,8 @@
 #include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
 
-#include "chunk.h"
-#include "hypertable.h"
+#include "metadata/chunk.h"
+#include "metadata/hypertable.h"
 
 /*
  * Plan time: the quals comparing a dimension column with an expression

@@ -37,16 +37,16 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
-#include "chunk.h"
+#include "metadata/chunk.h"
 #include "guc.h"
 #include "fdw/deparse.h"
 #include "fdw/params.h"
 #include "fdw/prune.h"
 #include "fdw/remote_explain.h"
 #include "fdw/scan.h"
-#include "hypertable.h"
+#include "metadata/hypertable.h"
 #include "remote/connection.h"
-#include "typeio.h"
+#include "remote/typeio.h"
 #include "wire.h"
 
 typedef struct HdScanState
@@ -79,7 +79,7 @@ typedef struct HdScanState
 	FmgrInfo   *in_funcs;		/* typreceive when binary, else typinput */
 	Oid		   *typioparams;
 	int32	   *typmods;
-	Oid		   *fast_types;		/* binary: a type decoded here (typeio.c,
+	Oid		   *fast_types;		/* binary: a type decoded here (remote/typeio.c,
 								 * text), else InvalidOid */
 	bool		binary;
 	int			ncolumns;		/* columns the remote query returns */
@@ -510,7 +510,7 @@ next_row(HdScanState *state, uint16_t *nfields)
 
 /*
  * A field of a type decoded here: the Datum straight from the bytes of a
- * fixed-width type (typeio.c), a text's bytes as textrecv would take them
+ * fixed-width type (remote/typeio.c), a text's bytes as textrecv would take them
  * (no encoding conversion applies in binary transfer, see choose_binary).
  */
 static Datum

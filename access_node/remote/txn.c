@@ -51,8 +51,8 @@
 #include "utils/timeout.h"
 #include "utils/timestamp.h"
 
-#include "bgw.h"
-#include "fault.h"
+#include "bgw/bgw.h"
+#include "remote/fault.h"
 #include "guc.h"
 #include "remote/commit_record.h"
 #include "remote/conn_internal.h"

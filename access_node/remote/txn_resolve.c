@@ -53,7 +53,7 @@
 #include "utils/timestamp.h"
 #include "utils/xid8.h"
 
-#include "bgw.h"
+#include "bgw/bgw.h"
 #include "fdw/option.h"
 #include "remote/commit_record.h"
 #include "remote/conn_internal.h"

@@ -54,7 +54,7 @@ LANGUAGE C VOLATILE;
 
 -- Each data node's health as this role sees it (agent answers, session
 -- opens, in recovery or not, else the error), then the access node's row
--- with node_name NULL (health.c).
+-- with node_name NULL (api/health.c).
 CREATE FUNCTION health()
 RETURNS TABLE(node_name NAME, healthy BOOLEAN, in_recovery BOOLEAN, error TEXT)
 AS 'MODULE_PATHNAME', 'hyperdist_health'
@@ -198,7 +198,7 @@ CREATE TABLE _hyperdist_catalog.hypertable_index (
     index_name name NOT NULL,
     PRIMARY KEY (hypertable_id, index_name));
 
--- Backends cache what statements read of these tables (catalog_cache.c):
+-- Backends cache what statements read of these tables (metadata/cache.c):
 -- any change invalidates those caches when it commits.
 CREATE FUNCTION _hyperdist_functions.catalog_changed() RETURNS trigger
   AS 'MODULE_PATHNAME', 'hyperdist_catalog_changed' LANGUAGE C;
@@ -219,7 +219,7 @@ GRANT SELECT ON ALL TABLES IN SCHEMA _hyperdist_catalog TO PUBLIC;
 -- Only the catalog's owner writes the catalog.  These write it for the
 -- owner of a distributed hypertable (or a member of its role), after
 -- checking the caller, as the catalog's owner; the SQL functions below
--- call them for the catalog part of each operation (catalog.c).
+-- call them for the catalog part of each operation (metadata/catalog.c).
 CREATE FUNCTION _hyperdist_functions.catalog_add_hypertable(
     relation regclass, time_column name, partitioning_column name, number_partitions int,
     interval_length bigint, associated_schema_name name, associated_table_prefix name,
@@ -722,7 +722,7 @@ $fn$;
 -- Unique, primary key and exclusion constraints exist on the data nodes;
 -- the access node's foreign table names each with a CHECK constraint on
 -- unique_on_data_nodes(its columns), NOT VALID and never evaluated, so that
--- INSERT ... ON CONFLICT ON CONSTRAINT finds the name (see utility.c).
+-- INSERT ... ON CONFLICT ON CONSTRAINT finds the name (see ddl/utility.c).
 CREATE FUNCTION _hyperdist_functions.unique_on_data_nodes(VARIADIC "any")
 RETURNS boolean AS 'MODULE_PATHNAME', 'hyperdist_unique_on_data_nodes'
 LANGUAGE C IMMUTABLE;
@@ -1056,7 +1056,7 @@ $$;
 -- Each chunk has a relation on the access node, as in TimescaleDB: a
 -- foreign table of the same name on the chunk's first replica, with the
 -- hypertable's columns, owner and grants (sync_chunk_relations keeps the
--- first two in step, utility.c the grants).  show_chunks returns it as a regclass, and it reads
+-- first two in step, ddl/utility.c the grants).  show_chunks returns it as a regclass, and it reads
 -- that one chunk.
 
 -- The columns of rel as a chunk relation declares them.
@@ -1072,7 +1072,7 @@ AS $$
    WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped;
 $$;
 
--- Called with the chunk's catalog rows, which chunk.c writes as the
+-- Called with the chunk's catalog rows, which metadata/chunk.c writes as the
 -- catalog's owner whichever role inserts; not for anyone else.
 CREATE FUNCTION _hyperdist_functions.create_chunk_relation(chunk int)
 RETURNS void LANGUAGE plpgsql
@@ -1223,7 +1223,7 @@ LANGUAGE C VOLATILE;
 -- ---- sizes: one query per data node, all at once -------------------------
 
 -- Per data node, the hypertable's total or each chunk's sizes, for any
--- role that may read it (size.c).
+-- role that may read it (api/size.c).
 CREATE FUNCTION _hyperdist_functions.data_node_sizes(hypertable regclass, per_chunk boolean)
 RETURNS TABLE(node_name name, chunk_schema name, chunk_name name, table_bytes bigint,
               index_bytes bigint, toast_bytes bigint, total_bytes bigint)
@@ -1610,7 +1610,7 @@ RETURN time_bucket(bucket_width, ts - "offset" % nullif(bucket_width, 0))
 -- ---- first and last (TimescaleDB 2.13) --------------------------------------
 --
 -- first(value, time): the value at the smallest time; last: at the largest.
--- Rows with a NULL time are ignored.  See first_last.c.
+-- Rows with a NULL time are ignored.  See agg/first_last.c.
 CREATE FUNCTION _hyperdist_functions.first_transfn(internal, anyelement, "any")
 RETURNS internal
 AS 'MODULE_PATHNAME', 'hyperdist_first_transfn'

@@ -341,6 +341,55 @@ else
 	not_ok "shutdown with a connect in flight: exit $AGENT_RC" "$(cat "$TMP/a.out"; tail -5 "$TMP/agent.log")"
 fi
 
+# ---- sessions the data node lets in without a password -------------------------------
+# pg_hba.conf lets bob in over TCP by "trust": the agent refuses his session
+# whatever password the Hello carries, holds nothing for it, and leaves no
+# backend behind; alice, checked by scram-sha-256, still gets in.
+$PSQL -c "create role bob login"
+$AS_PG sh -c 'f=$1/pg/pg_hba.conf; { echo "host all bob 127.0.0.1/32 trust"; cat "$f"; } >"$f.new" && mv "$f.new" "$f"' sh "$TMP"
+$PSQL -c "select pg_reload_conf()" >/dev/null
+BOB="$C --user bob --password anything"
+# bob_refused OUT (of "ping hello ping"): the Hello got 28000 saying why,
+# and the agent holds no session more than before (earlier clients'
+# sessions may close meanwhile)
+bob_refused() {
+	local counts
+	counts=$(sed -n 's/^PONG .* sessions=\([0-9]*\)$/\1/p' <<<"$1" | tr '\n' ' ')
+	grep -q '^ERROR seq=[0-9]* sqlstate=28000 severity=FATAL message="the data node let the session in without a password" .*hint="Configure pg_hba.conf on the data node to require scram-sha-256' <<<"$1" &&
+		! grep -q '^HELLO_OK' <<<"$1" && [ -n "${counts% }" ] &&
+		[ "$(cut -d' ' -f2 <<<"$counts")" -le "$(cut -d' ' -f1 <<<"$counts")" ]
+}
+bob_backends() { $PSQL -c "select count(*) from pg_stat_activity where usename = 'bob'"; }
+start_agent
+OUT=$($BOB ping hello ping 2>&1)
+for _ in $(seq 600); do [ "$(bob_backends)" = 0 ] && break; sleep 0.1; done
+if bob_refused "$OUT" && [ "$(bob_backends)" = 0 ] &&
+	grep -q 'refused: the data node let user "bob" into database "app" without a password' "$TMP/agent.log"; then
+	ok "pg_hba.conf trust: Hello refused with 28000, no session, no backend, logged"
+else
+	not_ok "pg_hba.conf trust: Hello refused with 28000, no session, no backend, logged" "$OUT"
+fi
+check "... while a scram-sha-256 role gets in" 'DONE .*tag="SELECT 1"' -- exec "select 1"
+# allow_passwordless takes effect on SIGHUP, both ways.
+RELOADS=$(grep -c 'configuration reloaded' "$TMP/agent.log")
+echo "allow_passwordless = true" >>"$TMP/agent.conf"
+kill -HUP "$AGENT_PID"
+wait_for "$TMP/agent.log" 'configuration reloaded' $((RELOADS + 1))
+check "allow_passwordless on SIGHUP: bob gets in" 'ROW bob' -- --user bob --password anything \
+	query "select current_user"
+sed -i '/^allow_passwordless/d' "$TMP/agent.conf"
+kill -HUP "$AGENT_PID"
+wait_for "$TMP/agent.log" 'configuration reloaded' $((RELOADS + 2))
+OUT=$($BOB ping hello ping 2>&1)
+if bob_refused "$OUT"; then ok "... and refused again once it is off"; else not_ok "... and refused again once it is off" "$OUT"; fi
+stop_agent
+LOGSTART=$(wc -l <"$TMP/agent.log")
+start_agent --allow-passwordless
+if tail -n +"$((LOGSTART + 1))" "$TMP/agent.log" | grep -q 'WARNING:  allow_passwordless is on'; then ok "--allow-passwordless: a warning at start"; else not_ok "--allow-passwordless: a warning at start"; fi
+check "--allow-passwordless: bob gets in" 'ROW bob' -- --user bob --password anything \
+	query "select current_user"
+stop_agent
+
 # ---- limits -------------------------------------------------------------------------
 start_agent --max-sessions-per-key 1 --max-queued-requests 2
 mkfifo "$TMP/fifo-k"
@@ -542,23 +591,30 @@ RC=$!
 exec 7>"$TMP/fifo"
 sleep 0.5
 stop_agent
-start_agent --log-level debug	# the SIGTERM check below shows its log on failure
+# the SIGTERM check below shows its log on failure, and relies on the exit wait
+HYPERDIST_AGENT_TEST_EXIT_WAIT_MS=60000 start_agent --log-level debug
 echo go >&7
 exec 7>&-
 wait $RC
 if grep -q 'sqlstate=08003' "$TMP/restart.out"; then ok "agent restart: old session gets 08003"; else not_ok "agent restart: old session gets 08003" "$(cat "$TMP/restart.out")"; fi
 
-# The drain lasts 5 s before running work is cancelled: wait well past it.
+# After the 5 s drain, running work is cancelled and answered 57P01.  A
+# client's DEALER (ZMQ_IMMEDIATE, as the access node's) drops a reply it
+# has not read when the connection closes, so the agent must not exit
+# before the client has disconnected: here the client reads only once the
+# agent, having sent the reply, waits for it (or has exited: then the
+# reply is lost and the check fails).  The test-only exit wait of 60 s
+# lets that hold at any speed.
 # SIGTERM only once the statement runs on the server (not after a fixed
 # delay, which a slow machine can outrun).  Its text is its own: an earlier
 # check's pg_sleep(60), whose cancel may not have landed before that agent
 # exited, can still run on the server and would match.
 # On failure the details say which side missed: the statement never seen
 # running, or the reply lost (then the agent's log tail shows its shutdown).
-# Generous limits: a CI run once missed the reply within 30 s, for want of
-# these details.
-$C --timeout 120000 send-exec "select pg_sleep(119)" wait >"$TMP/term.out" 2>&1 &
+mkfifo "$TMP/fifo-t"
+$C send-exec "select pg_sleep(119)" pause wait <"$TMP/fifo-t" >"$TMP/term.out" 2>&1 &
 TC=$!
+exec 8>"$TMP/fifo-t"
 SEEN=no
 for _ in $(seq 600); do
 	if [ "$($PSQL -c "select count(*) from pg_stat_activity where query = 'select pg_sleep(119)' and state = 'active'")" = 1 ]; then
@@ -568,12 +624,23 @@ for _ in $(seq 600); do
 	sleep 0.1
 done
 [ $SEEN = yes ] || $PSQL -c "select pid, state, query from pg_stat_activity where usename = 'alice'" >>"$TMP/term.out" 2>&1
-stop_agent
+LOGSTART=$(wc -l <"$TMP/agent.log")
+kill -TERM "$AGENT_PID"
+for _ in $(seq 600); do
+	tail -n +"$((LOGSTART + 1))" "$TMP/agent.log" |
+		grep -Eq 'take its last replies|hyperdist-agent stopped' && break
+	sleep 0.1
+done
+echo go >&8
+exec 8>&-
+wait "$AGENT_PID"
+AGENT_RC=$?
+AGENT_PID=
 wait $TC
 if grep -q 'sqlstate=57P01' "$TMP/term.out"; then
-	ok "SIGTERM: running request ends with 57P01"
+	ok "SIGTERM: running request ends with 57P01, read after the agent answered"
 else
-	not_ok "SIGTERM: running request ends with 57P01" \
+	not_ok "SIGTERM: running request ends with 57P01, read after the agent answered" \
 		"statement seen running: $SEEN
 $(cat "$TMP/term.out")
 agent log:

@@ -1,4 +1,4 @@
-# The catalog cache (access_node/catalog_cache.c): a session keeps the
+# The catalog cache (access_node/metadata/cache.c): a session keeps the
 # hypertables and chunks it read, and must see every change another
 # session commits, and forget what its own rolled-back transaction cached.
 # Each check is built so that a stale cache gives a wrong answer or an

@@ -1,0 +1,22 @@
+/*
+ * agg/partial_agg.h — aggregates a data node can compute partially.
+ */
+#ifndef HYPERDIST_AGG_PARTIAL_AGG_H
+#define HYPERDIST_AGG_PARTIAL_AGG_H
+
+#include "postgres.h"
+
+typedef enum HdPartialAggKind
+{
+	HD_PARTIAL_NONE,			/* only computed on the access node */
+	HD_PARTIAL_BUILTIN,			/* the aggregate's result is its state */
+	HD_PARTIAL_HELPER,			/* _hyperdist_partial.<name> returns the state */
+	HD_PARTIAL_FIRST,			/* this extension's first(): its serialized */
+	HD_PARTIAL_LAST				/* or last()'s state, built in SQL */
+} HdPartialAggKind;
+
+extern HdPartialAggKind hd_partial_agg_kind(Oid aggfnoid);
+extern char *hd_partial_agg_name(Oid aggfnoid, HdPartialAggKind kind);
+extern char *hd_partial_agg_objects_sql(void);
+
+#endif							/* HYPERDIST_AGG_PARTIAL_AGG_H */

@@ -1,0 +1,143 @@
+/*
+ * api/health.c — health(): can each data node be used, and is it a primary?
+ *
+ * One row per data node, in name order, then the access node's own
+ * (node_name NULL), as in TimescaleDB 2.13: healthy, in_recovery, and the
+ * error that made a node unhealthy.  Each node is first pinged through its
+ * agent (no session: tells a dead agent from a refused role quickly), then
+ * asked "SELECT pg_is_in_recovery()" in this role's session, as any
+ * statement would use it.  A node's failure becomes its row's error rather
+ * than the statement's, so one unreachable node does not hide the others;
+ * a cancel or timeout of the statement itself still ends it.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "foreign/foreign.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/resowner.h"
+
+#include "api/node_admin.h"
+#include "guc.h"
+#include "remote/connection.h"
+
+typedef struct NodeHealth
+{
+	bool		healthy;
+	bool		in_recovery_known;
+	bool		in_recovery;
+	char	   *error;
+} NodeHealth;
+
+/* Asks the node, in this role's session; errors propagate. */
+static bool
+query_in_recovery(Oid serverid)
+{
+	HdStream   *stream = hd_query_start(hd_conn_get(serverid, false),
+										"SELECT pg_catalog.pg_is_in_recovery()",
+										0, NULL, NULL, HD_ROWS_TEXT);
+	char	   *value;
+	bool		in_recovery;
+
+	if (!hd_stream_next_text_row(stream, &value, 1) || value == NULL)
+		elog(ERROR, "pg_is_in_recovery() returned no value");
+	in_recovery = strcmp(value, "t") == 0;
+	while (hd_stream_next_text_row(stream, &value, 1))
+		;
+	hd_stream_close(stream);
+	return in_recovery;
+}
+
+/*
+ * Runs query_in_recovery in a subtransaction, so that a failure can be
+ * reported as the node's; cancels and timeouts are the statement's.
+ */
+static void
+check_session(Oid serverid, NodeHealth *h)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		h->in_recovery = query_in_recovery(serverid);
+		h->in_recovery_known = true;
+		h->healthy = true;
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+			ReThrowError(edata);
+		h->error = edata->message;
+	}
+	PG_END_TRY();
+}
+
+static NodeHealth
+node_health(const char *node_name)
+{
+	Oid			serverid = get_foreign_server_oid(node_name, false);
+	HdConnTarget *target = hd_conn_target_for_server(serverid, GetUserId());
+	NodeHealth	h = {0};
+	char	   *error;
+
+	if (!hd_agent_ping(target, hd_connect_timeout * 1000, &error))
+		h.error = psprintf("agent at %s:%d does not answer: %s",
+						   target->host, target->port, error ? error : "timeout");
+	else
+		check_session(serverid, &h);
+	return h;
+}
+
+PG_FUNCTION_INFO_V1(hyperdist_health);
+
+Datum
+hyperdist_health(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum		values[4];
+	bool		nulls[4];
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	foreach(lc, hd_data_node_names())
+	{
+		char	   *name = lfirst(lc);
+		NodeHealth	h = node_health(name);
+
+		values[0] = DirectFunctionCall1(namein, CStringGetDatum(name));
+		values[1] = BoolGetDatum(h.healthy);
+		values[2] = BoolGetDatum(h.in_recovery);
+		values[3] = h.error ? CStringGetTextDatum(h.error) : (Datum) 0;
+		nulls[0] = false;
+		nulls[1] = false;
+		nulls[2] = !h.in_recovery_known;
+		nulls[3] = h.error == NULL;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+
+	/* the access node: this server answers, so it is healthy */
+	memset(nulls, false, sizeof(nulls));
+	nulls[0] = nulls[3] = true;
+	values[1] = BoolGetDatum(true);
+	values[2] = BoolGetDatum(RecoveryInProgress());
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	return (Datum) 0;
+}

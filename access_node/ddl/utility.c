@@ -1,0 +1,1337 @@
+/*
+ * ddl/utility.c — DDL on distributed hypertables.
+ *
+ * The ProcessUtility hook sends DDL that names a distributed hypertable to
+ * each of its data nodes, inside the remote transactions, so that it
+ * commits or rolls back with the local transaction.  On a data node the
+ * hypertable is a partitioned table whose partitions are the chunks, so a
+ * statement on it reaches every chunk: ALTER TABLE recurses, indexes and
+ * constraints are partitioned, TRUNCATE and DROP cascade.  The statement's
+ * own text is forwarded (with the access node's search_path), which keeps
+ * every option the user wrote.  On the access node the foreign table gets
+ * what a foreign table can hold (columns, defaults, NOT NULL, CHECK);
+ * indexes and unique constraints exist only on the data nodes, the latter
+ * named on the access node by mirrors (see "constraint mirrors").
+ *
+ * Statements that cannot be distributed are refused before anything runs,
+ * anywhere.  Handled: CREATE/DROP INDEX, ALTER INDEX ... RENAME, ALTER
+ * TABLE (columns, defaults, NOT NULL, constraints, owner), RENAME (table,
+ * column, constraint), SET SCHEMA, GRANT/REVOKE on the table or on all
+ * tables in its schema, TRUNCATE, DROP TABLE and DROP SCHEMA ... CASCADE
+ * (the last three drop the chunks everywhere).  VACUUM of a distributed
+ * hypertable runs on its data nodes, and a database-wide ANALYZE also
+ * analyzes the distributed hypertables (fdw/analyze.c).
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "catalog/heap.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parser.h"
+#include "tcop/utility.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "storage/lmgr.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "metadata/catalog.h"
+#include "fdw/option.h"
+#include "metadata/hypertable.h"
+#include "remote/connection.h"
+#include "spi_plan.h"
+#include "ddl/utility.h"
+
+static ProcessUtility_hook_type prev_process_utility = NULL;
+
+typedef struct UtilityArgs
+{
+	PlannedStmt *pstmt;
+	const char *query_string;
+	bool		read_only_tree;
+	ProcessUtilityContext context;
+	ParamListInfo params;
+	QueryEnvironment *query_env;
+	DestReceiver *dest;
+	QueryCompletion *qc;
+} UtilityArgs;
+
+/*
+ * Runs stmt the usual way: the original statement (whose tree may belong
+ * to a cached plan, read_only_tree) or a copy made here.
+ */
+static void
+run_standard(UtilityArgs *args, Node *stmt)
+{
+	PlannedStmt *pstmt = args->pstmt;
+	bool		read_only_tree = args->read_only_tree;
+
+	if (stmt != pstmt->utilityStmt)
+	{
+		pstmt = copyObject(pstmt);
+		pstmt->utilityStmt = stmt;
+		read_only_tree = false;
+	}
+	if (prev_process_utility)
+		prev_process_utility(pstmt, args->query_string, read_only_tree, args->context,
+							 args->params, args->query_env, args->dest, args->qc);
+	else
+		standard_ProcessUtility(pstmt, args->query_string, read_only_tree, args->context,
+								args->params, args->query_env, args->dest, args->qc);
+}
+
+static void
+refuse(const char *what, Oid relid)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("%s is not supported on distributed hypertable \"%s\"",
+					what, get_rel_name(relid)),
+			 errdetail("The statement cannot be applied to the data nodes, so it was not applied anywhere."),
+			 errhint("Run it on the data nodes with distributed_exec() if it is needed there.")));
+}
+
+/* The statement's own text within the query string. */
+static char *
+statement_text(UtilityArgs *args)
+{
+	int			loc = Max(args->pstmt->stmt_location, 0);
+	int			len = args->pstmt->stmt_len;
+
+	if (len <= 0)
+		len = strlen(args->query_string + loc);
+	return pnstrdup(args->query_string + loc, len);
+}
+
+/*
+ * Runs sql on the data nodes (server OIDs) at once, in the remote
+ * transactions, with this session's search_path so that names resolve as
+ * they did here.
+ */
+static void
+forward_to(List *servers, const char *sql)
+{
+	int			n = list_length(servers);
+	HdConn	  **conns = palloc(sizeof(HdConn *) * Max(n, 1));
+	uint32	   *seqs = palloc(sizeof(uint32) * Max(n, 1));
+	char	   *wrapped = psprintf("SET LOCAL search_path TO %s; %s; RESET search_path",
+								   GetConfigOption("search_path", false, false), sql);
+	ListCell   *lc;
+
+	foreach(lc, servers)
+	{
+		int			i = foreach_current_index(lc);
+
+		conns[i] = hd_conn_get(lfirst_oid(lc), true);
+		seqs[i] = hd_exec_send(conns[i], wrapped, 0, NULL, NULL);
+	}
+	for (int i = 0; i < n; i++)
+		hd_exec_wait(conns[i], seqs[i], NULL);
+}
+
+/* Runs sql on every data node of the hypertable. */
+static void
+forward(Oid relid, const char *sql)
+{
+	forward_to(hd_hypertable_data_nodes(hd_hypertable_load(relid)), sql);
+}
+
+static Oid
+dist_hypertable_of(RangeVar *rv)
+{
+	Oid			relid;
+
+	if (rv == NULL)
+		return InvalidOid;
+	relid = RangeVarGetRelid(rv, NoLock, true);
+	return OidIsValid(relid) && hd_hypertable_registered(relid) ? relid : InvalidOid;
+}
+
+static void
+check_owner(Oid relid)
+{
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
+}
+
+static void
+spi_exec(const char *sql, Oid relid)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		args[1] = {ObjectIdGetDatum(relid)};
+
+	SPI_connect();
+	hd_spi_execute_once(sql, 1, types, args, NULL, false, 0);
+	SPI_finish();
+}
+
+/* The chunks' relations here follow the hypertable's columns and owner. */
+static void
+sync_chunk_relations(Oid relid)
+{
+	CommandCounterIncrement();
+	spi_exec("SELECT _hyperdist_functions.sync_chunk_relations($1)", relid);
+}
+
+/* ---- DROP TABLE, TRUNCATE ------------------------------------------------- */
+
+/*
+ * Drops the hypertable's tables on its data nodes, its chunks' relations
+ * here and its catalog rows; the foreign table itself is left to the
+ * statement that drops it.
+ */
+static void
+drop_hypertable(Oid relid)
+{
+	HdHypertable *ht;
+
+	LockRelationOid(relid, AccessExclusiveLock);
+	ht = hd_hypertable_load(relid);
+	forward(relid, psprintf("DROP TABLE IF EXISTS %s", hd_hypertable_qualified_name(ht)));
+	spi_exec("SELECT _hyperdist_functions.drop_chunk_relations(array_agg(c.id))"
+			 " FROM _hyperdist_catalog.chunk c"
+			 " JOIN _hyperdist_catalog.hypertable h ON h.id = c.hypertable_id"
+			 " WHERE h.relid = $1", relid);
+	hd_catalog_delete_hypertable(relid);
+}
+
+/* Drops the hypertables in a DROP TABLE everywhere; the rest runs as usual. */
+static bool
+process_drop_table(UtilityArgs *args, DropStmt *stmt)
+{
+	List	   *dist = NIL;
+	List	   *rest = NIL;
+	ListCell   *lc;
+
+	foreach(lc, stmt->objects)
+	{
+		Oid			relid = dist_hypertable_of(makeRangeVarFromNameList(lfirst(lc)));
+
+		if (OidIsValid(relid))
+		{
+			check_owner(relid);
+			drop_hypertable(relid);
+			dist = lappend(dist, lfirst(lc));
+		}
+		else
+			rest = lappend(rest, lfirst(lc));
+	}
+	if (dist == NIL)
+		return false;
+
+	/* the foreign tables, whichever of DROP TABLE / DROP FOREIGN TABLE was used */
+	stmt = copyObject(stmt);
+	stmt->removeType = OBJECT_FOREIGN_TABLE;
+	stmt->objects = dist;
+	run_standard(args, (Node *) stmt);
+	if (rest != NIL)
+	{
+		DropStmt   *others = copyObject((DropStmt *) args->pstmt->utilityStmt);
+
+		others->objects = rest;
+		run_standard(args, (Node *) others);
+	}
+	return true;
+}
+
+/*
+ * As TimescaleDB, the owner's TRUNCATE drops the chunks, on every data node
+ * (in the owner's own sessions: the chunks there are its tables).  Another
+ * role holding the TRUNCATE privilege may not drop them: the data nodes
+ * truncate their root table for it, as PostgreSQL truncates a partitioned
+ * table, and the empty chunks stay.
+ */
+static void
+truncate_hypertable(Oid relid)
+{
+	if (pg_class_ownercheck(relid, GetUserId()))
+		spi_exec("SELECT _hyperdist_functions.drop_chunks(h.id, 9223372036854775807, NULL, NULL, NULL)"
+				 " FROM _hyperdist_catalog.hypertable h WHERE h.relid = $1", relid);
+	else
+		forward(relid, psprintf("TRUNCATE %s",
+								hd_hypertable_qualified_name(hd_hypertable_load(relid))));
+}
+
+static bool
+process_truncate(UtilityArgs *args, TruncateStmt *stmt)
+{
+	List	   *dist = NIL;
+	ListCell   *lc;
+
+	foreach(lc, stmt->relations)
+	{
+		Oid			relid = dist_hypertable_of(lfirst(lc));
+
+		if (OidIsValid(relid))
+			dist = lappend_oid(dist, relid);
+	}
+	if (dist == NIL)
+		return false;
+	if (list_length(dist) != list_length(stmt->relations))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot truncate distributed hypertables together with other tables"),
+				 errhint("Truncate them in separate statements.")));
+
+	foreach(lc, dist)
+	{
+		Oid			relid = lfirst_oid(lc);
+		AclResult	acl = pg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE);
+
+		if (acl != ACLCHECK_OK)
+			aclcheck_error(acl, OBJECT_TABLE, get_rel_name(relid));
+		LockRelationOid(relid, AccessExclusiveLock);
+		truncate_hypertable(relid);
+	}
+	return true;
+}
+
+/* ---- schemas ----------------------------------------------------------------- */
+
+/* The distributed hypertables in schema nspid, or in any (InvalidOid). */
+static List *
+dist_hypertables(Oid nspid)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Oid			types[1] = {OIDOID};
+	Datum		args[1] = {ObjectIdGetDatum(nspid)};
+	List	   *relids = NIL;
+
+	SPI_connect();
+	hd_spi_execute_once("SELECT h.relid FROM _hyperdist_catalog.hypertable h"
+						  " JOIN pg_class c ON c.oid = h.relid"
+						  " WHERE $1 = 0 OR c.relnamespace = $1 ORDER BY h.id",
+						  1, types, args, NULL, true, 0);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc, 1, &isnull));
+		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
+
+		relids = lappend_oid(relids, relid);
+		MemoryContextSwitchTo(spicxt);
+	}
+	SPI_finish();
+	return relids;
+}
+
+/*
+ * DROP SCHEMA ... CASCADE drops the distributed hypertables in it: first on
+ * the data nodes, as DROP TABLE does, then the statement runs as usual.  A
+ * schema's owner may drop it whoever owns what it holds, so that is the
+ * check made before anything is dropped.  Without CASCADE PostgreSQL
+ * refuses a schema that holds a hypertable anyway.
+ */
+static bool
+process_drop_schema(DropStmt *stmt)
+{
+	List	   *dist = NIL;
+	ListCell   *lc;
+
+	if (stmt->behavior != DROP_CASCADE)
+		return false;
+	foreach(lc, stmt->objects)
+	{
+		char	   *name = strVal(lfirst(lc));
+		Oid			nspid = get_namespace_oid(name, true);
+
+		if (!OidIsValid(nspid))
+			continue;
+		if (!pg_namespace_ownercheck(nspid, GetUserId()))
+			aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_SCHEMA, name);
+		dist = list_concat(dist, dist_hypertables(nspid));
+	}
+	foreach(lc, dist)
+		drop_hypertable(lfirst_oid(lc));
+	return false;
+}
+
+/* ---- indexes --------------------------------------------------------------- */
+
+/*
+ * SQL that runs remote_sql on the first data node (by name) of the
+ * hypertable $1 and returns its rows typed by coldefs; remote_sql's %L is
+ * the table's qualified name there.  The data nodes' definitions of a
+ * hypertable are identical, so any one answers.
+ */
+static char *
+on_first_data_node(const char *remote_sql, const char *coldefs)
+{
+	return psprintf("SELECT q.* FROM _hyperdist_catalog.hypertable h"
+					" JOIN pg_class c ON c.oid = h.relid"
+					" JOIN pg_namespace s ON s.oid = c.relnamespace,"
+					"  LATERAL (SELECT min(node_name) AS node"
+					"             FROM _hyperdist_catalog.hypertable_data_node"
+					"            WHERE hypertable_id = h.id) n,"
+					"  LATERAL _hyperdist_functions.data_node_query(n.node,"
+					"    format(%s, format('%%I.%%I', s.nspname, c.relname))) AS q(%s)"
+					" WHERE h.relid = $1",
+					quote_literal_cstr(remote_sql), coldefs);
+}
+
+/* The name a data node gave an index created without one: its newest. */
+static char *
+remote_new_index_name(Oid relid)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		args[1] = {ObjectIdGetDatum(relid)};
+	char	   *name = NULL;
+
+	SPI_connect();
+	hd_spi_execute_once(on_first_data_node("SELECT c.relname FROM pg_index i"
+											 " JOIN pg_class c ON c.oid = i.indexrelid"
+											 " WHERE i.indrelid = %L::regclass"
+											 " ORDER BY c.oid DESC LIMIT 1",
+											 "relname name"),
+						  1, types, args, NULL, false, 1);
+	if (SPI_processed == 1)
+	{
+		char	   *value = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		name = value ? MemoryContextStrdup(TopTransactionContext, value) : NULL;
+	}
+	SPI_finish();
+	return name;
+}
+
+static bool
+process_create_index(UtilityArgs *args, IndexStmt *stmt)
+{
+	Oid			relid = dist_hypertable_of(stmt->relation);
+	char	   *name;
+
+	if (!OidIsValid(relid))
+		return false;
+	check_owner(relid);
+	if (stmt->concurrent)
+		refuse("CREATE INDEX CONCURRENTLY", relid);
+	LockRelationOid(relid, ShareLock);
+
+	forward(relid, statement_text(args));
+	name = stmt->idxname ? stmt->idxname : remote_new_index_name(relid);
+	if (name != NULL)
+		hd_catalog_add_index(relid, name);
+	return true;
+}
+
+/*
+ * The hypertable owning index name (schema-qualified or found through the
+ * search_path), or InvalidOid.
+ */
+static Oid
+hypertable_of_index(List *name, char **index_name)
+{
+	char	   *schema;
+	List	   *schemas;
+	ListCell   *lc;
+
+	DeconstructQualifiedName(name, &schema, index_name);
+	schemas = schema ? list_make1_oid(get_namespace_oid(schema, true))
+		: fetch_search_path(false);
+	foreach(lc, schemas)
+	{
+		Oid			types[2] = {OIDOID, NAMEOID};
+		Datum		values[2] = {ObjectIdGetDatum(lfirst_oid(lc)),
+		CStringGetDatum(*index_name)};
+		Oid			relid = InvalidOid;
+
+		SPI_connect();
+		hd_spi_execute_once("SELECT h.relid FROM _hyperdist_catalog.hypertable h"
+							  " JOIN _hyperdist_catalog.hypertable_index i ON i.hypertable_id = h.id"
+							  " JOIN pg_class c ON c.oid = h.relid"
+							  " WHERE c.relnamespace = $1 AND i.index_name = $2",
+							  2, types, values, NULL, true, 1);
+		if (SPI_processed == 1)
+		{
+			bool		isnull;
+
+			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
+												   SPI_tuptable->tupdesc, 1, &isnull));
+		}
+		SPI_finish();
+		if (OidIsValid(relid))
+			return relid;
+	}
+	return InvalidOid;
+}
+
+/*
+ * The distributed hypertable whose index name (a possibly qualified name
+ * list) names, or InvalidOid; an index of a local table wins, as it would
+ * without hyperdist.
+ */
+static Oid
+index_hypertable(List *name, char **index_name)
+{
+	if (OidIsValid(RangeVarGetRelid(makeRangeVarFromNameList(name), NoLock, true)))
+		return InvalidOid;
+	return hypertable_of_index(name, index_name);
+}
+
+static List *
+range_var_name(RangeVar *rv)
+{
+	return rv->schemaname ? list_make2(makeString(rv->schemaname), makeString(rv->relname))
+		: list_make1(makeString(rv->relname));
+}
+
+static bool
+process_drop_index(UtilityArgs *args, DropStmt *stmt)
+{
+	List	   *rest = NIL;
+	bool		found = false;
+	ListCell   *lc;
+
+	foreach(lc, stmt->objects)
+	{
+		char	   *index_name;
+		Oid			relid;
+
+		relid = index_hypertable(lfirst(lc), &index_name);
+		if (!OidIsValid(relid))
+		{
+			rest = lappend(rest, lfirst(lc));
+			continue;
+		}
+		if (stmt->concurrent)
+			refuse("DROP INDEX CONCURRENTLY", relid);
+		check_owner(relid);
+		found = true;
+		forward(relid, psprintf("DROP INDEX %s %s",
+								quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+														   index_name),
+								stmt->behavior == DROP_CASCADE ? "CASCADE" : ""));
+		hd_catalog_forget_index(relid, index_name);
+	}
+	if (!found)
+		return false;
+	if (rest != NIL)
+	{
+		stmt = copyObject(stmt);
+		stmt->objects = rest;
+		run_standard(args, (Node *) stmt);
+	}
+	return true;
+}
+
+/*
+ * ALTER INDEX on an index of a distributed hypertable, but for RENAME,
+ * cannot be distributed: SET TABLESPACE names per-node objects, and on the
+ * data nodes the index is a partitioned index, to which PostgreSQL gives no
+ * storage parameters (and chunks created later would not get them).
+ * Refused before anything runs.
+ */
+static void
+refuse_alter_index(AlterTableStmt *stmt)
+{
+	char	   *index_name;
+	Oid			relid = index_hypertable(range_var_name(stmt->relation), &index_name);
+	AlterTableCmd *cmd;
+
+	if (!OidIsValid(relid))
+		return;
+	cmd = linitial_node(AlterTableCmd, stmt->cmds);
+	if (cmd->subtype == AT_SetRelOptions || cmd->subtype == AT_ResetRelOptions)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot change storage parameters of index \"%s\" of distributed hypertable \"%s\"",
+						index_name, get_rel_name(relid)),
+				 errdetail("On the data nodes it is a partitioned index, which has no storage parameters; chunks created later would not get them."),
+				 errhint("Set them on the chunks' indexes with distributed_exec() if they are needed there.")));
+	refuse(cmd->subtype == AT_SetTableSpace ? "ALTER INDEX ... SET TABLESPACE"
+		   : "this ALTER INDEX subcommand", relid);
+}
+
+/*
+ * ALTER INDEX ... RENAME: on the data nodes, in the catalog, and, since
+ * renaming a constraint's index renames the constraint, on its mirror.
+ */
+static bool
+process_rename_index(UtilityArgs *args, RenameStmt *stmt)
+{
+	char	   *index_name;
+	Oid			relid = index_hypertable(range_var_name(stmt->relation), &index_name);
+	Oid			conoid;
+
+	if (!OidIsValid(relid))
+		return false;
+	check_owner(relid);
+	LockRelationOid(relid, AccessExclusiveLock);
+	forward(relid, statement_text(args));
+	hd_catalog_forget_index(relid, index_name);
+	hd_catalog_add_index(relid, stmt->newname);
+	conoid = get_relation_constraint_oid(relid, index_name, true);
+	if (OidIsValid(conoid))
+		RenameConstraintById(conoid, stmt->newname);
+	return true;
+}
+
+/* ---- constraint mirrors ------------------------------------------------------ */
+
+static bool
+local_constraint_exists(Oid relid, const char *name)
+{
+	return OidIsValid(get_relation_constraint_oid(relid, name, true));
+}
+
+/*
+ * Unique, primary key and exclusion constraints of a distributed hypertable
+ * exist only on the data nodes, with their indexes.  Parse analysis of
+ * INSERT ... ON CONFLICT ON CONSTRAINT name looks name up among the access
+ * node table's own constraints, though, before any hook could step in; so
+ * the foreign table carries a mirror of each, of the same name and on the
+ * same columns:
+ *
+ *     CHECK (_hyperdist_functions.unique_on_data_nodes(cols)) NOT VALID
+ *
+ * PostgreSQL never evaluates a foreign table's CHECK constraints, and the
+ * planner ignores NOT VALID ones, so the mirror only names the constraint
+ * (ingest/on_conflict.c ships it by that name).  Being an ordinary CHECK constraint,
+ * it follows DROP and RENAME CONSTRAINT, DROP COLUMN and ALTER COLUMN TYPE
+ * through PostgreSQL's own code; a unique constraint without an index would
+ * not (pg_get_constraintdef and ALTER COLUMN TYPE look the index up).
+ */
+static void
+add_constraint_mirror(Relation rel, char *name, Datum columns)
+{
+	Constraint *con = makeNode(Constraint);
+	List	   *args = NIL;
+	Datum	   *cols;
+	int			ncols;
+
+	deconstruct_array(DatumGetArrayTypeP(columns), NAMEOID, NAMEDATALEN, false,
+					  TYPALIGN_CHAR, &cols, NULL, &ncols);
+	for (int i = 0; i < ncols; i++)
+	{
+		ColumnRef  *ref = makeNode(ColumnRef);
+
+		ref->fields = list_make1(makeString(pstrdup(NameStr(*DatumGetName(cols[i])))));
+		ref->location = -1;
+		args = lappend(args, ref);
+	}
+	con->contype = CONSTR_CHECK;
+	con->conname = name;
+	con->raw_expr = (Node *) makeFuncCall(list_make2(makeString("_hyperdist_functions"),
+													 makeString("unique_on_data_nodes")),
+										  args, COERCE_EXPLICIT_CALL, -1);
+	con->skip_validation = true;
+	con->initially_valid = false;
+	con->location = -1;
+	AddRelationNewConstraints(rel, NIL, list_make1(con), false, true, false, NULL);
+}
+
+/* Mirrors the data nodes' unique constraints that have no mirror yet. */
+static void
+sync_constraint_mirrors(Oid relid)
+{
+	Relation	rel = table_open(relid, AccessExclusiveLock);
+	Oid			types[1] = {OIDOID};
+	Datum		args[1] = {ObjectIdGetDatum(relid)};
+
+	SPI_connect();
+	hd_spi_execute_once(on_first_data_node("SELECT c.conname, array_agg(a.attname ORDER BY k.i)"
+											 " FROM pg_constraint c,"
+											 "  unnest(c.conkey) WITH ORDINALITY k(attnum, i),"
+											 "  pg_attribute a"
+											 " WHERE c.conrelid = %L::regclass"
+											 "  AND c.contype IN ('u', 'p', 'x')"
+											 "  AND a.attrelid = c.conrelid AND a.attnum = k.attnum"
+											 " GROUP BY c.conname",
+											 "conname name, cols name[]"),
+						  1, types, args, NULL, false, 0);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		bool		isnull;
+		Datum		cols = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2,
+										 &isnull);
+
+		if (!local_constraint_exists(relid, name))
+		{
+			add_constraint_mirror(rel, name, cols);
+			hd_catalog_add_index(relid, name);	/* the constraint's index */
+		}
+	}
+	SPI_finish();
+	CommandCounterIncrement();
+	table_close(rel, NoLock);
+}
+
+PG_FUNCTION_INFO_V1(hyperdist_sync_constraint_mirrors);
+PG_FUNCTION_INFO_V1(hyperdist_unique_on_data_nodes);
+
+/* For create_distributed_hypertable, once the data nodes have the table. */
+Datum
+hyperdist_sync_constraint_mirrors(PG_FUNCTION_ARGS)
+{
+	check_owner(PG_GETARG_OID(0));
+	sync_constraint_mirrors(PG_GETARG_OID(0));
+	PG_RETURN_VOID();
+}
+
+/* The mirrors' expression: never evaluated, as explained above. */
+Datum
+hyperdist_unique_on_data_nodes(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(true);
+}
+
+static bool
+adds_unique_constraint(AlterTableCmd *cmd)
+{
+	ConstrType	type;
+
+	if (cmd->subtype != AT_AddConstraint)
+		return false;
+	type = castNode(Constraint, cmd->def)->contype;
+	return type == CONSTR_PRIMARY || type == CONSTR_UNIQUE || type == CONSTR_EXCLUSION;
+}
+
+/* ---- ALTER TABLE, RENAME, SET SCHEMA, GRANT --------------------------------- */
+
+static bool
+is_dimension_column(Oid relid, const char *column)
+{
+	HdHypertable *ht = hd_hypertable_load(relid);
+
+	return column != NULL &&
+		(strcmp(column, ht->time.column_name) == 0 ||
+		 (ht->has_space && strcmp(column, ht->space.column_name) == 0));
+}
+
+/*
+ * Which subcommands apply to the access node's foreign table too (the rest
+ * only exist on data nodes: unique, primary key and exclusion constraints).
+ * Refuses subcommands that cannot be distributed.
+ */
+static bool
+alter_cmd_is_local(Oid relid, AlterTableCmd *cmd)
+{
+	switch (cmd->subtype)
+	{
+		case AT_AddColumn:
+		case AT_ColumnDefault:
+		case AT_DropNotNull:
+		case AT_SetNotNull:
+		case AT_ChangeOwner:
+			return true;
+		case AT_DropColumn:
+		case AT_AlterColumnType:
+			if (is_dimension_column(relid, cmd->name))
+				refuse(psprintf("%s of dimension column \"%s\"",
+								cmd->subtype == AT_DropColumn ? "DROP COLUMN" : "ALTER COLUMN TYPE",
+								cmd->name), relid);
+			return true;
+		case AT_AddConstraint:
+			return castNode(Constraint, cmd->def)->contype == CONSTR_CHECK;
+		case AT_DropConstraint:
+			return local_constraint_exists(relid, cmd->name);
+		default:
+			refuse("this ALTER TABLE subcommand", relid);
+	}
+	return false;				/* keep compiler quiet */
+}
+
+/*
+ * On a data node ALTER TABLE ... OWNER TO does not recurse to partitions,
+ * but the chunks belong to the hypertable's owner (see metadata/chunk.c), who must
+ * also be able to create them in the associated schema.
+ */
+static char *
+chunks_owner_sql(Oid relid, const char *owner)
+{
+	HdHypertable *ht = hd_hypertable_load(relid);
+
+	return psprintf("DO $hd$ DECLARE p regclass; BEGIN"
+					" FOR p IN SELECT relid FROM pg_partition_tree(%s) WHERE level > 0 LOOP"
+					"  EXECUTE format('ALTER TABLE %%s OWNER TO %%I', p, %s);"
+					" END LOOP;"
+					" IF NOT has_schema_privilege(%s, %s, 'CREATE') THEN"
+					"  GRANT USAGE, CREATE ON SCHEMA %s TO %s;"
+					" END IF; END $hd$",
+					quote_literal_cstr(hd_hypertable_qualified_name(ht)),
+					quote_literal_cstr(owner),
+					quote_literal_cstr(owner), quote_literal_cstr(ht->assoc_schema),
+					quote_identifier(ht->assoc_schema), quote_identifier(owner));
+}
+
+static bool
+process_alter_table(UtilityArgs *args, AlterTableStmt *stmt)
+{
+	Oid			relid = dist_hypertable_of(stmt->relation);
+	AlterTableStmt *local;
+	bool		mirror = false;
+	ListCell   *lc;
+
+	if (!OidIsValid(relid))
+		return false;
+	local = copyObject(stmt);
+	local->cmds = NIL;
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		if (alter_cmd_is_local(relid, cmd))
+			local->cmds = lappend(local->cmds, cmd);
+		mirror |= adds_unique_constraint(cmd);
+	}
+	check_owner(relid);
+	LockRelationOid(relid, AccessExclusiveLock);
+	if (local->cmds != NIL)
+	{
+		local->objtype = OBJECT_FOREIGN_TABLE;
+		run_standard(args, (Node *) local);
+		sync_chunk_relations(relid);
+	}
+	forward(relid, statement_text(args));
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		/* a dropped constraint takes its index, if it had one */
+		if (cmd->subtype == AT_DropConstraint)
+			hd_catalog_forget_index(relid, cmd->name);
+		if (cmd->subtype == AT_ChangeOwner)
+			forward(relid, chunks_owner_sql(relid, get_rolespec_name(cmd->newowner)));
+	}
+	if (mirror)
+		sync_constraint_mirrors(relid);
+	return true;
+}
+
+static bool
+process_rename(UtilityArgs *args, RenameStmt *stmt)
+{
+	Oid			relid;
+	bool		local = true;
+
+	if (stmt->renameType == OBJECT_INDEX)
+		return process_rename_index(args, stmt);
+	if (stmt->renameType != OBJECT_TABLE && stmt->renameType != OBJECT_FOREIGN_TABLE &&
+		stmt->renameType != OBJECT_COLUMN && stmt->renameType != OBJECT_TABCONSTRAINT)
+		return false;
+	relid = dist_hypertable_of(stmt->relation);
+	if (!OidIsValid(relid))
+		return false;
+	check_owner(relid);
+	LockRelationOid(relid, AccessExclusiveLock);
+	if (stmt->renameType == OBJECT_TABCONSTRAINT)
+		local = local_constraint_exists(relid, stmt->subname);
+	/* the data nodes first: they know the table by its current name */
+	forward(relid, statement_text(args));
+	if (local)
+		run_standard(args, (Node *) stmt);
+	if (stmt->renameType == OBJECT_COLUMN)
+		sync_chunk_relations(relid);
+	return true;
+}
+
+static bool
+process_set_schema(UtilityArgs *args, AlterObjectSchemaStmt *stmt)
+{
+	Oid			relid;
+
+	if (stmt->objectType != OBJECT_TABLE && stmt->objectType != OBJECT_FOREIGN_TABLE)
+		return false;
+	relid = dist_hypertable_of(stmt->relation);
+	if (!OidIsValid(relid))
+		return false;
+	check_owner(relid);
+	forward(relid, psprintf("CREATE SCHEMA IF NOT EXISTS %s; %s",
+							quote_identifier(stmt->newschema), statement_text(args)));
+	run_standard(args, (Node *) stmt);
+	return true;
+}
+
+/* The relations of the hypertable's chunks here. */
+static List *
+chunk_relations(Oid relid)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Oid			types[1] = {OIDOID};
+	Datum		args[1] = {ObjectIdGetDatum(relid)};
+	List	   *rels = NIL;
+
+	SPI_connect();
+	hd_spi_execute_once("SELECT c.schema_name, c.table_name FROM _hyperdist_catalog.chunk c"
+						  " JOIN _hyperdist_catalog.hypertable h ON h.id = c.hypertable_id"
+						  " WHERE h.relid = $1 ORDER BY c.id",
+						  1, types, args, NULL, true, 0);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
+
+		rels = lappend(rels, makeRangeVar(SPI_getvalue(tup, SPI_tuptable->tupdesc, 1),
+										  SPI_getvalue(tup, SPI_tuptable->tupdesc, 2), -1));
+		MemoryContextSwitchTo(spicxt);
+	}
+	SPI_finish();
+	return rels;
+}
+
+/* A hypertable's grants hold for its chunks' relations, as in TimescaleDB. */
+static void
+grant_on_chunk_relations(UtilityArgs *args, GrantStmt *stmt, Oid relid)
+{
+	GrantStmt  *chunks = copyObject(stmt);
+
+	chunks->targtype = ACL_TARGET_OBJECT;
+	chunks->objtype = OBJECT_TABLE;
+	chunks->objects = chunk_relations(relid);
+	if (chunks->objects != NIL)
+		run_standard(args, (Node *) chunks);
+}
+
+/*
+ * GRANT/REVOKE ... ON ALL TABLES IN SCHEMA: here as usual, then the same
+ * statement on the data nodes of the distributed hypertables in those
+ * schemas (where it also reaches the schema's other tables, as in
+ * TimescaleDB).
+ */
+static bool
+process_grant_in_schema(UtilityArgs *args, GrantStmt *stmt)
+{
+	List	   *dist = NIL;
+	List	   *servers = NIL;
+	ListCell   *lc;
+
+	foreach(lc, stmt->objects)
+	{
+		Oid			nspid = get_namespace_oid(strVal(lfirst(lc)), true);
+
+		if (!OidIsValid(nspid))
+			continue;
+		dist = list_concat(dist, dist_hypertables(nspid));
+	}
+	if (dist == NIL)
+		return false;
+	foreach(lc, dist)
+		servers = list_concat_unique_oid(servers,
+										 hd_hypertable_data_nodes(hd_hypertable_load(lfirst_oid(lc))));
+	run_standard(args, (Node *) stmt);
+	foreach(lc, dist)
+		grant_on_chunk_relations(args, stmt, lfirst_oid(lc));
+	forward_to(servers, statement_text(args));
+	return true;
+}
+
+static bool
+process_grant(UtilityArgs *args, GrantStmt *stmt)
+{
+	Oid			relid = InvalidOid;
+	ListCell   *lc;
+
+	if (stmt->targtype == ACL_TARGET_ALL_IN_SCHEMA && stmt->objtype == OBJECT_TABLE)
+		return process_grant_in_schema(args, stmt);
+	if (stmt->targtype != ACL_TARGET_OBJECT || stmt->objtype != OBJECT_TABLE)
+		return false;
+	foreach(lc, stmt->objects)
+	{
+		Oid			r = dist_hypertable_of(lfirst(lc));
+
+		if (OidIsValid(r))
+			relid = r;
+	}
+	if (!OidIsValid(relid))
+		return false;
+	if (list_length(stmt->objects) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot grant or revoke on a distributed hypertable together with other tables"),
+				 errhint("Use one statement per distributed hypertable.")));
+	run_standard(args, (Node *) stmt);
+	grant_on_chunk_relations(args, stmt, relid);
+	forward(relid, statement_text(args));
+	return true;
+}
+
+/* ---- COPY TO ---------------------------------------------------------------- */
+
+/* COPY hypertable TO ...: PostgreSQL copies only queries from foreign tables. */
+static bool
+process_copy_to(UtilityArgs *args, CopyStmt *stmt)
+{
+	Oid			relid;
+	StringInfoData sql;
+	ListCell   *lc;
+
+	if (stmt->is_from || stmt->relation == NULL)
+		return false;
+	relid = dist_hypertable_of(stmt->relation);
+	if (!OidIsValid(relid))
+		return false;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	if (stmt->attlist == NIL)
+		appendStringInfoChar(&sql, '*');
+	foreach(lc, stmt->attlist)
+		appendStringInfo(&sql, "%s%s", foreach_current_index(lc) > 0 ? ", " : "",
+						 quote_identifier(strVal(lfirst(lc))));
+	appendStringInfo(&sql, " FROM %s",
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												get_rel_name(relid)));
+	stmt = copyObject(stmt);
+	stmt->query = linitial_node(RawStmt, raw_parser(sql.data, RAW_PARSE_DEFAULT))->stmt;
+	stmt->relation = NULL;
+	stmt->attlist = NIL;
+	run_standard(args, (Node *) stmt);
+	return true;
+}
+
+
+/* ---- ANALYZE ------------------------------------------------------------------ */
+
+/* Whether a VACUUM or ANALYZE statement analyzes. */
+static bool
+analyzes(VacuumStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (!stmt->is_vacuumcmd)
+		return true;
+	foreach(lc, stmt->options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		if (strcmp(opt->defname, "analyze") == 0)
+			return defGetBoolean(opt);
+	}
+	return false;
+}
+
+/* An ANALYZE with the options of stmt that apply to it, and no tables. */
+static VacuumStmt *
+analyze_stmt(VacuumStmt *stmt)
+{
+	VacuumStmt *analyze = makeNode(VacuumStmt);
+	ListCell   *lc;
+
+	foreach(lc, stmt->options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		if (strcmp(opt->defname, "verbose") == 0 ||
+			strcmp(opt->defname, "skip_locked") == 0)
+			analyze->options = lappend(analyze->options, opt);
+	}
+	analyze->is_vacuumcmd = false;
+	return analyze;
+}
+
+/*
+ * The ANALYZE of the distributed hypertables the role may analyze (as a
+ * database-wide ANALYZE picks tables: owned, or the database is), with
+ * the options of stmt that apply; NULL if there are none.
+ */
+static VacuumStmt *
+analyze_of_dist_hypertables(VacuumStmt *stmt)
+{
+	VacuumStmt *analyze = analyze_stmt(stmt);
+	bool		db_owner = pg_database_ownercheck(MyDatabaseId, GetUserId());
+	List	   *relids;
+	ListCell   *lc;
+
+	PushActiveSnapshot(GetTransactionSnapshot());
+	relids = dist_hypertables(InvalidOid);
+	PopActiveSnapshot();
+	foreach(lc, relids)
+	{
+		Oid			relid = lfirst_oid(lc);
+		RangeVar   *rv;
+
+		if (!db_owner && !pg_class_ownercheck(relid, GetUserId()))
+			continue;
+		rv = makeRangeVar(get_namespace_name(get_rel_namespace(relid)),
+						  get_rel_name(relid), -1);
+		analyze->rels = lappend(analyze->rels, makeVacuumRelation(rv, relid, NIL));
+	}
+	return analyze->rels != NIL ? analyze : NULL;
+}
+
+/* "VACUUM (options) relation (columns)" of a hypertable, for its data nodes. */
+static char *
+vacuum_sql(VacuumStmt *stmt, VacuumRelation *vrel, Oid relid)
+{
+	StringInfoData sql;
+	ListCell   *lc;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "VACUUM");
+	foreach(lc, stmt->options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		appendStringInfo(&sql, "%s%s", foreach_current_index(lc) == 0 ? " (" : ", ",
+						 quote_identifier(opt->defname));
+		/* numbers as numbers (PARALLEL wants an integer), the rest quoted */
+		if (opt->arg != NULL && IsA(opt->arg, Integer))
+			appendStringInfo(&sql, " %d", intVal(opt->arg));
+		else if (opt->arg != NULL)
+			appendStringInfo(&sql, " %s", quote_literal_cstr(defGetString(opt)));
+	}
+	if (stmt->options != NIL)
+		appendStringInfoChar(&sql, ')');
+	appendStringInfo(&sql, " %s",
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												get_rel_name(relid)));
+	foreach(lc, vrel->va_cols)
+		appendStringInfo(&sql, "%s%s", foreach_current_index(lc) == 0 ? " (" : ", ",
+						 quote_identifier(strVal(lfirst(lc))));
+	if (vrel->va_cols != NIL)
+		appendStringInfoChar(&sql, ')');
+	return sql.data;
+}
+
+/*
+ * Runs VACUUM of the hypertables (relids, one VacuumRelation each) on their
+ * data nodes, each node's statements at once, outside any transaction (as
+ * VACUUM needs), relaying what VACUUM VERBOSE says there.
+ */
+static void
+vacuum_on_data_nodes(VacuumStmt *stmt, List *vrels, List *relids)
+{
+	List	   *conns = NIL;
+	List	   *seqs = NIL;
+	ListCell   *lc1,
+			   *lc2;
+
+	forboth(lc1, vrels, lc2, relids)
+	{
+		char	   *sql = vacuum_sql(stmt, lfirst(lc1), lfirst_oid(lc2));
+		ListCell   *lc;
+
+		foreach(lc, hd_hypertable_data_nodes(hd_hypertable_load(lfirst_oid(lc2))))
+		{
+			HdConn	   *conn = hd_conn_get(lfirst_oid(lc), false);
+
+			hd_conn_relay_notices(conn);
+			seqs = lappend_int(seqs, (int) hd_exec_send(conn, sql, 0, NULL, NULL));
+			conns = lappend(conns, conn);
+		}
+	}
+	forboth(lc1, conns, lc2, seqs)
+		hd_exec_wait(lfirst(lc1), (uint32) lfirst_int(lc2), NULL);
+}
+
+/* Whether the role may vacuum relid, as VACUUM decides (else a WARNING). */
+static bool
+may_vacuum(Oid relid)
+{
+	if (pg_class_ownercheck(relid, GetUserId()) ||
+		pg_database_ownercheck(MyDatabaseId, GetUserId()))
+		return true;
+	ereport(WARNING,
+			(errmsg("skipping \"%s\" --- only table or database owner can vacuum it",
+					get_rel_name(relid))));
+	return false;
+}
+
+/*
+ * VACUUM naming distributed hypertables runs on their data nodes, where
+ * the rows are (VACUUM of a partitioned table processes its partitions),
+ * with the statement's options; then, with ANALYZE, the access node
+ * samples them (fdw/analyze.c).  The statement's other tables are
+ * vacuumed here as usual.
+ */
+static bool
+process_vacuum_rels(UtilityArgs *args, VacuumStmt *stmt)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	List	   *dist = NIL;
+	List	   *relids = NIL;
+	List	   *local = NIL;
+	VacuumStmt *rest;
+	ListCell   *lc;
+
+	foreach(lc, stmt->rels)
+	{
+		VacuumRelation *vrel = lfirst_node(VacuumRelation, lc);
+		Oid			relid = dist_hypertable_of(vrel->relation);
+
+		if (!OidIsValid(relid))
+			local = lappend(local, vrel);
+		else if (may_vacuum(relid))
+		{
+			dist = lappend(dist, vrel);
+			relids = lappend_oid(relids, relid);
+		}
+	}
+	if (list_length(local) == list_length(stmt->rels))
+		return false;
+
+	PreventInTransactionBlock(args->context == PROCESS_UTILITY_TOPLEVEL, "VACUUM");
+	vacuum_on_data_nodes(stmt, dist, relids);
+	if (local != NIL)
+	{
+		rest = copyObject(stmt);
+		rest->rels = local;
+		run_standard(args, (Node *) rest);
+		MemoryContextSwitchTo(cxt);
+	}
+	if (dist != NIL && analyzes(stmt))
+	{
+		rest = analyze_stmt(stmt);
+		rest->rels = dist;
+		run_standard(args, (Node *) rest);
+	}
+	return true;
+}
+
+/*
+ * A database-wide ANALYZE (or VACUUM ANALYZE) leaves foreign tables out,
+ * and so distributed hypertables: they are analyzed after the rest, from
+ * samples of the data nodes' rows.  A database-wide VACUUM does not reach
+ * the data nodes: their autovacuum looks after the chunks.
+ */
+static bool
+process_vacuum_all(UtilityArgs *args, VacuumStmt *stmt)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	VacuumStmt *analyze;
+
+	if (!analyzes(stmt))
+		return false;
+	analyze = analyze_of_dist_hypertables(stmt);
+	run_standard(args, (Node *) stmt);
+	if (analyze == NULL)
+		return true;
+
+	/*
+	 * A statement that ran in transactions of its own returns in a new one,
+	 * with its context current: back to the statement's, which outlives it.
+	 */
+	MemoryContextSwitchTo(cxt);
+	run_standard(args, (Node *) analyze);
+	return true;
+}
+
+static bool
+process_vacuum(UtilityArgs *args, VacuumStmt *stmt)
+{
+	if (stmt->rels == NIL)
+		return process_vacuum_all(args, stmt);
+	if (stmt->is_vacuumcmd)
+		return process_vacuum_rels(args, stmt);
+	return false;				/* ANALYZE of named tables: the FDW's */
+}
+
+/* ---- statements that cannot be distributed ----------------------------------- */
+
+static void
+refuse_undistributable(Node *stmt)
+{
+	RangeVar   *rv = NULL;
+	const char *what = NULL;
+
+	switch (nodeTag(stmt))
+	{
+		case T_CreateTrigStmt:
+			rv = ((CreateTrigStmt *) stmt)->relation;
+			what = "CREATE TRIGGER";
+			break;
+		case T_RuleStmt:
+			rv = ((RuleStmt *) stmt)->relation;
+			what = "CREATE RULE";
+			break;
+		case T_ClusterStmt:
+			rv = ((ClusterStmt *) stmt)->relation;
+			what = "CLUSTER";
+			break;
+		case T_ReindexStmt:
+			rv = ((ReindexStmt *) stmt)->relation;
+			what = "REINDEX";
+			break;
+		case T_CreatePolicyStmt:
+			rv = ((CreatePolicyStmt *) stmt)->table;
+			what = "CREATE POLICY";
+			break;
+		default:
+			return;
+	}
+	if (OidIsValid(dist_hypertable_of(rv)))
+		refuse(what, dist_hypertable_of(rv));
+}
+
+static bool
+process(UtilityArgs *args, Node *stmt)
+{
+	switch (nodeTag(stmt))
+	{
+		case T_DropStmt:
+			if (((DropStmt *) stmt)->removeType == OBJECT_TABLE ||
+				((DropStmt *) stmt)->removeType == OBJECT_FOREIGN_TABLE)
+				return process_drop_table(args, (DropStmt *) stmt);
+			if (((DropStmt *) stmt)->removeType == OBJECT_INDEX)
+				return process_drop_index(args, (DropStmt *) stmt);
+			if (((DropStmt *) stmt)->removeType == OBJECT_SCHEMA)
+				return process_drop_schema((DropStmt *) stmt);
+			return false;
+		case T_TruncateStmt:
+			return process_truncate(args, (TruncateStmt *) stmt);
+		case T_IndexStmt:
+			return process_create_index(args, (IndexStmt *) stmt);
+		case T_AlterTableStmt:
+			if (((AlterTableStmt *) stmt)->objtype == OBJECT_INDEX)
+			{
+				refuse_alter_index((AlterTableStmt *) stmt);
+				return false;
+			}
+			return process_alter_table(args, (AlterTableStmt *) stmt);
+		case T_RenameStmt:
+			return process_rename(args, (RenameStmt *) stmt);
+		case T_AlterObjectSchemaStmt:
+			return process_set_schema(args, (AlterObjectSchemaStmt *) stmt);
+		case T_GrantStmt:
+			return process_grant(args, (GrantStmt *) stmt);
+		case T_CopyStmt:
+			return process_copy_to(args, (CopyStmt *) stmt);
+		case T_VacuumStmt:
+			return process_vacuum(args, (VacuumStmt *) stmt);
+		default:
+			refuse_undistributable(stmt);
+			return false;
+	}
+}
+
+static void
+hd_process_utility(PlannedStmt *pstmt, const char *query_string,
+				   bool read_only_tree, ProcessUtilityContext context,
+				   ParamListInfo params, QueryEnvironment *query_env,
+				   DestReceiver *dest, QueryCompletion *qc)
+{
+	UtilityArgs args = {pstmt, query_string, read_only_tree, context,
+	params, query_env, dest, qc};
+	Node	   *stmt = pstmt->utilityStmt;
+
+	/* outside databases with hyperdist, and while it installs, hands off */
+	if (!creating_extension && IsTransactionState() &&
+		OidIsValid(hd_hypertables_server_oid()))
+	{
+		if (read_only_tree)
+			stmt = copyObject(stmt);
+		if (process(&args, stmt))
+			return;
+	}
+	run_standard(&args, pstmt->utilityStmt);
+}
+
+void
+hd_utility_init(void)
+{
+	prev_process_utility = ProcessUtility_hook;
+	ProcessUtility_hook = hd_process_utility;
+}

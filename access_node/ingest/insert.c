@@ -1,0 +1,707 @@
+/*
+ * ingest/insert.c — batching rows per data node for distributed hypertables.
+ *
+ * A batch is one Exec request.  When every column travels in binary and
+ * there is no ON CONFLICT clause, it is
+ *   COPY root (c1, ..., cn) FROM STDIN (FORMAT binary)
+ * with the rows as its data, which the data node inserts with COPY's
+ * buffered multi-row inserts.  Otherwise it is
+ *   INSERT INTO root (c1, ..., cn)
+ *   SELECT u.c1, ..., u.cn FROM unnest($1::t1[], ..., $n::tn[]) AS u(c1, ..., cn)
+ * where column k's parameter is a one-dimensional array in array_send format.
+ * Either way a value is its length and its bytes, encoded once per row.
+ * Built-in scalar types travel as their own binary format; any other type
+ * (enums, arrays, composites, user types, whose OIDs differ between nodes)
+ * travels as text[] of its output and is cast on the data node.  The data
+ * node parses one statement per batch and its partitioning puts the rows
+ * into the chunks.  An ON CONFLICT clause (deparsed by ingest/on_conflict.c) is
+ * appended and arbitrated by the data node's unique indexes.
+ */
+#include "postgres.h"
+
+#include "access/transam.h"
+#include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "metadata/chunk.h"
+#include "metadata/dimension.h"
+#include "guc.h"
+#include "ingest/insert.h"
+#include "remote/connection.h"
+#include "remote/typeio.h"
+#include "wire.h"
+
+/* A batch is shipped at this size even below max_insert_batch_size rows. */
+#define HD_BATCH_MAX_BYTES (16 * 1024 * 1024)
+
+/* array_send's header for one dimension: ndim, flags, elemtype, dim, lbound */
+#define ARRAY_HEADER_BYTES 20
+
+/* How a column's values are written, fastest first. */
+typedef enum CodecKind
+{
+	CODEC_FIXED,				/* a by-value type whose send format is its
+								 * bytes in network order */
+	CODEC_TEXT,					/* text-like: the bytes, as textsend sends them
+								 * when no encoding conversion applies */
+	CODEC_SEND,					/* typsend */
+	CODEC_OUTPUT				/* typoutput, sent as text */
+} CodecKind;
+
+typedef struct ColumnCodec
+{
+	AttrNumber	attnum;
+	CodecKind	kind;
+	int16		typlen;			/* CODEC_FIXED: 1, 2, 4 or 8 */
+	Oid			elemtype;		/* element type on the wire */
+	FmgrInfo	func;			/* typsend or typoutput */
+} ColumnCodec;
+
+/* A data node session and its batch in flight (at most one). */
+typedef struct NodeConn
+{
+	Oid			serverid;
+	HdConn	   *conn;
+	bool		pending;
+	uint32		seq;
+	bool		pending_counts; /* its rows count as inserted */
+} NodeConn;
+
+typedef struct NodeBatch
+{
+	NodeConn   *node;
+	bool		counts;			/* rows for read replicas (with count_rows) */
+	int			nrows;
+	size_t		bytes;
+	StringInfoData copy;		/* COPY: header and rows */
+	StringInfoData *columns;	/* else per column: the array's elements */
+	bool	   *hasnull;
+} NodeBatch;
+
+struct HdInsertState
+{
+	Relation	rel;
+	HdHypertable *ht;
+	HdChunkCache *chunks;
+	MemoryContext cxt;
+	MemoryContext row_cxt;
+	bool		count_rows;
+	int			ncolumns;
+	ColumnCodec *codecs;
+	StringInfoData *row;		/* the current row's elements, per column */
+	char	   *sql;
+	char	   *copy_sql;		/* NULL: batches are INSERT ... unnest */
+	List	   *nodes;			/* NodeConn */
+	List	   *batches;		/* NodeBatch */
+	uint64		inserted;
+	/* ON CONFLICT with RETURNING: one row per statement, in text */
+	const char *alias;
+	const char *on_conflict;
+	char	   *ret_sql;
+	FmgrInfo   *ret_out;		/* per column: output function */
+	FmgrInfo   *ret_in;			/* per column: input function */
+	Oid		   *ret_ioparam;
+	MemoryContext ret_cxt;		/* the returned row, until the next one */
+};
+
+/*
+ * Binary only for built-in scalar types, whose OIDs and formats are the
+ * same on every node, and only when send functions do not convert text to
+ * another client encoding (as in fdw/scan.c).
+ */
+static bool
+binary_ok(Oid typid)
+{
+	Oid			base = getBaseType(typid);
+
+	if (pg_get_client_encoding() != GetDatabaseEncoding())
+		return false;
+	return base < FirstUnpinnedObjectId &&
+		get_typtype(base) == TYPTYPE_BASE &&
+		!type_is_array(base) &&
+		OidIsValid(get_array_type(base));
+}
+
+/*
+ * The fast codec of built-in types whose send function writes the Datum's
+ * bytes in network order (remote/typeio.c) or a text's bytes (textsend,
+ * varcharsend, bpcharsend: binary_ok has checked that no conversion to a
+ * client encoding applies).  Others use typsend.
+ */
+static CodecKind
+binary_codec(Oid typid, int16 *typlen)
+{
+	*typlen = hd_fixed_binary_len(typid);
+	if (*typlen > 0)
+		return CODEC_FIXED;
+	if (typid == TEXTOID || typid == VARCHAROID || typid == BPCHAROID)
+		return CODEC_TEXT;
+	return CODEC_SEND;
+}
+
+static void
+init_codecs(HdInsertState *state, const char *alias)
+{
+	TupleDesc	tupdesc = RelationGetDescr(state->rel);
+	StringInfoData sql;
+	StringInfoData cols;
+	StringInfoData select;
+	StringInfoData from;
+	int			n = 0;
+
+	state->codecs = palloc(sizeof(ColumnCodec) * tupdesc->natts);
+	initStringInfo(&sql);
+	initStringInfo(&select);
+	initStringInfo(&from);
+	appendStringInfo(&sql, "INSERT INTO %s", hd_hypertable_qualified_name(state->ht));
+	/* ON CONFLICT DO UPDATE expressions may name the target by its alias */
+	if (alias != NULL)
+		appendStringInfo(&sql, " AS %s", quote_identifier(alias));
+	initStringInfo(&cols);
+
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		ColumnCodec *codec = &state->codecs[n];
+		Oid			func;
+		bool		varlena;
+		const char *sep = n > 0 ? ", " : "";
+
+		if (att->attisdropped)
+			continue;
+		codec->attnum = att->attnum;
+		if (binary_ok(att->atttypid))
+		{
+			codec->elemtype = getBaseType(att->atttypid);
+			codec->kind = binary_codec(codec->elemtype, &codec->typlen);
+			getTypeBinaryOutputInfo(codec->elemtype, &func, &varlena);
+		}
+		else
+		{
+			codec->kind = CODEC_OUTPUT;
+			codec->elemtype = TEXTOID;
+			getTypeOutputInfo(att->atttypid, &func, &varlena);
+		}
+		fmgr_info(func, &codec->func);
+
+		appendStringInfo(&cols, "%s%s", sep, quote_identifier(NameStr(att->attname)));
+		n++;
+		if (codec->kind != CODEC_OUTPUT)
+			appendStringInfo(&select, "%su.c%d", sep, n);
+		else
+			appendStringInfo(&select, "%su.c%d::%s", sep, n,
+							 format_type_extended(att->atttypid, att->atttypmod,
+												  FORMAT_TYPE_TYPEMOD_GIVEN |
+												  FORMAT_TYPE_FORCE_QUALIFY));
+		appendStringInfo(&from, "%s$%d::%s[]", sep, n, format_type_be(codec->elemtype));
+	}
+	state->ncolumns = n;
+
+	appendStringInfo(&sql, " (%s) SELECT %s FROM unnest(%s) AS u(", cols.data,
+					 select.data, from.data);
+	for (int i = 1; i <= n; i++)
+		appendStringInfo(&sql, "%sc%d", i > 1 ? ", " : "", i);
+	appendStringInfoChar(&sql, ')');
+	state->sql = sql.data;
+	state->copy_sql = psprintf("COPY %s (%s) FROM STDIN (FORMAT binary)",
+							   hd_hypertable_qualified_name(state->ht),
+							   cols.data);
+}
+
+/* Whether every column travels in binary (COPY's format is all or none). */
+static bool
+all_binary(HdInsertState *state)
+{
+	for (int i = 0; i < state->ncolumns; i++)
+	{
+		if (state->codecs[i].kind == CODEC_OUTPUT)
+			return false;
+	}
+	return true;
+}
+
+static void
+wait_node(HdInsertState *state, NodeConn *node)
+{
+	uint64		rows;
+
+	if (!node->pending)
+		return;
+	node->pending = false;
+	rows = hd_exec_wait(node->conn, node->seq, NULL);
+	if (node->pending_counts)
+		state->inserted += rows;
+}
+
+static void
+wait_all(void *arg)
+{
+	HdInsertState *state = arg;
+	ListCell   *lc;
+
+	foreach(lc, state->nodes)
+		wait_node(state, lfirst(lc));
+}
+
+HdInsertState *
+hd_insert_begin(Relation rel, HdHypertable *ht, const char *alias,
+				const char *on_conflict, bool count_rows)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "hyperdist insert",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	HdInsertState *state = palloc0(sizeof(HdInsertState));
+
+	state->rel = rel;
+	state->ht = ht;
+	state->cxt = cxt;
+	state->row_cxt = AllocSetContextCreate(cxt, "hyperdist insert row",
+										   ALLOCSET_SMALL_SIZES);
+	state->count_rows = count_rows;
+	state->chunks = hd_chunk_cache_create(ht, cxt, wait_all, state);
+	init_codecs(state, alias);
+	state->alias = alias ? pstrdup(alias) : NULL;
+	state->on_conflict = on_conflict ? pstrdup(on_conflict) : NULL;
+	if (on_conflict != NULL)
+		state->sql = psprintf("%s %s", state->sql, on_conflict);
+	if (on_conflict != NULL || !all_binary(state))
+		state->copy_sql = NULL;
+	state->row = palloc(sizeof(StringInfoData) * state->ncolumns);
+	for (int i = 0; i < state->ncolumns; i++)
+		initStringInfo(&state->row[i]);
+	MemoryContextSwitchTo(old);
+	return state;
+}
+
+static NodeConn *
+get_node(HdInsertState *state, Oid serverid)
+{
+	ListCell   *lc;
+	NodeConn   *node;
+	MemoryContext old;
+
+	foreach(lc, state->nodes)
+	{
+		node = lfirst(lc);
+		if (node->serverid == serverid)
+			return node;
+	}
+	old = MemoryContextSwitchTo(state->cxt);
+	node = palloc0(sizeof(NodeConn));
+	node->serverid = serverid;
+	node->conn = hd_conn_get(serverid, true);
+	state->nodes = lappend(state->nodes, node);
+	MemoryContextSwitchTo(old);
+	return node;
+}
+
+/* The binary COPY header: signature, flags 0, no header extension. */
+static void
+copy_batch_reset(NodeBatch *batch)
+{
+	static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+
+	resetStringInfo(&batch->copy);
+	appendBinaryStringInfo(&batch->copy, header, sizeof(header));
+}
+
+static NodeBatch *
+get_batch(HdInsertState *state, Oid serverid, bool counts)
+{
+	ListCell   *lc;
+	NodeConn   *node;
+	NodeBatch  *batch;
+	MemoryContext old;
+
+	foreach(lc, state->batches)
+	{
+		batch = lfirst(lc);
+		if (batch->node->serverid == serverid && batch->counts == counts)
+			return batch;
+	}
+
+	node = get_node(state, serverid);
+	old = MemoryContextSwitchTo(state->cxt);
+	batch = palloc0(sizeof(NodeBatch));
+	batch->node = node;
+	batch->counts = counts;
+	if (state->copy_sql != NULL)
+	{
+		initStringInfo(&batch->copy);
+		copy_batch_reset(batch);
+	}
+	else
+	{
+		batch->columns = palloc(sizeof(StringInfoData) * state->ncolumns);
+		batch->hasnull = palloc0(sizeof(bool) * state->ncolumns);
+		for (int i = 0; i < state->ncolumns; i++)
+		{
+			initStringInfo(&batch->columns[i]);
+			/* room for the header, written when the batch ships */
+			appendStringInfoSpaces(&batch->columns[i], ARRAY_HEADER_BYTES);
+		}
+	}
+	state->batches = lappend(state->batches, batch);
+	MemoryContextSwitchTo(old);
+	return batch;
+}
+
+static void
+put_be32(StringInfo buf, int offset, uint32 v)
+{
+	uint32		be = pg_hton32(v);
+
+	memcpy(buf->data + offset, &be, 4);
+}
+
+/* Sends a COPY batch: its rows, then the trailer (a field count of -1). */
+static void
+ship_copy_batch(HdInsertState *state, NodeBatch *batch)
+{
+	uint16		trailer = pg_hton16((uint16) -1);
+
+	appendBinaryStringInfo(&batch->copy, (char *) &trailer, 2);
+	wait_node(state, batch->node);
+	batch->node->seq = hd_exec_send_copy(batch->node->conn, state->copy_sql,
+										 batch->copy.data, batch->copy.len);
+	batch->node->pending = true;
+	batch->node->pending_counts = batch->counts;
+	copy_batch_reset(batch);
+	batch->nrows = 0;
+	batch->bytes = 0;
+}
+
+static void
+ship_batch(HdInsertState *state, NodeBatch *batch)
+{
+	HdParamValue *params;
+
+	if (batch->nrows == 0)
+		return;
+	if (state->copy_sql != NULL)
+	{
+		ship_copy_batch(state, batch);
+		return;
+	}
+	params = palloc(sizeof(HdParamValue) * state->ncolumns);
+	for (int i = 0; i < state->ncolumns; i++)
+	{
+		StringInfo	col = &batch->columns[i];
+
+		put_be32(col, 0, 1);	/* ndim */
+		put_be32(col, 4, batch->hasnull[i] ? 1 : 0);
+		put_be32(col, 8, state->codecs[i].elemtype);
+		put_be32(col, 12, batch->nrows);
+		put_be32(col, 16, 1);	/* lower bound */
+		params[i].type = get_array_type(state->codecs[i].elemtype);
+		params[i].data = col->data;
+		params[i].len = col->len;
+		params[i].binary = true;
+	}
+
+	wait_node(state, batch->node);
+	batch->node->seq = hd_exec_send_params(batch->node->conn, state->sql,
+										   state->ncolumns, params);
+	batch->node->pending = true;
+	batch->node->pending_counts = batch->counts;
+	pfree(params);
+
+	for (int i = 0; i < state->ncolumns; i++)
+	{
+		batch->columns[i].len = ARRAY_HEADER_BYTES;
+		batch->hasnull[i] = false;
+	}
+	batch->nrows = 0;
+	batch->bytes = 0;
+}
+
+/* Appends an array element: its length, then its bytes. */
+static void
+append_element(StringInfo buf, const void *data, uint32 len)
+{
+	uint32		be = pg_hton32(len);
+
+	appendBinaryStringInfo(buf, (char *) &be, 4);
+	appendBinaryStringInfo(buf, data, len);
+}
+
+static void
+encode_value(ColumnCodec *codec, StringInfo buf, Datum value)
+{
+	switch (codec->kind)
+	{
+		case CODEC_FIXED:
+			{
+				uint32		be = pg_hton32((uint32) codec->typlen);
+
+				appendBinaryStringInfo(buf, (char *) &be, 4);
+				hd_fixed_binary_append(buf, value, codec->typlen);
+			}
+			break;
+		case CODEC_TEXT:
+			{
+				text	   *t = DatumGetTextPP(value);
+
+				append_element(buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+			}
+			break;
+		case CODEC_SEND:
+			{
+				bytea	   *b = SendFunctionCall(&codec->func, value);
+
+				append_element(buf, VARDATA(b), VARSIZE(b) - VARHDRSZ);
+			}
+			break;
+		case CODEC_OUTPUT:
+			{
+				char	   *s = OutputFunctionCall(&codec->func, value);
+
+				append_element(buf, s, strlen(s));
+			}
+			break;
+	}
+}
+
+/* Encodes the row's columns as array elements into state->row. */
+static size_t
+encode_row(HdInsertState *state, Datum *values, bool *isnull)
+{
+	size_t		size = 0;
+	MemoryContext old = MemoryContextSwitchTo(state->row_cxt);
+
+	for (int i = 0; i < state->ncolumns; i++)
+	{
+		ColumnCodec *codec = &state->codecs[i];
+		StringInfo	buf = &state->row[i];
+		int			k = codec->attnum - 1;
+
+		resetStringInfo(buf);
+		if (isnull[k])
+		{
+			uint32		len = pg_hton32((uint32) -1);
+
+			appendBinaryStringInfo(buf, (char *) &len, 4);
+		}
+		else
+			encode_value(codec, buf, values[k]);
+		size += buf->len;
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(state->row_cxt);
+	return size;
+}
+
+/* A row of binary COPY: the field count, then each field as encoded. */
+static void
+append_copy_row(HdInsertState *state, NodeBatch *batch)
+{
+	uint16		nfields = pg_hton16((uint16) state->ncolumns);
+
+	appendBinaryStringInfo(&batch->copy, (char *) &nfields, 2);
+	for (int i = 0; i < state->ncolumns; i++)
+		appendBinaryStringInfo(&batch->copy, state->row[i].data,
+							   state->row[i].len);
+}
+
+static void
+append_row(HdInsertState *state, NodeBatch *batch, bool *isnull, size_t size)
+{
+	/*
+	 * A row that would take the batch past its size goes in the next one:
+	 * a request then exceeds the agent's frame limit only for a row that
+	 * does alone, whatever came before it.
+	 */
+	if (batch->nrows > 0 && batch->bytes + size > HD_BATCH_MAX_BYTES)
+		ship_batch(state, batch);
+	if (state->copy_sql != NULL)
+		append_copy_row(state, batch);
+	else
+	{
+		for (int i = 0; i < state->ncolumns; i++)
+		{
+			appendBinaryStringInfo(&batch->columns[i], state->row[i].data,
+								   state->row[i].len);
+			if (isnull[state->codecs[i].attnum - 1])
+				batch->hasnull[i] = true;
+		}
+	}
+	batch->nrows++;
+	batch->bytes += size;
+	if (batch->nrows >= hd_max_insert_batch_size || batch->bytes >= HD_BATCH_MAX_BYTES)
+		ship_batch(state, batch);
+}
+
+/* The chunk of the row (created if missing). */
+static HdChunk *
+route_row(HdInsertState *state, Datum *values, bool *isnull)
+{
+	HdHypertable *ht = state->ht;
+	AttrNumber	t = ht->time.attnum - 1;
+	AttrNumber	s = ht->space.attnum - 1;
+
+	if (isnull[t])
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+						ht->time.column_name, RelationGetRelationName(state->rel)),
+				 errdetail("The time column of a distributed hypertable cannot be NULL.")));
+
+	return hd_chunk_for_point(state->chunks,
+							  hd_time_to_internal(values[t], ht->time.type),
+							  ht->has_space ? values[s] : (Datum) 0,
+							  ht->has_space ? isnull[s] : true);
+}
+
+void
+hd_insert_row(HdInsertState *state, Datum *values, bool *isnull)
+{
+	HdChunk    *chunk = route_row(state, values, isnull);
+	size_t		size;
+
+	size = encode_row(state, values, isnull);
+	for (int i = 0; i < chunk->nnodes; i++)
+		append_row(state,
+				   get_batch(state, chunk->nodes[i], !state->count_rows || i == 0),
+				   isnull, size);
+}
+
+/*
+ * INSERT INTO root [AS alias] (c1, ..., cn) VALUES ($1::t1, ..., $n::tn)
+ * ON CONFLICT ... RETURNING c1, ..., cn, with text parameters and results
+ * (every type has a text form; the row is a single one).
+ */
+static void
+init_returning(HdInsertState *state)
+{
+	TupleDesc	tupdesc = RelationGetDescr(state->rel);
+	MemoryContext old = MemoryContextSwitchTo(state->cxt);
+	StringInfoData sql;
+	StringInfoData cols;
+	StringInfoData vals;
+
+	initStringInfo(&sql);
+	initStringInfo(&cols);
+	initStringInfo(&vals);
+	state->ret_out = palloc(sizeof(FmgrInfo) * state->ncolumns);
+	state->ret_in = palloc(sizeof(FmgrInfo) * state->ncolumns);
+	state->ret_ioparam = palloc(sizeof(Oid) * state->ncolumns);
+	for (int i = 0; i < state->ncolumns; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, state->codecs[i].attnum - 1);
+		const char *sep = i > 0 ? ", " : "";
+		Oid			func;
+		bool		varlena;
+
+		getTypeOutputInfo(att->atttypid, &func, &varlena);
+		fmgr_info(func, &state->ret_out[i]);
+		getTypeInputInfo(att->atttypid, &func, &state->ret_ioparam[i]);
+		fmgr_info(func, &state->ret_in[i]);
+		appendStringInfo(&cols, "%s%s", sep, quote_identifier(NameStr(att->attname)));
+		appendStringInfo(&vals, "%s$%d::%s", sep, i + 1,
+						 format_type_extended(att->atttypid, att->atttypmod,
+											  FORMAT_TYPE_TYPEMOD_GIVEN |
+											  FORMAT_TYPE_FORCE_QUALIFY));
+	}
+	appendStringInfo(&sql, "INSERT INTO %s", hd_hypertable_qualified_name(state->ht));
+	if (state->alias != NULL)
+		appendStringInfo(&sql, " AS %s", quote_identifier(state->alias));
+	appendStringInfo(&sql, " (%s) VALUES (%s) %s RETURNING %s", cols.data, vals.data,
+					 state->on_conflict ? state->on_conflict : "", cols.data);
+	state->ret_sql = sql.data;
+	state->ret_cxt = AllocSetContextCreate(state->cxt, "hyperdist insert returning",
+										   ALLOCSET_SMALL_SIZES);
+	MemoryContextSwitchTo(old);
+}
+
+/* Reads the stream to its end; the first row (if any) into out/outnull. */
+static bool
+read_returned(HdInsertState *state, HdStream *stream, Datum *out, bool *outnull)
+{
+	bool		found = false;
+	char	  **fields = palloc(sizeof(char *) * state->ncolumns);
+
+	while (hd_stream_next_text_row(stream, fields, state->ncolumns))
+	{
+		if (found)
+			continue;
+		for (int i = 0; i < state->ncolumns; i++)
+		{
+			int			k = state->codecs[i].attnum - 1;
+			Form_pg_attribute att = TupleDescAttr(RelationGetDescr(state->rel), k);
+
+			outnull[k] = fields[i] == NULL;
+			out[k] = InputFunctionCall(&state->ret_in[i], fields[i],
+									   state->ret_ioparam[i], att->atttypmod);
+		}
+		found = true;
+	}
+	return found;
+}
+
+bool
+hd_insert_row_returning(HdInsertState *state, Datum *values, bool *isnull,
+						Datum *out, bool *outnull)
+{
+	HdChunk    *chunk = route_row(state, values, isnull);
+	const char **params;
+	Oid		   *types;
+	HdStream  **streams;
+	MemoryContext old;
+	bool		found = false;
+
+	if (state->ret_sql == NULL)
+		init_returning(state);
+	MemoryContextReset(state->ret_cxt);
+	old = MemoryContextSwitchTo(state->ret_cxt);
+
+	params = palloc(sizeof(char *) * state->ncolumns);
+	types = palloc0(sizeof(Oid) * state->ncolumns);
+	for (int i = 0; i < state->ncolumns; i++)
+	{
+		int			k = state->codecs[i].attnum - 1;
+
+		params[i] = isnull[k] ? NULL : OutputFunctionCall(&state->ret_out[i], values[k]);
+	}
+	for (int k = 0; k < RelationGetDescr(state->rel)->natts; k++)
+		outnull[k] = true;
+
+	/* every replica runs it at once; replica 0's answer is the row's fate */
+	streams = palloc(sizeof(HdStream *) * chunk->nnodes);
+	for (int i = 0; i < chunk->nnodes; i++)
+	{
+		NodeConn   *node = get_node(state, chunk->nodes[i]);
+
+		wait_node(state, node);
+		streams[i] = hd_query_start(node->conn, state->ret_sql, state->ncolumns,
+									types, params, HD_ROWS_TEXT);
+		hd_conn_mark_written(node->conn);
+	}
+	for (int i = 0; i < chunk->nnodes; i++)
+	{
+		bool		got = read_returned(state, streams[i], out, outnull);
+
+		if (i == 0)
+			found = got;
+		hd_stream_close(streams[i]);
+	}
+	MemoryContextSwitchTo(old);
+	return found;
+}
+
+uint64
+hd_insert_flush(HdInsertState *state)
+{
+	ListCell   *lc;
+	uint64		inserted;
+
+	foreach(lc, state->batches)
+		ship_batch(state, lfirst(lc));
+	wait_all(state);
+	inserted = state->inserted;
+	state->inserted = 0;
+	return inserted;
+}

@@ -1,0 +1,667 @@
+/*
+ * metadata/catalog.c — writing _hyperdist_catalog on behalf of roles.
+ *
+ * The catalog belongs to the extension's owner and only it may write it
+ * (PUBLIC may read).  A table's owner may still do everything TimescaleDB
+ * let it do with its distributed hypertable: each operation has an entry
+ * point here that checks the caller first (ownership, USAGE on the data
+ * nodes it names, valid values), then writes the rows as the catalog's
+ * owner.  The SQL functions of the install script do the rest of each
+ * operation (DDL on the table, statements on the data nodes) as the
+ * caller, and call these for the catalog.
+ *
+ * While writing, the user is the catalog's owner with
+ * SECURITY_RESTRICTED_OPERATION, and search_path is pg_catalog, pg_temp, so
+ * no operator, function or setting of the caller's takes part (as
+ * PostgreSQL runs VACUUM, CREATE INDEX and REFRESH MATERIALIZED VIEW as a
+ * table's owner); the statements read only the catalog and built-in
+ * catalogs, with values passed as typed parameters.  No data node session
+ * is opened meanwhile (hd_conn_forbid): one would log in as the catalog's
+ * owner.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "foreign/foreign.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "metadata/catalog.h"
+#include "fdw/option.h"
+#include "metadata/hypertable.h"
+#include "remote/connection.h"
+#include "spi_plan.h"
+
+/* transaction nest level the active writer began at; 0: none */
+static int	writer_level = 0;
+
+void
+hd_catalog_writer_begin(HdCatalogWriter *w)
+{
+	Assert(writer_level == 0);
+	GetUserIdAndSecContext(&w->saved_user, &w->saved_sec);
+	SetUserIdAndSecContext(hd_rel_owner(hd_catalog_relid()),
+						   w->saved_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	w->nestlevel = hd_safe_search_path_begin();
+	writer_level = GetCurrentTransactionNestLevel();
+	hd_conn_forbid("writing the catalog as its owner");
+}
+
+void
+hd_catalog_writer_end(HdCatalogWriter *w)
+{
+	writer_level = 0;
+	hd_conn_forbid(NULL);
+	hd_safe_search_path_end(w->nestlevel);
+	SetUserIdAndSecContext(w->saved_user, w->saved_sec);
+}
+
+/*
+ * An error between begin and end aborts the (sub)transaction, which
+ * restores the user and the settings itself; forget the writer then.
+ */
+static void
+writer_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+	{
+		writer_level = 0;
+		hd_conn_forbid(NULL);
+	}
+}
+
+static void
+writer_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB &&
+		writer_level >= GetCurrentTransactionNestLevel())
+	{
+		writer_level = 0;
+		hd_conn_forbid(NULL);
+	}
+}
+
+void
+hd_catalog_init(void)
+{
+	RegisterXactCallback(writer_xact_callback, NULL);
+	RegisterSubXactCallback(writer_subxact_callback, NULL);
+}
+
+void
+hd_catalog_lock_chunks(int32 ht_id)
+{
+	LockDatabaseObject(hd_catalog_relid(), (Oid) ht_id, 0, ExclusiveLock);
+}
+
+/* ---- checks --------------------------------------------------------------- */
+
+static void
+check_owner(Oid relid)
+{
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
+}
+
+/* The id of distributed hypertable relid, which the caller must own. */
+static int32
+owned_hypertable(Oid relid)
+{
+	HdHypertable *ht = hd_hypertable_load(relid);
+
+	if (ht == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table \"%s\" is not a distributed hypertable",
+						get_rel_name(relid) ? get_rel_name(relid) : "?")));
+	check_owner(relid);
+	return ht->id;
+}
+
+/* A data node the caller may use (USAGE on its server). */
+static void
+check_data_node(const char *name)
+{
+	ForeignServer *server = name ? GetForeignServerByName(name, true) : NULL;
+	AclResult	acl;
+
+	if (server == NULL || !hd_server_is_data_node(server))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("data node \"%s\" does not exist", name ? name : "")));
+	acl = pg_foreign_server_aclcheck(server->serverid, GetUserId(), ACL_USAGE);
+	if (acl != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for data node \"%s\"", name)));
+}
+
+static void
+check_partitions(int32 n)
+{
+	if (n < 1 || n > PG_INT16_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid number of partitions: %d", n),
+				 errhint("A number of partitions is between 1 and 32767.")));
+}
+
+/* An interval of the time dimension, in internal units, for its type. */
+static void
+check_interval(Oid type, int64 interval)
+{
+	int64		max = type == INT2OID ? PG_INT16_MAX
+		: type == INT4OID ? PG_INT32_MAX : PG_INT64_MAX;
+
+	if (interval <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid interval: must be positive")));
+	if (interval > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid interval: must be below the maximum of type %s",
+						format_type_be(type))));
+}
+
+/* The attribute number of column name of relid, with its type. */
+static AttrNumber
+column_of(Oid relid, const char *name, Oid *type)
+{
+	AttrNumber	attnum = get_attnum(relid, name);
+
+	if (attnum <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" does not exist", name)));
+	*type = get_atttype(relid, attnum);
+	return attnum;
+}
+
+static bool
+is_time_type(Oid type)
+{
+	return type == TIMESTAMPTZOID || type == TIMESTAMPOID || type == DATEOID ||
+		type == INT2OID || type == INT4OID || type == INT8OID;
+}
+
+/*
+ * Chunks' relations are made in the associated schema by the catalog's
+ * owner, so a table's owner may name only a schema where it could create
+ * them itself (as TimescaleDB checks), or the extension's internal one.
+ */
+static void
+check_associated_schema(const char *schema, Oid owner)
+{
+	Oid			nspid;
+
+	if (strcmp(schema, HD_INTERNAL_SCHEMA) == 0)
+		return;
+	nspid = get_namespace_oid(schema, true);
+	if (!OidIsValid(nspid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_SCHEMA),
+				 errmsg("schema \"%s\" does not exist", schema),
+				 errhint("Create the associated schema first, or leave associated_schema_name unset.")));
+	if (pg_namespace_aclcheck(nspid, owner, ACL_CREATE) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for schema %s", schema),
+				 errdetail("The hypertable's owner \"%s\" cannot create the chunks' tables there.",
+						   GetUserNameFromId(owner, false))));
+}
+
+/* ---- writing ---------------------------------------------------------------- */
+
+/* Runs one catalog statement as the writer; args are int4 unless told. */
+static void
+write_sql(const char *sql, int nargs, Oid *types, Datum *values)
+{
+	hd_spi_execute(sql, nargs, types, values, NULL, false, 0);
+}
+
+/* The one array a catalog statement returns, copied out of SPI. */
+static Datum
+array_sql(const char *sql, int nargs, Oid *types, Datum *values)
+{
+	bool		isnull;
+	Datum		d;
+
+	hd_spi_execute(sql, nargs, types, values, NULL, false, 0);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return SPI_datumTransfer(d, false, -1);
+}
+
+static void
+recreate_placement(int32 ht_id)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(ht_id)};
+
+	write_sql("SELECT _hyperdist_functions.recreate_placement($1)", 1, types, values);
+}
+
+/* ---- create_distributed_hypertable ------------------------------------------ */
+
+/*
+ * The catalog rows of a new distributed hypertable: relation is the foreign
+ * table create_distributed_hypertable made (on hyperdist_hypertables, owned
+ * by the caller or a role it is a member of), the nodes its data nodes.
+ */
+PG_FUNCTION_INFO_V1(hyperdist_catalog_add_hypertable);
+Datum
+hyperdist_catalog_add_hypertable(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	char	   *time_column;
+	char	   *space_column;
+	int32		nparts;
+	int64		interval;
+	Name		schema;
+	Name		prefix;
+	int32		rf;
+	ArrayType  *nodes;
+	ArrayType  *indexes;
+	Datum	   *node_names;
+	int			nnodes;
+	Oid			time_type;
+	Oid			space_type = InvalidOid;
+	AttrNumber	time_att;
+	AttrNumber	space_att = InvalidAttrNumber;
+	HdCatalogWriter writer;
+	int32		ht_id;
+	bool		isnull;
+
+	for (int i = 0; i < PG_NARGS(); i++)
+		if (PG_ARGISNULL(i) && i != 2 && i != 3)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument %d of catalog_add_hypertable must not be NULL", i + 1)));
+	relid = PG_GETARG_OID(0);
+	time_column = NameStr(*PG_GETARG_NAME(1));
+	space_column = PG_ARGISNULL(2) ? NULL : NameStr(*PG_GETARG_NAME(2));
+	nparts = PG_ARGISNULL(3) ? 0 : PG_GETARG_INT32(3);
+	interval = PG_GETARG_INT64(4);
+	schema = PG_GETARG_NAME(5);
+	prefix = PG_GETARG_NAME(6);
+	rf = PG_GETARG_INT32(7);
+	nodes = PG_GETARG_ARRAYTYPE_P(8);
+	indexes = PG_GETARG_ARRAYTYPE_P(9);
+	if (!hd_is_dist_hypertable(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a foreign table of server hyperdist_hypertables",
+						get_rel_name(relid) ? get_rel_name(relid) : "?")));
+	check_owner(relid);
+	time_att = column_of(relid, time_column, &time_type);
+	if (!is_time_type(time_type))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("invalid type for dimension \"%s\"", time_column)));
+	check_interval(time_type, interval);
+	if (space_column != NULL)
+	{
+		space_att = column_of(relid, space_column, &space_type);
+		if (space_att == time_att)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the partitioning column must differ from the time column")));
+		check_partitions(nparts);
+	}
+	check_associated_schema(NameStr(*schema), hd_rel_owner(relid));
+	if (array_contains_nulls(nodes) || array_contains_nulls(indexes))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("data node and index names must not be NULL")));
+	deconstruct_array(nodes, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR,
+					  &node_names, NULL, &nnodes);
+	for (int i = 0; i < nnodes; i++)
+		check_data_node(NameStr(*DatumGetName(node_names[i])));
+	if (rf < 1 || rf > nnodes)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid replication factor %d", rf),
+				 errdetail("The hypertable has %d data nodes.", nnodes)));
+
+	SPI_connect();
+	hd_catalog_writer_begin(&writer);
+	{
+		Oid			types[4] = {OIDOID, NAMEOID, NAMEOID, INT4OID};
+		Datum		values[4] = {ObjectIdGetDatum(relid), NameGetDatum(schema),
+		NameGetDatum(prefix), Int32GetDatum(rf)};
+
+		hd_spi_execute("INSERT INTO _hyperdist_catalog.hypertable"
+					   " (relid, associated_schema_name, associated_table_prefix,"
+					   "  replication_factor)"
+					   " VALUES ($1, $2, $3, $4) RETURNING id",
+					   4, types, values, NULL, false, 0);
+		ht_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+											SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	{
+		Oid			types[5] = {INT4OID, INT2OID, OIDOID, INT8OID, INT4OID};
+		Datum		values[5] = {Int32GetDatum(ht_id), Int16GetDatum(time_att),
+			ObjectIdGetDatum(time_type), Int64GetDatum(interval),
+		Int32GetDatum(nparts)};
+
+		write_sql("INSERT INTO _hyperdist_catalog.dimension"
+				  " (hypertable_id, attnum, column_type, interval_length)"
+				  " VALUES ($1, $2, $3, $4)", 4, types, values);
+		if (space_column != NULL)
+		{
+			values[1] = Int16GetDatum(space_att);
+			values[2] = ObjectIdGetDatum(space_type);
+			write_sql("INSERT INTO _hyperdist_catalog.dimension"
+					  " (hypertable_id, attnum, column_type, num_partitions)"
+					  " VALUES ($1, $2, $3, $5)", 5, types, values);
+		}
+	}
+	{
+		Oid			types[3] = {INT4OID, NAMEARRAYOID, NAMEARRAYOID};
+		Datum		values[3] = {Int32GetDatum(ht_id), PointerGetDatum(nodes),
+		PointerGetDatum(indexes)};
+
+		write_sql("INSERT INTO _hyperdist_catalog.hypertable_data_node (hypertable_id, node_name)"
+				  " SELECT $1, n FROM unnest($2) n", 2, types, values);
+		write_sql("INSERT INTO _hyperdist_catalog.hypertable_index (hypertable_id, index_name)"
+				  " SELECT DISTINCT $1, i FROM unnest($3) i", 3, types, values);
+	}
+	recreate_placement(ht_id);
+	hd_catalog_writer_end(&writer);
+	SPI_finish();
+	PG_RETURN_INT32(ht_id);
+}
+
+/* ---- set_chunk_time_interval, set_number_partitions, set_replication_factor -- */
+
+/*
+ * Sets one value of hypertable ht_id's catalog rows (sql: $1 its id, $2 the
+ * value) as the catalog's owner; with placement, the placement map the
+ * value shapes is made again.
+ */
+static void
+update_hypertable(int32 ht_id, const char *sql, Oid type, Datum value, bool placement)
+{
+	Oid			types[2] = {INT4OID, type};
+	Datum		values[2] = {Int32GetDatum(ht_id), value};
+	HdCatalogWriter writer;
+
+	SPI_connect();
+	hd_catalog_writer_begin(&writer);
+	write_sql(sql, 2, types, values);
+	if (placement)
+		recreate_placement(ht_id);
+	hd_catalog_writer_end(&writer);
+	SPI_finish();
+}
+
+PG_FUNCTION_INFO_V1(hyperdist_catalog_set_chunk_interval);
+Datum
+hyperdist_catalog_set_chunk_interval(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	int32		ht_id = owned_hypertable(relid);
+	int64		interval = PG_GETARG_INT64(1);
+
+	check_interval(hd_hypertable_load(relid)->time.type, interval);
+	update_hypertable(ht_id, "UPDATE _hyperdist_catalog.dimension SET interval_length = $2"
+					  " WHERE hypertable_id = $1 AND interval_length IS NOT NULL",
+					  INT8OID, Int64GetDatum(interval), false);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(hyperdist_catalog_set_number_partitions);
+Datum
+hyperdist_catalog_set_number_partitions(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	int32		ht_id = owned_hypertable(relid);
+	int32		nparts = PG_GETARG_INT32(1);
+
+	if (!hd_hypertable_load(relid)->has_space)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("hypertable \"%s\" has no space dimension", get_rel_name(relid))));
+	check_partitions(nparts);
+	update_hypertable(ht_id, "UPDATE _hyperdist_catalog.dimension SET num_partitions = $2"
+					  " WHERE hypertable_id = $1 AND num_partitions IS NOT NULL",
+					  INT4OID, Int32GetDatum(nparts), true);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(hyperdist_catalog_set_replication_factor);
+Datum
+hyperdist_catalog_set_replication_factor(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	int32		ht_id = owned_hypertable(relid);
+	int32		rf = PG_GETARG_INT32(1);
+	int			nnodes = list_length(hd_hypertable_load(relid)->data_nodes);
+
+	if (rf < 1 || rf > nnodes)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid replication factor %d", rf),
+				 errdetail("Hypertable \"%s\" has %d data nodes.", get_rel_name(relid), nnodes),
+				 errhint("A replication factor is between 1 and the number of the hypertable's data nodes.")));
+	update_hypertable(ht_id, "UPDATE _hyperdist_catalog.hypertable SET replication_factor = $2"
+					  " WHERE id = $1", INT4OID, Int32GetDatum(rf), true);
+	PG_RETURN_VOID();
+}
+
+/* ---- attach_data_node, detach_data_node ------------------------------------ */
+
+static bool
+is_attached(int32 ht_id, Name node)
+{
+	Oid			types[2] = {INT4OID, NAMEOID};
+	Datum		values[2] = {Int32GetDatum(ht_id), NameGetDatum(node)};
+
+	hd_spi_execute("SELECT FROM _hyperdist_catalog.hypertable_data_node"
+				   " WHERE hypertable_id = $1 AND node_name = $2",
+				   2, types, values, NULL, true, 1);
+	return SPI_processed == 1;
+}
+
+/*
+ * node becomes a data node of relation, whose root table the caller made
+ * there; with repartition, a space dimension gets at least one partition
+ * per data node.
+ */
+PG_FUNCTION_INFO_V1(hyperdist_catalog_attach_data_node);
+Datum
+hyperdist_catalog_attach_data_node(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	int32		ht_id = owned_hypertable(relid);
+	Name		node = PG_GETARG_NAME(1);
+	bool		repartition = PG_GETARG_BOOL(2);
+	Oid			types[2] = {INT4OID, NAMEOID};
+	Datum		values[2] = {Int32GetDatum(ht_id), NameGetDatum(node)};
+	HdCatalogWriter writer;
+
+	check_data_node(NameStr(*node));
+	SPI_connect();
+	if (is_attached(ht_id, node))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("data node \"%s\" is already attached to hypertable \"%s\"",
+						NameStr(*node), get_rel_name(relid))));
+	hd_catalog_writer_begin(&writer);
+	write_sql("INSERT INTO _hyperdist_catalog.hypertable_data_node (hypertable_id, node_name)"
+			  " VALUES ($1, $2)", 2, types, values);
+	if (repartition)
+		write_sql("UPDATE _hyperdist_catalog.dimension SET num_partitions ="
+				  "  (SELECT count(*) FROM _hyperdist_catalog.hypertable_data_node"
+				  "    WHERE hypertable_id = $1)"
+				  " WHERE hypertable_id = $1 AND num_partitions <"
+				  "  (SELECT count(*) FROM _hyperdist_catalog.hypertable_data_node"
+				  "    WHERE hypertable_id = $1)", 1, types, values);
+	recreate_placement(ht_id);
+	hd_catalog_writer_end(&writer);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * node stops being a data node of relation: its replicas are forgotten
+ * (chunks left without one go), the chunks it was first replica of get
+ * their relation here on the next replica, and with repartition a space
+ * dimension with a partition per data node loses one.  The caller checked
+ * what may be lost, and dropped the node's tables if asked.
+ */
+PG_FUNCTION_INFO_V1(hyperdist_catalog_detach_data_node);
+Datum
+hyperdist_catalog_detach_data_node(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	int32		ht_id = owned_hypertable(relid);
+	Name		node = PG_GETARG_NAME(1);
+	bool		repartition = PG_GETARG_BOOL(2);
+	Oid			types[4] = {INT4OID, NAMEOID, INT8OID, INT4ARRAYOID};
+	Datum		values[4] = {Int32GetDatum(ht_id), NameGetDatum(node), 0, 0};
+	HdCatalogWriter writer;
+	int64		nnodes;
+	Datum		moved;
+
+	SPI_connect();
+	if (!is_attached(ht_id, node))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("data node \"%s\" is not attached to hypertable \"%s\"",
+						NameStr(*node), get_rel_name(relid))));
+	nnodes = list_length(hd_hypertable_load(relid)->data_nodes);
+	if (nnodes == 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot detach the last data node of hypertable \"%s\"",
+						get_rel_name(relid)),
+				 errhint("Drop the hypertable instead.")));
+	values[2] = Int64GetDatum(nnodes);
+	hd_catalog_writer_begin(&writer);
+	/* the relations here of the chunks it holds name it, or may */
+	write_sql("SELECT _hyperdist_functions.drop_chunk_relations(array_agg(cdn.chunk_id))"
+			  " FROM _hyperdist_catalog.chunk_data_node cdn"
+			  " JOIN _hyperdist_catalog.chunk c ON c.id = cdn.chunk_id"
+			  " WHERE c.hypertable_id = $1 AND cdn.node_name = $2", 2, types, values);
+	moved = array_sql("WITH m AS ("
+					  "  DELETE FROM _hyperdist_catalog.chunk_data_node cdn"
+					  "   USING _hyperdist_catalog.chunk c"
+					  "   WHERE c.id = cdn.chunk_id AND c.hypertable_id = $1"
+					  "     AND cdn.node_name = $2"
+					  "  RETURNING cdn.chunk_id)"
+					  " SELECT coalesce(array_agg(chunk_id), '{}') FROM m", 2, types, values);
+	write_sql("DELETE FROM _hyperdist_catalog.chunk c"
+			  " WHERE c.hypertable_id = $1 AND NOT EXISTS ("
+			  "  SELECT FROM _hyperdist_catalog.chunk_data_node cdn WHERE cdn.chunk_id = c.id)",
+			  1, types, values);
+	values[3] = moved;
+	write_sql("SELECT _hyperdist_functions.create_chunk_relation(c.id)"
+			  " FROM _hyperdist_catalog.chunk c WHERE c.id = ANY ($4)", 4, types, values);
+	write_sql("DELETE FROM _hyperdist_catalog.time_slice s"
+			  " WHERE s.hypertable_id = $1 AND NOT EXISTS ("
+			  "  SELECT FROM _hyperdist_catalog.chunk c WHERE c.time_slice_id = s.id)",
+			  1, types, values);
+	write_sql("DELETE FROM _hyperdist_catalog.hypertable_data_node"
+			  " WHERE hypertable_id = $1 AND node_name = $2", 2, types, values);
+	if (repartition)
+		write_sql("UPDATE _hyperdist_catalog.dimension SET num_partitions = $3 - 1"
+				  " WHERE hypertable_id = $1 AND num_partitions = $3",
+				  3, types, values);
+	write_sql("UPDATE _hyperdist_catalog.hypertable SET replication_factor = $3 - 1"
+			  " WHERE id = $1 AND replication_factor > $3 - 1", 3, types, values);
+	recreate_placement(ht_id);
+	hd_catalog_writer_end(&writer);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/* ---- drop_chunks ----------------------------------------------------------- */
+
+/*
+ * drop_chunks' lock (the caller's own session then drops the chunks' tables
+ * on the data nodes): no chunk of relation is created meanwhile.
+ */
+PG_FUNCTION_INFO_V1(hyperdist_catalog_lock_chunks);
+Datum
+hyperdist_catalog_lock_chunks(PG_FUNCTION_ARGS)
+{
+	hd_catalog_lock_chunks(owned_hypertable(PG_GETARG_OID(0)));
+	PG_RETURN_VOID();
+}
+
+/*
+ * Forgets chunks of relation (ids of other hypertables' chunks are
+ * ignored), and the time slices left without a chunk.
+ */
+PG_FUNCTION_INFO_V1(hyperdist_catalog_delete_chunks);
+Datum
+hyperdist_catalog_delete_chunks(PG_FUNCTION_ARGS)
+{
+	int32		ht_id = owned_hypertable(PG_GETARG_OID(0));
+	Oid			types[2] = {INT4OID, INT4ARRAYOID};
+	Datum		values[2] = {Int32GetDatum(ht_id), PG_GETARG_DATUM(1)};
+	HdCatalogWriter writer;
+
+	SPI_connect();
+	hd_catalog_writer_begin(&writer);
+	write_sql("DELETE FROM _hyperdist_catalog.chunk"
+			  " WHERE hypertable_id = $1 AND id = ANY ($2)", 2, types, values);
+	write_sql("DELETE FROM _hyperdist_catalog.time_slice s"
+			  " WHERE s.hypertable_id = $1 AND NOT EXISTS ("
+			  "  SELECT FROM _hyperdist_catalog.chunk c WHERE c.time_slice_id = s.id)",
+			  1, types, values);
+	hd_catalog_writer_end(&writer);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/* ---- DDL (ddl/utility.c checked the caller) ------------------------------------ */
+
+static void
+write_as_owner(const char *sql, Oid relid, const char *name)
+{
+	Oid			types[2] = {OIDOID, TEXTOID};
+	Datum		values[2] = {ObjectIdGetDatum(relid),
+	name ? CStringGetTextDatum(name) : (Datum) 0};
+	HdCatalogWriter writer;
+
+	SPI_connect();
+	hd_catalog_writer_begin(&writer);
+	write_sql(sql, name ? 2 : 1, types, values);
+	hd_catalog_writer_end(&writer);
+	SPI_finish();
+}
+
+void
+hd_catalog_add_index(Oid relid, const char *index_name)
+{
+	write_as_owner("INSERT INTO _hyperdist_catalog.hypertable_index"
+				   " SELECT id, $2 FROM _hyperdist_catalog.hypertable WHERE relid = $1"
+				   " ON CONFLICT DO NOTHING", relid, index_name);
+}
+
+void
+hd_catalog_forget_index(Oid relid, const char *index_name)
+{
+	write_as_owner("DELETE FROM _hyperdist_catalog.hypertable_index i"
+				   " USING _hyperdist_catalog.hypertable h"
+				   " WHERE i.hypertable_id = h.id AND h.relid = $1 AND i.index_name = $2",
+				   relid, index_name);
+}
+
+void
+hd_catalog_delete_hypertable(Oid relid)
+{
+	write_as_owner("DELETE FROM _hyperdist_catalog.hypertable WHERE relid = $1",
+				   relid, NULL);
+}

@@ -1,0 +1,45 @@
+/*
+ * metadata/catalog.h — writing the catalog (_hyperdist_catalog) on behalf of roles.
+ *
+ * Only the catalog's owner may write _hyperdist_catalog.  Operations any
+ * table owner may run (create_distributed_hypertable, set_*, attach and
+ * detach, drop_chunks, chunk creation, DDL that names indexes) check the
+ * caller first, then write as the catalog's owner between
+ * hd_catalog_writer_begin and _end, as PostgreSQL's own maintenance
+ * commands run as a table's owner: with SECURITY_RESTRICTED_OPERATION and
+ * search_path = pg_catalog, pg_temp, evaluating nothing the caller wrote.
+ * docs/SECURITY.md lists every such path.
+ */
+#ifndef HYPERDIST_METADATA_CATALOG_H
+#define HYPERDIST_METADATA_CATALOG_H
+
+#include "postgres.h"
+
+/* The schema chunks go to unless a hypertable names another. */
+#define HD_INTERNAL_SCHEMA "_hyperdist_internal"
+
+typedef struct HdCatalogWriter
+{
+	Oid			saved_user;
+	int			saved_sec;
+	int			nestlevel;		/* GUC nest level of the fixed search_path */
+} HdCatalogWriter;
+
+extern void hd_catalog_writer_begin(HdCatalogWriter *w);
+extern void hd_catalog_writer_end(HdCatalogWriter *w);
+
+/*
+ * Serializes chunk creation and removal for hypertable ht_id until the end
+ * of the transaction (an object lock on its catalog row; readers and other
+ * hypertables' writers are not blocked).
+ */
+extern void hd_catalog_lock_chunks(int32 ht_id);
+
+/* Catalog rows DDL on a distributed hypertable changes (ddl/utility.c). */
+extern void hd_catalog_add_index(Oid relid, const char *index_name);
+extern void hd_catalog_forget_index(Oid relid, const char *index_name);
+extern void hd_catalog_delete_hypertable(Oid relid);
+
+extern void hd_catalog_init(void);
+
+#endif							/* HYPERDIST_METADATA_CATALOG_H */

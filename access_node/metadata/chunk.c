@@ -1,0 +1,787 @@
+/*
+ * metadata/chunk.c — finding, creating and listing chunks of distributed hypertables.
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "foreign/foreign.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "metadata/catalog.h"
+#include "metadata/cache.h"
+#include "metadata/chunk.h"
+#include "fdw/option.h"
+#include "spi_plan.h"
+#include "metadata/dimension.h"
+#include "remote/connection.h"
+
+typedef struct HdSlice
+{
+	int32		id;
+	int64		start;
+	int64		end;
+	int			nparts;
+	HdChunk   **chunks;			/* by space partition; NULL until met */
+} HdSlice;
+
+struct HdChunkCache
+{
+	HdHypertable *ht;
+	MemoryContext cxt;
+	List	   *slices;			/* HdSlice, most recently used first */
+	void		(*before_create) (void *arg);
+	void	   *arg;
+	bool		locked;			/* holds the hypertable's chunk-creation lock */
+};
+
+HdChunkCache *
+hd_chunk_cache_create(HdHypertable *ht, MemoryContext cxt,
+					  void (*before_create) (void *arg), void *arg)
+{
+	HdChunkCache *cache = MemoryContextAllocZero(cxt, sizeof(HdChunkCache));
+
+	cache->ht = ht;
+	cache->cxt = cxt;
+	cache->before_create = before_create;
+	cache->arg = arg;
+	return cache;
+}
+
+static int64
+spi_int(int row, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
+								  col, &isnull);
+
+	return isnull ? 0 : DatumGetInt64(d);
+}
+
+/*
+ * A data node lets only the root table's owner (or a member of its role)
+ * add a partition, and the chunk is created in the inserting role's own
+ * session; refuse other roles here, before anything is sent.
+ */
+static void
+check_may_create_chunk(const HdHypertable *ht)
+{
+	if (!pg_class_ownercheck(ht->relid, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to create a chunk of distributed hypertable \"%s\"",
+						ht->table_name),
+				 errdetail("A row needs a new chunk, and chunks are created by the inserting role, which must be the hypertable's owner or a member of its role."),
+				 errhint("Insert rows that need new chunks as the owner.")));
+}
+
+/*
+ * Serializes chunk creation for the hypertable until the end of the
+ * transaction: the lock is an object lock on the hypertable's catalog row,
+ * so writers of other hypertables and readers are not blocked.  Whoever
+ * waited then finds the other's chunk by looking again (READ COMMITTED
+ * takes a new snapshot per catalog query).
+ */
+static void
+lock_chunk_creation(HdChunkCache *cache)
+{
+	if (cache->locked)
+		return;
+	check_may_create_chunk(cache->ht);
+	hd_catalog_lock_chunks(cache->ht->id);
+	cache->locked = true;
+}
+
+/* ---- slices --------------------------------------------------------------- */
+
+/* Puts slice first in the cache (rows tend to come in time order). */
+static void
+remember_slice(HdChunkCache *cache, HdSlice *slice)
+{
+	MemoryContext old = MemoryContextSwitchTo(cache->cxt);
+
+	cache->slices = lcons(slice, list_delete_ptr(cache->slices, slice));
+	MemoryContextSwitchTo(old);
+}
+
+static HdSlice *
+slice_from_spi(HdChunkCache *cache)
+{
+	HdSlice    *slice = MemoryContextAllocZero(cache->cxt, sizeof(HdSlice));
+
+	slice->id = (int32) spi_int(0, 1);
+	slice->start = spi_int(0, 2);
+	slice->end = spi_int(0, 3);
+	slice->nparts = (int) spi_int(0, 4);
+	slice->chunks = MemoryContextAllocZero(cache->cxt, sizeof(HdChunk *) * slice->nparts);
+	remember_slice(cache, slice);
+	return slice;
+}
+
+static HdSlice *
+slice_lookup(HdChunkCache *cache, int64 time)
+{
+	Oid			types[2] = {INT4OID, INT8OID};
+	Datum		args[2] = {Int32GetDatum(cache->ht->id), Int64GetDatum(time)};
+	HdSlice    *slice = NULL;
+
+	SPI_connect();
+	hd_spi_execute("SELECT id::int8, range_start, range_end, num_partitions::int8"
+						  " FROM _hyperdist_catalog.time_slice"
+						  " WHERE hypertable_id = $1 AND range_start <= $2 AND range_end > $2",
+						  2, types, args, NULL, false, 1);
+	if (SPI_processed == 1)
+		slice = slice_from_spi(cache);
+	SPI_finish();
+	return slice;
+}
+
+/*
+ * A new slice: the aligned interval around time, cut where it would
+ * overlap existing slices (which the interval may not align with after
+ * set_chunk_time_interval).
+ */
+static HdSlice *
+slice_create(HdChunkCache *cache, int64 time)
+{
+	HdHypertable *ht = cache->ht;
+	int64		start;
+	int64		end;
+	Oid			types[5] = {INT4OID, INT8OID, INT8OID, INT8OID, INT4OID};
+	Datum		args[5];
+	HdSlice    *slice;
+	HdCatalogWriter writer;
+
+	hd_time_slice_align(time, ht->time.interval_length, &start, &end);
+	args[0] = Int32GetDatum(ht->id);
+	args[1] = Int64GetDatum(time);
+	args[2] = Int64GetDatum(start);
+	args[3] = Int64GetDatum(end);
+	args[4] = Int32GetDatum(ht->has_space ? ht->space.num_partitions : 1);
+
+	SPI_connect();
+	hd_catalog_writer_begin(&writer);
+	hd_spi_execute("INSERT INTO _hyperdist_catalog.time_slice"
+						  " (hypertable_id, range_start, range_end, num_partitions)"
+						  " SELECT $1,"
+						  "  greatest($3, (SELECT max(range_end) FROM _hyperdist_catalog.time_slice"
+						  "                 WHERE hypertable_id = $1 AND range_end <= $2)),"
+						  "  least($4, (SELECT min(range_start) FROM _hyperdist_catalog.time_slice"
+						  "              WHERE hypertable_id = $1 AND range_start > $2)),"
+						  "  $5"
+						  " RETURNING id::int8, range_start, range_end, num_partitions::int8",
+						  5, types, args, NULL, false, 0);
+	hd_catalog_writer_end(&writer);
+	slice = slice_from_spi(cache);
+	SPI_finish();
+	return slice;
+}
+
+static HdSlice *
+slice_for_time(HdChunkCache *cache, int64 time)
+{
+	ListCell   *lc;
+	HdSlice    *slice;
+
+	foreach(lc, cache->slices)
+	{
+		slice = lfirst(lc);
+		if (slice->start <= time && time < slice->end)
+		{
+			if (foreach_current_index(lc) > 0)
+				remember_slice(cache, slice);
+			return slice;
+		}
+	}
+
+	slice = slice_lookup(cache, time);
+	if (slice != NULL)
+		return slice;
+	if (cache->before_create)
+		cache->before_create(cache->arg);
+	lock_chunk_creation(cache);
+	slice = slice_lookup(cache, time);
+	return slice != NULL ? slice : slice_create(cache, time);
+}
+
+/* ---- chunks ---------------------------------------------------------------- */
+
+/* Loads the chunk of (slice, partition) from the catalog, or NULL. */
+static HdChunk *
+chunk_lookup(HdChunkCache *cache, HdSlice *slice, int partition)
+{
+	Oid			types[2] = {INT4OID, INT4OID};
+	Datum		args[2] = {Int32GetDatum(slice->id), Int32GetDatum(partition)};
+	HdChunk    *chunk = NULL;
+
+	SPI_connect();
+	hd_spi_execute("SELECT c.id::int8, cdn.node_name"
+						  " FROM _hyperdist_catalog.chunk c"
+						  " JOIN _hyperdist_catalog.chunk_data_node cdn ON cdn.chunk_id = c.id"
+						  " JOIN hyperdist_information.data_nodes dn ON dn.node_name = cdn.node_name"
+						  " WHERE c.time_slice_id = $1 AND c.space_partition = $2"
+						  " ORDER BY NOT dn.available, cdn.replica",
+						  2, types, args, NULL, false, 0);
+	if (SPI_processed > 0)
+	{
+		chunk = MemoryContextAllocZero(cache->cxt, sizeof(HdChunk));
+		chunk->id = (int32) spi_int(0, 1);
+		chunk->nnodes = (int) SPI_processed;
+		chunk->nodes = MemoryContextAlloc(cache->cxt, sizeof(Oid) * SPI_processed);
+		for (uint64 i = 0; i < SPI_processed; i++)
+			chunk->nodes[i] =
+				get_foreign_server_oid(SPI_getvalue(SPI_tuptable->vals[i],
+													SPI_tuptable->tupdesc, 2),
+									   false);
+	}
+	SPI_finish();
+	return chunk;
+}
+
+/*
+ * The placement map's entry for a new chunk (see recreate_placement in the
+ * SQL script): its space partition, or for time-only hypertables the
+ * slice's ordinal plus the hypertable id, modulo the map's size.
+ */
+static char *
+placement_partition_sql(const HdHypertable *ht, HdSlice *slice, int partition)
+{
+	int64		key;
+
+	if (ht->has_space)
+		key = partition;
+	else
+	{
+		key = slice->start / ht->time.interval_length + ht->id;
+		if (key < 0)
+			key = -key;
+	}
+	return psprintf("SELECT ARRAY(SELECT unnest(data_nodes))"
+					" FROM _hyperdist_catalog.dimension_partition"
+					" WHERE hypertable_id = %d AND partition = " INT64_FORMAT " %%"
+					"  nullif((SELECT count(*) FROM _hyperdist_catalog.dimension_partition"
+					"           WHERE hypertable_id = %d), 0)",
+					ht->id, key, ht->id);
+}
+
+static char *
+slice_table_name(const HdHypertable *ht, const HdSlice *slice)
+{
+	return quote_qualified_identifier(ht->assoc_schema,
+									  psprintf("%s_%d_%d_slice", ht->assoc_prefix,
+											   ht->id, slice->id));
+}
+
+/*
+ * The data node statement creating the chunk's table.  As in TimescaleDB
+ * the chunk belongs to the hypertable's owner whoever inserts, so that the
+ * owner's later ALTER TABLE, which recurses to the chunks, is allowed; the
+ * inserting role may hand it over since it is the owner or a member of its
+ * role (check_may_create_chunk).
+ */
+static char *
+chunk_create_sql(const HdHypertable *ht, const HdSlice *slice, int partition,
+				 const char *chunk_name)
+{
+	char	   *root = hd_hypertable_qualified_name(ht);
+	char	   *from = hd_time_bound_sql(slice->start, ht->time.type);
+	char	   *to = hd_time_bound_sql(slice->end, ht->time.type);
+	const char *owner = quote_identifier(GetUserNameFromId(hd_rel_owner(ht->relid), false));
+
+	if (!ht->has_space)
+		return psprintf("CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%s) TO (%s);"
+						" ALTER TABLE %s OWNER TO %s",
+						chunk_name, root, from, to, chunk_name, owner);
+
+	return psprintf("CREATE TABLE IF NOT EXISTS %s PARTITION OF %s"
+					" FOR VALUES FROM (%s) TO (%s) PARTITION BY HASH (%s);"
+					" ALTER TABLE %s OWNER TO %s;"
+					" CREATE TABLE %s PARTITION OF %s"
+					" FOR VALUES WITH (MODULUS %d, REMAINDER %d);"
+					" ALTER TABLE %s OWNER TO %s",
+					slice_table_name(ht, slice), root, from, to,
+					quote_identifier(ht->space.column_name),
+					slice_table_name(ht, slice), owner,
+					chunk_name, slice_table_name(ht, slice),
+					slice->nparts, partition,
+					chunk_name, owner);
+}
+
+static HdChunk *
+chunk_create(HdChunkCache *cache, HdSlice *slice, int partition)
+{
+	HdHypertable *ht = cache->ht;
+	Oid			types[6] = {INT4OID, INT4OID, INT4OID, NAMEOID, NAMEOID, INT4OID};
+	Datum		args[6];
+	int32		chunk_id;
+	char	   *table_name;
+	char	   *chunk_name;
+	char	   *sql;
+	Datum		nodes_datum;
+	bool		isnull;
+	Datum	   *nodes;
+	int			nnodes;
+	uint32	   *seqs;
+	HdConn	  **conns;
+	HdChunk    *chunk;
+	HdCatalogWriter writer;
+
+	SPI_connect();
+	hd_catalog_writer_begin(&writer);
+	hd_spi_execute_once(placement_partition_sql(ht, slice, partition), 0, NULL, NULL,
+						NULL, false, 1);
+	nodes_datum = SPI_processed == 1
+		? SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)
+		: (isnull = true, (Datum) 0);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("insufficient number of data nodes for hypertable \"%s\"",
+						ht->table_name),
+				 errdetail("No available data node accepts new chunks."),
+				 errhint("Attach a data node or allow new chunks on one.")));
+	deconstruct_array(DatumGetArrayTypeP(nodes_datum), NAMEOID, NAMEDATALEN, false,
+					  TYPALIGN_CHAR, &nodes, NULL, &nnodes);
+
+	hd_spi_execute("SELECT nextval('_hyperdist_catalog.chunk_id_seq')::int4", 0, NULL, NULL,
+				   NULL, false, 1);
+	chunk_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+										   SPI_tuptable->tupdesc, 1, &isnull));
+	table_name = psprintf("%s_%d_%d_chunk", ht->assoc_prefix, ht->id, chunk_id);
+	chunk_name = quote_qualified_identifier(ht->assoc_schema, table_name);
+
+	args[0] = Int32GetDatum(chunk_id);
+	args[1] = Int32GetDatum(ht->id);
+	args[2] = Int32GetDatum(slice->id);
+	args[3] = CStringGetDatum(ht->assoc_schema);
+	args[4] = CStringGetDatum(table_name);
+	args[5] = Int32GetDatum(partition);
+	hd_spi_execute("INSERT INTO _hyperdist_catalog.chunk"
+						  " (id, hypertable_id, time_slice_id, schema_name, table_name, space_partition)"
+						  " VALUES ($1, $2, $3, $4, $5, $6)",
+						  6, types, args, NULL, false, 0);
+	for (int i = 0; i < nnodes; i++)
+	{
+		Oid			t[3] = {INT4OID, NAMEOID, INT4OID};
+		Datum		a[3] = {Int32GetDatum(chunk_id), nodes[i], Int32GetDatum(i)};
+
+		hd_spi_execute("INSERT INTO _hyperdist_catalog.chunk_data_node"
+							  " (chunk_id, node_name, replica) VALUES ($1, $2, $3)",
+							  3, t, a, NULL, false, 0);
+	}
+	hd_spi_execute("SELECT _hyperdist_functions.create_chunk_relation($1)",
+						  1, types, args, NULL, false, 0);
+	hd_catalog_writer_end(&writer);
+
+	/* every replica at once, in the remote transactions */
+	chunk = MemoryContextAllocZero(cache->cxt, sizeof(HdChunk));
+	chunk->id = chunk_id;
+	chunk->nnodes = nnodes;
+	chunk->nodes = MemoryContextAlloc(cache->cxt, sizeof(Oid) * nnodes);
+	sql = chunk_create_sql(ht, slice, partition, chunk_name);
+	seqs = palloc(sizeof(uint32) * nnodes);
+	conns = palloc(sizeof(HdConn *) * nnodes);
+	for (int i = 0; i < nnodes; i++)
+	{
+		chunk->nodes[i] = get_foreign_server_oid(NameStr(*DatumGetName(nodes[i])), false);
+		conns[i] = hd_conn_get(chunk->nodes[i], true);
+		seqs[i] = hd_exec_send(conns[i], sql, 0, NULL, NULL);
+	}
+	for (int i = 0; i < nnodes; i++)
+		hd_exec_wait(conns[i], seqs[i], NULL);
+	SPI_finish();
+	return chunk;
+}
+
+HdChunk *
+hd_chunk_for_point(HdChunkCache *cache, int64 time, Datum space_value,
+				   bool space_isnull)
+{
+	HdSlice    *slice;
+	int			partition = 0;
+	HdChunk    *chunk;
+
+	/* slices are [start, end), and an end saturates at the largest bigint */
+	if (time == PG_INT64_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("invalid time value: " INT64_FORMAT, time),
+				 errdetail("The largest bigint is the open end of the last time range; no chunk can hold it.")));
+	slice = slice_for_time(cache, time);
+
+	if (cache->ht->has_space)
+		partition = hd_space_partition(&cache->ht->space, space_value,
+									   space_isnull, slice->nparts);
+	if (slice->chunks[partition] != NULL)
+		return slice->chunks[partition];
+
+	chunk = chunk_lookup(cache, slice, partition);
+	if (chunk == NULL)
+	{
+		if (cache->before_create)
+			cache->before_create(cache->arg);
+		lock_chunk_creation(cache);
+		chunk = chunk_lookup(cache, slice, partition);
+		if (chunk == NULL)
+			chunk = chunk_create(cache, slice, partition);
+	}
+	slice->chunks[partition] = chunk;
+	return chunk;
+}
+
+/* ---- reads and writes ------------------------------------------------------ */
+
+/*
+ * The hypertable's chunks with their replicas and the data nodes'
+ * availability, for the catalog cache, allocated in cxt.
+ */
+HdChunkSet *
+hd_chunk_set_read(HdHypertable *ht, MemoryContext cxt)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		args[1] = {Int32GetDatum(ht->id)};
+	HdChunkSet *set = MemoryContextAllocZero(cxt, sizeof(HdChunkSet));
+
+	SPI_connect();
+	hd_spi_execute("SELECT c.id::int8, ts.range_start, ts.range_end,"
+						  "       ts.num_partitions::int8, c.space_partition::int8,"
+						  "       format('%I.%I', c.schema_name, c.table_name),"
+						  "       array_agg(cdn.node_name::text ORDER BY cdn.replica)"
+						  "  FROM _hyperdist_catalog.chunk c"
+						  "  JOIN _hyperdist_catalog.time_slice ts ON ts.id = c.time_slice_id"
+						  "  JOIN _hyperdist_catalog.chunk_data_node cdn ON cdn.chunk_id = c.id"
+						  " WHERE c.hypertable_id = $1"
+						  " GROUP BY c.id, ts.id ORDER BY c.id",
+						  1, types, args, NULL, true, 0);
+	set->chunks = MemoryContextAllocZero(cxt, sizeof(HdCachedChunk) * Max(SPI_processed, 1));
+	set->moduli = MemoryContextAlloc(cxt, sizeof(int16) * Max(SPI_processed, 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HdCachedChunk *c = &set->chunks[set->nchunks++];
+		bool		isnull;
+		Datum	   *nodes;
+		int			nnodes;
+		int			m;
+
+		c->id = (int32) spi_int(i, 1);
+		c->range_start = spi_int(i, 2);
+		c->range_end = spi_int(i, 3);
+		c->num_partitions = (int16) spi_int(i, 4);
+		c->space_partition = (int16) spi_int(i, 5);
+		c->name = MemoryContextStrdup(cxt, SPI_getvalue(SPI_tuptable->vals[i],
+														SPI_tuptable->tupdesc, 6));
+		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc, 7,
+														   &isnull)),
+						  TEXTOID, -1, false, TYPALIGN_INT, &nodes, NULL, &nnodes);
+		c->servers = MemoryContextAlloc(cxt, sizeof(Oid) * nnodes);
+		c->available = MemoryContextAlloc(cxt, sizeof(bool) * nnodes);
+		for (int j = 0; j < nnodes; j++)
+		{
+			Oid			serverid = get_foreign_server_oid(TextDatumGetCString(nodes[j]), true);
+			ForeignServer *server;
+			HdServerOptions opts;
+
+			/* a replica on a node no longer a data node is not read */
+			if (!OidIsValid(serverid))
+				continue;
+			server = GetForeignServer(serverid);
+			if (!hd_server_is_data_node(server))
+				continue;
+			hd_server_options_get(server, &opts);
+			c->servers[c->nreplicas] = serverid;
+			c->available[c->nreplicas++] = opts.available;
+		}
+		for (m = 0; m < set->nmoduli && set->moduli[m] != c->num_partitions; m++)
+			;
+		if (m == set->nmoduli)
+			set->moduli[set->nmoduli++] = c->num_partitions;
+	}
+	SPI_finish();
+	return set;
+}
+
+/*
+ * For each of set's moduli, the space partitions of prune's values (a
+ * value's partition depends on the slice's number of partitions).
+ */
+static int16 **
+space_partitions(HdHypertable *ht, const HdChunkSet *set, const HdChunkPrune *prune)
+{
+	int16	  **parts = palloc(sizeof(int16 *) * Max(set->nmoduli, 1));
+
+	for (int m = 0; m < set->nmoduli; m++)
+	{
+		parts[m] = palloc(sizeof(int16) * Max(prune->space_nvalues, 1));
+		for (int j = 0; j < prune->space_nvalues; j++)
+			parts[m][j] = (int16) hd_space_partition(&ht->space, prune->space_values[j],
+													 false, set->moduli[m]);
+	}
+	return parts;
+}
+
+/* Whether prune keeps chunk c (parts: from space_partitions, or NULL). */
+static bool
+chunk_kept(const HdCachedChunk *c, const HdChunkSet *set, const HdChunkPrune *prune,
+		   int16 **parts)
+{
+	int			m;
+
+	if (c->range_start > prune->time_hi || c->range_end <= prune->time_lo)
+		return false;
+	if (parts == NULL)
+		return true;
+	for (m = 0; set->moduli[m] != c->num_partitions; m++)
+		;
+	for (int j = 0; j < prune->space_nvalues; j++)
+		if (parts[m][j] == c->space_partition)
+			return true;
+	return false;
+}
+
+/* The replica read of chunk c: the first available one, else the first. */
+static int
+primary_replica(const HdCachedChunk *c)
+{
+	for (int r = 0; r < c->nreplicas; r++)
+		if (c->available[r])
+			return r;
+	return 0;
+}
+
+/* One data node's share of a plan as it is built. */
+typedef struct NodePlan
+{
+	Oid			serverid;
+	int			nkept;			/* replicas there of chunks prune keeps */
+	int			nchunks;		/* of those, the ones in the plan */
+	StringInfoData chunks;		/* their names, quoted, ", "-separated */
+	int			nprimary;
+	StringInfoData primaries;
+} NodePlan;
+
+static NodePlan *
+node_plan(List **nodes, Oid serverid)
+{
+	ListCell   *lc;
+	NodePlan   *np;
+
+	foreach(lc, *nodes)
+	{
+		np = lfirst(lc);
+		if (np->serverid == serverid)
+			return np;
+	}
+	np = palloc0(sizeof(NodePlan));
+	np->serverid = serverid;
+	initStringInfo(&np->chunks);
+	initStringInfo(&np->primaries);
+	*nodes = lappend(*nodes, np);
+	return np;
+}
+
+static void
+add_chunk_name(StringInfo list, int *n, const char *name)
+{
+	appendStringInfo(list, "%s%s::regclass", *n > 0 ? ", " : "",
+					 quote_literal_cstr(name));
+	(*n)++;
+}
+
+static int
+node_plan_cmp(const ListCell *a, const ListCell *b)
+{
+	const NodePlan *x = lfirst(a);
+	const NodePlan *y = lfirst(b);
+
+	return strcmp(GetForeignServer(x->serverid)->servername,
+				  GetForeignServer(y->serverid)->servername);
+}
+
+static char *
+tableoid_filter(StringInfo names)
+{
+	return psprintf("tableoid IN (%s)", names->data);
+}
+
+/*
+ * Each chunk is read from one replica, its primary: the first available one
+ * in replica order.  The plan has the chunks prune keeps on each node: with
+ * all_replicas every replica of them, else only their primaries.  A node
+ * that has every one of its chunks prune keeps in the plan needs no filter:
+ * its other chunks' rows cannot pass the quals that pruned them, which the
+ * statement evaluates (shipped, or here on the rows); one with none gets no
+ * entry.  Nodes come in name order, chunks in id order.
+ */
+static List *
+chunk_plan(HdHypertable *ht, const HdChunkPrune *prune, bool all_replicas)
+{
+	const HdChunkSet *set;
+	int16	  **parts = NULL;
+	List	   *nodes = NIL;
+	List	   *plan = NIL;
+	ListCell   *lc;
+
+	if (prune->none)
+		return NIL;
+	set = hd_catalog_cache_chunks(ht);
+	if (prune->space_nvalues >= 0)
+		parts = space_partitions(ht, set, prune);
+
+	for (int i = 0; i < set->nchunks; i++)
+	{
+		const HdCachedChunk *c = &set->chunks[i];
+		int			primary = primary_replica(c);
+
+		if (!chunk_kept(c, set, prune, parts))
+			continue;
+		for (int r = 0; r < c->nreplicas; r++)
+		{
+			NodePlan   *np = node_plan(&nodes, c->servers[r]);
+
+			np->nkept++;
+			if (r == primary)
+				add_chunk_name(&np->primaries, &np->nprimary, c->name);
+			if (r == primary || all_replicas)
+				add_chunk_name(&np->chunks, &np->nchunks, c->name);
+		}
+	}
+
+	list_sort(nodes, node_plan_cmp);
+	foreach(lc, nodes)
+	{
+		NodePlan   *np = lfirst(lc);
+		HdNodeRead *read;
+
+		if (np->nchunks == 0)
+			continue;
+		read = palloc(sizeof(HdNodeRead));
+		read->serverid = np->serverid;
+		read->chunk_filter = np->nchunks < np->nkept ? tableoid_filter(&np->chunks) : NULL;
+		read->nchunks = np->nchunks;
+		read->primary_filter = np->nprimary > 0 ? tableoid_filter(&np->primaries) : NULL;
+		read->nprimary = np->nprimary;
+		plan = lappend(plan, read);
+	}
+	return plan;
+}
+
+List *
+hd_chunk_read_plan(HdHypertable *ht, const HdChunkPrune *prune)
+{
+	return chunk_plan(ht, prune, false);
+}
+
+List *
+hd_chunk_write_plan(HdHypertable *ht, const HdChunkPrune *prune)
+{
+	return chunk_plan(ht, prune, true);
+}
+
+/* ---- show_chunks and drop_chunks ------------------------------------------- */
+
+PG_FUNCTION_INFO_V1(hyperdist_show_chunks);
+PG_FUNCTION_INFO_V1(hyperdist_drop_chunks);
+
+static Datum
+time_arg(FunctionCallInfo fcinfo, int argno, const HdHypertable *ht,
+		 const char *argname, bool *isnull)
+{
+	*isnull = PG_ARGISNULL(argno);
+	if (*isnull)
+		return (Datum) 0;
+	return Int64GetDatum(hd_time_arg_to_internal(PG_GETARG_DATUM(argno),
+												 get_fn_expr_argtype(fcinfo->flinfo, argno),
+												 ht, argname));
+}
+
+static Datum
+creation_time_arg(FunctionCallInfo fcinfo, int argno, const char *argname, bool *isnull)
+{
+	*isnull = PG_ARGISNULL(argno);
+	if (*isnull)
+		return (Datum) 0;
+	return TimestampTzGetDatum(hd_creation_time_arg(PG_GETARG_DATUM(argno),
+													get_fn_expr_argtype(fcinfo->flinfo, argno),
+													argname));
+}
+
+/*
+ * Runs func(ht, older_than, newer_than, created_before, created_after) and
+ * returns its rows; created_argno is the position of created_before (the
+ * two functions' signatures differ there, as TimescaleDB's).
+ */
+static Datum
+chunk_api_call(FunctionCallInfo fcinfo, const char *func, int created_argno)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	HdHypertable *ht;
+	Oid			types[5] = {INT4OID, INT8OID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		args[5];
+	char		nulls[5];
+	bool		isnull[5];
+	char	   *sql;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("invalid hypertable: NULL")));
+	ht = hd_hypertable_load(PG_GETARG_OID(0));
+	if (ht == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table \"%s\" is not a distributed hypertable",
+						get_rel_name(PG_GETARG_OID(0)))));
+
+	args[0] = Int32GetDatum(ht->id);
+	isnull[0] = false;
+	args[1] = time_arg(fcinfo, 1, ht, "older_than", &isnull[1]);
+	args[2] = time_arg(fcinfo, 2, ht, "newer_than", &isnull[2]);
+	args[3] = creation_time_arg(fcinfo, created_argno, "created_before", &isnull[3]);
+	args[4] = creation_time_arg(fcinfo, created_argno + 1, "created_after", &isnull[4]);
+	if (!(isnull[1] && isnull[2]) && !(isnull[3] && isnull[4]))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot specify \"older_than\" or \"newer_than\" together with \"created_before\" or \"created_after\""),
+				 errhint("The former select chunks by their time range, the latter by their creation time; use one kind.")));
+	for (int i = 0; i < 5; i++)
+		nulls[i] = isnull[i] ? 'n' : ' ';
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	sql = psprintf("SELECT _hyperdist_functions.%s($1, $2, $3, $4, $5)", func);
+	SPI_connect();
+	hd_spi_execute_once(sql, 5, types, args, nulls, false, 0);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		null;
+		Datum		value = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
+										  1, &null);
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &null);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
+
+Datum
+hyperdist_show_chunks(PG_FUNCTION_ARGS)
+{
+	return chunk_api_call(fcinfo, "show_chunks", 3);
+}
+
+Datum
+hyperdist_drop_chunks(PG_FUNCTION_ARGS)
+{
+	/* as DROP TABLE: the chunks are the owner's */
+	if (!PG_ARGISNULL(0) && !pg_class_ownercheck(PG_GETARG_OID(0), GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(PG_GETARG_OID(0)));
+	return chunk_api_call(fcinfo, "drop_chunks", 4);
+}
