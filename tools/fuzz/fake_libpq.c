@@ -633,7 +633,7 @@ draw_connect_error(void)
 }
 
 static PGconn *
-connect_start(const char *const *keywords, const char *const *values)
+fake_connect_start(const char *const *keywords, const char *const *values)
 {
 	static const char *const versions[] = {"15.6", "15.6 (Debian 15.6-0+deb12u1)", ""};
 	PGconn	   *conn;
@@ -693,7 +693,7 @@ PGconn *
 PQconnectStartParams(const char *const *keywords, const char *const *values,
 					 int expand_dbname)
 {
-	return connect_start(keywords, values);
+	return fake_connect_start(keywords, values);
 }
 
 PostgresPollingStatusType

@@ -389,11 +389,12 @@ query_started(uint64_t tag)
 
 /* The connect threads' report, as the loop hands it over (loop.c). */
 static void
-connect_done(uint64_t id, uint64_t token, PGconn *conn, const char *error)
+connect_done(uint64_t id, uint64_t token, ConnectOutcome outcome, PGconn *conn,
+			 const char *error)
 {
 	if (conn)
 		fake_pq_tag(conn, id);
-	sessions_connect_done(id, token, conn, error);
+	sessions_connect_done(id, token, outcome, conn, error);
 }
 
 /* ---- checking replies ------------------------------------------------------ */
