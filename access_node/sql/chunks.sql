@@ -131,6 +131,12 @@ BEGIN
   END IF;
 END $$;
 
+-- The name of a time slice's table on the data nodes, as chunk creation
+-- makes it (metadata/naming.c).
+CREATE FUNCTION _hyperdist_functions.slice_table_name(prefix name, ht int, slice int)
+RETURNS text AS 'MODULE_PATHNAME', 'hyperdist_slice_table_name'
+LANGUAGE C STRICT IMMUTABLE;
+
 -- Drops the chunks on every data node holding them, on the access node,
 -- and from the catalog.  With a space dimension a time slice's chunks are
 -- partitions of one table per node, which goes from every node with the
@@ -176,7 +182,7 @@ BEGIN
   END LOOP;
   IF has_space AND cardinality(emptied) > 0 THEN
     SELECT string_agg(format('%I.%I', h.associated_schema_name,
-                             format('%s_%s_%s_slice', h.associated_table_prefix, ht, e)), ', ')
+                             _hyperdist_functions.slice_table_name(h.associated_table_prefix, ht, e)), ', ')
       INTO slices FROM unnest(emptied) e;
     SELECT array_agg(hdn.node_name ORDER BY hdn.node_name) INTO nodes
       FROM _hyperdist_catalog.hypertable_data_node hdn WHERE hdn.hypertable_id = ht;
