@@ -188,6 +188,234 @@ AS $$
                 _hyperdist_functions.owner_ddl(qualified, assoc_schema, owner))
 $$;
 
+-- ---- create_distributed_hypertable, step by step --------------------------
+
+-- The caller may make rel a distributed hypertable: an ordinary table whose
+-- owner role it has, without custom partitioning or adaptive chunking (the
+-- other arguments, create_distributed_hypertable's).
+CREATE FUNCTION _hyperdist_functions.check_may_distribute(
+    rel regclass, partitioning_func regproc, time_partitioning_func regproc,
+    chunk_sizing_func regproc, chunk_target_size text)
+RETURNS void LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  t record;
+BEGIN
+  SELECT c.relname, c.relkind, pg_get_userbyid(c.relowner) AS owner INTO t
+    FROM pg_class c WHERE c.oid = rel;
+  IF t.relkind <> 'r' THEN
+    RAISE EXCEPTION '"%" is not an ordinary table', t.relname
+      USING ERRCODE = '42809',
+            DETAIL = 'Only ordinary tables can become distributed hypertables.';
+  END IF;
+  IF NOT pg_has_role(t.owner, 'USAGE') THEN
+    RAISE EXCEPTION 'must be owner of table %', t.relname USING ERRCODE = '42501';
+  END IF;
+  IF partitioning_func IS NOT NULL OR time_partitioning_func IS NOT NULL
+     OR chunk_sizing_func IS NOT NULL OR chunk_target_size IS NOT NULL THEN
+    RAISE EXCEPTION 'custom partitioning and adaptive chunking are not supported on distributed hypertables'
+      USING ERRCODE = '0A000';
+  END IF;
+END $$;
+
+-- The column col of rel that a dimension partitions by.
+CREATE FUNCTION _hyperdist_functions.dimension_column(
+    rel regclass, col name, OUT attnum int2, OUT typ regtype)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  SELECT a.attnum, a.atttypid::regtype INTO attnum, typ
+    FROM pg_attribute a
+   WHERE a.attrelid = rel AND a.attname = col AND NOT a.attisdropped AND a.attnum > 0;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'column "%" does not exist', col USING ERRCODE = '42703';
+  END IF;
+END $$;
+
+-- The time dimension's column: an integer, timestamp, timestamptz or date.
+CREATE FUNCTION _hyperdist_functions.time_dimension(
+    rel regclass, col name, OUT attnum int2, OUT typ regtype)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  d record := _hyperdist_functions.dimension_column(rel, col);
+BEGIN
+  attnum := d.attnum;
+  typ := d.typ;
+  IF typ NOT IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype,
+                 'smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+    RAISE EXCEPTION 'invalid type for dimension "%"', col
+      USING ERRCODE = '42804',
+            HINT = 'Use an integer, timestamp, timestamptz or date column.';
+  END IF;
+END $$;
+
+-- The space dimension's column: not the time column, of a type with a
+-- default hash operator class.
+CREATE FUNCTION _hyperdist_functions.space_dimension(
+    rel regclass, col name, time_attnum int2, OUT attnum int2, OUT typ regtype)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  d record := _hyperdist_functions.dimension_column(rel, col);
+BEGIN
+  attnum := d.attnum;
+  typ := d.typ;
+  IF attnum = time_attnum THEN
+    RAISE EXCEPTION 'the partitioning column must differ from the time column'
+      USING ERRCODE = '22023';
+  END IF;
+  IF NOT _hyperdist_functions.type_is_hashable(typ) THEN
+    RAISE EXCEPTION 'invalid type for dimension "%"', col
+      USING ERRCODE = '42804',
+            DETAIL = format('Type %s has no default hash operator class.', typ);
+  END IF;
+END $$;
+
+-- A new hypertable's replication factor, with nnodes data nodes.
+CREATE FUNCTION _hyperdist_functions.check_replication_factor(rel regclass, rf int, nnodes int)
+RETURNS void LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF rf < 1 THEN
+    RAISE EXCEPTION 'invalid replication factor %', rf
+      USING ERRCODE = '22023', HINT = 'A replication factor is at least 1.';
+  END IF;
+  IF rf > nnodes THEN
+    RAISE EXCEPTION 'replication factor too large for hypertable "%"', _hyperdist_functions.relname(rel)
+      USING ERRCODE = '22023',
+            DETAIL = format('The hypertable has %s data nodes, but the replication factor is %s.',
+                            nnodes, rf),
+            HINT = 'Decrease the replication factor or add data nodes.';
+  END IF;
+END $$;
+
+-- What a data node cannot reproduce, or a foreign table cannot be.
+CREATE FUNCTION _hyperdist_functions.check_table_features(rel regclass)
+RETURNS void LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  tab name := _hyperdist_functions.relname(rel);
+  g record;
+BEGIN
+  IF EXISTS (SELECT FROM pg_constraint c
+              WHERE (c.conrelid = rel OR c.confrelid = rel) AND c.contype = 'f') THEN
+    RAISE EXCEPTION 'foreign keys are not supported on distributed hypertables'
+      USING ERRCODE = '0A000', DETAIL = format('Table "%s" has or is referenced by a foreign key.', tab);
+  END IF;
+  IF EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = rel AND a.attnum > 0
+               AND (a.attidentity <> '' OR a.attgenerated <> '')) THEN
+    RAISE EXCEPTION 'identity and generated columns are not supported on distributed hypertables'
+      USING ERRCODE = '0A000';
+  END IF;
+  IF EXISTS (SELECT FROM pg_inherits i WHERE i.inhrelid = rel OR i.inhparent = rel) THEN
+    RAISE EXCEPTION 'table "%" takes part in inheritance', tab USING ERRCODE = '0A000';
+  END IF;
+  FOR g IN SELECT DISTINCT pg_describe_object(d.classid, d.objid, d.objsubid) AS obj
+             FROM pg_depend d
+            WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = rel
+              AND d.deptype = 'n'
+              AND NOT (d.classid = 'pg_class'::regclass AND d.objid = rel)
+              -- the table's own constraints, defaults and statistics go with it
+              AND NOT (d.classid = 'pg_constraint'::regclass AND EXISTS (
+                         SELECT FROM pg_constraint c WHERE c.oid = d.objid AND c.conrelid = rel))
+              AND d.classid NOT IN ('pg_attrdef'::regclass, 'pg_statistic_ext'::regclass) LOOP
+    RAISE EXCEPTION 'cannot make table "%" a distributed hypertable because other objects depend on it', tab
+      USING ERRCODE = '2BP01', DETAIL = format('%s depends on table %s.', g.obj, tab),
+            HINT = 'Drop the dependent objects first, and recreate them afterwards.';
+  END LOOP;
+END $$;
+
+-- TimescaleDB's rules: the time column is NOT NULL, unique indexes include
+-- every partitioning column, and default indexes exist.
+CREATE FUNCTION _hyperdist_functions.prepare_table(
+    rel regclass, qualified text, time_column name, time_attnum int2,
+    space_column name, space_attnum int2, default_indexes boolean)
+RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  g record;
+BEGIN
+  EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET NOT NULL', qualified, time_column);
+  FOR g IN SELECT i.indexrelid::regclass AS idx,
+                  CASE WHEN NOT time_attnum = ANY (i.indkey::int2[]) THEN time_column
+                       ELSE space_column END AS missing
+             FROM pg_index i
+            WHERE i.indrelid = rel AND i.indisunique
+              AND (NOT time_attnum = ANY (i.indkey::int2[])
+                   OR NOT space_attnum = ANY (i.indkey::int2[])) LOOP
+    RAISE EXCEPTION 'cannot create a unique index without the column "%" (used in partitioning)', g.missing
+      USING ERRCODE = '42P16', DETAIL = format('Index %s does not include it.', g.idx);
+  END LOOP;
+  IF default_indexes THEN
+    IF NOT EXISTS (SELECT FROM pg_index i WHERE i.indrelid = rel
+                                            AND i.indkey[0] = time_attnum) THEN
+      EXECUTE format('CREATE INDEX ON %s (%I DESC)', qualified, time_column);
+    END IF;
+    IF space_column IS NOT NULL AND NOT EXISTS (
+         SELECT FROM pg_index i WHERE i.indrelid = rel
+                                  AND i.indkey[0] = space_attnum
+                                  AND i.indkey[1] = time_attnum) THEN
+      EXECUTE format('CREATE INDEX ON %s (%I, %I DESC)', qualified, space_column, time_column);
+    END IF;
+  END IF;
+END $$;
+
+-- Replaces rel (qualified) by a foreign table of the same name and columns.
+-- The sequences its columns own are freed first (they would go with it),
+-- for the caller to give them back; with migrate rel is kept, renamed to
+-- tmp_name, for its rows to be moved (migrate_rows).
+CREATE FUNCTION _hyperdist_functions.replace_by_foreign_table(
+    rel regclass, qualified text, migrate boolean,
+    OUT tmp_name name, OUT seqs text[], OUT seq_cols name[])
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  an_cols text;
+  seq record;
+BEGIN
+  seqs := '{}';
+  seq_cols := '{}';
+  SELECT string_agg(an_def, ', ' ORDER BY kind, ord) INTO an_cols
+    FROM _hyperdist_functions.table_definition(rel) WHERE an_def IS NOT NULL;
+  FOR seq IN SELECT d.objid::regclass AS s, a.attname
+               FROM pg_depend d JOIN pg_attribute a
+                 ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+              WHERE d.classid = 'pg_class'::regclass AND d.refobjid = rel
+                AND d.deptype = 'a'
+                AND (SELECT relkind FROM pg_class WHERE oid = d.objid) = 'S' LOOP
+    EXECUTE format('ALTER SEQUENCE %s OWNED BY NONE', seq.s);
+    seqs := seqs || seq.s::text;
+    seq_cols := seq_cols || seq.attname;
+  END LOOP;
+  IF migrate THEN
+    tmp_name := left('_hd_migrate_' || _hyperdist_functions.relname(rel), 63);
+    EXECUTE format('ALTER TABLE %s RENAME TO %I', qualified, tmp_name);
+  ELSE
+    EXECUTE format('DROP TABLE %s', qualified);
+  END IF;
+  EXECUTE format('CREATE FOREIGN TABLE %s (%s) SERVER hyperdist_hypertables', qualified, an_cols);
+END $$;
+
+-- Moves the rows of the table source (create_distributed_hypertable's
+-- migrate_data) into the distributed hypertable target, and drops source.
+CREATE FUNCTION _hyperdist_functions.migrate_rows(target text, source text)
+RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  EXECUTE format('INSERT INTO %s SELECT * FROM %s', target, source);
+  EXECUTE format('DROP TABLE %s', source);
+END $$;
+
 CREATE FUNCTION create_distributed_hypertable(
     relation REGCLASS,
     time_column_name NAME,
@@ -214,30 +442,23 @@ DECLARE
   nsp name;
   rel name;
   qualified text;
-  relkind "char";
   owner name;
   owner_id regrole;
   acl aclitem[];
   time_att record;
   space_att record;
+  space_attnum int2;
   nodes name[];
   rf int := coalesce(replication_factor, 1);
   nparts int;
   ival bigint;
-  ht int;
-  dn_ddl text;
-  an_cols text;
-  tmp_name name;
-  seq record;
   nonempty boolean;
-  space_attnum int2;
-  seqs text[] := '{}';
-  seq_cols name[] := '{}';
   index_names name[];
-  g record;
+  replaced record;
+  ht int;
 BEGIN
-  SELECT n.nspname, c.relname, c.relkind, pg_get_userbyid(c.relowner), c.relowner, c.relacl
-    INTO nsp, rel, relkind, owner, owner_id, acl
+  SELECT n.nspname, c.relname, pg_get_userbyid(c.relowner), c.relowner, c.relacl
+    INTO nsp, rel, owner, owner_id, acl
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE c.oid = relation;
   qualified := format('%I.%I', nsp, rel);
@@ -251,68 +472,19 @@ BEGIN
     END IF;
     RAISE EXCEPTION 'table "%" is already a hypertable', rel USING ERRCODE = '42710';
   END IF;
-  IF relkind <> 'r' THEN
-    RAISE EXCEPTION '"%" is not an ordinary table', rel
-      USING ERRCODE = '42809',
-            DETAIL = 'Only ordinary tables can become distributed hypertables.';
-  END IF;
-  IF NOT pg_has_role(owner, 'USAGE') THEN
-    RAISE EXCEPTION 'must be owner of table %', rel USING ERRCODE = '42501';
-  END IF;
-  IF partitioning_func IS NOT NULL OR time_partitioning_func IS NOT NULL
-     OR chunk_sizing_func IS NOT NULL OR chunk_target_size IS NOT NULL THEN
-    RAISE EXCEPTION 'custom partitioning and adaptive chunking are not supported on distributed hypertables'
-      USING ERRCODE = '0A000';
-  END IF;
-
-  SELECT a.attnum, a.atttypid::regtype AS typ INTO time_att
-    FROM pg_attribute a
-   WHERE a.attrelid = relation AND a.attname = time_column_name AND NOT a.attisdropped
-     AND a.attnum > 0;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'column "%" does not exist', time_column_name USING ERRCODE = '42703';
-  END IF;
-  IF time_att.typ NOT IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype,
-                          'smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
-    RAISE EXCEPTION 'invalid type for dimension "%"', time_column_name
-      USING ERRCODE = '42804',
-            HINT = 'Use an integer, timestamp, timestamptz or date column.';
-  END IF;
-
+  PERFORM _hyperdist_functions.check_may_distribute(relation, partitioning_func, time_partitioning_func,
+                                                    chunk_sizing_func, chunk_target_size);
+  time_att := _hyperdist_functions.time_dimension(relation, time_column_name);
   IF partitioning_column IS NOT NULL THEN
-    SELECT a.attnum, a.atttypid::regtype AS typ INTO space_att
-      FROM pg_attribute a
-     WHERE a.attrelid = relation AND a.attname = partitioning_column
-       AND NOT a.attisdropped AND a.attnum > 0;
-    IF NOT FOUND THEN
-      RAISE EXCEPTION 'column "%" does not exist', partitioning_column USING ERRCODE = '42703';
-    END IF;
+    space_att := _hyperdist_functions.space_dimension(relation, partitioning_column,
+                                                      time_att.attnum);
     space_attnum := space_att.attnum;
-    IF space_att.attnum = time_att.attnum THEN
-      RAISE EXCEPTION 'the partitioning column must differ from the time column'
-        USING ERRCODE = '22023';
-    END IF;
-    IF NOT _hyperdist_functions.type_is_hashable(space_att.typ) THEN
-      RAISE EXCEPTION 'invalid type for dimension "%"', partitioning_column
-        USING ERRCODE = '42804',
-              DETAIL = format('Type %s has no default hash operator class.', space_att.typ);
-    END IF;
   ELSIF number_partitions IS NOT NULL THEN
     RAISE EXCEPTION 'number_partitions needs a partitioning_column' USING ERRCODE = '22023';
   END IF;
 
   nodes := _hyperdist_functions.check_data_nodes(data_nodes);
-  IF rf < 1 THEN
-    RAISE EXCEPTION 'invalid replication factor %', rf
-      USING ERRCODE = '22023', HINT = 'A replication factor is at least 1.';
-  END IF;
-  IF rf > cardinality(nodes) THEN
-    RAISE EXCEPTION 'replication factor too large for hypertable "%"', rel
-      USING ERRCODE = '22023',
-            DETAIL = format('The hypertable has %s data nodes, but the replication factor is %s.',
-                            cardinality(nodes), rf),
-            HINT = 'Decrease the replication factor or add data nodes.';
-  END IF;
+  PERFORM _hyperdist_functions.check_replication_factor(relation, rf, cardinality(nodes));
   IF partitioning_column IS NOT NULL THEN
     nparts := coalesce(number_partitions, cardinality(nodes));
     IF nparts < 1 OR nparts > 32767 THEN
@@ -320,37 +492,8 @@ BEGIN
         USING ERRCODE = '22023', HINT = 'A number of partitions is between 1 and 32767.';
     END IF;
   END IF;
-
   ival := _hyperdist_functions.interval_to_internal(time_att.typ, chunk_time_interval);
-
-  -- what a data node cannot reproduce, or a foreign table cannot be
-  IF EXISTS (SELECT FROM pg_constraint c
-              WHERE (c.conrelid = relation OR c.confrelid = relation) AND c.contype = 'f') THEN
-    RAISE EXCEPTION 'foreign keys are not supported on distributed hypertables'
-      USING ERRCODE = '0A000', DETAIL = format('Table "%s" has or is referenced by a foreign key.', rel);
-  END IF;
-  IF EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = relation AND a.attnum > 0
-               AND (a.attidentity <> '' OR a.attgenerated <> '')) THEN
-    RAISE EXCEPTION 'identity and generated columns are not supported on distributed hypertables'
-      USING ERRCODE = '0A000';
-  END IF;
-  IF EXISTS (SELECT FROM pg_inherits i WHERE i.inhrelid = relation OR i.inhparent = relation) THEN
-    RAISE EXCEPTION 'table "%" takes part in inheritance', rel USING ERRCODE = '0A000';
-  END IF;
-  FOR g IN SELECT DISTINCT pg_describe_object(d.classid, d.objid, d.objsubid) AS obj
-             FROM pg_depend d
-            WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = relation
-              AND d.deptype = 'n'
-              AND NOT (d.classid = 'pg_class'::regclass AND d.objid = relation)
-              -- the table's own constraints, defaults and statistics go with it
-              AND NOT (d.classid = 'pg_constraint'::regclass AND EXISTS (
-                         SELECT FROM pg_constraint c WHERE c.oid = d.objid AND c.conrelid = relation))
-              AND d.classid NOT IN ('pg_attrdef'::regclass, 'pg_statistic_ext'::regclass) LOOP
-    RAISE EXCEPTION 'cannot make table "%" a distributed hypertable because other objects depend on it', rel
-      USING ERRCODE = '2BP01', DETAIL = format('%s depends on table %s.', g.obj, rel),
-            HINT = 'Drop the dependent objects first, and recreate them afterwards.';
-  END LOOP;
-
+  PERFORM _hyperdist_functions.check_table_features(relation);
   EXECUTE format('SELECT EXISTS (SELECT FROM %s)', qualified) INTO nonempty;
   IF nonempty AND NOT migrate_data THEN
     RAISE EXCEPTION 'table "%" is not empty', rel
@@ -358,33 +501,9 @@ BEGIN
             HINT = 'You can migrate data by specifying migrate_data => true when calling this function.';
   END IF;
 
-  -- TimescaleDB's rules: the time column is NOT NULL, unique indexes
-  -- include every partitioning column, and default indexes exist.
-  EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET NOT NULL', qualified, time_column_name);
-  FOR g IN SELECT i.indexrelid::regclass AS idx,
-                  CASE WHEN NOT time_att.attnum = ANY (i.indkey::int2[]) THEN time_column_name
-                       ELSE partitioning_column END AS missing
-             FROM pg_index i
-            WHERE i.indrelid = relation AND i.indisunique
-              AND (NOT time_att.attnum = ANY (i.indkey::int2[])
-                   OR NOT space_attnum = ANY (i.indkey::int2[])) LOOP
-    RAISE EXCEPTION 'cannot create a unique index without the column "%" (used in partitioning)', g.missing
-      USING ERRCODE = '42P16', DETAIL = format('Index %s does not include it.', g.idx);
-  END LOOP;
-  IF create_default_indexes THEN
-    IF NOT EXISTS (SELECT FROM pg_index i WHERE i.indrelid = relation
-                                            AND i.indkey[0] = time_att.attnum) THEN
-      EXECUTE format('CREATE INDEX ON %s (%I DESC)', qualified, time_column_name);
-    END IF;
-    IF partitioning_column IS NOT NULL AND NOT EXISTS (
-         SELECT FROM pg_index i WHERE i.indrelid = relation
-                                  AND i.indkey[0] = space_attnum
-                                  AND i.indkey[1] = time_att.attnum) THEN
-      EXECUTE format('CREATE INDEX ON %s (%I, %I DESC)', qualified,
-                     partitioning_column, time_column_name);
-    END IF;
-  END IF;
-
+  PERFORM _hyperdist_functions.prepare_table(relation, qualified, time_column_name, time_att.attnum,
+                                             partitioning_column, space_attnum,
+                                             create_default_indexes);
   associated_schema_name := coalesce(associated_schema_name, '_hyperdist_internal');
   associated_table_prefix := coalesce(associated_table_prefix, '_dist_hyper');
   -- the chunks' relations here go to the associated schema, which the
@@ -395,33 +514,14 @@ BEGIN
   END IF;
 
   -- the data nodes' root tables, in this transaction
-  dn_ddl := _hyperdist_functions.root_table_ddl(relation, qualified, time_column_name,
-                                                associated_schema_name, owner);
-  CALL _hyperdist_functions.exec_on_data_nodes(dn_ddl, nodes);
+  CALL _hyperdist_functions.exec_on_data_nodes(
+         _hyperdist_functions.root_table_ddl(relation, qualified, time_column_name,
+                                             associated_schema_name, owner),
+         nodes);
 
   index_names := ARRAY(SELECT ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
                         WHERE i.indrelid = relation);
-
-  -- replace the table by a foreign table of the same name and columns
-  SELECT string_agg(an_def, ', ' ORDER BY kind, ord) INTO an_cols
-    FROM _hyperdist_functions.table_definition(relation) WHERE an_def IS NOT NULL;
-  FOR seq IN SELECT d.objid::regclass AS s, a.attname
-               FROM pg_depend d JOIN pg_attribute a
-                 ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-              WHERE d.classid = 'pg_class'::regclass AND d.refobjid = relation
-                AND d.deptype = 'a'
-                AND (SELECT relkind FROM pg_class WHERE oid = d.objid) = 'S' LOOP
-    EXECUTE format('ALTER SEQUENCE %s OWNED BY NONE', seq.s);
-    seqs := seqs || seq.s::text;
-    seq_cols := seq_cols || seq.attname;
-  END LOOP;
-  IF nonempty THEN
-    tmp_name := left('_hd_migrate_' || rel, 63);
-    EXECUTE format('ALTER TABLE %s RENAME TO %I', qualified, tmp_name);
-  ELSE
-    EXECUTE format('DROP TABLE %s', qualified);
-  END IF;
-  EXECUTE format('CREATE FOREIGN TABLE %s (%s) SERVER hyperdist_hypertables', qualified, an_cols);
+  replaced := _hyperdist_functions.replace_by_foreign_table(relation, qualified, nonempty);
   ht := _hyperdist_functions.catalog_add_hypertable(
           qualified::regclass, time_column_name, partitioning_column, nparts, ival,
           associated_schema_name, associated_table_prefix, rf, nodes, index_names);
@@ -431,13 +531,12 @@ BEGIN
     EXECUTE format('ALTER TABLE %s OWNER TO %I', qualified, owner);
   END IF;
   PERFORM _hyperdist_functions.grant_acl(acl, owner_id, qualified);
-  FOR i IN 1 .. coalesce(cardinality(seqs), 0) LOOP
-    EXECUTE format('ALTER SEQUENCE %s OWNED BY %s.%I', seqs[i], qualified, seq_cols[i]);
+  FOR i IN 1 .. cardinality(replaced.seqs) LOOP
+    EXECUTE format('ALTER SEQUENCE %s OWNED BY %s.%I', replaced.seqs[i], qualified,
+                   replaced.seq_cols[i]);
   END LOOP;
-
-  IF tmp_name IS NOT NULL THEN
-    EXECUTE format('INSERT INTO %s SELECT * FROM %I.%I', qualified, nsp, tmp_name);
-    EXECUTE format('DROP TABLE %I.%I', nsp, tmp_name);
+  IF replaced.tmp_name IS NOT NULL THEN
+    PERFORM _hyperdist_functions.migrate_rows(qualified, format('%I.%I', nsp, replaced.tmp_name));
   END IF;
 
   RETURN QUERY SELECT ht, nsp, rel, true;
