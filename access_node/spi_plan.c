@@ -1,6 +1,7 @@
 /*
  * spi_plan.c — the extension's own SQL: catalog queries planned once per
- * backend, and every statement run with a search_path no role can change.
+ * backend, every statement run with a search_path no role can change, SPI
+ * checked.
  *
  * The access node reads its catalog whenever its catalog cache misses
  * (metadata/cache.c) and when it creates chunks.  Planning those queries
@@ -17,10 +18,17 @@
  * owner (metadata/catalog.c), and the rest decides where rows go.  pg_temp last
  * finds no function or operator there (PostgreSQL never looks up functions
  * in pg_temp unless it is named).
+ *
+ * SPI's failures are errors here (hd_spi_connect, hd_spi_finish, and a
+ * negative result code), and hd_spi_value checks each value read against
+ * the row count, the column's type and NULL, so that a result other than
+ * its reader expects fails loudly instead of being misread.  The catalog's
+ * queries are all in metadata/catalog_read.c and metadata/catalog.c.
  */
 #include "postgres.h"
 
 #include "executor/spi.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
@@ -67,6 +75,63 @@ kept_plan(const char *sql, int nargs, Oid *argtypes)
 	return plan;
 }
 
+MemoryContext
+hd_spi_connect(void)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	int			rc = SPI_connect();
+
+	if (rc != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
+	return caller;
+}
+
+void
+hd_spi_finish(void)
+{
+	int			rc = SPI_finish();
+
+	if (rc != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed: %s", SPI_result_code_string(rc));
+}
+
+/* SPI reports a misuse (not an SQL error, which it raises) as rc < 0. */
+static int
+checked(int rc, const char *sql)
+{
+	if (rc < 0)
+		elog(ERROR, "SPI failed for \"%s\": %s", sql, SPI_result_code_string(rc));
+	return rc;
+}
+
+Datum
+hd_spi_value(uint64 row, int col, Oid type, bool *isnull)
+{
+	bool		null;
+	Datum		value;
+
+	if (SPI_tuptable == NULL || row >= SPI_processed ||
+		col < 1 || col > SPI_tuptable->tupdesc->natts)
+		elog(ERROR, "no row " UINT64_FORMAT " column %d in the query's result", row, col);
+	if (SPI_gettypeid(SPI_tuptable->tupdesc, col) != type)
+		elog(ERROR, "column %d of the query's result is of type %s, not %s", col,
+			 format_type_be(SPI_gettypeid(SPI_tuptable->tupdesc, col)),
+			 format_type_be(type));
+	value = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &null);
+	if (null && isnull == NULL)
+		elog(ERROR, "column %d of the query's result is NULL", col);
+	if (isnull != NULL)
+		*isnull = null;
+	return value;
+}
+
+/* cut to NAMEDATALEN - 1 bytes as the parser cuts an identifier */
+Datum
+hd_spi_name_arg(const char *str)
+{
+	return DirectFunctionCall1(namein, CStringGetDatum(str));
+}
+
 int
 hd_safe_search_path_begin(void)
 {
@@ -98,7 +163,7 @@ hd_spi_execute(const char *sql, int nargs, Oid *argtypes, Datum *values,
 	rc = SPI_execute_plan(kept_plan(sql, nargs, argtypes), values, nulls,
 						  read_only, count);
 	hd_safe_search_path_end(nestlevel);
-	return rc;
+	return checked(rc, sql);
 }
 
 /* The same for a query text built at run time: planned each time. */
@@ -112,5 +177,5 @@ hd_spi_execute_once(const char *sql, int nargs, Oid *argtypes, Datum *values,
 	rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls,
 							   read_only, count);
 	hd_safe_search_path_end(nestlevel);
-	return rc;
+	return checked(rc, sql);
 }

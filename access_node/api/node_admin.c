@@ -673,17 +673,17 @@ detach_from_hypertables(FunctionCallInfo fcinfo, const char *node_name, bool for
 						bool repartition)
 {
 	Oid			types[3] = {NAMEOID, BOOLOID, BOOLOID};
-	Datum		args[3] = {CStringGetDatum(node_name), BoolGetDatum(force),
+	Datum		args[3] = {hd_spi_name_arg(node_name), BoolGetDatum(force),
 	BoolGetDatum(repartition)};
 	/* detach_data_node lives in the schema of this function's own */
 	char	   *schema = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
 
-	SPI_connect();
+	hd_spi_connect();
 	hd_spi_execute_once(psprintf("SELECT %s.detach_data_node($1, NULL, if_attached => true,"
 								 " force => $2, repartition => $3)",
 								 quote_identifier(schema)),
 						3, types, args, NULL, false, 0);
-	SPI_finish();
+	hd_spi_finish();
 }
 
 /*

@@ -47,6 +47,7 @@
 #include "utils/snapmgr.h"
 
 #include "metadata/catalog.h"
+#include "metadata/catalog_read.h"
 #include "fdw/option.h"
 #include "metadata/hypertable.h"
 #include "remote/connection.h"
@@ -165,15 +166,13 @@ check_owner(Oid relid)
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
 }
 
+/* Runs sql, a constant text calling a function of the install script on $1. */
 static void
-spi_exec(const char *sql, Oid relid)
+call_sql(const char *sql, Oid type, Datum arg)
 {
-	Oid			types[1] = {OIDOID};
-	Datum		args[1] = {ObjectIdGetDatum(relid)};
-
-	SPI_connect();
-	hd_spi_execute_once(sql, 1, types, args, NULL, false, 0);
-	SPI_finish();
+	hd_spi_connect();
+	hd_spi_execute(sql, 1, &type, &arg, NULL, false, 0);
+	hd_spi_finish();
 }
 
 /* The chunks' relations here follow the hypertable's columns and owner. */
@@ -181,7 +180,8 @@ static void
 sync_chunk_relations(Oid relid)
 {
 	CommandCounterIncrement();
-	spi_exec("SELECT _hyperdist_functions.sync_chunk_relations($1)", relid);
+	call_sql("SELECT _hyperdist_functions.sync_chunk_relations($1)", OIDOID,
+			 ObjectIdGetDatum(relid));
 }
 
 /* ---- DROP TABLE, TRUNCATE ------------------------------------------------- */
@@ -199,10 +199,8 @@ drop_hypertable(Oid relid)
 	LockRelationOid(relid, AccessExclusiveLock);
 	ht = hd_hypertable_load(relid);
 	forward(relid, psprintf("DROP TABLE IF EXISTS %s", hd_hypertable_qualified_name(ht)));
-	spi_exec("SELECT _hyperdist_functions.drop_chunk_relations(array_agg(c.id))"
-			 " FROM _hyperdist_catalog.chunk c"
-			 " JOIN _hyperdist_catalog.hypertable h ON h.id = c.hypertable_id"
-			 " WHERE h.relid = $1", relid);
+	call_sql("SELECT _hyperdist_functions.drop_chunk_relations($1)", INT4ARRAYOID,
+			 PointerGetDatum(hd_catalog_chunk_ids(relid)));
 	hd_catalog_delete_hypertable(relid);
 }
 
@@ -256,8 +254,8 @@ static void
 truncate_hypertable(Oid relid)
 {
 	if (pg_class_ownercheck(relid, GetUserId()))
-		spi_exec("SELECT _hyperdist_functions.drop_chunks(h.id, 9223372036854775807, NULL, NULL, NULL)"
-				 " FROM _hyperdist_catalog.hypertable h WHERE h.relid = $1", relid);
+		call_sql("SELECT _hyperdist_functions.drop_chunks($1, 9223372036854775807, NULL, NULL, NULL)",
+				 INT4OID, Int32GetDatum(hd_hypertable_load(relid)->id));
 	else
 		forward(relid, psprintf("TRUNCATE %s",
 								hd_hypertable_qualified_name(hd_hypertable_load(relid))));
@@ -299,34 +297,6 @@ process_truncate(UtilityArgs *args, TruncateStmt *stmt)
 
 /* ---- schemas ----------------------------------------------------------------- */
 
-/* The distributed hypertables in schema nspid, or in any (InvalidOid). */
-static List *
-dist_hypertables(Oid nspid)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	Oid			types[1] = {OIDOID};
-	Datum		args[1] = {ObjectIdGetDatum(nspid)};
-	List	   *relids = NIL;
-
-	SPI_connect();
-	hd_spi_execute_once("SELECT h.relid FROM _hyperdist_catalog.hypertable h"
-						  " JOIN pg_class c ON c.oid = h.relid"
-						  " WHERE $1 = 0 OR c.relnamespace = $1 ORDER BY h.id",
-						  1, types, args, NULL, true, 0);
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-														   SPI_tuptable->tupdesc, 1, &isnull));
-		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
-
-		relids = lappend_oid(relids, relid);
-		MemoryContextSwitchTo(spicxt);
-	}
-	SPI_finish();
-	return relids;
-}
-
 /*
  * DROP SCHEMA ... CASCADE drops the distributed hypertables in it: first on
  * the data nodes, as DROP TABLE does, then the statement runs as usual.  A
@@ -351,7 +321,7 @@ process_drop_schema(DropStmt *stmt)
 			continue;
 		if (!pg_namespace_ownercheck(nspid, GetUserId()))
 			aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_SCHEMA, name);
-		dist = list_concat(dist, dist_hypertables(nspid));
+		dist = list_concat(dist, hd_catalog_hypertables_in_schema(nspid));
 	}
 	foreach(lc, dist)
 		drop_hypertable(lfirst_oid(lc));
@@ -361,48 +331,59 @@ process_drop_schema(DropStmt *stmt)
 /* ---- indexes --------------------------------------------------------------- */
 
 /*
- * SQL that runs remote_sql on the first data node (by name) of the
- * hypertable $1 and returns its rows typed by coldefs; remote_sql's %L is
- * the table's qualified name there.  The data nodes' definitions of a
- * hypertable are identical, so any one answers.
+ * SQL that runs remote_sql on data node $1 and returns its rows typed by
+ * coldefs; remote_sql's %L is $2, the table's qualified name there.  A
+ * constant text for each caller: its plan is kept.
  */
 static char *
-on_first_data_node(const char *remote_sql, const char *coldefs)
+on_data_node(const char *remote_sql, const char *coldefs)
 {
-	return psprintf("SELECT q.* FROM _hyperdist_catalog.hypertable h"
-					" JOIN pg_class c ON c.oid = h.relid"
-					" JOIN pg_namespace s ON s.oid = c.relnamespace,"
-					"  LATERAL (SELECT min(node_name) AS node"
-					"             FROM _hyperdist_catalog.hypertable_data_node"
-					"            WHERE hypertable_id = h.id) n,"
-					"  LATERAL _hyperdist_functions.data_node_query(n.node,"
-					"    format(%s, format('%%I.%%I', s.nspname, c.relname))) AS q(%s)"
-					" WHERE h.relid = $1",
+	return psprintf("SELECT q.* FROM _hyperdist_functions.data_node_query($1,"
+					" format(%s, $2)) AS q(%s)",
 					quote_literal_cstr(remote_sql), coldefs);
+}
+
+/*
+ * on_data_node's arguments for the hypertable relid's first data node (by
+ * name): the data nodes' definitions of a hypertable are identical, so any
+ * one answers.
+ */
+static void
+first_data_node_args(Oid relid, Oid *types, Datum *args)
+{
+	HdHypertable *ht = hd_hypertable_load(relid);
+
+	types[0] = NAMEOID;
+	args[0] = hd_spi_name_arg(GetForeignServer(linitial_oid(ht->data_nodes))->servername);
+	types[1] = TEXTOID;
+	args[1] = CStringGetTextDatum(hd_hypertable_qualified_name(ht));
 }
 
 /* The name a data node gave an index created without one: its newest. */
 static char *
 remote_new_index_name(Oid relid)
 {
-	Oid			types[1] = {OIDOID};
-	Datum		args[1] = {ObjectIdGetDatum(relid)};
+	Oid			types[2];
+	Datum		args[2];
 	char	   *name = NULL;
+	MemoryContext caller;
+	bool		isnull;
 
-	SPI_connect();
-	hd_spi_execute_once(on_first_data_node("SELECT c.relname FROM pg_index i"
-											 " JOIN pg_class c ON c.oid = i.indexrelid"
-											 " WHERE i.indrelid = %L::regclass"
-											 " ORDER BY c.oid DESC LIMIT 1",
-											 "relname name"),
-						  1, types, args, NULL, false, 1);
+	first_data_node_args(relid, types, args);
+	caller = hd_spi_connect();
+	hd_spi_execute(on_data_node("SELECT c.relname FROM pg_index i"
+								" JOIN pg_class c ON c.oid = i.indexrelid"
+								" WHERE i.indrelid = %L::regclass"
+								" ORDER BY c.oid DESC LIMIT 1",
+								"relname name"),
+				   2, types, args, NULL, false, 1);
 	if (SPI_processed == 1)
 	{
-		char	   *value = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		Datum		value = hd_spi_value(0, 1, NAMEOID, &isnull);
 
-		name = value ? MemoryContextStrdup(TopTransactionContext, value) : NULL;
+		name = isnull ? NULL : MemoryContextStrdup(caller, NameStr(*DatumGetName(value)));
 	}
-	SPI_finish();
+	hd_spi_finish();
 	return name;
 }
 
@@ -442,25 +423,8 @@ hypertable_of_index(List *name, char **index_name)
 		: fetch_search_path(false);
 	foreach(lc, schemas)
 	{
-		Oid			types[2] = {OIDOID, NAMEOID};
-		Datum		values[2] = {ObjectIdGetDatum(lfirst_oid(lc)),
-		CStringGetDatum(*index_name)};
-		Oid			relid = InvalidOid;
+		Oid			relid = hd_catalog_hypertable_of_index(lfirst_oid(lc), *index_name);
 
-		SPI_connect();
-		hd_spi_execute_once("SELECT h.relid FROM _hyperdist_catalog.hypertable h"
-							  " JOIN _hyperdist_catalog.hypertable_index i ON i.hypertable_id = h.id"
-							  " JOIN pg_class c ON c.oid = h.relid"
-							  " WHERE c.relnamespace = $1 AND i.index_name = $2",
-							  2, types, values, NULL, true, 1);
-		if (SPI_processed == 1)
-		{
-			bool		isnull;
-
-			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
-												   SPI_tuptable->tupdesc, 1, &isnull));
-		}
-		SPI_finish();
 		if (OidIsValid(relid))
 			return relid;
 	}
@@ -637,26 +601,25 @@ static void
 sync_constraint_mirrors(Oid relid)
 {
 	Relation	rel = table_open(relid, AccessExclusiveLock);
-	Oid			types[1] = {OIDOID};
-	Datum		args[1] = {ObjectIdGetDatum(relid)};
+	Oid			types[2];
+	Datum		args[2];
 
-	SPI_connect();
-	hd_spi_execute_once(on_first_data_node("SELECT c.conname, array_agg(a.attname ORDER BY k.i)"
-											 " FROM pg_constraint c,"
-											 "  unnest(c.conkey) WITH ORDINALITY k(attnum, i),"
-											 "  pg_attribute a"
-											 " WHERE c.conrelid = %L::regclass"
-											 "  AND c.contype IN ('u', 'p', 'x')"
-											 "  AND a.attrelid = c.conrelid AND a.attnum = k.attnum"
-											 " GROUP BY c.conname",
-											 "conname name, cols name[]"),
-						  1, types, args, NULL, false, 0);
+	first_data_node_args(relid, types, args);
+	hd_spi_connect();
+	hd_spi_execute(on_data_node("SELECT c.conname, array_agg(a.attname ORDER BY k.i)"
+								" FROM pg_constraint c,"
+								"  unnest(c.conkey) WITH ORDINALITY k(attnum, i),"
+								"  pg_attribute a"
+								" WHERE c.conrelid = %L::regclass"
+								"  AND c.contype IN ('u', 'p', 'x')"
+								"  AND a.attrelid = c.conrelid AND a.attnum = k.attnum"
+								" GROUP BY c.conname",
+								"conname name, cols name[]"),
+				   2, types, args, NULL, false, 0);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
-		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-		bool		isnull;
-		Datum		cols = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2,
-										 &isnull);
+		char	   *name = NameStr(*DatumGetName(hd_spi_value(i, 1, NAMEOID, NULL)));
+		Datum		cols = hd_spi_value(i, 2, NAMEARRAYOID, NULL);
 
 		if (!local_constraint_exists(relid, name))
 		{
@@ -664,7 +627,7 @@ sync_constraint_mirrors(Oid relid)
 			hd_catalog_add_index(relid, name);	/* the constraint's index */
 		}
 	}
-	SPI_finish();
+	hd_spi_finish();
 	CommandCounterIncrement();
 	table_close(rel, NoLock);
 }
@@ -855,33 +818,6 @@ process_set_schema(UtilityArgs *args, AlterObjectSchemaStmt *stmt)
 	return true;
 }
 
-/* The relations of the hypertable's chunks here. */
-static List *
-chunk_relations(Oid relid)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	Oid			types[1] = {OIDOID};
-	Datum		args[1] = {ObjectIdGetDatum(relid)};
-	List	   *rels = NIL;
-
-	SPI_connect();
-	hd_spi_execute_once("SELECT c.schema_name, c.table_name FROM _hyperdist_catalog.chunk c"
-						  " JOIN _hyperdist_catalog.hypertable h ON h.id = c.hypertable_id"
-						  " WHERE h.relid = $1 ORDER BY c.id",
-						  1, types, args, NULL, true, 0);
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
-
-		rels = lappend(rels, makeRangeVar(SPI_getvalue(tup, SPI_tuptable->tupdesc, 1),
-										  SPI_getvalue(tup, SPI_tuptable->tupdesc, 2), -1));
-		MemoryContextSwitchTo(spicxt);
-	}
-	SPI_finish();
-	return rels;
-}
-
 /* A hypertable's grants hold for its chunks' relations, as in TimescaleDB. */
 static void
 grant_on_chunk_relations(UtilityArgs *args, GrantStmt *stmt, Oid relid)
@@ -890,7 +826,7 @@ grant_on_chunk_relations(UtilityArgs *args, GrantStmt *stmt, Oid relid)
 
 	chunks->targtype = ACL_TARGET_OBJECT;
 	chunks->objtype = OBJECT_TABLE;
-	chunks->objects = chunk_relations(relid);
+	chunks->objects = hd_catalog_chunk_relations(relid);
 	if (chunks->objects != NIL)
 		run_standard(args, (Node *) chunks);
 }
@@ -914,7 +850,7 @@ process_grant_in_schema(UtilityArgs *args, GrantStmt *stmt)
 
 		if (!OidIsValid(nspid))
 			continue;
-		dist = list_concat(dist, dist_hypertables(nspid));
+		dist = list_concat(dist, hd_catalog_hypertables_in_schema(nspid));
 	}
 	if (dist == NIL)
 		return false;
@@ -1046,7 +982,7 @@ analyze_of_dist_hypertables(VacuumStmt *stmt)
 	ListCell   *lc;
 
 	PushActiveSnapshot(GetTransactionSnapshot());
-	relids = dist_hypertables(InvalidOid);
+	relids = hd_catalog_hypertables_in_schema(InvalidOid);
 	PopActiveSnapshot();
 	foreach(lc, relids)
 	{

@@ -427,17 +427,15 @@ local_row_estimate(Oid relid)
 {
 	NodeSample	local = {0};
 	double		rows;
-	bool		isnull;
 
 	local.relation = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 												get_rel_name(relid));
-	SPI_connect();
+	hd_spi_connect();
 	if (hd_spi_execute_once(leaves_sql(&local, ESTIMATED_ROWS), 0, NULL, NULL, NULL, true, 1)
-		!= SPI_OK_SELECT)
+		!= SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not estimate the rows of \"%s\"", get_rel_name(relid));
-	rows = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-										1, &isnull));
-	SPI_finish();
+	rows = DatumGetFloat8(hd_spi_value(0, 1, FLOAT8OID, NULL));
+	hd_spi_finish();
 	return rows;
 }
 

@@ -34,8 +34,10 @@
 #include "utils/lsyscache.h"
 
 #include "metadata/catalog.h"
+#include "metadata/catalog_read.h"
 #include "fdw/option.h"
 #include "metadata/hypertable.h"
+#include "metadata/naming.h"
 #include "remote/connection.h"
 #include "spi_plan.h"
 
@@ -229,16 +231,15 @@ write_sql(const char *sql, int nargs, Oid *types, Datum *values)
 	hd_spi_execute(sql, nargs, types, values, NULL, false, 0);
 }
 
-/* The one array a catalog statement returns, copied out of SPI. */
+/* The one value of type `type` a catalog statement returns (in SPI's memory). */
 static Datum
-array_sql(const char *sql, int nargs, Oid *types, Datum *values)
+value_sql(const char *sql, int nargs, Oid *types, Datum *values, Oid type)
 {
-	bool		isnull;
-	Datum		d;
-
 	hd_spi_execute(sql, nargs, types, values, NULL, false, 0);
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	return SPI_datumTransfer(d, false, -1);
+	if (SPI_processed != 1)
+		elog(ERROR, "catalog statement returned " UINT64_FORMAT " rows, not one: %s",
+			 SPI_processed, sql);
+	return hd_spi_value(0, 1, type, NULL);
 }
 
 static void
@@ -279,7 +280,6 @@ hyperdist_catalog_add_hypertable(PG_FUNCTION_ARGS)
 	AttrNumber	space_att = InvalidAttrNumber;
 	HdCatalogWriter writer;
 	int32		ht_id;
-	bool		isnull;
 
 	for (int i = 0; i < PG_NARGS(); i++)
 		if (PG_ARGISNULL(i) && i != 2 && i != 3)
@@ -332,20 +332,18 @@ hyperdist_catalog_add_hypertable(PG_FUNCTION_ARGS)
 				 errmsg("invalid replication factor %d", rf),
 				 errdetail("The hypertable has %d data nodes.", nnodes)));
 
-	SPI_connect();
+	hd_spi_connect();
 	hd_catalog_writer_begin(&writer);
 	{
 		Oid			types[4] = {OIDOID, NAMEOID, NAMEOID, INT4OID};
 		Datum		values[4] = {ObjectIdGetDatum(relid), NameGetDatum(schema),
 		NameGetDatum(prefix), Int32GetDatum(rf)};
 
-		hd_spi_execute("INSERT INTO _hyperdist_catalog.hypertable"
-					   " (relid, associated_schema_name, associated_table_prefix,"
-					   "  replication_factor)"
-					   " VALUES ($1, $2, $3, $4) RETURNING id",
-					   4, types, values, NULL, false, 0);
-		ht_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
-											SPI_tuptable->tupdesc, 1, &isnull));
+		ht_id = DatumGetInt32(value_sql("INSERT INTO _hyperdist_catalog.hypertable"
+										" (relid, associated_schema_name, associated_table_prefix,"
+										"  replication_factor)"
+										" VALUES ($1, $2, $3, $4) RETURNING id",
+										4, types, values, INT4OID));
 	}
 	{
 		Oid			types[5] = {INT4OID, INT2OID, OIDOID, INT8OID, INT4OID};
@@ -377,7 +375,7 @@ hyperdist_catalog_add_hypertable(PG_FUNCTION_ARGS)
 	}
 	recreate_placement(ht_id);
 	hd_catalog_writer_end(&writer);
-	SPI_finish();
+	hd_spi_finish();
 	PG_RETURN_INT32(ht_id);
 }
 
@@ -395,13 +393,13 @@ update_hypertable(int32 ht_id, const char *sql, Oid type, Datum value, bool plac
 	Datum		values[2] = {Int32GetDatum(ht_id), value};
 	HdCatalogWriter writer;
 
-	SPI_connect();
+	hd_spi_connect();
 	hd_catalog_writer_begin(&writer);
 	write_sql(sql, 2, types, values);
 	if (placement)
 		recreate_placement(ht_id);
 	hd_catalog_writer_end(&writer);
-	SPI_finish();
+	hd_spi_finish();
 }
 
 PG_FUNCTION_INFO_V1(hyperdist_catalog_set_chunk_interval);
@@ -460,18 +458,6 @@ hyperdist_catalog_set_replication_factor(PG_FUNCTION_ARGS)
 
 /* ---- attach_data_node, detach_data_node ------------------------------------ */
 
-static bool
-is_attached(int32 ht_id, Name node)
-{
-	Oid			types[2] = {INT4OID, NAMEOID};
-	Datum		values[2] = {Int32GetDatum(ht_id), NameGetDatum(node)};
-
-	hd_spi_execute("SELECT FROM _hyperdist_catalog.hypertable_data_node"
-				   " WHERE hypertable_id = $1 AND node_name = $2",
-				   2, types, values, NULL, true, 1);
-	return SPI_processed == 1;
-}
-
 /*
  * node becomes a data node of relation, whose root table the caller made
  * there; with repartition, a space dimension gets at least one partition
@@ -490,12 +476,12 @@ hyperdist_catalog_attach_data_node(PG_FUNCTION_ARGS)
 	HdCatalogWriter writer;
 
 	check_data_node(NameStr(*node));
-	SPI_connect();
-	if (is_attached(ht_id, node))
+	if (hd_catalog_node_attached(ht_id, NameStr(*node)))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("data node \"%s\" is already attached to hypertable \"%s\"",
 						NameStr(*node), get_rel_name(relid))));
+	hd_spi_connect();
 	hd_catalog_writer_begin(&writer);
 	write_sql("INSERT INTO _hyperdist_catalog.hypertable_data_node (hypertable_id, node_name)"
 			  " VALUES ($1, $2)", 2, types, values);
@@ -508,7 +494,7 @@ hyperdist_catalog_attach_data_node(PG_FUNCTION_ARGS)
 				  "    WHERE hypertable_id = $1)", 1, types, values);
 	recreate_placement(ht_id);
 	hd_catalog_writer_end(&writer);
-	SPI_finish();
+	hd_spi_finish();
 	PG_RETURN_VOID();
 }
 
@@ -533,8 +519,7 @@ hyperdist_catalog_detach_data_node(PG_FUNCTION_ARGS)
 	int64		nnodes;
 	Datum		moved;
 
-	SPI_connect();
-	if (!is_attached(ht_id, node))
+	if (!hd_catalog_node_attached(ht_id, NameStr(*node)))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("data node \"%s\" is not attached to hypertable \"%s\"",
@@ -547,19 +532,21 @@ hyperdist_catalog_detach_data_node(PG_FUNCTION_ARGS)
 						get_rel_name(relid)),
 				 errhint("Drop the hypertable instead.")));
 	values[2] = Int64GetDatum(nnodes);
+	hd_spi_connect();
 	hd_catalog_writer_begin(&writer);
 	/* the relations here of the chunks it holds name it, or may */
 	write_sql("SELECT _hyperdist_functions.drop_chunk_relations(array_agg(cdn.chunk_id))"
 			  " FROM _hyperdist_catalog.chunk_data_node cdn"
 			  " JOIN _hyperdist_catalog.chunk c ON c.id = cdn.chunk_id"
 			  " WHERE c.hypertable_id = $1 AND cdn.node_name = $2", 2, types, values);
-	moved = array_sql("WITH m AS ("
+	moved = value_sql("WITH m AS ("
 					  "  DELETE FROM _hyperdist_catalog.chunk_data_node cdn"
 					  "   USING _hyperdist_catalog.chunk c"
 					  "   WHERE c.id = cdn.chunk_id AND c.hypertable_id = $1"
 					  "     AND cdn.node_name = $2"
 					  "  RETURNING cdn.chunk_id)"
-					  " SELECT coalesce(array_agg(chunk_id), '{}') FROM m", 2, types, values);
+					  " SELECT coalesce(array_agg(chunk_id), '{}') FROM m", 2, types, values,
+					  INT4ARRAYOID);
 	write_sql("DELETE FROM _hyperdist_catalog.chunk c"
 			  " WHERE c.hypertable_id = $1 AND NOT EXISTS ("
 			  "  SELECT FROM _hyperdist_catalog.chunk_data_node cdn WHERE cdn.chunk_id = c.id)",
@@ -581,7 +568,7 @@ hyperdist_catalog_detach_data_node(PG_FUNCTION_ARGS)
 			  " WHERE id = $1 AND replication_factor > $3 - 1", 3, types, values);
 	recreate_placement(ht_id);
 	hd_catalog_writer_end(&writer);
-	SPI_finish();
+	hd_spi_finish();
 	PG_RETURN_VOID();
 }
 
@@ -612,7 +599,7 @@ hyperdist_catalog_delete_chunks(PG_FUNCTION_ARGS)
 	Datum		values[2] = {Int32GetDatum(ht_id), PG_GETARG_DATUM(1)};
 	HdCatalogWriter writer;
 
-	SPI_connect();
+	hd_spi_connect();
 	hd_catalog_writer_begin(&writer);
 	write_sql("DELETE FROM _hyperdist_catalog.chunk"
 			  " WHERE hypertable_id = $1 AND id = ANY ($2)", 2, types, values);
@@ -621,8 +608,89 @@ hyperdist_catalog_delete_chunks(PG_FUNCTION_ARGS)
 			  "  SELECT FROM _hyperdist_catalog.chunk c WHERE c.time_slice_id = s.id)",
 			  1, types, values);
 	hd_catalog_writer_end(&writer);
-	SPI_finish();
+	hd_spi_finish();
 	PG_RETURN_VOID();
+}
+
+/* ---- chunk creation (metadata/chunk.c checked the caller) ---------------------- */
+
+/*
+ * A new time slice [start, end) for time, cut where it would overlap the
+ * hypertable's existing slices, with nparts space partitions; into *slice.
+ */
+void
+hd_catalog_add_time_slice(int32 ht_id, int64 time, int64 start, int64 end, int16 nparts,
+						  HdCatalogSlice *slice)
+{
+	Oid			types[5] = {INT4OID, INT8OID, INT8OID, INT8OID, INT2OID};
+	Datum		values[5] = {Int32GetDatum(ht_id), Int64GetDatum(time), Int64GetDatum(start),
+	Int64GetDatum(end), Int16GetDatum(nparts)};
+	HdCatalogWriter writer;
+
+	hd_spi_connect();
+	hd_catalog_writer_begin(&writer);
+	hd_spi_execute("INSERT INTO _hyperdist_catalog.time_slice"
+				   " (hypertable_id, range_start, range_end, num_partitions)"
+				   " SELECT $1,"
+				   "  greatest($3, (SELECT max(range_end) FROM _hyperdist_catalog.time_slice"
+				   "                 WHERE hypertable_id = $1 AND range_end <= $2)),"
+				   "  least($4, (SELECT min(range_start) FROM _hyperdist_catalog.time_slice"
+				   "              WHERE hypertable_id = $1 AND range_start > $2)),"
+				   "  $5"
+				   " RETURNING id, range_start, range_end, num_partitions",
+				   5, types, values, NULL, false, 0);
+	hd_catalog_writer_end(&writer);
+	if (SPI_processed != 1)
+		elog(ERROR, "time slice of hypertable %d not created", ht_id);
+	slice->id = DatumGetInt32(hd_spi_value(0, 1, INT4OID, NULL));
+	slice->start = DatumGetInt64(hd_spi_value(0, 2, INT8OID, NULL));
+	slice->end = DatumGetInt64(hd_spi_value(0, 3, INT8OID, NULL));
+	slice->num_partitions = DatumGetInt16(hd_spi_value(0, 4, INT2OID, NULL));
+	hd_spi_finish();
+}
+
+/*
+ * The catalog rows of a new chunk of ht, partition of slice_id, on nodes
+ * (names, replica order), and its relation here; returns its id, and its
+ * table's name (unquoted, in ht's associated schema) in *table_name.
+ */
+int32
+hd_catalog_add_chunk(const HdHypertable *ht, int32 slice_id, int16 partition, List *nodes,
+					 char **table_name)
+{
+	Oid			types[6] = {INT4OID, INT4OID, INT4OID, NAMEOID, NAMEOID, INT2OID};
+	Datum		values[6];
+	HdCatalogWriter writer;
+	int32		chunk_id;
+	ListCell   *lc;
+
+	hd_spi_connect();
+	hd_catalog_writer_begin(&writer);
+	chunk_id = DatumGetInt32(value_sql("SELECT nextval('_hyperdist_catalog.chunk_id_seq')::int4",
+									   0, NULL, NULL, INT4OID));
+	*table_name = hd_chunk_table_name(ht->assoc_prefix, ht->id, chunk_id);
+	values[0] = Int32GetDatum(chunk_id);
+	values[1] = Int32GetDatum(ht->id);
+	values[2] = Int32GetDatum(slice_id);
+	values[3] = hd_spi_name_arg(ht->assoc_schema);
+	values[4] = hd_spi_name_arg(*table_name);
+	values[5] = Int16GetDatum(partition);
+	write_sql("INSERT INTO _hyperdist_catalog.chunk"
+			  " (id, hypertable_id, time_slice_id, schema_name, table_name, space_partition)"
+			  " VALUES ($1, $2, $3, $4, $5, $6)", 6, types, values);
+	foreach(lc, nodes)
+	{
+		Oid			t[3] = {INT4OID, NAMEOID, INT2OID};
+		Datum		v[3] = {Int32GetDatum(chunk_id), hd_spi_name_arg(lfirst(lc)),
+		Int16GetDatum(foreach_current_index(lc))};
+
+		write_sql("INSERT INTO _hyperdist_catalog.chunk_data_node"
+				  " (chunk_id, node_name, replica) VALUES ($1, $2, $3)", 3, t, v);
+	}
+	write_sql("SELECT _hyperdist_functions.create_chunk_relation($1)", 1, types, values);
+	hd_catalog_writer_end(&writer);
+	hd_spi_finish();
+	return chunk_id;
 }
 
 /* ---- DDL (ddl/utility.c checked the caller) ------------------------------------ */
@@ -635,11 +703,11 @@ write_as_owner(const char *sql, Oid relid, const char *name)
 	name ? CStringGetTextDatum(name) : (Datum) 0};
 	HdCatalogWriter writer;
 
-	SPI_connect();
+	hd_spi_connect();
 	hd_catalog_writer_begin(&writer);
 	write_sql(sql, name ? 2 : 1, types, values);
 	hd_catalog_writer_end(&writer);
-	SPI_finish();
+	hd_spi_finish();
 }
 
 void

@@ -15,6 +15,9 @@
 
 #include "postgres.h"
 
+#include "metadata/catalog_read.h"
+#include "metadata/hypertable.h"
+
 /* The schema chunks go to unless a hypertable names another. */
 #define HD_INTERNAL_SCHEMA "_hyperdist_internal"
 
@@ -34,6 +37,15 @@ extern void hd_catalog_writer_end(HdCatalogWriter *w);
  * hypertables' writers are not blocked).
  */
 extern void hd_catalog_lock_chunks(int32 ht_id);
+
+/*
+ * Chunk creation's rows (metadata/chunk.c, which checked that the caller
+ * may create chunks and holds the hypertable's chunk-creation lock).
+ */
+extern void hd_catalog_add_time_slice(int32 ht_id, int64 time, int64 start, int64 end,
+									  int16 nparts, HdCatalogSlice *slice);
+extern int32 hd_catalog_add_chunk(const HdHypertable *ht, int32 slice_id, int16 partition,
+								  List *nodes, char **table_name);
 
 /* Catalog rows DDL on a distributed hypertable changes (ddl/utility.c). */
 extern void hd_catalog_add_index(Oid relid, const char *index_name);

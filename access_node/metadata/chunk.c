@@ -17,8 +17,10 @@
 #include "utils/memutils.h"
 
 #include "metadata/catalog.h"
+#include "metadata/catalog_read.h"
 #include "metadata/cache.h"
 #include "metadata/chunk.h"
+#include "metadata/naming.h"
 #include "fdw/option.h"
 #include "spi_plan.h"
 #include "metadata/dimension.h"
@@ -54,16 +56,6 @@ hd_chunk_cache_create(HdHypertable *ht, MemoryContext cxt,
 	cache->before_create = before_create;
 	cache->arg = arg;
 	return cache;
-}
-
-static int64
-spi_int(int row, int col)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
-								  col, &isnull);
-
-	return isnull ? 0 : DatumGetInt64(d);
 }
 
 /*
@@ -113,14 +105,14 @@ remember_slice(HdChunkCache *cache, HdSlice *slice)
 }
 
 static HdSlice *
-slice_from_spi(HdChunkCache *cache)
+slice_from_row(HdChunkCache *cache, const HdCatalogSlice *row)
 {
 	HdSlice    *slice = MemoryContextAllocZero(cache->cxt, sizeof(HdSlice));
 
-	slice->id = (int32) spi_int(0, 1);
-	slice->start = spi_int(0, 2);
-	slice->end = spi_int(0, 3);
-	slice->nparts = (int) spi_int(0, 4);
+	slice->id = row->id;
+	slice->start = row->start;
+	slice->end = row->end;
+	slice->nparts = row->num_partitions;
 	slice->chunks = MemoryContextAllocZero(cache->cxt, sizeof(HdChunk *) * slice->nparts);
 	remember_slice(cache, slice);
 	return slice;
@@ -129,19 +121,11 @@ slice_from_spi(HdChunkCache *cache)
 static HdSlice *
 slice_lookup(HdChunkCache *cache, int64 time)
 {
-	Oid			types[2] = {INT4OID, INT8OID};
-	Datum		args[2] = {Int32GetDatum(cache->ht->id), Int64GetDatum(time)};
-	HdSlice    *slice = NULL;
+	HdCatalogSlice row;
 
-	SPI_connect();
-	hd_spi_execute("SELECT id::int8, range_start, range_end, num_partitions::int8"
-						  " FROM _hyperdist_catalog.time_slice"
-						  " WHERE hypertable_id = $1 AND range_start <= $2 AND range_end > $2",
-						  2, types, args, NULL, false, 1);
-	if (SPI_processed == 1)
-		slice = slice_from_spi(cache);
-	SPI_finish();
-	return slice;
+	if (!hd_catalog_time_slice_at(cache->ht->id, time, &row))
+		return NULL;
+	return slice_from_row(cache, &row);
 }
 
 /*
@@ -155,34 +139,12 @@ slice_create(HdChunkCache *cache, int64 time)
 	HdHypertable *ht = cache->ht;
 	int64		start;
 	int64		end;
-	Oid			types[5] = {INT4OID, INT8OID, INT8OID, INT8OID, INT4OID};
-	Datum		args[5];
-	HdSlice    *slice;
-	HdCatalogWriter writer;
+	HdCatalogSlice row;
 
 	hd_time_slice_align(time, ht->time.interval_length, &start, &end);
-	args[0] = Int32GetDatum(ht->id);
-	args[1] = Int64GetDatum(time);
-	args[2] = Int64GetDatum(start);
-	args[3] = Int64GetDatum(end);
-	args[4] = Int32GetDatum(ht->has_space ? ht->space.num_partitions : 1);
-
-	SPI_connect();
-	hd_catalog_writer_begin(&writer);
-	hd_spi_execute("INSERT INTO _hyperdist_catalog.time_slice"
-						  " (hypertable_id, range_start, range_end, num_partitions)"
-						  " SELECT $1,"
-						  "  greatest($3, (SELECT max(range_end) FROM _hyperdist_catalog.time_slice"
-						  "                 WHERE hypertable_id = $1 AND range_end <= $2)),"
-						  "  least($4, (SELECT min(range_start) FROM _hyperdist_catalog.time_slice"
-						  "              WHERE hypertable_id = $1 AND range_start > $2)),"
-						  "  $5"
-						  " RETURNING id::int8, range_start, range_end, num_partitions::int8",
-						  5, types, args, NULL, false, 0);
-	hd_catalog_writer_end(&writer);
-	slice = slice_from_spi(cache);
-	SPI_finish();
-	return slice;
+	hd_catalog_add_time_slice(ht->id, time, start, end,
+							  ht->has_space ? ht->space.num_partitions : 1, &row);
+	return slice_from_row(cache, &row);
 }
 
 static HdSlice *
@@ -214,70 +176,54 @@ slice_for_time(HdChunkCache *cache, int64 time)
 
 /* ---- chunks ---------------------------------------------------------------- */
 
+/* A chunk for the cache: nodes are its replicas' node names, in the order read. */
+static HdChunk *
+chunk_from_row(HdChunkCache *cache, int32 id, List *nodes)
+{
+	HdChunk    *chunk = MemoryContextAllocZero(cache->cxt, sizeof(HdChunk));
+	ListCell   *lc;
+
+	chunk->id = id;
+	chunk->nnodes = list_length(nodes);
+	chunk->nodes = MemoryContextAlloc(cache->cxt, sizeof(Oid) * Max(chunk->nnodes, 1));
+	foreach(lc, nodes)
+		chunk->nodes[foreach_current_index(lc)] = get_foreign_server_oid(lfirst(lc), false);
+	return chunk;
+}
+
 /* Loads the chunk of (slice, partition) from the catalog, or NULL. */
 static HdChunk *
 chunk_lookup(HdChunkCache *cache, HdSlice *slice, int partition)
 {
-	Oid			types[2] = {INT4OID, INT4OID};
-	Datum		args[2] = {Int32GetDatum(slice->id), Int32GetDatum(partition)};
-	HdChunk    *chunk = NULL;
+	int32		id;
+	List	   *nodes;
 
-	SPI_connect();
-	hd_spi_execute("SELECT c.id::int8, cdn.node_name"
-						  " FROM _hyperdist_catalog.chunk c"
-						  " JOIN _hyperdist_catalog.chunk_data_node cdn ON cdn.chunk_id = c.id"
-						  " JOIN hyperdist_information.data_nodes dn ON dn.node_name = cdn.node_name"
-						  " WHERE c.time_slice_id = $1 AND c.space_partition = $2"
-						  " ORDER BY NOT dn.available, cdn.replica",
-						  2, types, args, NULL, false, 0);
-	if (SPI_processed > 0)
-	{
-		chunk = MemoryContextAllocZero(cache->cxt, sizeof(HdChunk));
-		chunk->id = (int32) spi_int(0, 1);
-		chunk->nnodes = (int) SPI_processed;
-		chunk->nodes = MemoryContextAlloc(cache->cxt, sizeof(Oid) * SPI_processed);
-		for (uint64 i = 0; i < SPI_processed; i++)
-			chunk->nodes[i] =
-				get_foreign_server_oid(SPI_getvalue(SPI_tuptable->vals[i],
-													SPI_tuptable->tupdesc, 2),
-									   false);
-	}
-	SPI_finish();
-	return chunk;
+	if (!hd_catalog_chunk_at(slice->id, (int16) partition, &id, &nodes))
+		return NULL;
+	return chunk_from_row(cache, id, nodes);
 }
 
 /*
- * The placement map's entry for a new chunk (see recreate_placement in the
- * SQL script): its space partition, or for time-only hypertables the
- * slice's ordinal plus the hypertable id, modulo the map's size.
+ * The placement map's key of a new chunk (see recreate_placement in
+ * sql/catalog.sql): its space partition, or for time-only hypertables the
+ * slice's ordinal plus the hypertable id.
  */
-static char *
-placement_partition_sql(const HdHypertable *ht, HdSlice *slice, int partition)
+static int64
+placement_key(const HdHypertable *ht, HdSlice *slice, int partition)
 {
 	int64		key;
 
 	if (ht->has_space)
-		key = partition;
-	else
-	{
-		key = slice->start / ht->time.interval_length + ht->id;
-		if (key < 0)
-			key = -key;
-	}
-	return psprintf("SELECT ARRAY(SELECT unnest(data_nodes))"
-					" FROM _hyperdist_catalog.dimension_partition"
-					" WHERE hypertable_id = %d AND partition = " INT64_FORMAT " %%"
-					"  nullif((SELECT count(*) FROM _hyperdist_catalog.dimension_partition"
-					"           WHERE hypertable_id = %d), 0)",
-					ht->id, key, ht->id);
+		return partition;
+	key = slice->start / ht->time.interval_length + ht->id;
+	return key < 0 ? -key : key;
 }
 
 static char *
 slice_table_name(const HdHypertable *ht, const HdSlice *slice)
 {
 	return quote_qualified_identifier(ht->assoc_schema,
-									  psprintf("%s_%d_%d_slice", ht->assoc_prefix,
-											   ht->id, slice->id));
+									  hd_slice_table_name(ht->assoc_prefix, ht->id, slice->id));
 }
 
 /*
@@ -319,85 +265,39 @@ static HdChunk *
 chunk_create(HdChunkCache *cache, HdSlice *slice, int partition)
 {
 	HdHypertable *ht = cache->ht;
-	Oid			types[6] = {INT4OID, INT4OID, INT4OID, NAMEOID, NAMEOID, INT4OID};
-	Datum		args[6];
+	List	   *nodes = hd_catalog_new_chunk_nodes(ht->id, placement_key(ht, slice, partition));
 	int32		chunk_id;
 	char	   *table_name;
 	char	   *chunk_name;
 	char	   *sql;
-	Datum		nodes_datum;
-	bool		isnull;
-	Datum	   *nodes;
 	int			nnodes;
 	uint32	   *seqs;
 	HdConn	  **conns;
 	HdChunk    *chunk;
-	HdCatalogWriter writer;
 
-	SPI_connect();
-	hd_catalog_writer_begin(&writer);
-	hd_spi_execute_once(placement_partition_sql(ht, slice, partition), 0, NULL, NULL,
-						NULL, false, 1);
-	nodes_datum = SPI_processed == 1
-		? SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)
-		: (isnull = true, (Datum) 0);
-	if (isnull)
+	if (nodes == NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("insufficient number of data nodes for hypertable \"%s\"",
 						ht->table_name),
 				 errdetail("No available data node accepts new chunks."),
 				 errhint("Attach a data node or allow new chunks on one.")));
-	deconstruct_array(DatumGetArrayTypeP(nodes_datum), NAMEOID, NAMEDATALEN, false,
-					  TYPALIGN_CHAR, &nodes, NULL, &nnodes);
-
-	hd_spi_execute("SELECT nextval('_hyperdist_catalog.chunk_id_seq')::int4", 0, NULL, NULL,
-				   NULL, false, 1);
-	chunk_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
-										   SPI_tuptable->tupdesc, 1, &isnull));
-	table_name = psprintf("%s_%d_%d_chunk", ht->assoc_prefix, ht->id, chunk_id);
+	chunk_id = hd_catalog_add_chunk(ht, slice->id, (int16) partition, nodes, &table_name);
 	chunk_name = quote_qualified_identifier(ht->assoc_schema, table_name);
 
-	args[0] = Int32GetDatum(chunk_id);
-	args[1] = Int32GetDatum(ht->id);
-	args[2] = Int32GetDatum(slice->id);
-	args[3] = CStringGetDatum(ht->assoc_schema);
-	args[4] = CStringGetDatum(table_name);
-	args[5] = Int32GetDatum(partition);
-	hd_spi_execute("INSERT INTO _hyperdist_catalog.chunk"
-						  " (id, hypertable_id, time_slice_id, schema_name, table_name, space_partition)"
-						  " VALUES ($1, $2, $3, $4, $5, $6)",
-						  6, types, args, NULL, false, 0);
-	for (int i = 0; i < nnodes; i++)
-	{
-		Oid			t[3] = {INT4OID, NAMEOID, INT4OID};
-		Datum		a[3] = {Int32GetDatum(chunk_id), nodes[i], Int32GetDatum(i)};
-
-		hd_spi_execute("INSERT INTO _hyperdist_catalog.chunk_data_node"
-							  " (chunk_id, node_name, replica) VALUES ($1, $2, $3)",
-							  3, t, a, NULL, false, 0);
-	}
-	hd_spi_execute("SELECT _hyperdist_functions.create_chunk_relation($1)",
-						  1, types, args, NULL, false, 0);
-	hd_catalog_writer_end(&writer);
-
 	/* every replica at once, in the remote transactions */
-	chunk = MemoryContextAllocZero(cache->cxt, sizeof(HdChunk));
-	chunk->id = chunk_id;
-	chunk->nnodes = nnodes;
-	chunk->nodes = MemoryContextAlloc(cache->cxt, sizeof(Oid) * nnodes);
+	chunk = chunk_from_row(cache, chunk_id, nodes);
+	nnodes = chunk->nnodes;
 	sql = chunk_create_sql(ht, slice, partition, chunk_name);
 	seqs = palloc(sizeof(uint32) * nnodes);
 	conns = palloc(sizeof(HdConn *) * nnodes);
 	for (int i = 0; i < nnodes; i++)
 	{
-		chunk->nodes[i] = get_foreign_server_oid(NameStr(*DatumGetName(nodes[i])), false);
 		conns[i] = hd_conn_get(chunk->nodes[i], true);
 		seqs[i] = hd_exec_send(conns[i], sql, 0, NULL, NULL);
 	}
 	for (int i = 0; i < nnodes; i++)
 		hd_exec_wait(conns[i], seqs[i], NULL);
-	SPI_finish();
 	return chunk;
 }
 
@@ -446,47 +346,36 @@ hd_chunk_for_point(HdChunkCache *cache, int64 time, Datum space_value,
 HdChunkSet *
 hd_chunk_set_read(HdHypertable *ht, MemoryContext cxt)
 {
-	Oid			types[1] = {INT4OID};
-	Datum		args[1] = {Int32GetDatum(ht->id)};
 	HdChunkSet *set = MemoryContextAllocZero(cxt, sizeof(HdChunkSet));
+	MemoryContext rows_cxt = AllocSetContextCreate(CurrentMemoryContext,
+												   "hyperdist catalog chunks",
+												   ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(rows_cxt);
+	List	   *rows = hd_catalog_chunks(ht->id);
+	ListCell   *row;
 
-	SPI_connect();
-	hd_spi_execute("SELECT c.id::int8, ts.range_start, ts.range_end,"
-						  "       ts.num_partitions::int8, c.space_partition::int8,"
-						  "       format('%I.%I', c.schema_name, c.table_name),"
-						  "       array_agg(cdn.node_name::text ORDER BY cdn.replica)"
-						  "  FROM _hyperdist_catalog.chunk c"
-						  "  JOIN _hyperdist_catalog.time_slice ts ON ts.id = c.time_slice_id"
-						  "  JOIN _hyperdist_catalog.chunk_data_node cdn ON cdn.chunk_id = c.id"
-						  " WHERE c.hypertable_id = $1"
-						  " GROUP BY c.id, ts.id ORDER BY c.id",
-						  1, types, args, NULL, true, 0);
-	set->chunks = MemoryContextAllocZero(cxt, sizeof(HdCachedChunk) * Max(SPI_processed, 1));
-	set->moduli = MemoryContextAlloc(cxt, sizeof(int16) * Max(SPI_processed, 1));
-	for (uint64 i = 0; i < SPI_processed; i++)
+	MemoryContextSwitchTo(old);
+	set->chunks = MemoryContextAllocZero(cxt, sizeof(HdCachedChunk) * Max(list_length(rows), 1));
+	set->moduli = MemoryContextAlloc(cxt, sizeof(int16) * Max(list_length(rows), 1));
+	foreach(row, rows)
 	{
+		HdCatalogChunk *r = lfirst(row);
 		HdCachedChunk *c = &set->chunks[set->nchunks++];
-		bool		isnull;
-		Datum	   *nodes;
-		int			nnodes;
+		int			nnodes = list_length(r->nodes);
+		ListCell   *lc;
 		int			m;
 
-		c->id = (int32) spi_int(i, 1);
-		c->range_start = spi_int(i, 2);
-		c->range_end = spi_int(i, 3);
-		c->num_partitions = (int16) spi_int(i, 4);
-		c->space_partition = (int16) spi_int(i, 5);
-		c->name = MemoryContextStrdup(cxt, SPI_getvalue(SPI_tuptable->vals[i],
-														SPI_tuptable->tupdesc, 6));
-		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[i],
-														   SPI_tuptable->tupdesc, 7,
-														   &isnull)),
-						  TEXTOID, -1, false, TYPALIGN_INT, &nodes, NULL, &nnodes);
-		c->servers = MemoryContextAlloc(cxt, sizeof(Oid) * nnodes);
-		c->available = MemoryContextAlloc(cxt, sizeof(bool) * nnodes);
-		for (int j = 0; j < nnodes; j++)
+		c->id = r->id;
+		c->range_start = r->range_start;
+		c->range_end = r->range_end;
+		c->num_partitions = r->num_partitions;
+		c->space_partition = r->space_partition;
+		c->name = MemoryContextStrdup(cxt, r->name);
+		c->servers = MemoryContextAlloc(cxt, sizeof(Oid) * Max(nnodes, 1));
+		c->available = MemoryContextAlloc(cxt, sizeof(bool) * Max(nnodes, 1));
+		foreach(lc, r->nodes)
 		{
-			Oid			serverid = get_foreign_server_oid(TextDatumGetCString(nodes[j]), true);
+			Oid			serverid = get_foreign_server_oid(lfirst(lc), true);
 			ForeignServer *server;
 			HdServerOptions opts;
 
@@ -505,7 +394,7 @@ hd_chunk_set_read(HdHypertable *ht, MemoryContext cxt)
 		if (m == set->nmoduli)
 			set->moduli[set->nmoduli++] = c->num_partitions;
 	}
-	SPI_finish();
+	MemoryContextDelete(rows_cxt);
 	return set;
 }
 
@@ -756,18 +645,19 @@ chunk_api_call(FunctionCallInfo fcinfo, const char *func, int created_argno)
 		nulls[i] = isnull[i] ? 'n' : ' ';
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	/* one of two texts: kept plans */
 	sql = psprintf("SELECT _hyperdist_functions.%s($1, $2, $3, $4, $5)", func);
-	SPI_connect();
-	hd_spi_execute_once(sql, 5, types, args, nulls, false, 0);
+	hd_spi_connect();
+	hd_spi_execute(sql, 5, types, args, nulls, false, 0);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		bool		null;
-		Datum		value = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
-										  1, &null);
+		Datum		value = hd_spi_value(i, 1, TupleDescAttr(rsinfo->setDesc, 0)->atttypid,
+										 &null);
 
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &null);
 	}
-	SPI_finish();
+	hd_spi_finish();
 	return (Datum) 0;
 }
 

@@ -9,7 +9,6 @@
 #include "catalog/pg_foreign_table.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
-#include "executor/spi.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -17,10 +16,10 @@
 #include "utils/syscache.h"
 
 #include "metadata/cache.h"
+#include "metadata/catalog_read.h"
 #include "metadata/dimension.h"
 #include "fdw/option.h"
 #include "metadata/hypertable.h"
-#include "spi_plan.h"
 
 bool
 hd_is_dist_hypertable(Oid relid)
@@ -38,20 +37,6 @@ hd_is_dist_hypertable(Oid relid)
 	return serverid == hd_hypertables_server_oid();
 }
 
-static char *
-spi_text(HeapTuple tup, int col)
-{
-	return SPI_getvalue(tup, SPI_tuptable->tupdesc, col);
-}
-
-static int64
-spi_int64(HeapTuple tup, int col, bool *isnull)
-{
-	Datum		d = SPI_getbinval(tup, SPI_tuptable->tupdesc, col, isnull);
-
-	return *isnull ? 0 : DatumGetInt64(d);
-}
-
 static Oid
 default_btree_opfamily(Oid type)
 {
@@ -63,33 +48,24 @@ default_btree_opfamily(Oid type)
 static void
 load_dimensions(HdHypertable *ht, MemoryContext cxt)
 {
-	Oid			argtypes[1] = {INT4OID};
-	Datum		args[1] = {Int32GetDatum(ht->id)};
+	ListCell   *lc;
 
-	hd_spi_execute("SELECT d.id, d.attnum::int, d.column_type::oid::int8,"
-						  " d.interval_length, d.num_partitions::int8"
-						  " FROM _hyperdist_catalog.dimension d"
-						  " WHERE d.hypertable_id = $1",
-						  1, argtypes, args, NULL, true, 0);
-	for (uint64 i = 0; i < SPI_processed; i++)
+	foreach(lc, hd_catalog_dimensions(ht->id))
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		bool		isnull;
-		HdDimension *dim;
-		int64		ival = spi_int64(tup, 4, &isnull);
+		HdCatalogDimension *row = lfirst(lc);
+		HdDimension *dim = row->is_time ? &ht->time : &ht->space;
 
-		dim = isnull ? &ht->space : &ht->time;
-		dim->id = (int32) spi_int64(tup, 1, &isnull);
-		dim->attnum = (AttrNumber) spi_int64(tup, 2, &isnull);
-		dim->type = (Oid) spi_int64(tup, 3, &isnull);
+		dim->id = row->id;
+		dim->attnum = row->attnum;
+		dim->type = row->type;
 		dim->column_name = MemoryContextStrdup(cxt, get_attname(ht->relid, dim->attnum, false));
 		dim->btree_opfamily = default_btree_opfamily(dim->type);
-		if (dim == &ht->time)
-			dim->interval_length = ival;
+		if (row->is_time)
+			dim->interval_length = row->interval_length;
 		else
 		{
 			ht->has_space = true;
-			dim->num_partitions = (int16) spi_int64(tup, 5, &isnull);
+			dim->num_partitions = row->num_partitions;
 			hd_dimension_init_hash(dim, ht->relid, cxt);
 		}
 	}
@@ -98,37 +74,19 @@ load_dimensions(HdHypertable *ht, MemoryContext cxt)
 static void
 load_data_nodes(HdHypertable *ht, MemoryContext cxt)
 {
-	Oid			argtypes[1] = {INT4OID};
-	Datum		args[1] = {Int32GetDatum(ht->id)};
+	List	   *names = hd_catalog_hypertable_data_nodes(ht->id);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	ListCell   *lc;
 
-	hd_spi_execute("SELECT node_name FROM _hyperdist_catalog.hypertable_data_node"
-						  " WHERE hypertable_id = $1 ORDER BY node_name",
-						  1, argtypes, args, NULL, true, 0);
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		char	   *name = spi_text(SPI_tuptable->vals[i], 1);
-		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
-
-		ht->data_nodes = lappend_oid(ht->data_nodes, get_foreign_server_oid(name, false));
-		MemoryContextSwitchTo(spicxt);
-	}
+	foreach(lc, names)
+		ht->data_nodes = lappend_oid(ht->data_nodes, get_foreign_server_oid(lfirst(lc), false));
+	MemoryContextSwitchTo(old);
 }
 
 bool
 hd_hypertable_registered(Oid relid)
 {
-	Oid			argtypes[1] = {OIDOID};
-	Datum		args[1] = {ObjectIdGetDatum(relid)};
-	bool		found;
-
-	if (!hd_is_dist_hypertable(relid))
-		return false;
-	SPI_connect();
-	hd_spi_execute("SELECT FROM _hyperdist_catalog.hypertable WHERE relid = $1",
-				   1, argtypes, args, NULL, true, 1);
-	found = SPI_processed == 1;
-	SPI_finish();
-	return found;
+	return hd_is_dist_hypertable(relid) && hd_catalog_hypertable(relid, NULL);
 }
 
 HdHypertable *
@@ -143,33 +101,24 @@ HdHypertable *
 hd_hypertable_read(Oid relid, MemoryContext cxt)
 {
 	HdHypertable *ht = NULL;
-	Oid			argtypes[1] = {OIDOID};
-	Datum		args[1] = {ObjectIdGetDatum(relid)};
+	HdCatalogHypertable row;
 
-	SPI_connect();
-	hd_spi_execute("SELECT id, associated_schema_name, associated_table_prefix,"
-						  " replication_factor FROM _hyperdist_catalog.hypertable"
-						  " WHERE relid = $1",
-						  1, argtypes, args, NULL, true, 1);
-	if (SPI_processed == 1)
+	if (hd_catalog_hypertable(relid, &row))
 	{
-		HeapTuple	tup = SPI_tuptable->vals[0];
-		bool		isnull;
-		MemoryContext spicxt = MemoryContextSwitchTo(cxt);
+		MemoryContext old = MemoryContextSwitchTo(cxt);
 
 		ht = palloc0(sizeof(HdHypertable));
 		ht->relid = relid;
-		ht->id = (int32) spi_int64(tup, 1, &isnull);
-		ht->assoc_schema = pstrdup(spi_text(tup, 2));
-		ht->assoc_prefix = pstrdup(spi_text(tup, 3));
-		ht->replication_factor = (int16) spi_int64(tup, 4, &isnull);
+		ht->id = row.id;
+		ht->assoc_schema = pstrdup(row.assoc_schema);
+		ht->assoc_prefix = pstrdup(row.assoc_prefix);
+		ht->replication_factor = row.replication_factor;
 		ht->schema_name = get_namespace_name(get_rel_namespace(relid));
 		ht->table_name = get_rel_name(relid);
-		MemoryContextSwitchTo(spicxt);
+		MemoryContextSwitchTo(old);
 		load_dimensions(ht, cxt);
 		load_data_nodes(ht, cxt);
 	}
-	SPI_finish();
 
 	if (ht == NULL || ht->time.attnum == InvalidAttrNumber)
 		ereport(ERROR,

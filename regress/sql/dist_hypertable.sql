@@ -470,6 +470,21 @@ REVOKE USAGE ON FOREIGN SERVER dn1, dn3 FROM hd_owner, hd_writer;
 DROP ROLE hd_owner, hd_writer;
 CALL distributed_exec($$DROP OWNED BY hd_owner, hd_writer; DROP ROLE hd_owner, hd_writer$$,
                       '{dn1,dn3}');
+
+-- ---- migrate_data: the rows move, sequences stay their column's ------------
+CREATE TABLE mig (id bigserial, t int NOT NULL, v text);
+INSERT INTO mig (t, v) VALUES (1, 'a'), (15, 'b'), (27, 'c');
+SELECT table_name, created
+  FROM create_distributed_hypertable('mig', 't', chunk_time_interval => 10, migrate_data => true);
+SELECT * FROM mig ORDER BY t;
+SELECT count(*) FROM show_chunks('mig');
+SELECT count(*) FROM pg_class WHERE relname LIKE '\_hd\_migrate\_%';
+SELECT pg_get_serial_sequence('mig', 'id');
+INSERT INTO mig (t, v) VALUES (30, 'd') RETURNING id;
+DROP TABLE mig;
+SELECT to_regclass('public.mig_id_seq');
+-- the catalog's id sequences as they were before "chunks belong to the
+-- hypertable's owner"
 SELECT setval('_hyperdist_catalog.chunk_id_seq', :chunk_seq, :'chunk_seq_called') IS NOT NULL,
        setval('_hyperdist_catalog.hypertable_id_seq', :ht_seq, :'ht_seq_called') IS NOT NULL,
        setval('_hyperdist_catalog.time_slice_id_seq', :slice_seq, :'slice_seq_called') IS NOT NULL,

@@ -1,0 +1,383 @@
+/*
+ * metadata/catalog_read.c — reading _hyperdist_catalog: typed rows for C.
+ *
+ * Each query text is a constant, so its plan is kept for the backend's life
+ * (spi_plan.c) and it runs with search_path = pg_catalog, pg_temp.  Results
+ * are checked (row counts, column types, NULLs) and copied out of SPI into
+ * the caller's memory context.  Queries whose rows another transaction may
+ * have just committed (chunk creation waits for such a transaction's lock,
+ * then looks again; DROP and TRUNCATE) run as not read-only, which gives
+ * each a new snapshot under READ COMMITTED; those that load the catalog
+ * cache read with the snapshot the cache pushed.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "nodes/makefuncs.h"
+#include "utils/builtins.h"
+
+#include "metadata/catalog_read.h"
+#include "spi_plan.h"
+
+/* Called for each row of a query's result, with the caller's argument. */
+typedef void (*RowFunc) (uint64 row, void *arg);
+
+/*
+ * Runs the catalog query sql (at most count rows; 0: all) and calls
+ * each_row, if any, for each row of its result in the caller's memory
+ * context; returns how many rows there were.
+ */
+static uint64
+read_rows(const char *sql, int nargs, Oid *types, Datum *values, bool read_only,
+		  long count, RowFunc each_row, void *arg)
+{
+	MemoryContext caller = hd_spi_connect();
+	uint64		nrows;
+
+	hd_spi_execute(sql, nargs, types, values, NULL, read_only, count);
+	nrows = SPI_processed;
+	MemoryContextSwitchTo(caller);
+	for (uint64 i = 0; each_row != NULL && i < nrows; i++)
+		each_row(i, arg);
+	hd_spi_finish();
+	return nrows;
+}
+
+static int32
+int4_value(uint64 row, int col)
+{
+	return DatumGetInt32(hd_spi_value(row, col, INT4OID, NULL));
+}
+
+static int16
+int2_value(uint64 row, int col)
+{
+	return DatumGetInt16(hd_spi_value(row, col, INT2OID, NULL));
+}
+
+static int64
+int8_value(uint64 row, int col)
+{
+	return DatumGetInt64(hd_spi_value(row, col, INT8OID, NULL));
+}
+
+static char *
+name_value(uint64 row, int col)
+{
+	return pstrdup(NameStr(*DatumGetName(hd_spi_value(row, col, NAMEOID, NULL))));
+}
+
+/* The node names of a name[] column, as C strings. */
+static List *
+node_names_value(uint64 row, int col)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	List	   *names = NIL;
+
+	deconstruct_array(DatumGetArrayTypeP(hd_spi_value(row, col, NAMEARRAYOID, NULL)),
+					  NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR, &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			elog(ERROR, "column %d of the query's result holds a NULL node name", col);
+		names = lappend(names, pstrdup(NameStr(*DatumGetName(elems[i]))));
+	}
+	return names;
+}
+
+/* RowFuncs adding column 1 to the List * at arg. */
+static void
+add_oid(uint64 row, void *arg)
+{
+	List	  **oids = arg;
+
+	*oids = lappend_oid(*oids, DatumGetObjectId(hd_spi_value(row, 1, OIDOID, NULL)));
+}
+
+static void
+add_name(uint64 row, void *arg)
+{
+	List	  **names = arg;
+
+	*names = lappend(*names, name_value(row, 1));
+}
+
+/* ---- hypertables ------------------------------------------------------------ */
+
+static void
+hypertable_row(uint64 row, void *arg)
+{
+	HdCatalogHypertable *ht = arg;
+
+	ht->id = int4_value(row, 1);
+	ht->assoc_schema = name_value(row, 2);
+	ht->assoc_prefix = name_value(row, 3);
+	ht->replication_factor = int2_value(row, 4);
+}
+
+bool
+hd_catalog_hypertable(Oid relid, HdCatalogHypertable *row)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(relid)};
+
+	return read_rows("SELECT id, associated_schema_name, associated_table_prefix,"
+					 " replication_factor FROM _hyperdist_catalog.hypertable"
+					 " WHERE relid = $1", 1, types, values, true, 1,
+					 row != NULL ? hypertable_row : NULL, row) == 1;
+}
+
+static void
+dimension_row(uint64 row, void *arg)
+{
+	List	  **dims = arg;
+	HdCatalogDimension *dim = palloc0(sizeof(HdCatalogDimension));
+	bool		isnull;
+	Datum		interval = hd_spi_value(row, 4, INT8OID, &isnull);
+
+	dim->id = int4_value(row, 1);
+	dim->attnum = int2_value(row, 2);
+	dim->type = DatumGetObjectId(hd_spi_value(row, 3, OIDOID, NULL));
+	dim->is_time = !isnull;
+	if (dim->is_time)
+		dim->interval_length = DatumGetInt64(interval);
+	else
+		dim->num_partitions = int2_value(row, 5);
+	*dims = lappend(*dims, dim);
+}
+
+List *
+hd_catalog_dimensions(int32 ht_id)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(ht_id)};
+	List	   *dims = NIL;
+
+	read_rows("SELECT id, attnum, column_type::oid, interval_length, num_partitions"
+			  " FROM _hyperdist_catalog.dimension WHERE hypertable_id = $1",
+			  1, types, values, true, 0, dimension_row, &dims);
+	return dims;
+}
+
+List *
+hd_catalog_hypertable_data_nodes(int32 ht_id)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(ht_id)};
+	List	   *names = NIL;
+
+	read_rows("SELECT node_name FROM _hyperdist_catalog.hypertable_data_node"
+			  " WHERE hypertable_id = $1 ORDER BY node_name",
+			  1, types, values, true, 0, add_name, &names);
+	return names;
+}
+
+bool
+hd_catalog_node_attached(int32 ht_id, const char *node)
+{
+	Oid			types[2] = {INT4OID, NAMEOID};
+	Datum		values[2] = {Int32GetDatum(ht_id), hd_spi_name_arg(node)};
+
+	return read_rows("SELECT FROM _hyperdist_catalog.hypertable_data_node"
+					 " WHERE hypertable_id = $1 AND node_name = $2",
+					 2, types, values, true, 1, NULL, NULL) == 1;
+}
+
+List *
+hd_catalog_hypertables_in_schema(Oid nspid)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(nspid)};
+	List	   *relids = NIL;
+
+	read_rows("SELECT h.relid FROM _hyperdist_catalog.hypertable h"
+			  " JOIN pg_class c ON c.oid = h.relid"
+			  " WHERE $1 = 0 OR c.relnamespace = $1 ORDER BY h.id",
+			  1, types, values, true, 0, add_oid, &relids);
+	return relids;
+}
+
+Oid
+hd_catalog_hypertable_of_index(Oid nspid, const char *index_name)
+{
+	Oid			types[2] = {OIDOID, NAMEOID};
+	Datum		values[2] = {ObjectIdGetDatum(nspid), hd_spi_name_arg(index_name)};
+	List	   *relids = NIL;
+
+	read_rows("SELECT h.relid FROM _hyperdist_catalog.hypertable h"
+			  " JOIN _hyperdist_catalog.hypertable_index i ON i.hypertable_id = h.id"
+			  " JOIN pg_class c ON c.oid = h.relid"
+			  " WHERE c.relnamespace = $1 AND i.index_name = $2",
+			  2, types, values, true, 1, add_oid, &relids);
+	return relids != NIL ? linitial_oid(relids) : InvalidOid;
+}
+
+/* ---- chunks ------------------------------------------------------------------ */
+
+static void
+relation_row(uint64 row, void *arg)
+{
+	List	  **rels = arg;
+
+	*rels = lappend(*rels, makeRangeVar(name_value(row, 1), name_value(row, 2), -1));
+}
+
+List *
+hd_catalog_chunk_relations(Oid relid)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(relid)};
+	List	   *rels = NIL;
+
+	read_rows("SELECT c.schema_name, c.table_name FROM _hyperdist_catalog.chunk c"
+			  " JOIN _hyperdist_catalog.hypertable h ON h.id = c.hypertable_id"
+			  " WHERE h.relid = $1 ORDER BY c.id",
+			  1, types, values, true, 0, relation_row, &rels);
+	return rels;
+}
+
+static void
+ids_row(uint64 row, void *arg)
+{
+	*(ArrayType **) arg = DatumGetArrayTypePCopy(hd_spi_value(row, 1, INT4ARRAYOID, NULL));
+}
+
+ArrayType *
+hd_catalog_chunk_ids(Oid relid)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(relid)};
+	ArrayType  *ids = NULL;
+
+	/* an aggregate without GROUP BY: one row */
+	if (read_rows("SELECT coalesce(array_agg(c.id ORDER BY c.id), '{}')"
+				  " FROM _hyperdist_catalog.chunk c"
+				  " JOIN _hyperdist_catalog.hypertable h ON h.id = c.hypertable_id"
+				  " WHERE h.relid = $1", 1, types, values, false, 0, ids_row, &ids) != 1)
+		elog(ERROR, "no chunk ids read for relation %u", relid);
+	return ids;
+}
+
+static void
+chunk_row(uint64 row, void *arg)
+{
+	List	  **chunks = arg;
+	HdCatalogChunk *c = palloc(sizeof(HdCatalogChunk));
+
+	c->id = int4_value(row, 1);
+	c->range_start = int8_value(row, 2);
+	c->range_end = int8_value(row, 3);
+	c->num_partitions = int2_value(row, 4);
+	c->space_partition = int2_value(row, 5);
+	c->name = TextDatumGetCString(hd_spi_value(row, 6, TEXTOID, NULL));
+	c->nodes = node_names_value(row, 7);
+	*chunks = lappend(*chunks, c);
+}
+
+List *
+hd_catalog_chunks(int32 ht_id)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(ht_id)};
+	List	   *chunks = NIL;
+
+	read_rows("SELECT c.id, ts.range_start, ts.range_end, ts.num_partitions,"
+			  "       c.space_partition, format('%I.%I', c.schema_name, c.table_name),"
+			  "       array_agg(cdn.node_name ORDER BY cdn.replica)"
+			  "  FROM _hyperdist_catalog.chunk c"
+			  "  JOIN _hyperdist_catalog.time_slice ts ON ts.id = c.time_slice_id"
+			  "  JOIN _hyperdist_catalog.chunk_data_node cdn ON cdn.chunk_id = c.id"
+			  " WHERE c.hypertable_id = $1"
+			  " GROUP BY c.id, ts.id ORDER BY c.id",
+			  1, types, values, true, 0, chunk_row, &chunks);
+	return chunks;
+}
+
+/* ---- chunk creation ------------------------------------------------------------- */
+
+static void
+slice_row(uint64 row, void *arg)
+{
+	HdCatalogSlice *slice = arg;
+
+	slice->id = int4_value(row, 1);
+	slice->start = int8_value(row, 2);
+	slice->end = int8_value(row, 3);
+	slice->num_partitions = int2_value(row, 4);
+}
+
+bool
+hd_catalog_time_slice_at(int32 ht_id, int64 time, HdCatalogSlice *slice)
+{
+	Oid			types[2] = {INT4OID, INT8OID};
+	Datum		values[2] = {Int32GetDatum(ht_id), Int64GetDatum(time)};
+
+	return read_rows("SELECT id, range_start, range_end, num_partitions"
+					 " FROM _hyperdist_catalog.time_slice"
+					 " WHERE hypertable_id = $1 AND range_start <= $2 AND range_end > $2",
+					 2, types, values, false, 1, slice_row, slice) == 1;
+}
+
+/* A chunk's replicas: its id (the same in each row), and each one's node. */
+typedef struct ReplicaRows
+{
+	int32	   *chunk_id;
+	List	   *nodes;
+} ReplicaRows;
+
+static void
+replica_row(uint64 row, void *arg)
+{
+	ReplicaRows *replicas = arg;
+
+	*replicas->chunk_id = int4_value(row, 1);
+	replicas->nodes = lappend(replicas->nodes, name_value(row, 2));
+}
+
+bool
+hd_catalog_chunk_at(int32 slice_id, int16 partition, int32 *chunk_id, List **nodes)
+{
+	Oid			types[2] = {INT4OID, INT2OID};
+	Datum		values[2] = {Int32GetDatum(slice_id), Int16GetDatum(partition)};
+	ReplicaRows replicas = {chunk_id, NIL};
+	uint64		nrows;
+
+	nrows = read_rows("SELECT c.id, cdn.node_name"
+					  " FROM _hyperdist_catalog.chunk c"
+					  " JOIN _hyperdist_catalog.chunk_data_node cdn ON cdn.chunk_id = c.id"
+					  " JOIN hyperdist_information.data_nodes dn ON dn.node_name = cdn.node_name"
+					  " WHERE c.time_slice_id = $1 AND c.space_partition = $2"
+					  " ORDER BY NOT dn.available, cdn.replica",
+					  2, types, values, false, 0, replica_row, &replicas);
+	*nodes = replicas.nodes;
+	return nrows > 0;
+}
+
+static void
+placement_row(uint64 row, void *arg)
+{
+	*(List **) arg = node_names_value(row, 1);
+}
+
+/*
+ * The placement map (recreate_placement in sql/catalog.sql) has an entry
+ * per partition; key, the space partition or a time slice's key, picks one
+ * modulo their number.
+ */
+List *
+hd_catalog_new_chunk_nodes(int32 ht_id, int64 key)
+{
+	Oid			types[2] = {INT4OID, INT8OID};
+	Datum		values[2] = {Int32GetDatum(ht_id), Int64GetDatum(key)};
+	List	   *nodes = NIL;
+
+	read_rows("SELECT data_nodes FROM _hyperdist_catalog.dimension_partition"
+			  " WHERE hypertable_id = $1 AND partition = $2 %"
+			  "  nullif((SELECT count(*) FROM _hyperdist_catalog.dimension_partition"
+			  "           WHERE hypertable_id = $1), 0)",
+			  2, types, values, false, 1, placement_row, &nodes);
+	return nodes;
+}

@@ -1,0 +1,96 @@
+/*
+ * metadata/catalog_read.h — reading _hyperdist_catalog: typed rows for C.
+ *
+ * Every query of the catalog the C code runs is here (the writes are in
+ * metadata/catalog.c): each returns what it read copied into the caller's
+ * memory context.  Most callers go through the catalog cache
+ * (metadata/cache.c) instead; these read the rows it is made of, and
+ * what chunk creation and DDL must see as committed now.
+ */
+#ifndef HYPERDIST_METADATA_CATALOG_READ_H
+#define HYPERDIST_METADATA_CATALOG_READ_H
+
+#include "postgres.h"
+
+#include "access/attnum.h"
+#include "nodes/pg_list.h"
+#include "utils/array.h"
+
+/* A row of _hyperdist_catalog.hypertable. */
+typedef struct HdCatalogHypertable
+{
+	int32		id;
+	char	   *assoc_schema;
+	char	   *assoc_prefix;
+	int16		replication_factor;
+} HdCatalogHypertable;
+
+/* A row of _hyperdist_catalog.dimension. */
+typedef struct HdCatalogDimension
+{
+	int32		id;
+	AttrNumber	attnum;
+	Oid			type;
+	bool		is_time;		/* else the space dimension */
+	int64		interval_length;	/* time */
+	int16		num_partitions; /* space */
+} HdCatalogDimension;
+
+/* A row of _hyperdist_catalog.time_slice. */
+typedef struct HdCatalogSlice
+{
+	int32		id;
+	int64		start;
+	int64		end;
+	int16		num_partitions;
+} HdCatalogSlice;
+
+/* A chunk with its time slice and its replicas' data nodes. */
+typedef struct HdCatalogChunk
+{
+	int32		id;
+	int64		range_start;
+	int64		range_end;
+	int16		num_partitions;
+	int16		space_partition;
+	char	   *name;			/* quoted "schema"."table" */
+	List	   *nodes;			/* node names, in replica order */
+} HdCatalogChunk;
+
+/*
+ * Hypertables.  The row of the distributed hypertable relid into *row
+ * (unless NULL); false when it has none.
+ */
+extern bool hd_catalog_hypertable(Oid relid, HdCatalogHypertable *row);
+extern List *hd_catalog_dimensions(int32 ht_id);	/* of HdCatalogDimension */
+extern List *hd_catalog_hypertable_data_nodes(int32 ht_id); /* names, by name */
+extern bool hd_catalog_node_attached(int32 ht_id, const char *node);
+
+/* relids of the hypertables in schema nspid (InvalidOid: any), by id. */
+extern List *hd_catalog_hypertables_in_schema(Oid nspid);
+
+/* The hypertable with a data node index index_name in nspid, or InvalidOid. */
+extern Oid	hd_catalog_hypertable_of_index(Oid nspid, const char *index_name);
+
+/*
+ * Chunks.  Those of hypertable relid: their relations here (RangeVars, by
+ * chunk id), their ids (int4[]); or, for the catalog cache, ht_id's with
+ * their slices and replicas (HdCatalogChunks, by id).
+ */
+extern List *hd_catalog_chunk_relations(Oid relid);
+extern ArrayType *hd_catalog_chunk_ids(Oid relid);
+extern List *hd_catalog_chunks(int32 ht_id);
+
+/*
+ * For chunk creation, each with a snapshot of its own (so that a writer
+ * that waited for another's chunk creation sees it): the time slice holding
+ * time; the chunk of (slice, partition) with the names of its replicas'
+ * nodes, available ones first; the nodes a new chunk of the placement map's
+ * partition key goes to (NIL: none).
+ */
+extern bool hd_catalog_time_slice_at(int32 ht_id, int64 time, HdCatalogSlice *slice);
+extern bool hd_catalog_chunk_at(int32 slice_id, int16 partition, int32 *chunk_id,
+								List **nodes);
+extern List *hd_catalog_new_chunk_nodes(int32 ht_id, int64 key);
+
+#endif							/* HYPERDIST_METADATA_CATALOG_READ_H */

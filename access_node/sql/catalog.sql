@@ -1,0 +1,183 @@
+-- sql/catalog.sql: the catalog of distributed hypertables and its C entry points.
+
+-- ---- distributed hypertables ---------------------------------------------
+--
+-- The access node keeps only metadata.  A distributed hypertable is a
+-- foreign table on the server hyperdist_hypertables (not a data node); its
+-- rows live on the data nodes in a table of the same name, partitioned by
+-- range on the time column (and, with a space dimension, each time slice by
+-- hash on the partitioning column).  Chunks are those partitions.  See
+-- docs/ARCHITECTURE.md, "Distributed hypertables".
+
+CREATE SCHEMA IF NOT EXISTS _hyperdist_catalog;
+CREATE SCHEMA _hyperdist_functions;
+
+-- distributed_exec for the extension's own statements: the same, but the
+-- data nodes' notices ("already exists, skipping") are not relayed.
+CREATE PROCEDURE _hyperdist_functions.exec_on_data_nodes(
+    query TEXT,
+    node_list NAME[] = NULL,
+    transactional BOOLEAN = TRUE)
+AS 'MODULE_PATHNAME', 'hyperdist_exec_on_data_nodes'
+LANGUAGE C;
+
+CREATE SERVER hyperdist_hypertables FOREIGN DATA WRAPPER hyperdist
+  OPTIONS (hypertables 'true');
+GRANT USAGE ON FOREIGN SERVER hyperdist_hypertables TO PUBLIC;
+
+CREATE TABLE _hyperdist_catalog.hypertable (
+    id serial PRIMARY KEY,
+    relid oid NOT NULL UNIQUE,          -- the foreign table on this node
+    associated_schema_name name NOT NULL,
+    associated_table_prefix name NOT NULL,
+    replication_factor smallint NOT NULL CHECK (replication_factor > 0));
+
+-- One time dimension (interval_length, in microseconds for timestamps and
+-- dates, raw units for integers) and at most one space dimension
+-- (num_partitions hash partitions).
+CREATE TABLE _hyperdist_catalog.dimension (
+    id serial PRIMARY KEY,
+    hypertable_id int NOT NULL
+      REFERENCES _hyperdist_catalog.hypertable ON DELETE CASCADE,
+    attnum smallint NOT NULL,
+    column_type regtype NOT NULL,
+    interval_length bigint CHECK (interval_length > 0),
+    num_partitions smallint CHECK (num_partitions > 0),
+    CHECK ((interval_length IS NULL) <> (num_partitions IS NULL)),
+    UNIQUE (hypertable_id, attnum));
+
+-- Time ranges [range_start, range_end) in internal time (microseconds since
+-- the Unix epoch for timestamps and dates, as TimescaleDB).  Slices never
+-- overlap; all chunks of a slice share its range, and its chunks are the
+-- num_partitions hash partitions the space dimension had when the slice
+-- was created (1 without a space dimension).
+CREATE TABLE _hyperdist_catalog.time_slice (
+    id serial PRIMARY KEY,
+    hypertable_id int NOT NULL
+      REFERENCES _hyperdist_catalog.hypertable ON DELETE CASCADE,
+    range_start bigint NOT NULL,
+    range_end bigint NOT NULL,
+    num_partitions smallint NOT NULL CHECK (num_partitions > 0),
+    CHECK (range_start < range_end),
+    UNIQUE (hypertable_id, range_start));
+
+CREATE TABLE _hyperdist_catalog.chunk (
+    id serial PRIMARY KEY,
+    hypertable_id int NOT NULL
+      REFERENCES _hyperdist_catalog.hypertable ON DELETE CASCADE,
+    time_slice_id int NOT NULL
+      REFERENCES _hyperdist_catalog.time_slice ON DELETE CASCADE,
+    space_partition smallint NOT NULL,  -- hash remainder; 0 without space
+    schema_name name NOT NULL,
+    table_name name NOT NULL,
+    creation_time timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (time_slice_id, space_partition),
+    UNIQUE (schema_name, table_name));
+
+-- Replicas of a chunk; replica 0 is the one scans read.
+CREATE TABLE _hyperdist_catalog.chunk_data_node (
+    chunk_id int NOT NULL REFERENCES _hyperdist_catalog.chunk ON DELETE CASCADE,
+    node_name name NOT NULL,
+    replica smallint NOT NULL,
+    PRIMARY KEY (chunk_id, node_name));
+CREATE INDEX ON _hyperdist_catalog.chunk_data_node (node_name);
+
+CREATE TABLE _hyperdist_catalog.hypertable_data_node (
+    hypertable_id int NOT NULL
+      REFERENCES _hyperdist_catalog.hypertable ON DELETE CASCADE,
+    node_name name NOT NULL,
+    block_chunks boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (hypertable_id, node_name));
+
+-- Placement map: new chunks of partition p go to data_nodes (first one
+-- first).  Rebuilt by _hyperdist_functions.recreate_placement.
+CREATE TABLE _hyperdist_catalog.dimension_partition (
+    hypertable_id int NOT NULL
+      REFERENCES _hyperdist_catalog.hypertable ON DELETE CASCADE,
+    partition int NOT NULL,
+    data_nodes name[] NOT NULL,
+    PRIMARY KEY (hypertable_id, partition));
+
+-- Names of the data-node indexes of each hypertable, to resolve DROP INDEX.
+CREATE TABLE _hyperdist_catalog.hypertable_index (
+    hypertable_id int NOT NULL
+      REFERENCES _hyperdist_catalog.hypertable ON DELETE CASCADE,
+    index_name name NOT NULL,
+    PRIMARY KEY (hypertable_id, index_name));
+
+-- Backends cache what statements read of these tables (metadata/cache.c):
+-- any change invalidates those caches when it commits.
+CREATE FUNCTION _hyperdist_functions.catalog_changed() RETURNS trigger
+  AS 'MODULE_PATHNAME', 'hyperdist_catalog_changed' LANGUAGE C;
+DO $$
+DECLARE t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['hypertable', 'dimension', 'hypertable_data_node', 'time_slice',
+                         'chunk', 'chunk_data_node'] LOOP
+    EXECUTE format('CREATE TRIGGER catalog_changed'
+                   ' AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON _hyperdist_catalog.%I'
+                   ' FOR EACH STATEMENT EXECUTE FUNCTION _hyperdist_functions.catalog_changed()', t);
+  END LOOP;
+END $$;
+
+GRANT USAGE ON SCHEMA _hyperdist_catalog, _hyperdist_functions TO PUBLIC;
+GRANT SELECT ON ALL TABLES IN SCHEMA _hyperdist_catalog TO PUBLIC;
+
+-- Only the catalog's owner writes the catalog.  These write it for the
+-- owner of a distributed hypertable (or a member of its role), after
+-- checking the caller, as the catalog's owner; the SQL functions below
+-- call them for the catalog part of each operation (metadata/catalog.c).
+CREATE FUNCTION _hyperdist_functions.catalog_add_hypertable(
+    relation regclass, time_column name, partitioning_column name, number_partitions int,
+    interval_length bigint, associated_schema_name name, associated_table_prefix name,
+    replication_factor int, data_nodes name[], index_names name[])
+RETURNS int AS 'MODULE_PATHNAME', 'hyperdist_catalog_add_hypertable' LANGUAGE C VOLATILE;
+CREATE FUNCTION _hyperdist_functions.catalog_set_chunk_interval(
+    relation regclass, interval_length bigint)
+RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_set_chunk_interval' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION _hyperdist_functions.catalog_set_number_partitions(
+    relation regclass, number_partitions int)
+RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_set_number_partitions' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION _hyperdist_functions.catalog_set_replication_factor(
+    relation regclass, replication_factor int)
+RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_set_replication_factor' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION _hyperdist_functions.catalog_attach_data_node(
+    relation regclass, node_name name, repartition bool)
+RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_attach_data_node' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION _hyperdist_functions.catalog_detach_data_node(
+    relation regclass, node_name name, repartition bool)
+RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_detach_data_node' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION _hyperdist_functions.catalog_delete_chunks(relation regclass, chunks int[])
+RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_delete_chunks' LANGUAGE C STRICT VOLATILE;
+-- Chunk creation and removal of relation wait for the caller's transaction.
+CREATE FUNCTION _hyperdist_functions.lock_chunks(relation regclass)
+RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_lock_chunks' LANGUAGE C STRICT VOLATILE;
+
+-- Placement (docs/ARCHITECTURE.md): the hypertable's data nodes that are
+-- available and not blocked, sorted by name, are n0..nk-1.  Partition p
+-- (the space partition, or for time-only hypertables the time slice's
+-- ordinal plus the hypertable id, modulo k) goes to n[p mod k] and its
+-- replicas to the next replication_factor - 1 nodes.
+CREATE FUNCTION _hyperdist_functions.recreate_placement(ht int)
+RETURNS void LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+  DELETE FROM _hyperdist_catalog.dimension_partition WHERE hypertable_id = ht;
+  WITH nodes AS (
+    SELECT array_agg(hdn.node_name ORDER BY hdn.node_name) AS n
+      FROM _hyperdist_catalog.hypertable_data_node hdn
+      JOIN hyperdist_information.data_nodes dn ON dn.node_name = hdn.node_name
+     WHERE hdn.hypertable_id = ht AND NOT hdn.block_chunks AND dn.available),
+  parts AS (
+    SELECT coalesce((SELECT num_partitions FROM _hyperdist_catalog.dimension
+                      WHERE hypertable_id = ht AND num_partitions IS NOT NULL),
+                    cardinality(n)) AS np, n,
+           least(h.replication_factor, cardinality(n)) AS rf
+      FROM nodes, _hyperdist_catalog.hypertable h
+     WHERE h.id = ht AND cardinality(n) > 0)
+  INSERT INTO _hyperdist_catalog.dimension_partition
+  SELECT ht, p, ARRAY(SELECT n[1 + (p + k) % cardinality(n)]
+                        FROM generate_series(0, rf - 1) k ORDER BY k)
+    FROM parts, generate_series(0, np - 1) p;
+$$;
+REVOKE EXECUTE ON FUNCTION _hyperdist_functions.recreate_placement(int) FROM PUBLIC;

@@ -1,0 +1,684 @@
+-- sql/hypertables.sql: create_distributed_hypertable and the set_* functions.
+
+-- Column, constraint and index definitions of a table, as statements a
+-- data node can run: kind 'column' (DN form: defaults that need other
+-- relations, such as sequences, are left to the access node, which always
+-- sends every column), 'constraint' (CHECK, UNIQUE, PRIMARY KEY,
+-- EXCLUDE), 'index' (indexes that back no constraint).  an_def is the
+-- column's definition on the access node's foreign table.
+CREATE FUNCTION _hyperdist_functions.table_definition_sql()
+RETURNS text LANGUAGE sql IMMUTABLE AS $q$ SELECT $sql$  SELECT 'column',
+         format('%I %s%s%s%s', a.attname, format_type(a.atttypid, a.atttypmod),
+                CASE WHEN a.attcollation <> t.typcollation
+                     THEN ' COLLATE ' || a.attcollation::regcollation::text END,
+                CASE WHEN d.oid IS NOT NULL AND NOT EXISTS (
+                       SELECT FROM pg_depend dep
+                        WHERE dep.classid = 'pg_attrdef'::regclass
+                          AND dep.objid = d.oid
+                          AND dep.refclassid = 'pg_class'::regclass
+                          AND dep.refobjid <> a.attrelid)
+                     THEN ' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid) END,
+                CASE WHEN a.attnotnull THEN ' NOT NULL' END),
+         format('%I %s%s%s%s', a.attname, format_type(a.atttypid, a.atttypmod),
+                CASE WHEN a.attcollation <> t.typcollation
+                     THEN ' COLLATE ' || a.attcollation::regcollation::text END,
+                ' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid),
+                CASE WHEN a.attnotnull THEN ' NOT NULL' END),
+         a.attnum::int
+    FROM pg_attribute a
+    JOIN pg_type t ON t.oid = a.atttypid
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+   WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL
+  SELECT 'constraint', format('CONSTRAINT %I %s', c.conname, pg_get_constraintdef(c.oid)),
+         CASE WHEN c.contype = 'c'
+              THEN format('CONSTRAINT %I %s', c.conname, pg_get_constraintdef(c.oid)) END,
+         0
+    FROM pg_constraint c
+   WHERE c.conrelid = $1 AND c.contype IN ('c', 'u', 'p', 'x')
+  UNION ALL
+  SELECT 'index', replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON '), NULL,
+         i.indexrelid::int
+    FROM pg_index i
+   WHERE i.indrelid = $1
+     AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid
+                                                 AND c.conrelid = $1)
+   ORDER BY 1, 4$sql$ $q$;
+
+CREATE FUNCTION _hyperdist_functions.table_definition(rel regclass)
+RETURNS TABLE(kind text, def text, an_def text, ord int)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  RETURN QUERY EXECUTE _hyperdist_functions.table_definition_sql() USING rel;
+END $$;
+
+-- A relation's name for messages (a regclass prints schema-qualified under
+-- the functions' fixed search_path).
+CREATE FUNCTION _hyperdist_functions.relname(rel regclass)
+RETURNS name LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT relname FROM pg_class WHERE oid = rel $$;
+
+CREATE FUNCTION _hyperdist_functions.hypertable_id(rel regclass)
+RETURNS int LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ht int;
+BEGIN
+  SELECT id INTO ht FROM _hyperdist_catalog.hypertable WHERE relid = rel;
+  IF ht IS NULL THEN
+    RAISE EXCEPTION 'table "%" is not a distributed hypertable', _hyperdist_functions.relname(rel)
+      USING ERRCODE = '42P01',
+            HINT = 'Create it with create_distributed_hypertable().';
+  END IF;
+  RETURN ht;
+END $$;
+
+-- Data nodes named in a call, checked; NULL: every data node the caller may use.
+CREATE FUNCTION _hyperdist_functions.check_data_nodes(nodes name[])
+RETURNS name[] LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  n name;
+  result name[] := '{}';
+BEGIN
+  IF nodes IS NULL THEN
+    SELECT coalesce(array_agg(node_name ORDER BY node_name), '{}') INTO result
+      FROM hyperdist_information.data_nodes
+     WHERE has_server_privilege(node_name, 'USAGE');
+    IF cardinality(result) = 0 THEN
+      RAISE EXCEPTION 'no data nodes can be used'
+        USING ERRCODE = '55000', HINT = 'Add data nodes with add_data_node().';
+    END IF;
+    RETURN result;
+  END IF;
+  FOREACH n IN ARRAY nodes LOOP
+    IF n IS NULL OR NOT EXISTS (SELECT FROM hyperdist_information.data_nodes d
+                                 WHERE d.node_name = n) THEN
+      RAISE EXCEPTION 'data node "%" does not exist', n USING ERRCODE = '42704';
+    END IF;
+    IF NOT has_server_privilege(n, 'USAGE') THEN
+      RAISE EXCEPTION 'permission denied for data node "%"', n USING ERRCODE = '42501';
+    END IF;
+    IF NOT n = ANY (result) THEN
+      result := result || n;
+    END IF;
+  END LOOP;
+  IF cardinality(result) = 0 THEN
+    RAISE EXCEPTION 'data_nodes must name at least one data node' USING ERRCODE = '22023';
+  END IF;
+  RETURN result;
+END $$;
+
+-- Statements for a data node creating the schemas that do not exist there
+-- (CREATE SCHEMA IF NOT EXISTS would need CREATE on the database even when
+-- the schema exists).
+CREATE FUNCTION _hyperdist_functions.schemas_ddl(VARIADIC schemas name[])
+RETURNS text LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT string_agg(format('DO %L; ',
+                           format('BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_namespace'
+                                  ' WHERE nspname = %L) THEN CREATE SCHEMA %I; END IF; END', n, n)),
+                    '')
+    FROM (SELECT DISTINCT unnest(schemas) AS n) s
+$$;
+
+-- On a data node the hypertable's root table and its chunks belong to the
+-- hypertable's owner, who (and whose members) create the chunks in the
+-- associated schema there, in their own sessions; a role that could not is
+-- refused now rather than at its first insert.
+CREATE FUNCTION _hyperdist_functions.owner_ddl(qualified text, assoc_schema name, owner name)
+RETURNS text LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT CASE WHEN owner <> current_user
+              THEN format('ALTER TABLE %s OWNER TO %I; GRANT USAGE, CREATE ON SCHEMA %I TO %I; ',
+                          qualified, owner, assoc_schema, owner)
+              ELSE '' END
+         || format('DO %L; ',
+                   format('BEGIN IF NOT (pg_catalog.has_schema_privilege(%1$L, %2$L, ''CREATE'')'
+                          ' AND pg_catalog.has_schema_privilege(%1$L, %2$L, ''USAGE'')) THEN'
+                          ' RAISE EXCEPTION USING ERRCODE = ''42501'', MESSAGE = %L, HINT = %L;'
+                          ' END IF; END',
+                          owner, assoc_schema,
+                          format('role "%s" cannot create chunks in schema "%s" on this data node',
+                                 owner, assoc_schema),
+                          format('Grant it there: GRANT USAGE, CREATE ON SCHEMA %I TO %I.',
+                                 assoc_schema, owner)))
+$$;
+
+-- Grants on rel what acl grants to others than owner.
+CREATE FUNCTION _hyperdist_functions.grant_acl(acl aclitem[], owner regrole, rel text)
+RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  g record;
+BEGIN
+  FOR g IN SELECT a.grantee, a.privilege_type, a.is_grantable
+             FROM aclexplode(acl) a WHERE a.grantee <> owner LOOP
+    EXECUTE format('GRANT %s ON %s TO %s%s', g.privilege_type, rel,
+                   CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(g.grantee)) END,
+                   CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+  END LOOP;
+END $$;
+
+-- The statements that create the hypertable's root table on a data node:
+-- schemas, the table partitioned by range on the time column, its indexes.
+CREATE FUNCTION _hyperdist_functions.root_table_ddl(
+    rel regclass, qualified text, time_column name, assoc_schema name, owner name)
+RETURNS text LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT format('%sCREATE TABLE %s (%s) PARTITION BY RANGE (%I); %s%s',
+                _hyperdist_functions.schemas_ddl((parse_ident(qualified))[1], assoc_schema),
+                qualified,
+                (SELECT string_agg(def, ', ' ORDER BY kind, ord)
+                   FROM _hyperdist_functions.table_definition(rel)
+                  WHERE kind IN ('column', 'constraint')),
+                time_column,
+                (SELECT string_agg(def || '; ', '' ORDER BY ord)
+                   FROM _hyperdist_functions.table_definition(rel)
+                  WHERE kind = 'index'),
+                _hyperdist_functions.owner_ddl(qualified, assoc_schema, owner))
+$$;
+
+-- ---- create_distributed_hypertable, step by step --------------------------
+
+-- The caller may make rel a distributed hypertable: an ordinary table whose
+-- owner role it has, without custom partitioning or adaptive chunking (the
+-- other arguments, create_distributed_hypertable's).
+CREATE FUNCTION _hyperdist_functions.check_may_distribute(
+    rel regclass, partitioning_func regproc, time_partitioning_func regproc,
+    chunk_sizing_func regproc, chunk_target_size text)
+RETURNS void LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  t record;
+BEGIN
+  SELECT c.relname, c.relkind, pg_get_userbyid(c.relowner) AS owner INTO t
+    FROM pg_class c WHERE c.oid = rel;
+  IF t.relkind <> 'r' THEN
+    RAISE EXCEPTION '"%" is not an ordinary table', t.relname
+      USING ERRCODE = '42809',
+            DETAIL = 'Only ordinary tables can become distributed hypertables.';
+  END IF;
+  IF NOT pg_has_role(t.owner, 'USAGE') THEN
+    RAISE EXCEPTION 'must be owner of table %', t.relname USING ERRCODE = '42501';
+  END IF;
+  IF partitioning_func IS NOT NULL OR time_partitioning_func IS NOT NULL
+     OR chunk_sizing_func IS NOT NULL OR chunk_target_size IS NOT NULL THEN
+    RAISE EXCEPTION 'custom partitioning and adaptive chunking are not supported on distributed hypertables'
+      USING ERRCODE = '0A000';
+  END IF;
+END $$;
+
+-- The column col of rel that a dimension partitions by.
+CREATE FUNCTION _hyperdist_functions.dimension_column(
+    rel regclass, col name, OUT attnum int2, OUT typ regtype)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  SELECT a.attnum, a.atttypid::regtype INTO attnum, typ
+    FROM pg_attribute a
+   WHERE a.attrelid = rel AND a.attname = col AND NOT a.attisdropped AND a.attnum > 0;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'column "%" does not exist', col USING ERRCODE = '42703';
+  END IF;
+END $$;
+
+-- The time dimension's column: an integer, timestamp, timestamptz or date.
+CREATE FUNCTION _hyperdist_functions.time_dimension(
+    rel regclass, col name, OUT attnum int2, OUT typ regtype)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  d record := _hyperdist_functions.dimension_column(rel, col);
+BEGIN
+  attnum := d.attnum;
+  typ := d.typ;
+  IF typ NOT IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype,
+                 'smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+    RAISE EXCEPTION 'invalid type for dimension "%"', col
+      USING ERRCODE = '42804',
+            HINT = 'Use an integer, timestamp, timestamptz or date column.';
+  END IF;
+END $$;
+
+-- The space dimension's column: not the time column, of a type with a
+-- default hash operator class.
+CREATE FUNCTION _hyperdist_functions.space_dimension(
+    rel regclass, col name, time_attnum int2, OUT attnum int2, OUT typ regtype)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  d record := _hyperdist_functions.dimension_column(rel, col);
+BEGIN
+  attnum := d.attnum;
+  typ := d.typ;
+  IF attnum = time_attnum THEN
+    RAISE EXCEPTION 'the partitioning column must differ from the time column'
+      USING ERRCODE = '22023';
+  END IF;
+  IF NOT _hyperdist_functions.type_is_hashable(typ) THEN
+    RAISE EXCEPTION 'invalid type for dimension "%"', col
+      USING ERRCODE = '42804',
+            DETAIL = format('Type %s has no default hash operator class.', typ);
+  END IF;
+END $$;
+
+-- A new hypertable's replication factor, with nnodes data nodes.
+CREATE FUNCTION _hyperdist_functions.check_replication_factor(rel regclass, rf int, nnodes int)
+RETURNS void LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF rf < 1 THEN
+    RAISE EXCEPTION 'invalid replication factor %', rf
+      USING ERRCODE = '22023', HINT = 'A replication factor is at least 1.';
+  END IF;
+  IF rf > nnodes THEN
+    RAISE EXCEPTION 'replication factor too large for hypertable "%"', _hyperdist_functions.relname(rel)
+      USING ERRCODE = '22023',
+            DETAIL = format('The hypertable has %s data nodes, but the replication factor is %s.',
+                            nnodes, rf),
+            HINT = 'Decrease the replication factor or add data nodes.';
+  END IF;
+END $$;
+
+-- What a data node cannot reproduce, or a foreign table cannot be.
+CREATE FUNCTION _hyperdist_functions.check_table_features(rel regclass)
+RETURNS void LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  tab name := _hyperdist_functions.relname(rel);
+  g record;
+BEGIN
+  IF EXISTS (SELECT FROM pg_constraint c
+              WHERE (c.conrelid = rel OR c.confrelid = rel) AND c.contype = 'f') THEN
+    RAISE EXCEPTION 'foreign keys are not supported on distributed hypertables'
+      USING ERRCODE = '0A000', DETAIL = format('Table "%s" has or is referenced by a foreign key.', tab);
+  END IF;
+  IF EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = rel AND a.attnum > 0
+               AND (a.attidentity <> '' OR a.attgenerated <> '')) THEN
+    RAISE EXCEPTION 'identity and generated columns are not supported on distributed hypertables'
+      USING ERRCODE = '0A000';
+  END IF;
+  IF EXISTS (SELECT FROM pg_inherits i WHERE i.inhrelid = rel OR i.inhparent = rel) THEN
+    RAISE EXCEPTION 'table "%" takes part in inheritance', tab USING ERRCODE = '0A000';
+  END IF;
+  FOR g IN SELECT DISTINCT pg_describe_object(d.classid, d.objid, d.objsubid) AS obj
+             FROM pg_depend d
+            WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = rel
+              AND d.deptype = 'n'
+              AND NOT (d.classid = 'pg_class'::regclass AND d.objid = rel)
+              -- the table's own constraints, defaults and statistics go with it
+              AND NOT (d.classid = 'pg_constraint'::regclass AND EXISTS (
+                         SELECT FROM pg_constraint c WHERE c.oid = d.objid AND c.conrelid = rel))
+              AND d.classid NOT IN ('pg_attrdef'::regclass, 'pg_statistic_ext'::regclass) LOOP
+    RAISE EXCEPTION 'cannot make table "%" a distributed hypertable because other objects depend on it', tab
+      USING ERRCODE = '2BP01', DETAIL = format('%s depends on table %s.', g.obj, tab),
+            HINT = 'Drop the dependent objects first, and recreate them afterwards.';
+  END LOOP;
+END $$;
+
+-- TimescaleDB's rules: the time column is NOT NULL, unique indexes include
+-- every partitioning column, and default indexes exist.
+CREATE FUNCTION _hyperdist_functions.prepare_table(
+    rel regclass, qualified text, time_column name, time_attnum int2,
+    space_column name, space_attnum int2, default_indexes boolean)
+RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  g record;
+BEGIN
+  EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET NOT NULL', qualified, time_column);
+  FOR g IN SELECT i.indexrelid::regclass AS idx,
+                  CASE WHEN NOT time_attnum = ANY (i.indkey::int2[]) THEN time_column
+                       ELSE space_column END AS missing
+             FROM pg_index i
+            WHERE i.indrelid = rel AND i.indisunique
+              AND (NOT time_attnum = ANY (i.indkey::int2[])
+                   OR NOT space_attnum = ANY (i.indkey::int2[])) LOOP
+    RAISE EXCEPTION 'cannot create a unique index without the column "%" (used in partitioning)', g.missing
+      USING ERRCODE = '42P16', DETAIL = format('Index %s does not include it.', g.idx);
+  END LOOP;
+  IF default_indexes THEN
+    IF NOT EXISTS (SELECT FROM pg_index i WHERE i.indrelid = rel
+                                            AND i.indkey[0] = time_attnum) THEN
+      EXECUTE format('CREATE INDEX ON %s (%I DESC)', qualified, time_column);
+    END IF;
+    IF space_column IS NOT NULL AND NOT EXISTS (
+         SELECT FROM pg_index i WHERE i.indrelid = rel
+                                  AND i.indkey[0] = space_attnum
+                                  AND i.indkey[1] = time_attnum) THEN
+      EXECUTE format('CREATE INDEX ON %s (%I, %I DESC)', qualified, space_column, time_column);
+    END IF;
+  END IF;
+END $$;
+
+-- Replaces rel (qualified) by a foreign table of the same name and columns.
+-- The sequences its columns own are freed first (they would go with it),
+-- for the caller to give them back; with migrate rel is kept, renamed to
+-- tmp_name, for its rows to be moved (migrate_rows).
+CREATE FUNCTION _hyperdist_functions.replace_by_foreign_table(
+    rel regclass, qualified text, migrate boolean,
+    OUT tmp_name name, OUT seqs text[], OUT seq_cols name[])
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  an_cols text;
+  seq record;
+BEGIN
+  seqs := '{}';
+  seq_cols := '{}';
+  SELECT string_agg(an_def, ', ' ORDER BY kind, ord) INTO an_cols
+    FROM _hyperdist_functions.table_definition(rel) WHERE an_def IS NOT NULL;
+  FOR seq IN SELECT d.objid::regclass AS s, a.attname
+               FROM pg_depend d JOIN pg_attribute a
+                 ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+              WHERE d.classid = 'pg_class'::regclass AND d.refobjid = rel
+                AND d.deptype = 'a'
+                AND (SELECT relkind FROM pg_class WHERE oid = d.objid) = 'S' LOOP
+    EXECUTE format('ALTER SEQUENCE %s OWNED BY NONE', seq.s);
+    seqs := seqs || seq.s::text;
+    seq_cols := seq_cols || seq.attname;
+  END LOOP;
+  IF migrate THEN
+    tmp_name := left('_hd_migrate_' || _hyperdist_functions.relname(rel), 63);
+    EXECUTE format('ALTER TABLE %s RENAME TO %I', qualified, tmp_name);
+  ELSE
+    EXECUTE format('DROP TABLE %s', qualified);
+  END IF;
+  EXECUTE format('CREATE FOREIGN TABLE %s (%s) SERVER hyperdist_hypertables', qualified, an_cols);
+END $$;
+
+-- Moves the rows of the table source (create_distributed_hypertable's
+-- migrate_data) into the distributed hypertable target, and drops source.
+CREATE FUNCTION _hyperdist_functions.migrate_rows(target text, source text)
+RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  EXECUTE format('INSERT INTO %s SELECT * FROM %s', target, source);
+  EXECUTE format('DROP TABLE %s', source);
+END $$;
+
+CREATE FUNCTION create_distributed_hypertable(
+    relation REGCLASS,
+    time_column_name NAME,
+    partitioning_column NAME = NULL,
+    number_partitions INTEGER = NULL,
+    associated_schema_name NAME = NULL,
+    associated_table_prefix NAME = NULL,
+    chunk_time_interval ANYELEMENT = NULL::bigint,
+    create_default_indexes BOOLEAN = TRUE,
+    if_not_exists BOOLEAN = FALSE,
+    partitioning_func REGPROC = NULL,
+    migrate_data BOOLEAN = FALSE,
+    chunk_target_size TEXT = NULL,
+    chunk_sizing_func REGPROC = NULL,
+    time_partitioning_func REGPROC = NULL,
+    replication_factor INTEGER = NULL,
+    data_nodes NAME[] = NULL)
+RETURNS TABLE(hypertable_id INT, schema_name NAME, table_name NAME, created BOOL)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_column
+DECLARE
+  nsp name;
+  rel name;
+  qualified text;
+  owner name;
+  owner_id regrole;
+  acl aclitem[];
+  time_att record;
+  space_att record;
+  space_attnum int2;
+  nodes name[];
+  rf int := coalesce(replication_factor, 1);
+  nparts int;
+  ival bigint;
+  nonempty boolean;
+  index_names name[];
+  replaced record;
+  ht int;
+BEGIN
+  SELECT n.nspname, c.relname, pg_get_userbyid(c.relowner), c.relowner, c.relacl
+    INTO nsp, rel, owner, owner_id, acl
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.oid = relation;
+  qualified := format('%I.%I', nsp, rel);
+
+  IF EXISTS (SELECT FROM _hyperdist_catalog.hypertable h WHERE h.relid = relation) THEN
+    IF if_not_exists THEN
+      RAISE NOTICE 'table "%" is already a hypertable, skipping', rel;
+      RETURN QUERY SELECT h.id, nsp, rel, false
+                     FROM _hyperdist_catalog.hypertable h WHERE h.relid = relation;
+      RETURN;
+    END IF;
+    RAISE EXCEPTION 'table "%" is already a hypertable', rel USING ERRCODE = '42710';
+  END IF;
+  PERFORM _hyperdist_functions.check_may_distribute(relation, partitioning_func, time_partitioning_func,
+                                                    chunk_sizing_func, chunk_target_size);
+  time_att := _hyperdist_functions.time_dimension(relation, time_column_name);
+  IF partitioning_column IS NOT NULL THEN
+    space_att := _hyperdist_functions.space_dimension(relation, partitioning_column,
+                                                      time_att.attnum);
+    space_attnum := space_att.attnum;
+  ELSIF number_partitions IS NOT NULL THEN
+    RAISE EXCEPTION 'number_partitions needs a partitioning_column' USING ERRCODE = '22023';
+  END IF;
+
+  nodes := _hyperdist_functions.check_data_nodes(data_nodes);
+  PERFORM _hyperdist_functions.check_replication_factor(relation, rf, cardinality(nodes));
+  IF partitioning_column IS NOT NULL THEN
+    nparts := coalesce(number_partitions, cardinality(nodes));
+    IF nparts < 1 OR nparts > 32767 THEN
+      RAISE EXCEPTION 'invalid number of partitions: %', nparts
+        USING ERRCODE = '22023', HINT = 'A number of partitions is between 1 and 32767.';
+    END IF;
+  END IF;
+  ival := _hyperdist_functions.interval_to_internal(time_att.typ, chunk_time_interval);
+  PERFORM _hyperdist_functions.check_table_features(relation);
+  EXECUTE format('SELECT EXISTS (SELECT FROM %s)', qualified) INTO nonempty;
+  IF nonempty AND NOT migrate_data THEN
+    RAISE EXCEPTION 'table "%" is not empty', rel
+      USING ERRCODE = '55000',
+            HINT = 'You can migrate data by specifying migrate_data => true when calling this function.';
+  END IF;
+
+  PERFORM _hyperdist_functions.prepare_table(relation, qualified, time_column_name, time_att.attnum,
+                                             partitioning_column, space_attnum,
+                                             create_default_indexes);
+  associated_schema_name := coalesce(associated_schema_name, '_hyperdist_internal');
+  associated_table_prefix := coalesce(associated_table_prefix, '_dist_hyper');
+  -- the chunks' relations here go to the associated schema, which the
+  -- owner must be able to create tables in (as in TimescaleDB)
+  IF associated_schema_name <> '_hyperdist_internal'
+     AND NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = associated_schema_name) THEN
+    EXECUTE format('CREATE SCHEMA %I AUTHORIZATION %I', associated_schema_name, owner);
+  END IF;
+
+  -- the data nodes' root tables, in this transaction
+  CALL _hyperdist_functions.exec_on_data_nodes(
+         _hyperdist_functions.root_table_ddl(relation, qualified, time_column_name,
+                                             associated_schema_name, owner),
+         nodes);
+
+  index_names := ARRAY(SELECT ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+                        WHERE i.indrelid = relation);
+  replaced := _hyperdist_functions.replace_by_foreign_table(relation, qualified, nonempty);
+  ht := _hyperdist_functions.catalog_add_hypertable(
+          qualified::regclass, time_column_name, partitioning_column, nparts, ival,
+          associated_schema_name, associated_table_prefix, rf, nodes, index_names);
+  PERFORM _hyperdist_functions.sync_constraint_mirrors(qualified::regclass);
+  -- the catalog is complete: from here on DDL on the table is distributed
+  IF owner <> current_user THEN
+    EXECUTE format('ALTER TABLE %s OWNER TO %I', qualified, owner);
+  END IF;
+  PERFORM _hyperdist_functions.grant_acl(acl, owner_id, qualified);
+  FOR i IN 1 .. cardinality(replaced.seqs) LOOP
+    EXECUTE format('ALTER SEQUENCE %s OWNED BY %s.%I', replaced.seqs[i], qualified,
+                   replaced.seq_cols[i]);
+  END LOOP;
+  IF replaced.tmp_name IS NOT NULL THEN
+    PERFORM _hyperdist_functions.migrate_rows(qualified, format('%I.%I', nsp, replaced.tmp_name));
+  END IF;
+
+  RETURN QUERY SELECT ht, nsp, rel, true;
+END
+$fn$;
+
+-- Unique, primary key and exclusion constraints exist on the data nodes;
+-- the access node's foreign table names each with a CHECK constraint on
+-- unique_on_data_nodes(its columns), NOT VALID and never evaluated, so that
+-- INSERT ... ON CONFLICT ON CONSTRAINT finds the name (see ddl/utility.c).
+CREATE FUNCTION _hyperdist_functions.unique_on_data_nodes(VARIADIC "any")
+RETURNS boolean AS 'MODULE_PATHNAME', 'hyperdist_unique_on_data_nodes'
+LANGUAGE C IMMUTABLE;
+
+CREATE FUNCTION _hyperdist_functions.sync_constraint_mirrors(rel regclass)
+RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_sync_constraint_mirrors'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE FUNCTION _hyperdist_functions.type_is_hashable(typ regtype)
+RETURNS boolean AS 'MODULE_PATHNAME', 'hyperdist_type_is_hashable'
+LANGUAGE C STRICT STABLE;
+
+-- A chunk interval in internal units: microseconds for timestamp and date
+-- columns (an interval, or an integer number of microseconds), the value
+-- itself for integer columns.  NULL: 7 days, as TimescaleDB.
+CREATE FUNCTION _hyperdist_functions.interval_to_internal(typ regtype, ival anyelement)
+RETURNS bigint LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  argtype regtype := pg_typeof(ival);
+  int_time boolean := typ IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype);
+  result bigint;
+  iv interval;
+BEGIN
+  IF ival IS NULL THEN
+    IF int_time THEN
+      RAISE EXCEPTION 'integer dimensions require an explicit interval'
+        USING ERRCODE = '22023', HINT = 'Give chunk_time_interval as an integer.';
+    END IF;
+    RETURN 7 * 86400 * 1000000::bigint;
+  END IF;
+  IF argtype = 'interval'::regtype THEN
+    IF int_time THEN
+      RAISE EXCEPTION 'invalid interval type for % dimension', typ
+        USING ERRCODE = '42804', HINT = 'Use an integer interval for an integer time column.';
+    END IF;
+    iv := ival::text::interval;
+    IF extract(month FROM iv) <> 0 OR extract(year FROM iv) <> 0 THEN
+      RAISE EXCEPTION 'chunk intervals of months or years are not supported'
+        USING ERRCODE = '22023', HINT = 'Use days, e.g. ''30 days''.';
+    END IF;
+    result := (extract(epoch FROM iv) * 1000000)::bigint;
+  ELSIF argtype IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+    result := ival::text::bigint;
+  ELSE
+    RAISE EXCEPTION 'invalid interval type %', argtype
+      USING ERRCODE = '42804', HINT = 'Use an interval or an integer.';
+  END IF;
+  IF result <= 0 THEN
+    RAISE EXCEPTION 'invalid interval: must be positive' USING ERRCODE = '22023';
+  END IF;
+  IF typ = 'smallint'::regtype AND result > 32767 OR typ = 'integer'::regtype AND result > 2147483647 THEN
+    RAISE EXCEPTION 'invalid interval: must be below the maximum of type %', typ
+      USING ERRCODE = '22023';
+  END IF;
+  RETURN result;
+END $$;
+
+CREATE FUNCTION set_chunk_time_interval(
+    hypertable REGCLASS, chunk_time_interval ANYELEMENT, dimension_name NAME = NULL)
+RETURNS VOID LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ht int := _hyperdist_functions.hypertable_id(hypertable);
+  d record;
+BEGIN
+  SELECT dim.id, dim.column_type, a.attname INTO d
+    FROM _hyperdist_catalog.dimension dim
+    JOIN pg_attribute a ON a.attrelid = hypertable AND a.attnum = dim.attnum
+   WHERE dim.hypertable_id = ht AND dim.interval_length IS NOT NULL;
+  IF dimension_name IS NOT NULL AND dimension_name <> d.attname THEN
+    RAISE EXCEPTION 'time dimension "%" does not exist in hypertable "%"', dimension_name, _hyperdist_functions.relname(hypertable)
+      USING ERRCODE = '42703';
+  END IF;
+  IF chunk_time_interval IS NULL THEN
+    RAISE EXCEPTION 'invalid interval: an explicit interval must be specified' USING ERRCODE = '22023';
+  END IF;
+  PERFORM _hyperdist_functions.catalog_set_chunk_interval(
+            hypertable, _hyperdist_functions.interval_to_internal(d.column_type, chunk_time_interval));
+END $$;
+
+CREATE FUNCTION set_number_partitions(
+    hypertable REGCLASS, number_partitions INTEGER, dimension_name NAME = NULL)
+RETURNS VOID LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ht int := _hyperdist_functions.hypertable_id(hypertable);
+  d record;
+BEGIN
+  SELECT dim.id, a.attname INTO d
+    FROM _hyperdist_catalog.dimension dim
+    JOIN pg_attribute a ON a.attrelid = hypertable AND a.attnum = dim.attnum
+   WHERE dim.hypertable_id = ht AND dim.num_partitions IS NOT NULL;
+  IF NOT FOUND OR (dimension_name IS NOT NULL AND dimension_name <> d.attname) THEN
+    RAISE EXCEPTION 'hypertable "%" has no space dimension%', _hyperdist_functions.relname(hypertable),
+      CASE WHEN dimension_name IS NOT NULL THEN format(' "%s"', dimension_name) ELSE '' END
+      USING ERRCODE = '42703';
+  END IF;
+  IF number_partitions IS NULL OR number_partitions < 1 OR number_partitions > 32767 THEN
+    RAISE EXCEPTION 'invalid number of partitions: %', number_partitions
+      USING ERRCODE = '22023', HINT = 'A number of partitions is between 1 and 32767.';
+  END IF;
+  PERFORM _hyperdist_functions.catalog_set_number_partitions(hypertable, number_partitions);
+END $$;
+
+CREATE FUNCTION set_replication_factor(hypertable REGCLASS, replication_factor INTEGER)
+RETURNS VOID LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ht int := _hyperdist_functions.hypertable_id(hypertable);
+  nnodes int;
+  under int;
+BEGIN
+  SELECT count(*) INTO nnodes FROM _hyperdist_catalog.hypertable_data_node WHERE hypertable_id = ht;
+  IF replication_factor IS NULL OR replication_factor < 1 OR replication_factor > nnodes THEN
+    RAISE EXCEPTION 'invalid replication factor %', replication_factor
+      USING ERRCODE = '22023',
+            DETAIL = format('Hypertable "%s" has %s data nodes.', _hyperdist_functions.relname(hypertable), nnodes),
+            HINT = 'A replication factor is between 1 and the number of the hypertable''s data nodes.';
+  END IF;
+  PERFORM _hyperdist_functions.catalog_set_replication_factor(hypertable, replication_factor);
+  SELECT count(*) INTO under FROM _hyperdist_catalog.chunk c
+   WHERE c.hypertable_id = ht
+     AND (SELECT count(*) FROM _hyperdist_catalog.chunk_data_node cdn WHERE cdn.chunk_id = c.id)
+         < set_replication_factor.replication_factor;
+  IF under > 0 THEN
+    RAISE WARNING 'hypertable "%" is under-replicated', _hyperdist_functions.relname(hypertable)
+      USING DETAIL = format('%s existing chunks have fewer replicas than the new replication factor; only new chunks get %s.',
+                            under, replication_factor);
+  END IF;
+END $$;
