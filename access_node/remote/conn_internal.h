@@ -1,12 +1,13 @@
 /*
- * remote/conn_internal.h — what remote/connection.c shares with the remote
- * transaction code (remote/txn.c, remote/txn_resolve.c).
+ * remote/conn_internal.h — what the session layer (remote/session.c,
+ * request.c, exec.c) offers the remote transaction code (remote/txn.c,
+ * remote/txn_resolve.c).
  *
  * Not for the rest of the extension: everything else goes through
  * remote/connection.h.  A session's remote-transaction state lives in its
  * HdConn (like postgres_fdw's ConnCacheEntry), but only txn.c changes it,
- * except that connection.c opens it (START TRANSACTION), notes writes, and
- * marks the session lost.
+ * except that the session layer opens it (START TRANSACTION), notes
+ * writes, and marks the session lost.
  */
 #ifndef HYPERDIST_REMOTE_CONN_INTERNAL_H
 #define HYPERDIST_REMOTE_CONN_INTERNAL_H

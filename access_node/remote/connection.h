@@ -18,30 +18,9 @@
 #include "postgres.h"
 
 #include "hyperdist.pb-c.h"
+#include "remote/target.h"
 
 typedef struct HdConn HdConn;
-
-/* Where and as whom to open a session (see hd_conn_target_for_server). */
-typedef struct HdConnTarget
-{
-	const char *node_name;		/* for messages */
-	const char *host;			/* agent host */
-	int			port;			/* agent port */
-	const char *dbname;			/* database on the data node */
-	const char *user;			/* role on the data node */
-	const char *password;		/* NULL: from hyperdist.passfile when the
-								 * session opens, if it has an entry */
-	const char *agent_public_key;	/* Z85; NULL or "": plain text (insecure) */
-} HdConnTarget;
-
-/*
- * Builds the target for foreign server serverid and role userid: host, port,
- * dbname and agent_public_key from the server's options, user and password
- * from the user mapping if any, else the role's name (and no password: the
- * passfile is consulted when the session opens, for the database it really
- * opens).  palloc'd in the current memory context.
- */
-extern HdConnTarget *hd_conn_target_for_server(Oid serverid, Oid userid);
 
 /*
  * While reason is not NULL, hd_conn_get and hd_conn_open fail: code that runs
@@ -89,8 +68,6 @@ extern void hd_conn_mark_caller_sql(HdConn *conn);
  * ("already exists, skipping") would only be noise.
  */
 extern void hd_conn_relay_notices(HdConn *conn);
-/* data node's server_version, as reported when the session opened */
-extern const char *hd_conn_server_version(const HdConn *conn);
 
 /*
  * Exec: runs SQL (several statements allowed when nparams is 0) and waits.
@@ -186,7 +163,6 @@ extern bool hd_stream_next(HdStream *stream, const uint8_t **data,
  */
 extern bool hd_stream_next_text_row(HdStream *stream, char **fields,
 									int nfields);
-extern uint64 hd_stream_rows(HdStream *stream);	/* after the end */
 extern void hd_stream_close(HdStream *stream);
 
 /*
