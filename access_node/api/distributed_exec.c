@@ -32,9 +32,7 @@
 
 #include "api/node_admin.h"
 #include "remote/fault.h"
-#include "fdw/option.h"
 #include "remote/connection.h"
-#include "wire.h"
 
 PG_FUNCTION_INFO_V1(hyperdist_distributed_exec);
 PG_FUNCTION_INFO_V1(hyperdist_exec_on_data_nodes);
@@ -278,11 +276,11 @@ hyperdist_data_node_query(PG_FUNCTION_ARGS)
 	hd_conn_relay_notices(conn);
 	stream = hd_query_start(conn, sql, 0, NULL, NULL, HD_ROWS_TEXT);
 	hd_conn_mark_caller_sql(conn);
-	if (hd_stream_columns(stream)->n_columns != (size_t) natts)
+	if (hd_stream_ncolumns(stream) != natts)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("query on data node returned %zu columns, but %d were declared",
-						hd_stream_columns(stream)->n_columns, natts)));
+				 errmsg("query on data node returned %d columns, but %d were declared",
+						hd_stream_ncolumns(stream), natts)));
 	while (hd_stream_next_text_row(stream, fields, natts))
 		tuplestore_puttuple(rsinfo->setResult,
 							BuildTupleFromCStrings(attinmeta, fields));

@@ -49,6 +49,7 @@
 #include "fdw/analyze.h"
 #include "fdw/deparse.h"
 #include "fdw/option.h"
+#include "remote/node.h"
 #include "fdw/prune.h"
 #include "remote/connection.h"
 #include "spi_plan.h"

@@ -32,7 +32,6 @@
 #include "ingest/insert.h"
 #include "remote/connection.h"
 #include "remote/typeio.h"
-#include "wire.h"
 
 /* A batch is shipped at this size even below max_insert_batch_size rows. */
 #define HD_BATCH_MAX_BYTES (16 * 1024 * 1024)

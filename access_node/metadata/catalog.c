@@ -34,7 +34,7 @@
 #include "utils/lsyscache.h"
 
 #include "metadata/catalog.h"
-#include "fdw/option.h"
+#include "remote/node.h"
 #include "metadata/hypertable.h"
 #include "remote/connection.h"
 #include "spi_plan.h"

@@ -19,7 +19,7 @@
 #include "metadata/catalog.h"
 #include "metadata/cache.h"
 #include "metadata/chunk.h"
-#include "fdw/option.h"
+#include "remote/node.h"
 #include "spi_plan.h"
 #include "metadata/dimension.h"
 #include "remote/connection.h"

@@ -18,7 +18,7 @@
 
 #include "metadata/cache.h"
 #include "metadata/dimension.h"
-#include "fdw/option.h"
+#include "remote/node.h"
 #include "metadata/hypertable.h"
 #include "spi_plan.h"
 

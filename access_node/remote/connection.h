@@ -17,7 +17,6 @@
 
 #include "postgres.h"
 
-#include "hyperdist.pb-c.h"
 #include "remote/target.h"
 
 typedef struct HdConn HdConn;
@@ -109,12 +108,11 @@ extern uint32 hd_exec_send_params(HdConn *conn, const char *sql, int nparams,
 								  const HdParamValue *params);
 
 /*
- * Query streaming.  hd_query_start sends the query with the initial credit
- * window (hyperdist.stream_window) and returns at once; the first call to
- * hd_stream_columns or hd_stream_next waits for the row description.
- * hd_stream_next returns false after the last batch; batches are decoded
- * with the batch reader in common/wire.h and stay valid until the next call.
- * Credit is returned as batches are consumed.  hd_stream_close releases
+ * Query streaming (remote/stream.c).  hd_query_start sends the query with
+ * the initial credit window (hyperdist.stream_window) and returns at once;
+ * the first call to any other hd_stream_ function waits for the row
+ * description.  Credit is returned as batches are consumed.
+ * hd_stream_close releases
  * the stream in any state: an unfinished query is cancelled on the agent,
  * except inside a remote transaction, where a cancel would abort the data
  * node's transaction: there the rest of its rows is read and dropped by
@@ -152,14 +150,25 @@ extern HdStream *hd_query_start(HdConn *conn, const char *sql, int nparams,
 extern HdStream *hd_scan_start(HdConn *conn, const char *sql, int nparams,
 							   const Oid *types, const char *const *values,
 							   HdRowFormat format);
-extern Hyperdist__RowDescription *hd_stream_columns(HdStream *stream);
-extern bool hd_stream_next(HdStream *stream, const uint8_t **data,
-						   size_t *len, uint32_t *nrows);
+
+/* The number of columns of the rows. */
+extern int	hd_stream_ncolumns(HdStream *stream);
+/* Whether column i (from 0) travels in binary format. */
+extern bool hd_stream_column_binary(HdStream *stream, int i);
+/* Column i's type on the data node; InvalidOid with HD_ROWS_COPY. */
+extern Oid	hd_stream_column_type(HdStream *stream, int i);
+
 /*
- * Row by row, for text-format streams: the next row's nfields columns as
- * palloc'd C strings (NULL for SQL NULL); false after the last row.  A row
- * with another number of columns is a protocol error.  Do not mix with
- * hd_stream_next on the same stream.
+ * The next row's nfields fields, in place: data[i] NULL for SQL NULL, else
+ * len[i] bytes (text, or the type's binary format), valid until the next
+ * call; false after the last row.  A row with another number of fields is
+ * a protocol error.
+ */
+extern bool hd_stream_next_row(HdStream *stream, int nfields,
+							   const uint8 **data, int32 *len);
+/*
+ * The same for text-format streams, as palloc'd C strings (NULL for SQL
+ * NULL).
  */
 extern bool hd_stream_next_text_row(HdStream *stream, char **fields,
 									int nfields);

@@ -12,8 +12,10 @@
  * fragments (protocol 1.3), which the stream joins and hands on as a batch
  * of that one row.
  *
- * The rows of a batch are read in place: as whole batches
- * (hd_stream_next), or row by row (hd_stream_next_text_row).
+ * Rows are read in place, row by row: as the fields' bytes
+ * (hd_stream_next_row, for scans that decode them by column type), or as
+ * C strings (hd_stream_next_text_row).  Callers see neither the protocol's
+ * messages nor the row batch layout.
  */
 #include "postgres.h"
 
@@ -316,15 +318,40 @@ hd_scan_start(HdConn *conn, const char *sql, int nparams, const Oid *types,
 	return s;
 }
 
-Hyperdist__RowDescription *
-hd_stream_columns(HdStream *stream)
+/* The row description, once it arrived. */
+static Hyperdist__RowDescription *
+stream_columns(HdStream *s)
 {
-	if (stream->columns == NULL)
-		stream_describe(stream);
-	return stream->columns;
+	if (s->columns == NULL)
+		stream_describe(s);
+	return s->columns;
 }
 
-/* Hands b to the caller; hd_stream_next frees it at its next call. */
+int
+hd_stream_ncolumns(HdStream *stream)
+{
+	return (int) stream_columns(stream)->n_columns;
+}
+
+bool
+hd_stream_column_binary(HdStream *stream, int i)
+{
+	Hyperdist__RowDescription *columns = stream_columns(stream);
+
+	Assert(i >= 0 && i < columns->n_columns);
+	return columns->columns[i]->binary;
+}
+
+Oid
+hd_stream_column_type(HdStream *stream, int i)
+{
+	Hyperdist__RowDescription *columns = stream_columns(stream);
+
+	Assert(i >= 0 && i < columns->n_columns);
+	return columns->columns[i]->type_oid;
+}
+
+/* Hands b to the caller; stream_next_batch frees it at its next call. */
 static void
 stream_hand_out(HdStream *s, HdStoredBatch *b, const uint8_t **data,
 				size_t *len, uint32_t *nrows)
@@ -335,8 +362,12 @@ stream_hand_out(HdStream *s, HdStoredBatch *b, const uint8_t **data,
 	*nrows = b->nrows;
 }
 
-bool
-hd_stream_next(HdStream *s, const uint8_t **data, size_t *len, uint32_t *nrows)
+/*
+ * The next batch of rows, stored ahead or as it arrives; false after the
+ * last one.  A batch stays valid until the next call.
+ */
+static bool
+stream_next_batch(HdStream *s, const uint8_t **data, size_t *len, uint32_t *nrows)
 {
 	if (s->current != NULL)
 	{
@@ -391,8 +422,12 @@ stream_bad_row(HdStream *s)
 			 errcontext("remote SQL: %s", s->sql)));
 }
 
-bool
-hd_stream_next_text_row(HdStream *s, char **fields, int nfields)
+/*
+ * Positions the stream on its next row, which must have nfields fields;
+ * false after the last row.
+ */
+static bool
+stream_next_row_start(HdStream *s, int nfields)
 {
 	for (;;)
 	{
@@ -406,25 +441,52 @@ hd_stream_next_text_row(HdStream *s, char **fields, int nfields)
 		{
 			if (n != nfields)
 				stream_bad_row(s);
-			for (int i = 0; i < nfields; i++)
-			{
-				const uint8_t *f;
-				int32_t		flen;
-
-				if (!hd_batch_next_field(&s->rows_in, &f, &flen))
-					stream_bad_row(s);
-				fields[i] = f == NULL ? NULL : pnstrdup((const char *) f, flen);
-			}
 			return true;
 		}
 		if (bad)
 			stream_bad_row(s);
 		s->rows_in_batch = false;
-		if (!hd_stream_next(s, &data, &len, &nrows))
+		if (!stream_next_batch(s, &data, &len, &nrows))
 			return false;
 		hd_batch_reader_init(&s->rows_in, data, len);
 		s->rows_in_batch = true;
 	}
+}
+
+/* The current row's next field, in place: NULL for SQL NULL. */
+static inline const uint8_t *
+stream_next_field(HdStream *s, int32_t *len)
+{
+	const uint8_t *field;
+
+	if (!hd_batch_next_field(&s->rows_in, &field, len))
+		stream_bad_row(s);
+	return field;
+}
+
+bool
+hd_stream_next_row(HdStream *s, int nfields, const uint8 **data, int32 *len)
+{
+	if (!stream_next_row_start(s, nfields))
+		return false;
+	for (int i = 0; i < nfields; i++)
+		data[i] = stream_next_field(s, &len[i]);
+	return true;
+}
+
+bool
+hd_stream_next_text_row(HdStream *s, char **fields, int nfields)
+{
+	if (!stream_next_row_start(s, nfields))
+		return false;
+	for (int i = 0; i < nfields; i++)
+	{
+		int32_t		flen;
+		const uint8_t *f = stream_next_field(s, &flen);
+
+		fields[i] = f == NULL ? NULL : pnstrdup((const char *) f, flen);
+	}
+	return true;
 }
 
 void

@@ -20,7 +20,7 @@
 #include "utils/acl.h"
 #include "utils/syscache.h"
 
-#include "fdw/option.h"
+#include "remote/node.h"
 #include "guc.h"
 #include "remote/target.h"
 

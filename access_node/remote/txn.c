@@ -51,11 +51,11 @@
 #include "utils/timeout.h"
 #include "utils/timestamp.h"
 
-#include "bgw/bgw.h"
-#include "remote/fault.h"
 #include "guc.h"
 #include "remote/commit_record.h"
+#include "remote/committing.h"
 #include "remote/conn_internal.h"
+#include "remote/fault.h"
 #include "remote/txn.h"
 
 /*
@@ -598,7 +598,7 @@ commit_prepared(List *prepared)
 	}
 	(void) hd_conn_set_deadline(old_deadline);
 	hd_committing_end();
-	hd_bgw_wake(handover);
+	hd_committing_wake(handover);
 }
 
 /* ---- ABORT and PREPARE ------------------------------------------------------------- */

@@ -53,14 +53,13 @@
 #include "utils/timestamp.h"
 #include "utils/xid8.h"
 
-#include "bgw/bgw.h"
-#include "fdw/option.h"
 #include "remote/commit_record.h"
+#include "remote/committing.h"
 #include "remote/conn_internal.h"
 #include "remote/connection.h"
+#include "remote/node.h"
 #include "remote/txn_resolve.h"
 #include "spi_plan.h"
-#include "wire.h"
 
 /* Bound on one node's resolution (every wait on the data node). */
 #define HD_RESOLVE_TIMEOUT_MS	30000
