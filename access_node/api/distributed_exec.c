@@ -33,6 +33,7 @@
 #include "api/node_admin.h"
 #include "remote/fault.h"
 #include "remote/connection.h"
+#include "remote/fanout.h"
 
 PG_FUNCTION_INFO_V1(hyperdist_distributed_exec);
 PG_FUNCTION_INFO_V1(hyperdist_exec_on_data_nodes);
@@ -184,11 +185,8 @@ distributed_exec(FunctionCallInfo fcinfo, bool relay_notices)
 	char	   *query;
 	bool		transactional;
 	List	   *servers;
-	HdConn	  **conns;
-	uint32	   *seqs;
+	HdRequestSet *set;
 	ListCell   *lc;
-	int			n;
-	int			i;
 
 	if (PG_ARGISNULL(0) || is_blank(query = text_to_cstring(PG_GETARG_TEXT_PP(0))))
 		ereport(ERROR,
@@ -208,10 +206,7 @@ distributed_exec(FunctionCallInfo fcinfo, bool relay_notices)
 	foreach(lc, servers)
 		check_usage(lfirst_oid(lc));
 
-	n = list_length(servers);
-	conns = palloc(sizeof(HdConn *) * n);
-	seqs = palloc(sizeof(uint32) * n);
-	i = 0;
+	set = hd_reqset_create();
 	foreach(lc, servers)
 	{
 		HdConn	   *conn = hd_conn_get(lfirst_oid(lc), transactional);
@@ -223,14 +218,11 @@ distributed_exec(FunctionCallInfo fcinfo, bool relay_notices)
 					 errmsg("distributed_exec with transactional => false cannot run inside a transaction block"),
 					 errdetail("This transaction already has a remote transaction open on data node \"%s\".",
 							   hd_conn_node_name(conn))));
-		conns[i] = conn;
 		if (relay_notices)
 			hd_conn_relay_notices(conn);
-		seqs[i] = hd_exec_send(conn, query, 0, NULL, NULL);
-		i++;
+		(void) hd_reqset_exec(set, conn, query, 0, NULL, NULL);
 	}
-	for (i = 0; i < n; i++)
-		(void) hd_exec_wait(conns[i], seqs[i], NULL);
+	hd_reqset_wait(set);
 }
 
 Datum

@@ -46,6 +46,7 @@
 #include "fdw/scan.h"
 #include "metadata/hypertable.h"
 #include "remote/connection.h"
+#include "remote/fanout.h"
 #include "remote/typeio.h"
 
 typedef struct HdScanState
@@ -410,27 +411,27 @@ static void
 start_stream(HdScanState *state)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(state->scan_cxt);
+	HdRequestSet *set = hd_reqset_create();
 	HdStream   *stream;
 
 	if (state->cur == 0)
 		compute_params(state);
 	for (int i = state->cur; i < state->nqueries; i++)
 	{
-		if (state->streams[i] == NULL)
-		{
-			INSTR_TIME_SET_CURRENT(state->sent_at[i]);
-			if (row_format(state) == HD_ROWS_COPY)
-				state->streams[i] = hd_scan_start(state->conns[i],
-												  hd_params_inline(&state->params,
-																   state->sqls[i]),
-												  0, NULL, NULL, HD_ROWS_COPY);
-			else
-				state->streams[i] = hd_scan_start(state->conns[i], state->sqls[i],
-												  state->params.n,
-												  state->params.types,
-												  state->params.values,
-												  row_format(state));
-		}
+		int			r;
+
+		if (state->streams[i] != NULL)
+			continue;
+		INSTR_TIME_SET_CURRENT(state->sent_at[i]);
+		if (row_format(state) == HD_ROWS_COPY)
+			r = hd_reqset_scan(set, state->conns[i],
+							   hd_params_inline(&state->params, state->sqls[i]),
+							   0, NULL, NULL, HD_ROWS_COPY);
+		else
+			r = hd_reqset_scan(set, state->conns[i], state->sqls[i],
+							   state->params.n, state->params.types,
+							   state->params.values, row_format(state));
+		state->streams[i] = hd_reqset_stream(set, r);
 	}
 	stream = state->stream = state->streams[state->cur];
 	MemoryContextSwitchTo(oldcxt);

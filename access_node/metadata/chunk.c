@@ -23,6 +23,7 @@
 #include "spi_plan.h"
 #include "metadata/dimension.h"
 #include "remote/connection.h"
+#include "remote/fanout.h"
 
 typedef struct HdSlice
 {
@@ -329,8 +330,7 @@ chunk_create(HdChunkCache *cache, HdSlice *slice, int partition)
 	bool		isnull;
 	Datum	   *nodes;
 	int			nnodes;
-	uint32	   *seqs;
-	HdConn	  **conns;
+	HdRequestSet *set;
 	HdChunk    *chunk;
 	HdCatalogWriter writer;
 
@@ -387,16 +387,14 @@ chunk_create(HdChunkCache *cache, HdSlice *slice, int partition)
 	chunk->nnodes = nnodes;
 	chunk->nodes = MemoryContextAlloc(cache->cxt, sizeof(Oid) * nnodes);
 	sql = chunk_create_sql(ht, slice, partition, chunk_name);
-	seqs = palloc(sizeof(uint32) * nnodes);
-	conns = palloc(sizeof(HdConn *) * nnodes);
+	set = hd_reqset_create();
 	for (int i = 0; i < nnodes; i++)
 	{
 		chunk->nodes[i] = get_foreign_server_oid(NameStr(*DatumGetName(nodes[i])), false);
-		conns[i] = hd_conn_get(chunk->nodes[i], true);
-		seqs[i] = hd_exec_send(conns[i], sql, 0, NULL, NULL);
+		(void) hd_reqset_exec(set, hd_conn_get(chunk->nodes[i], true), sql,
+							  0, NULL, NULL);
 	}
-	for (int i = 0; i < nnodes; i++)
-		hd_exec_wait(conns[i], seqs[i], NULL);
+	hd_reqset_wait(set);
 	SPI_finish();
 	return chunk;
 }

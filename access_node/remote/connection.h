@@ -68,6 +68,13 @@ extern void hd_conn_mark_caller_sql(HdConn *conn);
  */
 extern void hd_conn_relay_notices(HdConn *conn);
 
+/* A data node's error for one request, returned rather than raised. */
+typedef struct HdRemoteError
+{
+	int			sqlerrcode;		/* MAKE_SQLSTATE */
+	char	   *message;
+} HdRemoteError;
+
 /*
  * Exec: runs SQL (several statements allowed when nparams is 0) and waits.
  * values[i] NULL is SQL NULL; values are in text format.  Returns the rows

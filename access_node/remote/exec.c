@@ -83,9 +83,9 @@ hd_exec_send_params(HdConn *conn, const char *sql, int nparams,
  * Waits for the final reply to Exec request seq.  A data node's error is
  * raised, or, with err, returned there (false) unless it ended the session.
  */
-static bool
-exec_finish(HdConn *conn, uint32 seq, char **command_tag, uint64 *rows,
-			HdRemoteError *err)
+bool
+hd_exec_finish(HdConn *conn, uint32 seq, char **command_tag, uint64 *rows,
+			   HdRemoteError *err)
 {
 	HdEnvelope *env = hd_conn_wait_for(conn, seq, conn->reply_cxt);
 	int			i = hd_req_index(conn, seq);
@@ -120,15 +120,8 @@ hd_exec_wait(HdConn *conn, uint32 seq, char **command_tag)
 {
 	uint64		rows;
 
-	(void) exec_finish(conn, seq, command_tag, &rows, NULL);
+	(void) hd_exec_finish(conn, seq, command_tag, &rows, NULL);
 	return rows;
-}
-
-bool
-hd_exec_wait_noerror(HdConn *conn, uint32 seq, char **command_tag,
-					 HdRemoteError *err)
-{
-	return exec_finish(conn, seq, command_tag, NULL, err);
 }
 
 void

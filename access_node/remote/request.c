@@ -193,6 +193,16 @@ hd_conn_cancel_request(HdConn *conn, int i)
 	hd_req_remove(conn, i);
 }
 
+/* Cancels request seq if it is still pending; never waits or raises. */
+void
+hd_conn_cancel_seq(HdConn *conn, uint32 seq)
+{
+	int			i = hd_req_index(conn, seq);
+
+	if (i >= 0)
+		hd_conn_cancel_request(conn, i);
+}
+
 /* ---- waiting for replies ---------------------------------------------------- */
 
 /*

@@ -723,28 +723,23 @@ hd_conn_mark_caller_sql(HdConn *conn)
 		conn->xact.ran_sql = true;
 }
 
+static void
+invalidate_if_server(HdConn *conn, void *arg)
+{
+	if (conn->serverid != *(Oid *) arg)
+		return;
+	conn->invalidated = true;
+	if (hd_conn_idle(conn) && conn->xact.state == HD_RXACT_NONE)
+		hd_conn_disconnect(conn);
+}
+
 void
 hd_conn_invalidate_server(Oid serverid)
 {
-	HASH_SEQ_STATUS scan;
-	HdConnEntry *entry;
-
-	if (conn_cache == NULL)
-		return;
-	hash_seq_init(&scan, conn_cache);
-	while ((entry = hash_seq_search(&scan)) != NULL)
-	{
-		HdConn	   *conn = entry->conn;
-
-		if (conn == NULL || conn->serverid != serverid)
-			continue;
-		conn->invalidated = true;
-		if (hd_conn_idle(conn) && conn->xact.state == HD_RXACT_NONE)
-			hd_conn_disconnect(conn);
-	}
+	hd_conn_visit(invalidate_if_server, &serverid);
 }
 
-/* ---- for remote/txn.c (remote/conn_internal.h) ----------------------------------------------------- */
+/* ---- for remote/txn.c (remote/conn_internal.h) ------------------------------ */
 
 HdRemoteXact *
 hd_conn_xact(HdConn *conn)

@@ -147,6 +147,7 @@ extern void hd_envelope_address(HdConn *conn, HdEnvelope *env, uint32 seq);
 extern void hd_conn_send_control(HdConn *conn, HdEnvelope *env, uint32 seq);
 extern bool hd_conn_send_quietly(HdConn *conn, HdEnvelope *env, uint32 seq);
 extern void hd_conn_cancel_request(HdConn *conn, int i);
+extern void hd_conn_cancel_seq(HdConn *conn, uint32 seq);
 extern void hd_conn_grant_credit(HdConn *conn, int i);
 extern HdEnvelope *hd_conn_wait_for(HdConn *conn, uint32 seq, MemoryContext cxt);
 
@@ -176,6 +177,11 @@ extern void hd_conn_fail(HdConn *conn, HdSockStatus why, bool opening) pg_attrib
 extern void hd_conn_protocol_error(HdConn *conn, const char *why) pg_attribute_noreturn();
 extern void hd_conn_remote_error(HdConn *conn, const Hyperdist__Error *err,
 								 const char *sql) pg_attribute_noreturn();
+
+/* ---- exec.c ---- */
+
+extern bool hd_exec_finish(HdConn *conn, uint32 seq, char **command_tag,
+						   uint64 *rows, HdRemoteError *err);
 
 /* ---- stream.c ---- */
 
