@@ -11,6 +11,10 @@
  *
  * Errors raised on a data node are rethrown here with their SQLSTATE,
  * message, detail and hint, and a context line naming the data node.
+ *
+ * Sessions are remote/session.c's, Exec remote/exec.c's, streams
+ * remote/stream.c's, the ping remote/ping.c's; work on many nodes at once
+ * goes through a request set (remote/fanout.h).
  */
 #ifndef HYPERDIST_REMOTE_CONNECTION_H
 #define HYPERDIST_REMOTE_CONNECTION_H
@@ -85,8 +89,8 @@ extern uint64 hd_exec(HdConn *conn, const char *sql, int nparams,
 					  char **command_tag);
 
 /*
- * The same in two halves, for running one command on many nodes at once:
- * send on every session first, then wait for each.
+ * The same in two halves, to pipeline requests on a session (an insert's
+ * batches); many nodes at once go through a request set (remote/fanout.h).
  */
 extern uint32 hd_exec_send(HdConn *conn, const char *sql, int nparams,
 						   const Oid *types, const char *const *values);
@@ -115,20 +119,19 @@ extern uint32 hd_exec_send_params(HdConn *conn, const char *sql, int nparams,
 								  const HdParamValue *params);
 
 /*
- * Query streaming (remote/stream.c).  hd_query_start sends the query with
- * the initial credit window (hyperdist.stream_window) and returns at once;
- * the first call to any other hd_stream_ function waits for the row
- * description.  Credit is returned as batches are consumed.
- * hd_stream_close releases
- * the stream in any state: an unfinished query is cancelled on the agent,
- * except inside a remote transaction, where a cancel would abort the data
- * node's transaction: there the rest of its rows is read and dropped by
- * the session's next waits (hd_scan_start avoids that).  The stream lives
- * in a child of the memory context current at hd_query_start; resetting
- * that context (error, abort) releases it the same way, and an abort
- * cancels it.  Starting another
- * request on the same session while a stream is unfinished first reads the
- * stream's remaining rows into memory (the agent answers in order).
+ * Query streaming.  hd_query_start sends the query with the initial credit
+ * window (hyperdist.stream_window) and returns at once; the first call to
+ * any other hd_stream_ function waits for the row description.  Credit is
+ * returned as batches are consumed.  hd_stream_close releases the stream in
+ * any state: an unfinished query is cancelled on the agent, except inside
+ * a remote transaction, where a cancel would abort the data node's
+ * transaction: there the rest of its rows is read and dropped by the
+ * session's next waits (hd_scan_start avoids that).  The stream lives in a
+ * child of the memory context current at hd_query_start; resetting that
+ * context (error, abort) releases it the same way, and an abort cancels
+ * it.  Starting another request on the same session while a stream is
+ * unfinished first reads the stream's remaining rows into memory (the
+ * agent answers in order).
  */
 typedef struct HdStream HdStream;
 
