@@ -8,7 +8,7 @@
 
 #include "remote/fault.h"
 #include "guc.h"
-#include "wire.h"
+#include "protocol.h"
 
 int			hd_connect_timeout = 10;
 char	   *hd_passfile = NULL;

@@ -4,7 +4,7 @@
  * _PG_init runs in the postmaster (shared_preload_libraries), whose memory
  * every backend inherits through fork.  So it only defines parameters and
  * registers callbacks; ZeroMQ contexts are created lazily in the process that
- * uses them (remote/connection.c).
+ * uses them (remote/transport.c).
  */
 #include "postgres.h"
 

@@ -32,9 +32,8 @@
 
 #include "api/node_admin.h"
 #include "remote/fault.h"
-#include "fdw/option.h"
 #include "remote/connection.h"
-#include "wire.h"
+#include "remote/fanout.h"
 
 PG_FUNCTION_INFO_V1(hyperdist_distributed_exec);
 PG_FUNCTION_INFO_V1(hyperdist_exec_on_data_nodes);
@@ -186,11 +185,8 @@ distributed_exec(FunctionCallInfo fcinfo, bool relay_notices)
 	char	   *query;
 	bool		transactional;
 	List	   *servers;
-	HdConn	  **conns;
-	uint32	   *seqs;
+	HdRequestSet *set;
 	ListCell   *lc;
-	int			n;
-	int			i;
 
 	if (PG_ARGISNULL(0) || is_blank(query = text_to_cstring(PG_GETARG_TEXT_PP(0))))
 		ereport(ERROR,
@@ -210,10 +206,7 @@ distributed_exec(FunctionCallInfo fcinfo, bool relay_notices)
 	foreach(lc, servers)
 		check_usage(lfirst_oid(lc));
 
-	n = list_length(servers);
-	conns = palloc(sizeof(HdConn *) * n);
-	seqs = palloc(sizeof(uint32) * n);
-	i = 0;
+	set = hd_reqset_create();
 	foreach(lc, servers)
 	{
 		HdConn	   *conn = hd_conn_get(lfirst_oid(lc), transactional);
@@ -225,14 +218,11 @@ distributed_exec(FunctionCallInfo fcinfo, bool relay_notices)
 					 errmsg("distributed_exec with transactional => false cannot run inside a transaction block"),
 					 errdetail("This transaction already has a remote transaction open on data node \"%s\".",
 							   hd_conn_node_name(conn))));
-		conns[i] = conn;
 		if (relay_notices)
 			hd_conn_relay_notices(conn);
-		seqs[i] = hd_exec_send(conn, query, 0, NULL, NULL);
-		i++;
+		(void) hd_reqset_exec(set, conn, query, 0, NULL, NULL);
 	}
-	for (i = 0; i < n; i++)
-		(void) hd_exec_wait(conns[i], seqs[i], NULL);
+	hd_reqset_wait(set);
 }
 
 Datum
@@ -278,11 +268,11 @@ hyperdist_data_node_query(PG_FUNCTION_ARGS)
 	hd_conn_relay_notices(conn);
 	stream = hd_query_start(conn, sql, 0, NULL, NULL, HD_ROWS_TEXT);
 	hd_conn_mark_caller_sql(conn);
-	if (hd_stream_columns(stream)->n_columns != (size_t) natts)
+	if (hd_stream_ncolumns(stream) != natts)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("query on data node returned %zu columns, but %d were declared",
-						hd_stream_columns(stream)->n_columns, natts)));
+				 errmsg("query on data node returned %d columns, but %d were declared",
+						hd_stream_ncolumns(stream), natts)));
 	while (hd_stream_next_text_row(stream, fields, natts))
 		tuplestore_puttuple(rsinfo->setResult,
 							BuildTupleFromCStrings(attinmeta, fields));

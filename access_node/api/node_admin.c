@@ -39,14 +39,14 @@
 #include "utils/syscache.h"
 
 #include "metadata/catalog.h"
-#include "fdw/option.h"
+#include "remote/node.h"
 #include "api/node_admin.h"
 #include "agg/partial_agg.h"
 #include "guc.h"
 #include "keys.h"
 #include "spi_plan.h"
 #include "remote/connection.h"
-#include "wire.h"
+#include "protocol.h"
 
 /* where sessions go to create or drop a data node's database */
 #define MAINTENANCE_DB "postgres"
@@ -239,53 +239,21 @@ agent_public_key(const char *node_name)
 	return pstrdup(key);
 }
 
-/* The ncols fields of the reader's current row as text (NULL for SQL NULL). */
-static char **
-text_fields(HdBatchReader *reader, int ncols, bool *ok)
-{
-	char	  **row = palloc(sizeof(char *) * ncols);
-
-	for (int i = 0; i < ncols && *ok; i++)
-	{
-		const uint8_t *field;
-		int32_t		len;
-
-		*ok = hd_batch_next_field(reader, &field, &len);
-		row[i] = (*ok && field != NULL) ? pnstrdup((const char *) field, len) : NULL;
-	}
-	return row;
-}
-
 /* Runs a query that returns one row of ncols columns; returns its fields. */
 static char **
 query_row(HdConn *conn, const char *sql, int nparams, const Oid *types,
 		  const char *const *values, int ncols)
 {
 	HdStream   *stream = hd_query_start(conn, sql, nparams, types, values, HD_ROWS_TEXT);
-	char	  **row = NULL;
-	bool		ok = true;
-	const uint8_t *data;
-	size_t		len;
-	uint32_t	nrows;
+	char	  **row = palloc(sizeof(char *) * ncols);
+	bool		ok;
 
-	while (ok && hd_stream_next(stream, &data, &len, &nrows))
-	{
-		HdBatchReader reader;
-		uint16_t	nfields;
-		bool		bad = false;
-
-		hd_batch_reader_init(&reader, data, len);
-		while (ok && hd_batch_next_row(&reader, &nfields, &bad))
-		{
-			ok = (row == NULL && nfields == ncols);
-			if (ok)
-				row = text_fields(&reader, ncols, &ok);
-		}
-		ok = ok && !bad;
-	}
+	ok = hd_stream_ncolumns(stream) == ncols &&
+		hd_stream_next_text_row(stream, row, ncols) &&
+		!hd_stream_next_text_row(stream, row, ncols);
 	hd_stream_close(stream);
 
-	if (!ok || row == NULL)
+	if (!ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROTOCOL_VIOLATION),
 				 errmsg("unexpected result from data node \"%s\"",

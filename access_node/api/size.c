@@ -21,6 +21,7 @@
 
 #include "metadata/hypertable.h"
 #include "remote/connection.h"
+#include "remote/fanout.h"
 
 PG_FUNCTION_INFO_V1(hyperdist_data_node_sizes);
 
@@ -69,7 +70,7 @@ hyperdist_data_node_sizes(PG_FUNCTION_ARGS)
 	HdHypertable *ht = hd_hypertable_load(relid);
 	AclResult	acl;
 	char	   *sql;
-	List	   *streams = NIL;
+	HdRequestSet *set = hd_reqset_create();
 	ListCell   *lc;
 	AttInMetadata *attinmeta;
 	char	   *fields[7];
@@ -87,14 +88,13 @@ hyperdist_data_node_sizes(PG_FUNCTION_ARGS)
 	attinmeta = TupleDescGetAttInMetadata(rsinfo->setDesc);
 	sql = sizes_sql(hd_hypertable_qualified_name(ht), per_chunk);
 	foreach(lc, ht->data_nodes)
-		streams = lappend(streams, hd_query_start(hd_conn_get(lfirst_oid(lc), true),
-												  sql, 0, NULL, NULL, HD_ROWS_TEXT));
-	foreach(lc, streams)
+		(void) hd_reqset_query(set, hd_conn_get(lfirst_oid(lc), true),
+							   sql, 0, NULL, NULL, HD_ROWS_TEXT);
+	foreach(lc, ht->data_nodes)
 	{
-		HdStream   *stream = lfirst(lc);
+		HdStream   *stream = hd_reqset_stream(set, foreach_current_index(lc));
 
-		fields[0] = GetForeignServer(list_nth_oid(ht->data_nodes,
-												  foreach_current_index(lc)))->servername;
+		fields[0] = GetForeignServer(lfirst_oid(lc))->servername;
 		while (hd_stream_next_text_row(stream, fields + 1, 6))
 			tuplestore_puttuple(rsinfo->setResult,
 								BuildTupleFromCStrings(attinmeta, fields));

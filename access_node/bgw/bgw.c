@@ -26,8 +26,9 @@
  * those commands (it is terminated, and started again afterwards if the
  * database still exists).
  *
- * Shared memory also holds, per backend, the full xid of the transaction
- * it is committing with two-phase commit (see hd_committing_begin).
+ * The shared memory hooks here also attach the array where committing
+ * backends publish their transaction (remote/committing.c), and the worker
+ * is what remote/txn.c wakes after a two-phase commit.
  */
 #include "postgres.h"
 
@@ -43,7 +44,6 @@
 #include "commands/extension.h"
 #include "miscadmin.h"
 #include "pgstat.h"
-#include "port/atomics.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
@@ -59,6 +59,7 @@
 
 #include "bgw/bgw.h"
 #include "guc.h"
+#include "remote/committing.h"
 #include "remote/txn_resolve.h"
 
 /* Databases with a worker (or a pending start) at one time. */
@@ -84,11 +85,9 @@ typedef struct HdDbSlot
 
 typedef struct HdShared
 {
-	slock_t		mutex;			/* protects everything but committing[] */
+	slock_t		mutex;			/* protects everything */
 	Latch	   *launcher_latch;
 	HdDbSlot	slots[HD_MAX_DB_WORKERS];
-	/* by BackendId: full xid being committed with 2PC, 0 if none */
-	pg_atomic_uint64 committing[FLEXIBLE_ARRAY_MEMBER];
 } HdShared;
 
 static HdShared *shared = NULL;
@@ -99,19 +98,13 @@ static ProcessUtility_hook_type prev_utility_hook = NULL;
 
 /* ---- shared memory --------------------------------------------------------- */
 
-static Size
-shared_size(void)
-{
-	return add_size(offsetof(HdShared, committing),
-					mul_size(MaxBackends + 1, sizeof(pg_atomic_uint64)));
-}
-
 static void
 shmem_request(void)
 {
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
-	RequestAddinShmemSpace(shared_size());
+	RequestAddinShmemSpace(sizeof(HdShared));
+	RequestAddinShmemSpace(hd_committing_shmem_size());
 }
 
 static void
@@ -123,45 +116,14 @@ shmem_startup(void)
 		prev_shmem_startup_hook();
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	shared = ShmemInitStruct("hyperdist", shared_size(), &found);
+	shared = ShmemInitStruct("hyperdist", sizeof(HdShared), &found);
 	if (!found)
 	{
-		memset(shared, 0, offsetof(HdShared, committing));
+		memset(shared, 0, sizeof(HdShared));
 		SpinLockInit(&shared->mutex);
-		for (int i = 0; i <= MaxBackends; i++)
-			pg_atomic_init_u64(&shared->committing[i], 0);
 	}
+	hd_committing_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
-}
-
-/* ---- transactions being committed ------------------------------------------ */
-
-void
-hd_committing_begin(FullTransactionId fxid)
-{
-	pg_atomic_write_u64(&shared->committing[MyBackendId],
-						U64FromFullTransactionId(fxid));
-	/* visible before the local commit that follows */
-	pg_memory_barrier();
-}
-
-void
-hd_committing_end(void)
-{
-	if (shared != NULL && MyBackendId != InvalidBackendId)
-		pg_atomic_write_u64(&shared->committing[MyBackendId], 0);
-}
-
-bool
-hd_committing(FullTransactionId fxid)
-{
-	uint64		value = U64FromFullTransactionId(fxid);
-
-	pg_memory_barrier();
-	for (int i = 1; i <= MaxBackends; i++)
-		if (pg_atomic_read_u64(&shared->committing[i]) == value)
-			return true;
-	return false;
 }
 
 /* ---- database slots ------------------------------------------------------------ */
@@ -704,6 +666,7 @@ hd_bgw_init(void)
 	shmem_startup_hook = shmem_startup;
 	prev_utility_hook = ProcessUtility_hook;
 	ProcessUtility_hook = utility_hook;
+	hd_committing_set_wake(hd_bgw_wake);
 
 	memset(&w, 0, sizeof(w));
 	snprintf(w.bgw_name, BGW_MAXLEN, "hyperdist launcher");

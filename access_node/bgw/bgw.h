@@ -15,16 +15,6 @@
 extern void hd_bgw_init(void);
 
 /*
- * A backend registers the transaction it is committing with two-phase
- * commit from before its local commit until it has sent COMMIT PREPARED
- * everywhere (or aborted): the resolver leaves such transactions to it, so
- * the two never finish the same prepared transaction at once.
- */
-extern void hd_committing_begin(FullTransactionId fxid);
-extern void hd_committing_end(void);
-extern bool hd_committing(FullTransactionId fxid);
-
-/*
  * Makes sure this database's worker runs (it is started on first use);
  * with urgent, it also runs a resolution pass at once.  Never waits or
  * raises: callable from the COMMIT callback.

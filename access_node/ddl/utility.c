@@ -48,9 +48,10 @@
 
 #include "metadata/catalog.h"
 #include "metadata/catalog_read.h"
-#include "fdw/option.h"
+#include "remote/node.h"
 #include "metadata/hypertable.h"
 #include "remote/connection.h"
+#include "remote/fanout.h"
 #include "spi_plan.h"
 #include "ddl/utility.h"
 
@@ -123,22 +124,9 @@ statement_text(UtilityArgs *args)
 static void
 forward_to(List *servers, const char *sql)
 {
-	int			n = list_length(servers);
-	HdConn	  **conns = palloc(sizeof(HdConn *) * Max(n, 1));
-	uint32	   *seqs = palloc(sizeof(uint32) * Max(n, 1));
-	char	   *wrapped = psprintf("SET LOCAL search_path TO %s; %s; RESET search_path",
-								   GetConfigOption("search_path", false, false), sql);
-	ListCell   *lc;
-
-	foreach(lc, servers)
-	{
-		int			i = foreach_current_index(lc);
-
-		conns[i] = hd_conn_get(lfirst_oid(lc), true);
-		seqs[i] = hd_exec_send(conns[i], wrapped, 0, NULL, NULL);
-	}
-	for (int i = 0; i < n; i++)
-		hd_exec_wait(conns[i], seqs[i], NULL);
+	hd_exec_on_servers(servers,
+					   psprintf("SET LOCAL search_path TO %s; %s; RESET search_path",
+								GetConfigOption("search_path", false, false), sql));
 }
 
 /* Runs sql on every data node of the hypertable. */
@@ -1040,8 +1028,7 @@ vacuum_sql(VacuumStmt *stmt, VacuumRelation *vrel, Oid relid)
 static void
 vacuum_on_data_nodes(VacuumStmt *stmt, List *vrels, List *relids)
 {
-	List	   *conns = NIL;
-	List	   *seqs = NIL;
+	HdRequestSet *set = hd_reqset_create();
 	ListCell   *lc1,
 			   *lc2;
 
@@ -1055,12 +1042,10 @@ vacuum_on_data_nodes(VacuumStmt *stmt, List *vrels, List *relids)
 			HdConn	   *conn = hd_conn_get(lfirst_oid(lc), false);
 
 			hd_conn_relay_notices(conn);
-			seqs = lappend_int(seqs, (int) hd_exec_send(conn, sql, 0, NULL, NULL));
-			conns = lappend(conns, conn);
+			(void) hd_reqset_exec(set, conn, sql, 0, NULL, NULL);
 		}
 	}
-	forboth(lc1, conns, lc2, seqs)
-		hd_exec_wait(lfirst(lc1), (uint32) lfirst_int(lc2), NULL);
+	hd_reqset_wait(set);
 }
 
 /* Whether the role may vacuum relid, as VACUUM decides (else a WARNING). */

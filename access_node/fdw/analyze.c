@@ -49,8 +49,10 @@
 #include "fdw/analyze.h"
 #include "fdw/deparse.h"
 #include "fdw/option.h"
+#include "remote/node.h"
 #include "fdw/prune.h"
 #include "remote/connection.h"
+#include "remote/fanout.h"
 #include "spi_plan.h"
 
 /* Sampled rows asked for beyond ANALYZE's target, so that few fall short. */
@@ -136,11 +138,12 @@ leaves_sql(const NodeSample *node, const char *columns)
 
 /*
  * Sends each node its size query: estimated rows, pages, and the tables
- * without a known row density.
+ * without a known row density.  The set's streams are in the order of nodes.
  */
-static void
-start_size_queries(List *nodes, HdStream **streams)
+static HdRequestSet *
+start_size_queries(List *nodes)
 {
+	HdRequestSet *set = hd_reqset_create();
 	ListCell   *lc;
 
 	foreach(lc, nodes)
@@ -148,15 +151,15 @@ start_size_queries(List *nodes, HdStream **streams)
 		NodeSample *node = lfirst(lc);
 
 		node->conn = hd_conn_get(node->serverid, IsTransactionBlock());
-		streams[foreach_current_index(lc)] =
-			hd_query_start(node->conn,
-						   leaves_sql(node,
-									  ESTIMATED_ROWS ", coalesce(sum(curpages), 0),"
-									  " string_agg(tableoid::regclass::text, ', ')"
-									  "  FILTER (WHERE relkind IN ('r', 'm')"
-									  "           AND (reltuples < 0 OR (relpages = 0 AND curpages > 0)))"),
-						   0, NULL, NULL, HD_ROWS_TEXT);
+		(void) hd_reqset_query(set, node->conn,
+							   leaves_sql(node,
+										  ESTIMATED_ROWS ", coalesce(sum(curpages), 0),"
+										  " string_agg(tableoid::regclass::text, ', ')"
+										  "  FILTER (WHERE relkind IN ('r', 'm')"
+										  "           AND (reltuples < 0 OR (relpages = 0 AND curpages > 0)))"),
+							   0, NULL, NULL, HD_ROWS_TEXT);
 	}
+	return set;
 }
 
 /* Reads a size query's row; returns the tables to ANALYZE first, or NULL. */
@@ -187,40 +190,33 @@ finish_size_query(NodeSample *node, HdStream *stream)
 static void
 measure_nodes(List *nodes)
 {
-	int			n = list_length(nodes);
-	HdStream  **streams = palloc(sizeof(HdStream *) * Max(n, 1));
-	char	  **unknown = palloc0(sizeof(char *) * Max(n, 1));
-	uint32	   *seqs = palloc0(sizeof(uint32) * Max(n, 1));
-	bool		analyzed = false;
+	HdRequestSet *sizes = start_size_queries(nodes);
+	HdRequestSet *analyses = hd_reqset_create();
+	char	  **unknown = palloc0(sizeof(char *) * Max(list_length(nodes), 1));
 	ListCell   *lc;
 
-	start_size_queries(nodes, streams);
 	foreach(lc, nodes)
 		unknown[foreach_current_index(lc)] =
-			finish_size_query(lfirst(lc), streams[foreach_current_index(lc)]);
+			finish_size_query(lfirst(lc),
+							  hd_reqset_stream(sizes, foreach_current_index(lc)));
 
 	foreach(lc, nodes)
 	{
-		int			i = foreach_current_index(lc);
+		char	   *tables = unknown[foreach_current_index(lc)];
 
-		if (unknown[i] != NULL)
-		{
-			seqs[i] = hd_exec_send(((NodeSample *) lfirst(lc))->conn,
-								   psprintf("ANALYZE %s", unknown[i]), 0, NULL, NULL);
-			analyzed = true;
-		}
+		if (tables != NULL)
+			(void) hd_reqset_exec(analyses, ((NodeSample *) lfirst(lc))->conn,
+								  psprintf("ANALYZE %s", tables), 0, NULL, NULL);
 	}
-	if (!analyzed)
+	if (hd_reqset_size(analyses) == 0)
 		return;
-	foreach(lc, nodes)
-		if (unknown[foreach_current_index(lc)] != NULL)
-			hd_exec_wait(((NodeSample *) lfirst(lc))->conn,
-						 seqs[foreach_current_index(lc)], NULL);
+	hd_reqset_wait(analyses);
 
 	/* Tables the role may not analyze stay unknown and count as empty. */
-	start_size_queries(nodes, streams);
+	sizes = start_size_queries(nodes);
 	foreach(lc, nodes)
-		(void) finish_size_query(lfirst(lc), streams[foreach_current_index(lc)]);
+		(void) finish_size_query(lfirst(lc),
+								 hd_reqset_stream(sizes, foreach_current_index(lc)));
 }
 
 /*
@@ -265,9 +261,12 @@ row_tuple(Relation rel, List *attnums, char **fields, FmgrInfo *infuncs,
 	return heap_form_tuple(tupdesc, values, nulls);
 }
 
-/* Reads every node's sample rows into rows[] (growing it); returns how many. */
+/*
+ * Reads every node's sample rows (the streams of samples, in the order of
+ * nodes) into rows[] (growing it); returns how many.
+ */
 static int
-read_samples(Relation rel, List *nodes, HdStream **streams, List *attnums,
+read_samples(Relation rel, List *nodes, HdRequestSet *samples, List *attnums,
 			 HeapTuple **rows, int *cap, int elevel)
 {
 	TupleDesc	tupdesc = RelationGetDescr(rel);
@@ -295,7 +294,7 @@ read_samples(Relation rel, List *nodes, HdStream **streams, List *attnums,
 	foreach(lc, nodes)
 	{
 		NodeSample *node = lfirst(lc);
-		HdStream   *stream = streams[foreach_current_index(lc)];
+		HdStream   *stream = hd_reqset_stream(samples, foreach_current_index(lc));
 		int			first = n;
 
 		for (;;)
@@ -354,8 +353,7 @@ acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows, int targrows,
 					double *totalrows, double *totaldeadrows)
 {
 	List	   *nodes = sample_nodes(rel);
-	int			nnodes = list_length(nodes);
-	HdStream  **streams = palloc(sizeof(HdStream *) * Max(nnodes, 1));
+	HdRequestSet *samples = hd_reqset_create();
 	StringInfoData columns;
 	List	   *attnums;
 	double		estimate = 0;
@@ -375,11 +373,10 @@ acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows, int targrows,
 						   bms_make_singleton(0 - FirstLowInvalidHeapAttributeNumber),
 						   &attnums);
 	foreach(lc, nodes)
-		streams[foreach_current_index(lc)] =
-			hd_query_start(((NodeSample *) lfirst(lc))->conn,
-						   sample_sql(lfirst(lc), columns.data, percent, targrows),
-						   0, NULL, NULL, HD_ROWS_TEXT);
-	n = read_samples(rel, nodes, streams, attnums, &all, &cap, elevel);
+		(void) hd_reqset_query(samples, ((NodeSample *) lfirst(lc))->conn,
+							   sample_sql(lfirst(lc), columns.data, percent, targrows),
+							   0, NULL, NULL, HD_ROWS_TEXT);
+	n = read_samples(rel, nodes, samples, attnums, &all, &cap, elevel);
 
 	/* Without an estimate, what was read is all there is, up to targrows. */
 	*totalrows = estimate > 0 ? estimate : n;

@@ -50,6 +50,7 @@
 #include "fdw/prune.h"
 #include "metadata/hypertable.h"
 #include "remote/connection.h"
+#include "remote/fanout.h"
 
 /*
  * ForeignScan.fdw_private of a direct modify: the statement up to its
@@ -79,8 +80,7 @@ typedef struct HdNodeModify
 	bool		counted;		/* primary of some chunks: its rows count */
 	bool		returns_rows;	/* sent as a Query: RETURNING rows */
 	HdConn	   *conn;
-	uint32		seq;			/* its Exec, unless returns_rows */
-	HdStream   *stream;
+	HdStream   *stream;			/* with returns_rows */
 } HdNodeModify;
 
 typedef struct HdDirectModifyState
@@ -465,6 +465,7 @@ static void
 execute(HdDirectModifyState *state, ExprContext *econtext)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(state->cxt);
+	HdRequestSet *set = hd_reqset_create();
 
 	hd_params_compute(&state->params, econtext);
 	for (int i = 0; i < state->nnodes; i++)
@@ -473,25 +474,24 @@ execute(HdDirectModifyState *state, ExprContext *econtext)
 
 		if (!n->returns_rows)
 		{
-			n->seq = hd_exec_send(n->conn, n->sql, state->params.n,
+			(void) hd_reqset_exec(set, n->conn, n->sql, state->params.n,
 								  state->params.types, state->params.values);
 			continue;
 		}
-		n->stream = hd_query_start(n->conn, n->sql, state->params.n,
-								   state->params.types, state->params.values,
-								   HD_ROWS_TEXT);
+		n->stream = hd_reqset_stream(set,
+									 hd_reqset_query(set, n->conn, n->sql,
+													 state->params.n,
+													 state->params.types,
+													 state->params.values,
+													 HD_ROWS_TEXT));
 		hd_conn_mark_written(n->conn);
 	}
+	hd_reqset_wait(set);
+	/* one request per node, in the order of nodes */
 	for (int i = 0; i < state->nnodes; i++)
 	{
-		HdNodeModify *n = &state->nodes[i];
-		uint64		rows;
-
-		if (n->returns_rows)
-			continue;
-		rows = hd_exec_wait(n->conn, n->seq, NULL);
-		if (n->counted)
-			state->processed += rows;
+		if (!state->nodes[i].returns_rows && state->nodes[i].counted)
+			state->processed += hd_reqset_rows(set, i);
 	}
 	state->executed = true;
 	MemoryContextSwitchTo(oldcxt);

@@ -27,7 +27,8 @@
 
 #include "fdw/option.h"
 #include "keys.h"
-#include "wire.h"
+#include "protocol.h"
+#include "remote/node.h"
 
 typedef struct HdFdwOption
 {
@@ -87,33 +88,10 @@ report_invalid_option(const char *keyword, Oid context)
 			 : errhint("There are no valid options in this context.")));
 }
 
-void
-hd_check_port(int port)
-{
-	if (port < 1 || port > 65535)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid port number: %d", port),
-				 errdetail("A port number must be between 1 and 65535.")));
-}
-
-static int
-parse_port(const char *value)
-{
-	int			port;
-
-	if (!parse_int(value, &port, 0, NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for integer option \"%s\": %s",
-						"port", value)));
-	hd_check_port(port);
-	return port;
-}
-
 /*
  * The agent refuses a Hello whose names or password exceed these bounds
- * (see wire.h), so such an option is refused when it is set instead.
+ * (see common/protocol.h), so such an option is refused when it is set
+ * instead.
  */
 static void
 check_length(const char *name, const char *value, size_t max)
@@ -138,7 +116,7 @@ check_option_value(DefElem *def)
 	const char *name = def->defname;
 
 	if (strcmp(name, "port") == 0)
-		(void) parse_port(defGetString(def));
+		(void) hd_parse_port(defGetString(def));
 	else if (strcmp(name, "available") == 0 || strcmp(name, "hypertables") == 0)
 		(void) defGetBoolean(def);
 	else if (strcmp(name, "agent_public_key") == 0)
@@ -200,21 +178,6 @@ require_option(List *options, const char *keyword)
 			 errhint("Use add_data_node() to create data nodes.")));
 }
 
-static bool
-is_hypertables_server(List *options)
-{
-	ListCell   *lc;
-
-	foreach(lc, options)
-	{
-		DefElem    *def = lfirst_node(DefElem, lc);
-
-		if (strcmp(def->defname, "hypertables") == 0)
-			return defGetBoolean(def);
-	}
-	return false;
-}
-
 /*
  * Validates the generic options of a FOREIGN DATA WRAPPER, SERVER, USER
  * MAPPING, FOREIGN TABLE or column that uses hyperdist.
@@ -235,7 +198,7 @@ hyperdist_fdw_validator(PG_FUNCTION_ARGS)
 		check_option_value(def);
 	}
 
-	if (catalog == ForeignServerRelationId && !is_hypertables_server(options))
+	if (catalog == ForeignServerRelationId && !hd_server_options_hypertables(options))
 	{
 		require_option(options, "host");
 		require_option(options, "dbname");
@@ -244,54 +207,6 @@ hyperdist_fdw_validator(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-void
-hd_server_options_get(ForeignServer *server, HdServerOptions *opts)
-{
-	ListCell   *lc;
-
-	opts->host = NULL;
-	opts->port = HD_DEFAULT_AGENT_PORT;
-	opts->dbname = NULL;
-	opts->agent_public_key = "";
-	opts->available = true;
-
-	foreach(lc, server->options)
-	{
-		DefElem    *def = lfirst_node(DefElem, lc);
-
-		if (strcmp(def->defname, "host") == 0)
-			opts->host = defGetString(def);
-		else if (strcmp(def->defname, "port") == 0)
-			opts->port = parse_port(defGetString(def));
-		else if (strcmp(def->defname, "dbname") == 0)
-			opts->dbname = defGetString(def);
-		else if (strcmp(def->defname, "agent_public_key") == 0)
-			opts->agent_public_key = defGetString(def);
-		else if (strcmp(def->defname, "available") == 0)
-			opts->available = defGetBoolean(def);
-	}
-
-	/* the validator makes these impossible, unless it was bypassed */
-	if (opts->host == NULL || opts->dbname == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
-				 errmsg("data node \"%s\" lacks option \"%s\"",
-						server->servername,
-						opts->host == NULL ? "host" : "dbname")));
-}
-
-bool
-hd_server_is_data_node(ForeignServer *server)
-{
-	return server->fdwid == get_foreign_data_wrapper_oid(HD_FDW_NAME, true) &&
-		!is_hypertables_server(server->options);
-}
-
-Oid
-hd_hypertables_server_oid(void)
-{
-	return get_foreign_server_oid(HD_HYPERTABLES_SERVER, true);
-}
 
 static char *
 find_option(List *options, const char *keyword)

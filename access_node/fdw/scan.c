@@ -9,10 +9,10 @@
  * read, so the nodes work concurrently, and their rows are returned node
  * after node.  Each remote query is streamed over the node's session, in
  * the remote transaction of the local one unless the statement is a
- * transaction of its own (scan_joins_transaction).  Rows arrive in batches
- * in the binary COPY tuple layout; each field is decoded with its type's
+ * transaction of its own (scan_joins_transaction).  The stream hands over
+ * each row's fields as bytes; each field is decoded with its type's
  * receive function (binary transfer) or input function (text transfer), as
- * COPY FROM does.  Decoded values live in a context reset at each batch,
+ * COPY FROM does.  Decoded values live in a context reset at each row,
  * which is safe because a scan's tuple is only valid until the next call.
  */
 #include "postgres.h"
@@ -46,8 +46,8 @@
 #include "fdw/scan.h"
 #include "metadata/hypertable.h"
 #include "remote/connection.h"
+#include "remote/fanout.h"
 #include "remote/typeio.h"
-#include "wire.h"
 
 typedef struct HdScanState
 {
@@ -86,9 +86,9 @@ typedef struct HdScanState
 
 	HdStream   *stream;			/* streams[cur] once started */
 	bool		eof;
-	bool		in_batch;		/* reader has a batch being consumed */
-	HdBatchReader reader;
-	MemoryContext batch_cxt;	/* decoded values of the current batch */
+	const uint8 **fields;		/* the current row's fields, in place */
+	int32	   *lens;
+	MemoryContext row_cxt;		/* decoded values of the current row */
 	StringInfoData field;		/* one field's bytes, NUL-terminated */
 
 	AttrNumber	cur_attno;		/* column being decoded, for errcontext */
@@ -326,12 +326,14 @@ hd_begin_foreign_scan(ForeignScanState *node, int eflags)
 	state->tupdesc = node->ss.ss_ScanTupleSlot->tts_tupleDescriptor;
 	state->ht = hd_hypertable_load(state->relid);
 	state->scan_cxt = CurrentMemoryContext;
-	state->batch_cxt = AllocSetContextCreate(CurrentMemoryContext,
-											 "hyperdist scan batch",
-											 ALLOCSET_DEFAULT_SIZES);
+	state->row_cxt = AllocSetContextCreate(CurrentMemoryContext,
+										   "hyperdist scan row",
+										   ALLOCSET_DEFAULT_SIZES);
 	initStringInfo(&state->field);
 	prepare_decoding(state,
 					 list_nth(fsplan->fdw_private, HdScanPrivateRetrievedAttrs));
+	state->fields = palloc(sizeof(uint8 *) * Max(state->ncolumns, 1));
+	state->lens = palloc(sizeof(int32) * Max(state->ncolumns, 1));
 	state->econtext = node->ss.ps.ps_ExprContext;
 	hd_params_init(&state->params, list_copy_head(fsplan->fdw_exprs, nparams),
 				   (PlanState *) node);
@@ -409,101 +411,81 @@ static void
 start_stream(HdScanState *state)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(state->scan_cxt);
-	Hyperdist__RowDescription *desc;
+	HdRequestSet *set = hd_reqset_create();
+	HdStream   *stream;
 
 	if (state->cur == 0)
 		compute_params(state);
 	for (int i = state->cur; i < state->nqueries; i++)
 	{
-		if (state->streams[i] == NULL)
-		{
-			INSTR_TIME_SET_CURRENT(state->sent_at[i]);
-			if (row_format(state) == HD_ROWS_COPY)
-				state->streams[i] = hd_scan_start(state->conns[i],
-												  hd_params_inline(&state->params,
-																   state->sqls[i]),
-												  0, NULL, NULL, HD_ROWS_COPY);
-			else
-				state->streams[i] = hd_scan_start(state->conns[i], state->sqls[i],
-												  state->params.n,
-												  state->params.types,
-												  state->params.values,
-												  row_format(state));
-		}
+		int			r;
+
+		if (state->streams[i] != NULL)
+			continue;
+		INSTR_TIME_SET_CURRENT(state->sent_at[i]);
+		if (row_format(state) == HD_ROWS_COPY)
+			r = hd_reqset_scan(set, state->conns[i],
+							   hd_params_inline(&state->params, state->sqls[i]),
+							   0, NULL, NULL, HD_ROWS_COPY);
+		else
+			r = hd_reqset_scan(set, state->conns[i], state->sqls[i],
+							   state->params.n, state->params.types,
+							   state->params.values, row_format(state));
+		state->streams[i] = hd_reqset_stream(set, r);
 	}
-	state->stream = state->streams[state->cur];
-	desc = hd_stream_columns(state->stream);
+	stream = state->stream = state->streams[state->cur];
 	MemoryContextSwitchTo(oldcxt);
 
-	if (desc->n_columns != (size_t) state->ncolumns)
+	if (hd_stream_ncolumns(stream) != state->ncolumns)
 		report_bad_rows(state,
-						psprintf("The query returned %zu columns instead of %d.",
-								 desc->n_columns, state->ncolumns));
+						psprintf("The query returned %d columns instead of %d.",
+								 hd_stream_ncolumns(stream), state->ncolumns));
 	for (int i = 0; i < state->nretrieved; i++)
 	{
-		if (desc->columns[i]->binary != state->binary)
+		bool		binary = hd_stream_column_binary(stream, i);
+
+		if (binary != state->binary)
 			report_bad_rows(state,
 							psprintf("Column %d is in %s format instead of %s.",
 									 i + 1,
-									 desc->columns[i]->binary ? "binary" : "text",
+									 binary ? "binary" : "text",
 									 state->binary ? "binary" : "text"));
 		if (row_format(state) == HD_ROWS_BINARY)
-			check_remote_type(state, i, desc->columns[i]->type_oid);
+			check_remote_type(state, i, hd_stream_column_type(stream, i));
 	}
 }
 
-/*
- * Positions the reader on the next row and returns its field count;
- * false after the last row.
- */
+/* Reads the next row's fields into state->fields; false after the last row. */
 static bool
-next_row(HdScanState *state, uint16_t *nfields)
+next_row(HdScanState *state)
 {
 	while (!state->eof)
 	{
-		const uint8_t *data;
-		size_t		len;
-		uint32_t	nrows;
-		bool		bad = false;
-
-		if (state->in_batch)
-		{
-			if (hd_batch_next_row(&state->reader, nfields, &bad))
-			{
-				state->rows_read[state->cur]++;
-				return true;
-			}
-			if (bad)
-				report_bad_rows(state, "A row batch is truncated.");
-			state->in_batch = false;
-		}
+		instr_time	now;
 
 		if (state->stream == NULL)
 			start_stream(state);
 
-		/* the previous batch's values are no longer referenced */
-		MemoryContextReset(state->batch_cxt);
-		if (hd_stream_next(state->stream, &data, &len, &nrows))
+		/* the previous row's values are no longer referenced */
+		MemoryContextReset(state->row_cxt);
+		if (hd_stream_next_row(state->stream, state->ncolumns,
+							   state->fields, state->lens))
 		{
-			hd_batch_reader_init(&state->reader, data, len);
-			state->in_batch = true;
+			state->rows_read[state->cur]++;
+			return true;
 		}
-		else
-		{
-			instr_time	now;
 
-			INSTR_TIME_SET_CURRENT(now);
-			INSTR_TIME_SUBTRACT(now, state->sent_at[state->cur]);
-			state->elapsed_ms[state->cur] = INSTR_TIME_GET_MILLISEC(now);
-			/* release the agent's side now rather than at End */
-			hd_stream_close(state->stream);
-			state->stream = NULL;
-			state->streams[state->cur] = NULL;
-			if (++state->cur < state->nqueries)
-				state->conn = state->conns[state->cur];
-			else
-				state->eof = true;
-		}
+		INSTR_TIME_SET_CURRENT(now);
+		INSTR_TIME_SUBTRACT(now, state->sent_at[state->cur]);
+		state->elapsed_ms[state->cur] = INSTR_TIME_GET_MILLISEC(now);
+		/* release the agent's side now rather than at End */
+		hd_stream_close(state->stream);
+		state->stream = NULL;
+		state->streams[state->cur] = NULL;
+		if (++state->cur < state->nqueries)
+			state->conn = state->conns[state->cur];
+		else
+			state->eof = true;
 	}
 	return false;
 }
@@ -570,15 +552,10 @@ conversion_error_callback(void *arg)
 }
 
 static void
-decode_row(HdScanState *state, TupleTableSlot *slot, uint16_t nfields)
+decode_row(HdScanState *state, TupleTableSlot *slot)
 {
 	ErrorContextCallback errcb;
 	MemoryContext oldcxt;
-
-	if (nfields != state->ncolumns)
-		report_bad_rows(state,
-						psprintf("A row has %u fields instead of %d.",
-								 nfields, state->ncolumns));
 
 	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
 
@@ -586,22 +563,17 @@ decode_row(HdScanState *state, TupleTableSlot *slot, uint16_t nfields)
 	errcb.arg = state;
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
-	oldcxt = MemoryContextSwitchTo(state->batch_cxt);
+	oldcxt = MemoryContextSwitchTo(state->row_cxt);
 
-	for (int i = 0; i < nfields; i++)
+	/* past nretrieved: the placeholder of a column-less query */
+	for (int i = 0; i < state->nretrieved; i++)
 	{
-		const uint8_t *data;
-		int32_t		len;
-		AttrNumber	attnum;
+		const uint8 *data = state->fields[i];
+		AttrNumber	attnum = state->attnums[i];
 
-		if (!hd_batch_next_field(&state->reader, &data, &len))
-			report_bad_rows(state, "A row is truncated.");
-		if (i >= state->nretrieved)
-			continue;			/* the placeholder of a column-less query */
-
-		attnum = state->attnums[i];
 		state->cur_attno = attnum;
-		slot->tts_values[attnum - 1] = decode_field(state, i, data, len);
+		slot->tts_values[attnum - 1] = decode_field(state, i, data,
+													state->lens[i]);
 		slot->tts_isnull[attnum - 1] = (data == NULL);
 	}
 
@@ -615,13 +587,12 @@ hd_iterate_foreign_scan(ForeignScanState *node)
 {
 	HdScanState *state = (HdScanState *) node->fdw_state;
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
-	uint16_t	nfields;
 
 	ExecClearTuple(slot);
-	if (!next_row(state, &nfields))
+	if (!next_row(state))
 		return slot;
 
-	decode_row(state, slot, nfields);
+	decode_row(state, slot);
 	ExecStoreVirtualTuple(slot);
 	return slot;
 }
@@ -648,7 +619,6 @@ hd_rescan_foreign_scan(ForeignScanState *node)
 	state->cur = 0;
 	state->conn = state->nqueries > 0 ? state->conns[0] : NULL;
 	state->eof = state->nqueries == 0;
-	state->in_batch = false;
 }
 
 void

@@ -31,8 +31,8 @@
 #include "guc.h"
 #include "ingest/insert.h"
 #include "remote/connection.h"
+#include "remote/fanout.h"
 #include "remote/typeio.h"
-#include "wire.h"
 
 /* A batch is shipped at this size even below max_insert_batch_size rows. */
 #define HD_BATCH_MAX_BYTES (16 * 1024 * 1024)
@@ -649,7 +649,7 @@ hd_insert_row_returning(HdInsertState *state, Datum *values, bool *isnull,
 	HdChunk    *chunk = route_row(state, values, isnull);
 	const char **params;
 	Oid		   *types;
-	HdStream  **streams;
+	HdRequestSet *set;
 	MemoryContext old;
 	bool		found = false;
 
@@ -670,23 +670,24 @@ hd_insert_row_returning(HdInsertState *state, Datum *values, bool *isnull,
 		outnull[k] = true;
 
 	/* every replica runs it at once; replica 0's answer is the row's fate */
-	streams = palloc(sizeof(HdStream *) * chunk->nnodes);
+	set = hd_reqset_create();
 	for (int i = 0; i < chunk->nnodes; i++)
 	{
 		NodeConn   *node = get_node(state, chunk->nodes[i]);
 
 		wait_node(state, node);
-		streams[i] = hd_query_start(node->conn, state->ret_sql, state->ncolumns,
-									types, params, HD_ROWS_TEXT);
+		(void) hd_reqset_query(set, node->conn, state->ret_sql, state->ncolumns,
+							   types, params, HD_ROWS_TEXT);
 		hd_conn_mark_written(node->conn);
 	}
 	for (int i = 0; i < chunk->nnodes; i++)
 	{
-		bool		got = read_returned(state, streams[i], out, outnull);
+		HdStream   *stream = hd_reqset_stream(set, i);
+		bool		got = read_returned(state, stream, out, outnull);
 
 		if (i == 0)
 			found = got;
-		hd_stream_close(streams[i]);
+		hd_stream_close(stream);
 	}
 	MemoryContextSwitchTo(old);
 	return found;

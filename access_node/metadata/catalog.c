@@ -35,7 +35,7 @@
 
 #include "metadata/catalog.h"
 #include "metadata/catalog_read.h"
-#include "fdw/option.h"
+#include "remote/node.h"
 #include "metadata/hypertable.h"
 #include "metadata/naming.h"
 #include "remote/connection.h"

@@ -21,10 +21,11 @@
 #include "metadata/cache.h"
 #include "metadata/chunk.h"
 #include "metadata/naming.h"
-#include "fdw/option.h"
+#include "remote/node.h"
 #include "spi_plan.h"
 #include "metadata/dimension.h"
 #include "remote/connection.h"
+#include "remote/fanout.h"
 
 typedef struct HdSlice
 {
@@ -271,8 +272,7 @@ chunk_create(HdChunkCache *cache, HdSlice *slice, int partition)
 	char	   *chunk_name;
 	char	   *sql;
 	int			nnodes;
-	uint32	   *seqs;
-	HdConn	  **conns;
+	HdRequestSet *set;
 	HdChunk    *chunk;
 
 	if (nodes == NIL)
@@ -289,15 +289,11 @@ chunk_create(HdChunkCache *cache, HdSlice *slice, int partition)
 	chunk = chunk_from_row(cache, chunk_id, nodes);
 	nnodes = chunk->nnodes;
 	sql = chunk_create_sql(ht, slice, partition, chunk_name);
-	seqs = palloc(sizeof(uint32) * nnodes);
-	conns = palloc(sizeof(HdConn *) * nnodes);
+	set = hd_reqset_create();
 	for (int i = 0; i < nnodes; i++)
-	{
-		conns[i] = hd_conn_get(chunk->nodes[i], true);
-		seqs[i] = hd_exec_send(conns[i], sql, 0, NULL, NULL);
-	}
-	for (int i = 0; i < nnodes; i++)
-		hd_exec_wait(conns[i], seqs[i], NULL);
+		(void) hd_reqset_exec(set, hd_conn_get(chunk->nodes[i], true), sql,
+							  0, NULL, NULL);
+	hd_reqset_wait(set);
 	return chunk;
 }
 

@@ -18,7 +18,7 @@
 #include "metadata/cache.h"
 #include "metadata/catalog_read.h"
 #include "metadata/dimension.h"
-#include "fdw/option.h"
+#include "remote/node.h"
 #include "metadata/hypertable.h"
 
 bool

@@ -1,12 +1,13 @@
 /*
- * remote/conn_internal.h — what remote/connection.c shares with the remote
- * transaction code (remote/txn.c, remote/txn_resolve.c).
+ * remote/conn_internal.h — what the session layer (remote/session.c,
+ * request.c, exec.c) offers the remote transaction code (remote/txn.c,
+ * remote/txn_resolve.c).
  *
  * Not for the rest of the extension: everything else goes through
  * remote/connection.h.  A session's remote-transaction state lives in its
  * HdConn (like postgres_fdw's ConnCacheEntry), but only txn.c changes it,
- * except that connection.c opens it (START TRANSACTION), notes writes, and
- * marks the session lost.
+ * except that the session layer opens it (START TRANSACTION), notes
+ * writes, and marks the session lost.
  */
 #ifndef HYPERDIST_REMOTE_CONN_INTERNAL_H
 #define HYPERDIST_REMOTE_CONN_INTERNAL_H
@@ -91,20 +92,16 @@ extern uint32 hd_conn_send_txn_sql(HdConn *conn, const char *sql,
  */
 extern TimestampTz hd_conn_set_deadline(TimestampTz deadline);
 
-/* A data node's error for one request, returned rather than raised. */
-typedef struct HdRemoteError
-{
-	int			sqlerrcode;		/* MAKE_SQLSTATE */
-	char	   *message;
-} HdRemoteError;
-
 /*
- * Like hd_exec_wait, but an error the data node raised for this request
- * is returned in *err (palloc'd) instead of raised: false then.  Losing
- * the connection still raises.
+ * Adds transaction-control sql to a request set (remote/fanout.c), sent
+ * like hd_conn_send_txn_sql at level 0 and awaited by hd_reqset_wait:
+ * success is an answer tagged expect_tag.  Any other tag (a COMMIT or
+ * PREPARE answered ROLLBACK: the remote transaction had failed without us
+ * noticing) is an error, never reported as success.
  */
-extern bool hd_exec_wait_noerror(HdConn *conn, uint32 seq, char **command_tag,
-								 HdRemoteError *err);
+struct HdRequestSet;
+extern int	hd_reqset_txn_sql(struct HdRequestSet *set, HdConn *conn,
+							  const char *sql, const char *expect_tag);
 
 /*
  * For transaction callbacks, which must neither wait nor raise ERROR:

@@ -11,37 +11,19 @@
  *
  * Errors raised on a data node are rethrown here with their SQLSTATE,
  * message, detail and hint, and a context line naming the data node.
+ *
+ * Sessions are remote/session.c's, Exec remote/exec.c's, streams
+ * remote/stream.c's, the ping remote/ping.c's; work on many nodes at once
+ * goes through a request set (remote/fanout.h).
  */
 #ifndef HYPERDIST_REMOTE_CONNECTION_H
 #define HYPERDIST_REMOTE_CONNECTION_H
 
 #include "postgres.h"
 
-#include "hyperdist.pb-c.h"
+#include "remote/target.h"
 
 typedef struct HdConn HdConn;
-
-/* Where and as whom to open a session (see hd_conn_target_for_server). */
-typedef struct HdConnTarget
-{
-	const char *node_name;		/* for messages */
-	const char *host;			/* agent host */
-	int			port;			/* agent port */
-	const char *dbname;			/* database on the data node */
-	const char *user;			/* role on the data node */
-	const char *password;		/* NULL: from hyperdist.passfile when the
-								 * session opens, if it has an entry */
-	const char *agent_public_key;	/* Z85; NULL or "": plain text (insecure) */
-} HdConnTarget;
-
-/*
- * Builds the target for foreign server serverid and role userid: host, port,
- * dbname and agent_public_key from the server's options, user and password
- * from the user mapping if any, else the role's name (and no password: the
- * passfile is consulted when the session opens, for the database it really
- * opens).  palloc'd in the current memory context.
- */
-extern HdConnTarget *hd_conn_target_for_server(Oid serverid, Oid userid);
 
 /*
  * While reason is not NULL, hd_conn_get and hd_conn_open fail: code that runs
@@ -89,8 +71,13 @@ extern void hd_conn_mark_caller_sql(HdConn *conn);
  * ("already exists, skipping") would only be noise.
  */
 extern void hd_conn_relay_notices(HdConn *conn);
-/* data node's server_version, as reported when the session opened */
-extern const char *hd_conn_server_version(const HdConn *conn);
+
+/* A data node's error for one request, returned rather than raised. */
+typedef struct HdRemoteError
+{
+	int			sqlerrcode;		/* MAKE_SQLSTATE */
+	char	   *message;
+} HdRemoteError;
 
 /*
  * Exec: runs SQL (several statements allowed when nparams is 0) and waits.
@@ -102,8 +89,8 @@ extern uint64 hd_exec(HdConn *conn, const char *sql, int nparams,
 					  char **command_tag);
 
 /*
- * The same in two halves, for running one command on many nodes at once:
- * send on every session first, then wait for each.
+ * The same in two halves, to pipeline requests on a session (an insert's
+ * batches); many nodes at once go through a request set (remote/fanout.h).
  */
 extern uint32 hd_exec_send(HdConn *conn, const char *sql, int nparams,
 						   const Oid *types, const char *const *values);
@@ -134,19 +121,17 @@ extern uint32 hd_exec_send_params(HdConn *conn, const char *sql, int nparams,
 /*
  * Query streaming.  hd_query_start sends the query with the initial credit
  * window (hyperdist.stream_window) and returns at once; the first call to
- * hd_stream_columns or hd_stream_next waits for the row description.
- * hd_stream_next returns false after the last batch; batches are decoded
- * with the batch reader in common/wire.h and stay valid until the next call.
- * Credit is returned as batches are consumed.  hd_stream_close releases
- * the stream in any state: an unfinished query is cancelled on the agent,
- * except inside a remote transaction, where a cancel would abort the data
- * node's transaction: there the rest of its rows is read and dropped by
- * the session's next waits (hd_scan_start avoids that).  The stream lives
- * in a child of the memory context current at hd_query_start; resetting
- * that context (error, abort) releases it the same way, and an abort
- * cancels it.  Starting another
- * request on the same session while a stream is unfinished first reads the
- * stream's remaining rows into memory (the agent answers in order).
+ * any other hd_stream_ function waits for the row description.  Credit is
+ * returned as batches are consumed.  hd_stream_close releases the stream in
+ * any state: an unfinished query is cancelled on the agent, except inside
+ * a remote transaction, where a cancel would abort the data node's
+ * transaction: there the rest of its rows is read and dropped by the
+ * session's next waits (hd_scan_start avoids that).  The stream lives in a
+ * child of the memory context current at hd_query_start; resetting that
+ * context (error, abort) releases it the same way, and an abort cancels
+ * it.  Starting another request on the same session while a stream is
+ * unfinished first reads the stream's remaining rows into memory (the
+ * agent answers in order).
  */
 typedef struct HdStream HdStream;
 
@@ -175,18 +160,28 @@ extern HdStream *hd_query_start(HdConn *conn, const char *sql, int nparams,
 extern HdStream *hd_scan_start(HdConn *conn, const char *sql, int nparams,
 							   const Oid *types, const char *const *values,
 							   HdRowFormat format);
-extern Hyperdist__RowDescription *hd_stream_columns(HdStream *stream);
-extern bool hd_stream_next(HdStream *stream, const uint8_t **data,
-						   size_t *len, uint32_t *nrows);
+
+/* The number of columns of the rows. */
+extern int	hd_stream_ncolumns(HdStream *stream);
+/* Whether column i (from 0) travels in binary format. */
+extern bool hd_stream_column_binary(HdStream *stream, int i);
+/* Column i's type on the data node; InvalidOid with HD_ROWS_COPY. */
+extern Oid	hd_stream_column_type(HdStream *stream, int i);
+
 /*
- * Row by row, for text-format streams: the next row's nfields columns as
- * palloc'd C strings (NULL for SQL NULL); false after the last row.  A row
- * with another number of columns is a protocol error.  Do not mix with
- * hd_stream_next on the same stream.
+ * The next row's nfields fields, in place: data[i] NULL for SQL NULL, else
+ * len[i] bytes (text, or the type's binary format), valid until the next
+ * call; false after the last row.  A row with another number of fields is
+ * a protocol error.
+ */
+extern bool hd_stream_next_row(HdStream *stream, int nfields,
+							   const uint8 **data, int32 *len);
+/*
+ * The same for text-format streams, as palloc'd C strings (NULL for SQL
+ * NULL).
  */
 extern bool hd_stream_next_text_row(HdStream *stream, char **fields,
 									int nfields);
-extern uint64 hd_stream_rows(HdStream *stream);	/* after the end */
 extern void hd_stream_close(HdStream *stream);
 
 /*

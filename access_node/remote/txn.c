@@ -9,12 +9,13 @@
  * postgres_fdw (connection.c):
  *
  *   PRE_COMMIT   Participants that were written to (any request but a
- *                scan, see connection.c) get a commit record in
+ *                scan, see remote/request.c) get a commit record in
  *                _hyperdist_catalog.commit_record, written in the local
  *                transaction, then ForceSyncCommit() so the local commit is
  *                durable whatever synchronous_commit says, then PREPARE
- *                TRANSACTION, sent to all at once.  Read-only participants
- *                get a plain COMMIT at the same time.  Any failure raises
+ *                TRANSACTION, sent to all at once (a request set,
+ *                remote/fanout.c).  Read-only participants get a plain
+ *                COMMIT at the same time.  Any failure raises
  *                an ERROR, and the local transaction aborts normally; so
  *                does statement_timeout, armed again for these waits.
  *   COMMIT       COMMIT PREPARED everywhere, in parallel, with a hard
@@ -51,11 +52,12 @@
 #include "utils/timeout.h"
 #include "utils/timestamp.h"
 
-#include "bgw/bgw.h"
-#include "remote/fault.h"
 #include "guc.h"
 #include "remote/commit_record.h"
+#include "remote/committing.h"
 #include "remote/conn_internal.h"
+#include "remote/fanout.h"
+#include "remote/fault.h"
 #include "remote/txn.h"
 
 /*
@@ -264,22 +266,14 @@ check_participants(List *conns)
 	}
 }
 
-/*
- * A remote COMMIT or PREPARE answered ROLLBACK: the remote transaction had
- * failed without us noticing.  Never report that as success.
- */
-static void
-check_tag(HdConn *conn, const char *tag, const char *expected, const char *what)
-{
-	if (strcmp(tag, expected) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_TRANSACTION_ROLLBACK),
-				 errmsg("remote transaction on data node \"%s\" was rolled back",
-						hd_conn_node_name(conn)),
-				 errdetail("The data node answered %s with %s.", what, tag)));
-}
-
 /* ---- PRE_COMMIT ------------------------------------------------------------------- */
+
+/* A COMMIT of the set answered: the remote transaction is over. */
+static void
+committed_one(HdRequestSet *set, int i, void *arg)
+{
+	hd_conn_xact(hd_reqset_conn(set, i))->state = HD_RXACT_NONE;
+}
 
 /*
  * One-phase commit: COMMIT everywhere first so the nodes commit in
@@ -288,22 +282,12 @@ check_tag(HdConn *conn, const char *tag, const char *expected, const char *what)
 static void
 commit_one_phase(List *conns)
 {
-	uint32	   *seqs = palloc(sizeof(uint32) * list_length(conns));
+	HdRequestSet *set = hd_reqset_create_ext(HD_REQSET_RAISE, committed_one, NULL);
 	ListCell   *lc;
-	int			i = 0;
 
 	foreach(lc, conns)
-		seqs[i++] = hd_conn_send_txn_sql(lfirst(lc), "COMMIT", HD_REQ_AWAIT, 0);
-	i = 0;
-	foreach(lc, conns)
-	{
-		HdConn	   *conn = lfirst(lc);
-		char	   *tag;
-
-		hd_exec_wait(conn, seqs[i++], &tag);
-		check_tag(conn, tag, "COMMIT", "COMMIT");
-		hd_conn_xact(conn)->state = HD_RXACT_NONE;
-	}
+		(void) hd_reqset_txn_sql(set, lfirst(lc), "COMMIT", "COMMIT");
+	hd_reqset_wait(set);
 }
 
 /* Writes the commit records of the writers' branches, naming their gids. */
@@ -329,6 +313,20 @@ write_commit_records(List *writers, FullTransactionId fxid)
 }
 
 /*
+ * An answer of phase one: the first writer's PREPARE is a fault point, a
+ * reader's COMMIT ends its remote transaction.  arg: the number of writers,
+ * which come first in the set.
+ */
+static void
+prepared_one(HdRequestSet *set, int i, void *arg)
+{
+	if (i >= *(int *) arg)
+		hd_conn_xact(hd_reqset_conn(set, i))->state = HD_RXACT_NONE;
+	else if (i == 0)
+		hd_fault(HD_FAULT_AFTER_PREPARE_FIRST_NODE);
+}
+
+/*
  * Phase one: PREPARE on the writers and COMMIT on the readers, all sent
  * before any answer is awaited.  A branch counts as prepared from the
  * moment its PREPARE is sent, so that an abort rolls it back whatever
@@ -338,54 +336,30 @@ static void
 prepare_all(List *writers, List *readers)
 {
 	FullTransactionId fxid = GetTopFullTransactionId();
-	List	   *all = list_concat_copy(writers, readers);
-	uint32	   *seqs = palloc(sizeof(uint32) * list_length(all));
+	int			nwriters = list_length(writers);
+	HdRequestSet *set = hd_reqset_create_ext(HD_REQSET_RAISE, prepared_one,
+											 &nwriters);
 	ListCell   *lc;
-	int			i = 0;
 
 	write_commit_records(writers, fxid);
 	ForceSyncCommit();
 	hd_committing_begin(fxid);
 	hd_fault(HD_FAULT_BEFORE_PREPARE);
 
-	foreach(lc, all)
+	foreach(lc, writers)
 	{
 		HdConn	   *conn = lfirst(lc);
 		HdRemoteXact *x = hd_conn_xact(conn);
 
-		if (i < list_length(writers))
-		{
-			x->state = HD_RXACT_PREPARED;
-			seqs[i] = hd_conn_send_txn_sql(conn,
-										   psprintf("PREPARE TRANSACTION %s",
-													quote_literal_cstr(x->gid)),
-										   HD_REQ_AWAIT, 0);
-		}
-		else
-			seqs[i] = hd_conn_send_txn_sql(conn, "COMMIT", HD_REQ_AWAIT, 0);
-		i++;
+		x->state = HD_RXACT_PREPARED;
+		(void) hd_reqset_txn_sql(set, conn,
+								 psprintf("PREPARE TRANSACTION %s",
+										  quote_literal_cstr(x->gid)),
+								 "PREPARE TRANSACTION");
 	}
-
-	i = 0;
-	foreach(lc, all)
-	{
-		HdConn	   *conn = lfirst(lc);
-		char	   *tag;
-
-		hd_exec_wait(conn, seqs[i], &tag);
-		if (i < list_length(writers))
-		{
-			check_tag(conn, tag, "PREPARE TRANSACTION", "PREPARE TRANSACTION");
-			if (i == 0)
-				hd_fault(HD_FAULT_AFTER_PREPARE_FIRST_NODE);
-		}
-		else
-		{
-			check_tag(conn, tag, "COMMIT", "COMMIT");
-			hd_conn_xact(conn)->state = HD_RXACT_NONE;
-		}
-		i++;
-	}
+	foreach(lc, readers)
+		(void) hd_reqset_txn_sql(set, lfirst(lc), "COMMIT", "COMMIT");
+	hd_reqset_wait(set);
 	hd_fault(HD_FAULT_AFTER_PREPARE);
 }
 
@@ -479,74 +453,40 @@ pre_commit(void)
 
 /* ---- COMMIT ------------------------------------------------------------------------- */
 
+typedef struct CommitPrepared
+{
+	bool		handover;		/* a branch is left to the background worker */
+	bool		first;			/* no branch committed yet */
+} CommitPrepared;
+
 /*
- * An error caught in the COMMIT callback becomes a WARNING.  errfinish()
- * reset the interrupt holdoff count for the handler; it is restored.
+ * A COMMIT PREPARED answered, or failed (then it was not sent, or its
+ * answer did not come): an error caught in the COMMIT callback becomes a
+ * WARNING, and the branch is the background worker's.
  */
 static void
-warn_not_committed(HdConn *conn, MemoryContext cxt, int holdoff)
+committed_prepared_one(HdRequestSet *set, int i, void *arg)
 {
-	ErrorData  *edata;
+	CommitPrepared *cp = arg;
+	HdConn	   *conn = hd_reqset_conn(set, i);
+	const HdRemoteError *err = hd_reqset_error(set, i);
 
-	MemoryContextSwitchTo(cxt);
-	edata = CopyErrorData();
-	FlushErrorState();
-	InterruptHoldoffCount = holdoff;
-	ereport(WARNING,
-			(errcode(edata->sqlerrcode),
-			 errmsg("could not commit the prepared transaction on data node \"%s\": %s",
-					hd_conn_node_name(conn), edata->message),
-			 errdetail("The transaction is committed; the prepared transaction \"%s\" stays on the data node until the background worker commits it.",
-					   hd_conn_xact(conn)->gid)));
-	FreeErrorData(edata);
-}
-
-/* Sends COMMIT PREPARED; false (after a WARNING) if it could not be sent. */
-static bool
-send_commit_prepared(HdConn *conn, uint32 *seq)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	int			holdoff = InterruptHoldoffCount;
-	volatile bool ok = true;
-
-	PG_TRY();
+	if (err != NULL)
 	{
-		*seq = hd_conn_send_txn_sql(conn,
-									psprintf("COMMIT PREPARED %s",
-											 quote_literal_cstr(hd_conn_xact(conn)->gid)),
-									HD_REQ_AWAIT, 0);
+		ereport(WARNING,
+				(errcode(err->sqlerrcode),
+				 errmsg("could not commit the prepared transaction on data node \"%s\": %s",
+						hd_conn_node_name(conn), err->message),
+				 errdetail("The transaction is committed; the prepared transaction \"%s\" stays on the data node until the background worker commits it.",
+						   hd_conn_xact(conn)->gid)));
+		cp->handover = true;
 	}
-	PG_CATCH();
+	else if (cp->first)
 	{
-		warn_not_committed(conn, cxt, holdoff);
-		ok = false;
+		hd_fault(HD_FAULT_AFTER_COMMIT_PREPARED_FIRST_NODE);
+		cp->first = false;
 	}
-	PG_END_TRY();
-	return ok;
-}
-
-/* Waits for COMMIT PREPARED's answer; false (after a WARNING) on failure. */
-static bool
-await_commit_prepared(HdConn *conn, uint32 seq)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	int			holdoff = InterruptHoldoffCount;
-	volatile bool ok = true;
-
-	PG_TRY();
-	{
-		char	   *tag;
-
-		hd_exec_wait(conn, seq, &tag);
-		check_tag(conn, tag, "COMMIT PREPARED", "COMMIT PREPARED");
-	}
-	PG_CATCH();
-	{
-		warn_not_committed(conn, cxt, holdoff);
-		ok = false;
-	}
-	PG_END_TRY();
-	return ok;
+	hd_conn_xact(conn)->state = HD_RXACT_NONE;
 }
 
 /*
@@ -556,15 +496,12 @@ await_commit_prepared(HdConn *conn, uint32 seq)
 static void
 commit_prepared(List *prepared)
 {
-	int			n = list_length(prepared);
-	uint32	   *seqs = palloc(sizeof(uint32) * n);
-	bool	   *sent = palloc(sizeof(bool) * n);
-	bool		handover = false;
-	bool		first = true;
+	CommitPrepared cp = {false, true};
+	HdRequestSet *set = hd_reqset_create_ext(HD_REQSET_KEEP_ALL,
+											 committed_prepared_one, &cp);
 	TimestampTz deadline;
 	TimestampTz old_deadline;
 	ListCell   *lc;
-	int			i = 0;
 
 	hd_fault(HD_FAULT_AFTER_LOCAL_COMMIT);
 	hd_fault(HD_FAULT_BEFORE_COMMIT_PREPARED);
@@ -576,29 +513,17 @@ commit_prepared(List *prepared)
 
 	foreach(lc, prepared)
 	{
-		sent[i] = send_commit_prepared(lfirst(lc), &seqs[i]);
-		handover |= !sent[i];
-		i++;
-	}
-	i = 0;
-	foreach(lc, prepared)
-	{
 		HdConn	   *conn = lfirst(lc);
 
-		if (sent[i] && await_commit_prepared(conn, seqs[i]))
-		{
-			if (first)
-				hd_fault(HD_FAULT_AFTER_COMMIT_PREPARED_FIRST_NODE);
-			first = false;
-		}
-		else
-			handover = true;
-		hd_conn_xact(conn)->state = HD_RXACT_NONE;
-		i++;
+		(void) hd_reqset_txn_sql(set, conn,
+								 psprintf("COMMIT PREPARED %s",
+										  quote_literal_cstr(hd_conn_xact(conn)->gid)),
+								 "COMMIT PREPARED");
 	}
+	hd_reqset_wait(set);
 	(void) hd_conn_set_deadline(old_deadline);
 	hd_committing_end();
-	hd_bgw_wake(handover);
+	hd_committing_wake(cp.handover);
 }
 
 /* ---- ABORT and PREPARE ------------------------------------------------------------- */

@@ -20,7 +20,7 @@ extern void hd_txn_init(void);	/* from _PG_init: registers the callbacks */
 extern void hd_txn_begin_on(HdConn *conn);
 
 /*
- * Called by connection.c before it sends work on conn's open remote
+ * Called by remote/request.c before it sends work on conn's open remote
  * transaction: creates the remote savepoints of the nest levels the local
  * transaction entered since conn was last used.
  */

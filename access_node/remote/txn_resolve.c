@@ -53,14 +53,14 @@
 #include "utils/timestamp.h"
 #include "utils/xid8.h"
 
-#include "bgw/bgw.h"
-#include "fdw/option.h"
 #include "remote/commit_record.h"
+#include "remote/committing.h"
 #include "remote/conn_internal.h"
 #include "remote/connection.h"
+#include "remote/fanout.h"
+#include "remote/node.h"
 #include "remote/txn_resolve.h"
 #include "spi_plan.h"
-#include "wire.h"
 
 /* Bound on one node's resolution (every wait on the data node). */
 #define HD_RESOLVE_TIMEOUT_MS	30000
@@ -225,6 +225,38 @@ log_anomaly(HdConn *conn, const Branch *b, bool commit)
 				 errdetail("The transaction id was reused after an access node crash lost the original transaction; the branch is rolled back.")));
 }
 
+typedef struct Finishing
+{
+	List	   *branches;		/* Branch *, in the order of the set */
+	bool	   *commit;			/* per branch: COMMIT PREPARED, else ROLLBACK */
+	List	   *gone;			/* gids now gone from the node */
+	int			done;			/* branches this pass finished */
+} Finishing;
+
+/* The answer for branch i: finished, gone already, busy, or a WARNING. */
+static void
+finished_one(HdRequestSet *set, int i, void *arg)
+{
+	Finishing  *f = arg;
+	Branch	   *b = list_nth(f->branches, i);
+	const HdRemoteError *err = hd_reqset_error(set, i);
+
+	if (err == NULL)
+	{
+		f->done++;
+		f->gone = lappend(f->gone, b->gid);
+	}
+	else if (err->sqlerrcode == ERRCODE_UNDEFINED_OBJECT)
+		f->gone = lappend(f->gone, b->gid);	/* finished by someone else */
+	else if (err->sqlerrcode != ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE)
+		ereport(WARNING,
+				(errcode(err->sqlerrcode),
+				 errmsg("could not %s prepared transaction \"%s\" on data node \"%s\": %s",
+						f->commit[i] ? "commit" : "roll back", b->gid,
+						hd_conn_node_name(hd_reqset_conn(set, i)), err->message)));
+	/* else "busy": someone is finishing it right now */
+}
+
 /*
  * COMMIT or ROLLBACK PREPARED for each branch, pipelined.  Returns how
  * many succeeded; *gone gets the gids that are now gone from the node
@@ -233,49 +265,27 @@ log_anomaly(HdConn *conn, const Branch *b, bool commit)
 static int
 finish_branches(HdConn *conn, List *branches, List *committed, List **gone)
 {
-	int			n = list_length(branches);
-	uint32	   *seqs = palloc(sizeof(uint32) * Max(n, 1));
-	bool	   *commit = palloc(sizeof(bool) * Max(n, 1));
-	int			done = 0;
-	int			i = 0;
+	Finishing	f = {branches, NULL, *gone, 0};
+	HdRequestSet *set = hd_reqset_create_ext(HD_REQSET_KEEP_REMOTE,
+											 finished_one, &f);
 	ListCell   *lc;
 
+	f.commit = palloc(sizeof(bool) * Max(list_length(branches), 1));
 	foreach(lc, branches)
 	{
 		Branch	   *b = lfirst(lc);
+		int			i = foreach_current_index(lc);
 
-		char	   *sql;
-
-		commit[i] = has_string(committed, b->gid);
-		log_anomaly(conn, b, commit[i]);
-		sql = psprintf("%s PREPARED %s", commit[i] ? "COMMIT" : "ROLLBACK",
-					   quote_literal_cstr(b->gid));
-		seqs[i] = hd_exec_send(conn, sql, 0, NULL, NULL);
-		i++;
+		f.commit[i] = has_string(committed, b->gid);
+		log_anomaly(conn, b, f.commit[i]);
+		(void) hd_reqset_exec(set, conn,
+							  psprintf("%s PREPARED %s", f.commit[i] ? "COMMIT" : "ROLLBACK",
+									   quote_literal_cstr(b->gid)),
+							  0, NULL, NULL);
 	}
-	i = 0;
-	foreach(lc, branches)
-	{
-		Branch	   *b = lfirst(lc);
-		HdRemoteError err;
-
-		if (hd_exec_wait_noerror(conn, seqs[i], NULL, &err))
-		{
-			done++;
-			*gone = lappend(*gone, b->gid);
-		}
-		else if (err.sqlerrcode == ERRCODE_UNDEFINED_OBJECT)
-			*gone = lappend(*gone, b->gid);	/* finished by someone else */
-		else if (err.sqlerrcode != ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE)
-			ereport(WARNING,
-					(errcode(err.sqlerrcode),
-					 errmsg("could not %s prepared transaction \"%s\" on data node \"%s\": %s",
-							commit[i] ? "commit" : "roll back", b->gid,
-							hd_conn_node_name(conn), err.message)));
-		/* else "busy": someone is finishing it right now */
-		i++;
-	}
-	return done;
+	hd_reqset_wait(set);
+	*gone = f.gone;
+	return f.done;
 }
 
 static int
