@@ -1,6 +1,8 @@
 /*
  * fake_libpq.c — the libpq functions hyperdist-agent calls, played in
- * memory from the fuzz input (see fake_libpq.h).
+ * memory from the fuzz input (see fake_libpq.h): connections, queries,
+ * COPY, cancels and conninfo.  The results they return are
+ * fake_pgresult.c's.
  *
  * The server it plays keeps libpq's contract, so that everything the
  * agent does wrong shows: results come one statement after another and
@@ -11,39 +13,23 @@
  * count; an error ends the query; a lost connection gives one error
  * result without SQLSTATE, then NULL, and CONNECTION_BAD.
  *
- * To fake a function the agent starts calling, add it here with the real
- * signature (libpq-fe.h) and take its decisions with draw(): a decision
- * of 0, which is what an exhausted input gives, must mean "the usual
- * thing happens".
+ * To fake a function the agent starts calling, add it here (a PGresult
+ * accessor: to fake_pgresult.c) with the real signature (libpq-fe.h) and
+ * take its decisions with draw(): a decision of 0, which is what an
+ * exhausted input gives, must mean "the usual thing happens".
  */
-#include <ctype.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <libpq-fe.h>
-
-#include "fake_libpq.h"
+#include "fake_libpq_int.h"
 #include "session.h"			/* HD_MAX_NOTICES */
-#include "wire.h"
 
-/*
- * Big values: one just larger than a reply frame, which a row holding it
- * sends in fragments (or fails with 54000 for an older access node), and
- * one larger than the largest row.  They point into one shared buffer.
- */
-#define BIG_VALUE		(HD_MAX_REPLY_FRAME + 1024)
-#define HUGE_VALUE		((int) HD_MAX_ROW_BYTES + 1)
-/* Big values per input: each costs a few copies of a frame. */
-#define BIG_VALUES		8
-
-static FuzzInput *input;
+FuzzInput  *fake_pq_input;
 static int	open_connections;
 static int	last_conn_id;
-static char *big_value;			/* HUGE_VALUE bytes, allocated once */
-static int	big_left;
 static int	socket_fd = -1;		/* every connection's "socket" */
 static PGconn *open_list;
 static FakePqQueryHook query_hook;
@@ -51,8 +37,8 @@ static FakePqQueryHook query_hook;
 void
 fake_pq_attach(FuzzInput *in)
 {
-	input = in;
-	big_left = BIG_VALUES;
+	fake_pq_input = in;
+	fake_pq_big_left = BIG_VALUES;
 }
 
 void
@@ -65,39 +51,6 @@ int
 fake_pq_open_connections(void)
 {
 	return open_connections;
-}
-
-static unsigned
-draw(unsigned n)
-{
-	return input ? fuzz_back_below(input, n) : 0;
-}
-
-static void
-misuse(const char *what)
-{
-	fprintf(stderr, "fake libpq: the agent %s\n", what);
-	abort();
-}
-
-static void *
-fmalloc(size_t n)
-{
-	void	   *p = calloc(1, n ? n : 1);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-static char *
-fstrdup(const char *s)
-{
-	size_t		n = strlen(s);
-	char	   *p = fmalloc(n + 1);
-
-	memcpy(p, s, n);
-	return p;
 }
 
 static char *
@@ -123,33 +76,6 @@ touch(const char *p, size_t n)
 		sum += (unsigned char) p[i];
 	return sum;
 }
-
-/* Up to max bytes of the input as a C string (a NUL byte becomes '?'). */
-static char *
-draw_text(unsigned max)
-{
-	unsigned	len = draw(max + 1);
-	char	   *s = fmalloc(len + 1);
-
-	for (unsigned i = 0; i < len; i++)
-	{
-		uint8_t		c = input ? fuzz_back_byte(input) : 0;
-
-		s[i] = c ? (char) c : '?';
-	}
-	return s;
-}
-
-/* One of the canned strings, or (the choice after the last) input text. */
-static char *
-draw_string(const char *const *canned, unsigned n)
-{
-	unsigned	c = draw(n + 1);
-
-	return c < n ? fstrdup(canned[c]) : draw_text(48);
-}
-
-#define DRAW_STRING(canned) draw_string(canned, sizeof(canned) / sizeof(canned[0]))
 
 /*
  * A message: canned, from the input, or (rarely) longer than the agent
@@ -237,303 +163,11 @@ give_back_big_buffer(void *ptr)
 	return false;
 }
 
-/* ---- results ----------------------------------------------------------- */
-
-typedef struct FakeColumn
-{
-	char	   *name;			/* NULL in a COPY's result, as in libpq */
-	Oid			type;
-	int			typmod;
-	int			format;
-} FakeColumn;
-
-typedef struct FakeValue
-{
-	char	   *data;			/* NULL for SQL NULL */
-	int			len;
-	int			shared;			/* not owned: big_value or "" */
-} FakeValue;
-
-/* The diagnostic fields the agent reads, by PG_DIAG_* code. */
-static const char diag_codes[] = {
-	PG_DIAG_SQLSTATE, PG_DIAG_SEVERITY, PG_DIAG_SEVERITY_NONLOCALIZED,
-	PG_DIAG_MESSAGE_PRIMARY, PG_DIAG_MESSAGE_DETAIL, PG_DIAG_MESSAGE_HINT,
-	PG_DIAG_CONTEXT
-};
-#define NDIAG sizeof(diag_codes)
-
-struct pg_result
-{
-	ExecStatusType status;
-	int			ncols;
-	FakeColumn *cols;
-	int			nrows;
-	FakeValue  *values;			/* nrows * ncols */
-	char	   *cmd_status;
-	char	   *cmd_tuples;
-	char	   *errmsg;
-	char	   *diag[NDIAG];
-};
-
-static PGresult *
-make_result(ExecStatusType status)
-{
-	PGresult   *res = fmalloc(sizeof(PGresult));
-
-	res->status = status;
-	return res;
-}
-
-static int
-diag_index(int code)
-{
-	for (size_t i = 0; i < NDIAG; i++)
-		if (diag_codes[i] == code)
-			return (int) i;
-	return -1;
-}
-
-/* Takes ownership of value. */
-static void
-set_diag(PGresult *res, int code, char *value)
-{
-	int			i = diag_index(code);
-
-	free(res->diag[i]);
-	res->diag[i] = value;
-}
-
-/* libpq's PQcmdTuples: the row count at the end of some command tags. */
-static char *
-tuples_of(const char *tag)
-{
-	static const char *const counted[] = {
-		"SELECT ", "UPDATE ", "DELETE ", "MOVE ", "FETCH ", "COPY ", "MERGE "
-	};
-	const char *p = NULL;
-
-	if (strncmp(tag, "INSERT ", 7) == 0)
-	{
-		p = strchr(tag + 7, ' ');
-		p = p ? p + 1 : NULL;
-	}
-	for (size_t i = 0; p == NULL && i < sizeof(counted) / sizeof(counted[0]); i++)
-		if (strncmp(tag, counted[i], strlen(counted[i])) == 0)
-			p = tag + strlen(counted[i]);
-	if (p == NULL || *p == '\0')
-		return fstrdup("");
-	for (const char *q = p; *q; q++)
-		if (!isdigit((unsigned char) *q))
-			return fstrdup("");
-	return fstrdup(p);
-}
-
-static void
-set_tag(PGresult *res, char *tag)
-{
-	res->cmd_status = tag;
-	res->cmd_tuples = tuples_of(tag);
-}
-
-static void
-copy_columns(PGresult *to, const PGresult *from)
-{
-	to->ncols = from->ncols;
-	to->cols = fmalloc(sizeof(FakeColumn) * (from->ncols ? from->ncols : 1));
-	for (int i = 0; i < from->ncols; i++)
-	{
-		to->cols[i] = from->cols[i];
-		if (from->cols[i].name)
-			to->cols[i].name = fstrdup(from->cols[i].name);
-	}
-}
-
-void
-PQclear(PGresult *res)
-{
-	if (res == NULL)
-		return;
-	for (int i = 0; i < res->ncols; i++)
-		free(res->cols[i].name);
-	free(res->cols);
-	for (int i = 0; i < res->nrows * res->ncols; i++)
-		if (!res->values[i].shared)
-			free(res->values[i].data);
-	free(res->values);
-	free(res->cmd_status);
-	free(res->cmd_tuples);
-	free(res->errmsg);
-	for (size_t i = 0; i < NDIAG; i++)
-		free(res->diag[i]);
-	free(res);
-}
-
-ExecStatusType
-PQresultStatus(const PGresult *res)
-{
-	return res ? res->status : PGRES_FATAL_ERROR;
-}
-
-int
-PQnfields(const PGresult *res)
-{
-	return res ? res->ncols : 0;
-}
-
-static const FakeColumn *
-column(const PGresult *res, int i)
-{
-	if (res == NULL || i < 0 || i >= res->ncols)
-		misuse("asked for a column outside the result");
-	return &res->cols[i];
-}
-
-static const FakeValue *
-value(const PGresult *res, int row, int col)
-{
-	if (res == NULL || row < 0 || row >= res->nrows || col < 0 || col >= res->ncols)
-		misuse("asked for a value outside the result");
-	return &res->values[row * res->ncols + col];
-}
-
-char *
-PQfname(const PGresult *res, int i)
-{
-	return column(res, i)->name;
-}
-
-Oid
-PQftype(const PGresult *res, int i)
-{
-	return column(res, i)->type;
-}
-
-int
-PQfmod(const PGresult *res, int i)
-{
-	return column(res, i)->typmod;
-}
-
-int
-PQfformat(const PGresult *res, int i)
-{
-	return column(res, i)->format;
-}
-
-int
-PQgetisnull(const PGresult *res, int row, int col)
-{
-	return value(res, row, col)->data == NULL;
-}
-
-int
-PQgetlength(const PGresult *res, int row, int col)
-{
-	return value(res, row, col)->len;
-}
-
-char *
-PQgetvalue(const PGresult *res, int row, int col)
-{
-	const FakeValue *v = value(res, row, col);
-
-	return v->data ? v->data : "";
-}
-
-char *
-PQcmdStatus(PGresult *res)
-{
-	return res ? (res->cmd_status ? res->cmd_status : "") : NULL;
-}
-
-char *
-PQcmdTuples(PGresult *res)
-{
-	return res && res->cmd_tuples ? res->cmd_tuples : "";
-}
-
-char *
-PQresultErrorMessage(const PGresult *res)
-{
-	return res && res->errmsg ? res->errmsg : "";
-}
-
-char *
-PQresultErrorField(const PGresult *res, int code)
-{
-	int			i = diag_index(code);
-
-	return res && i >= 0 ? res->diag[i] : NULL;
-}
-
 void
 PQfreemem(void *ptr)
 {
 	if (!give_back_big_buffer(ptr))
 		free(ptr);
-}
-
-/* ---- values drawn from the input ---------------------------------------- */
-
-/* A value of a row or COPY tuple: NULL, short input bytes, or a big one. */
-static FakeValue
-draw_value(void)
-{
-	FakeValue	v = {0};
-	unsigned	c = draw(256);
-
-	if (c == 254)
-		return v;				/* SQL NULL */
-	if (c >= 252 && c != 254 && big_left > 0)
-	{
-		big_left--;
-		if (big_value == NULL)
-			big_value = fmalloc(HUGE_VALUE);
-		v.data = big_value;
-		v.len = c == 252 ? HUGE_VALUE : BIG_VALUE;
-		v.shared = 1;
-		return v;
-	}
-	v.len = (int) (c % 24);
-	if (v.len == 0)
-	{
-		v.data = (char *) "";
-		v.shared = 1;
-		return v;
-	}
-	v.data = fmalloc(v.len);
-	for (int i = 0; i < v.len; i++)
-		v.data[i] = (char) (input ? fuzz_back_byte(input) : 0);
-	return v;
-}
-
-/* A result's columns: names, types, formats. */
-static PGresult *
-draw_shape(ExecStatusType status, int format, bool named)
-{
-	static const char *const names[] = {"a", "?column?", "time", "value", ""};
-	static const Oid types[] = {23, 25, 17, 1184, 701, 0};
-	static const int widths[] = {0, 1, 2, 3, 4, 5, 8, 40, 1664};
-	PGresult   *res = make_result(status);
-
-	res->ncols = widths[draw(sizeof(widths) / sizeof(widths[0]))];
-	res->cols = fmalloc(sizeof(FakeColumn) * (res->ncols ? res->ncols : 1));
-	for (int i = 0; i < res->ncols; i++)
-	{
-		res->cols[i].name = named ? DRAW_STRING(names) : NULL;
-		res->cols[i].type = named ? types[draw(sizeof(types) / sizeof(types[0]))] : 0;
-		res->cols[i].typmod = -1;
-		res->cols[i].format = format;
-	}
-	return res;
-}
-
-static unsigned
-draw_row_count(void)
-{
-	static const unsigned counts[] = {0, 1, 2, 3, 5, 64, 300};
-
-	return counts[draw(sizeof(counts) / sizeof(counts[0]))];
 }
 
 /* ---- connections ------------------------------------------------------- */
@@ -1117,7 +751,7 @@ error_result(PGconn *conn, char *sqlstate, char *message)
 static bool
 result_is_fatal(const PGresult *res)
 {
-	const char *severity = res->diag[diag_index(PG_DIAG_SEVERITY_NONLOCALIZED)];
+	const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
 
 	return severity && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0);
 }

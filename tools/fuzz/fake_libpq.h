@@ -1,5 +1,6 @@
 /*
- * fake_libpq.h — an in-memory libpq for fuzzing the agent (fake_libpq.c).
+ * fake_libpq.h — an in-memory libpq for fuzzing the agent (fake_libpq.c,
+ * fake_pgresult.c).
  *
  * The fake implements the libpq functions the agent calls, with libpq's
  * signatures (it includes libpq-fe.h), and plays a PostgreSQL server whose
