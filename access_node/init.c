@@ -1,27 +1,116 @@
 /*
- * init.c — extension entry point.
+ * init.c — extension entry point: every hook and callback hyperdist
+ * installs, in one place.
  *
  * _PG_init runs in the postmaster (shared_preload_libraries), whose memory
  * every backend inherits through fork.  So it only defines parameters and
- * registers callbacks; ZeroMQ contexts are created lazily in the process that
- * uses them (remote/transport.c).
+ * installs hooks and callbacks; ZeroMQ contexts are created lazily in the
+ * process that uses them (remote/transport.c).  The modules export plain
+ * functions; only this file knows PostgreSQL's hook variables and the
+ * hooks installed before ours, and each hook below dispatches to the
+ * modules in the order written there.
+ *
+ * Installed here, in this order:
+ *	 1. parameters (guc.c), which the rest reads;
+ *	 2. shared memory: the background workers' slots (bgw/) and the array
+ *		where committing backends publish their transaction
+ *		(remote/committing.c);
+ *	 3. the launcher background worker (bgw/), and the wake-up that
+ *		remote/committing.c calls after a two-phase commit;
+ *	 4. planner_hook: ON CONFLICT on distributed hypertables (ingest/);
+ *	 5. ProcessUtility_hook, the one utility dispatch: database commands
+ *		pause their database's worker (bgw/), then DDL on distributed
+ *		hypertables is distributed or refused (ddl/);
+ *	 6. transaction callbacks: remote transactions (remote/txn.c) and the
+ *		catalog writer (metadata/catalog.c), which forgets an elevated
+ *		section an error ended; neither depends on the other's running first;
+ *	 7. invalidation callbacks: the catalog cache (metadata/cache.c) and the
+ *		session cache (remote/session.c).
+ *
+ * Registered where they are needed, because they belong to one process:
+ * ZeroMQ's teardown at process exit (remote/transport.c) and the workers'
+ * detach from shared memory (bgw/bgw.c).
  */
 #include "postgres.h"
 
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "optimizer/planner.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "tcop/utility.h"
+#include "utils/inval.h"
+#include "utils/syscache.h"
 
 #include "bgw/bgw.h"
-#include "metadata/catalog.h"
-#include "metadata/cache.h"
-#include "ingest/on_conflict.h"
-#include "guc.h"
-#include "remote/txn.h"
 #include "ddl/utility.h"
+#include "guc.h"
+#include "ingest/on_conflict.h"
+#include "metadata/cache.h"
+#include "metadata/catalog.h"
+#include "remote/committing.h"
+#include "remote/connection.h"
+#include "remote/txn.h"
 
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
+
+static shmem_request_hook_type prev_shmem_request = NULL;
+static shmem_startup_hook_type prev_shmem_startup = NULL;
+static planner_hook_type prev_planner = NULL;
+static ProcessUtility_hook_type prev_process_utility = NULL;
+
+static void
+hd_shmem_request(void)
+{
+	if (prev_shmem_request)
+		prev_shmem_request();
+	RequestAddinShmemSpace(hd_bgw_shmem_size());
+	RequestAddinShmemSpace(hd_committing_shmem_size());
+}
+
+static void
+hd_shmem_startup(void)
+{
+	if (prev_shmem_startup)
+		prev_shmem_startup();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	hd_bgw_shmem_init();
+	hd_committing_shmem_init();
+	LWLockRelease(AddinShmemInitLock);
+}
+
+static PlannedStmt *
+hd_planner(Query *parse, const char *query_string, int cursor_options,
+		   ParamListInfo bound_params)
+{
+	return hd_conflict_planner(parse, query_string, cursor_options, bound_params,
+							   prev_planner ? prev_planner : standard_planner);
+}
+
+static void
+hd_process_utility(PlannedStmt *pstmt, const char *query_string,
+				   bool read_only_tree, ProcessUtilityContext context,
+				   ParamListInfo params, QueryEnvironment *query_env,
+				   DestReceiver *dest, QueryCompletion *qc)
+{
+	Oid			paused = hd_bgw_pause_for(pstmt->utilityStmt);
+
+	PG_TRY();
+	{
+		hd_utility_process(pstmt, query_string, read_only_tree, context,
+						   params, query_env, dest, qc,
+						   prev_process_utility ? prev_process_utility
+						   : standard_ProcessUtility);
+	}
+	PG_FINALLY();
+	{
+		hd_bgw_resume(paused);
+	}
+	PG_END_TRY();
+}
 
 void
 _PG_init(void)
@@ -33,10 +122,28 @@ _PG_init(void)
 				 errhint("Add hyperdist to shared_preload_libraries in postgresql.conf and restart the server.")));
 
 	hd_guc_init();
-	hd_txn_init();
-	hd_bgw_init();
-	hd_utility_init();
-	hd_conflict_init();
-	hd_catalog_cache_init();
-	hd_catalog_init();
+
+	prev_shmem_request = shmem_request_hook;
+	shmem_request_hook = hd_shmem_request;
+	prev_shmem_startup = shmem_startup_hook;
+	shmem_startup_hook = hd_shmem_startup;
+
+	hd_bgw_register();
+	hd_committing_set_wake(hd_bgw_wake);
+
+	prev_planner = planner_hook;
+	planner_hook = hd_planner;
+	prev_process_utility = ProcessUtility_hook;
+	ProcessUtility_hook = hd_process_utility;
+
+	RegisterXactCallback(hd_txn_xact_callback, NULL);
+	RegisterSubXactCallback(hd_txn_subxact_callback, NULL);
+	RegisterXactCallback(hd_catalog_writer_xact_callback, NULL);
+	RegisterSubXactCallback(hd_catalog_writer_subxact_callback, NULL);
+
+	CacheRegisterRelcacheCallback(hd_catalog_cache_relcache_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(FOREIGNSERVEROID, hd_catalog_cache_server_callback,
+								  (Datum) 0);
+	CacheRegisterSyscacheCallback(FOREIGNSERVEROID, hd_conn_inval_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(USERMAPPINGOID, hd_conn_inval_callback, (Datum) 0);
 }

@@ -27,12 +27,6 @@ hd_log_set_level(HdLogLevel level)
 	current_level = level;
 }
 
-HdLogLevel
-hd_log_get_level(void)
-{
-	return current_level;
-}
-
 bool
 hd_log_enabled(HdLogLevel level)
 {

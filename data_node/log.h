@@ -21,7 +21,6 @@ typedef enum HdLogLevel
 } HdLogLevel;
 
 extern void hd_log_set_level(HdLogLevel level);
-extern HdLogLevel hd_log_get_level(void);
 extern bool hd_log_enabled(HdLogLevel level);
 
 /* Parses "error", "warning", "info", "debug"; false if unknown. */

@@ -216,12 +216,6 @@ router_close(int linger_ms)
 	ngone = gone_cap = 0;
 }
 
-void *
-router_socket(void)
-{
-	return router;
-}
-
 /* Drops the remaining frames of a message. */
 static void
 drain_frames(void)

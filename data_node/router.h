@@ -49,9 +49,6 @@ extern void *router_open(void *ctx, const char *endpoint, const HdKeyPair *keys,
 						 char *err, size_t errlen);
 extern void router_close(int linger_ms);
 
-/* The ROUTER, for zmq_poll. */
-extern void *router_socket(void);
-
 /*
  * Receives one message without blocking.  Returns 1 and fills rid, body
  * (the caller closes it) and peer; returns 0 when nothing is pending.  A

@@ -22,13 +22,11 @@
  *
  * A worker connected to a database keeps DROP DATABASE, ALTER DATABASE
  * RENAME / SET TABLESPACE and CREATE DATABASE ... TEMPLATE of it from
- * working.  A utility hook therefore pauses the database's worker around
- * those commands (it is terminated, and started again afterwards if the
- * database still exists).
+ * working.  The ProcessUtility hook (init.c) therefore pauses the
+ * database's worker around those commands (it is terminated, and started
+ * again afterwards if the database still exists).
  *
- * The shared memory hooks here also attach the array where committing
- * backends publish their transaction (remote/committing.c), and the worker
- * is what remote/txn.c wakes after a two-phase commit.
+ * The worker is what remote/txn.c wakes after a two-phase commit.
  */
 #include "postgres.h"
 
@@ -51,7 +49,7 @@
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
-#include "tcop/utility.h"
+#include "tcop/tcopprot.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -59,7 +57,6 @@
 
 #include "bgw/bgw.h"
 #include "guc.h"
-#include "remote/committing.h"
 #include "remote/txn_resolve.h"
 
 /* Databases with a worker (or a pending start) at one time. */
@@ -92,38 +89,26 @@ typedef struct HdShared
 
 static HdShared *shared = NULL;
 
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
-static ProcessUtility_hook_type prev_utility_hook = NULL;
-
 /* ---- shared memory --------------------------------------------------------- */
 
-static void
-shmem_request(void)
+Size
+hd_bgw_shmem_size(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-	RequestAddinShmemSpace(sizeof(HdShared));
-	RequestAddinShmemSpace(hd_committing_shmem_size());
+	return sizeof(HdShared);
 }
 
-static void
-shmem_startup(void)
+/* Caller holds AddinShmemInitLock. */
+void
+hd_bgw_shmem_init(void)
 {
 	bool		found;
 
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	shared = ShmemInitStruct("hyperdist", sizeof(HdShared), &found);
 	if (!found)
 	{
 		memset(shared, 0, sizeof(HdShared));
 		SpinLockInit(&shared->mutex);
 	}
-	hd_committing_shmem_init();
-	LWLockRelease(AddinShmemInitLock);
 }
 
 /* ---- database slots ------------------------------------------------------------ */
@@ -627,46 +612,29 @@ resume_worker(Oid dboid)
 		SetLatch(latch);
 }
 
-static void
-utility_hook(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-			 ProcessUtilityContext context, ParamListInfo params,
-			 QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+Oid
+hd_bgw_pause_for(Node *stmt)
 {
-	Oid			dboid = exclusive_database(pstmt->utilityStmt);
+	Oid			dboid = exclusive_database(stmt);
 
 	if (OidIsValid(dboid))
 		pause_worker(dboid);
-	PG_TRY();
-	{
-		if (prev_utility_hook)
-			prev_utility_hook(pstmt, queryString, readOnlyTree, context,
-							  params, queryEnv, dest, qc);
-		else
-			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-									params, queryEnv, dest, qc);
-	}
-	PG_FINALLY();
-	{
-		if (OidIsValid(dboid))
-			resume_worker(dboid);
-	}
-	PG_END_TRY();
+	return dboid;
+}
+
+void
+hd_bgw_resume(Oid dboid)
+{
+	if (OidIsValid(dboid))
+		resume_worker(dboid);
 }
 
 /* ---- registration ------------------------------------------------------------------- */
 
 void
-hd_bgw_init(void)
+hd_bgw_register(void)
 {
 	BackgroundWorker w;
-
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = shmem_startup;
-	prev_utility_hook = ProcessUtility_hook;
-	ProcessUtility_hook = utility_hook;
-	hd_committing_set_wake(hd_bgw_wake);
 
 	memset(&w, 0, sizeof(w));
 	snprintf(w.bgw_name, BGW_MAXLEN, "hyperdist launcher");

@@ -10,9 +10,23 @@
 #define HYPERDIST_BGW_BGW_H
 
 #include "access/transam.h"
+#include "nodes/nodes.h"
 
-/* From _PG_init: shared memory, the launcher, the utility hook. */
-extern void hd_bgw_init(void);
+/* Shared memory of the launcher and the workers (from init.c's hooks). */
+extern Size hd_bgw_shmem_size(void);
+extern void hd_bgw_shmem_init(void);
+
+/* Registers the launcher (from _PG_init). */
+extern void hd_bgw_register(void);
+
+/*
+ * A worker connected to a database keeps DROP DATABASE and a few ALTER and
+ * CREATE DATABASE forms from working: hd_bgw_pause_for stops the worker of
+ * the database stmt needs to itself, if any, and returns that database
+ * (InvalidOid if none); hd_bgw_resume(that) lets it start again.
+ */
+extern Oid	hd_bgw_pause_for(Node *stmt);
+extern void hd_bgw_resume(Oid dboid);
 
 /*
  * Makes sure this database's worker runs (it is started on first use);

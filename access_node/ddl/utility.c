@@ -1,7 +1,7 @@
 /*
  * ddl/utility.c — DDL on distributed hypertables.
  *
- * The ProcessUtility hook sends DDL that names a distributed hypertable to
+ * hd_utility_process sends DDL that names a distributed hypertable to
  * each of its data nodes, inside the remote transactions, so that it
  * commits or rolls back with the local transaction.  On a data node the
  * hypertable is a partitioned table whose partitions are the chunks, so a
@@ -55,8 +55,6 @@
 #include "spi_plan.h"
 #include "ddl/utility.h"
 
-static ProcessUtility_hook_type prev_process_utility = NULL;
-
 typedef struct UtilityArgs
 {
 	PlannedStmt *pstmt;
@@ -67,6 +65,7 @@ typedef struct UtilityArgs
 	QueryEnvironment *query_env;
 	DestReceiver *dest;
 	QueryCompletion *qc;
+	ProcessUtility_hook_type next;	/* the hook before ours, or standard */
 } UtilityArgs;
 
 /*
@@ -85,12 +84,8 @@ run_standard(UtilityArgs *args, Node *stmt)
 		pstmt->utilityStmt = stmt;
 		read_only_tree = false;
 	}
-	if (prev_process_utility)
-		prev_process_utility(pstmt, args->query_string, read_only_tree, args->context,
-							 args->params, args->query_env, args->dest, args->qc);
-	else
-		standard_ProcessUtility(pstmt, args->query_string, read_only_tree, args->context,
-								args->params, args->query_env, args->dest, args->qc);
+	args->next(pstmt, args->query_string, read_only_tree, args->context,
+			   args->params, args->query_env, args->dest, args->qc);
 }
 
 static void
@@ -1228,14 +1223,15 @@ process(UtilityArgs *args, Node *stmt)
 	}
 }
 
-static void
-hd_process_utility(PlannedStmt *pstmt, const char *query_string,
+void
+hd_utility_process(PlannedStmt *pstmt, const char *query_string,
 				   bool read_only_tree, ProcessUtilityContext context,
 				   ParamListInfo params, QueryEnvironment *query_env,
-				   DestReceiver *dest, QueryCompletion *qc)
+				   DestReceiver *dest, QueryCompletion *qc,
+				   ProcessUtility_hook_type next)
 {
 	UtilityArgs args = {pstmt, query_string, read_only_tree, context,
-	params, query_env, dest, qc};
+	params, query_env, dest, qc, next};
 	Node	   *stmt = pstmt->utilityStmt;
 
 	/* outside databases with hyperdist, and while it installs, hands off */
@@ -1248,11 +1244,4 @@ hd_process_utility(PlannedStmt *pstmt, const char *query_string,
 			return;
 	}
 	run_standard(&args, pstmt->utilityStmt);
-}
-
-void
-hd_utility_init(void)
-{
-	prev_process_utility = ProcessUtility_hook;
-	ProcessUtility_hook = hd_process_utility;
 }

@@ -34,8 +34,6 @@
 #include "ingest/on_conflict.h"
 #include "metadata/hypertable.h"
 
-static planner_hook_type prev_planner = NULL;
-
 /* The clause deparsed for the statement being planned, for its relid. */
 static char *pending_clause = NULL;
 static char *pending_alias = NULL;
@@ -197,9 +195,9 @@ prepare_clause(Query *parse)
 	oc->constraint = InvalidOid;
 }
 
-static PlannedStmt *
-hd_planner(Query *parse, const char *query_string, int cursorOptions,
-		   ParamListInfo boundParams)
+PlannedStmt *
+hd_conflict_planner(Query *parse, const char *query_string, int cursorOptions,
+					ParamListInfo boundParams, planner_hook_type next)
 {
 	char	   *saved_clause = pending_clause;
 	char	   *saved_alias = pending_alias;
@@ -214,10 +212,7 @@ hd_planner(Query *parse, const char *query_string, int cursorOptions,
 		check_ctes(parse);
 		if (needs_clause(parse))
 			prepare_clause(parse);
-		if (prev_planner)
-			result = prev_planner(parse, query_string, cursorOptions, boundParams);
-		else
-			result = standard_planner(parse, query_string, cursorOptions, boundParams);
+		result = next(parse, query_string, cursorOptions, boundParams);
 	}
 	PG_FINALLY();
 	{
@@ -236,11 +231,4 @@ hd_conflict_clause(Oid relid, const char **alias)
 		return NULL;
 	*alias = pending_alias;
 	return pending_clause;
-}
-
-void
-hd_conflict_init(void)
-{
-	prev_planner = planner_hook;
-	planner_hook = hd_planner;
 }

@@ -7,8 +7,16 @@
 
 #include "postgres.h"
 
-/* Installs the planner hook (from _PG_init). */
-extern void hd_conflict_init(void);
+#include "optimizer/planner.h"
+
+/*
+ * The planner hook's part (init.c): prepares the clause of an INSERT ... ON
+ * CONFLICT into a distributed hypertable, then plans with next.
+ */
+extern PlannedStmt *hd_conflict_planner(Query *parse, const char *query_string,
+										int cursorOptions,
+										ParamListInfo boundParams,
+										planner_hook_type next);
 
 /*
  * The ON CONFLICT clause ("ON CONFLICT (...) DO ...") deparsed for the

@@ -89,8 +89,8 @@ forget_all(void)
 		forget_entry(entry);
 }
 
-static void
-relcache_changed(Datum arg, Oid relid)
+void
+hd_catalog_cache_relcache_callback(Datum arg, Oid relid)
 {
 	CacheEntry *entry;
 
@@ -104,17 +104,10 @@ relcache_changed(Datum arg, Oid relid)
 	}
 }
 
-static void
-server_changed(Datum arg, int cacheid, uint32 hashvalue)
+void
+hd_catalog_cache_server_callback(Datum arg, int cacheid, uint32 hashvalue)
 {
 	forget_all();
-}
-
-void
-hd_catalog_cache_init(void)
-{
-	CacheRegisterRelcacheCallback(relcache_changed, (Datum) 0);
-	CacheRegisterSyscacheCallback(FOREIGNSERVEROID, server_changed, (Datum) 0);
 }
 
 static CacheEntry *

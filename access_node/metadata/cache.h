@@ -41,7 +41,12 @@ extern HdHypertable *hd_catalog_cache_hypertable(Oid relid);
 /* The chunks of ht (from hd_catalog_cache_hypertable), the same way. */
 extern const HdChunkSet *hd_catalog_cache_chunks(HdHypertable *ht);
 
-/* Registers the invalidation callbacks (in _PG_init). */
-extern void hd_catalog_cache_init(void);
+/*
+ * The invalidation callbacks (registered by init.c): a changed relation
+ * forgets its entry, the catalog or any foreign server everything.
+ */
+extern void hd_catalog_cache_relcache_callback(Datum arg, Oid relid);
+extern void hd_catalog_cache_server_callback(Datum arg, int cacheid,
+											 uint32 hashvalue);
 
 #endif							/* HYPERDIST_METADATA_CACHE_H */

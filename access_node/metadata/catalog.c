@@ -70,8 +70,8 @@ hd_catalog_writer_end(HdCatalogWriter *w)
  * An error between begin and end aborts the (sub)transaction, which
  * restores the user and the settings itself; forget the writer then.
  */
-static void
-writer_xact_callback(XactEvent event, void *arg)
+void
+hd_catalog_writer_xact_callback(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 	{
@@ -80,8 +80,8 @@ writer_xact_callback(XactEvent event, void *arg)
 	}
 }
 
-static void
-writer_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+void
+hd_catalog_writer_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						SubTransactionId parentSubid, void *arg)
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB &&
@@ -90,13 +90,6 @@ writer_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		writer_level = 0;
 		hd_conn_forbid(NULL);
 	}
-}
-
-void
-hd_catalog_init(void)
-{
-	RegisterXactCallback(writer_xact_callback, NULL);
-	RegisterSubXactCallback(writer_subxact_callback, NULL);
 }
 
 void

@@ -15,6 +15,8 @@
 
 #include "postgres.h"
 
+#include "access/xact.h"
+
 #include "metadata/catalog_read.h"
 #include "metadata/hypertable.h"
 
@@ -52,6 +54,14 @@ extern void hd_catalog_add_index(Oid relid, const char *index_name);
 extern void hd_catalog_forget_index(Oid relid, const char *index_name);
 extern void hd_catalog_delete_hypertable(Oid relid);
 
-extern void hd_catalog_init(void);
+/*
+ * The transaction callbacks (registered by init.c): an error between
+ * hd_catalog_writer_begin and _end is forgotten with its (sub)transaction.
+ */
+extern void hd_catalog_writer_xact_callback(XactEvent event, void *arg);
+extern void hd_catalog_writer_subxact_callback(SubXactEvent event,
+											   SubTransactionId mySubid,
+											   SubTransactionId parentSubid,
+											   void *arg);
 
 #endif							/* HYPERDIST_METADATA_CATALOG_H */

@@ -48,6 +48,13 @@ extern HdConn *hd_conn_get(Oid serverid, bool transactional);
 extern HdConn *hd_conn_open(const HdConnTarget *target);
 extern void hd_conn_close(HdConn *conn);
 
+/*
+ * The syscache callback for foreign servers and user mappings (registered
+ * by init.c): sessions built from a changed one are reopened at their next
+ * use outside a remote transaction.
+ */
+extern void hd_conn_inval_callback(Datum arg, int cacheid, uint32 hashvalue);
+
 extern const char *hd_conn_node_name(const HdConn *conn);
 /* True when conn takes part in a remote transaction of this transaction. */
 extern bool hd_conn_in_transaction(const HdConn *conn);

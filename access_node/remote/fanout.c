@@ -309,13 +309,6 @@ hd_reqset_rows(const HdRequestSet *set, int i)
 	return set->reqs[i].rows;
 }
 
-const char *
-hd_reqset_command_tag(const HdRequestSet *set, int i)
-{
-	Assert(i >= 0 && i < set->nreqs);
-	return set->reqs[i].command_tag;
-}
-
 const HdRemoteError *
 hd_reqset_error(const HdRequestSet *set, int i)
 {

@@ -82,9 +82,8 @@ extern void hd_exec_on_servers(List *servers, const char *sql);
 extern int	hd_reqset_size(const HdRequestSet *set);
 extern HdConn *hd_reqset_conn(const HdRequestSet *set, int i);
 extern HdStream *hd_reqset_stream(const HdRequestSet *set, int i);
-/* An Exec's rows count and command tag, once it succeeded. */
+/* An Exec's rows count, once it succeeded. */
 extern uint64 hd_reqset_rows(const HdRequestSet *set, int i);
-extern const char *hd_reqset_command_tag(const HdRequestSet *set, int i);
 /* The error request i ended with, when kept; NULL if it succeeded. */
 extern const HdRemoteError *hd_reqset_error(const HdRequestSet *set, int i);
 

@@ -540,12 +540,14 @@ hd_conn_remote_error(HdConn *conn, const Hyperdist__Error *err, const char *sql)
  * them are reopened at their next use outside a remote transaction.  Only
  * flags here: this can run in the middle of opening a session.
  */
-static void
-conn_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
+void
+hd_conn_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 {
 	HASH_SEQ_STATUS scan;
 	HdConnEntry *entry;
 
+	if (conn_cache == NULL)
+		return;
 	hash_seq_init(&scan, conn_cache);
 	while ((entry = hash_seq_search(&scan)) != NULL)
 	{
@@ -576,8 +578,6 @@ conn_cache_get(Oid serverid, Oid userid)
 		ctl.entrysize = sizeof(HdConnEntry);
 		conn_cache = hash_create("hyperdist connections", 8, &ctl,
 								 HASH_ELEM | HASH_BLOBS);
-		CacheRegisterSyscacheCallback(FOREIGNSERVEROID, conn_inval_callback, (Datum) 0);
-		CacheRegisterSyscacheCallback(USERMAPPINGOID, conn_inval_callback, (Datum) 0);
 	}
 
 	key.serverid = serverid;

@@ -187,8 +187,8 @@ subabort_one(HdConn *conn, void *arg)
 		x->state = HD_RXACT_FAILED;
 }
 
-static void
-hd_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+void
+hd_txn_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 					SubTransactionId parentSubid, void *arg)
 {
 	int			level = GetCurrentTransactionNestLevel();
@@ -574,8 +574,8 @@ refuse_prepare(void)
 				 errhint("Use COMMIT; the transaction is atomic across the data nodes without PREPARE TRANSACTION.")));
 }
 
-static void
-hd_xact_callback(XactEvent event, void *arg)
+void
+hd_txn_xact_callback(XactEvent event, void *arg)
 {
 	switch (event)
 	{
@@ -607,11 +607,4 @@ hd_xact_callback(XactEvent event, void *arg)
 			hd_conn_end_xact();
 			break;
 	}
-}
-
-void
-hd_txn_init(void)
-{
-	RegisterXactCallback(hd_xact_callback, NULL);
-	RegisterSubXactCallback(hd_subxact_callback, NULL);
 }

@@ -12,9 +12,14 @@
 #ifndef HYPERDIST_REMOTE_TXN_H
 #define HYPERDIST_REMOTE_TXN_H
 
+#include "access/xact.h"
+
 typedef struct HdConn HdConn;
 
-extern void hd_txn_init(void);	/* from _PG_init: registers the callbacks */
+/* The transaction callbacks (registered by init.c). */
+extern void hd_txn_xact_callback(XactEvent event, void *arg);
+extern void hd_txn_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+									SubTransactionId parentSubid, void *arg);
 
 /* Called by hd_conn_get: opens the remote transaction on conn if needed. */
 extern void hd_txn_begin_on(HdConn *conn);
