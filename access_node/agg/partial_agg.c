@@ -21,7 +21,7 @@
  * - this extension's first() and last(), whose state is the value at the
  *   smallest (largest) time and that time, serialized with the types'
  *   send functions (agg/first_last.c): the data node computes both with
- *   built-in aggregates and writes the same bytes (fdw/deparse.c).
+ *   built-in aggregates and writes the same bytes (deparse/expr.c).
  *
  * Both sides run the same major version of PostgreSQL (add_data_node
  * checks), so built-in aggregates have the same OIDs and definitions.

@@ -47,7 +47,7 @@
 #include "metadata/chunk.h"
 #include "metadata/hypertable.h"
 #include "fdw/analyze.h"
-#include "fdw/deparse.h"
+#include "deparse/deparse.h"
 #include "fdw/option.h"
 #include "remote/node.h"
 #include "fdw/prune.h"

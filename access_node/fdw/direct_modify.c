@@ -12,7 +12,7 @@
  * transaction, so an error anywhere aborts it everywhere.
  *
  * Hence every WHERE qual and SET expression must be something the data
- * nodes compute as the access node would (fdw/deparse.c, which also sends
+ * nodes compute as the access node would (deparse/expr.c, which also sends
  * parts that read no column and have one value for the statement, such as
  * now() or stable casts, as parameters computed here).  Anything else,
  * a join with another relation included, is refused: there is no
@@ -43,7 +43,7 @@
 #include "utils/rel.h"
 
 #include "metadata/chunk.h"
-#include "fdw/deparse.h"
+#include "deparse/deparse.h"
 #include "fdw/direct_modify.h"
 #include "fdw/params.h"
 #include "fdw/option.h"

@@ -4,7 +4,7 @@
  * A foreign table of this wrapper is a table on one data node, or a
  * distributed hypertable (server hyperdist_hypertables), whose scan reads
  * every data node holding chunks.  The scan ships "SELECT <needed columns>
- * FROM schema.table WHERE <quals the data node can evaluate>" (fdw/deparse.c)
+ * FROM schema.table WHERE <quals the data node can evaluate>" (deparse/expr.c)
  * and applies the other quals locally; a distributed hypertable's quals on
  * its dimension columns also choose the chunks read (fdw/prune.c).  Only
  * distributed hypertables take INSERT and COPY (fdw/modify.c).
@@ -26,7 +26,7 @@
 #include "utils/rel.h"
 
 #include "fdw/analyze.h"
-#include "fdw/deparse.h"
+#include "deparse/deparse.h"
 #include "fdw/direct_modify.h"
 #include "fdw/fdw.h"
 #include "fdw/grouping.h"

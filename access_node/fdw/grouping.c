@@ -39,7 +39,7 @@
 #include "utils/lsyscache.h"
 #include "utils/selfuncs.h"
 
-#include "fdw/deparse.h"
+#include "deparse/deparse.h"
 #include "fdw/fdw.h"
 #include "fdw/grouping.h"
 #include "fdw/option.h"

@@ -24,7 +24,7 @@
 #include "common/int.h"
 #include "utils/lsyscache.h"
 
-#include "fdw/deparse.h"
+#include "deparse/deparse.h"
 #include "fdw/fdw.h"
 #include "fdw/limit.h"
 

@@ -1,7 +1,7 @@
 /*
  * fdw/params.c — the values of a remote statement's parameters.
  *
- * The deparser (fdw/deparse.c) turns Params and values the access node
+ * The deparser (deparse/expr.c) turns Params and values the access node
  * computes for the statement (now(), stable casts) into remote parameters
  * $1, $2...; scans and direct modifications compute them when they send
  * their statements, and send them as text printed as deparse.c prints
@@ -15,7 +15,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 
-#include "fdw/deparse.h"
+#include "deparse/deparse.h"
 #include "fdw/params.h"
 
 void

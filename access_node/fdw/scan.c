@@ -39,7 +39,7 @@
 
 #include "metadata/chunk.h"
 #include "guc.h"
-#include "fdw/deparse.h"
+#include "deparse/deparse.h"
 #include "fdw/params.h"
 #include "fdw/prune.h"
 #include "fdw/remote_explain.h"

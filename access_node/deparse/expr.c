@@ -1,5 +1,5 @@
 /*
- * fdw/deparse.c — which quals a data node can evaluate, and their SQL.
+ * deparse/expr.c — which quals a data node can evaluate, and their SQL.
  *
  * As postgres_fdw's deparse.c: a qual is shipped when the data node is
  * sure to compute the same result, that is when it reads only columns of
@@ -28,7 +28,7 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
-#include "fdw/deparse.h"
+#include "deparse/deparse.h"
 #include "fdw/option.h"
 #include "agg/partial_agg.h"
 #include "remote/typeio.h"

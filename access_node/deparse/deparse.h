@@ -1,8 +1,8 @@
 /*
- * fdw/deparse.h — which quals a data node can evaluate, and their SQL.
+ * deparse/deparse.h — the SQL the access node sends to data nodes.
  */
-#ifndef HYPERDIST_FDW_DEPARSE_H
-#define HYPERDIST_FDW_DEPARSE_H
+#ifndef HYPERDIST_DEPARSE_DEPARSE_H
+#define HYPERDIST_DEPARSE_DEPARSE_H
 
 #include "postgres.h"
 
@@ -21,4 +21,4 @@ extern void hd_deparse_column_list(StringInfo buf, Oid relid,
 extern void hd_deparse_expr_list(StringInfo buf, Oid relid, List *exprs,
 								 const char *sep, List **params_list);
 
-#endif							/* HYPERDIST_FDW_DEPARSE_H */
+#endif							/* HYPERDIST_DEPARSE_DEPARSE_H */
