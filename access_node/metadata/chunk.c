@@ -16,6 +16,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "deparse/deparse.h"
 #include "metadata/catalog.h"
 #include "metadata/catalog_read.h"
 #include "metadata/cache.h"
@@ -447,10 +448,8 @@ typedef struct NodePlan
 {
 	Oid			serverid;
 	int			nkept;			/* replicas there of chunks prune keeps */
-	int			nchunks;		/* of those, the ones in the plan */
-	StringInfoData chunks;		/* their names, quoted, ", "-separated */
-	int			nprimary;
-	StringInfoData primaries;
+	List	   *chunks;			/* of those, the names of those in the plan */
+	List	   *primaries;		/* and of the primary replicas among them */
 } NodePlan;
 
 static NodePlan *
@@ -467,18 +466,8 @@ node_plan(List **nodes, Oid serverid)
 	}
 	np = palloc0(sizeof(NodePlan));
 	np->serverid = serverid;
-	initStringInfo(&np->chunks);
-	initStringInfo(&np->primaries);
 	*nodes = lappend(*nodes, np);
 	return np;
-}
-
-static void
-add_chunk_name(StringInfo list, int *n, const char *name)
-{
-	appendStringInfo(list, "%s%s::regclass", *n > 0 ? ", " : "",
-					 quote_literal_cstr(name));
-	(*n)++;
 }
 
 static int
@@ -489,12 +478,6 @@ node_plan_cmp(const ListCell *a, const ListCell *b)
 
 	return strcmp(GetForeignServer(x->serverid)->servername,
 				  GetForeignServer(y->serverid)->servername);
-}
-
-static char *
-tableoid_filter(StringInfo names)
-{
-	return psprintf("tableoid IN (%s)", names->data);
 }
 
 /*
@@ -534,9 +517,9 @@ chunk_plan(HdHypertable *ht, const HdChunkPrune *prune, bool all_replicas)
 
 			np->nkept++;
 			if (r == primary)
-				add_chunk_name(&np->primaries, &np->nprimary, c->name);
+				np->primaries = lappend(np->primaries, c->name);
 			if (r == primary || all_replicas)
-				add_chunk_name(&np->chunks, &np->nchunks, c->name);
+				np->chunks = lappend(np->chunks, c->name);
 		}
 	}
 
@@ -546,14 +529,16 @@ chunk_plan(HdHypertable *ht, const HdChunkPrune *prune, bool all_replicas)
 		NodePlan   *np = lfirst(lc);
 		HdNodeRead *read;
 
-		if (np->nchunks == 0)
+		if (np->chunks == NIL)
 			continue;
 		read = palloc(sizeof(HdNodeRead));
 		read->serverid = np->serverid;
-		read->chunk_filter = np->nchunks < np->nkept ? tableoid_filter(&np->chunks) : NULL;
-		read->nchunks = np->nchunks;
-		read->primary_filter = np->nprimary > 0 ? tableoid_filter(&np->primaries) : NULL;
-		read->nprimary = np->nprimary;
+		read->nchunks = list_length(np->chunks);
+		read->chunk_filter = read->nchunks < np->nkept ?
+			hd_deparse_chunk_filter(np->chunks) : NULL;
+		read->nprimary = list_length(np->primaries);
+		read->primary_filter = np->primaries != NIL ?
+			hd_deparse_chunk_filter(np->primaries) : NULL;
 		plan = lappend(plan, read);
 	}
 	return plan;
