@@ -78,4 +78,22 @@ extern char *hd_deparse_sample(const char *relation, const char *columns,
 							   const char *chunk_filter, double percent,
 							   int limit);
 
+/* ddl.c: DDL replayed on data nodes, chunk creation */
+extern char *hd_deparse_with_search_path(const char *search_path,
+										 const char *sql);
+extern char *hd_deparse_drop_hypertable(const HdHypertable *ht);
+extern char *hd_deparse_truncate_hypertable(const HdHypertable *ht);
+extern char *hd_deparse_drop_index(Oid relid, const char *index_name,
+								   bool cascade);
+extern char *hd_deparse_set_schema(const char *schema, const char *statement);
+extern char *hd_deparse_chunks_owner(const HdHypertable *ht,
+									 const char *owner);
+extern char *hd_deparse_vacuum(List *options, Oid relid, List *columns);
+extern char *hd_deparse_newest_index_query(void);
+extern char *hd_deparse_unique_constraints_query(void);
+extern char *hd_deparse_create_chunk(const HdHypertable *ht, int32 slice_id,
+									 int64 start, int64 end, int nparts,
+									 int partition, const char *table_name,
+									 const char *owner);
+
 #endif							/* HYPERDIST_DEPARSE_DEPARSE_H */

@@ -21,7 +21,6 @@
 #include "metadata/catalog_read.h"
 #include "metadata/cache.h"
 #include "metadata/chunk.h"
-#include "metadata/naming.h"
 #include "remote/node.h"
 #include "spi_plan.h"
 #include "metadata/dimension.h"
@@ -221,46 +220,20 @@ placement_key(const HdHypertable *ht, HdSlice *slice, int partition)
 	return key < 0 ? -key : key;
 }
 
-static char *
-slice_table_name(const HdHypertable *ht, const HdSlice *slice)
-{
-	return quote_qualified_identifier(ht->assoc_schema,
-									  hd_slice_table_name(ht->assoc_prefix, ht->id, slice->id));
-}
-
 /*
- * The data node statement creating the chunk's table.  As in TimescaleDB
- * the chunk belongs to the hypertable's owner whoever inserts, so that the
- * owner's later ALTER TABLE, which recurses to the chunks, is allowed; the
- * inserting role may hand it over since it is the owner or a member of its
- * role (check_may_create_chunk).
+ * The data node statement creating the chunk's table (deparse/ddl.c).  As
+ * in TimescaleDB the chunk belongs to the hypertable's owner whoever
+ * inserts, so that the owner's later ALTER TABLE, which recurses to the
+ * chunks, is allowed; the inserting role may hand it over since it is the
+ * owner or a member of its role (check_may_create_chunk).
  */
 static char *
 chunk_create_sql(const HdHypertable *ht, const HdSlice *slice, int partition,
-				 const char *chunk_name)
+				 const char *table_name)
 {
-	char	   *root = hd_hypertable_qualified_name(ht);
-	char	   *from = hd_time_bound_sql(slice->start, ht->time.type);
-	char	   *to = hd_time_bound_sql(slice->end, ht->time.type);
-	const char *owner = quote_identifier(GetUserNameFromId(hd_rel_owner(ht->relid), false));
-
-	if (!ht->has_space)
-		return psprintf("CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%s) TO (%s);"
-						" ALTER TABLE %s OWNER TO %s",
-						chunk_name, root, from, to, chunk_name, owner);
-
-	return psprintf("CREATE TABLE IF NOT EXISTS %s PARTITION OF %s"
-					" FOR VALUES FROM (%s) TO (%s) PARTITION BY HASH (%s);"
-					" ALTER TABLE %s OWNER TO %s;"
-					" CREATE TABLE %s PARTITION OF %s"
-					" FOR VALUES WITH (MODULUS %d, REMAINDER %d);"
-					" ALTER TABLE %s OWNER TO %s",
-					slice_table_name(ht, slice), root, from, to,
-					quote_identifier(ht->space.column_name),
-					slice_table_name(ht, slice), owner,
-					chunk_name, slice_table_name(ht, slice),
-					slice->nparts, partition,
-					chunk_name, owner);
+	return hd_deparse_create_chunk(ht, slice->id, slice->start, slice->end,
+								   slice->nparts, partition, table_name,
+								   GetUserNameFromId(hd_rel_owner(ht->relid), false));
 }
 
 static HdChunk *
@@ -270,7 +243,6 @@ chunk_create(HdChunkCache *cache, HdSlice *slice, int partition)
 	List	   *nodes = hd_catalog_new_chunk_nodes(ht->id, placement_key(ht, slice, partition));
 	int32		chunk_id;
 	char	   *table_name;
-	char	   *chunk_name;
 	char	   *sql;
 	int			nnodes;
 	HdRequestSet *set;
@@ -284,12 +256,11 @@ chunk_create(HdChunkCache *cache, HdSlice *slice, int partition)
 				 errdetail("No available data node accepts new chunks."),
 				 errhint("Attach a data node or allow new chunks on one.")));
 	chunk_id = hd_catalog_add_chunk(ht, slice->id, (int16) partition, nodes, &table_name);
-	chunk_name = quote_qualified_identifier(ht->assoc_schema, table_name);
 
 	/* every replica at once, in the remote transactions */
 	chunk = chunk_from_row(cache, chunk_id, nodes);
 	nnodes = chunk->nnodes;
-	sql = chunk_create_sql(ht, slice, partition, chunk_name);
+	sql = chunk_create_sql(ht, slice, partition, table_name);
 	set = hd_reqset_create();
 	for (int i = 0; i < nnodes; i++)
 		(void) hd_reqset_exec(set, hd_conn_get(chunk->nodes[i], true), sql,
