@@ -96,4 +96,16 @@ extern char *hd_deparse_create_chunk(const HdHypertable *ht, int32 slice_id,
 									 int partition, const char *table_name,
 									 const char *owner);
 
+/* admin.c: node management, sizes, health */
+extern const char *hd_deparse_node_settings_query(void);
+extern char *hd_deparse_create_database(const char *dbname,
+										const char *encoding,
+										const char *collate, const char *ctype,
+										const char *icu_locale);
+extern char *hd_deparse_drop_database(const char *dbname);
+extern const char *hd_deparse_internal_schema(void);
+extern char *hd_deparse_partial_aggs(List *aggfnoids);
+extern char *hd_deparse_sizes(const HdHypertable *ht, bool per_chunk);
+extern const char *hd_deparse_in_recovery_query(void);
+
 #endif							/* HYPERDIST_DEPARSE_DEPARSE_H */

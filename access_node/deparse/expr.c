@@ -863,6 +863,15 @@ deparse_bookend(Aggref *agg, HdDeparseCxt *cxt, bool last)
 					 vsend, vsend, tsend, tsend);
 }
 
+/* The schema-qualified name under which a data node computes the state. */
+static char *
+partial_agg_name(Oid aggfnoid, HdPartialAggKind kind)
+{
+	return psprintf("%s.%s",
+					kind == HD_PARTIAL_HELPER ? HD_PARTIAL_SCHEMA : "pg_catalog",
+					quote_identifier(get_func_name(aggfnoid)));
+}
+
 /*
  * An aggregate in a grouping target is computed partially on the data
  * node: the call returns its transition state (agg/partial_agg.c).  Implicit
@@ -881,7 +890,7 @@ deparse_aggref(Aggref *agg, HdDeparseCxt *cxt)
 		deparse_bookend(agg, cxt, kind == HD_PARTIAL_LAST);
 		return;
 	}
-	appendStringInfo(buf, "%s(", hd_partial_agg_name(agg->aggfnoid, kind));
+	appendStringInfo(buf, "%s(", partial_agg_name(agg->aggfnoid, kind));
 	if (agg->aggstar)
 		appendStringInfoChar(buf, '*');
 	foreach(lc, agg->args)

@@ -22,6 +22,7 @@
 
 /* ---- names --------------------------------------------------------------- */
 
+/* "schema"."table" of the hypertable, also its root table's name on data nodes. */
 char *
 hd_deparse_hypertable_name(const HdHypertable *ht)
 {
