@@ -38,7 +38,6 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
-#include "metadata/catalog.h"
 #include "remote/node.h"
 #include "api/node_admin.h"
 #include "agg/partial_agg.h"
@@ -360,16 +359,17 @@ static void
 create_database(HdConn *conn, const char *dbname)
 {
 	HeapTuple	tup = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(MyDatabaseId));
+	char	   *icu_locale = NULL;
 	char	   *sql;
 
 	if (!HeapTupleIsValid(tup))
 		elog(ERROR, "cache lookup failed for database %u", MyDatabaseId);
+	if (((Form_pg_database) GETSTRUCT(tup))->datlocprovider == COLLPROVIDER_ICU)
+		icu_locale = local_database_attr(tup, Anum_pg_database_daticulocale);
 	sql = hd_deparse_create_database(dbname, GetDatabaseEncodingName(),
 									 local_database_attr(tup, Anum_pg_database_datcollate),
 									 local_database_attr(tup, Anum_pg_database_datctype),
-									 ((Form_pg_database) GETSTRUCT(tup))->datlocprovider == COLLPROVIDER_ICU ?
-									 local_database_attr(tup, Anum_pg_database_daticulocale) :
-									 NULL);
+									 icu_locale);
 	ReleaseSysCache(tup);
 
 	hd_exec(conn, sql, 0, NULL, NULL, NULL);
