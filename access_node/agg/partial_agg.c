@@ -21,7 +21,7 @@
  * - this extension's first() and last(), whose state is the value at the
  *   smallest (largest) time and that time, serialized with the types'
  *   send functions (agg/first_last.c): the data node computes both with
- *   built-in aggregates and writes the same bytes (fdw/deparse.c).
+ *   built-in aggregates and writes the same bytes (deparse/expr.c).
  *
  * Both sides run the same major version of PostgreSQL (add_data_node
  * checks), so built-in aggregates have the same OIDs and definitions.
@@ -33,15 +33,11 @@
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
-#include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
 #include "agg/partial_agg.h"
-
-/* The schema of the helper aggregates on every data node. */
-#define HD_PARTIAL_SCHEMA "_hyperdist_partial"
 
 static bool
 is_polymorphic_or_pseudo(Oid typid)
@@ -123,72 +119,12 @@ hd_partial_agg_kind(Oid aggfnoid)
 	return kind;
 }
 
-/* The schema-qualified name under which a data node computes the state. */
-char *
-hd_partial_agg_name(Oid aggfnoid, HdPartialAggKind kind)
+/* The built-in aggregates a data node computes with a helper aggregate. */
+List *
+hd_partial_agg_helpers(void)
 {
-	return psprintf("%s.%s",
-					kind == HD_PARTIAL_HELPER ? HD_PARTIAL_SCHEMA : "pg_catalog",
-					quote_identifier(get_func_name(aggfnoid)));
-}
+	List	   *helpers = NIL;
 
-static void
-append_support_func(StringInfo sql, const char *option, Oid func)
-{
-	if (OidIsValid(func))
-		appendStringInfo(sql, ", %s = pg_catalog.%s", option,
-						 quote_identifier(get_func_name(func)));
-}
-
-/*
- * CREATE OR REPLACE AGGREGATE for one helper aggregate.  It has the
- * built-in's combine (and serialization) functions, so that a data node
- * can compute the state with a parallel plan.
- */
-static void
-append_helper(StringInfo sql, Form_pg_aggregate agg, Form_pg_proc proc,
-			  HeapTuple aggtup)
-{
-	bool		isnull;
-	Datum		initval;
-
-	appendStringInfo(sql, "CREATE OR REPLACE AGGREGATE %s.%s(",
-					 HD_PARTIAL_SCHEMA, quote_identifier(NameStr(proc->proname)));
-	for (int i = 0; i < proc->pronargs; i++)
-		appendStringInfo(sql, "%s%s", i > 0 ? ", " : "",
-						 format_type_be_qualified(proc->proargtypes.values[i]));
-	appendStringInfo(sql, ") (SFUNC = pg_catalog.%s, STYPE = %s",
-					 quote_identifier(get_func_name(agg->aggtransfn)),
-					 format_type_be_qualified(agg->aggtranstype));
-	if (agg->aggtranstype == INTERNALOID)
-		appendStringInfo(sql, ", FINALFUNC = pg_catalog.%s",
-						 quote_identifier(get_func_name(agg->aggserialfn)));
-	initval = SysCacheGetAttr(AGGFNOID, aggtup, Anum_pg_aggregate_agginitval,
-							  &isnull);
-	if (!isnull)
-		appendStringInfo(sql, ", INITCOND = %s",
-						 quote_literal_cstr(TextDatumGetCString(initval)));
-	/* the built-in's own partial-aggregation support: parallel plans */
-	append_support_func(sql, "COMBINEFUNC", agg->aggcombinefn);
-	if (agg->aggtranstype == INTERNALOID)
-	{
-		append_support_func(sql, "SERIALFUNC", agg->aggserialfn);
-		append_support_func(sql, "DESERIALFUNC", agg->aggdeserialfn);
-	}
-	appendStringInfoString(sql, ", PARALLEL = SAFE);\n");
-}
-
-/*
- * The SQL that creates (or brings up to date) the helper aggregates on a
- * data node: one per built-in aggregate of kind HD_PARTIAL_HELPER.
- */
-char *
-hd_partial_agg_objects_sql(void)
-{
-	StringInfoData sql;
-
-	initStringInfo(&sql);
-	appendStringInfoString(&sql, "CREATE SCHEMA IF NOT EXISTS " HD_PARTIAL_SCHEMA ";\n");
 	for (Oid aggfnoid = 1; aggfnoid < FirstGenbkiObjectId; aggfnoid++)
 	{
 		HeapTuple	aggtup = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(aggfnoid));
@@ -201,10 +137,9 @@ hd_partial_agg_objects_sql(void)
 			elog(ERROR, "cache lookup failed for function %u", aggfnoid);
 		if (classify((Form_pg_aggregate) GETSTRUCT(aggtup),
 					 (Form_pg_proc) GETSTRUCT(proctup)) == HD_PARTIAL_HELPER)
-			append_helper(&sql, (Form_pg_aggregate) GETSTRUCT(aggtup),
-						  (Form_pg_proc) GETSTRUCT(proctup), aggtup);
+			helpers = lappend_oid(helpers, aggfnoid);
 		ReleaseSysCache(proctup);
 		ReleaseSysCache(aggtup);
 	}
-	return sql.data;
+	return helpers;
 }

@@ -6,6 +6,11 @@
 
 #include "postgres.h"
 
+#include "nodes/pg_list.h"
+
+/* The schema of the helper aggregates on every data node. */
+#define HD_PARTIAL_SCHEMA "_hyperdist_partial"
+
 typedef enum HdPartialAggKind
 {
 	HD_PARTIAL_NONE,			/* only computed on the access node */
@@ -16,7 +21,6 @@ typedef enum HdPartialAggKind
 } HdPartialAggKind;
 
 extern HdPartialAggKind hd_partial_agg_kind(Oid aggfnoid);
-extern char *hd_partial_agg_name(Oid aggfnoid, HdPartialAggKind kind);
-extern char *hd_partial_agg_objects_sql(void);
+extern List *hd_partial_agg_helpers(void);
 
 #endif							/* HYPERDIST_AGG_PARTIAL_AGG_H */

@@ -21,6 +21,7 @@
 #include "utils/resowner.h"
 
 #include "api/node_admin.h"
+#include "deparse/deparse.h"
 #include "guc.h"
 #include "remote/connection.h"
 
@@ -37,7 +38,7 @@ static bool
 query_in_recovery(Oid serverid)
 {
 	HdStream   *stream = hd_query_start(hd_conn_get(serverid, false),
-										"SELECT pg_catalog.pg_is_in_recovery()",
+										hd_deparse_in_recovery_query(),
 										0, NULL, NULL, HD_ROWS_TEXT);
 	char	   *value;
 	bool		in_recovery;

@@ -38,10 +38,10 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
-#include "metadata/catalog.h"
 #include "remote/node.h"
 #include "api/node_admin.h"
 #include "agg/partial_agg.h"
+#include "deparse/deparse.h"
 #include "guc.h"
 #include "keys.h"
 #include "spi_plan.h"
@@ -266,15 +266,10 @@ query_row(HdConn *conn, const char *sql, int nparams, const Oid *types,
 static NodeSettings
 read_node_settings(HdConn *conn, const char *dbname)
 {
-	static const char *sql =
-		"SELECT pg_catalog.current_setting('server_version_num'),"
-		" pg_catalog.current_setting('max_prepared_transactions'),"
-		" pg_catalog.current_setting('max_connections'),"
-		" pg_catalog.pg_encoding_to_char(d.encoding), d.datcollate, d.datctype"
-		" FROM (SELECT) s LEFT JOIN pg_catalog.pg_database d ON d.datname = $1";
 	Oid			types[1] = {NAMEOID};
 	const char *values[1] = {dbname};
-	char	  **row = query_row(conn, sql, 1, types, values, 6);
+	char	  **row = query_row(conn, hd_deparse_node_settings_query(), 1, types,
+								values, 6);
 	NodeSettings s;
 
 	s.version_num = pg_strtoint32(row[0]);
@@ -364,28 +359,20 @@ static void
 create_database(HdConn *conn, const char *dbname)
 {
 	HeapTuple	tup = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(MyDatabaseId));
-	bool		icu;
-	StringInfoData sql;
+	char	   *icu_locale = NULL;
+	char	   *sql;
 
 	if (!HeapTupleIsValid(tup))
 		elog(ERROR, "cache lookup failed for database %u", MyDatabaseId);
-	icu = ((Form_pg_database) GETSTRUCT(tup))->datlocprovider == COLLPROVIDER_ICU;
-
-	initStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "CREATE DATABASE %s TEMPLATE template0 ENCODING %s"
-					 " LOCALE_PROVIDER %s LC_COLLATE %s LC_CTYPE %s",
-					 quote_identifier(dbname),
-					 quote_literal_cstr(GetDatabaseEncodingName()),
-					 icu ? "icu" : "libc",
-					 quote_literal_cstr(local_database_attr(tup, Anum_pg_database_datcollate)),
-					 quote_literal_cstr(local_database_attr(tup, Anum_pg_database_datctype)));
-	if (icu)
-		appendStringInfo(&sql, " ICU_LOCALE %s",
-						 quote_literal_cstr(local_database_attr(tup, Anum_pg_database_daticulocale)));
+	if (((Form_pg_database) GETSTRUCT(tup))->datlocprovider == COLLPROVIDER_ICU)
+		icu_locale = local_database_attr(tup, Anum_pg_database_daticulocale);
+	sql = hd_deparse_create_database(dbname, GetDatabaseEncodingName(),
+									 local_database_attr(tup, Anum_pg_database_datcollate),
+									 local_database_attr(tup, Anum_pg_database_datctype),
+									 icu_locale);
 	ReleaseSysCache(tup);
 
-	hd_exec(conn, sql.data, 0, NULL, NULL, NULL);
+	hd_exec(conn, sql, 0, NULL, NULL, NULL);
 }
 
 /*
@@ -440,14 +427,9 @@ prepare_data_node(const HdConnTarget *target, bool check_settings)
 		check_node_settings(target->node_name, &s);
 		check_database(target->node_name, target->dbname, &s);
 	}
-	hd_exec(conn, hd_partial_agg_objects_sql(), 0, NULL, NULL, NULL);
-	/*
-	 * where chunks go unless a hypertable names another schema; a query
-	 * names chunks, so every role needs USAGE (not CREATE: the owners that
-	 * create chunks are granted it)
-	 */
-	hd_exec(conn, "CREATE SCHEMA IF NOT EXISTS " HD_INTERNAL_SCHEMA ";"
-			" GRANT USAGE ON SCHEMA " HD_INTERNAL_SCHEMA " TO PUBLIC", 0, NULL, NULL, NULL);
+	hd_exec(conn, hd_deparse_partial_aggs(hd_partial_agg_helpers()), 0, NULL,
+			NULL, NULL);
+	hd_exec(conn, hd_deparse_internal_schema(), 0, NULL, NULL, NULL);
 	hd_conn_close(conn);
 }
 
@@ -626,9 +608,7 @@ drop_remote_database(const HdConnTarget *target)
 
 	maint.dbname = maintenance_db(target->dbname);
 	conn = hd_conn_open(&maint);
-	hd_exec(conn,
-			psprintf("DROP DATABASE IF EXISTS %s", quote_identifier(target->dbname)),
-			0, NULL, NULL, NULL);
+	hd_exec(conn, hd_deparse_drop_database(target->dbname), 0, NULL, NULL, NULL);
 	hd_conn_close(conn);
 }
 

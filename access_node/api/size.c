@@ -19,43 +19,12 @@
 #include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
 
+#include "deparse/deparse.h"
 #include "metadata/hypertable.h"
 #include "remote/connection.h"
 #include "remote/fanout.h"
 
 PG_FUNCTION_INFO_V1(hyperdist_data_node_sizes);
-
-/*
- * Sizes of the root table's partitions on a data node, summed or (per_chunk)
- * one row per leaf: schema, name, table, index, toast and total bytes.
- */
-static char *
-sizes_sql(const char *root, bool per_chunk)
-{
-	const char *table = "pg_catalog.pg_relation_size(c.oid, 'main')"
-		" + pg_catalog.pg_relation_size(c.oid, 'fsm')"
-		" + pg_catalog.pg_relation_size(c.oid, 'vm')"
-		" + pg_catalog.pg_relation_size(c.oid, 'init')";
-	const char *toast = "CASE WHEN c.reltoastrelid <> 0"
-		" THEN pg_catalog.pg_total_relation_size(c.reltoastrelid) ELSE 0 END";
-
-	if (per_chunk)
-		return psprintf("SELECT n.nspname, c.relname, (%s)::int8,"
-						" pg_catalog.pg_indexes_size(c.oid)::int8, (%s)::int8,"
-						" pg_catalog.pg_total_relation_size(c.oid)::int8"
-						" FROM pg_catalog.pg_partition_tree(%s::pg_catalog.regclass) t"
-						" JOIN pg_catalog.pg_class c ON c.oid = t.relid"
-						" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-						" WHERE t.isleaf",
-						table, toast, quote_literal_cstr(root));
-	return psprintf("SELECT NULL, NULL, coalesce(pg_catalog.sum(%s), 0)::int8,"
-					" coalesce(pg_catalog.sum(pg_catalog.pg_indexes_size(c.oid)), 0)::int8,"
-					" coalesce(pg_catalog.sum(%s), 0)::int8,"
-					" coalesce(pg_catalog.sum(pg_catalog.pg_total_relation_size(c.oid)), 0)::int8"
-					" FROM pg_catalog.pg_partition_tree(%s::pg_catalog.regclass) t"
-					" JOIN pg_catalog.pg_class c ON c.oid = t.relid",
-					table, toast, quote_literal_cstr(root));
-}
 
 /*
  * _hyperdist_functions.data_node_sizes(hypertable, per_chunk): per data
@@ -86,7 +55,7 @@ hyperdist_data_node_sizes(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	attinmeta = TupleDescGetAttInMetadata(rsinfo->setDesc);
-	sql = sizes_sql(hd_hypertable_qualified_name(ht), per_chunk);
+	sql = hd_deparse_sizes(ht, per_chunk);
 	foreach(lc, ht->data_nodes)
 		(void) hd_reqset_query(set, hd_conn_get(lfirst_oid(lc), true),
 							   sql, 0, NULL, NULL, HD_ROWS_TEXT);

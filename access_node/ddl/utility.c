@@ -46,6 +46,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include "deparse/deparse.h"
 #include "metadata/catalog.h"
 #include "metadata/catalog_read.h"
 #include "remote/node.h"
@@ -120,8 +121,8 @@ static void
 forward_to(List *servers, const char *sql)
 {
 	hd_exec_on_servers(servers,
-					   psprintf("SET LOCAL search_path TO %s; %s; RESET search_path",
-								GetConfigOption("search_path", false, false), sql));
+					   hd_deparse_with_search_path(GetConfigOption("search_path", false, false),
+												   sql));
 }
 
 /* Runs sql on every data node of the hypertable. */
@@ -181,7 +182,7 @@ drop_hypertable(Oid relid)
 
 	LockRelationOid(relid, AccessExclusiveLock);
 	ht = hd_hypertable_load(relid);
-	forward(relid, psprintf("DROP TABLE IF EXISTS %s", hd_hypertable_qualified_name(ht)));
+	forward(relid, hd_deparse_drop_hypertable(ht));
 	call_sql("SELECT _hyperdist_functions.drop_chunk_relations($1)", INT4ARRAYOID,
 			 PointerGetDatum(hd_catalog_chunk_ids(relid)));
 	hd_catalog_delete_hypertable(relid);
@@ -240,8 +241,7 @@ truncate_hypertable(Oid relid)
 		call_sql("SELECT _hyperdist_functions.drop_chunks($1, 9223372036854775807, NULL, NULL, NULL)",
 				 INT4OID, Int32GetDatum(hd_hypertable_load(relid)->id));
 	else
-		forward(relid, psprintf("TRUNCATE %s",
-								hd_hypertable_qualified_name(hd_hypertable_load(relid))));
+		forward(relid, hd_deparse_truncate_hypertable(hd_hypertable_load(relid)));
 }
 
 static bool
@@ -314,20 +314,7 @@ process_drop_schema(DropStmt *stmt)
 /* ---- indexes --------------------------------------------------------------- */
 
 /*
- * SQL that runs remote_sql on data node $1 and returns its rows typed by
- * coldefs; remote_sql's %L is $2, the table's qualified name there.  A
- * constant text for each caller: its plan is kept.
- */
-static char *
-on_data_node(const char *remote_sql, const char *coldefs)
-{
-	return psprintf("SELECT q.* FROM _hyperdist_functions.data_node_query($1,"
-					" format(%s, $2)) AS q(%s)",
-					quote_literal_cstr(remote_sql), coldefs);
-}
-
-/*
- * on_data_node's arguments for the hypertable relid's first data node (by
+ * The arguments of a catalog query of a data node (deparse/ddl.c) for the hypertable relid's first data node (by
  * name): the data nodes' definitions of a hypertable are identical, so any
  * one answers.
  */
@@ -339,7 +326,7 @@ first_data_node_args(Oid relid, Oid *types, Datum *args)
 	types[0] = NAMEOID;
 	args[0] = hd_spi_name_arg(GetForeignServer(linitial_oid(ht->data_nodes))->servername);
 	types[1] = TEXTOID;
-	args[1] = CStringGetTextDatum(hd_hypertable_qualified_name(ht));
+	args[1] = CStringGetTextDatum(hd_deparse_hypertable_name(ht));
 }
 
 /* The name a data node gave an index created without one: its newest. */
@@ -354,12 +341,7 @@ remote_new_index_name(Oid relid)
 
 	first_data_node_args(relid, types, args);
 	caller = hd_spi_connect();
-	hd_spi_execute(on_data_node("SELECT c.relname FROM pg_index i"
-								" JOIN pg_class c ON c.oid = i.indexrelid"
-								" WHERE i.indrelid = %L::regclass"
-								" ORDER BY c.oid DESC LIMIT 1",
-								"relname name"),
-				   2, types, args, NULL, false, 1);
+	hd_spi_execute(hd_deparse_newest_index_query(), 2, types, args, NULL, false, 1);
 	if (SPI_processed == 1)
 	{
 		Datum		value = hd_spi_value(0, 1, NAMEOID, &isnull);
@@ -456,10 +438,8 @@ process_drop_index(UtilityArgs *args, DropStmt *stmt)
 			refuse("DROP INDEX CONCURRENTLY", relid);
 		check_owner(relid);
 		found = true;
-		forward(relid, psprintf("DROP INDEX %s %s",
-								quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-														   index_name),
-								stmt->behavior == DROP_CASCADE ? "CASCADE" : ""));
+		forward(relid, hd_deparse_drop_index(relid, index_name,
+											 stmt->behavior == DROP_CASCADE));
 		hd_catalog_forget_index(relid, index_name);
 	}
 	if (!found)
@@ -589,16 +569,8 @@ sync_constraint_mirrors(Oid relid)
 
 	first_data_node_args(relid, types, args);
 	hd_spi_connect();
-	hd_spi_execute(on_data_node("SELECT c.conname, array_agg(a.attname ORDER BY k.i)"
-								" FROM pg_constraint c,"
-								"  unnest(c.conkey) WITH ORDINALITY k(attnum, i),"
-								"  pg_attribute a"
-								" WHERE c.conrelid = %L::regclass"
-								"  AND c.contype IN ('u', 'p', 'x')"
-								"  AND a.attrelid = c.conrelid AND a.attnum = k.attnum"
-								" GROUP BY c.conname",
-								"conname name, cols name[]"),
-				   2, types, args, NULL, false, 0);
+	hd_spi_execute(hd_deparse_unique_constraints_query(), 2, types, args, NULL,
+				   false, 0);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		char	   *name = NameStr(*DatumGetName(hd_spi_value(i, 1, NAMEOID, NULL)));
@@ -690,29 +662,6 @@ alter_cmd_is_local(Oid relid, AlterTableCmd *cmd)
 	return false;				/* keep compiler quiet */
 }
 
-/*
- * On a data node ALTER TABLE ... OWNER TO does not recurse to partitions,
- * but the chunks belong to the hypertable's owner (see metadata/chunk.c), who must
- * also be able to create them in the associated schema.
- */
-static char *
-chunks_owner_sql(Oid relid, const char *owner)
-{
-	HdHypertable *ht = hd_hypertable_load(relid);
-
-	return psprintf("DO $hd$ DECLARE p regclass; BEGIN"
-					" FOR p IN SELECT relid FROM pg_partition_tree(%s) WHERE level > 0 LOOP"
-					"  EXECUTE format('ALTER TABLE %%s OWNER TO %%I', p, %s);"
-					" END LOOP;"
-					" IF NOT has_schema_privilege(%s, %s, 'CREATE') THEN"
-					"  GRANT USAGE, CREATE ON SCHEMA %s TO %s;"
-					" END IF; END $hd$",
-					quote_literal_cstr(hd_hypertable_qualified_name(ht)),
-					quote_literal_cstr(owner),
-					quote_literal_cstr(owner), quote_literal_cstr(ht->assoc_schema),
-					quote_identifier(ht->assoc_schema), quote_identifier(owner));
-}
-
 static bool
 process_alter_table(UtilityArgs *args, AlterTableStmt *stmt)
 {
@@ -750,7 +699,8 @@ process_alter_table(UtilityArgs *args, AlterTableStmt *stmt)
 		if (cmd->subtype == AT_DropConstraint)
 			hd_catalog_forget_index(relid, cmd->name);
 		if (cmd->subtype == AT_ChangeOwner)
-			forward(relid, chunks_owner_sql(relid, get_rolespec_name(cmd->newowner)));
+			forward(relid, hd_deparse_chunks_owner(hd_hypertable_load(relid),
+												   get_rolespec_name(cmd->newowner)));
 	}
 	if (mirror)
 		sync_constraint_mirrors(relid);
@@ -795,8 +745,7 @@ process_set_schema(UtilityArgs *args, AlterObjectSchemaStmt *stmt)
 	if (!OidIsValid(relid))
 		return false;
 	check_owner(relid);
-	forward(relid, psprintf("CREATE SCHEMA IF NOT EXISTS %s; %s",
-							quote_identifier(stmt->newschema), statement_text(args)));
+	forward(relid, hd_deparse_set_schema(stmt->newschema, statement_text(args)));
 	run_standard(args, (Node *) stmt);
 	return true;
 }
@@ -981,40 +930,6 @@ analyze_of_dist_hypertables(VacuumStmt *stmt)
 	return analyze->rels != NIL ? analyze : NULL;
 }
 
-/* "VACUUM (options) relation (columns)" of a hypertable, for its data nodes. */
-static char *
-vacuum_sql(VacuumStmt *stmt, VacuumRelation *vrel, Oid relid)
-{
-	StringInfoData sql;
-	ListCell   *lc;
-
-	initStringInfo(&sql);
-	appendStringInfoString(&sql, "VACUUM");
-	foreach(lc, stmt->options)
-	{
-		DefElem    *opt = lfirst_node(DefElem, lc);
-
-		appendStringInfo(&sql, "%s%s", foreach_current_index(lc) == 0 ? " (" : ", ",
-						 quote_identifier(opt->defname));
-		/* numbers as numbers (PARALLEL wants an integer), the rest quoted */
-		if (opt->arg != NULL && IsA(opt->arg, Integer))
-			appendStringInfo(&sql, " %d", intVal(opt->arg));
-		else if (opt->arg != NULL)
-			appendStringInfo(&sql, " %s", quote_literal_cstr(defGetString(opt)));
-	}
-	if (stmt->options != NIL)
-		appendStringInfoChar(&sql, ')');
-	appendStringInfo(&sql, " %s",
-					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-												get_rel_name(relid)));
-	foreach(lc, vrel->va_cols)
-		appendStringInfo(&sql, "%s%s", foreach_current_index(lc) == 0 ? " (" : ", ",
-						 quote_identifier(strVal(lfirst(lc))));
-	if (vrel->va_cols != NIL)
-		appendStringInfoChar(&sql, ')');
-	return sql.data;
-}
-
 /*
  * Runs VACUUM of the hypertables (relids, one VacuumRelation each) on their
  * data nodes, each node's statements at once, outside any transaction (as
@@ -1029,7 +944,8 @@ vacuum_on_data_nodes(VacuumStmt *stmt, List *vrels, List *relids)
 
 	forboth(lc1, vrels, lc2, relids)
 	{
-		char	   *sql = vacuum_sql(stmt, lfirst(lc1), lfirst_oid(lc2));
+		char	   *sql = hd_deparse_vacuum(stmt->options, lfirst_oid(lc2),
+											((VacuumRelation *) lfirst(lc1))->va_cols);
 		ListCell   *lc;
 
 		foreach(lc, hd_hypertable_data_nodes(hd_hypertable_load(lfirst_oid(lc2))))

@@ -47,7 +47,7 @@
 #include "metadata/chunk.h"
 #include "metadata/hypertable.h"
 #include "fdw/analyze.h"
-#include "fdw/deparse.h"
+#include "deparse/deparse.h"
 #include "fdw/option.h"
 #include "remote/node.h"
 #include "fdw/prune.h"
@@ -75,15 +75,11 @@ sample_nodes(Relation rel)
 {
 	Oid			relid = RelationGetRelid(rel);
 	HdHypertable *ht = hd_hypertable_load(relid);
-	char	   *nspname;
-	char	   *relname;
-	char	   *relation;
+	char	   *relation = hd_deparse_remote_table(relid);
 	List	   *nodes = NIL;
 	HdChunkPrune everything;
 	ListCell   *lc;
 
-	hd_table_remote_name(relid, &nspname, &relname);
-	relation = quote_qualified_identifier(nspname, relname);
 	if (ht == NULL)
 	{
 		NodeSample *node = palloc0(sizeof(NodeSample));
@@ -108,35 +104,6 @@ sample_nodes(Relation rel)
 }
 
 /*
- * The node's query over the tables that hold the relation's rows there
- * (its leaf partitions, or the table itself), one row each with its oid
- * named tableoid, so that a chunk filter applies as it does to the rows.
- */
-static char *
-leaves_sql(const NodeSample *node, const char *columns)
-{
-	char	   *rel = quote_literal_cstr(node->relation);
-
-	return psprintf("SELECT %s FROM ("
-					"SELECT c.oid AS tableoid, c.relkind, c.reltuples, c.relpages,"
-					" pg_catalog.pg_relation_size(c.oid) / pg_catalog.current_setting('block_size')::int AS curpages"
-					" FROM pg_catalog.pg_class c"
-					" WHERE c.oid IN (SELECT relid FROM pg_catalog.pg_partition_tree(%s)"
-					"                  WHERE isleaf)"
-					"    OR (c.oid = %s::regclass AND c.relkind <> 'p')) leaf%s%s",
-					columns, rel, rel,
-					node->chunk_filter ? " WHERE " : "",
-					node->chunk_filter ? node->chunk_filter : "");
-}
-
-/*
- * The rows of leaf tables as the planner estimates them: row density (from
- * the last ANALYZE or VACUUM) times the current size.
- */
-#define ESTIMATED_ROWS \
-	"coalesce(sum(CASE WHEN relpages > 0 THEN reltuples / relpages * curpages END), 0)"
-
-/*
  * Sends each node its size query: estimated rows, pages, and the tables
  * without a known row density.  The set's streams are in the order of nodes.
  */
@@ -152,11 +119,7 @@ start_size_queries(List *nodes)
 
 		node->conn = hd_conn_get(node->serverid, IsTransactionBlock());
 		(void) hd_reqset_query(set, node->conn,
-							   leaves_sql(node,
-										  ESTIMATED_ROWS ", coalesce(sum(curpages), 0),"
-										  " string_agg(tableoid::regclass::text, ', ')"
-										  "  FILTER (WHERE relkind IN ('r', 'm')"
-										  "           AND (reltuples < 0 OR (relpages = 0 AND curpages > 0)))"),
+							   hd_deparse_leaf_sizes(node->relation, node->chunk_filter),
 							   0, NULL, NULL, HD_ROWS_TEXT);
 	}
 	return set;
@@ -206,7 +169,7 @@ measure_nodes(List *nodes)
 
 		if (tables != NULL)
 			(void) hd_reqset_exec(analyses, ((NodeSample *) lfirst(lc))->conn,
-								  psprintf("ANALYZE %s", tables), 0, NULL, NULL);
+								  hd_deparse_analyze(tables), 0, NULL, NULL);
 	}
 	if (hd_reqset_size(analyses) == 0)
 		return;
@@ -217,27 +180,6 @@ measure_nodes(List *nodes)
 	foreach(lc, nodes)
 		(void) finish_size_query(lfirst(lc),
 								 hd_reqset_stream(sizes, foreach_current_index(lc)));
-}
-
-/*
- * The sample query: rows at the rate given, or with no estimate (a view,
- * say), the first limit rows.
- */
-static char *
-sample_sql(const NodeSample *node, const char *columns, double percent,
-		   int limit)
-{
-	StringInfoData sql;
-
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT %s FROM %s", columns, node->relation);
-	if (percent > 0 && percent < 100)
-		appendStringInfo(&sql, " TABLESAMPLE BERNOULLI (%.9f)", percent);
-	if (node->chunk_filter)
-		appendStringInfo(&sql, " WHERE %s", node->chunk_filter);
-	if (percent <= 0)
-		appendStringInfo(&sql, " LIMIT %d", limit);
-	return sql.data;
 }
 
 /* A row of text fields as a tuple of rel (dropped columns NULL). */
@@ -373,9 +315,15 @@ acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows, int targrows,
 						   bms_make_singleton(0 - FirstLowInvalidHeapAttributeNumber),
 						   &attnums);
 	foreach(lc, nodes)
-		(void) hd_reqset_query(samples, ((NodeSample *) lfirst(lc))->conn,
-							   sample_sql(lfirst(lc), columns.data, percent, targrows),
+	{
+		NodeSample *node = lfirst(lc);
+
+		(void) hd_reqset_query(samples, node->conn,
+							   hd_deparse_sample(node->relation, columns.data,
+												 node->chunk_filter, percent,
+												 targrows),
 							   0, NULL, NULL, HD_ROWS_TEXT);
+	}
 	n = read_samples(rel, nodes, samples, attnums, &all, &cap, elevel);
 
 	/* Without an estimate, what was read is all there is, up to targrows. */
@@ -422,13 +370,11 @@ is_remote(Oid relid)
 static double
 local_row_estimate(Oid relid)
 {
-	NodeSample	local = {0};
 	double		rows;
 
-	local.relation = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-												get_rel_name(relid));
 	hd_spi_connect();
-	if (hd_spi_execute_once(leaves_sql(&local, ESTIMATED_ROWS), 0, NULL, NULL, NULL, true, 1)
+	if (hd_spi_execute_once(hd_deparse_leaf_rows(hd_deparse_local_table(relid)),
+							0, NULL, NULL, NULL, true, 1)
 		!= SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not estimate the rows of \"%s\"", get_rel_name(relid));
 	rows = DatumGetFloat8(hd_spi_value(0, 1, FLOAT8OID, NULL));

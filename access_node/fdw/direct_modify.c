@@ -12,7 +12,7 @@
  * transaction, so an error anywhere aborts it everywhere.
  *
  * Hence every WHERE qual and SET expression must be something the data
- * nodes compute as the access node would (fdw/deparse.c, which also sends
+ * nodes compute as the access node would (deparse/expr.c, which also sends
  * parts that read no column and have one value for the statement, such as
  * now() or stable casts, as parameters computed here).  Anything else,
  * a join with another relation included, is refused: there is no
@@ -43,7 +43,7 @@
 #include "utils/rel.h"
 
 #include "metadata/chunk.h"
-#include "fdw/deparse.h"
+#include "deparse/deparse.h"
 #include "fdw/direct_modify.h"
 #include "fdw/params.h"
 #include "fdw/option.h"
@@ -134,20 +134,22 @@ is_dimension(const HdHypertable *ht, AttrNumber attnum)
 		(ht->has_space && attnum == ht->space.attnum);
 }
 
-/* Appends " SET col = expr, ..." of an UPDATE to sql. */
-static void
-deparse_set(PlannerInfo *root, Index rtindex, const HdHypertable *ht,
-			RelOptInfo *baserel, StringInfo sql, List **params_list)
+/*
+ * The columns an UPDATE sets (*attnums) and their new values (returned),
+ * which the data nodes must be able to compute.
+ */
+static List *
+set_exprs(PlannerInfo *root, Index rtindex, const HdHypertable *ht,
+		  RelOptInfo *baserel, List **attnums)
 {
 	Oid			relid = ht->relid;
 	List	   *tlist;
-	List	   *attnums;
+	List	   *exprs = NIL;
 	ListCell   *lc1,
 			   *lc2;
 
-	get_translated_update_targetlist(root, rtindex, &tlist, &attnums);
-	appendStringInfoString(sql, " SET ");
-	forboth(lc1, tlist, lc2, attnums)
+	get_translated_update_targetlist(root, rtindex, &tlist, attnums);
+	forboth(lc1, tlist, lc2, *attnums)
 	{
 		AttrNumber	attnum = lfirst_int(lc2);
 		Expr	   *expr = lfirst_node(TargetEntry, lc1)->expr;
@@ -163,23 +165,17 @@ deparse_set(PlannerInfo *root, Index rtindex, const HdHypertable *ht,
 			refuse(CMD_UPDATE, relid,
 				   psprintf("The new value of column \"%s\" cannot be computed on the data nodes.",
 							get_attname(relid, attnum, false)));
-
-		if (foreach_current_index(lc1) > 0)
-			appendStringInfoString(sql, ", ");
-		appendStringInfo(sql, "%s = ",
-						 quote_identifier(hd_column_remote_name(relid, attnum)));
-		/* one expression is a list of one condition */
-		hd_deparse_conditions(sql, relid, list_make1(expr), params_list);
+		exprs = lappend(exprs, expr);
 	}
+	return exprs;
 }
 
 /*
- * Appends " WHERE ..." with the scan's quals; false if there is none.
+ * The scan's quals, which the data nodes must be able to evaluate.
  * Pseudoconstant quals are left to the Result above the scan.
  */
-static bool
-deparse_where(RelOptInfo *baserel, CmdType operation, Oid relid,
-			  StringInfo sql, List **params_list)
+static List *
+where_conds(RelOptInfo *baserel, CmdType operation, Oid relid)
 {
 	List	   *conds = NIL;
 	ListCell   *lc;
@@ -195,11 +191,7 @@ deparse_where(RelOptInfo *baserel, CmdType operation, Oid relid,
 				   "A condition of its WHERE clause cannot be evaluated on the data nodes.");
 		conds = lappend(conds, ri->clause);
 	}
-	if (conds == NIL)
-		return false;
-	appendStringInfoString(sql, " WHERE ");
-	hd_deparse_conditions(sql, relid, conds, params_list);
-	return true;
+	return conds;
 }
 
 /*
@@ -278,10 +270,10 @@ hd_plan_direct_modify(PlannerInfo *root, ModifyTable *plan,
 	List	   *prune_codes;
 	List	   *retrieved_attrs = NIL;
 	char	   *returning = "";
-	char	   *nspname;
-	char	   *relname;
-	bool		has_where;
-	StringInfoData sql;
+	List	   *attnums = NIL;
+	List	   *exprs = NIL;
+	List	   *conds;
+	char	   *sql;
 
 	if (operation != CMD_UPDATE && operation != CMD_DELETE)
 		return false;
@@ -299,15 +291,11 @@ hd_plan_direct_modify(PlannerInfo *root, ModifyTable *plan,
 			   "Its rows would have to be chosen on the access node: the statement joins other relations or has conditions that do not read its rows.");
 	baserel = find_base_rel(root, resultRelation);
 
-	initStringInfo(&sql);
-	hd_table_remote_name(rte->relid, &nspname, &relname);
-	appendStringInfo(&sql, "%s %s.%s",
-					 operation == CMD_UPDATE ? "UPDATE" : "DELETE FROM",
-					 quote_identifier(nspname), quote_identifier(relname));
 	if (operation == CMD_UPDATE)
-		deparse_set(root, resultRelation, ht, baserel, &sql, &params_list);
-	has_where = deparse_where(baserel, operation, rte->relid, &sql,
-							  &params_list);
+		exprs = set_exprs(root, resultRelation, ht, baserel, &attnums);
+	conds = where_conds(baserel, operation, rte->relid);
+	sql = hd_deparse_direct_modify(operation, rte->relid, attnums, exprs,
+								   conds, &params_list);
 	prune_codes = hd_prune_quals(baserel, ht, baserel->baserestrictinfo,
 								 &prune_exprs);
 
@@ -324,44 +312,13 @@ hd_plan_direct_modify(PlannerInfo *root, ModifyTable *plan,
 	if (IsA(outerPlan(plan), Result))
 		outerPlan(plan)->targetlist = null_targetlist(outerPlan(plan)->targetlist);
 	fscan->fdw_exprs = list_concat(params_list, prune_exprs);
-	fscan->fdw_private = lappend(list_make5(makeString(sql.data),
-											makeBoolean(has_where),
+	fscan->fdw_private = lappend(list_make5(makeString(sql),
+											makeBoolean(conds != NIL),
 											makeString(returning),
 											retrieved_attrs,
 											prune_codes),
 								 makeBoolean(plan->canSetTag));
 	return true;
-}
-
-/*
- * The statement node runs.  Only the primary replica's rows of a chunk
- * count and come back; a node holding primaries and other replicas
- * changes them all in one statement and keeps the primaries' rows:
- * WITH m AS (<statement> RETURNING tableoid, ...) SELECT ... FROM m WHERE
- * <its primaries>.  Exec's row count is then the SELECT's.
- */
-static char *
-node_sql(const char *sql, bool has_where, const char *returning,
-		 const HdNodeRead *write)
-{
-	bool		mixed = write->nprimary > 0 && write->nprimary < write->nchunks;
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	if (mixed)
-		appendStringInfoString(&buf, "WITH m AS (");
-	appendStringInfoString(&buf, sql);
-	if (write->chunk_filter != NULL)
-		appendStringInfo(&buf, " %s %s", has_where ? "AND" : "WHERE",
-						 write->chunk_filter);
-	if (mixed)
-		appendStringInfo(&buf, " RETURNING tableoid%s%s) SELECT%s%s FROM m WHERE %s",
-						 returning[0] != '\0' ? ", " : "", returning,
-						 returning[0] != '\0' ? " " : "", returning,
-						 write->primary_filter);
-	else if (returning[0] != '\0' && write->nprimary > 0)
-		appendStringInfo(&buf, " RETURNING %s", returning);
-	return buf.data;
 }
 
 /*
@@ -393,9 +350,9 @@ plan_nodes(HdDirectModifyState *state, ForeignScanState *node,
 
 		n->serverid = write->serverid;
 		n->nchunks = write->nchunks;
-		n->sql = node_sql(strVal(list_nth(fdw_private, HdDmPrivateSql)),
-						  boolVal(list_nth(fdw_private, HdDmPrivateHasWhere)),
-						  returning, write);
+		n->sql = hd_deparse_node_modify(strVal(list_nth(fdw_private, HdDmPrivateSql)),
+										boolVal(list_nth(fdw_private, HdDmPrivateHasWhere)),
+										returning, write);
 		n->counted = write->nprimary > 0;
 		n->returns_rows = n->counted && returning[0] != '\0';
 	}

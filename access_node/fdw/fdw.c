@@ -4,7 +4,7 @@
  * A foreign table of this wrapper is a table on one data node, or a
  * distributed hypertable (server hyperdist_hypertables), whose scan reads
  * every data node holding chunks.  The scan ships "SELECT <needed columns>
- * FROM schema.table WHERE <quals the data node can evaluate>" (fdw/deparse.c)
+ * FROM schema.table WHERE <quals the data node can evaluate>" (deparse/)
  * and applies the other quals locally; a distributed hypertable's quals on
  * its dimension columns also choose the chunks read (fdw/prune.c).  Only
  * distributed hypertables take INSERT and COPY (fdw/modify.c).
@@ -22,11 +22,10 @@
 #include "optimizer/pathnode.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
-#include "utils/builtins.h"
 #include "utils/rel.h"
 
 #include "fdw/analyze.h"
-#include "fdw/deparse.h"
+#include "deparse/deparse.h"
 #include "fdw/direct_modify.h"
 #include "fdw/fdw.h"
 #include "fdw/grouping.h"
@@ -95,20 +94,6 @@ hd_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 									 NIL, NULL, NULL, NIL));
 }
 
-/* Appends "<columns> FROM <schema>.<table>" (hd_deparse_column_list). */
-static void
-deparse_select(Oid relid, Bitmapset *attrs_used, List **retrieved_attrs,
-			   StringInfo sql)
-{
-	char	   *nspname;
-	char	   *relname;
-
-	hd_deparse_column_list(sql, relid, attrs_used, retrieved_attrs);
-	hd_table_remote_name(relid, &nspname, &relname);
-	appendStringInfo(sql, " FROM %s.%s",
-					 quote_identifier(nspname), quote_identifier(relname));
-}
-
 static ForeignScan *
 hd_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 					Oid foreigntableid, ForeignPath *best_path,
@@ -123,8 +108,8 @@ hd_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 	HdHypertable *ht;
 	Bitmapset  *attrs_used = NULL;
 	List	   *retrieved_attrs;
-	StringInfoData sql;
-	StringInfoData suffix;
+	char	   *sql;
+	char	   *suffix;
 	ListCell   *lc;
 
 	if (IS_UPPER_REL(baserel))
@@ -152,20 +137,10 @@ hd_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 				   &attrs_used);
 	pull_varattnos((Node *) local_quals, baserel->relid, &attrs_used);
 
-	initStringInfo(&sql);
-	appendStringInfoString(&sql, "SELECT ");
-	hd_deparse_distinct_on(&sql, foreigntableid, info->remote_limit,
-						   &params_list);
-	deparse_select(foreigntableid, attrs_used, &retrieved_attrs, &sql);
-	if (remote_conds != NIL)
-	{
-		appendStringInfoString(&sql, " WHERE ");
-		hd_deparse_conditions(&sql, foreigntableid, remote_conds,
-							  &params_list);
-	}
-	initStringInfo(&suffix);
-	hd_deparse_order_limit(&suffix, foreigntableid, info->remote_limit,
-						   &params_list);
+	sql = hd_deparse_scan(foreigntableid, attrs_used, remote_conds,
+						  info->remote_limit, &retrieved_attrs, &params_list);
+	suffix = hd_deparse_order_limit(foreigntableid, info->remote_limit,
+									&params_list);
 
 	/* local quals prune chunks as well as those shipped */
 	if (ht != NULL)
@@ -174,9 +149,9 @@ hd_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 	/* the Params' and pruning expressions' values are computed at execution */
 	return make_foreignscan(tlist, local_quals, baserel->relid,
 							list_concat(params_list, prune_exprs),
-							hd_scan_private(sql.data, retrieved_attrs,
+							hd_scan_private(sql, retrieved_attrs,
 											remote_conds != NIL, prune_codes,
-											foreigntableid, suffix.data),
+											foreigntableid, suffix),
 							NIL, NIL, outer_plan);
 }
 

@@ -35,11 +35,10 @@
 #include "optimizer/prep.h"
 #include "optimizer/tlist.h"
 #include "parser/parsetree.h"
-#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/selfuncs.h"
 
-#include "fdw/deparse.h"
+#include "deparse/deparse.h"
 #include "fdw/fdw.h"
 #include "fdw/grouping.h"
 #include "fdw/option.h"
@@ -239,25 +238,12 @@ hd_get_grouping_plan(PlannerInfo *root, RelOptInfo *rel, List *tlist,
 	List	   *prune_exprs = NIL;
 	List	   *prune_codes;
 	List	   *retrieved_attrs = NIL;
-	StringInfoData sql;
-	StringInfoData group_by;
-	char	   *nspname;
-	char	   *relname;
+	List	   *group_by = NIL;
+	char	   *sql;
 	ListCell   *lc;
 
-	initStringInfo(&sql);
-	initStringInfo(&group_by);
-	appendStringInfoString(&sql, "SELECT ");
-	hd_deparse_expr_list(&sql, info->relid, tlist, ", ", &params_list);
-	hd_table_remote_name(info->relid, &nspname, &relname);
-	appendStringInfo(&sql, " FROM %s.%s",
-					 quote_identifier(nspname), quote_identifier(relname));
-	if (scaninfo->remote_conds != NIL)
-	{
-		appendStringInfoString(&sql, " WHERE ");
-		hd_deparse_conditions(&sql, info->relid, scaninfo->remote_conds,
+	sql = hd_deparse_grouping(info->relid, tlist, scaninfo->remote_conds,
 							  &params_list);
-	}
 
 	foreach(lc, tlist)
 	{
@@ -267,9 +253,7 @@ hd_get_grouping_plan(PlannerInfo *root, RelOptInfo *rel, List *tlist,
 		if (tle->ressortgroupref != 0 &&
 			get_sortgroupref_clause_noerr(tle->ressortgroupref,
 										  root->parse->groupClause) != NULL)
-			appendStringInfo(&group_by, "%s%d",
-							 group_by.len == 0 ? " GROUP BY " : ", ",
-							 tle->resno);
+			group_by = lappend_int(group_by, tle->resno);
 	}
 
 	prune_codes = hd_prune_quals(info->scanrel, ht,
@@ -277,9 +261,9 @@ hd_get_grouping_plan(PlannerInfo *root, RelOptInfo *rel, List *tlist,
 
 	return make_foreignscan(tlist, NIL, 0,
 							list_concat(params_list, prune_exprs),
-							hd_scan_private(sql.data, retrieved_attrs,
+							hd_scan_private(sql, retrieved_attrs,
 											scaninfo->remote_conds != NIL,
 											prune_codes, info->relid,
-											group_by.data),
+											hd_deparse_group_by(group_by)),
 							tlist, NIL, outer_plan);
 }

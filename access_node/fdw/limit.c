@@ -14,7 +14,6 @@
  */
 #include "postgres.h"
 
-#include "access/stratnum.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_opclass.h"
 #include "commands/defrem.h"
@@ -24,7 +23,7 @@
 #include "common/int.h"
 #include "utils/lsyscache.h"
 
-#include "fdw/deparse.h"
+#include "deparse/deparse.h"
 #include "fdw/fdw.h"
 #include "fdw/limit.h"
 
@@ -176,49 +175,4 @@ hd_remote_limit(PlannerInfo *root, RelOptInfo *baserel)
 	if (parse->sortClause != NIL && rl->sort_exprs == NIL)
 		return NULL;
 	return rl;
-}
-
-/* DISTINCT or DISTINCT ON (...) for after SELECT, or nothing. */
-void
-hd_deparse_distinct_on(StringInfo buf, Oid relid, HdRemoteLimit *rl,
-					   List **params_list)
-{
-	if (rl != NULL && rl->distinct)
-		appendStringInfoString(buf, "DISTINCT ");
-	if (rl == NULL || rl->distinct_on == NIL)
-		return;
-	appendStringInfoString(buf, "DISTINCT ON (");
-	hd_deparse_expr_list(buf, relid, rl->distinct_on, ", ", params_list);
-	appendStringInfoString(buf, ") ");
-}
-
-/* " ORDER BY ... LIMIT n" for after the WHERE clause. */
-void
-hd_deparse_order_limit(StringInfo buf, Oid relid, HdRemoteLimit *rl,
-					   List **params_list)
-{
-	ListCell   *lc1;
-	ListCell   *lc2;
-
-	if (rl == NULL)
-		return;
-	forboth(lc1, rl->sort_clauses, lc2, rl->sort_exprs)
-	{
-		SortGroupClause *sgc = lfirst_node(SortGroupClause, lc1);
-		Oid			opfamily;
-		Oid			opcintype;
-		int16		strategy;
-
-		(void) get_ordering_op_properties(sgc->sortop, &opfamily, &opcintype,
-										  &strategy);
-		appendStringInfoString(buf, foreach_current_index(lc1) == 0 ?
-							   " ORDER BY " : ", ");
-		hd_deparse_expr_list(buf, relid, list_make1(lfirst(lc2)), "",
-							 params_list);
-		appendStringInfo(buf, "%s NULLS %s",
-						 strategy == BTLessStrategyNumber ? " ASC" : " DESC",
-						 sgc->nulls_first ? "FIRST" : "LAST");
-	}
-	if (rl->limit >= 0)
-		appendStringInfo(buf, " LIMIT " INT64_FORMAT, rl->limit);
 }

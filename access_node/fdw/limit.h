@@ -6,16 +6,11 @@
 
 #include "postgres.h"
 
-#include "lib/stringinfo.h"
 #include "nodes/pathnodes.h"
 
 #include "fdw/fdw.h"
 
 /* What the data nodes can apply to a scan of baserel; NULL: nothing. */
 extern HdRemoteLimit *hd_remote_limit(PlannerInfo *root, RelOptInfo *baserel);
-extern void hd_deparse_distinct_on(StringInfo buf, Oid relid,
-								   HdRemoteLimit *rl, List **params_list);
-extern void hd_deparse_order_limit(StringInfo buf, Oid relid,
-								   HdRemoteLimit *rl, List **params_list);
 
 #endif							/* HYPERDIST_FDW_LIMIT_H */

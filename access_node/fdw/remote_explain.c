@@ -12,6 +12,7 @@
 #include "commands/explain.h"
 #include "lib/stringinfo.h"
 
+#include "deparse/deparse.h"
 #include "fdw/remote_explain.h"
 #include "remote/connection.h"
 
@@ -25,9 +26,7 @@ remote_plan(HdConn *conn, const char *sql, int nparams, const Oid *types,
 	char	   *line;
 
 	initStringInfo(&plan);
-	stream = hd_query_start(conn,
-							psprintf("EXPLAIN (VERBOSE, COSTS %s) %s",
-									 costs ? "ON" : "OFF", sql),
+	stream = hd_query_start(conn, hd_deparse_explain(sql, costs),
 							nparams, types, values, HD_ROWS_TEXT);
 	while (hd_stream_next_text_row(stream, &line, 1))
 		appendStringInfo(&plan, "%s\n", line);

@@ -39,7 +39,7 @@
 
 #include "metadata/chunk.h"
 #include "guc.h"
-#include "fdw/deparse.h"
+#include "deparse/deparse.h"
 #include "fdw/params.h"
 #include "fdw/prune.h"
 #include "fdw/remote_explain.h"
@@ -242,10 +242,8 @@ plan_queries(HdScanState *state, ForeignScanState *node, List *prune_exprs)
 		HdNodeRead *read = lfirst(lc);
 		int			i = foreach_current_index(lc);
 
-		state->sqls[i] = read->chunk_filter == NULL ?
-			psprintf("%s%s", sql, suffix) :
-			psprintf("%s %s %s%s", sql, has_where ? "AND" : "WHERE",
-					 read->chunk_filter, suffix);
+		state->sqls[i] = hd_deparse_node_scan(sql, has_where, read->chunk_filter,
+											  suffix);
 		state->serverids[i] = read->serverid;
 		state->nchunks[i] = read->nchunks;
 	}

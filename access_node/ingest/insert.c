@@ -26,6 +26,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "deparse/deparse.h"
 #include "metadata/chunk.h"
 #include "metadata/dimension.h"
 #include "guc.h"
@@ -143,32 +144,18 @@ binary_codec(Oid typid, int16 *typlen)
 }
 
 static void
-init_codecs(HdInsertState *state, const char *alias)
+init_codecs(HdInsertState *state)
 {
 	TupleDesc	tupdesc = RelationGetDescr(state->rel);
-	StringInfoData sql;
-	StringInfoData cols;
-	StringInfoData select;
-	StringInfoData from;
 	int			n = 0;
 
 	state->codecs = palloc(sizeof(ColumnCodec) * tupdesc->natts);
-	initStringInfo(&sql);
-	initStringInfo(&select);
-	initStringInfo(&from);
-	appendStringInfo(&sql, "INSERT INTO %s", hd_hypertable_qualified_name(state->ht));
-	/* ON CONFLICT DO UPDATE expressions may name the target by its alias */
-	if (alias != NULL)
-		appendStringInfo(&sql, " AS %s", quote_identifier(alias));
-	initStringInfo(&cols);
-
 	for (int i = 0; i < tupdesc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
 		ColumnCodec *codec = &state->codecs[n];
 		Oid			func;
 		bool		varlena;
-		const char *sep = n > 0 ? ", " : "";
 
 		if (att->attisdropped)
 			continue;
@@ -186,29 +173,9 @@ init_codecs(HdInsertState *state, const char *alias)
 			getTypeOutputInfo(att->atttypid, &func, &varlena);
 		}
 		fmgr_info(func, &codec->func);
-
-		appendStringInfo(&cols, "%s%s", sep, quote_identifier(NameStr(att->attname)));
 		n++;
-		if (codec->kind != CODEC_OUTPUT)
-			appendStringInfo(&select, "%su.c%d", sep, n);
-		else
-			appendStringInfo(&select, "%su.c%d::%s", sep, n,
-							 format_type_extended(att->atttypid, att->atttypmod,
-												  FORMAT_TYPE_TYPEMOD_GIVEN |
-												  FORMAT_TYPE_FORCE_QUALIFY));
-		appendStringInfo(&from, "%s$%d::%s[]", sep, n, format_type_be(codec->elemtype));
 	}
 	state->ncolumns = n;
-
-	appendStringInfo(&sql, " (%s) SELECT %s FROM unnest(%s) AS u(", cols.data,
-					 select.data, from.data);
-	for (int i = 1; i <= n; i++)
-		appendStringInfo(&sql, "%sc%d", i > 1 ? ", " : "", i);
-	appendStringInfoChar(&sql, ')');
-	state->sql = sql.data;
-	state->copy_sql = psprintf("COPY %s (%s) FROM STDIN (FORMAT binary)",
-							   hd_hypertable_qualified_name(state->ht),
-							   cols.data);
 }
 
 /* Whether every column travels in binary (COPY's format is all or none). */
@@ -221,6 +188,43 @@ all_binary(HdInsertState *state)
 			return false;
 	}
 	return true;
+}
+
+/* The attribute numbers of the columns sent, in order. */
+static AttrNumber *
+column_attnums(HdInsertState *state)
+{
+	AttrNumber *attnums = palloc(sizeof(AttrNumber) * Max(state->ncolumns, 1));
+
+	for (int i = 0; i < state->ncolumns; i++)
+		attnums[i] = state->codecs[i].attnum;
+	return attnums;
+}
+
+/*
+ * The batches' statement: INSERT ... unnest of one array per column, text
+ * ones cast to their column's type; or COPY in binary, when every column
+ * travels in binary and there is no ON CONFLICT clause.
+ */
+static void
+init_statements(HdInsertState *state, const char *alias,
+				const char *on_conflict)
+{
+	TupleDesc	tupdesc = RelationGetDescr(state->rel);
+	int			n = state->ncolumns;
+	AttrNumber *attnums = column_attnums(state);
+	Oid		   *elemtypes = palloc(sizeof(Oid) * Max(n, 1));
+	bool	   *as_text = palloc(sizeof(bool) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+	{
+		elemtypes[i] = state->codecs[i].elemtype;
+		as_text[i] = state->codecs[i].kind == CODEC_OUTPUT;
+	}
+	state->sql = hd_deparse_insert_batch(state->ht, alias, tupdesc, n, attnums,
+										 elemtypes, as_text, on_conflict);
+	state->copy_sql = on_conflict == NULL && all_binary(state) ?
+		hd_deparse_copy_from(state->ht, tupdesc, n, attnums) : NULL;
 }
 
 static void
@@ -263,13 +267,10 @@ hd_insert_begin(Relation rel, HdHypertable *ht, const char *alias,
 										   ALLOCSET_SMALL_SIZES);
 	state->count_rows = count_rows;
 	state->chunks = hd_chunk_cache_create(ht, cxt, wait_all, state);
-	init_codecs(state, alias);
+	init_codecs(state);
+	init_statements(state, alias, on_conflict);
 	state->alias = alias ? pstrdup(alias) : NULL;
 	state->on_conflict = on_conflict ? pstrdup(on_conflict) : NULL;
-	if (on_conflict != NULL)
-		state->sql = psprintf("%s %s", state->sql, on_conflict);
-	if (on_conflict != NULL || !all_binary(state))
-		state->copy_sql = NULL;
 	state->row = palloc(sizeof(StringInfoData) * state->ncolumns);
 	for (int i = 0; i < state->ncolumns; i++)
 		initStringInfo(&state->row[i]);
@@ -579,20 +580,13 @@ init_returning(HdInsertState *state)
 {
 	TupleDesc	tupdesc = RelationGetDescr(state->rel);
 	MemoryContext old = MemoryContextSwitchTo(state->cxt);
-	StringInfoData sql;
-	StringInfoData cols;
-	StringInfoData vals;
 
-	initStringInfo(&sql);
-	initStringInfo(&cols);
-	initStringInfo(&vals);
 	state->ret_out = palloc(sizeof(FmgrInfo) * state->ncolumns);
 	state->ret_in = palloc(sizeof(FmgrInfo) * state->ncolumns);
 	state->ret_ioparam = palloc(sizeof(Oid) * state->ncolumns);
 	for (int i = 0; i < state->ncolumns; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, state->codecs[i].attnum - 1);
-		const char *sep = i > 0 ? ", " : "";
 		Oid			func;
 		bool		varlena;
 
@@ -600,18 +594,10 @@ init_returning(HdInsertState *state)
 		fmgr_info(func, &state->ret_out[i]);
 		getTypeInputInfo(att->atttypid, &func, &state->ret_ioparam[i]);
 		fmgr_info(func, &state->ret_in[i]);
-		appendStringInfo(&cols, "%s%s", sep, quote_identifier(NameStr(att->attname)));
-		appendStringInfo(&vals, "%s$%d::%s", sep, i + 1,
-						 format_type_extended(att->atttypid, att->atttypmod,
-											  FORMAT_TYPE_TYPEMOD_GIVEN |
-											  FORMAT_TYPE_FORCE_QUALIFY));
 	}
-	appendStringInfo(&sql, "INSERT INTO %s", hd_hypertable_qualified_name(state->ht));
-	if (state->alias != NULL)
-		appendStringInfo(&sql, " AS %s", quote_identifier(state->alias));
-	appendStringInfo(&sql, " (%s) VALUES (%s) %s RETURNING %s", cols.data, vals.data,
-					 state->on_conflict ? state->on_conflict : "", cols.data);
-	state->ret_sql = sql.data;
+	state->ret_sql = hd_deparse_insert_returning(state->ht, state->alias, tupdesc,
+												 state->ncolumns, column_attnums(state),
+												 state->on_conflict);
 	state->ret_cxt = AllocSetContextCreate(state->cxt, "hyperdist insert returning",
 										   ALLOCSET_SMALL_SIZES);
 	MemoryContextSwitchTo(old);

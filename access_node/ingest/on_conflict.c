@@ -29,8 +29,8 @@
 #include "optimizer/planner.h"
 #include "parser/parsetree.h"
 #include "utils/lsyscache.h"
-#include "utils/ruleutils.h"
 
+#include "deparse/deparse.h"
 #include "ingest/on_conflict.h"
 #include "metadata/hypertable.h"
 
@@ -100,41 +100,6 @@ check_set_targets(Query *parse, Oid relid)
 	}
 }
 
-/*
- * Deparses " ON CONFLICT ..." through ruleutils: a copy of the statement
- * without its source, target list, RETURNING and WITH prints as
- * "INSERT INTO t [AS a] DEFAULT VALUES ON CONFLICT ...".
- */
-static char *
-deparse_clause(Query *parse)
-{
-	Query	   *q = copyObject(parse);
-	ListCell   *lc;
-	char	   *sql;
-	char	   *start;
-
-	q->targetList = NIL;
-	q->returningList = NIL;
-	q->cteList = NIL;
-	q->jointree->fromlist = NIL;
-	foreach(lc, q->rtable)
-	{
-		RangeTblEntry *rte = lfirst(lc);
-
-		if (rte->rtekind == RTE_SUBQUERY || rte->rtekind == RTE_VALUES)
-		{
-			rte->rtekind = RTE_RESULT;
-			rte->subquery = NULL;
-			rte->values_lists = NIL;
-		}
-	}
-	sql = pg_get_querydef(q, false);
-	start = strstr(sql, "DEFAULT VALUES ON CONFLICT");
-	if (start == NULL)
-		elog(ERROR, "could not deparse ON CONFLICT clause: %s", sql);
-	return pstrdup(start + strlen("DEFAULT VALUES "));
-}
-
 static bool
 needs_clause(Query *parse)
 {
@@ -185,7 +150,7 @@ prepare_clause(Query *parse)
 						"the SET expression", rte->relid);
 	check_shippable(oc->onConflictWhere, "the WHERE condition", rte->relid);
 
-	pending_clause = deparse_clause(parse);
+	pending_clause = hd_deparse_on_conflict(parse);
 	pending_alias = rte->alias ? pstrdup(rte->alias->aliasname) : NULL;
 	pending_relid = rte->relid;
 

@@ -16,11 +16,11 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "deparse/deparse.h"
 #include "metadata/catalog.h"
 #include "metadata/catalog_read.h"
 #include "metadata/cache.h"
 #include "metadata/chunk.h"
-#include "metadata/naming.h"
 #include "remote/node.h"
 #include "spi_plan.h"
 #include "metadata/dimension.h"
@@ -220,46 +220,20 @@ placement_key(const HdHypertable *ht, HdSlice *slice, int partition)
 	return key < 0 ? -key : key;
 }
 
-static char *
-slice_table_name(const HdHypertable *ht, const HdSlice *slice)
-{
-	return quote_qualified_identifier(ht->assoc_schema,
-									  hd_slice_table_name(ht->assoc_prefix, ht->id, slice->id));
-}
-
 /*
- * The data node statement creating the chunk's table.  As in TimescaleDB
- * the chunk belongs to the hypertable's owner whoever inserts, so that the
- * owner's later ALTER TABLE, which recurses to the chunks, is allowed; the
- * inserting role may hand it over since it is the owner or a member of its
- * role (check_may_create_chunk).
+ * The data node statement creating the chunk's table (deparse/ddl.c).  As
+ * in TimescaleDB the chunk belongs to the hypertable's owner whoever
+ * inserts, so that the owner's later ALTER TABLE, which recurses to the
+ * chunks, is allowed; the inserting role may hand it over since it is the
+ * owner or a member of its role (check_may_create_chunk).
  */
 static char *
 chunk_create_sql(const HdHypertable *ht, const HdSlice *slice, int partition,
-				 const char *chunk_name)
+				 const char *table_name)
 {
-	char	   *root = hd_hypertable_qualified_name(ht);
-	char	   *from = hd_time_bound_sql(slice->start, ht->time.type);
-	char	   *to = hd_time_bound_sql(slice->end, ht->time.type);
-	const char *owner = quote_identifier(GetUserNameFromId(hd_rel_owner(ht->relid), false));
-
-	if (!ht->has_space)
-		return psprintf("CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%s) TO (%s);"
-						" ALTER TABLE %s OWNER TO %s",
-						chunk_name, root, from, to, chunk_name, owner);
-
-	return psprintf("CREATE TABLE IF NOT EXISTS %s PARTITION OF %s"
-					" FOR VALUES FROM (%s) TO (%s) PARTITION BY HASH (%s);"
-					" ALTER TABLE %s OWNER TO %s;"
-					" CREATE TABLE %s PARTITION OF %s"
-					" FOR VALUES WITH (MODULUS %d, REMAINDER %d);"
-					" ALTER TABLE %s OWNER TO %s",
-					slice_table_name(ht, slice), root, from, to,
-					quote_identifier(ht->space.column_name),
-					slice_table_name(ht, slice), owner,
-					chunk_name, slice_table_name(ht, slice),
-					slice->nparts, partition,
-					chunk_name, owner);
+	return hd_deparse_create_chunk(ht, slice->id, slice->start, slice->end,
+								   slice->nparts, partition, table_name,
+								   GetUserNameFromId(hd_rel_owner(ht->relid), false));
 }
 
 static HdChunk *
@@ -269,7 +243,6 @@ chunk_create(HdChunkCache *cache, HdSlice *slice, int partition)
 	List	   *nodes = hd_catalog_new_chunk_nodes(ht->id, placement_key(ht, slice, partition));
 	int32		chunk_id;
 	char	   *table_name;
-	char	   *chunk_name;
 	char	   *sql;
 	int			nnodes;
 	HdRequestSet *set;
@@ -283,12 +256,11 @@ chunk_create(HdChunkCache *cache, HdSlice *slice, int partition)
 				 errdetail("No available data node accepts new chunks."),
 				 errhint("Attach a data node or allow new chunks on one.")));
 	chunk_id = hd_catalog_add_chunk(ht, slice->id, (int16) partition, nodes, &table_name);
-	chunk_name = quote_qualified_identifier(ht->assoc_schema, table_name);
 
 	/* every replica at once, in the remote transactions */
 	chunk = chunk_from_row(cache, chunk_id, nodes);
 	nnodes = chunk->nnodes;
-	sql = chunk_create_sql(ht, slice, partition, chunk_name);
+	sql = chunk_create_sql(ht, slice, partition, table_name);
 	set = hd_reqset_create();
 	for (int i = 0; i < nnodes; i++)
 		(void) hd_reqset_exec(set, hd_conn_get(chunk->nodes[i], true), sql,
@@ -447,10 +419,8 @@ typedef struct NodePlan
 {
 	Oid			serverid;
 	int			nkept;			/* replicas there of chunks prune keeps */
-	int			nchunks;		/* of those, the ones in the plan */
-	StringInfoData chunks;		/* their names, quoted, ", "-separated */
-	int			nprimary;
-	StringInfoData primaries;
+	List	   *chunks;			/* of those, the names of those in the plan */
+	List	   *primaries;		/* and of the primary replicas among them */
 } NodePlan;
 
 static NodePlan *
@@ -467,18 +437,8 @@ node_plan(List **nodes, Oid serverid)
 	}
 	np = palloc0(sizeof(NodePlan));
 	np->serverid = serverid;
-	initStringInfo(&np->chunks);
-	initStringInfo(&np->primaries);
 	*nodes = lappend(*nodes, np);
 	return np;
-}
-
-static void
-add_chunk_name(StringInfo list, int *n, const char *name)
-{
-	appendStringInfo(list, "%s%s::regclass", *n > 0 ? ", " : "",
-					 quote_literal_cstr(name));
-	(*n)++;
 }
 
 static int
@@ -489,12 +449,6 @@ node_plan_cmp(const ListCell *a, const ListCell *b)
 
 	return strcmp(GetForeignServer(x->serverid)->servername,
 				  GetForeignServer(y->serverid)->servername);
-}
-
-static char *
-tableoid_filter(StringInfo names)
-{
-	return psprintf("tableoid IN (%s)", names->data);
 }
 
 /*
@@ -534,9 +488,9 @@ chunk_plan(HdHypertable *ht, const HdChunkPrune *prune, bool all_replicas)
 
 			np->nkept++;
 			if (r == primary)
-				add_chunk_name(&np->primaries, &np->nprimary, c->name);
+				np->primaries = lappend(np->primaries, c->name);
 			if (r == primary || all_replicas)
-				add_chunk_name(&np->chunks, &np->nchunks, c->name);
+				np->chunks = lappend(np->chunks, c->name);
 		}
 	}
 
@@ -546,14 +500,16 @@ chunk_plan(HdHypertable *ht, const HdChunkPrune *prune, bool all_replicas)
 		NodePlan   *np = lfirst(lc);
 		HdNodeRead *read;
 
-		if (np->nchunks == 0)
+		if (np->chunks == NIL)
 			continue;
 		read = palloc(sizeof(HdNodeRead));
 		read->serverid = np->serverid;
-		read->chunk_filter = np->nchunks < np->nkept ? tableoid_filter(&np->chunks) : NULL;
-		read->nchunks = np->nchunks;
-		read->primary_filter = np->nprimary > 0 ? tableoid_filter(&np->primaries) : NULL;
-		read->nprimary = np->nprimary;
+		read->nchunks = list_length(np->chunks);
+		read->chunk_filter = read->nchunks < np->nkept ?
+			hd_deparse_chunk_filter(np->chunks) : NULL;
+		read->nprimary = list_length(np->primaries);
+		read->primary_filter = np->primaries != NIL ?
+			hd_deparse_chunk_filter(np->primaries) : NULL;
 		plan = lappend(plan, read);
 	}
 	return plan;

@@ -13,16 +13,11 @@
 #include "partitioning/partbounds.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
-#include "utils/datetime.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
 #include "metadata/dimension.h"
-
-/* PostgreSQL's epoch (2000-01-01) in Unix-epoch microseconds. */
-#define PG_EPOCH_UNIX_USECS \
-	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)
 
 PG_FUNCTION_INFO_V1(hyperdist_type_is_hashable);
 
@@ -114,70 +109,6 @@ hd_time_slice_align(int64 value, int64 interval, int64 *start, int64 *end)
 		*start = PG_INT64_MIN;
 	if (pg_add_s64_overflow(*start, interval, end))
 		*end = PG_INT64_MAX;
-}
-
-static char *
-quoted_timestamp(int64 pg_usecs, Oid typid)
-{
-	struct pg_tm tm;
-	fsec_t		fsec;
-	char		buf[MAXDATELEN + 1];
-
-	if (typid == DATEOID)
-	{
-		/* days, rounded up: a date d is in [s, e) iff d >= ceil(s) and d < ceil(e) */
-		int64		days = pg_usecs / USECS_PER_DAY +
-			((pg_usecs % USECS_PER_DAY) > 0 ? 1 : 0);
-
-		if (days < DATETIME_MIN_JULIAN - POSTGRES_EPOCH_JDATE ||
-			days >= DATE_END_JULIAN - POSTGRES_EPOCH_JDATE)
-			return NULL;
-		j2date((int) days + POSTGRES_EPOCH_JDATE, &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
-		EncodeDateOnly(&tm, USE_ISO_DATES, buf);
-		return psprintf("'%s'", buf);
-	}
-
-	if (!IS_VALID_TIMESTAMP(pg_usecs) ||
-		timestamp2tm(pg_usecs, NULL, &tm, &fsec, NULL, NULL) != 0)
-		return NULL;
-	EncodeDateTime(&tm, fsec, false, 0, NULL, USE_ISO_DATES, buf);
-	/* in UTC, whatever the data node session's TimeZone */
-	return psprintf("'%s%s'", buf, typid == TIMESTAMPTZOID ? "+00" : "");
-}
-
-char *
-hd_time_bound_sql(int64 internal, Oid typid)
-{
-	int64		min = PG_INT64_MIN;
-	int64		max = PG_INT64_MAX;
-	char	   *literal;
-	int64		pg_usecs;
-
-	switch (typid)
-	{
-		case INT2OID:
-			min = PG_INT16_MIN;
-			max = PG_INT16_MAX;
-			break;
-		case INT4OID:
-			min = PG_INT32_MIN;
-			max = PG_INT32_MAX;
-			break;
-		case INT8OID:
-			break;
-		default:
-			if (pg_sub_s64_overflow(internal, PG_EPOCH_UNIX_USECS, &pg_usecs))
-				return pstrdup(internal < 0 ? "MINVALUE" : "MAXVALUE");
-			literal = quoted_timestamp(pg_usecs, typid);
-			if (literal != NULL)
-				return literal;
-			return pstrdup(internal < 0 ? "MINVALUE" : "MAXVALUE");
-	}
-	if (internal <= min)
-		return pstrdup("MINVALUE");
-	if (internal > max)
-		return pstrdup("MAXVALUE");
-	return psprintf(INT64_FORMAT, internal);
 }
 
 int

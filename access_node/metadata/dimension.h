@@ -18,6 +18,10 @@
 
 #include "metadata/hypertable.h"
 
+/* PostgreSQL's epoch (2000-01-01) in Unix-epoch microseconds. */
+#define PG_EPOCH_UNIX_USECS \
+	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)
+
 /* Sets up dim->hash_proc and dim->collation for the space column. */
 extern void hd_dimension_init_hash(HdDimension *dim, Oid relid, MemoryContext cxt);
 
@@ -30,11 +34,6 @@ extern int64 hd_time_to_internal(Datum value, Oid typid);
  */
 extern void hd_time_slice_align(int64 value, int64 interval, int64 *start, int64 *end);
 
-/*
- * A partition bound for a slice edge, as SQL for FOR VALUES FROM/TO: a
- * quoted literal of the column's type, or MINVALUE/MAXVALUE beyond it.
- */
-extern char *hd_time_bound_sql(int64 internal, Oid typid);
 
 /* Space partition (0 .. modulus-1) of a value, NULL included. */
 extern int	hd_space_partition(HdDimension *dim, Datum value, bool isnull, int modulus);

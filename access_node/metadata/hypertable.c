@@ -11,7 +11,6 @@
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
-#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
@@ -126,12 +125,6 @@ hd_hypertable_read(Oid relid, MemoryContext cxt)
 				 errmsg("foreign table \"%s\" has no distributed hypertable catalog entry",
 						get_rel_name(relid))));
 	return ht;
-}
-
-char *
-hd_hypertable_qualified_name(const HdHypertable *ht)
-{
-	return quote_qualified_identifier(ht->schema_name, ht->table_name);
 }
 
 List *

@@ -63,9 +63,6 @@ extern HdHypertable *hd_hypertable_load(Oid relid);
 /* Reads it from the catalog into cxt (for the cache). */
 extern HdHypertable *hd_hypertable_read(Oid relid, MemoryContext cxt);
 
-/* "schema"."table" of the hypertable (also its root table's name on data nodes). */
-extern char *hd_hypertable_qualified_name(const HdHypertable *ht);
-
 /* Data nodes (server OIDs) the hypertable is attached to, by name. */
 extern List *hd_hypertable_data_nodes(const HdHypertable *ht);
 

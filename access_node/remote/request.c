@@ -22,6 +22,7 @@
 #include "utils/timestamp.h"
 
 #include "remote/error.h"
+#include "remote/remote_sql.h"
 #include "remote/session_internal.h"
 #include "remote/txn.h"
 
@@ -547,7 +548,7 @@ hd_scan_savepoint_release(HdConn *conn)
 	if (conn->scan_sp.state != HD_SCAN_SP_RELEASABLE)
 		return;
 	conn->scan_sp.state = HD_SCAN_SP_NONE;
-	hd_send_checked_txn_sql(conn, "RELEASE SAVEPOINT " HD_SCAN_SAVEPOINT, conn->scan_sp.level);
+	hd_send_checked_txn_sql(conn, HD_SQL_SCAN_RELEASE, conn->scan_sp.level);
 }
 
 /* The scan's final reply arrived: release its savepoint, or (error) forget it. */
@@ -589,8 +590,7 @@ hd_scan_savepoint_rollback(HdConn *conn, int i)
 		return false;
 	conn->scan_sp.state = HD_SCAN_SP_NONE;
 	hd_req_remove(conn, i);
-	if (!hd_conn_queue_checked(conn, "ROLLBACK TO SAVEPOINT " HD_SCAN_SAVEPOINT
-							   "; RELEASE SAVEPOINT " HD_SCAN_SAVEPOINT, level))
+	if (!hd_conn_queue_checked(conn, HD_SQL_SCAN_ROLLBACK, level))
 		hd_conn_disconnect(conn);	/* rolls the remote transaction back */
 	return true;
 }

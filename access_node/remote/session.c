@@ -26,7 +26,6 @@
 #include "lib/ilist.h"
 #include "miscadmin.h"
 #include "pgtime.h"
-#include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -36,6 +35,7 @@
 #include "guc.h"
 #include "keys.h"
 #include "remote/error.h"
+#include "remote/remote_sql.h"
 #include "remote/session_internal.h"
 #include "remote/target.h"
 #include "remote/txn.h"
@@ -232,9 +232,7 @@ conn_send_settings(HdConn *conn, uint32 seq, TimestampTz deadline)
 	char	   *sql;
 	HdEnvelope *reply;
 
-	sql = psprintf("SET datestyle = ISO; SET intervalstyle = postgres; "
-				   "SET extra_float_digits = 3; SET timezone = %s",
-				   quote_literal_cstr(pg_get_timezone_name(session_timezone)));
+	sql = hd_sql_session_settings(pg_get_timezone_name(session_timezone));
 	exec.has_sql = true;
 	exec.sql.data = (uint8_t *) sql;
 	exec.sql.len = strlen(sql);

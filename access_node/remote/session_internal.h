@@ -39,15 +39,7 @@ typedef struct HdRequest
 	size_t		wire_len;
 } HdRequest;
 
-/*
- * Inside a remote transaction a scan its reader may abandon (hd_scan_start)
- * runs under a savepoint, so that abandoning it cancels the query and rolls
- * back to the savepoint instead of reading every remaining row: a cancel
- * alone would abort the data node's transaction.  The savepoint is released
- * lazily, ahead of the session's next request of the transaction.
- */
-#define HD_SCAN_SAVEPOINT "hyperdist_scan"
-
+/* The savepoint of a scan its reader may abandon: see remote/remote_sql.h. */
 typedef enum HdScanSpState
 {
 	HD_SCAN_SP_NONE,

@@ -23,6 +23,7 @@
 #include "utils/memutils.h"
 
 #include "guc.h"
+#include "remote/remote_sql.h"
 #include "remote/session_internal.h"
 #include "remote/txn.h"
 
@@ -312,7 +313,7 @@ hd_scan_start(HdConn *conn, const char *sql, int nparams, const Oid *types,
 		hd_stream_buffer_rest(conn->stream);
 	hd_scan_savepoint_release(conn);
 	hd_txn_sync_savepoints(conn);
-	hd_send_checked_txn_sql(conn, "SAVEPOINT " HD_SCAN_SAVEPOINT, level);
+	hd_send_checked_txn_sql(conn, HD_SQL_SCAN_SAVEPOINT, level);
 	s = hd_query_start(conn, sql, nparams, types, values, format);
 	conn->scan_sp.state = HD_SCAN_SP_RUNNING;
 	conn->scan_sp.seq = s->seq;

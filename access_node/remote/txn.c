@@ -47,7 +47,6 @@
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
 #include "storage/proc.h"
-#include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/timeout.h"
 #include "utils/timestamp.h"
@@ -58,6 +57,7 @@
 #include "remote/conn_internal.h"
 #include "remote/fanout.h"
 #include "remote/fault.h"
+#include "remote/remote_sql.h"
 #include "remote/txn.h"
 
 /*
@@ -65,10 +65,6 @@
  * it, what is left is the background worker's.
  */
 #define HD_COMMIT_PREPARED_TIMEOUT_MS	5000
-/* Remote savepoint names: this prefix and the local nest level. */
-#define HD_SAVEPOINT_PREFIX		"hyperdist_"
-/* ROLLBACK TO / RELEASE of one savepoint, built without palloc. */
-#define HD_SAVEPOINT_SQL_LEN	128
 
 static void
 report_failed_remote_xact(HdConn *conn)
@@ -79,21 +75,6 @@ report_failed_remote_xact(HdConn *conn)
 					hd_conn_node_name(conn)),
 			 errdetail("A subtransaction that used the data node was rolled back, and the rollback could not be sent to the data node."),
 			 errhint("Roll back the transaction and retry it.")));
-}
-
-static const char *
-isolation_level_sql(void)
-{
-	switch (XactIsoLevel)
-	{
-		case XACT_SERIALIZABLE:
-			return "SERIALIZABLE";
-		case XACT_REPEATABLE_READ:
-			return "REPEATABLE READ";
-		default:
-			/* READ UNCOMMITTED is READ COMMITTED in PostgreSQL */
-			return "READ COMMITTED";
-	}
 }
 
 void
@@ -115,10 +96,7 @@ hd_txn_begin_on(HdConn *conn)
 		case HD_RXACT_NONE:
 			break;
 	}
-	hd_conn_begin_xact(conn,
-					   psprintf("START TRANSACTION ISOLATION LEVEL %s%s",
-								isolation_level_sql(),
-								XactReadOnly ? " READ ONLY" : ""),
+	hd_conn_begin_xact(conn, hd_sql_start_transaction(XactIsoLevel, XactReadOnly),
 					   XactReadOnly);
 }
 
@@ -134,8 +112,7 @@ hd_txn_sync_savepoints(HdConn *conn)
 	{
 		char		sql[HD_SAVEPOINT_SQL_LEN];
 
-		snprintf(sql, sizeof(sql), "SAVEPOINT " HD_SAVEPOINT_PREFIX "%d",
-				 x->depth + 1);
+		hd_sql_savepoint(sql, HD_SAVEPOINT_CREATE, x->depth + 1);
 		/* belongs to the parent level: aborting this level must not drop it */
 		(void) hd_conn_send_txn_sql(conn, sql, HD_REQ_CHECK, x->depth);
 		x->depth++;
@@ -151,7 +128,7 @@ release_savepoint(HdConn *conn, void *arg)
 
 	if (x->state != HD_RXACT_OPEN || x->depth < level)
 		return;
-	snprintf(sql, sizeof(sql), "RELEASE SAVEPOINT " HD_SAVEPOINT_PREFIX "%d", level);
+	hd_sql_savepoint(sql, HD_SAVEPOINT_RELEASE, level);
 	(void) hd_conn_send_txn_sql(conn, sql, HD_REQ_CHECK, level - 1);
 	x->depth = level - 1;
 }
@@ -180,9 +157,7 @@ subabort_one(HdConn *conn, void *arg)
 	if (x->state != HD_RXACT_OPEN || x->depth < level)
 		return;
 	x->depth = level - 1;
-	snprintf(sql, sizeof(sql),
-			 "ROLLBACK TO SAVEPOINT " HD_SAVEPOINT_PREFIX "%d; "
-			 "RELEASE SAVEPOINT " HD_SAVEPOINT_PREFIX "%d", level, level);
+	hd_sql_savepoint(sql, HD_SAVEPOINT_ROLLBACK, level);
 	if (!hd_conn_alive(conn) || !hd_conn_queue_checked(conn, sql, level - 1))
 		x->state = HD_RXACT_FAILED;
 }
@@ -286,7 +261,7 @@ commit_one_phase(List *conns)
 	ListCell   *lc;
 
 	foreach(lc, conns)
-		(void) hd_reqset_txn_sql(set, lfirst(lc), "COMMIT", "COMMIT");
+		(void) hd_reqset_txn_sql(set, lfirst(lc), HD_SQL_COMMIT, "COMMIT");
 	hd_reqset_wait(set);
 }
 
@@ -352,13 +327,11 @@ prepare_all(List *writers, List *readers)
 		HdRemoteXact *x = hd_conn_xact(conn);
 
 		x->state = HD_RXACT_PREPARED;
-		(void) hd_reqset_txn_sql(set, conn,
-								 psprintf("PREPARE TRANSACTION %s",
-										  quote_literal_cstr(x->gid)),
+		(void) hd_reqset_txn_sql(set, conn, hd_sql_prepare_transaction(x->gid),
 								 "PREPARE TRANSACTION");
 	}
 	foreach(lc, readers)
-		(void) hd_reqset_txn_sql(set, lfirst(lc), "COMMIT", "COMMIT");
+		(void) hd_reqset_txn_sql(set, lfirst(lc), HD_SQL_COMMIT, "COMMIT");
 	hd_reqset_wait(set);
 	hd_fault(HD_FAULT_AFTER_PREPARE);
 }
@@ -386,7 +359,7 @@ commit_readers_nowait(List *readers)
 
 		if (IsolationIsSerializable() || x->state != HD_RXACT_OPEN ||
 			x->ran_sql || !hd_conn_idle(conn) ||
-			!hd_conn_send_nowait(conn, "COMMIT"))
+			!hd_conn_send_nowait(conn, HD_SQL_COMMIT))
 			awaited = lappend(awaited, conn);
 		else
 			x->state = HD_RXACT_NONE;
@@ -516,8 +489,7 @@ commit_prepared(List *prepared)
 		HdConn	   *conn = lfirst(lc);
 
 		(void) hd_reqset_txn_sql(set, conn,
-								 psprintf("COMMIT PREPARED %s",
-										  quote_literal_cstr(hd_conn_xact(conn)->gid)),
+								 hd_sql_finish_prepared(hd_conn_xact(conn)->gid, true),
 								 "COMMIT PREPARED");
 	}
 	hd_reqset_wait(set);
@@ -542,12 +514,12 @@ abort_one(HdConn *conn, void *arg)
 	hd_conn_cancel_requests(conn, 0);
 	if (x->state == HD_RXACT_NONE)
 		return;
-	queued = hd_conn_alive(conn) && hd_conn_send_nowait(conn, "ROLLBACK");
+	queued = hd_conn_alive(conn) && hd_conn_send_nowait(conn, HD_SQL_ROLLBACK);
 	if (queued && x->state == HD_RXACT_PREPARED)
 	{
-		char		sql[GIDSIZE + 32];
+		char		sql[HD_ROLLBACK_PREPARED_SQL_LEN];
 
-		snprintf(sql, sizeof(sql), "ROLLBACK PREPARED '%s'", x->gid);
+		hd_sql_rollback_prepared(sql, x->gid);
 		queued = hd_conn_send_nowait(conn, sql);
 	}
 	if (hd_conn_alive(conn) && !queued)

@@ -59,6 +59,7 @@
 #include "remote/connection.h"
 #include "remote/fanout.h"
 #include "remote/node.h"
+#include "remote/remote_sql.h"
 #include "remote/txn_resolve.h"
 #include "spi_plan.h"
 
@@ -112,13 +113,10 @@ bad_listing(HdConn *conn)
 static List *
 list_prepared(HdConn *conn, Oid serverid)
 {
-	static const char *sql =
-		"SELECT gid FROM pg_catalog.pg_prepared_xacts"
-		" WHERE database = pg_catalog.current_database()"
-		" AND pg_catalog.starts_with(gid, $1)";
 	Oid			types[1] = {TEXTOID};
 	const char *values[1] = {hd_gid_prefix()};
-	HdStream   *stream = hd_query_start(conn, sql, 1, types, values, HD_ROWS_TEXT);
+	HdStream   *stream = hd_query_start(conn, hd_sql_prepared_xacts_query(), 1, types,
+										values, HD_ROWS_TEXT);
 	List	   *result = NIL;
 	char	   *gid;
 
@@ -278,9 +276,7 @@ finish_branches(HdConn *conn, List *branches, List *committed, List **gone)
 
 		f.commit[i] = has_string(committed, b->gid);
 		log_anomaly(conn, b, f.commit[i]);
-		(void) hd_reqset_exec(set, conn,
-							  psprintf("%s PREPARED %s", f.commit[i] ? "COMMIT" : "ROLLBACK",
-									   quote_literal_cstr(b->gid)),
+		(void) hd_reqset_exec(set, conn, hd_sql_finish_prepared(b->gid, f.commit[i]),
 							  0, NULL, NULL);
 	}
 	hd_reqset_wait(set);

@@ -1,5 +1,5 @@
 /*
- * fdw/deparse.c — which quals a data node can evaluate, and their SQL.
+ * deparse/expr.c — which quals a data node can evaluate, and their SQL.
  *
  * As postgres_fdw's deparse.c: a qual is shipped when the data node is
  * sure to compute the same result, that is when it reads only columns of
@@ -28,7 +28,7 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
-#include "fdw/deparse.h"
+#include "deparse/deparse.h"
 #include "fdw/option.h"
 #include "agg/partial_agg.h"
 #include "remote/typeio.h"
@@ -863,6 +863,15 @@ deparse_bookend(Aggref *agg, HdDeparseCxt *cxt, bool last)
 					 vsend, vsend, tsend, tsend);
 }
 
+/* The schema-qualified name under which a data node computes the state. */
+static char *
+partial_agg_name(Oid aggfnoid, HdPartialAggKind kind)
+{
+	return psprintf("%s.%s",
+					kind == HD_PARTIAL_HELPER ? HD_PARTIAL_SCHEMA : "pg_catalog",
+					quote_identifier(get_func_name(aggfnoid)));
+}
+
 /*
  * An aggregate in a grouping target is computed partially on the data
  * node: the call returns its transition state (agg/partial_agg.c).  Implicit
@@ -881,7 +890,7 @@ deparse_aggref(Aggref *agg, HdDeparseCxt *cxt)
 		deparse_bookend(agg, cxt, kind == HD_PARTIAL_LAST);
 		return;
 	}
-	appendStringInfo(buf, "%s(", hd_partial_agg_name(agg->aggfnoid, kind));
+	appendStringInfo(buf, "%s(", partial_agg_name(agg->aggfnoid, kind));
 	if (agg->aggstar)
 		appendStringInfoChar(buf, '*');
 	foreach(lc, agg->args)

@@ -1,0 +1,276 @@
+/*
+ * deparse/ddl.c — DDL replayed on data nodes, and the creation of chunks there.
+ *
+ * The statements the utility hook (ddl/utility.c) runs on a distributed
+ * hypertable's data nodes besides the user's own statement text, the
+ * catalog queries it asks a data node through data_node_query, and the
+ * statement creating a chunk's table (metadata/chunk.c).
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "common/int.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+
+#include "deparse/deparse.h"
+#include "metadata/dimension.h"
+#include "metadata/naming.h"
+
+/* ---- statements replayed ----------------------------------------------- */
+
+/*
+ * sql run with the search_path given, so that names resolve on the data
+ * node as they did here.
+ */
+char *
+hd_deparse_with_search_path(const char *search_path, const char *sql)
+{
+	return psprintf("SET LOCAL search_path TO %s; %s; RESET search_path",
+					search_path, sql);
+}
+
+char *
+hd_deparse_drop_hypertable(const HdHypertable *ht)
+{
+	return psprintf("DROP TABLE IF EXISTS %s", hd_deparse_hypertable_name(ht));
+}
+
+char *
+hd_deparse_truncate_hypertable(const HdHypertable *ht)
+{
+	return psprintf("TRUNCATE %s", hd_deparse_hypertable_name(ht));
+}
+
+/* DROP INDEX of index_name, in the schema of the table relid. */
+char *
+hd_deparse_drop_index(Oid relid, const char *index_name, bool cascade)
+{
+	return psprintf("DROP INDEX %s %s",
+					quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+											   index_name),
+					cascade ? "CASCADE" : "");
+}
+
+/* ALTER ... SET SCHEMA (statement), after creating the schema if missing. */
+char *
+hd_deparse_set_schema(const char *schema, const char *statement)
+{
+	return psprintf("CREATE SCHEMA IF NOT EXISTS %s; %s",
+					quote_identifier(schema), statement);
+}
+
+/*
+ * On a data node ALTER TABLE ... OWNER TO does not recurse to partitions,
+ * but the chunks belong to the hypertable's owner (see metadata/chunk.c),
+ * who must also be able to create them in the associated schema.
+ */
+char *
+hd_deparse_chunks_owner(const HdHypertable *ht, const char *owner)
+{
+	return psprintf("DO $hd$ DECLARE p regclass; BEGIN"
+					" FOR p IN SELECT relid FROM pg_partition_tree(%s) WHERE level > 0 LOOP"
+					"  EXECUTE format('ALTER TABLE %%s OWNER TO %%I', p, %s);"
+					" END LOOP;"
+					" IF NOT has_schema_privilege(%s, %s, 'CREATE') THEN"
+					"  GRANT USAGE, CREATE ON SCHEMA %s TO %s;"
+					" END IF; END $hd$",
+					quote_literal_cstr(hd_deparse_hypertable_name(ht)),
+					quote_literal_cstr(owner),
+					quote_literal_cstr(owner), quote_literal_cstr(ht->assoc_schema),
+					quote_identifier(ht->assoc_schema), quote_identifier(owner));
+}
+
+/* "VACUUM (options) relation (columns)" of the table relid. */
+char *
+hd_deparse_vacuum(List *options, Oid relid, List *columns)
+{
+	StringInfoData sql;
+	ListCell   *lc;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "VACUUM");
+	foreach(lc, options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		appendStringInfo(&sql, "%s%s", foreach_current_index(lc) == 0 ? " (" : ", ",
+						 quote_identifier(opt->defname));
+		/* numbers as numbers (PARALLEL wants an integer), the rest quoted */
+		if (opt->arg != NULL && IsA(opt->arg, Integer))
+			appendStringInfo(&sql, " %d", intVal(opt->arg));
+		else if (opt->arg != NULL)
+			appendStringInfo(&sql, " %s", quote_literal_cstr(defGetString(opt)));
+	}
+	if (options != NIL)
+		appendStringInfoChar(&sql, ')');
+	appendStringInfo(&sql, " %s", hd_deparse_local_table(relid));
+	foreach(lc, columns)
+		appendStringInfo(&sql, "%s%s", foreach_current_index(lc) == 0 ? " (" : ", ",
+						 quote_identifier(strVal(lfirst(lc))));
+	if (columns != NIL)
+		appendStringInfoChar(&sql, ')');
+	return sql.data;
+}
+
+/* ---- catalog queries of a data node ------------------------------------ */
+
+/*
+ * Local SQL that runs remote_sql on data node $1 (through data_node_query)
+ * and returns its rows typed by coldefs; remote_sql's %L is $2, the
+ * table's qualified name there (hd_deparse_hypertable_name).  A constant
+ * text for each caller: its plan is kept.
+ */
+static char *
+on_data_node(const char *remote_sql, const char *coldefs)
+{
+	return psprintf("SELECT q.* FROM _hyperdist_functions.data_node_query($1,"
+					" format(%s, $2)) AS q(%s)",
+					quote_literal_cstr(remote_sql), coldefs);
+}
+
+/* The name of the table's newest index on the data node: (relname name). */
+char *
+hd_deparse_newest_index_query(void)
+{
+	return on_data_node("SELECT c.relname FROM pg_index i"
+						" JOIN pg_class c ON c.oid = i.indexrelid"
+						" WHERE i.indrelid = %L::regclass"
+						" ORDER BY c.oid DESC LIMIT 1",
+						"relname name");
+}
+
+/*
+ * The table's unique, primary key and exclusion constraints on the data
+ * node: (conname name, cols name[]).
+ */
+char *
+hd_deparse_unique_constraints_query(void)
+{
+	return on_data_node("SELECT c.conname, array_agg(a.attname ORDER BY k.i)"
+						" FROM pg_constraint c,"
+						"  unnest(c.conkey) WITH ORDINALITY k(attnum, i),"
+						"  pg_attribute a"
+						" WHERE c.conrelid = %L::regclass"
+						"  AND c.contype IN ('u', 'p', 'x')"
+						"  AND a.attrelid = c.conrelid AND a.attnum = k.attnum"
+						" GROUP BY c.conname",
+						"conname name, cols name[]");
+}
+
+/* ---- chunks ------------------------------------------------------------ */
+
+static char *
+quoted_timestamp(int64 pg_usecs, Oid typid)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	char		buf[MAXDATELEN + 1];
+
+	if (typid == DATEOID)
+	{
+		/* days, rounded up: a date d is in [s, e) iff d >= ceil(s) and d < ceil(e) */
+		int64		days = pg_usecs / USECS_PER_DAY +
+			((pg_usecs % USECS_PER_DAY) > 0 ? 1 : 0);
+
+		if (days < DATETIME_MIN_JULIAN - POSTGRES_EPOCH_JDATE ||
+			days >= DATE_END_JULIAN - POSTGRES_EPOCH_JDATE)
+			return NULL;
+		j2date((int) days + POSTGRES_EPOCH_JDATE, &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
+		EncodeDateOnly(&tm, USE_ISO_DATES, buf);
+		return psprintf("'%s'", buf);
+	}
+
+	if (!IS_VALID_TIMESTAMP(pg_usecs) ||
+		timestamp2tm(pg_usecs, NULL, &tm, &fsec, NULL, NULL) != 0)
+		return NULL;
+	EncodeDateTime(&tm, fsec, false, 0, NULL, USE_ISO_DATES, buf);
+	/* in UTC, whatever the data node session's TimeZone */
+	return psprintf("'%s%s'", buf, typid == TIMESTAMPTZOID ? "+00" : "");
+}
+
+/*
+ * A partition bound for a slice edge (internal time), as SQL for FOR
+ * VALUES FROM/TO: a quoted literal of the column's type, or
+ * MINVALUE/MAXVALUE beyond it.
+ */
+static char *
+time_bound(int64 internal, Oid typid)
+{
+	int64		min = PG_INT64_MIN;
+	int64		max = PG_INT64_MAX;
+	char	   *literal;
+	int64		pg_usecs;
+
+	switch (typid)
+	{
+		case INT2OID:
+			min = PG_INT16_MIN;
+			max = PG_INT16_MAX;
+			break;
+		case INT4OID:
+			min = PG_INT32_MIN;
+			max = PG_INT32_MAX;
+			break;
+		case INT8OID:
+			break;
+		default:
+			if (pg_sub_s64_overflow(internal, PG_EPOCH_UNIX_USECS, &pg_usecs))
+				return pstrdup(internal < 0 ? "MINVALUE" : "MAXVALUE");
+			literal = quoted_timestamp(pg_usecs, typid);
+			if (literal != NULL)
+				return literal;
+			return pstrdup(internal < 0 ? "MINVALUE" : "MAXVALUE");
+	}
+	if (internal <= min)
+		return pstrdup("MINVALUE");
+	if (internal > max)
+		return pstrdup("MAXVALUE");
+	return psprintf(INT64_FORMAT, internal);
+}
+
+/*
+ * The data node statement creating a chunk's table (table_name, in the
+ * associated schema) for the time slice [start, end), and for partition of
+ * its nparts space partitions when the hypertable has a space dimension:
+ * then the slice's own table, partitioned by hash, is created first if
+ * missing.  Both belong to owner.
+ */
+char *
+hd_deparse_create_chunk(const HdHypertable *ht, int32 slice_id, int64 start,
+						int64 end, int nparts, int partition,
+						const char *table_name, const char *owner)
+{
+	char	   *root = hd_deparse_hypertable_name(ht);
+	char	   *chunk = quote_qualified_identifier(ht->assoc_schema, table_name);
+	char	   *from = time_bound(start, ht->time.type);
+	char	   *to = time_bound(end, ht->time.type);
+	char	   *slice;
+
+	owner = quote_identifier(owner);
+	if (!ht->has_space)
+		return psprintf("CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%s) TO (%s);"
+						" ALTER TABLE %s OWNER TO %s",
+						chunk, root, from, to, chunk, owner);
+
+	slice = quote_qualified_identifier(ht->assoc_schema,
+									   hd_slice_table_name(ht->assoc_prefix, ht->id, slice_id));
+	return psprintf("CREATE TABLE IF NOT EXISTS %s PARTITION OF %s"
+					" FOR VALUES FROM (%s) TO (%s) PARTITION BY HASH (%s);"
+					" ALTER TABLE %s OWNER TO %s;"
+					" CREATE TABLE %s PARTITION OF %s"
+					" FOR VALUES WITH (MODULUS %d, REMAINDER %d);"
+					" ALTER TABLE %s OWNER TO %s",
+					slice, root, from, to,
+					quote_identifier(ht->space.column_name),
+					slice, owner,
+					chunk, slice,
+					nparts, partition,
+					chunk, owner);
+}

@@ -1,0 +1,111 @@
+/*
+ * deparse/deparse.h — the SQL the access node sends to data nodes.
+ *
+ * Every statement a data node may receive from the extension is built
+ * by a function declared here (remote/'s own transaction control aside),
+ * from typed arguments: names, OIDs, options, planner nodes.  Each returns
+ * palloc'd SQL, or appends to a StringInfo, with identifiers and literals
+ * quoted here and nowhere else; callers decide when and where to send it.
+ */
+#ifndef HYPERDIST_DEPARSE_DEPARSE_H
+#define HYPERDIST_DEPARSE_DEPARSE_H
+
+#include "postgres.h"
+
+#include "access/tupdesc.h"
+#include "lib/stringinfo.h"
+#include "nodes/parsenodes.h"
+#include "nodes/pathnodes.h"
+
+#include "fdw/fdw.h"
+#include "metadata/chunk.h"
+#include "metadata/hypertable.h"
+
+/* expr.c: which expressions a data node can evaluate, and their SQL */
+extern int	hd_set_transmission_styles(void);
+extern bool hd_is_foreign_expr(RelOptInfo *baserel, Expr *expr, bool aggs_ok);
+extern void hd_classify_conditions(RelOptInfo *baserel, List *input_conds,
+								   List **remote_conds, List **local_conds);
+extern void hd_deparse_conditions(StringInfo buf, Oid relid, List *exprs,
+								  List **params_list);
+extern void hd_deparse_column_list(StringInfo buf, Oid relid,
+								   Bitmapset *attrs_used,
+								   List **retrieved_attrs);
+extern void hd_deparse_expr_list(StringInfo buf, Oid relid, List *exprs,
+								 const char *sep, List **params_list);
+
+/* query.c: reading and writing rows */
+extern char *hd_deparse_hypertable_name(const HdHypertable *ht);
+extern char *hd_deparse_remote_table(Oid relid);
+extern char *hd_deparse_local_table(Oid relid);
+extern char *hd_deparse_scan(Oid relid, Bitmapset *attrs_used, List *conds,
+							 HdRemoteLimit *rl, List **retrieved_attrs,
+							 List **params_list);
+extern char *hd_deparse_order_limit(Oid relid, HdRemoteLimit *rl,
+									List **params_list);
+extern char *hd_deparse_grouping(Oid relid, List *tlist, List *conds,
+								 List **params_list);
+extern char *hd_deparse_group_by(List *positions);
+extern char *hd_deparse_chunk_filter(List *chunk_names);
+extern char *hd_deparse_node_scan(const char *sql, bool has_where,
+								  const char *chunk_filter, const char *suffix);
+extern char *hd_deparse_explain(const char *sql, bool costs);
+extern char *hd_deparse_direct_modify(CmdType operation, Oid relid,
+									  List *set_attnums, List *set_exprs,
+									  List *conds, List **params_list);
+extern char *hd_deparse_node_modify(const char *sql, bool has_where,
+									const char *returning,
+									const HdNodeRead *write);
+extern char *hd_deparse_insert_batch(const HdHypertable *ht, const char *alias,
+									 TupleDesc tupdesc, int n,
+									 const AttrNumber *attnums,
+									 const Oid *elemtypes, const bool *as_text,
+									 const char *on_conflict);
+extern char *hd_deparse_copy_from(const HdHypertable *ht, TupleDesc tupdesc,
+								  int n, const AttrNumber *attnums);
+extern char *hd_deparse_insert_returning(const HdHypertable *ht,
+										 const char *alias, TupleDesc tupdesc,
+										 int n, const AttrNumber *attnums,
+										 const char *on_conflict);
+extern char *hd_deparse_on_conflict(Query *parse);
+extern char *hd_deparse_inline_params(const char *sql, int nparams,
+									  const char *const *values);
+extern char *hd_deparse_leaf_sizes(const char *relation,
+								   const char *chunk_filter);
+extern char *hd_deparse_leaf_rows(const char *relation);
+extern char *hd_deparse_analyze(const char *tables);
+extern char *hd_deparse_sample(const char *relation, const char *columns,
+							   const char *chunk_filter, double percent,
+							   int limit);
+
+/* ddl.c: DDL replayed on data nodes, chunk creation */
+extern char *hd_deparse_with_search_path(const char *search_path,
+										 const char *sql);
+extern char *hd_deparse_drop_hypertable(const HdHypertable *ht);
+extern char *hd_deparse_truncate_hypertable(const HdHypertable *ht);
+extern char *hd_deparse_drop_index(Oid relid, const char *index_name,
+								   bool cascade);
+extern char *hd_deparse_set_schema(const char *schema, const char *statement);
+extern char *hd_deparse_chunks_owner(const HdHypertable *ht,
+									 const char *owner);
+extern char *hd_deparse_vacuum(List *options, Oid relid, List *columns);
+extern char *hd_deparse_newest_index_query(void);
+extern char *hd_deparse_unique_constraints_query(void);
+extern char *hd_deparse_create_chunk(const HdHypertable *ht, int32 slice_id,
+									 int64 start, int64 end, int nparts,
+									 int partition, const char *table_name,
+									 const char *owner);
+
+/* admin.c: node management, sizes, health */
+extern const char *hd_deparse_node_settings_query(void);
+extern char *hd_deparse_create_database(const char *dbname,
+										const char *encoding,
+										const char *collate, const char *ctype,
+										const char *icu_locale);
+extern char *hd_deparse_drop_database(const char *dbname);
+extern const char *hd_deparse_internal_schema(void);
+extern char *hd_deparse_partial_aggs(List *aggfnoids);
+extern char *hd_deparse_sizes(const HdHypertable *ht, bool per_chunk);
+extern const char *hd_deparse_in_recovery_query(void);
+
+#endif							/* HYPERDIST_DEPARSE_DEPARSE_H */

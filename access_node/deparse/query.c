@@ -1,0 +1,558 @@
+/*
+ * deparse/query.c — the statements that read and write a table's rows on data nodes.
+ *
+ * Scans (SELECT, with DISTINCT ON, ORDER BY ... LIMIT and partial
+ * aggregates shipped), the per-node chunk filters, UPDATE and DELETE run
+ * directly on the data nodes, INSERT and COPY of routed rows, ON CONFLICT,
+ * remote EXPLAIN and ANALYZE's size and sample queries.  Expressions are
+ * printed by deparse/expr.c; the callers decide when and where each
+ * statement is sent.
+ */
+#include "postgres.h"
+
+#include "access/stratnum.h"
+#include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/ruleutils.h"
+
+#include "deparse/deparse.h"
+#include "fdw/option.h"
+
+/* ---- names --------------------------------------------------------------- */
+
+/* "schema"."table" of the hypertable, also its root table's name on data nodes. */
+char *
+hd_deparse_hypertable_name(const HdHypertable *ht)
+{
+	return quote_qualified_identifier(ht->schema_name, ht->table_name);
+}
+
+/* The quoted, qualified name of a foreign table's table on its data node. */
+char *
+hd_deparse_remote_table(Oid relid)
+{
+	char	   *nspname;
+	char	   *relname;
+
+	hd_table_remote_name(relid, &nspname, &relname);
+	return quote_qualified_identifier(nspname, relname);
+}
+
+/* The quoted, qualified name of a local relation. */
+char *
+hd_deparse_local_table(Oid relid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+}
+
+/* ---- scans ------------------------------------------------------------- */
+
+/* Appends " FROM <the table on the data node>". */
+static void
+deparse_from(StringInfo buf, Oid relid)
+{
+	appendStringInfo(buf, " FROM %s", hd_deparse_remote_table(relid));
+}
+
+/* DISTINCT or DISTINCT ON (...) for after SELECT, or nothing. */
+static void
+deparse_distinct_on(StringInfo buf, Oid relid, HdRemoteLimit *rl,
+					List **params_list)
+{
+	if (rl != NULL && rl->distinct)
+		appendStringInfoString(buf, "DISTINCT ");
+	if (rl == NULL || rl->distinct_on == NIL)
+		return;
+	appendStringInfoString(buf, "DISTINCT ON (");
+	hd_deparse_expr_list(buf, relid, rl->distinct_on, ", ", params_list);
+	appendStringInfoString(buf, ") ");
+}
+
+/* Appends " WHERE <conds>" unless there is none. */
+static void
+deparse_where(StringInfo buf, Oid relid, List *conds, List **params_list)
+{
+	if (conds == NIL)
+		return;
+	appendStringInfoString(buf, " WHERE ");
+	hd_deparse_conditions(buf, relid, conds, params_list);
+}
+
+/*
+ * "SELECT [DISTINCT [ON (...)]] <columns> FROM <table> [WHERE <conds>]":
+ * the columns of attrs_used (their numbers in *retrieved_attrs) and the
+ * quals the data node evaluates (RestrictInfos or expressions).
+ */
+char *
+hd_deparse_scan(Oid relid, Bitmapset *attrs_used, List *conds,
+				HdRemoteLimit *rl, List **retrieved_attrs, List **params_list)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	deparse_distinct_on(&sql, relid, rl, params_list);
+	hd_deparse_column_list(&sql, relid, attrs_used, retrieved_attrs);
+	deparse_from(&sql, relid);
+	deparse_where(&sql, relid, conds, params_list);
+	return sql.data;
+}
+
+/* " ORDER BY ... LIMIT n" for after the WHERE clause. */
+char *
+hd_deparse_order_limit(Oid relid, HdRemoteLimit *rl, List **params_list)
+{
+	StringInfoData buf;
+	ListCell   *lc1;
+	ListCell   *lc2;
+
+	initStringInfo(&buf);
+	if (rl == NULL)
+		return buf.data;
+	forboth(lc1, rl->sort_clauses, lc2, rl->sort_exprs)
+	{
+		SortGroupClause *sgc = lfirst_node(SortGroupClause, lc1);
+		Oid			opfamily;
+		Oid			opcintype;
+		int16		strategy;
+
+		(void) get_ordering_op_properties(sgc->sortop, &opfamily, &opcintype,
+										  &strategy);
+		appendStringInfoString(&buf, foreach_current_index(lc1) == 0 ?
+							   " ORDER BY " : ", ");
+		hd_deparse_expr_list(&buf, relid, list_make1(lfirst(lc2)), "",
+							 params_list);
+		appendStringInfo(&buf, "%s NULLS %s",
+						 strategy == BTLessStrategyNumber ? " ASC" : " DESC",
+						 sgc->nulls_first ? "FIRST" : "LAST");
+	}
+	if (rl->limit >= 0)
+		appendStringInfo(&buf, " LIMIT " INT64_FORMAT, rl->limit);
+	return buf.data;
+}
+
+/*
+ * The partial aggregation's query without its GROUP BY: "SELECT <tlist>
+ * FROM <table> [WHERE <conds>]".
+ */
+char *
+hd_deparse_grouping(Oid relid, List *tlist, List *conds, List **params_list)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	hd_deparse_expr_list(&sql, relid, tlist, ", ", params_list);
+	deparse_from(&sql, relid);
+	deparse_where(&sql, relid, conds, params_list);
+	return sql.data;
+}
+
+/* " GROUP BY 1, 2": the grouping columns by their positions; "" if none. */
+char *
+hd_deparse_group_by(List *positions)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, positions)
+		appendStringInfo(&buf, "%s%d",
+						 foreach_current_index(lc) == 0 ? " GROUP BY " : ", ",
+						 lfirst_int(lc));
+	return buf.data;
+}
+
+/* "tableoid IN ('name'::regclass, ...)" of chunks' qualified names. */
+char *
+hd_deparse_chunk_filter(List *chunk_names)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "tableoid IN (");
+	foreach(lc, chunk_names)
+		appendStringInfo(&buf, "%s%s::regclass",
+						 foreach_current_index(lc) > 0 ? ", " : "",
+						 quote_literal_cstr(lfirst(lc)));
+	appendStringInfoChar(&buf, ')');
+	return buf.data;
+}
+
+/* A data node's scan: the query, its chunk filter if any, then suffix. */
+char *
+hd_deparse_node_scan(const char *sql, bool has_where, const char *chunk_filter,
+					 const char *suffix)
+{
+	if (chunk_filter == NULL)
+		return psprintf("%s%s", sql, suffix);
+	return psprintf("%s %s %s%s", sql, has_where ? "AND" : "WHERE",
+					chunk_filter, suffix);
+}
+
+/* The data node's plan of sql, as EXPLAIN VERBOSE shows it. */
+char *
+hd_deparse_explain(const char *sql, bool costs)
+{
+	return psprintf("EXPLAIN (VERBOSE, COSTS %s) %s", costs ? "ON" : "OFF", sql);
+}
+
+/* ---- UPDATE and DELETE ------------------------------------------------- */
+
+/*
+ * "UPDATE <table> SET col = expr, ... [WHERE <conds>]" (set_attnums and
+ * set_exprs in step), or "DELETE FROM <table> [WHERE <conds>]".
+ */
+char *
+hd_deparse_direct_modify(CmdType operation, Oid relid, List *set_attnums,
+						 List *set_exprs, List *conds, List **params_list)
+{
+	StringInfoData sql;
+	ListCell   *lc1,
+			   *lc2;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "%s %s",
+					 operation == CMD_UPDATE ? "UPDATE" : "DELETE FROM",
+					 hd_deparse_remote_table(relid));
+	if (operation == CMD_UPDATE)
+		appendStringInfoString(&sql, " SET ");
+	forboth(lc1, set_attnums, lc2, set_exprs)
+	{
+		if (foreach_current_index(lc1) > 0)
+			appendStringInfoString(&sql, ", ");
+		appendStringInfo(&sql, "%s = ",
+						 quote_identifier(hd_column_remote_name(relid, lfirst_int(lc1))));
+		/* one expression is a list of one condition */
+		hd_deparse_conditions(&sql, relid, list_make1(lfirst(lc2)), params_list);
+	}
+	deparse_where(&sql, relid, conds, params_list);
+	return sql.data;
+}
+
+/*
+ * The statement a node runs.  Only the primary replica's rows of a chunk
+ * count and come back; a node holding primaries and other replicas
+ * changes them all in one statement and keeps the primaries' rows:
+ * WITH m AS (<statement> RETURNING tableoid, ...) SELECT ... FROM m WHERE
+ * <its primaries>.  Exec's row count is then the SELECT's.
+ */
+char *
+hd_deparse_node_modify(const char *sql, bool has_where, const char *returning,
+					   const HdNodeRead *write)
+{
+	bool		mixed = write->nprimary > 0 && write->nprimary < write->nchunks;
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (mixed)
+		appendStringInfoString(&buf, "WITH m AS (");
+	appendStringInfoString(&buf, sql);
+	if (write->chunk_filter != NULL)
+		appendStringInfo(&buf, " %s %s", has_where ? "AND" : "WHERE",
+						 write->chunk_filter);
+	if (mixed)
+		appendStringInfo(&buf, " RETURNING tableoid%s%s) SELECT%s%s FROM m WHERE %s",
+						 returning[0] != '\0' ? ", " : "", returning,
+						 returning[0] != '\0' ? " " : "", returning,
+						 write->primary_filter);
+	else if (returning[0] != '\0' && write->nprimary > 0)
+		appendStringInfo(&buf, " RETURNING %s", returning);
+	return buf.data;
+}
+
+/* ---- INSERT and COPY --------------------------------------------------- */
+
+/* "c1, c2, ...": the columns attnums[0..n) of tupdesc. */
+static char *
+column_names(TupleDesc tupdesc, int n, const AttrNumber *attnums)
+{
+	StringInfoData cols;
+
+	initStringInfo(&cols);
+	for (int i = 0; i < n; i++)
+		appendStringInfo(&cols, "%s%s", i > 0 ? ", " : "",
+						 quote_identifier(NameStr(TupleDescAttr(tupdesc, attnums[i] - 1)->attname)));
+	return cols.data;
+}
+
+/* The column's type, qualified, with its typmod. */
+static char *
+column_type(TupleDesc tupdesc, AttrNumber attnum)
+{
+	Form_pg_attribute att = TupleDescAttr(tupdesc, attnum - 1);
+
+	return format_type_extended(att->atttypid, att->atttypmod,
+								FORMAT_TYPE_TYPEMOD_GIVEN |
+								FORMAT_TYPE_FORCE_QUALIFY);
+}
+
+/* "INSERT INTO <hypertable> [AS alias]" */
+static void
+deparse_insert_into(StringInfo sql, const HdHypertable *ht, const char *alias)
+{
+	appendStringInfo(sql, "INSERT INTO %s", hd_deparse_hypertable_name(ht));
+	/* ON CONFLICT DO UPDATE expressions may name the target by its alias */
+	if (alias != NULL)
+		appendStringInfo(sql, " AS %s", quote_identifier(alias));
+}
+
+/*
+ * A batch of rows as arrays, one parameter per column: "INSERT INTO ...
+ * (c1, ...) SELECT u.c1, ... FROM unnest($1::t1[], ...) AS u(c1, ...)
+ * [on_conflict]".  Column i's array has elements of elemtypes[i]; text
+ * ones (as_text[i]) are cast to the column's type.
+ */
+char *
+hd_deparse_insert_batch(const HdHypertable *ht, const char *alias,
+						TupleDesc tupdesc, int n, const AttrNumber *attnums,
+						const Oid *elemtypes, const bool *as_text,
+						const char *on_conflict)
+{
+	StringInfoData sql;
+	StringInfoData select;
+	StringInfoData from;
+
+	initStringInfo(&sql);
+	initStringInfo(&select);
+	initStringInfo(&from);
+	deparse_insert_into(&sql, ht, alias);
+	for (int i = 0; i < n; i++)
+	{
+		const char *sep = i > 0 ? ", " : "";
+
+		if (!as_text[i])
+			appendStringInfo(&select, "%su.c%d", sep, i + 1);
+		else
+			appendStringInfo(&select, "%su.c%d::%s", sep, i + 1,
+							 column_type(tupdesc, attnums[i]));
+		appendStringInfo(&from, "%s$%d::%s[]", sep, i + 1, format_type_be(elemtypes[i]));
+	}
+	appendStringInfo(&sql, " (%s) SELECT %s FROM unnest(%s) AS u(",
+					 column_names(tupdesc, n, attnums), select.data, from.data);
+	for (int i = 1; i <= n; i++)
+		appendStringInfo(&sql, "%sc%d", i > 1 ? ", " : "", i);
+	appendStringInfoChar(&sql, ')');
+	if (on_conflict != NULL)
+		appendStringInfo(&sql, " %s", on_conflict);
+	return sql.data;
+}
+
+/* "COPY <hypertable> (c1, ...) FROM STDIN (FORMAT binary)" */
+char *
+hd_deparse_copy_from(const HdHypertable *ht, TupleDesc tupdesc, int n,
+					 const AttrNumber *attnums)
+{
+	return psprintf("COPY %s (%s) FROM STDIN (FORMAT binary)",
+					hd_deparse_hypertable_name(ht),
+					column_names(tupdesc, n, attnums));
+}
+
+/*
+ * One row in text parameters, returned: "INSERT INTO ... [AS alias] (c1,
+ * ...) VALUES ($1::t1, ...) [on_conflict] RETURNING c1, ...".
+ */
+char *
+hd_deparse_insert_returning(const HdHypertable *ht, const char *alias,
+							TupleDesc tupdesc, int n, const AttrNumber *attnums,
+							const char *on_conflict)
+{
+	StringInfoData sql;
+	StringInfoData vals;
+	char	   *cols = column_names(tupdesc, n, attnums);
+
+	initStringInfo(&sql);
+	initStringInfo(&vals);
+	for (int i = 0; i < n; i++)
+		appendStringInfo(&vals, "%s$%d::%s", i > 0 ? ", " : "", i + 1,
+						 column_type(tupdesc, attnums[i]));
+	deparse_insert_into(&sql, ht, alias);
+	appendStringInfo(&sql, " (%s) VALUES (%s) %s RETURNING %s", cols, vals.data,
+					 on_conflict ? on_conflict : "", cols);
+	return sql.data;
+}
+
+/*
+ * "ON CONFLICT ..." of an INSERT, through ruleutils: a copy of the
+ * statement without its source, target list, RETURNING and WITH prints as
+ * "INSERT INTO t [AS a] DEFAULT VALUES ON CONFLICT ...".
+ */
+char *
+hd_deparse_on_conflict(Query *parse)
+{
+	Query	   *q = copyObject(parse);
+	ListCell   *lc;
+	char	   *sql;
+	char	   *start;
+
+	q->targetList = NIL;
+	q->returningList = NIL;
+	q->cteList = NIL;
+	q->jointree->fromlist = NIL;
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (rte->rtekind == RTE_SUBQUERY || rte->rtekind == RTE_VALUES)
+		{
+			rte->rtekind = RTE_RESULT;
+			rte->subquery = NULL;
+			rte->values_lists = NIL;
+		}
+	}
+	sql = pg_get_querydef(q, false);
+	start = strstr(sql, "DEFAULT VALUES ON CONFLICT");
+	if (start == NULL)
+		elog(ERROR, "could not deparse ON CONFLICT clause: %s", sql);
+	return pstrdup(start + strlen("DEFAULT VALUES "));
+}
+
+/* ---- parameters written in place --------------------------------------- */
+
+/* Copies the quoted string or identifier at sql[i] to buf; returns its end. */
+static int
+copy_quoted(StringInfo buf, const char *sql, int i)
+{
+	char		quote = sql[i];
+	/* quote_literal_cstr writes E'...' when it doubles backslashes */
+	bool		escapes = quote == '\'' && i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e');
+	int			start = i++;
+
+	for (; sql[i] != '\0'; i++)
+	{
+		if (escapes && sql[i] == '\\' && sql[i + 1] != '\0')
+			i++;
+		else if (sql[i] == quote)
+		{
+			if (sql[i + 1] != quote)
+				break;
+			i++;				/* a doubled quote */
+		}
+	}
+	if (sql[i] == quote)
+		i++;
+	appendBinaryStringInfo(buf, sql + start, i - start);
+	return i;
+}
+
+/*
+ * sql with values (text, NULL for NULL) written in place of its parameters
+ * $1..$nparams, for statements that take none (COPY): each $n outside
+ * quotes becomes the value as a literal, or NULL (expr.c follows every
+ * parameter with a cast to its type).  Quoted strings and identifiers are
+ * copied as they are; expr.c quotes every identifier holding a '$'.
+ */
+char *
+hd_deparse_inline_params(const char *sql, int nparams, const char *const *values)
+{
+	StringInfoData buf;
+	int			i = 0;
+
+	initStringInfo(&buf);
+	while (sql[i] != '\0')
+	{
+		char		c = sql[i];
+
+		if (c == '\'' || c == '"')
+			i = copy_quoted(&buf, sql, i);
+		else if (c == '$' && isdigit((unsigned char) sql[i + 1]))
+		{
+			char	   *end;
+			long		n = strtol(sql + i + 1, &end, 10);
+
+			if (n < 1 || n > nparams)
+				elog(ERROR, "remote statement refers to parameter $%ld of %d", n, nparams);
+			appendStringInfoString(&buf, values[n - 1] == NULL ? "NULL" :
+								   quote_literal_cstr(values[n - 1]));
+			i = end - sql;
+		}
+		else
+			appendStringInfoChar(&buf, sql[i++]);
+	}
+	return buf.data;
+}
+
+/* ---- ANALYZE ----------------------------------------------------------- */
+
+/*
+ * The rows of leaf tables as the planner estimates them: row density (from
+ * the last ANALYZE or VACUUM) times the current size.
+ */
+#define ESTIMATED_ROWS \
+	"coalesce(sum(CASE WHEN relpages > 0 THEN reltuples / relpages * curpages END), 0)"
+
+/*
+ * A query over the tables that hold relation's rows (its leaf partitions,
+ * or the table itself), one row each with its oid named tableoid, so that
+ * a chunk filter applies as it does to the rows.
+ */
+static char *
+leaves_sql(const char *relation, const char *chunk_filter, const char *columns)
+{
+	char	   *rel = quote_literal_cstr(relation);
+
+	return psprintf("SELECT %s FROM ("
+					"SELECT c.oid AS tableoid, c.relkind, c.reltuples, c.relpages,"
+					" pg_catalog.pg_relation_size(c.oid) / pg_catalog.current_setting('block_size')::int AS curpages"
+					" FROM pg_catalog.pg_class c"
+					" WHERE c.oid IN (SELECT relid FROM pg_catalog.pg_partition_tree(%s)"
+					"                  WHERE isleaf)"
+					"    OR (c.oid = %s::regclass AND c.relkind <> 'p')) leaf%s%s",
+					columns, rel, rel,
+					chunk_filter ? " WHERE " : "",
+					chunk_filter ? chunk_filter : "");
+}
+
+/*
+ * A data node's size query over relation (quoted) and the chunks of
+ * chunk_filter: estimated rows, pages, and the tables without a known row
+ * density.
+ */
+char *
+hd_deparse_leaf_sizes(const char *relation, const char *chunk_filter)
+{
+	return leaves_sql(relation, chunk_filter,
+					  ESTIMATED_ROWS ", coalesce(sum(curpages), 0),"
+					  " string_agg(tableoid::regclass::text, ', ')"
+					  "  FILTER (WHERE relkind IN ('r', 'm')"
+					  "           AND (reltuples < 0 OR (relpages = 0 AND curpages > 0)))");
+}
+
+/* The estimated rows of relation (quoted), a local table. */
+char *
+hd_deparse_leaf_rows(const char *relation)
+{
+	return leaves_sql(relation, NULL, ESTIMATED_ROWS);
+}
+
+/* ANALYZE of tables, a list the data node wrote (hd_deparse_leaf_sizes). */
+char *
+hd_deparse_analyze(const char *tables)
+{
+	return psprintf("ANALYZE %s", tables);
+}
+
+/*
+ * The sample query: rows at the rate given, or with no estimate (a view,
+ * say), the first limit rows.
+ */
+char *
+hd_deparse_sample(const char *relation, const char *columns,
+				  const char *chunk_filter, double percent, int limit)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s FROM %s", columns, relation);
+	if (percent > 0 && percent < 100)
+		appendStringInfo(&sql, " TABLESAMPLE BERNOULLI (%.9f)", percent);
+	if (chunk_filter)
+		appendStringInfo(&sql, " WHERE %s", chunk_filter);
+	if (percent <= 0)
+		appendStringInfo(&sql, " LIMIT %d", limit);
+	return sql.data;
+}
