@@ -17,9 +17,21 @@
 #include "nodes/parsenodes.h"
 #include "nodes/pathnodes.h"
 
-#include "fdw/fdw.h"
 #include "metadata/chunk.h"
 #include "metadata/hypertable.h"
+
+/*
+ * DISTINCT [ON] and ORDER BY ... LIMIT the data nodes apply to a scan's rows
+ * (fdw/limit.c).
+ */
+typedef struct HdRemoteLimit
+{
+	bool		distinct;		/* plain DISTINCT */
+	List	   *distinct_on;	/* DISTINCT ON expressions, or NIL */
+	List	   *sort_clauses;	/* the query's ORDER BY (SortGroupClauses) */
+	List	   *sort_exprs;		/* and their expressions */
+	int64		limit;			/* LIMIT + OFFSET, or -1 for none */
+} HdRemoteLimit;
 
 /* expr.c: which expressions a data node can evaluate, and their SQL */
 extern int	hd_set_transmission_styles(void);
@@ -35,6 +47,12 @@ extern void hd_deparse_expr_list(StringInfo buf, Oid relid, List *exprs,
 								 const char *sep, List **params_list);
 
 /* query.c: reading and writing rows */
+/*
+ * The remote names of a foreign table and of its columns: the options
+ * schema_name, table_name and column_name, else the local names.
+ */
+extern void hd_table_remote_name(Oid relid, char **nspname, char **relname);
+extern char *hd_column_remote_name(Oid relid, AttrNumber attnum);
 extern char *hd_deparse_hypertable_name(const HdHypertable *ht);
 extern char *hd_deparse_remote_table(Oid relid);
 extern char *hd_deparse_local_table(Oid relid);

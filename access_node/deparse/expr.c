@@ -29,7 +29,6 @@
 #include "utils/syscache.h"
 
 #include "deparse/deparse.h"
-#include "fdw/option.h"
 #include "agg/partial_agg.h"
 #include "remote/typeio.h"
 

@@ -12,15 +12,57 @@
 
 #include "access/stratnum.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/ruleutils.h"
 
 #include "deparse/deparse.h"
-#include "fdw/option.h"
 
 /* ---- names --------------------------------------------------------------- */
+
+/* The value of option keyword in options, or NULL. */
+static char *
+find_option(List *options, const char *keyword)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		if (strcmp(def->defname, keyword) == 0)
+			return defGetString(def);
+	}
+	return NULL;
+}
+
+void
+hd_table_remote_name(Oid relid, char **nspname, char **relname)
+{
+	ForeignTable *table = GetForeignTable(relid);
+
+	*nspname = find_option(table->options, "schema_name");
+	if (*nspname == NULL)
+		*nspname = get_namespace_name(get_rel_namespace(relid));
+
+	*relname = find_option(table->options, "table_name");
+	if (*relname == NULL)
+		*relname = get_rel_name(relid);
+}
+
+char *
+hd_column_remote_name(Oid relid, AttrNumber attnum)
+{
+	char	   *name;
+
+	name = find_option(GetForeignColumnOptions(relid, attnum), "column_name");
+	if (name == NULL)
+		name = get_attname(relid, attnum, false);
+	return name;
+}
 
 /* "schema"."table" of the hypertable, also its root table's name on data nodes. */
 char *

@@ -48,7 +48,6 @@
 #include "metadata/hypertable.h"
 #include "fdw/analyze.h"
 #include "deparse/deparse.h"
-#include "fdw/option.h"
 #include "remote/node.h"
 #include "fdw/prune.h"
 #include "remote/connection.h"

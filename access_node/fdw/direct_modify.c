@@ -46,7 +46,6 @@
 #include "deparse/deparse.h"
 #include "fdw/direct_modify.h"
 #include "fdw/params.h"
-#include "fdw/option.h"
 #include "fdw/prune.h"
 #include "metadata/hypertable.h"
 #include "remote/connection.h"

@@ -31,7 +31,6 @@
 #include "fdw/grouping.h"
 #include "fdw/limit.h"
 #include "fdw/modify.h"
-#include "fdw/option.h"
 #include "fdw/prune.h"
 #include "fdw/scan.h"
 #include "metadata/hypertable.h"

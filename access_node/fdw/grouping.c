@@ -41,7 +41,6 @@
 #include "deparse/deparse.h"
 #include "fdw/fdw.h"
 #include "fdw/grouping.h"
-#include "fdw/option.h"
 #include "fdw/prune.h"
 #include "fdw/scan.h"
 #include "metadata/hypertable.h"

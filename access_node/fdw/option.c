@@ -1,5 +1,6 @@
 /*
- * fdw/option.c — validation and lookup of hyperdist FDW options.
+ * fdw/option.c — validation of hyperdist FDW options (the remote names
+ * they give are read in deparse/query.c).
  *
  * Options by object:
  *   server (a data node): host, port, dbname, agent_public_key, available
@@ -25,7 +26,6 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 
-#include "fdw/option.h"
 #include "keys.h"
 #include "protocol.h"
 #include "remote/node.h"
@@ -205,45 +205,4 @@ hyperdist_fdw_validator(PG_FUNCTION_ARGS)
 	}
 
 	PG_RETURN_VOID();
-}
-
-
-static char *
-find_option(List *options, const char *keyword)
-{
-	ListCell   *lc;
-
-	foreach(lc, options)
-	{
-		DefElem    *def = lfirst_node(DefElem, lc);
-
-		if (strcmp(def->defname, keyword) == 0)
-			return defGetString(def);
-	}
-	return NULL;
-}
-
-void
-hd_table_remote_name(Oid relid, char **nspname, char **relname)
-{
-	ForeignTable *table = GetForeignTable(relid);
-
-	*nspname = find_option(table->options, "schema_name");
-	if (*nspname == NULL)
-		*nspname = get_namespace_name(get_rel_namespace(relid));
-
-	*relname = find_option(table->options, "table_name");
-	if (*relname == NULL)
-		*relname = get_rel_name(relid);
-}
-
-char *
-hd_column_remote_name(Oid relid, AttrNumber attnum)
-{
-	char	   *name;
-
-	name = find_option(GetForeignColumnOptions(relid, attnum), "column_name");
-	if (name == NULL)
-		name = get_attname(relid, attnum, false);
-	return name;
 }
