@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: PostgreSQL
 # hyperdist — top-level build.
 #
 #   make            build the extension (access_node/) and hyperdist-agent (data_node/)

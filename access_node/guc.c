@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * guc.c — hyperdist configuration parameters.
  */

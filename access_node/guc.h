@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * guc.h — hyperdist configuration parameters (all named hyperdist.*).
  */

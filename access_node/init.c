@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * init.c — extension entry point: every hook and callback hyperdist
  * installs, in one place.

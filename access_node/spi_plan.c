@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * spi_plan.c — the extension's own SQL: catalog queries planned once per
  * backend, every statement run with a search_path no role can change, SPI

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * spi_plan.h — the extension's own SQL: kept plans, a fixed search_path.
  */

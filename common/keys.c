@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * keys.c — CurveZMQ key files (Z85 text) and authorized-keys lists.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * protocol.h — hyperdist protocol v1: its version, the agent's default port
  * and the limits both sides enforce, without the message types.

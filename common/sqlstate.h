@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * sqlstate.h — SQLSTATEs the agent raises itself (errors from the data
  * node's PostgreSQL are relayed verbatim).  Values as in PostgreSQL's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * wire.c — hyperdist protocol v1 codec and validation.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * wire.h — hyperdist protocol v1: envelope codec, validation and the row
  * batch layout, shared by the access node and the agent.

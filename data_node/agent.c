@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * agent.c — hyperdist-agent: main, command line, config, startup and exit.
  *

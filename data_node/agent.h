@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * agent.h — process-wide state of hyperdist-agent.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * cancel.c — PQcancel in detached helper threads that report back to the
  * loop through a pipe (see cancel.h).

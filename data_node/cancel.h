@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * cancel.h — sending PostgreSQL cancel requests without blocking the loop.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * config.c — the agent's config file and its merge with command-line flags.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * config.h — hyperdist-agent settings: the config file plus command-line
  * overrides.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * connect.c — PostgreSQL connections made in helper threads (see
  * connect.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * connect.h — setting up sessions' PostgreSQL connections in helper
  * threads, so the event loop never waits for one.

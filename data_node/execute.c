@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * execute.c — running a session's Exec and Query requests on libpq without
  * blocking, and streaming Query rows back under credit.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * farewell.c — the peers the agent waits for before it exits (see
  * farewell.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * farewell.h — at exit, letting access-node backends take their last
  * replies.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * liveness.c — watching the peers whose connection closed (see liveness.h).
  */

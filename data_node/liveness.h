@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * liveness.h — finding an access-node backend that is gone as soon as its
  * TCP connection closes, not only when a probe of an idle session or a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * log.h — leveled logging to stderr for hyperdist-agent.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * loop.c — the event loop: poll, dispatch, timers, signals.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * monitor.c — ROUTER socket monitor: handshake failures and disconnects.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * monitor.h — logging what libzmq does with the ROUTER's connections.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * reply.h — building the agent's reply envelopes.
  *

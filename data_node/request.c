@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * request.c — decoding and dispatching frames from access nodes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * request.h — decoding and dispatching one frame received on the ROUTER.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * router.h — the agent's ROUTER socket: binding, receiving, and sending
  * replies without ever blocking.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * session.c — session lifecycle: Hello and the asynchronous connection to
  * PostgreSQL, lookup, Cancel/Credit/Close, liveness probes, shutdown.

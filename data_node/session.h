@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * session.h — an access-node session: one libpq connection to the local
  * PostgreSQL, driven without blocking by the event loop.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * session_int.h — session internals shared by session.c (lifecycle,
  * connection, control requests) and execute.c (running Exec and Query).

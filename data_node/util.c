@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * util.c — clock, randomness and allocation helpers.
  */

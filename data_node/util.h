@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * util.h — small helpers shared by the agent's modules.
  */

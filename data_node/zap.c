@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * zap.c — ZAP handler: CURVE client keys checked against authorized_keys.
  */

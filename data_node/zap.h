@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * zap.h — the ZAP handler (ZeroMQ RFC 27) that decides which access nodes
  * may complete a CURVE handshake with the agent.

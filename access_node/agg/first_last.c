@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * agg/first_last.c — the first() and last() aggregates of TimescaleDB.
  *

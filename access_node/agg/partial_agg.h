@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * agg/partial_agg.h — aggregates a data node can compute partially.
  */

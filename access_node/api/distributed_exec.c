@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * api/distributed_exec.c — distributed_exec(query, node_list, transactional).
  *

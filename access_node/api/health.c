@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * api/health.c — health(): can each data node be used, and is it a primary?
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * api/node_admin.c — add_data_node, delete_data_node and alter_data_node.
  *

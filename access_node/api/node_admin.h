@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * api/node_admin.h — looking up data nodes (foreign servers of the hyperdist FDW).
  */

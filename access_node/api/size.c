@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * api/size.c — a distributed hypertable's size on each of its data nodes, for
  * hypertable_detailed_size, hypertable_size and chunks_detailed_size.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * bgw/bgw.c — hyperdist's background workers and the shared memory they share
  * with backends.

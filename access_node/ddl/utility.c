@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * ddl/utility.c — DDL on distributed hypertables.
  *

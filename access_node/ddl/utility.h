@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * ddl/utility.h — DDL on distributed hypertables (ProcessUtility hook).
  */

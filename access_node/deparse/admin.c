@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * deparse/admin.c — node management, sizes and health on data nodes.
  *

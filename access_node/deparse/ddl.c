@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * deparse/ddl.c — DDL replayed on data nodes, and the creation of chunks there.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * deparse/deparse.h — the SQL the access node sends to data nodes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * deparse/expr.c — which quals a data node can evaluate, and their SQL.
  *

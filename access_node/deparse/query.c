@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * deparse/query.c — the statements that read and write a table's rows on data nodes.
  *

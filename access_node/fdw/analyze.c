@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * fdw/analyze.c — ANALYZE of a distributed hypertable or a foreign table.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * fdw/analyze.h — ANALYZE of a distributed hypertable or a foreign table,
  * from a sample of the data nodes' rows.

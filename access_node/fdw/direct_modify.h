@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * fdw/direct_modify.h — UPDATE and DELETE of distributed hypertables,
  * run by the data nodes.

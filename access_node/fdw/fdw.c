@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * fdw/fdw.c — the hyperdist foreign data wrapper: handler and planning.
  *

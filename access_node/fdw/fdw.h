@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * fdw/fdw.h — what the planning files of the wrapper share.
  */

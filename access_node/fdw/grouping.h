@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * fdw/grouping.h — aggregating a distributed hypertable on its data nodes.
  */

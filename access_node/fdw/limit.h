@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * fdw/limit.h — DISTINCT ON and ORDER BY ... LIMIT shipped with a scan.
  */

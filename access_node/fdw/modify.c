@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * fdw/modify.c — INSERT and COPY FROM into distributed hypertables.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * fdw/modify.h — INSERT (and COPY FROM) into distributed hypertables
  * through the hyperdist FDW.

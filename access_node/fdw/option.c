@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * fdw/option.c — validation of hyperdist FDW options (the remote names
  * they give are read in deparse/query.c).

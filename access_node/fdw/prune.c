@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * fdw/prune.c — excluding chunks a distributed hypertable scan cannot need.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * fdw/prune.h — excluding chunks a distributed hypertable scan cannot need.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * fdw/remote_explain.c — a data node's own plan of a remote query.
  *

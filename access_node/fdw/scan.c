@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * fdw/scan.c — executing a foreign scan.
  *

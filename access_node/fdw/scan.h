@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * fdw/scan.h — executing a foreign scan on one data node.
  */

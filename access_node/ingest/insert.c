@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * ingest/insert.c — batching rows per data node for distributed hypertables.
  *

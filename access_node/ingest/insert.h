@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * ingest/insert.h — routing rows of a distributed hypertable to data nodes in
  * batches (INSERT and COPY share it).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * ingest/on_conflict.c — INSERT ... ON CONFLICT with an arbiter on distributed
  * hypertables.

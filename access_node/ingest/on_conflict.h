@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * ingest/on_conflict.h — ON CONFLICT with an arbiter on distributed hypertables: the
  * clause is deparsed before planning and shipped with every batch.

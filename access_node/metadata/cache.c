@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * metadata/cache.c — the backend's copy of the catalog every statement on a
  * distributed hypertable reads: the hypertable with its dimensions, and its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * metadata/catalog.c — writing _hyperdist_catalog on behalf of roles.
  *

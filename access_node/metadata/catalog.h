@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * metadata/catalog.h — writing the catalog (_hyperdist_catalog) on behalf of roles.
  *

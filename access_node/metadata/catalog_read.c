@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * metadata/catalog_read.c — reading _hyperdist_catalog: typed rows for C.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * metadata/catalog_read.h — reading _hyperdist_catalog: typed rows for C.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * metadata/chunk.c — finding, creating and listing chunks of distributed hypertables.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * metadata/chunk.h — chunks of distributed hypertables: finding and creating them,
  * and choosing which replicas a scan reads.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * metadata/dimension.c — internal time, time slices and space hashing.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * metadata/dimension.h — time and space dimensions: internal time, slices, hashing.
  *

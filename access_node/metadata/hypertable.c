@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * metadata/hypertable.c — loading distributed hypertables from the catalog.
  */

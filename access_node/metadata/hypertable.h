@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * metadata/hypertable.h — distributed hypertables as the access node sees them.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * metadata/naming.h — the names of chunks' and time slices' tables.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * remote/commit_record.c — two-phase commit identifiers and the durable
  * commit records.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * remote/commit_record.h — two-phase commit identifiers and the durable
  * commit records (_hyperdist_catalog.commit_record).

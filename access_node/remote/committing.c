@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * remote/committing.c — per backend, the full xid of the transaction it is
  * committing with two-phase commit, in shared memory (see committing.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * remote/committing.h — which transactions backends are committing with
  * two-phase commit right now, in shared memory, and the resolver's wake-up.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * remote/conn_internal.h — what the session layer (remote/session.c,
  * request.c, exec.c) offers the remote transaction code (remote/txn.c,

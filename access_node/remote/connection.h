@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * remote/connection.h — this backend's sessions with data node agents.
  *

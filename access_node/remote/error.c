@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * remote/error.c — rethrowing errors that a data node or its agent raised.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * remote/exec.c — Exec requests: SQL run on a data node, answered with its
  * command tag and row count, or the data node's error.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * remote/fanout.c — request sets over many data node sessions (see
  * fanout.h): everything is sent first, then each answer is awaited in

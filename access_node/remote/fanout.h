@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * remote/fanout.h — request sets: the same request, or one per node, sent
  * to many data node sessions before any answer is awaited, so that the

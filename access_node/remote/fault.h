@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * remote/fault.h — fault injection in the distributed commit protocol, for tests.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * remote/node.c — the data nodes this access node knows: foreign servers of
  * the hyperdist foreign data wrapper, and their options.

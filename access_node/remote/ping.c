@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * remote/ping.c — is an agent there?  A round trip without a session
  * (Ping, Pong), on a socket of its own: health() asks it before it asks the

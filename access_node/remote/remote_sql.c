@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * remote/remote_sql.c — the statements remote/ sends on its own: session settings, transaction control.
  */

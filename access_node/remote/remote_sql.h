@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * remote/remote_sql.h — the statements remote/ sends on its own: session settings, transaction control.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * remote/request.c — a session's requests: sending them, the table of
  * those pending, and waiting for their replies.

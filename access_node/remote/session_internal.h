@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * remote/session_internal.h — what the files of the session layer share:
  * a session's state (HdConn), its pending requests and its streams.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * remote/stream.c — Query streams: a data node's rows, read as they come.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * remote/transport.c — ZeroMQ sockets to agents, and the envelopes that
  * travel on them.

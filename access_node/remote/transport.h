@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * remote/transport.h — ZeroMQ sockets to agents and the envelope codec,
  * for the session layer (remote/session.c, remote/request.c) and the ping.

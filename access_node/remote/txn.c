@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * remote/txn.c — remote transactions tied to the local one, committed
  * with two-phase commit.

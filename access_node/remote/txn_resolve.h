@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * remote/txn_resolve.h — resolving in-doubt two-phase transactions.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * remote/typeio.c — binary formats the access node writes and reads itself.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * remote/typeio.h — binary formats the access node writes and reads itself.
  */

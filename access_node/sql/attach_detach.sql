@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: PostgreSQL
 -- sql/attach_detach.sql: attach_data_node and detach_data_node.
 
 -- Runs sql on node and returns its rows (columns in text format, typed by

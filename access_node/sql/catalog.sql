@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: PostgreSQL
 -- sql/catalog.sql: the catalog of distributed hypertables and its C entry points.
 
 -- ---- distributed hypertables ---------------------------------------------

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: PostgreSQL
 -- sql/chunks.sql: show_chunks, drop_chunks and the chunks' relations on the access node.
 
 -- Chunks of ht whose time range lies before older_than / from newer_than

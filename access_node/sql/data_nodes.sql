@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: PostgreSQL
 -- sql/data_nodes.sql: the hyperdist FDW, data node management, distributed_exec, health.
 -- hyperdist 0.1: data nodes, distributed_exec, the hyperdist FDW.
 -- Function names and signatures follow TimescaleDB 2.13 multi-node.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: PostgreSQL
 -- sql/first_last.sql: the first and last aggregates.
 
 -- ---- first and last (TimescaleDB 2.13) --------------------------------------

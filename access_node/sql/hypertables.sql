@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: PostgreSQL
 -- sql/hypertables.sql: create_distributed_hypertable and the set_* functions.
 
 -- Column, constraint and index definitions of a table, as statements a

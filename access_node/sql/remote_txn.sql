@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: PostgreSQL
 -- sql/remote_txn.sql: the commit records of two-phase commit and their resolution.
 
 -- ---- distributed transactions: two-phase commit ---------------------------

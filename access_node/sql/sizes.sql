@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: PostgreSQL
 -- sql/sizes.sql: sizes and row estimates of distributed hypertables.
 
 -- ---- sizes: one query per data node, all at once -------------------------

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: PostgreSQL
 -- sql/time_bucket.sql: time_bucket, inlined into plain built-ins.
 
 -- ---- time_bucket (TimescaleDB 2.13) ----------------------------------------

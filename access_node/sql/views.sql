@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: PostgreSQL
 -- sql/views.sql: the hyperdist_information views of hypertables, dimensions and chunks.
 
 -- ---- information views (columns as TimescaleDB 2.13's) ----------------

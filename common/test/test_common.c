@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * test_common.c — unit tests for common/: envelope codec and validation,
  * row batches, key files.  A test passes when none of its checks failed;

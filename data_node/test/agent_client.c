@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * agent_client.c — a command-line client for hyperdist-agent, speaking
  * protocol v1 over a DEALER, for tests and debugging.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: PostgreSQL
 # smoke.sh — end-to-end checks of hyperdist-agent against a throwaway
 # PostgreSQL 15 server, driven by test/agent-client.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: PostgreSQL
 # tools/cluster: up (full and --bare), cluster.env, status, idempotent up
 # that restarts only what is down, down, bad arguments, a taken port.
 use strict;

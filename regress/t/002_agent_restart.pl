@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: PostgreSQL
 # An agent restart (graceful or crash) while an access node session is idle:
 # the session reconnects on its next statement.  A transaction that spanned
 # the restart cannot commit half-done.  A data node restart: the session

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: PostgreSQL
 # An agent killed while a statement runs through it: the statement fails with
 # a clear connection error naming the node, other nodes keep working, and once
 # the agent is back the same session works again.

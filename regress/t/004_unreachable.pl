@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: PostgreSQL
 # An agent that does not answer: statements that need it fail with 08001
 # within hyperdist.connect_timeout, naming the node; other nodes keep working;
 # add_data_node towards nothing leaves nothing behind.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: PostgreSQL
 # Keys and credentials: an agent that does not authorize the access node's key
 # (28000), an access node that holds the wrong key for an agent (08001), a
 # missing key file, and data node passwords (user mappings, passfile).

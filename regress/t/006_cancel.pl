@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: PostgreSQL
 # Cancelling distributed work: statement_timeout and pg_cancel_backend give
 # 57014 on the access node and stop the work on every data node; the session
 # stays usable and never sees the cancelled statement's late replies;

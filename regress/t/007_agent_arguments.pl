@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: PostgreSQL
 # hyperdist-agent's command line and config file: every bad argument makes it
 # exit at once with a message naming the problem, before it listens; key
 # generation; a valid configuration starts and stops cleanly.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: PostgreSQL
 # Malformed frames sent straight to an agent (with data_node/test/agent-client):
 # each gets Error 08P01 (or 08003 for a session/epoch it does not know), the
 # agent keeps running, and other sessions, including an access node session

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: PostgreSQL
 # Distributed hypertables on a real cluster: concurrent writers creating the
 # same chunks at once, replication factor 2 checked on each data node
 # directly (psql to the data node's port), a rolled-back transaction that

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: PostgreSQL
 # Two-phase commit: the access-node backend crashes (SIGKILL, through
 # hyperdist.inject_fault) at every point of the commit protocol.  After the
 # access node's crash recovery, the background worker resolves what was in

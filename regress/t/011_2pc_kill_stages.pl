@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: PostgreSQL
 # Two-phase commit: an agent, a data node, or the whole access node is
 # killed while a distributed commit stands at one of its stages (the
 # backend pauses there through hyperdist.inject_fault_action = pause), then

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: PostgreSQL
 # Two-phase commit under concurrency:
 #  - read-only participants commit without PREPARE;
 #  - a transaction in doubt because a data node is unreachable shows in

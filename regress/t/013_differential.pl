@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: PostgreSQL
 # Differential queries: every query of the corpus regress/t/data/differential.sql
 # must return on a distributed hypertable exactly what it returns on a plain
 # table with the same rows (regress/t/data/differential_setup.sql makes them).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: PostgreSQL
 # Queries on a distributed hypertable stopped part-way: statement_timeout
 # and pg_cancel_backend end a pushed-down aggregate and a streaming scan
 # with 57014 on the access node and nothing left running on the data

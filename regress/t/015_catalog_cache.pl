@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: PostgreSQL
 # The catalog cache (access_node/metadata/cache.c): a session keeps the
 # hypertables and chunks it read, and must see every change another
 # session commits, and forget what its own rolled-back transaction cached.

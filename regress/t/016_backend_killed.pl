@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: PostgreSQL
 # An access-node backend killed (SIGKILL) while its data node session holds a
 # lock, idle in its transaction or running a statement: the agent sees the
 # backend's connection close and ends the session within a second or two, so

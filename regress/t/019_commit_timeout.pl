@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: PostgreSQL
 # A COMMIT that waits on a hung data node ends with statement_timeout
 # (57014), not when the connection is finally declared lost (08006, after
 # the 15 s heartbeat).  With two-phase commit nothing of the transaction is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: PostgreSQL
 # Rows larger than a reply frame (16 MB) travel from a data node in
 # fragments (protocol 1.3), which the access node joins.  Two distributed
 # hypertables, replication factor 1 and 2, hold small rows around a 20 MB

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: PostgreSQL
 # A scan abandoned part-way inside a transaction block (a LIMIT the data
 # nodes cannot apply, a cursor closed early, a subtransaction's scan) stops
 # on the data nodes at once, under a savepoint, instead of being read to

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: PostgreSQL
 # The background worker of a database keeps a connection to it, which
 # would make DROP DATABASE, ALTER DATABASE ... RENAME and CREATE DATABASE
 # ... TEMPLATE of it fail ("being accessed by other users").  The

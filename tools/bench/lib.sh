@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: PostgreSQL
 # tools/bench/lib.sh — shell helpers shared by tools/bench/run and
 # tools/bench/check-gen (sourced, not run).
 #

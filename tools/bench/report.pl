@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: PostgreSQL
 # tools/bench/report.pl RESULTS NOTES [JSON] — the table and the JSON file of
 # tools/bench/run (run by it; the run's parameters come in B_* variables).
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * tsbs-gen — TSBS devops "cpu-only" data and query generator for hyperdist's
  * benchmarks (tools/bench/run).

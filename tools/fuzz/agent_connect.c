@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * agent_connect.c — data_node/connect.c as fuzz_agent_request links it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * fake_libpq.c — the libpq functions hyperdist-agent calls, played in
  * memory from the fuzz input (see fake_libpq.h): connections, queries,

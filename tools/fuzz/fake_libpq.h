@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * fake_libpq.h — an in-memory libpq for fuzzing the agent (fake_libpq.c,
  * fake_pgresult.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * fake_libpq_int.h — what the two files of the fake libpq share.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * fake_pgresult.c — the fake libpq's results: PGresult, the accessors the
  * agent reads it with, and the names, shapes and values drawn for results

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * fake_zmq.c — the libzmq functions hyperdist-agent's router.c calls,
  * played in memory (see fake_zmq.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * fake_zmq.h — an in-memory libzmq for fuzzing the agent (fake_zmq.c).
  *

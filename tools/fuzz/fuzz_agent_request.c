@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * fuzz_agent_request.c — libFuzzer target for hyperdist-agent's request
  * handling: every file of data_node/ but main, the event loop, the config

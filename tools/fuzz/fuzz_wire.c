@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * fuzz_wire.c — libFuzzer target for the protocol codec of common/wire.c.
  *

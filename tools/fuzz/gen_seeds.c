@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * gen_seeds.c — writes the seed corpora of the fuzz targets:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: PostgreSQL */
 /*
  * helper_threads.h — the agent's helper threads as fuzz_agent_request
  * runs them.
