@@ -51,6 +51,7 @@
 #include "metadata/cache.h"
 #include "metadata/catalog.h"
 #include "remote/committing.h"
+#include "remote/node_health.h"
 #include "remote/connection.h"
 #include "remote/txn.h"
 
@@ -70,6 +71,8 @@ hd_shmem_request(void)
 		prev_shmem_request();
 	RequestAddinShmemSpace(hd_bgw_shmem_size());
 	RequestAddinShmemSpace(hd_committing_shmem_size());
+	RequestAddinShmemSpace(hd_health_shmem_size());
+	RequestNamedLWLockTranche("hyperdist node health", 1);
 }
 
 static void
@@ -80,6 +83,7 @@ hd_shmem_startup(void)
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	hd_bgw_shmem_init();
 	hd_committing_shmem_init();
+	hd_health_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 }
 

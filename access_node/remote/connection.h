@@ -42,6 +42,16 @@ extern void hd_conn_forbid(const char *reason);
 extern HdConn *hd_conn_get(Oid serverid, bool transactional);
 
 /*
+ * hd_conn_get for a caller that can do without the node: NULL, after
+ * reporting the node down (remote/node_health.h), when the session cannot
+ * be opened or its remote transaction started because the node is
+ * unreachable (no answer within hyperdist.connect_timeout, connection
+ * refused or lost, the data node's PostgreSQL not accepting connections);
+ * other errors (a refused key, a data node's error) are raised.
+ */
+extern HdConn *hd_conn_try_get(Oid serverid, bool transactional);
+
+/*
  * A session that is not cached and takes no part in the local transaction,
  * e.g. for add_data_node's bootstrap against the maintenance database.
  * Close it with hd_conn_close (also closed at transaction end if leaked).

@@ -645,6 +645,12 @@ hd_conn_get(Oid serverid, bool transactional)
 }
 
 HdConn *
+hd_conn_try_get(Oid serverid, bool transactional)
+{
+	return hd_conn_get(serverid, transactional);
+}
+
+HdConn *
 hd_conn_open(const HdConnTarget *target)
 {
 	HdConn	   *conn;

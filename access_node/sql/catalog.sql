@@ -75,11 +75,16 @@ CREATE TABLE _hyperdist_catalog.chunk (
     UNIQUE (time_slice_id, space_partition),
     UNIQUE (schema_name, table_name));
 
--- Replicas of a chunk; replica 0 is the one scans read.
+-- Replicas of a chunk, in replica order (scans read the first current one
+-- on a node that is up).  A current replica holds every committed row of
+-- its chunk; a write that cannot reach a replica marks it stale in the same
+-- transaction, and a stale replica is neither read nor written until the
+-- background worker has copied it up to date.
 CREATE TABLE _hyperdist_catalog.chunk_data_node (
     chunk_id int NOT NULL REFERENCES _hyperdist_catalog.chunk ON DELETE CASCADE,
     node_name name NOT NULL,
     replica smallint NOT NULL,
+    status text NOT NULL DEFAULT 'current' CHECK (status IN ('current', 'stale')),
     PRIMARY KEY (chunk_id, node_name));
 CREATE INDEX ON _hyperdist_catalog.chunk_data_node (node_name);
 

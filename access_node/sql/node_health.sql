@@ -1,0 +1,3 @@
+-- SPDX-License-Identifier: PostgreSQL
+-- sql/node_health.sql: the data nodes' health, as the background worker's monitor and
+-- the backends see it.

@@ -1,0 +1,2 @@
+-- SPDX-License-Identifier: PostgreSQL
+-- sql/replication.sql: the replicas of chunks: their state, and bringing them up to date.
