@@ -65,7 +65,7 @@ extern char *hd_deparse_order_limit(Oid relid, HdRemoteLimit *rl,
 extern char *hd_deparse_grouping(Oid relid, List *tlist, List *conds,
 								 List **params_list);
 extern char *hd_deparse_group_by(List *positions);
-extern char *hd_deparse_chunk_filter(List *chunk_names);
+extern char *hd_deparse_read_filter(const HdNodeRead *read);
 extern char *hd_deparse_node_scan(const char *sql, bool has_where,
 								  const char *chunk_filter, const char *suffix);
 extern char *hd_deparse_explain(const char *sql, bool costs);

@@ -210,8 +210,8 @@ hd_deparse_group_by(List *positions)
 }
 
 /* "tableoid IN ('name'::regclass, ...)" of chunks' qualified names. */
-char *
-hd_deparse_chunk_filter(List *chunk_names)
+static char *
+chunk_filter(List *chunk_names)
 {
 	StringInfoData buf;
 	ListCell   *lc;
@@ -224,6 +224,16 @@ hd_deparse_chunk_filter(List *chunk_names)
 						 quote_literal_cstr(lfirst(lc)));
 	appendStringInfoChar(&buf, ')');
 	return buf.data;
+}
+
+/*
+ * The condition restricting a statement on a data node to the chunks of
+ * its plan, or NULL when the node needs none.
+ */
+char *
+hd_deparse_read_filter(const HdNodeRead *read)
+{
+	return read->restricted ? chunk_filter(read->chunks) : NULL;
 }
 
 /* A data node's scan: the query, its chunk filter if any, then suffix. */
@@ -288,22 +298,23 @@ char *
 hd_deparse_node_modify(const char *sql, bool has_where, const char *returning,
 					   const HdNodeRead *write)
 {
-	bool		mixed = write->nprimary > 0 && write->nprimary < write->nchunks;
+	int			nprimary = list_length(write->primaries);
+	bool		mixed = nprimary > 0 && nprimary < list_length(write->chunks);
+	char	   *filter = hd_deparse_read_filter(write);
 	StringInfoData buf;
 
 	initStringInfo(&buf);
 	if (mixed)
 		appendStringInfoString(&buf, "WITH m AS (");
 	appendStringInfoString(&buf, sql);
-	if (write->chunk_filter != NULL)
-		appendStringInfo(&buf, " %s %s", has_where ? "AND" : "WHERE",
-						 write->chunk_filter);
+	if (filter != NULL)
+		appendStringInfo(&buf, " %s %s", has_where ? "AND" : "WHERE", filter);
 	if (mixed)
 		appendStringInfo(&buf, " RETURNING tableoid%s%s) SELECT%s%s FROM m WHERE %s",
 						 returning[0] != '\0' ? ", " : "", returning,
 						 returning[0] != '\0' ? " " : "", returning,
-						 write->primary_filter);
-	else if (returning[0] != '\0' && write->nprimary > 0)
+						 chunk_filter(write->primaries));
+	else if (returning[0] != '\0' && nprimary > 0)
 		appendStringInfo(&buf, " RETURNING %s", returning);
 	return buf.data;
 }

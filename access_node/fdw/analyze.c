@@ -97,7 +97,7 @@ sample_nodes(Relation rel)
 
 		node->serverid = read->serverid;
 		node->relation = relation;
-		node->chunk_filter = read->chunk_filter;
+		node->chunk_filter = hd_deparse_read_filter(read);
 		nodes = lappend(nodes, node);
 	}
 	return nodes;

@@ -6,7 +6,10 @@
  * The statement is shipped whole ("direct modify", as postgres_fdw does
  * it): each data node holding chunks the statement may touch runs one
  * UPDATE or DELETE on its root table, restricted to those chunks when it
- * holds others, on every replica of them, so that replicas stay identical.
+ * holds others, on every usable replica of them, so that replicas stay
+ * identical; the current replicas that are not usable (their node is
+ * unavailable, down, or cannot be reached when the statement starts) are
+ * marked stale in the transaction (metadata/chunk.h).
  * The chunks are those the quals on the dimension columns keep
  * (fdw/prune.c), chosen when the statement starts.  All nodes get their
  * statement before any answer is awaited, on the sessions of the local
@@ -43,11 +46,11 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
-#include "metadata/chunk.h"
 #include "deparse/deparse.h"
 #include "fdw/direct_modify.h"
 #include "fdw/params.h"
 #include "fdw/prune.h"
+#include "metadata/chunk.h"
 #include "metadata/hypertable.h"
 #include "remote/connection.h"
 #include "remote/fanout.h"
@@ -322,24 +325,14 @@ hd_plan_direct_modify(PlannerInfo *root, ModifyTable *plan,
 }
 
 /*
- * The nodes' statements, for the chunks that exist now and the pruning
- * quals' values of this execution (prune_exprs: ExprStates).
+ * The nodes' statements from the write plan, for the chunks that exist now
+ * and the pruning quals' values of this execution.
  */
 static void
-plan_nodes(HdDirectModifyState *state, ForeignScanState *node,
-		   List *prune_exprs)
+plan_statements(HdDirectModifyState *state, List *fdw_private, List *writes)
 {
-	ForeignScan *fsplan = castNode(ForeignScan, node->ss.ps.plan);
-	List	   *fdw_private = fsplan->fdw_private;
 	char	   *returning = strVal(list_nth(fdw_private, HdDmPrivateReturning));
-	HdHypertable *ht = hd_hypertable_load(RelationGetRelid(state->rel));
-	HdChunkPrune prune;
-	List	   *writes;
 	ListCell   *lc;
-
-	hd_prune_compute(&prune, ht, list_nth(fdw_private, HdDmPrivatePruneCodes),
-					 prune_exprs, node->ss.ps.ps_ExprContext);
-	writes = hd_chunk_write_plan(ht, &prune);
 
 	state->nnodes = list_length(writes);
 	state->nodes = palloc0(sizeof(HdNodeModify) * Max(state->nnodes, 1));
@@ -349,13 +342,61 @@ plan_nodes(HdDirectModifyState *state, ForeignScanState *node,
 		HdNodeModify *n = &state->nodes[foreach_current_index(lc)];
 
 		n->serverid = write->serverid;
-		n->nchunks = write->nchunks;
+		n->nchunks = list_length(write->chunks);
 		n->sql = hd_deparse_node_modify(strVal(list_nth(fdw_private, HdDmPrivateSql)),
 										boolVal(list_nth(fdw_private, HdDmPrivateHasWhere)),
 										returning, write);
-		n->counted = write->nprimary > 0;
+		n->counted = write->primaries != NIL;
 		n->returns_rows = n->counted && returning[0] != '\0';
 	}
+}
+
+/*
+ * Opens the nodes' sessions in the transaction; false if a node cannot be
+ * reached, which is then down for the statement.
+ */
+static bool
+connect_nodes(HdDirectModifyState *state, HdDownNodes *down)
+{
+	bool		reached = true;
+
+	for (int i = 0; i < state->nnodes; i++)
+	{
+		HdNodeModify *n = &state->nodes[i];
+
+		n->conn = hd_conn_try_get(n->serverid, true);
+		if (n->conn == NULL)
+		{
+			hd_node_set_down(down, n->serverid);
+			reached = false;
+		}
+	}
+	return reached;
+}
+
+/*
+ * Every usable replica of the chunks the statement may change gets it;
+ * current replicas that are not usable are marked stale.  A node that
+ * cannot be reached when its session opens is not usable either: the plan
+ * is made again without it.  Plain EXPLAIN shows the statements, and
+ * neither marks replicas nor opens sessions.
+ */
+static void
+plan_nodes(HdDirectModifyState *state, ForeignScanState *node,
+		   List *prune_exprs, bool explain_only)
+{
+	ForeignScan *fsplan = castNode(ForeignScan, node->ss.ps.plan);
+	List	   *fdw_private = fsplan->fdw_private;
+	HdHypertable *ht = hd_hypertable_load(RelationGetRelid(state->rel));
+	HdChunkPrune prune;
+	HdDownNodes down = {0};
+
+	hd_prune_compute(&prune, ht, list_nth(fdw_private, HdDmPrivatePruneCodes),
+					 prune_exprs, node->ss.ps.ps_ExprContext);
+	do
+		plan_statements(state, fdw_private,
+						hd_chunk_write_plan(ht, &prune, &down, !explain_only));
+	while (!explain_only && !connect_nodes(state, &down));
 }
 
 /* RETURNING rows come in text, read with the columns' input functions. */
@@ -401,14 +442,8 @@ hd_begin_direct_modify(ForeignScanState *node, int eflags)
 	prepare_returning(state, list_nth(fdw_private, HdDmPrivateRetrievedAttrs));
 	plan_nodes(state, node,
 			   ExecInitExprList(list_copy_tail(fsplan->fdw_exprs, nparams),
-								(PlanState *) node));
-
-	/* plain EXPLAIN shows the statements and needs no session */
-	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
-	{
-		for (int i = 0; i < state->nnodes; i++)
-			state->nodes[i].conn = hd_conn_get(state->nodes[i].serverid, true);
-	}
+								(PlanState *) node),
+			   (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0);
 	node->fdw_state = state;
 }
 

@@ -243,10 +243,10 @@ plan_queries(HdScanState *state, ForeignScanState *node, List *prune_exprs)
 		HdNodeRead *read = lfirst(lc);
 		int			i = foreach_current_index(lc);
 
-		state->sqls[i] = hd_deparse_node_scan(sql, has_where, read->chunk_filter,
-											  suffix);
+		state->sqls[i] = hd_deparse_node_scan(sql, has_where,
+											  hd_deparse_read_filter(read), suffix);
 		state->serverids[i] = read->serverid;
-		state->nchunks[i] = read->nchunks;
+		state->nchunks[i] = list_length(read->chunks);
 	}
 	state->streams = palloc0(sizeof(HdStream *) * Max(state->nqueries, 1));
 	state->rows_read = palloc0(sizeof(uint64) * Max(state->nqueries, 1));

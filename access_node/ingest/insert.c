@@ -28,10 +28,10 @@
 #include "utils/memutils.h"
 
 #include "deparse/deparse.h"
-#include "metadata/chunk.h"
 #include "metadata/dimension.h"
 #include "guc.h"
 #include "ingest/insert.h"
+#include "placement/chunk_create.h"
 #include "remote/connection.h"
 #include "remote/fanout.h"
 #include "remote/typeio.h"

@@ -21,6 +21,7 @@ typedef struct HdCachedChunk
 	char	   *name;			/* quoted "schema"."table" */
 	int			nreplicas;
 	Oid		   *servers;		/* the data nodes holding them */
+	bool	   *current;		/* each replica's status: current, else stale */
 	bool	   *available;		/* each node's "available" option */
 } HdCachedChunk;
 

@@ -262,6 +262,39 @@ hd_catalog_chunk_ids(Oid relid)
 	return ids;
 }
 
+/*
+ * A chunk's replicas from two arrays in replica order: the nodes' names
+ * (name[]) and whether each is current (bool[]).
+ */
+static List *
+replicas_value(uint64 row, int names_col, int current_col)
+{
+	List	   *names = node_names_value(row, names_col);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	List	   *replicas = NIL;
+	ListCell   *lc;
+
+	deconstruct_array(DatumGetArrayTypeP(hd_spi_value(row, current_col, BOOLARRAYOID, NULL)),
+					  BOOLOID, 1, true, TYPALIGN_CHAR, &elems, &nulls, &n);
+	if (n != list_length(names))
+		elog(ERROR, "columns %d and %d of the query's result differ in length",
+			 names_col, current_col);
+	foreach(lc, names)
+	{
+		HdCatalogReplica *r = palloc(sizeof(HdCatalogReplica));
+		int			i = foreach_current_index(lc);
+
+		if (nulls[i])
+			elog(ERROR, "column %d of the query's result holds a NULL", current_col);
+		r->node_name = lfirst(lc);
+		r->current = DatumGetBool(elems[i]);
+		replicas = lappend(replicas, r);
+	}
+	return replicas;
+}
+
 static void
 chunk_row(uint64 row, void *arg)
 {
@@ -274,7 +307,7 @@ chunk_row(uint64 row, void *arg)
 	c->num_partitions = int2_value(row, 4);
 	c->space_partition = int2_value(row, 5);
 	c->name = TextDatumGetCString(hd_spi_value(row, 6, TEXTOID, NULL));
-	c->nodes = node_names_value(row, 7);
+	c->replicas = replicas_value(row, 7, 8);
 	*chunks = lappend(*chunks, c);
 }
 
@@ -287,7 +320,8 @@ hd_catalog_chunks(int32 ht_id)
 
 	read_rows("SELECT c.id, ts.range_start, ts.range_end, ts.num_partitions,"
 			  "       c.space_partition, format('%I.%I', c.schema_name, c.table_name),"
-			  "       array_agg(cdn.node_name ORDER BY cdn.replica)"
+			  "       array_agg(cdn.node_name ORDER BY cdn.replica),"
+			  "       array_agg(cdn.status = 'current' ORDER BY cdn.replica)"
 			  "  FROM _hyperdist_catalog.chunk c"
 			  "  JOIN _hyperdist_catalog.time_slice ts ON ts.id = c.time_slice_id"
 			  "  JOIN _hyperdist_catalog.chunk_data_node cdn ON cdn.chunk_id = c.id"
@@ -322,39 +356,31 @@ hd_catalog_time_slice_at(int32 ht_id, int64 time, HdCatalogSlice *slice)
 					 2, types, values, false, 1, slice_row, slice) == 1;
 }
 
-/* A chunk's replicas: its id (the same in each row), and each one's node. */
-typedef struct ReplicaRows
-{
-	int32	   *chunk_id;
-	List	   *nodes;
-} ReplicaRows;
-
 static void
-replica_row(uint64 row, void *arg)
+chunk_at_row(uint64 row, void *arg)
 {
-	ReplicaRows *replicas = arg;
+	HdCatalogChunk *c = arg;
 
-	*replicas->chunk_id = int4_value(row, 1);
-	replicas->nodes = lappend(replicas->nodes, name_value(row, 2));
+	c->id = int4_value(row, 1);
+	c->name = TextDatumGetCString(hd_spi_value(row, 2, TEXTOID, NULL));
+	c->replicas = replicas_value(row, 3, 4);
 }
 
 bool
-hd_catalog_chunk_at(int32 slice_id, int16 partition, int32 *chunk_id, List **nodes)
+hd_catalog_chunk_at(int32 slice_id, int16 partition, HdCatalogChunk *chunk)
 {
 	Oid			types[2] = {INT4OID, INT2OID};
 	Datum		values[2] = {Int32GetDatum(slice_id), Int16GetDatum(partition)};
-	ReplicaRows replicas = {chunk_id, NIL};
-	uint64		nrows;
 
-	nrows = read_rows("SELECT c.id, cdn.node_name"
-					  " FROM _hyperdist_catalog.chunk c"
-					  " JOIN _hyperdist_catalog.chunk_data_node cdn ON cdn.chunk_id = c.id"
-					  " JOIN hyperdist_information.data_nodes dn ON dn.node_name = cdn.node_name"
-					  " WHERE c.time_slice_id = $1 AND c.space_partition = $2"
-					  " ORDER BY NOT dn.available, cdn.replica",
-					  2, types, values, false, 0, replica_row, &replicas);
-	*nodes = replicas.nodes;
-	return nrows > 0;
+	memset(chunk, 0, sizeof(HdCatalogChunk));
+	return read_rows("SELECT c.id, format('%I.%I', c.schema_name, c.table_name),"
+					 "       array_agg(cdn.node_name ORDER BY cdn.replica),"
+					 "       array_agg(cdn.status = 'current' ORDER BY cdn.replica)"
+					 "  FROM _hyperdist_catalog.chunk c"
+					 "  JOIN _hyperdist_catalog.chunk_data_node cdn ON cdn.chunk_id = c.id"
+					 " WHERE c.time_slice_id = $1 AND c.space_partition = $2"
+					 " GROUP BY c.id",
+					 2, types, values, false, 1, chunk_at_row, chunk) == 1;
 }
 
 static void
@@ -364,21 +390,26 @@ placement_row(uint64 row, void *arg)
 }
 
 /*
- * The placement map (recreate_placement in sql/catalog.sql) has an entry
- * per partition; key, the space partition or a time slice's key, picks one
- * modulo their number.
+ * _hyperdist_functions.new_chunk_nodes (sql/catalog.sql): the placement
+ * map's entry for key, without the nodes in down, completed from the
+ * hypertable's other nodes that take new chunks.
  */
 List *
-hd_catalog_new_chunk_nodes(int32 ht_id, int64 key)
+hd_catalog_new_chunk_nodes(int32 ht_id, int64 key, List *down)
 {
-	Oid			types[2] = {INT4OID, INT8OID};
-	Datum		values[2] = {Int32GetDatum(ht_id), Int64GetDatum(key)};
+	Oid			types[3] = {INT4OID, INT8OID, NAMEARRAYOID};
+	Datum		values[3];
+	Datum	   *names = palloc(sizeof(Datum) * Max(list_length(down), 1));
 	List	   *nodes = NIL;
+	ListCell   *lc;
 
-	read_rows("SELECT data_nodes FROM _hyperdist_catalog.dimension_partition"
-			  " WHERE hypertable_id = $1 AND partition = $2 %"
-			  "  nullif((SELECT count(*) FROM _hyperdist_catalog.dimension_partition"
-			  "           WHERE hypertable_id = $1), 0)",
-			  2, types, values, false, 1, placement_row, &nodes);
+	foreach(lc, down)
+		names[foreach_current_index(lc)] = hd_spi_name_arg(lfirst(lc));
+	values[0] = Int32GetDatum(ht_id);
+	values[1] = Int64GetDatum(key);
+	values[2] = PointerGetDatum(construct_array(names, list_length(down), NAMEOID,
+												NAMEDATALEN, false, TYPALIGN_CHAR));
+	read_rows("SELECT _hyperdist_functions.new_chunk_nodes($1, $2, $3)",
+			  3, types, values, false, 1, placement_row, &nodes);
 	return nodes;
 }

@@ -46,7 +46,14 @@ typedef struct HdCatalogSlice
 	int16		num_partitions;
 } HdCatalogSlice;
 
-/* A chunk with its time slice and its replicas' data nodes. */
+/* A row of _hyperdist_catalog.chunk_data_node: a chunk's replica. */
+typedef struct HdCatalogReplica
+{
+	char	   *node_name;
+	bool		current;		/* else stale */
+} HdCatalogReplica;
+
+/* A chunk with its time slice and its replicas. */
 typedef struct HdCatalogChunk
 {
 	int32		id;
@@ -55,7 +62,7 @@ typedef struct HdCatalogChunk
 	int16		num_partitions;
 	int16		space_partition;
 	char	   *name;			/* quoted "schema"."table" */
-	List	   *nodes;			/* node names, in replica order */
+	List	   *replicas;		/* HdCatalogReplica, in replica order */
 } HdCatalogChunk;
 
 /*
@@ -85,13 +92,13 @@ extern List *hd_catalog_chunks(int32 ht_id);
 /*
  * For chunk creation, each with a snapshot of its own (so that a writer
  * that waited for another's chunk creation sees it): the time slice holding
- * time; the chunk of (slice, partition) with the names of its replicas'
- * nodes, available ones first; the nodes a new chunk of the placement map's
- * partition key goes to (NIL: none).
+ * time; the chunk of (slice, partition), its id, name and replicas (the
+ * slice's fields left 0); the nodes a new chunk of the placement map's
+ * partition key goes to, none of them in down (node names): at most the
+ * replication factor, fewer when fewer nodes can take it (NIL: none).
  */
 extern bool hd_catalog_time_slice_at(int32 ht_id, int64 time, HdCatalogSlice *slice);
-extern bool hd_catalog_chunk_at(int32 slice_id, int16 partition, int32 *chunk_id,
-								List **nodes);
-extern List *hd_catalog_new_chunk_nodes(int32 ht_id, int64 key);
+extern bool hd_catalog_chunk_at(int32 slice_id, int16 partition, HdCatalogChunk *chunk);
+extern List *hd_catalog_new_chunk_nodes(int32 ht_id, int64 key, List *down);
 
 #endif							/* HYPERDIST_METADATA_CATALOG_READ_H */

@@ -1,316 +1,81 @@
 /* SPDX-License-Identifier: PostgreSQL */
 /*
- * metadata/chunk.c — finding, creating and listing chunks of distributed hypertables.
+ * metadata/chunk.c — which replicas of which chunks a statement reads and
+ * writes; show_chunks and drop_chunks.
  */
 #include "postgres.h"
 
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "foreign/foreign.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "storage/lmgr.h"
 #include "utils/acl.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
-#include "deparse/deparse.h"
-#include "metadata/catalog.h"
-#include "metadata/catalog_read.h"
 #include "metadata/cache.h"
+#include "metadata/catalog_read.h"
 #include "metadata/chunk.h"
-#include "remote/node.h"
-#include "spi_plan.h"
 #include "metadata/dimension.h"
-#include "remote/connection.h"
-#include "remote/fanout.h"
+#include "metadata/replica.h"
+#include "remote/node.h"
+#include "remote/node_health.h"
+#include "spi_plan.h"
 
-typedef struct HdSlice
+/* ---- usable replicas ------------------------------------------------------- */
+
+bool
+hd_node_down(HdDownNodes *down, Oid serverid)
 {
-	int32		id;
-	int64		start;
-	int64		end;
-	int			nparts;
-	HdChunk   **chunks;			/* by space partition; NULL until met */
-} HdSlice;
-
-struct HdChunkCache
-{
-	HdHypertable *ht;
-	MemoryContext cxt;
-	List	   *slices;			/* HdSlice, most recently used first */
-	void		(*before_create) (void *arg);
-	void	   *arg;
-	bool		locked;			/* holds the hypertable's chunk-creation lock */
-};
-
-HdChunkCache *
-hd_chunk_cache_create(HdHypertable *ht, MemoryContext cxt,
-					  void (*before_create) (void *arg), void *arg)
-{
-	HdChunkCache *cache = MemoryContextAllocZero(cxt, sizeof(HdChunkCache));
-
-	cache->ht = ht;
-	cache->cxt = cxt;
-	cache->before_create = before_create;
-	cache->arg = arg;
-	return cache;
-}
-
-/*
- * A data node lets only the root table's owner (or a member of its role)
- * add a partition, and the chunk is created in the inserting role's own
- * session; refuse other roles here, before anything is sent.
- */
-static void
-check_may_create_chunk(const HdHypertable *ht)
-{
-	if (!pg_class_ownercheck(ht->relid, GetUserId()))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to create a chunk of distributed hypertable \"%s\"",
-						ht->table_name),
-				 errdetail("A row needs a new chunk, and chunks are created by the inserting role, which must be the hypertable's owner or a member of its role."),
-				 errhint("Insert rows that need new chunks as the owner.")));
-}
-
-/*
- * Serializes chunk creation for the hypertable until the end of the
- * transaction: the lock is an object lock on the hypertable's catalog row,
- * so writers of other hypertables and readers are not blocked.  Whoever
- * waited then finds the other's chunk by looking again (READ COMMITTED
- * takes a new snapshot per catalog query).
- */
-static void
-lock_chunk_creation(HdChunkCache *cache)
-{
-	if (cache->locked)
-		return;
-	check_may_create_chunk(cache->ht);
-	hd_catalog_lock_chunks(cache->ht->id);
-	cache->locked = true;
-}
-
-/* ---- slices --------------------------------------------------------------- */
-
-/* Puts slice first in the cache (rows tend to come in time order). */
-static void
-remember_slice(HdChunkCache *cache, HdSlice *slice)
-{
-	MemoryContext old = MemoryContextSwitchTo(cache->cxt);
-
-	cache->slices = lcons(slice, list_delete_ptr(cache->slices, slice));
-	MemoryContextSwitchTo(old);
-}
-
-static HdSlice *
-slice_from_row(HdChunkCache *cache, const HdCatalogSlice *row)
-{
-	HdSlice    *slice = MemoryContextAllocZero(cache->cxt, sizeof(HdSlice));
-
-	slice->id = row->id;
-	slice->start = row->start;
-	slice->end = row->end;
-	slice->nparts = row->num_partitions;
-	slice->chunks = MemoryContextAllocZero(cache->cxt, sizeof(HdChunk *) * slice->nparts);
-	remember_slice(cache, slice);
-	return slice;
-}
-
-static HdSlice *
-slice_lookup(HdChunkCache *cache, int64 time)
-{
-	HdCatalogSlice row;
-
-	if (!hd_catalog_time_slice_at(cache->ht->id, time, &row))
-		return NULL;
-	return slice_from_row(cache, &row);
-}
-
-/*
- * A new slice: the aligned interval around time, cut where it would
- * overlap existing slices (which the interval may not align with after
- * set_chunk_time_interval).
- */
-static HdSlice *
-slice_create(HdChunkCache *cache, int64 time)
-{
-	HdHypertable *ht = cache->ht;
-	int64		start;
-	int64		end;
-	HdCatalogSlice row;
-
-	hd_time_slice_align(time, ht->time.interval_length, &start, &end);
-	hd_catalog_add_time_slice(ht->id, time, start, end,
-							  ht->has_space ? ht->space.num_partitions : 1, &row);
-	return slice_from_row(cache, &row);
-}
-
-static HdSlice *
-slice_for_time(HdChunkCache *cache, int64 time)
-{
-	ListCell   *lc;
-	HdSlice    *slice;
-
-	foreach(lc, cache->slices)
+	if (!list_member_oid(down->checked, serverid))
 	{
-		slice = lfirst(lc);
-		if (slice->start <= time && time < slice->end)
-		{
-			if (foreach_current_index(lc) > 0)
-				remember_slice(cache, slice);
-			return slice;
-		}
+		down->checked = lappend_oid(down->checked, serverid);
+		if (hd_health_node_down(serverid))
+			down->down = lappend_oid(down->down, serverid);
 	}
-
-	slice = slice_lookup(cache, time);
-	if (slice != NULL)
-		return slice;
-	if (cache->before_create)
-		cache->before_create(cache->arg);
-	lock_chunk_creation(cache);
-	slice = slice_lookup(cache, time);
-	return slice != NULL ? slice : slice_create(cache, time);
+	return list_member_oid(down->down, serverid);
 }
 
-/* ---- chunks ---------------------------------------------------------------- */
-
-/* A chunk for the cache: nodes are its replicas' node names, in the order read. */
-static HdChunk *
-chunk_from_row(HdChunkCache *cache, int32 id, List *nodes)
+void
+hd_node_set_down(HdDownNodes *down, Oid serverid)
 {
-	HdChunk    *chunk = MemoryContextAllocZero(cache->cxt, sizeof(HdChunk));
+	if (!list_member_oid(down->checked, serverid))
+		down->checked = lappend_oid(down->checked, serverid);
+	if (!list_member_oid(down->down, serverid))
+		down->down = lappend_oid(down->down, serverid);
+}
+
+void
+hd_chunk_unavailable(const char *name, List *current_nodes)
+{
+	StringInfoData nodes;
 	ListCell   *lc;
 
-	chunk->id = id;
-	chunk->nnodes = list_length(nodes);
-	chunk->nodes = MemoryContextAlloc(cache->cxt, sizeof(Oid) * Max(chunk->nnodes, 1));
-	foreach(lc, nodes)
-		chunk->nodes[foreach_current_index(lc)] = get_foreign_server_oid(lfirst(lc), false);
-	return chunk;
-}
-
-/* Loads the chunk of (slice, partition) from the catalog, or NULL. */
-static HdChunk *
-chunk_lookup(HdChunkCache *cache, HdSlice *slice, int partition)
-{
-	int32		id;
-	List	   *nodes;
-
-	if (!hd_catalog_chunk_at(slice->id, (int16) partition, &id, &nodes))
-		return NULL;
-	return chunk_from_row(cache, id, nodes);
-}
-
-/*
- * The placement map's key of a new chunk (see recreate_placement in
- * sql/catalog.sql): its space partition, or for time-only hypertables the
- * slice's ordinal plus the hypertable id.
- */
-static int64
-placement_key(const HdHypertable *ht, HdSlice *slice, int partition)
-{
-	int64		key;
-
-	if (ht->has_space)
-		return partition;
-	key = slice->start / ht->time.interval_length + ht->id;
-	return key < 0 ? -key : key;
-}
-
-/*
- * The data node statement creating the chunk's table (deparse/ddl.c).  As
- * in TimescaleDB the chunk belongs to the hypertable's owner whoever
- * inserts, so that the owner's later ALTER TABLE, which recurses to the
- * chunks, is allowed; the inserting role may hand it over since it is the
- * owner or a member of its role (check_may_create_chunk).
- */
-static char *
-chunk_create_sql(const HdHypertable *ht, const HdSlice *slice, int partition,
-				 const char *table_name)
-{
-	return hd_deparse_create_chunk(ht, slice->id, slice->start, slice->end,
-								   slice->nparts, partition, table_name,
-								   GetUserNameFromId(hd_rel_owner(ht->relid), false));
-}
-
-static HdChunk *
-chunk_create(HdChunkCache *cache, HdSlice *slice, int partition)
-{
-	HdHypertable *ht = cache->ht;
-	List	   *nodes = hd_catalog_new_chunk_nodes(ht->id, placement_key(ht, slice, partition));
-	int32		chunk_id;
-	char	   *table_name;
-	char	   *sql;
-	int			nnodes;
-	HdRequestSet *set;
-	HdChunk    *chunk;
-
-	if (nodes == NIL)
+	initStringInfo(&nodes);
+	foreach(lc, current_nodes)
+		appendStringInfo(&nodes, "%s\"%s\"", foreach_current_index(lc) > 0 ? ", " : "",
+						 (char *) lfirst(lc));
+	if (current_nodes == NIL)
 		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("insufficient number of data nodes for hypertable \"%s\"",
-						ht->table_name),
-				 errdetail("No available data node accepts new chunks."),
-				 errhint("Attach a data node or allow new chunks on one.")));
-	chunk_id = hd_catalog_add_chunk(ht, slice->id, (int16) partition, nodes, &table_name);
-
-	/* every replica at once, in the remote transactions */
-	chunk = chunk_from_row(cache, chunk_id, nodes);
-	nnodes = chunk->nnodes;
-	sql = chunk_create_sql(ht, slice, partition, table_name);
-	set = hd_reqset_create();
-	for (int i = 0; i < nnodes; i++)
-		(void) hd_reqset_exec(set, hd_conn_get(chunk->nodes[i], true), sql,
-							  0, NULL, NULL);
-	hd_reqset_wait(set);
-	return chunk;
-}
-
-HdChunk *
-hd_chunk_for_point(HdChunkCache *cache, int64 time, Datum space_value,
-				   bool space_isnull)
-{
-	HdSlice    *slice;
-	int			partition = 0;
-	HdChunk    *chunk;
-
-	/* slices are [start, end), and an end saturates at the largest bigint */
-	if (time == PG_INT64_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("invalid time value: " INT64_FORMAT, time),
-				 errdetail("The largest bigint is the open end of the last time range; no chunk can hold it.")));
-	slice = slice_for_time(cache, time);
-
-	if (cache->ht->has_space)
-		partition = hd_space_partition(&cache->ht->space, space_value,
-									   space_isnull, slice->nparts);
-	if (slice->chunks[partition] != NULL)
-		return slice->chunks[partition];
-
-	chunk = chunk_lookup(cache, slice, partition);
-	if (chunk == NULL)
-	{
-		if (cache->before_create)
-			cache->before_create(cache->arg);
-		lock_chunk_creation(cache);
-		chunk = chunk_lookup(cache, slice, partition);
-		if (chunk == NULL)
-			chunk = chunk_create(cache, slice, partition);
-	}
-	slice->chunks[partition] = chunk;
-	return chunk;
+				(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+				 errmsg("chunk \"%s\" has no current replica on an available data node", name),
+				 errdetail("None of its replicas is current.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+			 errmsg("chunk \"%s\" has no current replica on an available data node", name),
+			 errdetail_plural("Its current replica is on data node %s, which is unavailable.",
+							  "Its current replicas are on data nodes %s, which are unavailable.",
+							  list_length(current_nodes), nodes.data)));
 }
 
 /* ---- reads and writes ------------------------------------------------------ */
 
 /*
- * The hypertable's chunks with their replicas and the data nodes'
- * availability, for the catalog cache, allocated in cxt.
+ * The hypertable's chunks with their replicas, their status and the data
+ * nodes' availability, for the catalog cache, allocated in cxt.
  */
 HdChunkSet *
 hd_chunk_set_read(HdHypertable *ht, MemoryContext cxt)
@@ -330,7 +95,7 @@ hd_chunk_set_read(HdHypertable *ht, MemoryContext cxt)
 	{
 		HdCatalogChunk *r = lfirst(row);
 		HdCachedChunk *c = &set->chunks[set->nchunks++];
-		int			nnodes = list_length(r->nodes);
+		int			nreplicas = Max(list_length(r->replicas), 1);
 		ListCell   *lc;
 		int			m;
 
@@ -340,11 +105,13 @@ hd_chunk_set_read(HdHypertable *ht, MemoryContext cxt)
 		c->num_partitions = r->num_partitions;
 		c->space_partition = r->space_partition;
 		c->name = MemoryContextStrdup(cxt, r->name);
-		c->servers = MemoryContextAlloc(cxt, sizeof(Oid) * Max(nnodes, 1));
-		c->available = MemoryContextAlloc(cxt, sizeof(bool) * Max(nnodes, 1));
-		foreach(lc, r->nodes)
+		c->servers = MemoryContextAlloc(cxt, sizeof(Oid) * nreplicas);
+		c->current = MemoryContextAlloc(cxt, sizeof(bool) * nreplicas);
+		c->available = MemoryContextAlloc(cxt, sizeof(bool) * nreplicas);
+		foreach(lc, r->replicas)
 		{
-			Oid			serverid = get_foreign_server_oid(lfirst(lc), true);
+			HdCatalogReplica *replica = lfirst(lc);
+			Oid			serverid = get_foreign_server_oid(replica->node_name, true);
 			ForeignServer *server;
 			HdServerOptions opts;
 
@@ -356,6 +123,7 @@ hd_chunk_set_read(HdHypertable *ht, MemoryContext cxt)
 				continue;
 			hd_server_options_get(server, &opts);
 			c->servers[c->nreplicas] = serverid;
+			c->current[c->nreplicas] = replica->current;
 			c->available[c->nreplicas++] = opts.available;
 		}
 		for (m = 0; m < set->nmoduli && set->moduli[m] != c->num_partitions; m++)
@@ -405,14 +173,32 @@ chunk_kept(const HdCachedChunk *c, const HdChunkSet *set, const HdChunkPrune *pr
 	return false;
 }
 
-/* The replica read of chunk c: the first available one, else the first. */
-static int
-primary_replica(const HdCachedChunk *c)
+/* Whether replica r of chunk c is usable. */
+static bool
+replica_usable(const HdCachedChunk *c, int r, HdDownNodes *down)
 {
+	return c->current[r] && c->available[r] && !hd_node_down(down, c->servers[r]);
+}
+
+/*
+ * The replica read of chunk c: its first usable one.  Without one, the
+ * chunk cannot be read or written: an error naming the nodes of its
+ * current replicas.
+ */
+static int
+primary_replica(const HdCachedChunk *c, HdDownNodes *down)
+{
+	List	   *current_nodes = NIL;
+
 	for (int r = 0; r < c->nreplicas; r++)
-		if (c->available[r])
+	{
+		if (replica_usable(c, r, down))
 			return r;
-	return 0;
+		if (c->current[r])
+			current_nodes = lappend(current_nodes,
+									GetForeignServer(c->servers[r])->servername);
+	}
+	hd_chunk_unavailable(c->name, current_nodes);
 }
 
 /* One data node's share of a plan as it is built. */
@@ -452,17 +238,28 @@ node_plan_cmp(const ListCell *a, const ListCell *b)
 				  GetForeignServer(y->serverid)->servername);
 }
 
+/* A replica to mark stale once the plan is made. */
+typedef struct StaleReplica
+{
+	int32		chunk_id;
+	char	   *node_name;
+} StaleReplica;
+
 /*
- * Each chunk is read from one replica, its primary: the first available one
- * in replica order.  The plan has the chunks prune keeps on each node: with
- * all_replicas every replica of them, else only their primaries.  A node
- * that has every one of its chunks prune keeps in the plan needs no filter:
- * its other chunks' rows cannot pass the quals that pruned them, which the
- * statement evaluates (shipped, or here on the rows); one with none gets no
- * entry.  Nodes come in name order, chunks in id order.
+ * Each chunk is read from one replica, its primary: the first usable one
+ * in replica order.  The plan has the chunks prune keeps on each node: for
+ * a write every usable replica of them, else only their primaries.  A node
+ * that has every one of its replicas of chunks prune keeps in the plan is
+ * not restricted: its other chunks' rows cannot pass the quals that pruned
+ * them, which the statement evaluates (shipped, or here on the rows); a
+ * node holding a replica left out (stale, or not the primary of a read)
+ * is.  A node with none gets no entry.  Nodes come in name order, chunks
+ * in id order.  A write's current replicas that are not usable go to
+ * *stale (with stale not NULL).
  */
 static List *
-chunk_plan(HdHypertable *ht, const HdChunkPrune *prune, bool all_replicas)
+chunk_plan(HdHypertable *ht, const HdChunkPrune *prune, bool write,
+		   HdDownNodes *down, List **stale)
 {
 	const HdChunkSet *set;
 	int16	  **parts = NULL;
@@ -479,19 +276,29 @@ chunk_plan(HdHypertable *ht, const HdChunkPrune *prune, bool all_replicas)
 	for (int i = 0; i < set->nchunks; i++)
 	{
 		const HdCachedChunk *c = &set->chunks[i];
-		int			primary = primary_replica(c);
+		int			primary;
 
 		if (!chunk_kept(c, set, prune, parts))
 			continue;
+		primary = primary_replica(c, down);
 		for (int r = 0; r < c->nreplicas; r++)
 		{
 			NodePlan   *np = node_plan(&nodes, c->servers[r]);
+			bool		usable = replica_usable(c, r, down);
 
 			np->nkept++;
 			if (r == primary)
 				np->primaries = lappend(np->primaries, c->name);
-			if (r == primary || all_replicas)
+			if (r == primary || (write && usable))
 				np->chunks = lappend(np->chunks, c->name);
+			if (stale != NULL && c->current[r] && !usable)
+			{
+				StaleReplica *s = palloc(sizeof(StaleReplica));
+
+				s->chunk_id = c->id;
+				s->node_name = GetForeignServer(c->servers[r])->servername;
+				*stale = lappend(*stale, s);
+			}
 		}
 	}
 
@@ -505,12 +312,9 @@ chunk_plan(HdHypertable *ht, const HdChunkPrune *prune, bool all_replicas)
 			continue;
 		read = palloc(sizeof(HdNodeRead));
 		read->serverid = np->serverid;
-		read->nchunks = list_length(np->chunks);
-		read->chunk_filter = read->nchunks < np->nkept ?
-			hd_deparse_chunk_filter(np->chunks) : NULL;
-		read->nprimary = list_length(np->primaries);
-		read->primary_filter = np->primaries != NIL ?
-			hd_deparse_chunk_filter(np->primaries) : NULL;
+		read->chunks = np->chunks;
+		read->restricted = list_length(np->chunks) < np->nkept;
+		read->primaries = np->primaries;
 		plan = lappend(plan, read);
 	}
 	return plan;
@@ -519,13 +323,30 @@ chunk_plan(HdHypertable *ht, const HdChunkPrune *prune, bool all_replicas)
 List *
 hd_chunk_read_plan(HdHypertable *ht, const HdChunkPrune *prune)
 {
-	return chunk_plan(ht, prune, false);
+	HdDownNodes down = {0};
+
+	return chunk_plan(ht, prune, false, &down, NULL);
 }
 
+/*
+ * The replicas are marked stale after the plan is made: marking changes
+ * the catalog, which retires the cached chunks the plan reads.
+ */
 List *
-hd_chunk_write_plan(HdHypertable *ht, const HdChunkPrune *prune)
+hd_chunk_write_plan(HdHypertable *ht, const HdChunkPrune *prune,
+					HdDownNodes *down, bool mark_stale)
 {
-	return chunk_plan(ht, prune, true);
+	List	   *stale = NIL;
+	List	   *plan = chunk_plan(ht, prune, true, down, mark_stale ? &stale : NULL);
+	ListCell   *lc;
+
+	foreach(lc, stale)
+	{
+		StaleReplica *s = lfirst(lc);
+
+		hd_replica_mark_stale(s->chunk_id, s->node_name);
+	}
+	return plan;
 }
 
 /* ---- show_chunks and drop_chunks ------------------------------------------- */

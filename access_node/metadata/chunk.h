@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: PostgreSQL */
 /*
- * metadata/chunk.h — chunks of distributed hypertables: finding and creating them,
- * and choosing which replicas a scan reads.
+ * metadata/chunk.h — chunks of distributed hypertables: which replicas a
+ * statement reads and writes, and show/drop_chunks.
  *
  * On a data node the hypertable's root table is partitioned by range on
  * the time column; a chunk is a partition holding one time slice (and,
  * with a space dimension, one hash partition of a per-slice table
- * partitioned by hash on the space column).  Chunks are created on demand
- * by the writing transaction, on every replica node, inside the remote
- * transactions; creation is serialized per hypertable on the access node.
+ * partitioned by hash on the space column).  Each chunk has replicas on
+ * one or more data nodes (metadata/replica.h); chunks are created on the
+ * data nodes by placement/chunk_create.c.
+ *
+ * A replica is usable when it is current, its node's option "available"
+ * is true and the node is not down (remote/node_health.h).  Reads take
+ * each chunk from its first usable replica; writes go to every usable
+ * replica and mark the current ones that are not usable stale.
  */
 #ifndef HYPERDIST_METADATA_CHUNK_H
 #define HYPERDIST_METADATA_CHUNK_H
@@ -17,39 +22,43 @@
 
 #include "metadata/hypertable.h"
 
-typedef struct HdChunk
+/*
+ * The data nodes a statement treats as down: those the health table says
+ * are down, each asked once per statement, and those the statement failed
+ * to reach itself.  Zeroed, it knows nothing yet.
+ */
+typedef struct HdDownNodes
 {
-	int32		id;
-	int			nnodes;
-	Oid		   *nodes;			/* replica servers; [0] is read by scans */
-} HdChunk;
+	List	   *checked;		/* servers looked up */
+	List	   *down;			/* of those, the ones down */
+} HdDownNodes;
 
-/* Chunks a statement has met, by time slice and space partition. */
-typedef struct HdChunkCache HdChunkCache;
+extern bool hd_node_down(HdDownNodes *down, Oid serverid);
+
+/* The statement could not reach serverid (already reported down). */
+extern void hd_node_set_down(HdDownNodes *down, Oid serverid);
 
 /*
- * before_create runs before a chunk is created, so that the caller can
- * finish requests it has pending on data node sessions.
+ * The error for chunk name (quoted "schema"."table") when none of its
+ * replicas is usable: 08001, naming current_nodes, the nodes holding its
+ * current replicas.
  */
-extern HdChunkCache *hd_chunk_cache_create(HdHypertable *ht, MemoryContext cxt,
-										   void (*before_create) (void *arg),
-										   void *arg);
+extern void hd_chunk_unavailable(const char *name, List *current_nodes)
+			pg_attribute_noreturn();
 
-/* The chunk for a row's dimension values, created if missing. */
-extern HdChunk *hd_chunk_for_point(HdChunkCache *cache, int64 time,
-								   Datum space_value, bool space_isnull);
-
-/* What a statement reads (or writes) on one data node. */
+/*
+ * What a statement reads (or writes) on one data node: chunks, the
+ * quoted names of the chunks read there (deparse/ turns them into a
+ * condition on tableoid); restricted, whether the node holds replicas
+ * of other chunks the statement's quals keep, so that it must name its
+ * chunks; primaries, those of chunks whose replica here is the one read.
+ */
 typedef struct HdNodeRead
 {
 	Oid			serverid;
-	char	   *chunk_filter;	/* NULL: all of the node's chunks; else a
-								 * "tableoid IN (...)" condition */
-	int			nchunks;		/* chunks read from the node */
-	char	   *primary_filter; /* "tableoid IN (...)" of those chunks whose
-								 * replica here is the one read; NULL if
-								 * none */
-	int			nprimary;		/* how many */
+	List	   *chunks;
+	bool		restricted;
+	List	   *primaries;
 } HdNodeRead;
 
 /*
@@ -70,13 +79,21 @@ typedef struct HdChunkPrune
 struct HdChunkSet;
 extern struct HdChunkSet *hd_chunk_set_read(HdHypertable *ht, MemoryContext cxt);
 
-/* One HdNodeRead per data node that has chunks prune keeps, by node name. */
+/*
+ * One HdNodeRead per data node that has chunks prune keeps, by node name:
+ * each chunk from its first usable replica.  A chunk without one is an
+ * error (hd_chunk_unavailable).
+ */
 extern List *hd_chunk_read_plan(HdHypertable *ht, const HdChunkPrune *prune);
 
 /*
  * The same for a statement that changes rows, which must reach every
- * replica: each node's entry covers all of its replicas of those chunks.
+ * usable replica: each node's entry covers all of its usable replicas of
+ * those chunks (primaries as for a read).  down: the nodes the statement
+ * knows to be down.  With mark_stale, the current replicas of those chunks
+ * that are not usable are marked stale in the transaction.
  */
-extern List *hd_chunk_write_plan(HdHypertable *ht, const HdChunkPrune *prune);
+extern List *hd_chunk_write_plan(HdHypertable *ht, const HdChunkPrune *prune,
+								 HdDownNodes *down, bool mark_stale);
 
 #endif							/* HYPERDIST_METADATA_CHUNK_H */

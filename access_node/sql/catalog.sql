@@ -96,7 +96,9 @@ CREATE TABLE _hyperdist_catalog.hypertable_data_node (
     PRIMARY KEY (hypertable_id, node_name));
 
 -- Placement map: new chunks of partition p go to data_nodes (first one
--- first).  Rebuilt by _hyperdist_functions.recreate_placement.
+-- first), those of them that can take one when it is made
+-- (_hyperdist_functions.new_chunk_nodes).  Rebuilt by
+-- _hyperdist_functions.recreate_placement.
 CREATE TABLE _hyperdist_catalog.dimension_partition (
     hypertable_id int NOT NULL
       REFERENCES _hyperdist_catalog.hypertable ON DELETE CASCADE,
@@ -187,3 +189,38 @@ AS $$
     FROM parts, generate_series(0, np - 1) p;
 $$;
 REVOKE EXECUTE ON FUNCTION _hyperdist_functions.recreate_placement(int) FROM PUBLIC;
+
+-- The data nodes a new chunk goes to (metadata/catalog_read.c): of the
+-- placement map's entry for key (the space partition, or a time slice's
+-- key; modulo the map's size), those that still take new chunks (attached,
+-- not blocked, available) and are not in down (nodes the caller found
+-- unreachable), in the entry's order; then the hypertable's other nodes
+-- that take new chunks, in name order from the entry's first node on,
+-- wrapping around; at most replication_factor of them.  Fewer when fewer
+-- nodes can take the chunk, none when no node can.
+CREATE FUNCTION _hyperdist_functions.new_chunk_nodes(ht int, key bigint, down name[])
+RETURNS name[] LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  WITH entry AS (
+    SELECT data_nodes FROM _hyperdist_catalog.dimension_partition
+     WHERE hypertable_id = ht
+       AND partition = key % nullif((SELECT count(*) FROM _hyperdist_catalog.dimension_partition
+                                      WHERE hypertable_id = ht), 0)),
+  usable AS (
+    SELECT hdn.node_name
+      FROM _hyperdist_catalog.hypertable_data_node hdn
+      JOIN hyperdist_information.data_nodes dn ON dn.node_name = hdn.node_name
+     WHERE hdn.hypertable_id = ht AND NOT hdn.block_chunks AND dn.available
+       AND hdn.node_name <> ALL (coalesce(down, '{}'))),
+  anchor AS (
+    SELECT coalesce((SELECT data_nodes[1] FROM entry),
+                    (SELECT node_name FROM usable ORDER BY node_name LIMIT 1
+                     OFFSET key % nullif((SELECT count(*) FROM usable), 0))) AS first)
+  SELECT ARRAY(
+    SELECT u.node_name
+      FROM usable u CROSS JOIN anchor a LEFT JOIN entry e ON true
+     ORDER BY array_position(e.data_nodes, u.node_name) NULLS LAST,
+              u.node_name < a.first, u.node_name
+     LIMIT (SELECT replication_factor FROM _hyperdist_catalog.hypertable WHERE id = ht));
+$$;
