@@ -5,7 +5,7 @@
  * The statements the utility hook (ddl/utility.c) runs on a distributed
  * hypertable's data nodes besides the user's own statement text, the
  * catalog queries it asks a data node through data_node_query, and the
- * statement creating a chunk's table (metadata/chunk.c).
+ * statement creating a chunk's table (placement/chunk_create.c).
  */
 #include "postgres.h"
 
@@ -69,8 +69,9 @@ hd_deparse_set_schema(const char *schema, const char *statement)
 
 /*
  * On a data node ALTER TABLE ... OWNER TO does not recurse to partitions,
- * but the chunks belong to the hypertable's owner (see metadata/chunk.c),
- * who must also be able to create them in the associated schema.
+ * but the chunks belong to the hypertable's owner (see
+ * placement/chunk_create.c), who must also be able to create them in the
+ * associated schema.
  */
 char *
 hd_deparse_chunks_owner(const HdHypertable *ht, const char *owner)

@@ -606,7 +606,7 @@ hyperdist_catalog_delete_chunks(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* ---- chunk creation (metadata/chunk.c checked the caller) ---------------------- */
+/* ---- chunk creation (placement/chunk_create.c checked the caller) ------------- */
 
 /*
  * A new time slice [start, end) for time, cut where it would overlap the

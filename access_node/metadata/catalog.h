@@ -42,8 +42,8 @@ extern void hd_catalog_writer_end(HdCatalogWriter *w);
 extern void hd_catalog_lock_chunks(int32 ht_id);
 
 /*
- * Chunk creation's rows (metadata/chunk.c, which checked that the caller
- * may create chunks and holds the hypertable's chunk-creation lock).
+ * Chunk creation's rows (placement/chunk_create.c, which checked that the
+ * caller may create chunks and holds the hypertable's chunk-creation lock).
  */
 extern void hd_catalog_add_time_slice(int32 ht_id, int64 time, int64 start, int64 end,
 									  int16 nparts, HdCatalogSlice *slice);

@@ -14,9 +14,9 @@
  *    row, where everything else (its relation on the access node,
  *    show_chunks, drop_chunks, sizes) reads it;
  *  - a slice's table has no catalog row: chunk creation names it
- *    (chunk_create_sql, metadata/chunk.c), and drop_chunks (sql/chunks.sql)
- *    through _hyperdist_functions.slice_table_name when it drops a slice's
- *    last chunks.
+ *    (chunk_create_sql, placement/chunk_create.c), and drop_chunks
+ *    (sql/chunks.sql) through _hyperdist_functions.slice_table_name when it
+ *    drops a slice's last chunks.
  *
  * A name longer than NAMEDATALEN - 1 bytes is cut the same way wherever it
  * goes, as an identifier: by the data node's parser when the table is

@@ -52,8 +52,8 @@ AS $$
    WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped;
 $$;
 
--- Called with the chunk's catalog rows, which metadata/chunk.c writes as the
--- catalog's owner whichever role inserts; not for anyone else.
+-- Called with the chunk's catalog rows, which placement/chunk_create.c writes
+-- as the catalog's owner whichever role inserts; not for anyone else.
 CREATE FUNCTION _hyperdist_functions.create_chunk_relation(chunk int)
 RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
