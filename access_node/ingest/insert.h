@@ -3,11 +3,12 @@
  * ingest/insert.h — routing rows of a distributed hypertable to data nodes in
  * batches (INSERT and COPY share it).
  *
- * Each row goes to its chunk's replicas; rows are buffered per data node
- * column by column and shipped as one INSERT ... SELECT FROM unnest($1,
- * ..., $n) per batch, each parameter an array in binary format, into the
- * node's root table (whose partitioning routes them to the chunks).  A
- * node has at most one batch in flight; the next is built meanwhile.
+ * Each row goes to its chunk's usable replicas (placement/chunk_create.h);
+ * rows are buffered per data node column by column and shipped as one
+ * INSERT ... SELECT FROM unnest($1, ..., $n) per batch, each parameter an
+ * array in binary format, into the node's root table (whose partitioning
+ * routes them to the chunks).  A node has at most one batch in flight; the
+ * next is built meanwhile.
  */
 #ifndef HYPERDIST_INGEST_INSERT_H
 #define HYPERDIST_INGEST_INSERT_H

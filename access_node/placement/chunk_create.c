@@ -190,8 +190,9 @@ reach_node(HdChunkCache *cache, Oid serverid)
 
 	if (list_member_oid(cache->reached, serverid))
 		return true;
-	old = MemoryContextSwitchTo(cache->cxt);
 	hd_server_options_get(GetForeignServer(serverid), &opts);
+	/* the statement's lists live as long as its cache */
+	old = MemoryContextSwitchTo(cache->cxt);
 	if (opts.available && !hd_node_down(&cache->down, serverid))
 	{
 		reached = hd_conn_try_get(serverid, true) != NULL;
