@@ -324,10 +324,7 @@ hd_plan_direct_modify(PlannerInfo *root, ModifyTable *plan,
 	return true;
 }
 
-/*
- * The nodes' statements from the write plan, for the chunks that exist now
- * and the pruning quals' values of this execution.
- */
+/* The nodes' statements, one per entry of the write plan writes. */
 static void
 plan_statements(HdDirectModifyState *state, List *fdw_private, List *writes)
 {
@@ -375,8 +372,10 @@ connect_nodes(HdDirectModifyState *state, HdDownNodes *down)
 }
 
 /*
- * Every usable replica of the chunks the statement may change gets it;
- * current replicas that are not usable are marked stale.  A node that
+ * The nodes' statements, for the chunks that exist now and the pruning
+ * quals' values of this execution (prune_exprs: ExprStates).  Every usable
+ * replica of the chunks the statement may change gets it; current
+ * replicas that are not usable are marked stale.  A node that
  * cannot be reached when its session opens is not usable either: the plan
  * is made again without it.  Plain EXPLAIN shows the statements, and
  * neither marks replicas nor opens sessions.
