@@ -17,6 +17,7 @@
 #include "utils/timestamp.h"
 
 #include "metadata/cache.h"
+#include "metadata/catalog.h"
 #include "metadata/catalog_read.h"
 #include "metadata/chunk.h"
 #include "metadata/dimension.h"
@@ -46,6 +47,13 @@ hd_node_set_down(HdDownNodes *down, Oid serverid)
 		down->checked = lappend_oid(down->checked, serverid);
 	if (!list_member_oid(down->down, serverid))
 		down->down = lappend_oid(down->down, serverid);
+}
+
+void
+hd_chunk_mark_stale(int32 ht_id, int32 chunk_id, const char *node_name)
+{
+	hd_catalog_lock_chunks(ht_id);
+	hd_replica_mark_stale(chunk_id, node_name);
 }
 
 void
@@ -344,7 +352,7 @@ hd_chunk_write_plan(HdHypertable *ht, const HdChunkPrune *prune,
 	{
 		StaleReplica *s = lfirst(lc);
 
-		hd_replica_mark_stale(s->chunk_id, s->node_name);
+		hd_chunk_mark_stale(ht->id, s->chunk_id, s->node_name);
 	}
 	return plan;
 }

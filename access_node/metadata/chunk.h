@@ -39,6 +39,14 @@ extern bool hd_node_down(HdDownNodes *down, Oid serverid);
 extern void hd_node_set_down(HdDownNodes *down, Oid serverid);
 
 /*
+ * Marks chunk_id's replica on node_name stale: a write of the chunk left
+ * it out.  Marks of one hypertable are serialized with its chunk creation
+ * (hd_catalog_lock_chunks), so that writers marking the same replicas in
+ * different orders never deadlock.
+ */
+extern void hd_chunk_mark_stale(int32 ht_id, int32 chunk_id, const char *node_name);
+
+/*
  * The error for chunk name (quoted "schema"."table") when none of its
  * replicas is usable: 08001, naming current_nodes, the nodes holding its
  * current replicas.

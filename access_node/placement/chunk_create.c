@@ -17,7 +17,6 @@
 #include "metadata/catalog_read.h"
 #include "metadata/chunk.h"
 #include "metadata/dimension.h"
-#include "metadata/replica.h"
 #include "placement/chunk_create.h"
 #include "remote/connection.h"
 #include "remote/fanout.h"
@@ -252,7 +251,7 @@ chunk_from_row(HdChunkCache *cache, const HdCatalogChunk *row)
 	if (chunk->nnodes == 0)
 		hd_chunk_unavailable(row->name, current_nodes);
 	foreach(lc, stale)
-		hd_replica_mark_stale(row->id, lfirst(lc));
+		hd_chunk_mark_stale(cache->ht->id, row->id, lfirst(lc));
 	return chunk;
 }
 
