@@ -57,7 +57,7 @@ hd_chunk_mark_stale(int32 ht_id, int32 chunk_id, const char *node_name)
 }
 
 void
-hd_chunk_unavailable(const char *name, List *current_nodes)
+hd_chunk_unavailable_error(const char *name, List *current_nodes)
 {
 	StringInfoData nodes;
 	ListCell   *lc;
@@ -206,7 +206,7 @@ primary_replica(const HdCachedChunk *c, HdDownNodes *down)
 			current_nodes = lappend(current_nodes,
 									GetForeignServer(c->servers[r])->servername);
 	}
-	hd_chunk_unavailable(c->name, current_nodes);
+	hd_chunk_unavailable_error(c->name, current_nodes);
 }
 
 /* One data node's share of a plan as it is built. */

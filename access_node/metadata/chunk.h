@@ -51,7 +51,7 @@ extern void hd_chunk_mark_stale(int32 ht_id, int32 chunk_id, const char *node_na
  * replicas is usable: 08001, naming current_nodes, the nodes holding its
  * current replicas.
  */
-extern void hd_chunk_unavailable(const char *name, List *current_nodes)
+extern void hd_chunk_unavailable_error(const char *name, List *current_nodes)
 			pg_attribute_noreturn();
 
 /*
@@ -90,7 +90,7 @@ extern struct HdChunkSet *hd_chunk_set_read(HdHypertable *ht, MemoryContext cxt)
 /*
  * One HdNodeRead per data node that has chunks prune keeps, by node name:
  * each chunk from its first usable replica.  A chunk without one is an
- * error (hd_chunk_unavailable).
+ * error (hd_chunk_unavailable_error).
  */
 extern List *hd_chunk_read_plan(HdHypertable *ht, const HdChunkPrune *prune);
 

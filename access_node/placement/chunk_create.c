@@ -249,7 +249,7 @@ chunk_from_row(HdChunkCache *cache, const HdCatalogChunk *row)
 			stale = lappend(stale, replica->node_name);
 	}
 	if (chunk->nnodes == 0)
-		hd_chunk_unavailable(row->name, current_nodes);
+		hd_chunk_unavailable_error(row->name, current_nodes);
 	foreach(lc, stale)
 		hd_chunk_mark_stale(cache->ht->id, row->id, lfirst(lc));
 	return chunk;
