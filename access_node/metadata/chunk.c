@@ -9,6 +9,7 @@
 #include "executor/spi.h"
 #include "foreign/foreign.h"
 #include "funcapi.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
@@ -23,6 +24,7 @@
 #include "metadata/cache.h"
 #include "metadata/chunk.h"
 #include "remote/node.h"
+#include "remote/node_health.h"
 #include "spi_plan.h"
 #include "metadata/dimension.h"
 #include "remote/connection.h"
@@ -405,14 +407,31 @@ chunk_kept(const HdCachedChunk *c, const HdChunkSet *set, const HdChunkPrune *pr
 	return false;
 }
 
-/* The replica read of chunk c: the first available one, else the first. */
+/*
+ * The replica read of chunk c: the first usable one, on an available node
+ * not known to be down.  A chunk with replicas but none usable cannot be
+ * read: an error, rather than rows missing.
+ */
 static int
 primary_replica(const HdCachedChunk *c)
 {
+	StringInfoData nodes;
+
 	for (int r = 0; r < c->nreplicas; r++)
-		if (c->available[r])
+		if (c->available[r] && !hd_health_node_down(c->servers[r]))
 			return r;
-	return 0;
+	if (c->nreplicas == 0)
+		return 0;
+	initStringInfo(&nodes);
+	for (int r = 0; r < c->nreplicas; r++)
+		appendStringInfo(&nodes, "%s\"%s\"", r > 0 ? ", " : "",
+						 GetForeignServer(c->servers[r])->servername);
+	ereport(ERROR,
+			(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+			 errmsg("chunk %s has no current replica on an available data node",
+					c->name),
+			 errdetail("Its replicas are on data node(s) %s, which are unavailable.",
+					   nodes.data)));
 }
 
 /* One data node's share of a plan as it is built. */
