@@ -486,6 +486,15 @@ start_stream(HdScanState *state)
 	stream = state->stream = state->streams[state->cur];
 	MemoryContextSwitchTo(oldcxt);
 
+	/*
+	 * Before any row is returned, every node must have started its query
+	 * (COPY answers before it runs it): a node already lost then restarts
+	 * the scan (next_row) rather than failing it once other nodes' rows
+	 * were returned.
+	 */
+	if (!state->returned)
+		for (int i = state->cur + 1; i < state->nqueries; i++)
+			(void) hd_stream_ncolumns(state->streams[i]);
 	if (hd_stream_ncolumns(stream) != state->ncolumns)
 		report_bad_rows(state,
 						psprintf("The query returned %d columns instead of %d.",
