@@ -22,7 +22,8 @@
  * backend (remote/node_health.h), so the plan made again reads its chunks
  * elsewhere.  A node lost while its query runs, before the scan returned a
  * row, restarts the scan's queries on a new plan; once rows were returned
- * the loss is an error (08006).  Each node is given up on once per scan:
+ * the loss is an error (08006), so no row is returned before every node
+ * has started its query.  Each node is given up on once per scan:
  * failing again is an error.
  */
 #include "postgres.h"
@@ -298,10 +299,9 @@ scan_joins_transaction(void)
  * The sessions of the queries.  For a distributed hypertable, a node that
  * cannot be reached is down from then on (hd_conn_try_get), and the plan
  * made again reads its chunks from other replicas, or fails for chunks
- * that have none.  A node that failed
- * once and is planned again (its health could not be recorded) is opened
- * with errors raised, so a scan waits at most one connect timeout for each
- * node lost.
+ * that have none.  A node that failed once and is planned again (its
+ * health could not be recorded) is opened with errors raised, so a scan
+ * waits at most one connect timeout for each node lost.
  */
 static void
 open_sessions(HdScanState *state)
