@@ -69,15 +69,23 @@ typedef struct NodeSample
 	double		pages;
 } NodeSample;
 
-/* The data nodes to sample: those with primary replicas of chunks. */
+/*
+ * The data nodes to sample, with their sessions: those with primary
+ * replicas of chunks.  A node that cannot be reached is down from then on
+ * (hd_conn_try_get), and the plan made again reads its chunks from other
+ * replicas, if they have any; a node planned again after that is opened
+ * with errors raised.
+ */
 static List *
 sample_nodes(Relation rel)
 {
 	Oid			relid = RelationGetRelid(rel);
 	HdHypertable *ht = hd_hypertable_load(relid);
 	char	   *relation = hd_deparse_remote_table(relid);
-	List	   *nodes = NIL;
+	bool		transactional = IsTransactionBlock();
+	List	   *failed = NIL;
 	HdChunkPrune everything;
+	List	   *nodes;
 	ListCell   *lc;
 
 	if (ht == NULL)
@@ -86,20 +94,34 @@ sample_nodes(Relation rel)
 
 		node->serverid = GetForeignTable(relid)->serverid;
 		node->relation = relation;
+		node->conn = hd_conn_get(node->serverid, transactional);
 		return list_make1(node);
 	}
 
 	hd_prune_compute(&everything, ht, NIL, NIL, NULL);
-	foreach(lc, hd_chunk_read_plan(ht, &everything))
+	do
 	{
-		HdNodeRead *read = lfirst(lc);
-		NodeSample *node = palloc0(sizeof(NodeSample));
+		nodes = NIL;
+		foreach(lc, hd_chunk_read_plan(ht, &everything))
+		{
+			HdNodeRead *read = lfirst(lc);
+			NodeSample *node = palloc0(sizeof(NodeSample));
 
-		node->serverid = read->serverid;
-		node->relation = relation;
-		node->chunk_filter = hd_deparse_read_filter(read);
-		nodes = lappend(nodes, node);
-	}
+			node->serverid = read->serverid;
+			node->relation = relation;
+			node->chunk_filter = hd_deparse_read_filter(read);
+			if (list_member_oid(failed, read->serverid))
+				node->conn = hd_conn_get(read->serverid, transactional);
+			else
+				node->conn = hd_conn_try_get(read->serverid, transactional);
+			if (node->conn == NULL)
+			{
+				failed = lappend_oid(failed, read->serverid);
+				break;
+			}
+			nodes = lappend(nodes, node);
+		}
+	} while (lc != NULL);
 	return nodes;
 }
 
@@ -117,7 +139,6 @@ start_size_queries(List *nodes)
 	{
 		NodeSample *node = lfirst(lc);
 
-		node->conn = hd_conn_get(node->serverid, IsTransactionBlock());
 		(void) hd_reqset_query(set, node->conn,
 							   hd_deparse_leaf_sizes(node->relation, node->chunk_filter),
 							   0, NULL, NULL, HD_ROWS_TEXT);

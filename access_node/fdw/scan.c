@@ -15,6 +15,16 @@
  * receive function (binary transfer) or input function (text transfer), as
  * COPY FROM does.  Decoded values live in a context reset at each row,
  * which is safe because a scan's tuple is only valid until the next call.
+ *
+ * Failover: the read plan reads each chunk from its first replica on a data
+ * node that is available and not known to be down.  A node that cannot be
+ * reached when the scan opens its sessions is down from then on, for every
+ * backend (remote/node_health.h), so the plan made again reads its chunks
+ * elsewhere.  A node lost while its query runs, before the scan returned a
+ * row, restarts the scan's queries on a new plan; once rows were returned
+ * the loss is an error (08006), so no row is returned before every node
+ * has started its query.  Each node is given up on once per scan:
+ * failing again is an error.
  */
 #include "postgres.h"
 
@@ -57,6 +67,12 @@ typedef struct HdScanState
 								 * grouping target's (fdw/grouping.c) */
 	HdHypertable *ht;			/* NULL: a table on one data node */
 	MemoryContext scan_cxt;		/* lives as long as the scan */
+	ForeignScanState *node;
+	List	   *prune_exprs;	/* ExprStates of the pruning quals */
+	List	   *open_failed;	/* servers whose session could not be opened */
+	List	   *stream_lost;	/* servers lost while their query ran */
+	bool		returned;		/* a row was returned since the queries
+								 * were last started */
 
 	/* one remote query per data node; cur is the one being read */
 	int			nqueries;
@@ -206,8 +222,9 @@ prepare_decoding(HdScanState *state, List *retrieved_attrs)
  * added to the WHERE clause, before the SQL's suffix (GROUP BY...).
  */
 static void
-plan_queries(HdScanState *state, ForeignScanState *node, List *prune_exprs)
+plan_queries(HdScanState *state)
 {
+	ForeignScanState *node = state->node;
 	ForeignScan *fsplan = castNode(ForeignScan, node->ss.ps.plan);
 	char	   *sql = strVal(list_nth(fsplan->fdw_private, HdScanPrivateSql));
 	bool		has_where = boolVal(list_nth(fsplan->fdw_private,
@@ -218,6 +235,7 @@ plan_queries(HdScanState *state, ForeignScanState *node, List *prune_exprs)
 	HdChunkPrune prune;
 	List	   *reads;
 	ListCell   *lc;
+	MemoryContext oldcxt = MemoryContextSwitchTo(state->scan_cxt);
 
 	if (ht == NULL)
 	{
@@ -230,7 +248,7 @@ plan_queries(HdScanState *state, ForeignScanState *node, List *prune_exprs)
 	{
 		hd_prune_compute(&prune, ht,
 						 list_nth(fsplan->fdw_private, HdScanPrivatePruneCodes),
-						 prune_exprs, node->ss.ps.ps_ExprContext);
+						 state->prune_exprs, node->ss.ps.ps_ExprContext);
 		reads = hd_chunk_read_plan(ht, &prune);
 	}
 
@@ -254,7 +272,12 @@ plan_queries(HdScanState *state, ForeignScanState *node, List *prune_exprs)
 	state->elapsed_ms = palloc(sizeof(double) * Max(state->nqueries, 1));
 	for (int i = 0; i < state->nqueries; i++)
 		state->elapsed_ms[i] = -1;
+	state->conns = NULL;
+	state->conn = NULL;
+	state->stream = NULL;
+	state->cur = 0;
 	state->eof = state->nqueries == 0;
+	MemoryContextSwitchTo(oldcxt);
 }
 
 /*
@@ -272,16 +295,43 @@ scan_joins_transaction(void)
 	return IsTransactionBlock() || IsolationUsesXactSnapshot();
 }
 
-/* The sessions of the queries. */
+/*
+ * The sessions of the queries.  For a distributed hypertable, a node that
+ * cannot be reached is down from then on (hd_conn_try_get), and the plan
+ * made again reads its chunks from other replicas, or fails for chunks
+ * that have none.  A node that failed once and is planned again (its
+ * health could not be recorded) is opened with errors raised, so a scan
+ * waits at most one connect timeout for each node lost.
+ */
 static void
 open_sessions(HdScanState *state)
 {
 	bool		transactional = scan_joins_transaction();
+	MemoryContext oldcxt = MemoryContextSwitchTo(state->scan_cxt);
 
-	state->conns = palloc(sizeof(HdConn *) * Max(state->nqueries, 1));
-	for (int i = 0; i < state->nqueries; i++)
-		state->conns[i] = hd_conn_get(state->serverids[i], transactional);
+	for (;;)
+	{
+		int			i;
+
+		state->conns = palloc(sizeof(HdConn *) * Max(state->nqueries, 1));
+		for (i = 0; i < state->nqueries; i++)
+		{
+			Oid			serverid = state->serverids[i];
+
+			if (state->ht == NULL || list_member_oid(state->open_failed, serverid))
+				state->conns[i] = hd_conn_get(serverid, transactional);
+			else
+				state->conns[i] = hd_conn_try_get(serverid, transactional);
+			if (state->conns[i] == NULL)
+				break;
+		}
+		if (i == state->nqueries)
+			break;
+		state->open_failed = lappend_oid(state->open_failed, state->serverids[i]);
+		plan_queries(state);
+	}
 	state->conn = state->nqueries > 0 ? state->conns[0] : NULL;
+	MemoryContextSwitchTo(oldcxt);
 }
 
 /*
@@ -337,9 +387,10 @@ hd_begin_foreign_scan(ForeignScanState *node, int eflags)
 	hd_params_init(&state->params, list_copy_head(fsplan->fdw_exprs, nparams),
 				   (PlanState *) node);
 
-	plan_queries(state, node,
-				 ExecInitExprList(list_copy_tail(fsplan->fdw_exprs, nparams),
-								  (PlanState *) node));
+	state->node = node;
+	state->prune_exprs = ExecInitExprList(list_copy_tail(fsplan->fdw_exprs, nparams),
+										  (PlanState *) node);
+	plan_queries(state);
 	/* plain EXPLAIN shows the queries and needs no session */
 	state->explain_only = (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0;
 	if (!state->explain_only)
@@ -435,6 +486,15 @@ start_stream(HdScanState *state)
 	stream = state->stream = state->streams[state->cur];
 	MemoryContextSwitchTo(oldcxt);
 
+	/*
+	 * Before any row is returned, every node must have started its query
+	 * (COPY answers before it runs it): a node already lost then restarts
+	 * the scan (next_row) rather than failing it once other nodes' rows
+	 * were returned.
+	 */
+	if (!state->returned)
+		for (int i = state->cur + 1; i < state->nqueries; i++)
+			(void) hd_stream_ncolumns(state->streams[i]);
 	if (hd_stream_ncolumns(stream) != state->ncolumns)
 		report_bad_rows(state,
 						psprintf("The query returned %d columns instead of %d.",
@@ -456,7 +516,7 @@ start_stream(HdScanState *state)
 
 /* Reads the next row's fields into state->fields; false after the last row. */
 static bool
-next_row(HdScanState *state)
+read_row(HdScanState *state)
 {
 	while (!state->eof)
 	{
@@ -487,6 +547,64 @@ next_row(HdScanState *state)
 			state->eof = true;
 	}
 	return false;
+}
+
+static void
+close_streams(HdScanState *state)
+{
+	for (int i = 0; i < state->nqueries; i++)
+	{
+		if (state->streams[i] != NULL)
+			hd_stream_close(state->streams[i]);
+		state->streams[i] = NULL;
+	}
+	state->stream = NULL;
+}
+
+/* The first row since the queries started, for hd_conn_attempt. */
+typedef struct FirstRow
+{
+	HdScanState *state;
+	bool		found;
+} FirstRow;
+
+static void
+first_row(void *arg)
+{
+	FirstRow   *first = arg;
+
+	first->found = read_row(first->state);
+}
+
+/*
+ * The next row.  Until the scan has returned one, the loss of a data node
+ * (hd_conn_attempt: its session gone, and no remote transaction with it
+ * that must fail) restarts the queries on a new plan, which reads the
+ * node's chunks from other replicas if it is known to be down, else tries
+ * it once more; a node lost twice is an error.  Every query is started
+ * again, the others' streams released first, so no row is read twice.
+ */
+static bool
+next_row(HdScanState *state)
+{
+	FirstRow	first = {state, false};
+	Oid			lost;
+
+	/* a foreign table of one data node has nowhere else to go */
+	if (state->returned || state->ht == NULL)
+		return read_row(state);
+	while (OidIsValid(lost = hd_conn_attempt(first_row, &first, state->stream_lost)))
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(state->scan_cxt);
+
+		state->stream_lost = lappend_oid(state->stream_lost, lost);
+		MemoryContextSwitchTo(oldcxt);
+		close_streams(state);
+		plan_queries(state);
+		open_sessions(state);
+	}
+	state->returned = first.found;
+	return first.found;
 }
 
 /*
@@ -596,18 +714,6 @@ hd_iterate_foreign_scan(ForeignScanState *node)
 	return slot;
 }
 
-static void
-close_streams(HdScanState *state)
-{
-	for (int i = 0; i < state->nqueries; i++)
-	{
-		if (state->streams[i] != NULL)
-			hd_stream_close(state->streams[i]);
-		state->streams[i] = NULL;
-	}
-	state->stream = NULL;
-}
-
 void
 hd_rescan_foreign_scan(ForeignScanState *node)
 {
@@ -618,6 +724,7 @@ hd_rescan_foreign_scan(ForeignScanState *node)
 	state->cur = 0;
 	state->conn = state->nqueries > 0 ? state->conns[0] : NULL;
 	state->eof = state->nqueries == 0;
+	state->returned = false;
 }
 
 void
@@ -657,8 +764,6 @@ explain_remote_plan(HdScanState *state, int i, List *fdw_exprs,
 							es);
 		return;
 	}
-	if (state->conns == NULL)
-		open_sessions(state);
 	compute_params(state);
 	hd_explain_remote_plan(state->conns[i], state->sqls[i], state->params.n,
 						   state->params.types,
@@ -678,6 +783,9 @@ hd_explain_scan_queries(ForeignScanState *node, ExplainState *es)
 	bool		dist = state->ht != NULL;
 	List	   *fdw_exprs = castNode(ForeignScan, node->ss.ps.plan)->fdw_exprs;
 
+	/* the remote plans' sessions, first: they may change the nodes read */
+	if (es->verbose && hd_enable_remote_explain && state->conns == NULL)
+		open_sessions(state);
 	if (state->nqueries == 0)
 	{
 		ExplainPropertyText("Data nodes", "none", es);

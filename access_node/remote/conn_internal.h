@@ -135,4 +135,12 @@ extern void hd_conn_end_xact(void);
 /* Forgets a session that could not be rolled back, so it is reopened. */
 extern void hd_conn_discard_session(HdConn *conn);
 
+/*
+ * If conn's session is lost (closed, or its connection broke while idle)
+ * and its remote transaction only read, at READ COMMITTED, that remote
+ * transaction is given up (it had nothing to commit) and true returned:
+ * the local one goes on, and commits, without it.
+ */
+extern bool hd_conn_drop_lost_reader(HdConn *conn);
+
 #endif							/* HYPERDIST_REMOTE_CONN_INTERNAL_H */

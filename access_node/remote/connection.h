@@ -22,6 +22,8 @@
 
 #include "postgres.h"
 
+#include "nodes/pg_list.h"
+
 #include "remote/target.h"
 
 typedef struct HdConn HdConn;
@@ -47,9 +49,27 @@ extern HdConn *hd_conn_get(Oid serverid, bool transactional);
  * be opened or its remote transaction started because the node is
  * unreachable (no answer within hyperdist.connect_timeout, connection
  * refused or lost, the data node's PostgreSQL not accepting connections);
- * other errors (a refused key, a data node's error) are raised.
+ * other errors (a refused key, a data node's error, the loss of a remote
+ * transaction that wrote there) are raised.
  */
 extern HdConn *hd_conn_try_get(Oid serverid, bool transactional);
+
+/*
+ * Runs fn(arg) for a caller that can go on without the data nodes it
+ * reaches (a scan that can read other replicas).  When fn raises the error
+ * of a lost node (no answer within hyperdist.connect_timeout, connection
+ * refused or lost, the node's PostgreSQL gone or not taking sessions) whose
+ * session was dropped and held no remote transaction that must fail (see
+ * remote/session.c), the error is dropped and the node's server returned;
+ * a node unreachable at all has been reported down (remote/node_health.h).
+ * Every other error, and the loss of a node in `again` (server OIDs, e.g.
+ * those lost once already in the statement), is raised.  Returns
+ * InvalidOid when fn returned.  Only remote/'s own errors are dropped, so
+ * fn must hold nothing that error recovery would release (locks, pins,
+ * open relations, cache references) while it calls into remote/.
+ */
+typedef void (*HdConnAttempt) (void *arg);
+extern Oid	hd_conn_attempt(HdConnAttempt fn, void *arg, const List *again);
 
 /*
  * A session that is not cached and takes no part in the local transaction,

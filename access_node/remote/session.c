@@ -19,6 +19,12 @@
  * resent requests keep their numbers and still increase within the new
  * session.  A session lost inside a remote transaction is an error: the
  * remote transaction is gone.  An error that ends the session drops it.
+ *
+ * Lost nodes: when a node cannot be reached (no answer in time, connection
+ * refused or lost, its PostgreSQL not taking sessions) the session is
+ * dropped, the node is reported down to every backend at once
+ * (remote/node_health.h), and the error says so to hd_conn_attempt, which
+ * lets a caller that can do without the node go on elsewhere.
  */
 #include "postgres.h"
 
@@ -36,6 +42,7 @@
 #include "guc.h"
 #include "keys.h"
 #include "remote/error.h"
+#include "remote/node_health.h"
 #include "remote/remote_sql.h"
 #include "remote/session_internal.h"
 #include "remote/target.h"
@@ -60,6 +67,7 @@ typedef struct HdConnEntry
 #define HD_CLOSE_LINGER_MS		100
 
 static void disconnect_all(void);
+static void conn_lost(HdConn *conn, const char *why, bool report);
 
 /* ---- session lifecycle ------------------------------------------------------ */
 
@@ -196,13 +204,34 @@ conn_send_hello(HdConn *conn, const HdConnTarget *target, uint32 seq,
 	pfree(buf);
 }
 
+/*
+ * An agent answers a Hello with these when its data node cannot take a
+ * session: the data node's PostgreSQL refuses connections or does not
+ * answer (08001), is starting up, shutting down or in recovery (57P03), or
+ * the agent itself shuts down (57P01).
+ */
+static bool
+hello_unavailable(const Hyperdist__Error *err)
+{
+	return strcmp(err->sqlstate, "08001") == 0 ||
+		strcmp(err->sqlstate, "57P03") == 0 ||
+		strcmp(err->sqlstate, "57P01") == 0;
+}
+
 static void
 conn_accept_hello(HdConn *conn, HdEnvelope *env)
 {
 	Hyperdist__HelloOk *ok;
 
 	if (env->body_case == HYPERDIST__ENVELOPE__BODY_ERROR)
+	{
+		if (hello_unavailable(env->error))
+		{
+			hd_conn_disconnect(conn);
+			conn_lost(conn, env->error->message ? env->error->message : "", true);
+		}
 		hd_report_remote_error(ERROR, conn->node_name, env->error, NULL);
+	}
 	if (env->body_case != HYPERDIST__ENVELOPE__BODY_HELLO_OK)
 		hd_conn_protocol_error(conn, "the agent did not answer Hello with HelloOk");
 	ok = env->hello_ok;
@@ -405,7 +434,8 @@ hd_conn_session_gone(HdConn *conn)
 /*
  * Makes sure the session exists before a request: an idle session whose
  * connection broke, or that was invalidated, is reopened, unless a remote
- * transaction was open on it (then it is lost, and that is an error).
+ * transaction was open on it that cannot be given up (then it is lost, and
+ * that is an error).
  */
 void
 hd_conn_ensure_session(HdConn *conn)
@@ -415,7 +445,7 @@ hd_conn_ensure_session(HdConn *conn)
 		hd_sock_drain_monitor(&conn->sock);
 		if (hd_sock_failure(&conn->sock) != HD_SOCK_READY)
 		{
-			if (hd_xact_in_session(conn))
+			if (hd_xact_in_session(conn) && !hd_conn_drop_lost_reader(conn))
 				hd_conn_fail(conn, HD_SOCK_LOST, false);
 			hd_conn_disconnect(conn);
 		}
@@ -424,13 +454,56 @@ hd_conn_ensure_session(HdConn *conn)
 	}
 	if (conn->session != 0)
 		return;
-	if (hd_xact_in_session(conn))
+	if (hd_xact_in_session(conn) && !hd_conn_drop_lost_reader(conn))
 		hd_conn_fail(conn, HD_SOCK_LOST, false);
 	conn->invalidated = false;
 	conn_open_session(conn);
 }
 
 /* ---- failures --------------------------------------------------------------- */
+
+/*
+ * The server whose loss the error being raised reports (conn_lost), for
+ * hd_conn_attempt; InvalidOid while no such error is on its way.
+ */
+static Oid lost_server = InvalidOid;
+
+/*
+ * Whether conn's remote transaction may be given up when its session is
+ * lost: a participant that only read, at READ COMMITTED, where every
+ * statement on a data node takes a snapshot of its own, so nothing the
+ * transaction saw or will see depends on that remote transaction, and its
+ * COMMIT would have had nothing to make durable.  Not one that wrote (its
+ * writes are gone: the transaction must fail), nor one that ran SQL a
+ * caller gave (which may have written), nor under REPEATABLE READ or
+ * SERIALIZABLE, where the remote snapshot, and the checks of its COMMIT,
+ * are part of what the transaction promises.
+ */
+static bool
+xact_droppable(const HdConn *conn)
+{
+	const HdRemoteXact *x = &conn->xact;
+
+	return x->state == HD_RXACT_OPEN && !x->wrote && !x->ran_sql &&
+		!IsolationUsesXactSnapshot();
+}
+
+/*
+ * conn's session was dropped because its node, or the node's PostgreSQL
+ * connection, is gone, and an error saying so is about to be raised.  With
+ * report, the node could not be reached at all: every backend learns at
+ * once that it is down.  A remote transaction that may be given up is;
+ * when none is left on conn, hd_conn_attempt may drop the error.
+ */
+static void
+conn_lost(HdConn *conn, const char *why, bool report)
+{
+	if (report && OidIsValid(conn->serverid))
+		hd_health_report_failure(conn->serverid, why);
+	if (xact_droppable(conn))
+		conn->xact.state = HD_RXACT_NONE;
+	lost_server = conn->xact.state == HD_RXACT_NONE ? conn->serverid : InvalidOid;
+}
 
 /*
  * Raises the error for a failed wait or a lost session, after closing the
@@ -441,7 +514,7 @@ hd_conn_fail(HdConn *conn, HdSockStatus why, bool opening)
 {
 	const char *name = conn->node_name;
 	char	   *where = psprintf("%s:%d", conn->host, conn->port);
-	bool		in_xact = hd_xact_in_session(conn);
+	char	   *detail;
 
 	hd_conn_disconnect(conn);
 	switch (why)
@@ -462,32 +535,45 @@ hd_conn_fail(HdConn *conn, HdSockStatus why, bool opening)
 			break;
 		case HD_SOCK_TIMEOUT:
 			if (!opening)
+			{
+				detail = psprintf("The agent at %s sent no reply before the deadline of this step; the session was closed.",
+								  where);
+				conn_lost(conn, detail, true);
 				ereport(ERROR,
 						(errcode(ERRCODE_CONNECTION_FAILURE),
 						 errmsg("data node \"%s\" did not answer in time", name),
-						 errdetail("The agent at %s sent no reply before the deadline of this step; the session was closed.",
-								   where)));
+						 errdetail_internal("%s", detail)));
+			}
+			detail = psprintf("The agent at %s did not answer within %d seconds.",
+							  where, hd_connect_timeout);
+			conn_lost(conn, detail, true);
 			ereport(ERROR,
 					(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
 					 errmsg("could not connect to data node \"%s\"", name),
-					 errdetail("The agent at %s did not answer within %d seconds.",
-							   where, hd_connect_timeout),
+					 errdetail_internal("%s", detail),
 					 errhint("Check that hyperdist-agent is running there and that the data node's agent_public_key matches the agent's key.")));
 			break;
 		case HD_SOCK_LOST:
 		case HD_SOCK_SESSION_GONE:
+			if (why == HD_SOCK_SESSION_GONE)
+				detail = psprintf("The agent at %s no longer knows this session; it was restarted.",
+								  where);
+			else if (opening)
+				detail = psprintf("The agent at %s closed the connection.", where);
+			else
+				detail = psprintf("The connection to the agent at %s broke.", where);
+			/* a restarted agent is reachable: only its sessions are gone */
+			conn_lost(conn, detail, why == HD_SOCK_LOST);
 			if (opening)
 				ereport(ERROR,
 						(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
 						 errmsg("could not connect to data node \"%s\"", name),
-						 errdetail("The agent at %s closed the connection.", where)));
+						 errdetail_internal("%s", detail)));
 			ereport(ERROR,
 					(errcode(ERRCODE_CONNECTION_FAILURE),
 					 errmsg("lost connection to data node \"%s\"", name),
-					 why == HD_SOCK_SESSION_GONE ?
-					 errdetail("The agent at %s no longer knows this session; it was restarted.", where) :
-					 errdetail("The connection to the agent at %s broke.", where),
-					 in_xact ?
+					 errdetail_internal("%s", detail),
+					 hd_xact_in_session(conn) ?
 					 errhint("The remote transaction on the data node was lost; retry the transaction.") : 0));
 			break;
 		case HD_SOCK_READY:
@@ -527,9 +613,77 @@ void
 hd_conn_remote_error(HdConn *conn, const Hyperdist__Error *err, const char *sql)
 {
 	if (hd_ends_session(err))
+	{
 		hd_conn_disconnect(conn);
+		/* the PostgreSQL connection lost or ended: not the node, maybe */
+		if (strcmp(err->sqlstate, "08006") == 0 || strncmp(err->sqlstate, "57P", 3) == 0)
+			conn_lost(conn, err->message ? err->message : "", false);
+	}
 	hd_report_remote_error(ERROR, conn->node_name, err, sql);
 	pg_unreachable();
+}
+
+/*
+ * Whether code is that of an error conn_lost may have flagged: a connection
+ * exception, or the data node's PostgreSQL shutting down or not taking
+ * sessions.
+ */
+static bool
+lost_errcode(int code)
+{
+	return ERRCODE_TO_CATEGORY(code) == ERRCODE_CONNECTION_EXCEPTION ||
+		code == ERRCODE_ADMIN_SHUTDOWN || code == ERRCODE_CRASH_SHUTDOWN ||
+		code == ERRCODE_CANNOT_CONNECT_NOW;
+}
+
+/*
+ * The one place where remote/ drops an error without a subtransaction.
+ * That is safe for the errors dropped, and only those: conn_lost flagged
+ * them right after the session layer had dropped the session (socket
+ * closed, its pending requests and streams forgotten) and given up its
+ * remote transaction or had none, and the remote layer holds no lock,
+ * buffer pin, relation or cache reference at those points; its memory is
+ * in contexts that are reset or deleted with their owners.  What transaction
+ * abort would still do is restored here: the memory context, and the
+ * interrupt holdoff counts errfinish() reset.  fn itself must hold nothing
+ * of the kind while it calls into remote/ (see connection.h).
+ */
+Oid
+hd_conn_attempt(HdConnAttempt fn, void *arg, const List *again)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	int			holdoff = InterruptHoldoffCount;
+	int			cancel_holdoff = QueryCancelHoldoffCount;
+	volatile Oid lost = InvalidOid;
+
+	lost_server = InvalidOid;
+	PG_TRY();
+	{
+		fn(arg);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		lost = lost_server;
+		lost_server = InvalidOid;
+		if (!OidIsValid(lost) || list_member_oid(again, lost))
+			PG_RE_THROW();
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (!lost_errcode(edata->sqlerrcode))
+			PG_RE_THROW();
+		FlushErrorState();
+		ereport(DEBUG1,
+				(errmsg_internal("going on without a lost data node: %s",
+								 edata->message)));
+		FreeErrorData(edata);
+		InterruptHoldoffCount = holdoff;
+		QueryCancelHoldoffCount = cancel_holdoff;
+	}
+	PG_END_TRY();
+	lost_server = InvalidOid;
+	return lost;
 }
 
 /* ---- the cache ------------------------------------------------------------------ */
@@ -644,10 +798,29 @@ hd_conn_get(Oid serverid, bool transactional)
 	return conn;
 }
 
+typedef struct ConnGet
+{
+	Oid			serverid;
+	bool		transactional;
+	HdConn	   *conn;
+} ConnGet;
+
+static void
+conn_get(void *arg)
+{
+	ConnGet    *get = arg;
+
+	get->conn = hd_conn_get(get->serverid, get->transactional);
+}
+
 HdConn *
 hd_conn_try_get(Oid serverid, bool transactional)
 {
-	return hd_conn_get(serverid, transactional);
+	ConnGet		get = {serverid, transactional, NULL};
+
+	if (OidIsValid(hd_conn_attempt(conn_get, &get, NIL)))
+		return NULL;
+	return get.conn;
 }
 
 HdConn *
@@ -825,4 +998,22 @@ void
 hd_conn_discard_session(HdConn *conn)
 {
 	hd_conn_disconnect(conn);
+}
+
+bool
+hd_conn_drop_lost_reader(HdConn *conn)
+{
+	if (!xact_droppable(conn))
+		return false;
+	if (conn->session != 0)
+	{
+		if (conn->sock.dealer == NULL || !hd_conn_idle(conn))
+			return false;
+		hd_sock_drain_monitor(&conn->sock);
+		if (hd_sock_failure(&conn->sock) == HD_SOCK_READY)
+			return false;
+		hd_conn_disconnect(conn);
+	}
+	conn->xact.state = HD_RXACT_NONE;
+	return true;
 }

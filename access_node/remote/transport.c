@@ -41,11 +41,14 @@
 #include "sqlstate.h"
 
 /*
- * Socket tuning: ZMTP heartbeats find a dead agent while nothing is awaited;
- * a lost connection is retried at once, then backing off to 2 s.
+ * Socket tuning: a lost connection is retried at once, then backing off to
+ * 2 s.  ZMTP heartbeats, answered by the agent's I/O thread whatever its
+ * sessions do, find an agent that stopped answering (a hung process or
+ * host, whose TCP connection stays up) while a reply is awaited: a PING
+ * every half hyperdist.connect_timeout, and the connection counts as lost
+ * when nothing came within the other half, so a wait notices within about
+ * one connect timeout.
  */
-#define HD_HEARTBEAT_IVL_MS		5000
-#define HD_HEARTBEAT_TIMEOUT_MS	15000
 #define HD_RECONNECT_IVL_MS		100
 #define HD_RECONNECT_IVL_MAX_MS	2000
 
@@ -235,8 +238,9 @@ sock_configure(void *dealer, const HdConnTarget *target)
 	zsetopt_int(dealer, ZMQ_IMMEDIATE, 1, "IMMEDIATE");
 	zsetopt_int(dealer, ZMQ_LINGER, 0, "LINGER");
 	zsetopt(dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg), "MAXMSGSIZE");
-	zsetopt_int(dealer, ZMQ_HEARTBEAT_IVL, HD_HEARTBEAT_IVL_MS, "HEARTBEAT_IVL");
-	zsetopt_int(dealer, ZMQ_HEARTBEAT_TIMEOUT, HD_HEARTBEAT_TIMEOUT_MS, "HEARTBEAT_TIMEOUT");
+	zsetopt_int(dealer, ZMQ_HEARTBEAT_IVL, hd_connect_timeout * 500, "HEARTBEAT_IVL");
+	zsetopt_int(dealer, ZMQ_HEARTBEAT_TIMEOUT, hd_connect_timeout * 500,
+				"HEARTBEAT_TIMEOUT");
 	zsetopt_int(dealer, ZMQ_RECONNECT_IVL, HD_RECONNECT_IVL_MS, "RECONNECT_IVL");
 	zsetopt_int(dealer, ZMQ_RECONNECT_IVL_MAX, HD_RECONNECT_IVL_MAX_MS, "RECONNECT_IVL_MAX");
 	zsetopt_int(dealer, ZMQ_IPV6, 1, "IPV6");

@@ -16,7 +16,9 @@
  *                durable whatever synchronous_commit says, then PREPARE
  *                TRANSACTION, sent to all at once (a request set,
  *                remote/fanout.c).  Read-only participants get a plain
- *                COMMIT at the same time.  Any failure raises
+ *                COMMIT at the same time (a reader whose session was
+ *                lost is dropped instead when it can be, at READ
+ *                COMMITTED: see hd_conn_drop_lost_reader).  Any failure raises
  *                an ERROR, and the local transaction aborts normally; so
  *                does statement_timeout, armed again for these waits.
  *   COMMIT       COMMIT PREPARED everywhere, in parallel, with a hard
@@ -242,6 +244,24 @@ check_participants(List *conns)
 	}
 }
 
+/*
+ * Readers whose session was lost and whose remote transaction may be given
+ * up (hd_conn_drop_lost_reader) leave the transaction: their COMMIT had
+ * nothing to make durable, and waiting for a node that is gone would only
+ * fail the commit.
+ */
+static List *
+drop_lost_readers(List *readers)
+{
+	List	   *kept = NIL;
+	ListCell   *lc;
+
+	foreach(lc, readers)
+		if (!hd_conn_drop_lost_reader(lfirst(lc)))
+			kept = lappend(kept, lfirst(lc));
+	return kept;
+}
+
 /* ---- PRE_COMMIT ------------------------------------------------------------------- */
 
 /* A COMMIT of the set answered: the remote transaction is over. */
@@ -416,6 +436,7 @@ pre_commit(void)
 		return;
 	arm_statement_timeout();
 	check_participants(p.writers);
+	p.readers = drop_lost_readers(p.readers);
 	check_participants(p.readers);
 	p.readers = commit_readers_nowait(p.readers);
 	if (p.writers != NIL && hd_enable_2pc)
