@@ -480,6 +480,65 @@ hd_sock_wait(HdSock *hs, HdSockWant sock_want, TimestampTz deadline)
 	}
 }
 
+/* Whether hs shows want or has failed; drains its monitor. */
+static bool
+sock_ready(HdSock *hs, HdSockWant sock_want)
+{
+	int			want = sock_want == HD_SOCK_OUT ? ZMQ_POLLOUT : ZMQ_POLLIN;
+
+	if (sock_events(hs->dealer) & want)
+		return true;
+	hd_sock_drain_monitor(hs);
+	return hd_sock_failure(hs) != HD_SOCK_READY;
+}
+
+/* Waits for any event of the n sockets' ZeroMQ and monitor fds, or timeout. */
+static void
+wait_many(HdSock *const *socks, int n, long timeout)
+{
+	WaitEventSet *wes = CreateWaitEventSet(CurrentMemoryContext, 2 + 2 * n);
+	WaitEvent	event;
+
+	PG_TRY();
+	{
+		AddWaitEventToSet(wes, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+		AddWaitEventToSet(wes, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+		for (int i = 0; i < n; i++)
+		{
+			AddWaitEventToSet(wes, WL_SOCKET_READABLE, zfd_of(socks[i]->dealer), NULL, NULL);
+			AddWaitEventToSet(wes, WL_SOCKET_READABLE, zfd_of(socks[i]->monitor), NULL, NULL);
+		}
+		event.events = 0;
+		if (WaitEventSetWait(wes, timeout, &event, 1, PG_WAIT_EXTENSION) > 0 &&
+			(event.events & WL_LATCH_SET))
+			ResetLatch(MyLatch);
+	}
+	PG_FINALLY();
+	{
+		FreeWaitEventSet(wes);
+	}
+	PG_END_TRY();
+}
+
+int
+hd_sock_wait_any(HdSock *const *socks, const HdSockWant *wants, int n,
+				 TimestampTz deadline)
+{
+	for (;;)
+	{
+		long		timeout;
+
+		CHECK_FOR_INTERRUPTS();
+		for (int i = 0; i < n; i++)
+			if (sock_ready(socks[i], wants[i]))
+				return i;
+		timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+		if (timeout <= 0)
+			return -1;
+		wait_many(socks, n, timeout);
+	}
+}
+
 int
 hd_sock_send(HdSock *hs, const void *buf, size_t len, const char **why)
 {
