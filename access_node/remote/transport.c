@@ -65,6 +65,16 @@ static uint32 monitor_counter = 0;
 
 static HdTransportExitHook exit_hook = NULL;
 
+/*
+ * Every socket open in this process.  Their owners close them, on errors
+ * too (PG_FINALLY), but a FATAL error (a terminated backend or worker)
+ * skips that, and zmq_ctx_term would wait forever for a socket left open:
+ * the teardown closes those.
+ */
+static void **open_socks = NULL;
+static int	nopen_socks = 0;
+static int	maxopen_socks = 0;
+
 /* ---- the ZeroMQ context -------------------------------------------------- */
 
 void
@@ -81,6 +91,8 @@ zctx_teardown(int code, Datum arg)
 
 	if (exit_hook != NULL)
 		exit_hook();
+	while (nopen_socks > 0)
+		zmq_close(open_socks[--nopen_socks]);
 
 	while (zmq_ctx_term(zctx) != 0 && zmq_errno() == EINTR)
 		;
@@ -159,6 +171,15 @@ zsocket(int type)
 	void	   *s;
 	int			err;
 
+	if (nopen_socks == maxopen_socks)
+	{
+		int			newmax = Max(16, maxopen_socks * 2);
+
+		open_socks = open_socks == NULL ?
+			MemoryContextAlloc(TopMemoryContext, sizeof(void *) * newmax) :
+			repalloc(open_socks, sizeof(void *) * newmax);
+		maxopen_socks = newmax;
+	}
 	if (!zctx_started)
 		pthread_sigmask(SIG_SETMASK, &BlockSig, &save);
 	s = zmq_socket(ctx, type);
@@ -170,7 +191,22 @@ zsocket(int type)
 				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 				 errmsg("could not create a ZeroMQ socket: %s", zmq_strerror(err))));
 	zctx_started = true;
+	open_socks[nopen_socks++] = s;
 	return s;
+}
+
+static void
+zclose(void *s)
+{
+	for (int i = 0; i < nopen_socks; i++)
+	{
+		if (open_socks[i] == s)
+		{
+			open_socks[i] = open_socks[--nopen_socks];
+			break;
+		}
+	}
+	zmq_close(s);
 }
 
 /* ---- sockets --------------------------------------------------------------- */
@@ -292,10 +328,10 @@ hd_sock_close(HdSock *hs, int linger_ms)
 	{
 		if (linger_ms > 0)
 			zmq_setsockopt(hs->dealer, ZMQ_LINGER, &linger_ms, sizeof(linger_ms));
-		zmq_close(hs->dealer);
+		zclose(hs->dealer);
 	}
 	if (hs->monitor != NULL)
-		zmq_close(hs->monitor);
+		zclose(hs->monitor);
 	while (hs->nfds-- > 0)
 		ReleaseExternalFD();
 	memset(hs, 0, sizeof(*hs));
