@@ -11,6 +11,10 @@
  * this role's session, as any statement would use it.  A node's failure becomes its row's error rather
  * than the statement's, so one unreachable node does not hide the others;
  * a cancel or timeout of the statement itself still ends it.
+ *
+ * Also _hyperdist_functions.data_node_health(): what this server's shared
+ * memory says of a node (remote/node_health.h), for the view
+ * hyperdist_information.data_nodes.
  */
 #include "postgres.h"
 
@@ -21,11 +25,13 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/resowner.h"
+#include "utils/timestamp.h"
 
 #include "api/node_admin.h"
 #include "deparse/deparse.h"
 #include "guc.h"
 #include "remote/connection.h"
+#include "remote/node_health.h"
 
 typedef struct NodeHealth
 {
@@ -115,9 +121,7 @@ nodes_health(List *names)
 	for (int i = 0; i < n; i++)
 	{
 		if (errors[i] != NULL)
-			result[i].error = psprintf("agent at %s:%d does not answer: %s",
-									   targets[i]->host, targets[i]->port,
-									   errors[i]);
+			result[i].error = errors[i];
 		else
 			check_session(servers[i], &result[i]);
 	}
@@ -161,4 +165,32 @@ hyperdist_health(PG_FUNCTION_ARGS)
 	values[2] = BoolGetDatum(RecoveryInProgress());
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(hyperdist_data_node_health);
+
+/* data_node_health(server oid): down, since, last_error, last_check */
+Datum
+hyperdist_data_node_health(PG_FUNCTION_ARGS)
+{
+	HdNodeHealth h;
+	TupleDesc	tupdesc;
+	Datum		values[4];
+	bool		nulls[4] = {true, true, true, true};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (hd_health_get(PG_GETARG_OID(0), &h))
+	{
+		values[0] = BoolGetDatum(h.down);
+		nulls[0] = false;
+		values[1] = TimestampTzGetDatum(h.since);
+		nulls[1] = h.since == 0;
+		values[2] = CStringGetTextDatum(h.error);
+		nulls[2] = h.error[0] == '\0';
+		values[3] = TimestampTzGetDatum(h.last_ok);
+		nulls[3] = h.last_ok == 0;
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
 }

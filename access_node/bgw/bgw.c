@@ -57,6 +57,7 @@
 #include "utils/timestamp.h"
 
 #include "bgw/bgw.h"
+#include "bgw/health_monitor.h"
 #include "guc.h"
 #include "remote/txn_resolve.h"
 
@@ -479,6 +480,7 @@ hyperdist_worker_main(Datum arg)
 	{
 		TimestampTz now;
 		bool		urgent;
+		long		monitor_ms;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -486,6 +488,7 @@ hyperdist_worker_main(Datum arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 		}
+		monitor_ms = hd_health_monitor_supervise(dboid);
 		urgent = worker_take_urgent();
 		now = GetCurrentTimestamp();
 		if (urgent || now >= next_pass)
@@ -504,7 +507,8 @@ hyperdist_worker_main(Datum arg)
 				next_pass = Min(next_pass, TimestampTzPlusMilliseconds(now, retry_ms));
 		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 Max(TimestampDifferenceMilliseconds(now, next_pass), 1),
+						 Max(Min(TimestampDifferenceMilliseconds(now, next_pass),
+								 monitor_ms < 0 ? LONG_MAX : monitor_ms), 1),
 						 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}

@@ -160,7 +160,9 @@ hd_agent_ping_many(int n, HdConnTarget *const *targets, int timeout_ms,
 		}
 		ping_all(pings, n, buf, len, deadline);
 		for (int i = 0; i < n; i++)
-			errors[i] = pings[i].error;
+			errors[i] = pings[i].error == NULL ? NULL :
+				psprintf("agent at %s:%d does not answer: %s",
+						 targets[i]->host, targets[i]->port, pings[i].error);
 	}
 	PG_FINALLY();
 	{
@@ -170,13 +172,4 @@ hd_agent_ping_many(int n, HdConnTarget *const *targets, int timeout_ms,
 	}
 	PG_END_TRY();
 	pfree(pings);
-}
-
-bool
-hd_agent_ping(const HdConnTarget *target, int timeout_ms, char **error)
-{
-	HdConnTarget *targets[1] = {unconstify(HdConnTarget *, target)};
-
-	hd_agent_ping_many(1, targets, timeout_ms, error);
-	return *error == NULL;
 }
