@@ -246,15 +246,18 @@ check_nodes(void)
 
 	for (int i = 0; i < n; i++)
 	{
-		Transition *t = palloc(sizeof(Transition));
+		HdNodeHealth health;
+		Transition *t;
 
 		hd_health_record_check(oids[i], errors[i] == NULL, errors[i],
 							   hd_node_failure_timeout);
-		t->serverid = oids[i];
-		(void) hd_health_get(oids[i], &t->health);
-		if (t->health.down == saved_status(oids[i])->down)
+		(void) hd_health_get(oids[i], &health);
+		if (health.down == saved_status(oids[i])->down)
 			continue;
+		t = palloc(sizeof(Transition));
+		t->serverid = oids[i];
 		t->node_name = pstrdup(GetForeignServer(oids[i])->servername);
+		t->health = health;
 		if (t->health.since == 0)
 			t->health.since = GetCurrentTimestamp();
 		transitions = lappend(transitions, t);

@@ -4,11 +4,12 @@
  * (Ping, Pong), on a socket of its own per agent: health() and the health
  * monitor ask it before they ask the data nodes' PostgreSQL anything.
  *
- * Many agents are pinged at once: every socket is opened and its Ping
- * queued first, then the Pongs are awaited one socket after another under
- * one deadline.  ZeroMQ connects, handshakes and transfers in its I/O
- * thread meanwhile, so an agent that does not answer costs the deadline
- * once, however many there are, and never delays another's answer.
+ * Many agents are pinged at once: every socket is opened first (ZeroMQ
+ * connects and handshakes in its I/O thread), then each Ping is queued as
+ * soon as its socket takes it and each Pong read as it comes, waiting on
+ * all the sockets together under one deadline.  Agents that do not answer
+ * cost that deadline once, however many there are, and never delay
+ * another's answer.
  */
 #include "postgres.h"
 
