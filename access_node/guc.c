@@ -21,6 +21,8 @@ int			hd_max_insert_batch_size = 1000;
 bool		hd_enable_2pc = true;
 bool		hd_enable_remote_explain = false;
 int			hd_resolve_interval = 5;
+int			hd_health_check_interval = 1000;
+int			hd_node_failure_timeout = 5000;
 int			hd_inject_fault = HD_FAULT_NONE;
 int			hd_inject_fault_action = HD_FAULT_ACTION_CRASH;
 
@@ -105,6 +107,22 @@ hd_guc_init(void)
 							&hd_resolve_interval,
 							5, 1, 3600,
 							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("hyperdist.health_check_interval",
+							"Time between the background worker's checks of every data node.",
+							"Each check pings the node's agent and runs a query in a session on its PostgreSQL.",
+							&hd_health_check_interval,
+							1000, 10, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("hyperdist.node_failure_timeout",
+							"How long a data node's checks must fail before it is marked unavailable.",
+							"0: at the first failed check.",
+							&hd_node_failure_timeout,
+							5000, 0, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
 	DefineCustomEnumVariable("hyperdist.inject_fault",

@@ -28,6 +28,10 @@ extern bool hd_enable_2pc;
 extern bool hd_enable_remote_explain;
 /* Seconds between the background worker's resolution passes. */
 extern int	hd_resolve_interval;
+/* Milliseconds between the health monitor's checks of the data nodes. */
+extern int	hd_health_check_interval;
+/* Milliseconds of failed checks after which a data node is down. */
+extern int	hd_node_failure_timeout;
 /* Fault injection in the commit protocol (remote/fault.h), superuser only. */
 extern int	hd_inject_fault;
 extern int	hd_inject_fault_action;

@@ -4,12 +4,17 @@
  *
  * One row per data node, in name order, then the access node's own
  * (node_name NULL), as in TimescaleDB 2.13: healthy, in_recovery, and the
- * error that made a node unhealthy.  Each node is first pinged through its
- * agent (no session: tells a dead agent from a refused role quickly), then
- * asked "SELECT pg_is_in_recovery()" in this role's session, as any
- * statement would use it.  A node's failure becomes its row's error rather
+ * error that made a node unhealthy.  Every node's agent is first pinged,
+ * all at once (no session: tells a dead agent from a refused role quickly,
+ * and a dead agent costs hyperdist.connect_timeout once, not per node),
+ * then each node that answered is asked "SELECT pg_is_in_recovery()" in
+ * this role's session, as any statement would use it.  A node's failure becomes its row's error rather
  * than the statement's, so one unreachable node does not hide the others;
  * a cancel or timeout of the statement itself still ends it.
+ *
+ * Also _hyperdist_functions.data_node_health(): what this server's shared
+ * memory says of a node (remote/node_health.h), for the view
+ * hyperdist_information.data_nodes.
  */
 #include "postgres.h"
 
@@ -20,11 +25,13 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/resowner.h"
+#include "utils/timestamp.h"
 
 #include "api/node_admin.h"
 #include "deparse/deparse.h"
 #include "guc.h"
 #include "remote/connection.h"
+#include "remote/node_health.h"
 
 typedef struct NodeHealth
 {
@@ -92,20 +99,33 @@ check_session(Oid serverid, NodeHealth *h)
 	PG_END_TRY();
 }
 
-static NodeHealth
-node_health(const char *node_name)
+/*
+ * Pings every node's agent at once, then asks each node that answered in
+ * this role's session.
+ */
+static NodeHealth *
+nodes_health(List *names)
 {
-	Oid			serverid = get_foreign_server_oid(node_name, false);
-	HdConnTarget *target = hd_conn_target_for_server(serverid, GetUserId());
-	NodeHealth	h = {0};
-	char	   *error;
+	int			n = list_length(names);
+	NodeHealth *result = palloc0(sizeof(NodeHealth) * Max(n, 1));
+	HdConnTarget **targets = palloc(sizeof(HdConnTarget *) * Max(n, 1));
+	char	  **errors = palloc(sizeof(char *) * Max(n, 1));
+	Oid		   *servers = palloc(sizeof(Oid) * Max(n, 1));
 
-	if (!hd_agent_ping(target, hd_connect_timeout * 1000, &error))
-		h.error = psprintf("agent at %s:%d does not answer: %s",
-						   target->host, target->port, error ? error : "timeout");
-	else
-		check_session(serverid, &h);
-	return h;
+	for (int i = 0; i < n; i++)
+	{
+		servers[i] = get_foreign_server_oid(list_nth(names, i), false);
+		targets[i] = hd_conn_target_for_server(servers[i], GetUserId());
+	}
+	hd_agent_ping_many(n, targets, hd_connect_timeout * 1000, errors);
+	for (int i = 0; i < n; i++)
+	{
+		if (errors[i] != NULL)
+			result[i].error = errors[i];
+		else
+			check_session(servers[i], &result[i]);
+	}
+	return result;
 }
 
 PG_FUNCTION_INFO_V1(hyperdist_health);
@@ -116,13 +136,16 @@ hyperdist_health(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Datum		values[4];
 	bool		nulls[4];
-	ListCell   *lc;
+	List	   *names;
+	NodeHealth *health;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	foreach(lc, hd_data_node_names())
+	names = hd_data_node_names();
+	health = nodes_health(names);
+	for (int i = 0; i < list_length(names); i++)
 	{
-		char	   *name = lfirst(lc);
-		NodeHealth	h = node_health(name);
+		char	   *name = list_nth(names, i);
+		NodeHealth	h = health[i];
 
 		values[0] = DirectFunctionCall1(namein, CStringGetDatum(name));
 		values[1] = BoolGetDatum(h.healthy);
@@ -142,4 +165,32 @@ hyperdist_health(PG_FUNCTION_ARGS)
 	values[2] = BoolGetDatum(RecoveryInProgress());
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(hyperdist_data_node_health);
+
+/* data_node_health(server oid): down, since, last_error, last_check */
+Datum
+hyperdist_data_node_health(PG_FUNCTION_ARGS)
+{
+	HdNodeHealth h;
+	TupleDesc	tupdesc;
+	Datum		values[4];
+	bool		nulls[4] = {true, true, true, true};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (hd_health_get(PG_GETARG_OID(0), &h))
+	{
+		values[0] = BoolGetDatum(h.down);
+		nulls[0] = false;
+		values[1] = TimestampTzGetDatum(h.since);
+		nulls[1] = h.since == 0;
+		values[2] = CStringGetTextDatum(h.error);
+		nulls[2] = h.error[0] == '\0';
+		values[3] = TimestampTzGetDatum(h.last_ok);
+		nulls[3] = h.last_ok == 0;
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
 }

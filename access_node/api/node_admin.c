@@ -46,7 +46,9 @@
 #include "guc.h"
 #include "keys.h"
 #include "spi_plan.h"
+#include "metadata/node_status.h"
 #include "remote/connection.h"
+#include "remote/node_health.h"
 #include "protocol.h"
 
 /* where sessions go to create or drop a data node's database */
@@ -156,27 +158,11 @@ compare_names(const ListCell *a, const ListCell *b)
 List *
 hd_data_node_names(void)
 {
-	Oid			fdwid = get_foreign_data_wrapper_oid(HD_FDW_NAME, false);
-	Oid			hypertables_server = hd_hypertables_server_oid();
 	List	   *names = NIL;
-	Relation	rel;
-	SysScanDesc scan;
-	ScanKeyData key;
-	HeapTuple	tuple;
+	ListCell   *lc;
 
-	ScanKeyInit(&key, Anum_pg_foreign_server_srvfdw, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(fdwid));
-	rel = table_open(ForeignServerRelationId, AccessShareLock);
-	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
-	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
-	{
-		Form_pg_foreign_server srv = (Form_pg_foreign_server) GETSTRUCT(tuple);
-
-		if (srv->oid != hypertables_server)
-			names = lappend(names, pstrdup(NameStr(srv->srvname)));
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
+	foreach(lc, hd_data_node_oids())
+		names = lappend(names, pstrdup(GetForeignServer(lfirst_oid(lc))->servername));
 	list_sort(names, compare_names);
 	return names;
 }
@@ -683,6 +669,8 @@ hyperdist_delete_data_node(PG_FUNCTION_ARGS)
 	ObjectAddressSet(address, ForeignServerRelationId, server->serverid);
 	performDeletion(&address, DROP_CASCADE, 0);
 	hd_conn_invalidate_server(server->serverid);
+	hd_health_forget(server->serverid);
+	hd_node_status_forget(node_name);
 
 	if (drop_database)
 		drop_remote_database(target);
@@ -739,14 +727,19 @@ hyperdist_alter_data_node(PG_FUNCTION_ARGS)
 	}
 
 	/*
-	 * Marking a node unavailable will fail its chunks over to other
-	 * replicas, and available again will bring them back, once hypertables
-	 * exist.
+	 * The manual switch wins over the health monitor: a node set
+	 * unavailable is not used whatever the monitor sees.  Setting it
+	 * available also forgets that the node was seen down, so that it is
+	 * tried again at once (and marked down again if it still fails).
 	 */
 	if (!PG_ARGISNULL(4))
+	{
 		options = lappend(options,
 						  changed_option(server, "available",
 										 PG_GETARG_BOOL(4) ? "true" : "false"));
+		if (PG_GETARG_BOOL(4))
+			hd_health_clear(server->serverid);
+	}
 
 	if (options != NIL)
 	{

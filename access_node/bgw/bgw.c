@@ -13,9 +13,10 @@
  * databases that create the extension later get their worker on first use.
  * A worker that dies otherwise is started again after HD_RESTART_DELAY_MS.
  *
- * Budget: the launcher and one worker per database with the extension
- * take max_worker_processes slots (parallel query shares that pool).  When
- * none is free the launcher retries, and warns once per database.
+ * Budget: the launcher, and per database with the extension its worker
+ * and the health monitor the worker starts (bgw/health_monitor.c), take
+ * max_worker_processes slots (parallel query shares that pool).  When none
+ * is free the launcher retries, and warns once per database.
  *
  * The worker runs as the bootstrap superuser.  SIGTERM is the ordinary
  * die(): its waits on data nodes (WaitEventSet with the latch) and its
@@ -57,6 +58,7 @@
 #include "utils/timestamp.h"
 
 #include "bgw/bgw.h"
+#include "bgw/health_monitor.h"
 #include "guc.h"
 #include "remote/txn_resolve.h"
 
@@ -252,7 +254,7 @@ start_worker(int i, Oid dboid)
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("could not start the hyperdist worker for database %u", dboid),
 				 errdetail("No background worker slot is free; in-doubt distributed transactions of that database are not resolved until one is."),
-				 errhint("Raise max_worker_processes: hyperdist needs one slot for its launcher and one per database with the extension.")));
+				 errhint("Raise max_worker_processes: hyperdist needs one slot for its launcher and two per database with the extension.")));
 	warned_no_slot[i] = !ok;
 	return ok;
 }
@@ -479,6 +481,7 @@ hyperdist_worker_main(Datum arg)
 	{
 		TimestampTz now;
 		bool		urgent;
+		long		monitor_ms;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -486,6 +489,7 @@ hyperdist_worker_main(Datum arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 		}
+		monitor_ms = hd_health_monitor_supervise(dboid);
 		urgent = worker_take_urgent();
 		now = GetCurrentTimestamp();
 		if (urgent || now >= next_pass)
@@ -504,7 +508,8 @@ hyperdist_worker_main(Datum arg)
 				next_pass = Min(next_pass, TimestampTzPlusMilliseconds(now, retry_ms));
 		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 Max(TimestampDifferenceMilliseconds(now, next_pass), 1),
+						 Max(Min(TimestampDifferenceMilliseconds(now, next_pass),
+								 monitor_ms < 0 ? LONG_MAX : monitor_ms), 1),
 						 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}

@@ -48,12 +48,14 @@
 #include "utils/snapmgr.h"
 
 #include "deparse/deparse.h"
+#include "metadata/cache.h"
 #include "metadata/catalog.h"
 #include "metadata/catalog_read.h"
 #include "remote/node.h"
 #include "metadata/hypertable.h"
 #include "remote/connection.h"
 #include "remote/fanout.h"
+#include "remote/node_health.h"
 #include "spi_plan.h"
 #include "ddl/utility.h"
 
@@ -126,10 +128,52 @@ forward_to(List *servers, const char *sql)
 												   sql));
 }
 
-/* Runs sql on every data node of the hypertable. */
+/* The data nodes the hypertable is attached to, and those holding its chunks. */
+static List *
+nodes_of(Oid relid)
+{
+	HdHypertable *ht = hd_hypertable_load(relid);
+	const HdChunkSet *chunks = hd_catalog_cache_chunks(ht);
+	List	   *servers = hd_hypertable_data_nodes(ht);
+
+	for (int i = 0; i < chunks->nchunks; i++)
+		for (int r = 0; r < chunks->chunks[i].nreplicas; r++)
+			servers = list_append_unique_oid(servers, chunks->chunks[i].servers[r]);
+	return servers;
+}
+
+/*
+ * Refuses DDL on the hypertable while one of its data nodes is down or set
+ * unavailable, before anything is sent anywhere: applied without that
+ * node, the hypertable would have two definitions once it is back.
+ */
+static void
+require_nodes_usable(Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, nodes_of(relid))
+	{
+		ForeignServer *server = GetForeignServer(lfirst_oid(lc));
+		HdServerOptions opts;
+
+		hd_server_options_get(server, &opts);
+		if (opts.available && !hd_health_node_down(server->serverid))
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+				 errmsg("data node \"%s\" of distributed hypertable \"%s\" is unavailable",
+						server->servername, get_rel_name(relid)),
+				 errdetail("A change to a distributed hypertable must reach every data node that holds it; it was not applied anywhere."),
+				 errhint("Retry when the data node is available again (see hyperdist_information.data_nodes), or remove it with delete_data_node(..., force => true).")));
+	}
+}
+
+/* Runs sql on every data node of the hypertable, all of which must be usable. */
 static void
 forward(Oid relid, const char *sql)
 {
+	require_nodes_usable(relid);
 	forward_to(hd_hypertable_data_nodes(hd_hypertable_load(relid)), sql);
 }
 
@@ -195,6 +239,7 @@ process_drop_table(UtilityArgs *args, DropStmt *stmt)
 {
 	List	   *dist = NIL;
 	List	   *rest = NIL;
+	List	   *relids = NIL;
 	ListCell   *lc;
 
 	foreach(lc, stmt->objects)
@@ -204,7 +249,8 @@ process_drop_table(UtilityArgs *args, DropStmt *stmt)
 		if (OidIsValid(relid))
 		{
 			check_owner(relid);
-			drop_hypertable(relid);
+			require_nodes_usable(relid);
+			relids = lappend_oid(relids, relid);
 			dist = lappend(dist, lfirst(lc));
 		}
 		else
@@ -212,6 +258,8 @@ process_drop_table(UtilityArgs *args, DropStmt *stmt)
 	}
 	if (dist == NIL)
 		return false;
+	foreach(lc, relids)
+		drop_hypertable(lfirst_oid(lc));
 
 	/* the foreign tables, whichever of DROP TABLE / DROP FOREIGN TABLE was used */
 	stmt = copyObject(stmt);
@@ -267,6 +315,8 @@ process_truncate(UtilityArgs *args, TruncateStmt *stmt)
 				 errhint("Truncate them in separate statements.")));
 
 	foreach(lc, dist)
+		require_nodes_usable(lfirst_oid(lc));
+	foreach(lc, dist)
 	{
 		Oid			relid = lfirst_oid(lc);
 		AclResult	acl = pg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE);
@@ -307,6 +357,8 @@ process_drop_schema(DropStmt *stmt)
 			aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_SCHEMA, name);
 		dist = list_concat(dist, hd_catalog_hypertables_in_schema(nspid));
 	}
+	foreach(lc, dist)
+		require_nodes_usable(lfirst_oid(lc));
 	foreach(lc, dist)
 		drop_hypertable(lfirst_oid(lc));
 	return false;
@@ -788,8 +840,11 @@ process_grant_in_schema(UtilityArgs *args, GrantStmt *stmt)
 	if (dist == NIL)
 		return false;
 	foreach(lc, dist)
+	{
+		require_nodes_usable(lfirst_oid(lc));
 		servers = list_concat_unique_oid(servers,
 										 hd_hypertable_data_nodes(hd_hypertable_load(lfirst_oid(lc))));
+	}
 	run_standard(args, (Node *) stmt);
 	foreach(lc, dist)
 		grant_on_chunk_relations(args, stmt, lfirst_oid(lc));

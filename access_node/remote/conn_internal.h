@@ -89,7 +89,8 @@ extern uint32 hd_conn_send_txn_sql(HdConn *conn, const char *sql,
  * Bounds every wait of this backend on data nodes (sending, replies,
  * opening sessions) by deadline; 0 removes the bound.  Returns the previous
  * deadline.  A wait that passes it raises an error and drops the session.
- * For transaction callbacks, where interrupts are held, and the resolver.
+ * For transaction callbacks, where interrupts are held, the resolver and
+ * the health monitor's probe.
  */
 extern TimestampTz hd_conn_set_deadline(TimestampTz deadline);
 

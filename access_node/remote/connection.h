@@ -228,8 +228,12 @@ extern void hd_stream_close(HdStream *stream);
  */
 extern void hd_conn_invalidate_server(Oid serverid);
 
-/* Round-trip check without a session (Ping/Pong); false on timeout. */
-extern bool hd_agent_ping(const HdConnTarget *target, int timeout_ms,
-						  char **error);
+/*
+ * Round-trip checks without a session (Ping/Pong), n agents at once under
+ * one deadline: errors[i] is NULL when targets[i]'s agent answered within
+ * timeout_ms, else why not (naming the agent's address).
+ */
+extern void hd_agent_ping_many(int n, HdConnTarget *const *targets,
+							   int timeout_ms, char **errors);
 
 #endif							/* HYPERDIST_REMOTE_CONNECTION_H */

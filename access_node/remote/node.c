@@ -5,8 +5,13 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/pg_foreign_server.h"
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 
 #include "protocol.h"
@@ -98,4 +103,31 @@ Oid
 hd_hypertables_server_oid(void)
 {
 	return get_foreign_server_oid(HD_HYPERTABLES_SERVER, true);
+}
+
+List *
+hd_data_node_oids(void)
+{
+	Oid			fdwid = get_foreign_data_wrapper_oid(HD_FDW_NAME, false);
+	Oid			hypertables_server = hd_hypertables_server_oid();
+	List	   *servers = NIL;
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tuple;
+
+	ScanKeyInit(&key, Anum_pg_foreign_server_srvfdw, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(fdwid));
+	rel = table_open(ForeignServerRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_foreign_server srv = (Form_pg_foreign_server) GETSTRUCT(tuple);
+
+		if (srv->oid != hypertables_server)
+			servers = lappend_oid(servers, srv->oid);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return servers;
 }

@@ -43,6 +43,9 @@ extern bool hd_server_options_hypertables(List *options);
 /* OID of hyperdist_hypertables (InvalidOid while it does not exist). */
 extern Oid	hd_hypertables_server_oid(void);
 
+/* The foreign servers of every data node, in no particular order. */
+extern List *hd_data_node_oids(void);
+
 /*
  * Port as given to add_data_node or alter_data_node, or in an option:
  * ERROR unless 1..65535.

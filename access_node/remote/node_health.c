@@ -166,6 +166,43 @@ hd_health_record_check(Oid serverid, bool ok, const char *error,
 	LWLockRelease(shared->lock);
 }
 
+void
+hd_health_clear(Oid serverid)
+{
+	HealthEntry *e;
+
+	if (shared == NULL)
+		return;
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	e = entry_find(serverid);
+	if (e != NULL)
+	{
+		if (e->health.down)
+			e->health.since = GetCurrentTimestamp();
+		e->health.down = false;
+		e->health.first_failure = 0;
+	}
+	LWLockRelease(shared->lock);
+}
+
+void
+hd_health_restore_down(Oid serverid, TimestampTz since, const char *error)
+{
+	HealthEntry *e;
+
+	if (shared == NULL)
+		return;
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	if (entry_find(serverid) == NULL && (e = entry_get(serverid)) != NULL)
+	{
+		e->health.down = true;
+		e->health.since = since;
+		e->health.first_failure = since;
+		set_error(&e->health, error);
+	}
+	LWLockRelease(shared->lock);
+}
+
 bool
 hd_health_get(Oid serverid, HdNodeHealth *out)
 {

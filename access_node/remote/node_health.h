@@ -57,6 +57,20 @@ extern void hd_health_report_failure(Oid serverid, const char *error);
 extern void hd_health_record_check(Oid serverid, bool ok, const char *error,
 								   int failure_timeout_ms);
 
+/*
+ * The node is to be tried again at once (alter_data_node(available =>
+ * true)): it is up until a check or a backend sees it fail.
+ */
+extern void hd_health_clear(Oid serverid);
+
+/*
+ * What the catalog remembers of a node that was down (since, error), for
+ * a monitor that starts: applied only when serverid has no entry yet, so
+ * fresher news in shared memory wins.
+ */
+extern void hd_health_restore_down(Oid serverid, TimestampTz since,
+								   const char *error);
+
 /* serverid's entry; false (and *out all clear) if none. */
 extern bool hd_health_get(Oid serverid, HdNodeHealth *out);
 

@@ -27,6 +27,9 @@
 #define HD_SQL_SCAN_ROLLBACK \
 	"ROLLBACK TO SAVEPOINT " HD_SCAN_SAVEPOINT "; RELEASE SAVEPOINT " HD_SCAN_SAVEPOINT
 
+/* The health monitor's check that a data node runs queries. */
+#define HD_SQL_PROBE "SELECT 1"
+
 #define HD_SQL_COMMIT "COMMIT"
 #define HD_SQL_ROLLBACK "ROLLBACK"
 

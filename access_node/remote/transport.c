@@ -68,6 +68,16 @@ static uint32 monitor_counter = 0;
 
 static HdTransportExitHook exit_hook = NULL;
 
+/*
+ * Every socket open in this process.  Their owners close them, on errors
+ * too (PG_FINALLY), but a FATAL error (a terminated backend or worker)
+ * skips that, and zmq_ctx_term would wait forever for a socket left open:
+ * the teardown closes those.
+ */
+static void **open_socks = NULL;
+static int	nopen_socks = 0;
+static int	maxopen_socks = 0;
+
 /* ---- the ZeroMQ context -------------------------------------------------- */
 
 void
@@ -84,6 +94,8 @@ zctx_teardown(int code, Datum arg)
 
 	if (exit_hook != NULL)
 		exit_hook();
+	while (nopen_socks > 0)
+		zmq_close(open_socks[--nopen_socks]);
 
 	while (zmq_ctx_term(zctx) != 0 && zmq_errno() == EINTR)
 		;
@@ -162,6 +174,15 @@ zsocket(int type)
 	void	   *s;
 	int			err;
 
+	if (nopen_socks == maxopen_socks)
+	{
+		int			newmax = Max(16, maxopen_socks * 2);
+
+		open_socks = open_socks == NULL ?
+			MemoryContextAlloc(TopMemoryContext, sizeof(void *) * newmax) :
+			repalloc(open_socks, sizeof(void *) * newmax);
+		maxopen_socks = newmax;
+	}
 	if (!zctx_started)
 		pthread_sigmask(SIG_SETMASK, &BlockSig, &save);
 	s = zmq_socket(ctx, type);
@@ -173,7 +194,22 @@ zsocket(int type)
 				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 				 errmsg("could not create a ZeroMQ socket: %s", zmq_strerror(err))));
 	zctx_started = true;
+	open_socks[nopen_socks++] = s;
 	return s;
+}
+
+static void
+zclose(void *s)
+{
+	for (int i = 0; i < nopen_socks; i++)
+	{
+		if (open_socks[i] == s)
+		{
+			open_socks[i] = open_socks[--nopen_socks];
+			break;
+		}
+	}
+	zmq_close(s);
 }
 
 /* ---- sockets --------------------------------------------------------------- */
@@ -296,10 +332,10 @@ hd_sock_close(HdSock *hs, int linger_ms)
 	{
 		if (linger_ms > 0)
 			zmq_setsockopt(hs->dealer, ZMQ_LINGER, &linger_ms, sizeof(linger_ms));
-		zmq_close(hs->dealer);
+		zclose(hs->dealer);
 	}
 	if (hs->monitor != NULL)
-		zmq_close(hs->monitor);
+		zclose(hs->monitor);
 	while (hs->nfds-- > 0)
 		ReleaseExternalFD();
 	memset(hs, 0, sizeof(*hs));
@@ -481,6 +517,65 @@ hd_sock_wait(HdSock *hs, HdSockWant sock_want, TimestampTz deadline)
 		if (WaitEventSetWait(hs->wes, timeout, &event, 1, PG_WAIT_EXTENSION) > 0 &&
 			(event.events & WL_LATCH_SET))
 			ResetLatch(MyLatch);
+	}
+}
+
+/* Whether hs shows want or has failed; drains its monitor. */
+static bool
+sock_ready(HdSock *hs, HdSockWant sock_want)
+{
+	int			want = sock_want == HD_SOCK_OUT ? ZMQ_POLLOUT : ZMQ_POLLIN;
+
+	if (sock_events(hs->dealer) & want)
+		return true;
+	hd_sock_drain_monitor(hs);
+	return hd_sock_failure(hs) != HD_SOCK_READY;
+}
+
+/* Waits for any event of the n sockets' ZeroMQ and monitor fds, or timeout. */
+static void
+wait_many(HdSock *const *socks, int n, long timeout)
+{
+	WaitEventSet *wes = CreateWaitEventSet(CurrentMemoryContext, 2 + 2 * n);
+	WaitEvent	event;
+
+	PG_TRY();
+	{
+		AddWaitEventToSet(wes, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+		AddWaitEventToSet(wes, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+		for (int i = 0; i < n; i++)
+		{
+			AddWaitEventToSet(wes, WL_SOCKET_READABLE, zfd_of(socks[i]->dealer), NULL, NULL);
+			AddWaitEventToSet(wes, WL_SOCKET_READABLE, zfd_of(socks[i]->monitor), NULL, NULL);
+		}
+		event.events = 0;
+		if (WaitEventSetWait(wes, timeout, &event, 1, PG_WAIT_EXTENSION) > 0 &&
+			(event.events & WL_LATCH_SET))
+			ResetLatch(MyLatch);
+	}
+	PG_FINALLY();
+	{
+		FreeWaitEventSet(wes);
+	}
+	PG_END_TRY();
+}
+
+int
+hd_sock_wait_any(HdSock *const *socks, const HdSockWant *wants, int n,
+				 TimestampTz deadline)
+{
+	for (;;)
+	{
+		long		timeout;
+
+		CHECK_FOR_INTERRUPTS();
+		for (int i = 0; i < n; i++)
+			if (sock_ready(socks[i], wants[i]))
+				return i;
+		timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+		if (timeout <= 0)
+			return -1;
+		wait_many(socks, n, timeout);
 	}
 }
 

@@ -72,6 +72,13 @@ extern void hd_sock_open(HdSock *hs, const HdConnTarget *target,
 extern void hd_sock_close(HdSock *hs, int linger_ms);
 extern HdSockStatus hd_sock_wait(HdSock *hs, HdSockWant want,
 								 TimestampTz deadline);
+/*
+ * hd_sock_wait for several sockets: waits until socks[i] shows wants[i] or
+ * has failed, for some i, and returns the first such i; -1 once deadline
+ * has passed.
+ */
+extern int	hd_sock_wait_any(HdSock *const *socks, const HdSockWant *wants,
+							 int n, TimestampTz deadline);
 extern void hd_sock_drain_monitor(HdSock *hs);
 extern HdSockStatus hd_sock_failure(const HdSock *hs);
 
