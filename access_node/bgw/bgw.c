@@ -57,6 +57,7 @@
 #include "utils/timestamp.h"
 
 #include "bgw/bgw.h"
+#include "bgw/replica_healer.h"
 #include "guc.h"
 #include "remote/txn_resolve.h"
 
@@ -496,6 +497,7 @@ hyperdist_worker_main(Datum arg)
 			if (!extension_present())
 				worker_leave();
 			retry_ms = hd_resolver_pass(urgent);
+			hd_healer_start_if_needed();
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(cxt);
 			now = GetCurrentTimestamp();
