@@ -168,6 +168,7 @@ retry_entry(const HdReplicaWork *w, bool create)
 	const char *node = w->node_name != NULL ? w->node_name : "";
 	ListCell   *lc;
 	HealRetry  *r;
+	MemoryContext old;
 
 	foreach(lc, retries)
 	{
@@ -177,10 +178,12 @@ retry_entry(const HdReplicaWork *w, bool create)
 	}
 	if (!create)
 		return NULL;
-	r = MemoryContextAllocZero(TopMemoryContext, sizeof(HealRetry));
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	r = palloc0(sizeof(HealRetry));
 	r->chunk_id = w->chunk_id;
 	strlcpy(r->node, node, NAMEDATALEN);
 	retries = lappend(retries, r);
+	MemoryContextSwitchTo(old);
 	return r;
 }
 

@@ -454,3 +454,35 @@ hd_catalog_replica_candidates(int32 chunk_id)
 			  1, types, values, false, 0, add_name, &names);
 	return names;
 }
+
+static void
+orphan_row(uint64 row, void *arg)
+{
+	List	  **orphans = arg;
+	HdCatalogOrphan *o = palloc(sizeof(HdCatalogOrphan));
+
+	o->chunk_id = int4_value(row, 1);
+	o->name = TextDatumGetCString(hd_spi_value(row, 2, TEXTOID, NULL));
+	o->stale_nodes = node_names_value(row, 3);
+	*orphans = lappend(*orphans, o);
+}
+
+List *
+hd_catalog_chunks_current_only_on(const char *node)
+{
+	Oid			types[1] = {NAMEOID};
+	Datum		values[1] = {hd_spi_name_arg(node)};
+	List	   *orphans = NIL;
+
+	read_rows("SELECT c.id, format('%I.%I', c.schema_name, c.table_name),"
+			  "       coalesce(array_agg(cdn.node_name ORDER BY cdn.replica)"
+			  "                FILTER (WHERE cdn.node_name <> $1), '{}')"
+			  "  FROM _hyperdist_catalog.chunk c"
+			  "  JOIN _hyperdist_catalog.chunk_data_node cdn ON cdn.chunk_id = c.id"
+			  " GROUP BY c.id"
+			  " HAVING bool_or(cdn.node_name = $1 AND cdn.status = 'current')"
+			  "    AND NOT bool_or(cdn.node_name <> $1 AND cdn.status = 'current')"
+			  " ORDER BY c.id",
+			  1, types, values, false, 0, orphan_row, &orphans);
+	return orphans;
+}

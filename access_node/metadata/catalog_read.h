@@ -122,4 +122,17 @@ extern char *hd_catalog_replica_status(int32 chunk_id, const char *node);
  */
 extern List *hd_catalog_replica_candidates(int32 chunk_id);
 
+/*
+ * The chunks whose only current replicas are on node (for
+ * delete_data_node): each with its other nodes' stale replicas, by id.
+ */
+typedef struct HdCatalogOrphan
+{
+	int32		chunk_id;
+	char	   *name;			/* quoted "schema"."table" */
+	List	   *stale_nodes;	/* names; NIL: no replica elsewhere */
+} HdCatalogOrphan;
+
+extern List *hd_catalog_chunks_current_only_on(const char *node);
+
 #endif							/* HYPERDIST_METADATA_CATALOG_READ_H */

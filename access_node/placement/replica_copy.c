@@ -178,13 +178,21 @@ copy_error_context(void *arg)
 			   c->chunk_name, c->source, c->target);
 }
 
-/* The one row of a text query on conn, into nfields C strings. */
+/*
+ * The one row of a text query, into nfields C strings.  The stream is read
+ * to its end: in a remote transaction, a stream closed early would be left
+ * to later waits to drain.
+ */
 static void
 query_row(HdStream *stream, char **fields, int nfields)
 {
-	if (!hd_stream_next_text_row(stream, fields, nfields))
-		elog(ERROR, "query returned no row");
+	char	  **extra = palloc(sizeof(char *) * nfields);
+
+	if (!hd_stream_next_text_row(stream, fields, nfields) ||
+		hd_stream_next_text_row(stream, extra, nfields))
+		elog(ERROR, "query on data node returned other than one row");
 	hd_stream_close(stream);
+	pfree(extra);
 }
 
 /*

@@ -45,6 +45,7 @@ SELECT n.nspname AS hypertable_schema,
                 FILTER (WHERE cdn.status = 'stale') AS stale_replica_nodes
          FROM _hyperdist_catalog.chunk_data_node cdn
         WHERE cdn.chunk_id = ch.id) r
-  LEFT JOIN _hyperdist_functions.replica_copies() p ON p.chunk_id = ch.id;
+  LEFT JOIN _hyperdist_functions.replica_copies() p ON p.chunk_id = ch.id
+ ORDER BY ch.id;
 
 GRANT SELECT ON hyperdist_information.chunk_replication_status TO PUBLIC;
