@@ -31,6 +31,8 @@
 
 /* Copies in progress at one time, over all databases. */
 #define HD_MAX_REPLICA_COPIES	64
+/* How long the final switch waits for the writers in flight. */
+#define HD_SWITCH_LOCK_TIMEOUT_MS	10000
 /* Rows are sent to the target in COPY requests of about this size. */
 #define HD_COPY_REQUEST_BYTES	(8 * 1024 * 1024)
 
@@ -138,18 +140,16 @@ hd_replica_copies(void)
 
 	for (int i = 0; i < HD_MAX_REPLICA_COPIES; i++)
 	{
-		HdReplicaCopyProgress *p = palloc(sizeof(HdReplicaCopyProgress));
+		HdReplicaCopyProgress p;
 		bool		mine;
 
 		SpinLockAcquire(&copy_shared->mutex);
 		mine = copy_shared->slots[i].dboid == MyDatabaseId;
 		if (mine)
-			*p = copy_shared->slots[i].progress;
+			p = copy_shared->slots[i].progress;
 		SpinLockRelease(&copy_shared->mutex);
 		if (mine)
-			copies = lappend(copies, p);
-		else
-			pfree(p);
+			copies = lappend(copies, memcpy(palloc(sizeof(p)), &p, sizeof(p)));
 	}
 	return copies;
 }
@@ -342,7 +342,7 @@ static void
 final_switch(ReplicaCopy *c)
 {
 	(void) set_config_option("lock_timeout",
-							 psprintf("%d", HD_REPLICA_SWITCH_LOCK_TIMEOUT_MS),
+							 psprintf("%d", HD_SWITCH_LOCK_TIMEOUT_MS),
 							 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
 							 true, 0, false);
 	LockRelationOid(c->place.hypertable_relid, ShareLock);

@@ -25,9 +25,6 @@
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
 
-/* How long the final switch waits for the writers in flight. */
-#define HD_REPLICA_SWITCH_LOCK_TIMEOUT_MS 10000
-
 /*
  * Copies chunk_id's current replica on the data node source to target, in
  * the current transaction; the caller commits.  new_replica: target holds
