@@ -221,8 +221,10 @@ first_usable(List *nodes)
 	ListCell   *lc;
 
 	foreach(lc, nodes)
+	{
 		if (node_usable(lfirst(lc)))
 			return lfirst(lc);
+	}
 	return NULL;
 }
 
