@@ -92,8 +92,8 @@ is($c->psql_ok("SELECT count(*) FROM hyperdist_information.chunk_replication_sta
 	'chunk_replication_status: one row per chunk, every replica current');
 
 # ---- stale replicas made by hand ---------------------------------------------------
-# dn3's replicas are marked stale, and their rows changed on dn3 itself.
-$c->psql_ok("UPDATE _hyperdist_catalog.chunk_data_node SET status = 'stale' WHERE node_name = 'dn3'");
+# dn3's replicas get their rows changed on dn3 itself, then are marked
+# stale (before that, the healer leaves them alone).
 $c->psql_ok("DELETE FROM public.m WHERE v::int % 7 = 0; UPDATE public.m SET v = -v WHERE device = 1",
 	node => 3);
 my @dn3 = grep { $_->[1] == 3 } replicas('m');
@@ -104,13 +104,14 @@ my $changed = grep {
 	node_sum(3, $chunk) ne node_sum($other->[1], $chunk)
 } @dn3;
 is($changed, scalar @dn3, 'every replica on dn3 differs from its peer');
+$c->psql_ok("UPDATE _hyperdist_catalog.chunk_data_node SET status = 'stale' WHERE node_name = 'dn3'");
 wait_healed('the healer brings the stale replicas up to date');
 check_replicas('m', 2, 'replicas alike after the heal');
 is($c->psql_ok('SELECT count(*), sum(v) FROM m'), $expect, 'every row read through the access node');
 
 # ---- writes while a heal runs --------------------------------------------------
 # A writer inserts row after row into the day-1 chunks while dn1's replicas
-# of them are made stale and changed there; none of its rows may be lost.
+# of them are changed there and made stale; none of its rows may be lost.
 my $n = 400;
 my $w = $c->session(app => 'hd_heal_writer');
 $w->send(join('', map {
@@ -119,12 +120,12 @@ $w->send(join('', map {
 		} 1 .. $n));
 ok(poll_until(sub { $c->psql_ok('SELECT count(*) FROM m WHERE v >= 1000000') > 20 }, 120),
 	'the writer is running');
+$c->psql_ok("DELETE FROM public.m WHERE time < '2024-01-02' AND v::int % 5 = 0", node => 1);
 $c->psql_ok("UPDATE _hyperdist_catalog.chunk_data_node cdn SET status = 'stale'"
 	  . "  FROM _hyperdist_catalog.chunk ch"
 	  . "  JOIN _hyperdist_catalog.time_slice s ON s.id = ch.time_slice_id"
 	  . " WHERE cdn.chunk_id = ch.id AND cdn.node_name = 'dn1'"
 	  . "   AND s.range_start = (SELECT min(range_start) FROM _hyperdist_catalog.time_slice)");
-$c->psql_ok("DELETE FROM public.m WHERE time < '2024-01-02' AND v::int % 5 = 0", node => 1);
 my ($wout, $werr) = $w->wait(600);
 is(sqlstate($werr), undef, 'every insert of the writer succeeded') or diag($werr);
 $w->quit;
