@@ -13,9 +13,10 @@
  *
  * Installed here, in this order:
  *	 1. parameters (guc.c), which the rest reads;
- *	 2. shared memory: the background workers' slots (bgw/) and the array
+ *	 2. shared memory: the background workers' slots (bgw/), the array
  *		where committing backends publish their transaction
- *		(remote/committing.c);
+ *		(remote/committing.c), and the replica copies in progress
+ *		(placement/replica_copy.c);
  *	 3. the launcher background worker (bgw/), and the wake-up that
  *		remote/committing.c calls after a two-phase commit;
  *	 4. planner_hook: ON CONFLICT on distributed hypertables (ingest/);
@@ -50,6 +51,7 @@
 #include "ingest/on_conflict.h"
 #include "metadata/cache.h"
 #include "metadata/catalog.h"
+#include "placement/replica_copy.h"
 #include "remote/committing.h"
 #include "remote/node_health.h"
 #include "remote/connection.h"
@@ -72,6 +74,7 @@ hd_shmem_request(void)
 	RequestAddinShmemSpace(hd_bgw_shmem_size());
 	RequestAddinShmemSpace(hd_committing_shmem_size());
 	RequestAddinShmemSpace(hd_health_shmem_size());
+	RequestAddinShmemSpace(hd_replica_copy_shmem_size());
 	RequestNamedLWLockTranche("hyperdist node health", 1);
 }
 
@@ -84,6 +87,7 @@ hd_shmem_startup(void)
 	hd_bgw_shmem_init();
 	hd_committing_shmem_init();
 	hd_health_shmem_init();
+	hd_replica_copy_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 }
 

@@ -45,6 +45,8 @@
 #include "deparse/deparse.h"
 #include "guc.h"
 #include "keys.h"
+#include "metadata/catalog_read.h"
+#include "metadata/replica.h"
 #include "spi_plan.h"
 #include "metadata/node_status.h"
 #include "remote/connection.h"
@@ -622,6 +624,42 @@ detach_from_hypertables(FunctionCallInfo fcinfo, const char *node_name, bool for
 }
 
 /*
+ * With force, the chunks whose only current replicas are on the node: one
+ * with no other replica goes with the node (the detach drops it); one
+ * with stale replicas elsewhere keeps them, made current, since no
+ * up-to-date copy will come back.  Rows are lost either way, so each chunk
+ * is named.  Nothing here reaches the node, which may be dead.
+ */
+static void
+settle_orphan_chunks(const char *node_name)
+{
+	ListCell   *lc;
+
+	foreach(lc, hd_catalog_chunks_current_only_on(node_name))
+	{
+		HdCatalogOrphan *o = lfirst(lc);
+		ListCell   *ln;
+
+		if (o->stale_nodes == NIL)
+		{
+			ereport(WARNING,
+					(errcode(ERRCODE_WARNING),
+					 errmsg("chunk %s is dropped: its only replica was on data node \"%s\"",
+							o->name, node_name),
+					 errdetail("Its rows are lost.")));
+			continue;
+		}
+		foreach(ln, o->stale_nodes)
+			hd_replica_mark_current(o->chunk_id, lfirst(ln));
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg("chunk %s had its only current replica on data node \"%s\": its stale replicas become current",
+						o->name, node_name),
+				 errdetail("The rows written to it since those replicas fell behind are lost.")));
+	}
+}
+
+/*
  * delete_data_node(node_name, if_exists, force, repartition, drop_database)
  */
 Datum
@@ -658,6 +696,8 @@ hyperdist_delete_data_node(PG_FUNCTION_ARGS)
 	 * the access node's chunk relations off the node, so the check for
 	 * other foreign tables comes after it.
 	 */
+	if (force)
+		settle_orphan_chunks(node_name);
 	detach_from_hypertables(fcinfo, node_name, force, bool_arg(fcinfo, 3, true));
 	if (!force)
 		check_no_foreign_tables(server);

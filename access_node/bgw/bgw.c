@@ -13,8 +13,9 @@
  * databases that create the extension later get their worker on first use.
  * A worker that dies otherwise is started again after HD_RESTART_DELAY_MS.
  *
- * Budget: the launcher, and per database with the extension its worker
- * and the health monitor the worker starts (bgw/health_monitor.c), take
+ * Budget: the launcher, and per database with the extension its worker,
+ * the health monitor the worker starts (bgw/health_monitor.c) and, while
+ * replicas need copying, the replica healer (bgw/replica_healer.c), take
  * max_worker_processes slots (parallel query shares that pool).  When none
  * is free the launcher retries, and warns once per database.
  *
@@ -59,6 +60,7 @@
 
 #include "bgw/bgw.h"
 #include "bgw/health_monitor.h"
+#include "bgw/replica_healer.h"
 #include "guc.h"
 #include "remote/txn_resolve.h"
 
@@ -500,6 +502,7 @@ hyperdist_worker_main(Datum arg)
 			if (!extension_present())
 				worker_leave();
 			retry_ms = hd_resolver_pass(urgent);
+			hd_healer_start_if_needed();
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(cxt);
 			now = GetCurrentTimestamp();

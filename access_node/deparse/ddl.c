@@ -4,8 +4,9 @@
  *
  * The statements the utility hook (ddl/utility.c) runs on a distributed
  * hypertable's data nodes besides the user's own statement text, the
- * catalog queries it asks a data node through data_node_query, and the
- * statement creating a chunk's table (placement/chunk_create.c).
+ * catalog queries it asks a data node through data_node_query, the
+ * statement creating a chunk's table (placement/chunk_create.c), and the
+ * statements of a replica copy (placement/replica_copy.c).
  */
 #include "postgres.h"
 
@@ -275,4 +276,52 @@ hd_deparse_create_chunk(const HdHypertable *ht, int32 slice_id, int64 start,
 					chunk, slice,
 					nparts, partition,
 					chunk, owner);
+}
+
+/* ---- replica copies ------------------------------------------------------ */
+
+/* Whether the chunk's table exists on the node: one boolean. */
+char *
+hd_deparse_chunk_exists(const char *schema, const char *table)
+{
+	return psprintf("SELECT pg_catalog.to_regclass(%s) IS NOT NULL",
+					quote_literal_cstr(quote_qualified_identifier(schema, table)));
+}
+
+char *
+hd_deparse_truncate_chunk(const char *schema, const char *table)
+{
+	return psprintf("TRUNCATE %s", quote_qualified_identifier(schema, table));
+}
+
+/*
+ * The chunk's rows, for a stream in HD_ROWS_COPY (the agent runs it as COPY
+ * (...) TO STDOUT (FORMAT binary)), and their way into the copy: every
+ * replica's table is a partition of a root table made from the same
+ * definition, so both list the same columns in the same order.
+ */
+char *
+hd_deparse_chunk_rows(const char *schema, const char *table)
+{
+	return psprintf("SELECT * FROM %s", quote_qualified_identifier(schema, table));
+}
+
+char *
+hd_deparse_chunk_copy_in(const char *schema, const char *table)
+{
+	return psprintf("COPY %s FROM STDIN (FORMAT binary)",
+					quote_qualified_identifier(schema, table));
+}
+
+/*
+ * The chunk's row count and a checksum of its rows (the sum of a 64-bit
+ * hash of each row's text; the session settings make that text the same on
+ * every node), both as numbers in text.
+ */
+char *
+hd_deparse_chunk_checksum(const char *schema, const char *table)
+{
+	return psprintf("SELECT pg_catalog.count(*),"
+					" pg_catalog.sum(pg_catalog.hashtextextended(c::pg_catalog.text, 0))"
+					" FROM %s c", quote_qualified_identifier(schema, table));
 }

@@ -97,7 +97,7 @@ extern char *hd_deparse_sample(const char *relation, const char *columns,
 							   const char *chunk_filter, double percent,
 							   int limit);
 
-/* ddl.c: DDL replayed on data nodes, chunk creation */
+/* ddl.c: DDL replayed on data nodes, chunk creation, replica copies */
 extern char *hd_deparse_with_search_path(const char *search_path,
 										 const char *sql);
 extern char *hd_deparse_drop_hypertable(const HdHypertable *ht);
@@ -114,6 +114,11 @@ extern char *hd_deparse_create_chunk(const HdHypertable *ht, int32 slice_id,
 									 int64 start, int64 end, int nparts,
 									 int partition, const char *table_name,
 									 const char *owner);
+extern char *hd_deparse_chunk_exists(const char *schema, const char *table);
+extern char *hd_deparse_truncate_chunk(const char *schema, const char *table);
+extern char *hd_deparse_chunk_rows(const char *schema, const char *table);
+extern char *hd_deparse_chunk_copy_in(const char *schema, const char *table);
+extern char *hd_deparse_chunk_checksum(const char *schema, const char *table);
 
 /* admin.c: node management, sizes, health */
 extern const char *hd_deparse_node_settings_query(void);

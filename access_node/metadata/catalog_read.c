@@ -413,3 +413,107 @@ hd_catalog_new_chunk_nodes(int32 ht_id, int64 key, List *down)
 			  3, types, values, false, 1, placement_row, &nodes);
 	return nodes;
 }
+
+/* ---- replica copies ------------------------------------------------------------- */
+
+static void
+place_row(uint64 row, void *arg)
+{
+	HdCatalogChunkPlace *place = arg;
+
+	place->hypertable_relid = DatumGetObjectId(hd_spi_value(row, 1, OIDOID, NULL));
+	place->schema_name = name_value(row, 2);
+	place->table_name = name_value(row, 3);
+	place->slice_id = int4_value(row, 4);
+	place->range_start = int8_value(row, 5);
+	place->range_end = int8_value(row, 6);
+	place->num_partitions = int2_value(row, 7);
+	place->space_partition = int2_value(row, 8);
+}
+
+bool
+hd_catalog_chunk_place(int32 chunk_id, HdCatalogChunkPlace *place)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(chunk_id)};
+
+	return read_rows("SELECT h.relid, c.schema_name, c.table_name, ts.id,"
+					 "       ts.range_start, ts.range_end, ts.num_partitions,"
+					 "       c.space_partition"
+					 "  FROM _hyperdist_catalog.chunk c"
+					 "  JOIN _hyperdist_catalog.hypertable h ON h.id = c.hypertable_id"
+					 "  JOIN _hyperdist_catalog.time_slice ts ON ts.id = c.time_slice_id"
+					 " WHERE c.id = $1", 1, types, values, false, 1,
+					 place_row, place) == 1;
+}
+
+static void
+status_row(uint64 row, void *arg)
+{
+	*(char **) arg = TextDatumGetCString(hd_spi_value(row, 1, TEXTOID, NULL));
+}
+
+char *
+hd_catalog_replica_status(int32 chunk_id, const char *node)
+{
+	Oid			types[2] = {INT4OID, NAMEOID};
+	Datum		values[2] = {Int32GetDatum(chunk_id), hd_spi_name_arg(node)};
+	char	   *status = NULL;
+
+	read_rows("SELECT status::text FROM _hyperdist_catalog.chunk_data_node"
+			  " WHERE chunk_id = $1 AND node_name = $2",
+			  2, types, values, false, 1, status_row, &status);
+	return status;
+}
+
+List *
+hd_catalog_replica_candidates(int32 chunk_id)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(chunk_id)};
+	List	   *names = NIL;
+
+	read_rows("SELECT hdn.node_name"
+			  "  FROM _hyperdist_catalog.chunk c"
+			  "  JOIN _hyperdist_catalog.hypertable_data_node hdn"
+			  "    ON hdn.hypertable_id = c.hypertable_id AND NOT hdn.block_chunks"
+			  " WHERE c.id = $1 AND NOT EXISTS ("
+			  "   SELECT FROM _hyperdist_catalog.chunk_data_node cdn"
+			  "    WHERE cdn.chunk_id = c.id AND cdn.node_name = hdn.node_name)"
+			  " ORDER BY (SELECT count(*) FROM _hyperdist_catalog.chunk_data_node cdn"
+			  "            WHERE cdn.node_name = hdn.node_name), hdn.node_name",
+			  1, types, values, false, 0, add_name, &names);
+	return names;
+}
+
+static void
+orphan_row(uint64 row, void *arg)
+{
+	List	  **orphans = arg;
+	HdCatalogOrphan *o = palloc(sizeof(HdCatalogOrphan));
+
+	o->chunk_id = int4_value(row, 1);
+	o->name = TextDatumGetCString(hd_spi_value(row, 2, TEXTOID, NULL));
+	o->stale_nodes = node_names_value(row, 3);
+	*orphans = lappend(*orphans, o);
+}
+
+List *
+hd_catalog_chunks_current_only_on(const char *node)
+{
+	Oid			types[1] = {NAMEOID};
+	Datum		values[1] = {hd_spi_name_arg(node)};
+	List	   *orphans = NIL;
+
+	read_rows("SELECT c.id, format('%I.%I', c.schema_name, c.table_name),"
+			  "       coalesce(array_agg(cdn.node_name ORDER BY cdn.replica)"
+			  "                FILTER (WHERE cdn.node_name <> $1), '{}')"
+			  "  FROM _hyperdist_catalog.chunk c"
+			  "  JOIN _hyperdist_catalog.chunk_data_node cdn ON cdn.chunk_id = c.id"
+			  " GROUP BY c.id"
+			  " HAVING bool_or(cdn.node_name = $1 AND cdn.status = 'current')"
+			  "    AND NOT bool_or(cdn.node_name <> $1 AND cdn.status = 'current')"
+			  " ORDER BY c.id",
+			  1, types, values, false, 0, orphan_row, &orphans);
+	return orphans;
+}

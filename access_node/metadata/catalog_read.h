@@ -101,4 +101,45 @@ extern bool hd_catalog_time_slice_at(int32 ht_id, int64 time, HdCatalogSlice *sl
 extern bool hd_catalog_chunk_at(int32 slice_id, int16 partition, HdCatalogChunk *chunk);
 extern List *hd_catalog_new_chunk_nodes(int32 ht_id, int64 key, List *down);
 
+/*
+ * For replica copies (placement/replica_copy.c), each with a new snapshot.
+ * A chunk's table and where it lies: false when the chunk is gone.
+ */
+typedef struct HdCatalogChunkPlace
+{
+	Oid			hypertable_relid;
+	char	   *schema_name;
+	char	   *table_name;
+	int32		slice_id;
+	int64		range_start;
+	int64		range_end;
+	int16		num_partitions;
+	int16		space_partition;
+} HdCatalogChunkPlace;
+
+extern bool hd_catalog_chunk_place(int32 chunk_id, HdCatalogChunkPlace *place);
+
+/* The status of chunk_id's replica on node ("current", "stale"), or NULL. */
+extern char *hd_catalog_replica_status(int32 chunk_id, const char *node);
+
+/*
+ * The data nodes that could take a new replica of chunk_id: attached to its
+ * hypertable, not blocked for new chunks, holding no replica of it; those
+ * with the fewest replicas of any chunk first, then by name.
+ */
+extern List *hd_catalog_replica_candidates(int32 chunk_id);
+
+/*
+ * The chunks whose only current replicas are on node (for
+ * delete_data_node): each with its other nodes' stale replicas, by id.
+ */
+typedef struct HdCatalogOrphan
+{
+	int32		chunk_id;
+	char	   *name;			/* quoted "schema"."table" */
+	List	   *stale_nodes;	/* names; NIL: no replica elsewhere */
+} HdCatalogOrphan;
+
+extern List *hd_catalog_chunks_current_only_on(const char *node);
+
 #endif							/* HYPERDIST_METADATA_CATALOG_READ_H */

@@ -220,6 +220,15 @@ extern bool hd_stream_next_row(HdStream *stream, int nfields,
  */
 extern bool hd_stream_next_text_row(HdStream *stream, char **fields,
 									int nfields);
+/*
+ * The next batch of rows as they travel: nrows tuples in the layout of
+ * binary COPY's tuples (no header or trailer), len bytes, valid until the
+ * next call; false after the last batch.  A stream is read either by
+ * batches or by rows, not both.  Forwarding them to "COPY ... FROM STDIN
+ * (FORMAT binary)" copies rows without decoding them.
+ */
+extern bool hd_stream_next_batch(HdStream *stream, const uint8 **data,
+								 size_t *len, uint32 *nrows);
 extern void hd_stream_close(HdStream *stream);
 
 /*

@@ -15,8 +15,9 @@
  *
  * Rows are read in place, row by row: as the fields' bytes
  * (hd_stream_next_row, for scans that decode them by column type), or as
- * C strings (hd_stream_next_text_row).  Callers see neither the protocol's
- * messages nor the row batch layout.
+ * C strings (hd_stream_next_text_row); or batch by batch, as the tuples of
+ * a binary COPY (hd_stream_next_batch, for copies that forward them
+ * unread).  Callers see none of the protocol's messages.
  */
 #include "postgres.h"
 
@@ -491,6 +492,13 @@ hd_stream_next_text_row(HdStream *s, char **fields, int nfields)
 		fields[i] = f == NULL ? NULL : pnstrdup((const char *) f, flen);
 	}
 	return true;
+}
+
+bool
+hd_stream_next_batch(HdStream *s, const uint8 **data, size_t *len, uint32 *nrows)
+{
+	Assert(!s->rows_in_batch);
+	return stream_next_batch(s, data, len, nrows);
 }
 
 void

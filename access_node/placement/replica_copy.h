@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: PostgreSQL */
+/*
+ * placement/replica_copy.h — copying a chunk replica from one data node to
+ * another, through the agents, and making it current.
+ *
+ * The rows travel as binary COPY tuples from the source's agent to the
+ * target's, forwarded as they come: the access node never decodes them.
+ * On the target, in its remote transaction, the chunk's table is created
+ * if missing and truncated, then filled.  The final switch locks the
+ * hypertable in ShareLock (every writer holds RowExclusiveLock on it for
+ * its transaction, so the switch waits for writers in flight and writers
+ * after it see the new replica), compares the row count and a checksum of
+ * both replicas, copies again under the lock if they differ, and marks the
+ * replica current.  The target's remote transaction and the catalog change
+ * then commit together, by two-phase commit, with the caller's transaction.
+ *
+ * Copies in progress are published in shared memory, for
+ * hyperdist_information.chunk_replication_status.
+ */
+#ifndef HYPERDIST_PLACEMENT_REPLICA_COPY_H
+#define HYPERDIST_PLACEMENT_REPLICA_COPY_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
+
+/*
+ * Copies chunk_id's current replica on the data node source to target, in
+ * the current transaction; the caller commits.  new_replica: target holds
+ * no replica of the chunk yet (it gets one, last in replica order); else
+ * its replica is stale.  Raises an error, naming the chunk and both
+ * nodes, when the copy fails or the replicas changed meanwhile.
+ */
+extern void hd_replica_copy(int32 chunk_id, const char *source,
+							const char *target, bool new_replica);
+
+/* A copy in progress in this database. */
+typedef struct HdReplicaCopyProgress
+{
+	int32		chunk_id;
+	char		source[NAMEDATALEN];
+	char		target[NAMEDATALEN];
+	uint64		bytes;			/* of rows copied so far */
+	uint64		rows;
+	TimestampTz started;
+} HdReplicaCopyProgress;
+
+/* The copies in progress in this database (HdReplicaCopyProgress). */
+extern List *hd_replica_copies(void);
+
+/* Shared memory: its size, and attaching to it (shmem_startup_hook). */
+extern Size hd_replica_copy_shmem_size(void);
+extern void hd_replica_copy_shmem_init(void);
+
+#endif							/* HYPERDIST_PLACEMENT_REPLICA_COPY_H */
