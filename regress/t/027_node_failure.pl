@@ -122,8 +122,11 @@ sub check_load
 	my @w = read_log($l->{wlog});
 	my @r = read_log($l->{rlog});
 	my $base = $round * 1_000_000;
-	ok(@w > 10 && @r > 10, "$what: the writer and the reader ran (" . @w . " writes, " . @r . " reads)");
+	ok(@w >= 5 && @r >= 5, "$what: the writer and the reader ran (" . @w . " writes, " . @r . " reads)");
 
+	ok((grep { $_->{t0} > $t_fail1 && $_->{st} eq 'ok' } @w) > 0
+		  && (grep { $_->{t0} > $t_fail1 && $_->{st} eq 'ok' } @r) > 0,
+		"$what: writes and reads ran while the node was failed");
 	my @late_w = grep { $_->{st} ne 'ok' && $_->{t0} > $t_fail1 } @w;
 	is(scalar @late_w, 0, "$what: no write that started after the failure failed")
 	  or diag(join "\n", map { "$_->{n}: $_->{st}" } @late_w);
@@ -206,6 +209,13 @@ sub check_replicas
 	is(scalar @short, 0, "$what: every chunk has 2 replicas") or diag("under-replicated: @short");
 }
 
+sub stale_on
+{
+	my ($node) = @_;
+	return $c->psql_ok("SELECT count(*) FROM hyperdist_information.chunk_replication_status"
+		  . " WHERE '$node' = ANY (stale_replica_nodes)");
+}
+
 sub node_status
 {
 	my ($node) = @_;
@@ -237,7 +247,9 @@ sub scenario
 	my $t1 = time;
 	ok(poll_until(sub { node_status('dn2') eq 'unavailable' }, 60),
 		"$what: dn2 is unavailable in hyperdist_information.data_nodes");
-	sleep 4;
+	ok(poll_until(sub { stale_on('dn2') > 0 }, 60),
+		"$what: writes marked replicas on dn2 stale");
+	sleep 2;
 	ok($recover->(), "$what: recovered");
 	ok(poll_until(sub { node_status('dn2') eq 'available' }, 120),
 		"$what: dn2 is available again") or diag(node_status('dn2'));
@@ -266,7 +278,7 @@ scenario(
 	ok($c->kill_agent(3, 'KILL') && $c->stop_dn(3, 'immediate'), "$what: agent and PostgreSQL killed");
 	my $t1 = time;
 	ok(poll_until(sub { node_status('dn3') eq 'unavailable' }, 60), "$what: dn3 is unavailable");
-	sleep 2;
+	ok(poll_until(sub { stale_on('dn3') > 0 }, 60), "$what: writes marked replicas on dn3 stale");
 	$c->psql_ok("SELECT delete_data_node('dn3', force => true)", name => "$what: delete_data_node(force => true)");
 	sleep 3;
 	stop_load($l);
