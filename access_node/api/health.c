@@ -27,6 +27,7 @@
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
+#include "catch.h"
 #include "api/node_admin.h"
 #include "deparse/deparse.h"
 #include "guc.h"
@@ -77,20 +78,13 @@ check_session(Oid serverid, NodeHealth *h)
 		h->in_recovery = query_in_recovery(serverid);
 		h->in_recovery_known = true;
 		h->healthy = true;
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
+		hd_subxact_commit(cxt, owner);
 	}
 	PG_CATCH();
 	{
 		ErrorData  *edata;
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
+		edata = hd_catch_abort_subxact(cxt, owner);
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
 			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
 			ReThrowError(edata);

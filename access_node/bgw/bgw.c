@@ -352,16 +352,43 @@ launcher_detach(int code, Datum arg)
 	SpinLockRelease(&shared->mutex);
 }
 
+/*
+ * Every hyperdist process starts the same way: SIGTERM is die(), SIGHUP
+ * asks for a reload, then it connects to dboid (to no database if
+ * InvalidOid) as the bootstrap superuser, under its name in
+ * pg_stat_activity.
+ */
+void
+hd_bgw_begin(Oid dboid, const char *name)
+{
+	pqsignal(SIGTERM, die);
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	BackgroundWorkerUnblockSignals();
+	if (OidIsValid(dboid))
+		BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	else
+		BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+	pgstat_report_appname(name);
+}
+
+/* The top of each turn of a process's loop: interrupts, a pending reload. */
+void
+hd_bgw_loop_top(void)
+{
+	CHECK_FOR_INTERRUPTS();
+	if (ConfigReloadPending)
+	{
+		ConfigReloadPending = false;
+		ProcessConfigFile(PGC_SIGHUP);
+	}
+}
+
 void
 hyperdist_launcher_main(Datum arg)
 {
 	MemoryContext cxt;
 
-	pqsignal(SIGTERM, die);
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
-	pgstat_report_appname("hyperdist launcher");
+	hd_bgw_begin(InvalidOid, "hyperdist launcher");
 
 	SpinLockAcquire(&shared->mutex);
 	shared->launcher_latch = MyLatch;
@@ -375,12 +402,7 @@ hyperdist_launcher_main(Datum arg)
 	{
 		long		nap;
 
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
+		hd_bgw_loop_top();
 		MemoryContextReset(cxt);
 		nap = supervise(cxt);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
@@ -465,11 +487,7 @@ hyperdist_worker_main(Datum arg)
 
 	my_slot = DatumGetInt32(arg);
 	memcpy(&dboid, MyBgworkerEntry->bgw_extra, sizeof(dboid));
-	pqsignal(SIGTERM, die);
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
-	pgstat_report_appname("hyperdist worker");
+	hd_bgw_begin(dboid, "hyperdist worker");
 
 	if (!extension_present())
 		worker_leave();
@@ -485,12 +503,7 @@ hyperdist_worker_main(Datum arg)
 		bool		urgent;
 		long		monitor_ms;
 
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
+		hd_bgw_loop_top();
 		monitor_ms = hd_health_monitor_supervise(dboid);
 		urgent = worker_take_urgent();
 		now = GetCurrentTimestamp();

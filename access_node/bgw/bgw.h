@@ -36,6 +36,14 @@ extern void hd_bgw_resume(Oid dboid);
  */
 extern void hd_bgw_wake(bool urgent);
 
+/*
+ * For the main functions of hyperdist's processes: the start (signals, the
+ * connection to dboid or to no database, the name), and the top of each
+ * turn of their loops (interrupts, a pending reload).
+ */
+extern void hd_bgw_begin(Oid dboid, const char *name);
+extern void hd_bgw_loop_top(void);
+
 extern PGDLLEXPORT void hyperdist_launcher_main(Datum arg);
 extern PGDLLEXPORT void hyperdist_worker_main(Datum arg);
 

@@ -48,6 +48,8 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "catch.h"
+#include "bgw/bgw.h"
 #include "bgw/health_monitor.h"
 #include "guc.h"
 #include "metadata/node_status.h"
@@ -318,10 +320,7 @@ monitor_pass(MemoryContext cxt)
 	{
 		ErrorData  *edata;
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		AbortCurrentTransaction();
+		edata = hd_catch_abort_xact(cxt);
 		ereport(LOG,
 				(errmsg("hyperdist: the health check of the data nodes failed: %s",
 						edata->message)));
@@ -336,11 +335,7 @@ hyperdist_health_monitor_main(Datum arg)
 {
 	MemoryContext cxt;
 
-	pqsignal(SIGTERM, die);
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(arg), InvalidOid, 0);
-	pgstat_report_appname("hyperdist health monitor");
+	hd_bgw_begin(DatumGetObjectId(arg), "hyperdist health monitor");
 
 	monitor_restore();
 	cxt = AllocSetContextCreate(TopMemoryContext, "hyperdist health monitor",
@@ -349,12 +344,7 @@ hyperdist_health_monitor_main(Datum arg)
 	{
 		TimestampTz next;
 
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
+		hd_bgw_loop_top();
 		next = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 										   hd_health_check_interval);
 		monitor_pass(cxt);

@@ -37,6 +37,8 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "catch.h"
+#include "bgw/bgw.h"
 #include "bgw/replica_healer.h"
 #include "metadata/catalog_read.h"
 #include "metadata/replica.h"
@@ -96,10 +98,7 @@ work_pending(void)
 	{
 		ErrorData  *edata;
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		AbortCurrentTransaction();
+		edata = hd_catch_abort_xact(cxt);
 		ereport(LOG,
 				(errmsg("hyperdist: could not read the chunk replicas to heal: %s",
 						edata->message)));
@@ -268,11 +267,7 @@ heal_item(const HdReplicaWork *w, MemoryContext cxt)
 		ErrorData  *edata;
 		HealRetry  *r;
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		AbortCurrentTransaction();
-		MemoryContextSwitchTo(cxt);
+		edata = hd_catch_abort_xact(cxt);
 
 		r = retry_entry(w, true);
 		r->delay_ms = r->delay_ms == 0 ? HD_HEAL_BACKOFF_MIN_MS :
@@ -367,11 +362,7 @@ hyperdist_healer_main(Datum arg)
 {
 	MemoryContext cxt;
 
-	pqsignal(SIGTERM, die);
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(arg), InvalidOid, 0);
-	pgstat_report_appname("hyperdist replica healer");
+	hd_bgw_begin(DatumGetObjectId(arg), "hyperdist replica healer");
 
 	StartTransactionCommand();
 	if (!healer_lock())
@@ -384,12 +375,7 @@ hyperdist_healer_main(Datum arg)
 	{
 		long		nap;
 
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
+		hd_bgw_loop_top();
 		MemoryContextSwitchTo(cxt);
 		nap = heal_pass(cxt);
 		MemoryContextSwitchTo(TopMemoryContext);

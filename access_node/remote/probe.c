@@ -19,6 +19,7 @@
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
+#include "catch.h"
 #include "remote/conn_internal.h"
 #include "remote/connection.h"
 #include "remote/fanout.h"
@@ -43,20 +44,13 @@ probe_send(HdRequestSet *set, Oid serverid, int *req)
 	{
 		*req = hd_reqset_exec(set, hd_conn_get(serverid, false), HD_SQL_PROBE,
 							  0, NULL, NULL);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
+		hd_subxact_commit(cxt, owner);
 	}
 	PG_CATCH();
 	{
 		ErrorData  *edata;
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
+		edata = hd_catch_abort_subxact(cxt, owner);
 		error = edata->message;
 	}
 	PG_END_TRY();

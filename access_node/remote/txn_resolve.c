@@ -54,6 +54,7 @@
 #include "utils/timestamp.h"
 #include "utils/xid8.h"
 
+#include "catch.h"
 #include "remote/commit_record.h"
 #include "remote/committing.h"
 #include "remote/conn_internal.h"
@@ -538,11 +539,7 @@ pass_node(const DataNode *node, NodeRetry *r)
 	{
 		ErrorData  *edata;
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		AbortCurrentTransaction();
-		MemoryContextSwitchTo(cxt);
+		edata = hd_catch_abort_xact(cxt);
 
 		r->delay_ms = r->delay_ms == 0 ? HD_BACKOFF_MIN_MS :
 			Min(r->delay_ms * 2, HD_BACKOFF_MAX_MS);
