@@ -161,6 +161,19 @@ RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_delete_chunks' LANGUAGE C 
 CREATE FUNCTION _hyperdist_functions.lock_chunks(relation regclass)
 RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_lock_chunks' LANGUAGE C STRICT VOLATILE;
 
+-- Whether data node `node` takes new chunks as far as alter_data_node(available
+-- => ...) is concerned (hyperdist_information.data_nodes, which shows the same,
+-- is made later, with the nodes' health).
+CREATE FUNCTION _hyperdist_functions.node_available(node name)
+RETURNS bool LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT coalesce((SELECT o.option_value::bool
+                     FROM pg_catalog.pg_options_to_table(s.srvoptions) o
+                    WHERE o.option_name = 'available'), true)
+    FROM pg_catalog.pg_foreign_server s WHERE s.srvname = node
+$$;
+
 -- Placement (docs/ARCHITECTURE.md): the hypertable's data nodes that are
 -- available and not blocked, sorted by name, are n0..nk-1.  Partition p
 -- (the space partition, or for time-only hypertables the time slice's
@@ -174,8 +187,8 @@ AS $$
   WITH nodes AS (
     SELECT array_agg(hdn.node_name ORDER BY hdn.node_name) AS n
       FROM _hyperdist_catalog.hypertable_data_node hdn
-      JOIN hyperdist_information.data_nodes dn ON dn.node_name = hdn.node_name
-     WHERE hdn.hypertable_id = ht AND NOT hdn.block_chunks AND dn.available),
+     WHERE hdn.hypertable_id = ht AND NOT hdn.block_chunks
+       AND _hyperdist_functions.node_available(hdn.node_name)),
   parts AS (
     SELECT coalesce((SELECT num_partitions FROM _hyperdist_catalog.dimension
                       WHERE hypertable_id = ht AND num_partitions IS NOT NULL),
@@ -210,8 +223,8 @@ AS $$
   usable AS (
     SELECT hdn.node_name
       FROM _hyperdist_catalog.hypertable_data_node hdn
-      JOIN hyperdist_information.data_nodes dn ON dn.node_name = hdn.node_name
-     WHERE hdn.hypertable_id = ht AND NOT hdn.block_chunks AND dn.available
+     WHERE hdn.hypertable_id = ht AND NOT hdn.block_chunks
+       AND _hyperdist_functions.node_available(hdn.node_name)
        AND hdn.node_name <> ALL (coalesce(down, '{}'))),
   anchor AS (
     SELECT coalesce((SELECT data_nodes[1] FROM entry),

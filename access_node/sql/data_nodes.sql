@@ -72,25 +72,4 @@ LANGUAGE C;
 CREATE SCHEMA hyperdist_information;
 GRANT USAGE ON SCHEMA hyperdist_information TO PUBLIC;
 
--- One row per data node.  Options are read with pg_options_to_table rather
--- than by splitting 'name=value' text, which cuts values holding '='.
-CREATE VIEW hyperdist_information.data_nodes AS
-SELECT s.srvname AS node_name,
-       pg_catalog.pg_get_userbyid(s.srvowner) AS owner,
-       s.srvoptions AS options,
-       o.host,
-       o.port,
-       o.database,
-       coalesce(o.available, true) AS available
-  FROM pg_catalog.pg_foreign_server s
-  JOIN pg_catalog.pg_foreign_data_wrapper w ON w.oid = s.srvfdw
- CROSS JOIN LATERAL (
-       SELECT max(option_value) FILTER (WHERE option_name = 'host') AS host,
-              max(option_value) FILTER (WHERE option_name = 'port')::int AS port,
-              max(option_value) FILTER (WHERE option_name = 'dbname')::name AS database,
-              max(option_value) FILTER (WHERE option_name = 'available')::bool AS available
-         FROM pg_catalog.pg_options_to_table(s.srvoptions)) o
- WHERE w.fdwname = 'hyperdist'
-   AND s.srvname <> 'hyperdist_hypertables';
-
-GRANT SELECT ON hyperdist_information.data_nodes TO PUBLIC;
+-- hyperdist_information.data_nodes comes with the nodes' health, in node_health.sql.

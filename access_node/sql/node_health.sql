@@ -26,12 +26,13 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'hyperdist_data_node_health'
 LANGUAGE C STRICT VOLATILE;
 
--- data_nodes.sql's view (which the placement functions were created
--- against), with the health columns after its own.  status: 'unavailable'
--- when the node is down or alter_data_node(available => false) was set,
--- 'syncing' when it answers but holds stale replicas (the background
--- worker is bringing them up to date), else 'available'.
-CREATE OR REPLACE VIEW hyperdist_information.data_nodes AS
+-- One row per data node, with its health.  Options are read with
+-- pg_options_to_table rather than by splitting 'name=value' text, which cuts
+-- values holding '='.  status: 'unavailable' when the node is down or
+-- alter_data_node(available => false) was set, 'syncing' when it answers but
+-- holds stale replicas (the background worker is bringing them up to date),
+-- else 'available'.
+CREATE VIEW hyperdist_information.data_nodes AS
 SELECT s.srvname AS node_name,
        pg_catalog.pg_get_userbyid(s.srvowner) AS owner,
        s.srvoptions AS options,
@@ -62,3 +63,5 @@ SELECT s.srvname AS node_name,
   LEFT JOIN _hyperdist_catalog.data_node_status st ON st.node_name = s.srvname
  WHERE w.fdwname = 'hyperdist'
    AND s.srvname <> 'hyperdist_hypertables';
+
+GRANT SELECT ON hyperdist_information.data_nodes TO PUBLIC;
