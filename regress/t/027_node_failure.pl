@@ -230,8 +230,8 @@ sub wait_healed
 				$c->psql_ok("SELECT count(*) FROM hyperdist_information.chunk_replication_status"
 					  . " WHERE cardinality(stale_replica_nodes) > 0 OR num_replicas < desired_num_replicas") eq '0'
 			},
-			120),
-		"$what: chunk_replication_status has no stale or missing replica")
+			60),
+		"$what: chunk_replication_status has no stale or missing replica within a minute")
 	  or diag($c->psql_ok("SELECT * FROM hyperdist_information.chunk_replication_status"
 			  . " WHERE cardinality(stale_replica_nodes) > 0 OR num_replicas < desired_num_replicas"));
 }
