@@ -288,6 +288,17 @@ hd_deparse_chunk_exists(const char *schema, const char *table)
 					quote_literal_cstr(quote_qualified_identifier(schema, table)));
 }
 
+/*
+ * A copy's sessions wait for no lock longer than ms: a copy holds locks on
+ * two data nodes at once, in an order DDL does not follow, and no node
+ * alone can see such a deadlock.
+ */
+char *
+hd_deparse_lock_timeout(int ms)
+{
+	return psprintf("SET lock_timeout = %d", ms);
+}
+
 char *
 hd_deparse_truncate_chunk(const char *schema, const char *table)
 {

@@ -115,6 +115,7 @@ extern char *hd_deparse_create_chunk(const HdHypertable *ht, int32 slice_id,
 									 int partition, const char *table_name,
 									 const char *owner);
 extern char *hd_deparse_chunk_exists(const char *schema, const char *table);
+extern char *hd_deparse_lock_timeout(int ms);
 extern char *hd_deparse_truncate_chunk(const char *schema, const char *table);
 extern char *hd_deparse_chunk_rows(const char *schema, const char *table);
 extern char *hd_deparse_chunk_copy_in(const char *schema, const char *table);

@@ -31,8 +31,14 @@
 
 /* Copies in progress at one time, over all databases. */
 #define HD_MAX_REPLICA_COPIES	64
-/* How long the final switch waits for the writers in flight. */
-#define HD_SWITCH_LOCK_TIMEOUT_MS	10000
+/*
+ * How long a copy waits for a lock, here (the final switch waits for the
+ * writers in flight) and on the data nodes: a copy takes locks on two data
+ * nodes and then here, DDL here and then on the data nodes, and the
+ * deadlock this can make is seen by no server alone; the copy gives up
+ * and is retried.
+ */
+#define HD_COPY_LOCK_TIMEOUT_MS	10000
 /* Rows are sent to the target in COPY requests of about this size. */
 #define HD_COPY_REQUEST_BYTES	(8 * 1024 * 1024)
 
@@ -342,7 +348,7 @@ static void
 final_switch(ReplicaCopy *c)
 {
 	(void) set_config_option("lock_timeout",
-							 psprintf("%d", HD_SWITCH_LOCK_TIMEOUT_MS),
+							 psprintf("%d", HD_COPY_LOCK_TIMEOUT_MS),
 							 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
 							 true, 0, false);
 	LockRelationOid(c->place.hypertable_relid, ShareLock);
@@ -392,6 +398,8 @@ hd_replica_copy(int32 chunk_id, const char *source, const char *target,
 	{
 		c.src = hd_conn_get(get_foreign_server_oid(source, false), false);
 		c.dst = hd_conn_get(get_foreign_server_oid(target, false), true);
+		hd_exec(c.src, hd_deparse_lock_timeout(HD_COPY_LOCK_TIMEOUT_MS), 0, NULL, NULL, NULL);
+		hd_exec(c.dst, hd_deparse_lock_timeout(HD_COPY_LOCK_TIMEOUT_MS), 0, NULL, NULL, NULL);
 		prepare_target(&c);
 		copy_rows(&c);
 		final_switch(&c);
