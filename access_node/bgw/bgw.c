@@ -232,11 +232,25 @@ fill_slots(void)
 static bool
 start_worker(int i, Oid dboid)
 {
+	BackgroundWorker w;
+	MemoryContext old;
 	bool		ok;
 
-	/* the launcher restarts it */
-	ok = hd_bgw_start_dynamic("hyperdist worker", "hyperdist_worker_main", dboid,
-							  Int32GetDatum(i), &handles[i]);
+	memset(&w, 0, sizeof(w));
+	snprintf(w.bgw_name, BGW_MAXLEN, "hyperdist worker for database %u", dboid);
+	snprintf(w.bgw_type, BGW_MAXLEN, "hyperdist worker");
+	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	w.bgw_restart_time = BGW_NEVER_RESTART;	/* the launcher restarts it */
+	snprintf(w.bgw_library_name, BGW_MAXLEN, "hyperdist");
+	snprintf(w.bgw_function_name, BGW_MAXLEN, "hyperdist_worker_main");
+	w.bgw_main_arg = Int32GetDatum(i);
+	memcpy(w.bgw_extra, &dboid, sizeof(dboid));
+	w.bgw_notify_pid = MyProcPid;
+
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	ok = RegisterDynamicBackgroundWorker(&w, &handles[i]);
+	MemoryContextSwitchTo(old);
 	if (!ok && !warned_no_slot[i])
 		ereport(WARNING,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
@@ -336,39 +350,6 @@ launcher_detach(int code, Datum arg)
 	SpinLockAcquire(&shared->mutex);
 	shared->launcher_latch = NULL;
 	SpinLockRelease(&shared->mutex);
-}
-
-/*
- * Starts a dynamic background worker of this library for database dboid
- * (also in bgw_extra): type is its name in pg_stat_activity, function its
- * main, arg its argument.  The postmaster never restarts it; whoever starts
- * it does, and hears of its end (bgw_notify_pid).  False when no slot is
- * free.
- */
-bool
-hd_bgw_start_dynamic(const char *type, const char *function, Oid dboid,
-					 Datum arg, BackgroundWorkerHandle **handle)
-{
-	BackgroundWorker w;
-	MemoryContext old;
-	bool		ok;
-
-	memset(&w, 0, sizeof(w));
-	snprintf(w.bgw_name, BGW_MAXLEN, "%s for database %u", type, dboid);
-	snprintf(w.bgw_type, BGW_MAXLEN, "%s", type);
-	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	w.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(w.bgw_library_name, BGW_MAXLEN, "hyperdist");
-	snprintf(w.bgw_function_name, BGW_MAXLEN, "%s", function);
-	w.bgw_main_arg = arg;
-	memcpy(w.bgw_extra, &dboid, sizeof(dboid));
-	w.bgw_notify_pid = MyProcPid;
-
-	old = MemoryContextSwitchTo(TopMemoryContext);
-	ok = RegisterDynamicBackgroundWorker(&w, handle);
-	MemoryContextSwitchTo(old);
-	return ok;
 }
 
 /*

@@ -12,7 +12,6 @@
 
 #include "access/transam.h"
 #include "nodes/nodes.h"
-#include "postmaster/bgworker.h"
 
 /* Shared memory of the launcher and the workers (from init.c's hooks). */
 extern Size hd_bgw_shmem_size(void);
@@ -42,9 +41,6 @@ extern void hd_bgw_wake(bool urgent);
  * connection to dboid or to no database, the name), and the top of each
  * turn of their loops (interrupts, a pending reload).
  */
-extern bool hd_bgw_start_dynamic(const char *type, const char *function,
-								 Oid dboid, Datum arg,
-								 BackgroundWorkerHandle **handle);
 extern void hd_bgw_begin(Oid dboid, const char *name);
 extern void hd_bgw_loop_top(void);
 

@@ -113,6 +113,8 @@ void
 hd_healer_start_if_needed(void)
 {
 	static bool callback_set = false;
+	BackgroundWorker w;
+	MemoryContext old;
 
 	if (healer_running() || !work_pending())
 		return;
@@ -122,9 +124,20 @@ hd_healer_start_if_needed(void)
 		callback_set = true;
 	}
 
-	/* the worker starts it again */
-	if (!hd_bgw_start_dynamic("hyperdist replica healer", "hyperdist_healer_main",
-							  MyDatabaseId, ObjectIdGetDatum(MyDatabaseId), &healer))
+	memset(&w, 0, sizeof(w));
+	snprintf(w.bgw_name, BGW_MAXLEN, "hyperdist replica healer for database %u",
+			 MyDatabaseId);
+	snprintf(w.bgw_type, BGW_MAXLEN, "hyperdist replica healer");
+	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	w.bgw_restart_time = BGW_NEVER_RESTART; /* the worker starts it again */
+	snprintf(w.bgw_library_name, BGW_MAXLEN, "hyperdist");
+	snprintf(w.bgw_function_name, BGW_MAXLEN, "hyperdist_healer_main");
+	w.bgw_main_arg = ObjectIdGetDatum(MyDatabaseId);
+	w.bgw_notify_pid = MyProcPid;
+
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	if (!RegisterDynamicBackgroundWorker(&w, &healer))
 	{
 		healer = NULL;
 		ereport(LOG,
@@ -132,6 +145,7 @@ hd_healer_start_if_needed(void)
 				 errmsg("hyperdist: could not start the replica healer: no background worker slot is free"),
 				 errhint("Raise max_worker_processes.")));
 	}
+	MemoryContextSwitchTo(old);
 }
 
 /* ---- the healer ------------------------------------------------------------------ */
