@@ -38,6 +38,8 @@ extern void hd_replica_copy(int32 chunk_id, const char *source,
 /* A copy in progress in this database. */
 typedef struct HdReplicaCopyProgress
 {
+	int32		op_id;			/* its chunk_copy_operation, 0: a heal */
+	char		phase[32];		/* what it does now, in words */
 	int32		chunk_id;
 	char		source[NAMEDATALEN];
 	char		target[NAMEDATALEN];

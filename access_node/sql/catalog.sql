@@ -79,12 +79,18 @@ CREATE TABLE _hyperdist_catalog.chunk (
 -- on a node that is up).  A current replica holds every committed row of
 -- its chunk; a write that cannot reach a replica marks it stale in the same
 -- transaction, and a stale replica is neither read nor written until the
--- background worker has copied it up to date.
+-- background worker has copied it up to date.  A copying replica is the
+-- destination of a chunk copy or move in progress (its table exists, empty
+-- to everyone else); a retired one is the source of a finished move, whose
+-- table is dropped once no older snapshot can read it.  Neither is read,
+-- written or healed, but their nodes hold a table of the chunk, so scans
+-- there name their chunks.
 CREATE TABLE _hyperdist_catalog.chunk_data_node (
     chunk_id int NOT NULL REFERENCES _hyperdist_catalog.chunk ON DELETE CASCADE,
     node_name name NOT NULL,
     replica smallint NOT NULL,
-    status text NOT NULL DEFAULT 'current' CHECK (status IN ('current', 'stale')),
+    status text NOT NULL DEFAULT 'current'
+      CHECK (status IN ('current', 'stale', 'copying', 'retired')),
     PRIMARY KEY (chunk_id, node_name));
 CREATE INDEX ON _hyperdist_catalog.chunk_data_node (node_name);
 
@@ -112,6 +118,32 @@ CREATE TABLE _hyperdist_catalog.hypertable_index (
       REFERENCES _hyperdist_catalog.hypertable ON DELETE CASCADE,
     index_name name NOT NULL,
     PRIMARY KEY (hypertable_id, index_name));
+
+-- Chunk copies and moves (copy_chunk, move_chunk, rebalance, drain), one
+-- row each, run by the background worker (placement/chunk_move.c).  Stages:
+-- planned (recorded, waiting for a worker), copying (the destination
+-- replica exists, copying), switched (the destination is current; for a
+-- move the source is retired and still to drop), then complete, failed or
+-- cancelled.  Each stage commits, so a crash resumes from the last one.
+CREATE TABLE _hyperdist_catalog.chunk_copy_operation (
+    id serial PRIMARY KEY,
+    operation_id name NOT NULL UNIQUE,
+    backend_pid int,                    -- the worker running it, if any
+    completed_stage name NOT NULL DEFAULT 'planned'
+      CHECK (completed_stage IN ('planned', 'copying', 'switched',
+                                 'complete', 'failed', 'cancelled')),
+    time_start timestamptz NOT NULL DEFAULT now(),
+    time_end timestamptz,
+    chunk_id int NOT NULL,              -- no reference: a dropped chunk fails it
+    source_node_name name NOT NULL,
+    dest_node_name name NOT NULL,
+    delete_on_source_node boolean NOT NULL,
+    rebalance_id int,                   -- NULL: by hand
+    attempts int NOT NULL DEFAULT 0,
+    error_code text,                    -- the last failure's SQLSTATE
+    error_message text,
+    CHECK (source_node_name <> dest_node_name));
+CREATE INDEX ON _hyperdist_catalog.chunk_copy_operation (chunk_id);
 
 -- Backends cache what statements read of these tables (metadata/cache.c):
 -- any change invalidates those caches when it commits.
