@@ -336,3 +336,122 @@ hd_deparse_chunk_checksum(const char *schema, const char *table)
 					" pg_catalog.sum(pg_catalog.hashtextextended(c::pg_catalog.text, 0))"
 					" FROM %s c", quote_qualified_identifier(schema, table));
 }
+
+/*
+ * A copy's catch-up compares a chunk's replicas by time bucket
+ * (placement/replica_copy.c): thresholds cut the chunk's time range
+ * [start, end) into nbuckets equal buckets, as literals of the time
+ * column's type in ascending order; a row is in bucket b when b thresholds
+ * are at or below its time (width_bucket's rule).  NIL, one bucket, when
+ * the range is open or too narrow to cut.
+ */
+List *
+hd_deparse_time_thresholds(const HdHypertable *ht, int64 start, int64 end,
+						   int nbuckets)
+{
+	List	   *thresholds = NIL;
+	int64		width;
+
+	if (start == PG_INT64_MIN || end == PG_INT64_MAX ||
+		pg_sub_s64_overflow(end, start, &width) || width / nbuckets == 0)
+		return NIL;
+	for (int b = 1; b < nbuckets; b++)
+	{
+		char	   *literal = time_bound(start + width / nbuckets * b, ht->time.type);
+
+		if (strcmp(literal, "MINVALUE") == 0 || strcmp(literal, "MAXVALUE") == 0)
+			return NIL;
+		thresholds = lappend(thresholds, literal);
+	}
+	return thresholds;
+}
+
+static char *buckets_condition(const HdHypertable *ht, List *thresholds, List *buckets);
+
+/*
+ * Each bucket's row count and checksum (as hd_deparse_chunk_checksum's),
+ * of only those buckets (NIL: all; the time index finds their rows).
+ */
+char *
+hd_deparse_chunk_bucket_sums(const HdHypertable *ht, const char *schema,
+							 const char *table, List *thresholds, List *only)
+{
+	StringInfoData sql;
+	ListCell   *lc;
+
+	initStringInfo(&sql);
+	if (thresholds == NIL)
+		appendStringInfoString(&sql, "SELECT 0");
+	else
+	{
+		appendStringInfo(&sql, "SELECT pg_catalog.width_bucket(c.%s, ARRAY[",
+						 quote_identifier(ht->time.column_name));
+		foreach(lc, thresholds)
+			appendStringInfo(&sql, "%s%s", foreach_current_index(lc) > 0 ? ", " : "",
+							 (char *) lfirst(lc));
+		appendStringInfo(&sql, "]::%s[])", format_type_be_qualified(ht->time.type));
+	}
+	appendStringInfo(&sql, ", pg_catalog.count(*),"
+					 " pg_catalog.sum(pg_catalog.hashtextextended(c::pg_catalog.text, 0))"
+					 " FROM %s c", quote_qualified_identifier(schema, table));
+	if (only != NIL)
+		appendStringInfo(&sql, " WHERE %s", buckets_condition(ht, thresholds, only));
+	appendStringInfoString(&sql, " GROUP BY 1");
+	return sql.data;
+}
+
+/* The condition on alias c that keeps the rows of buckets (int list). */
+static char *
+buckets_condition(const HdHypertable *ht, List *thresholds, List *buckets)
+{
+	const char *col = quote_identifier(ht->time.column_name);
+	int			n = list_length(thresholds);
+	StringInfoData cond;
+	ListCell   *lc;
+
+	if (n == 0)
+		return "true";
+	initStringInfo(&cond);
+	foreach(lc, buckets)
+	{
+		int			b = lfirst_int(lc);
+
+		appendStringInfoString(&cond, foreach_current_index(lc) > 0 ? " OR " : "(");
+		if (b == 0)
+			appendStringInfo(&cond, "c.%s < %s", col, (char *) linitial(thresholds));
+		else if (b == n)
+			appendStringInfo(&cond, "c.%s >= %s", col, (char *) llast(thresholds));
+		else
+			appendStringInfo(&cond, "(c.%s >= %s AND c.%s < %s)",
+							 col, (char *) list_nth(thresholds, b - 1),
+							 col, (char *) list_nth(thresholds, b));
+	}
+	appendStringInfoChar(&cond, ')');
+	return cond.data;
+}
+
+/* The rows of buckets, for a stream in HD_ROWS_COPY (as hd_deparse_chunk_rows). */
+char *
+hd_deparse_chunk_bucket_rows(const HdHypertable *ht, const char *schema,
+							 const char *table, List *thresholds, List *buckets)
+{
+	return psprintf("SELECT * FROM %s c WHERE %s",
+					quote_qualified_identifier(schema, table),
+					buckets_condition(ht, thresholds, buckets));
+}
+
+char *
+hd_deparse_chunk_bucket_delete(const HdHypertable *ht, const char *schema,
+							   const char *table, List *thresholds, List *buckets)
+{
+	return psprintf("DELETE FROM %s c WHERE %s",
+					quote_qualified_identifier(schema, table),
+					buckets_condition(ht, thresholds, buckets));
+}
+
+/* A retired replica's table, dropped once its move is complete. */
+char *
+hd_deparse_drop_chunk_table(const char *schema, const char *table)
+{
+	return psprintf("DROP TABLE IF EXISTS %s", quote_qualified_identifier(schema, table));
+}

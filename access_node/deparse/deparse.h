@@ -120,6 +120,18 @@ extern char *hd_deparse_truncate_chunk(const char *schema, const char *table);
 extern char *hd_deparse_chunk_rows(const char *schema, const char *table);
 extern char *hd_deparse_chunk_copy_in(const char *schema, const char *table);
 extern char *hd_deparse_chunk_checksum(const char *schema, const char *table);
+extern List *hd_deparse_time_thresholds(const HdHypertable *ht, int64 start,
+										int64 end, int nbuckets);
+extern char *hd_deparse_chunk_bucket_sums(const HdHypertable *ht, const char *schema,
+										  const char *table, List *thresholds,
+										  List *only);
+extern char *hd_deparse_chunk_bucket_rows(const HdHypertable *ht, const char *schema,
+										  const char *table, List *thresholds,
+										  List *buckets);
+extern char *hd_deparse_chunk_bucket_delete(const HdHypertable *ht, const char *schema,
+											const char *table, List *thresholds,
+											List *buckets);
+extern char *hd_deparse_drop_chunk_table(const char *schema, const char *table);
 
 /* admin.c: node management, sizes, health */
 extern const char *hd_deparse_node_settings_query(void);

@@ -32,6 +32,7 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 
 #include "metadata/catalog.h"
@@ -97,6 +98,22 @@ void
 hd_catalog_lock_chunks(int32 ht_id)
 {
 	LockDatabaseObject(hd_catalog_relid(), (Oid) ht_id, 0, ExclusiveLock);
+}
+
+/* An object lock as hd_catalog_lock_chunks', on the chunk's id (subid 1). */
+bool
+hd_catalog_lock_chunk(int32 chunk_id, LOCKMODE mode)
+{
+	LOCKTAG		tag;
+	LockAcquireResult res;
+
+	SET_LOCKTAG_OBJECT(tag, MyDatabaseId, hd_catalog_relid(), (Oid) chunk_id, 1);
+	res = LockAcquire(&tag, mode, false, false);
+	if (res == LOCKACQUIRE_ALREADY_CLEAR)
+		return false;
+	/* as LockDatabaseObject: see what the holders we waited for committed */
+	AcceptInvalidationMessages();
+	return res != LOCKACQUIRE_ALREADY_HELD;
 }
 
 /* ---- checks --------------------------------------------------------------- */

@@ -17,6 +17,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "storage/lockdefs.h"
 
 #include "metadata/catalog_read.h"
 #include "metadata/hypertable.h"
@@ -40,6 +41,17 @@ extern void hd_catalog_writer_end(HdCatalogWriter *w);
  * hypertables' writers are not blocked).
  */
 extern void hd_catalog_lock_chunks(int32 ht_id);
+
+/*
+ * The lock of one chunk's placement, until the end of the transaction: a
+ * statement writing rows of the chunk holds it in RowExclusiveLock, the
+ * final switch of a copy of it (placement/replica_copy.c) in ShareLock, so
+ * that the switch waits for the writers in flight and the writers after it
+ * see its replicas.  Other chunks' writers never meet it.  True when the
+ * lock was taken now (not held already): the caller's view of the chunk's
+ * replicas may then be out of date, and it reads them again.
+ */
+extern bool hd_catalog_lock_chunk(int32 chunk_id, LOCKMODE mode);
 
 /*
  * Chunk creation's rows (placement/chunk_create.c, which checked that the

@@ -17,6 +17,7 @@
 #include "executor/spi.h"
 #include "nodes/makefuncs.h"
 #include "utils/builtins.h"
+#include "utils/snapmgr.h"
 
 #include "metadata/catalog_read.h"
 #include "spi_plan.h"
@@ -464,6 +465,31 @@ hd_catalog_replica_status(int32 chunk_id, const char *node)
 			  " WHERE chunk_id = $1 AND node_name = $2",
 			  2, types, values, false, 1, status_row, &status);
 	return status;
+}
+
+/* chunk_id's replicas as "node:status,...", by node. */
+static char *
+replicas_signature(int32 chunk_id, bool latest)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(chunk_id)};
+	char	   *signature = NULL;
+
+	if (latest)
+		PushActiveSnapshot(GetLatestSnapshot());
+	read_rows("SELECT coalesce(string_agg(node_name || ':' || status, ',' ORDER BY node_name), '')"
+			  "  FROM _hyperdist_catalog.chunk_data_node WHERE chunk_id = $1",
+			  1, types, values, latest, 1, status_row, &signature);
+	if (latest)
+		PopActiveSnapshot();
+	return signature;
+}
+
+bool
+hd_catalog_replicas_changed(int32 chunk_id)
+{
+	return strcmp(replicas_signature(chunk_id, false),
+				  replicas_signature(chunk_id, true)) != 0;
 }
 
 List *

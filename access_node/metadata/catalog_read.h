@@ -99,6 +99,13 @@ extern List *hd_catalog_chunks(int32 ht_id);
  */
 extern bool hd_catalog_time_slice_at(int32 ht_id, int64 time, HdCatalogSlice *slice);
 extern bool hd_catalog_chunk_at(int32 slice_id, int16 partition, HdCatalogChunk *chunk);
+
+/*
+ * Whether chunk_id's replicas, as the latest snapshot sees them, differ
+ * from what the transaction's snapshot sees (a writer under REPEATABLE READ
+ * that locked the chunk after a copy of it switched).
+ */
+extern bool hd_catalog_replicas_changed(int32 chunk_id);
 extern List *hd_catalog_new_chunk_nodes(int32 ht_id, int64 key, List *down);
 
 /*
@@ -119,7 +126,7 @@ typedef struct HdCatalogChunkPlace
 
 extern bool hd_catalog_chunk_place(int32 chunk_id, HdCatalogChunkPlace *place);
 
-/* The status of chunk_id's replica on node ("current", "stale"), or NULL. */
+/* The status of chunk_id's replica on node (replica.h's names), or NULL. */
 extern char *hd_catalog_replica_status(int32 chunk_id, const char *node);
 
 /*

@@ -5,6 +5,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "foreign/foreign.h"
@@ -78,6 +79,17 @@ hd_chunk_unavailable_error(const char *name, List *current_nodes)
 			 errdetail_plural("Its current replica is on data node %s, which is unavailable.",
 							  "Its current replicas are on data nodes %s, which are unavailable.",
 							  list_length(current_nodes), nodes.data)));
+}
+
+void
+hd_chunk_moved_error(const char *name)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("could not serialize access due to a concurrent copy of chunk \"%s\"",
+					name),
+			 errdetail("Its replicas changed after the transaction's snapshot was taken."),
+			 errhint("The transaction might succeed if retried.")));
 }
 
 /* ---- reads and writes ------------------------------------------------------ */
@@ -341,13 +353,56 @@ hd_chunk_read_plan(HdHypertable *ht, const HdChunkPrune *prune)
  * The replicas are marked stale after the plan is made: marking changes
  * the catalog, which retires the cached chunks the plan reads.
  */
+/*
+ * Takes the writers' lock of every chunk prune keeps (metadata/catalog.h).
+ * A lock taken now may have waited for a copy's switch, whose catalog
+ * change then retired the cached chunks: they are read again, until every
+ * chunk kept was locked before the chunks were read.
+ */
+static void
+lock_chunks_written(HdHypertable *ht, const HdChunkPrune *prune)
+{
+	bool		waited;
+
+	if (prune->none)
+		return;
+	do
+	{
+		const HdChunkSet *set = hd_catalog_cache_chunks(ht);
+		int16	  **parts = prune->space_nvalues >= 0 ? space_partitions(ht, set, prune) : NULL;
+		int			nkept = 0;
+		int32	   *kept = palloc(sizeof(int32) * Max(set->nchunks, 1));
+		char	  **names = palloc(sizeof(char *) * Max(set->nchunks, 1));
+
+		/* the ids first: a lock may free the set */
+		for (int i = 0; i < set->nchunks; i++)
+			if (chunk_kept(&set->chunks[i], set, prune, parts))
+			{
+				names[nkept] = pstrdup(set->chunks[i].name);
+				kept[nkept++] = set->chunks[i].id;
+			}
+		waited = false;
+		for (int i = 0; i < nkept; i++)
+		{
+			if (!hd_catalog_lock_chunk(kept[i], RowExclusiveLock))
+				continue;
+			waited = true;
+			if (IsolationUsesXactSnapshot() && hd_catalog_replicas_changed(kept[i]))
+				hd_chunk_moved_error(names[i]);
+		}
+	} while (waited);
+}
+
 List *
 hd_chunk_write_plan(HdHypertable *ht, const HdChunkPrune *prune,
 					HdDownNodes *down, bool mark_stale)
 {
 	List	   *stale = NIL;
-	List	   *plan = chunk_plan(ht, prune, true, down, mark_stale ? &stale : NULL);
+	List	   *plan;
 	ListCell   *lc;
+
+	lock_chunks_written(ht, prune);
+	plan = chunk_plan(ht, prune, true, down, mark_stale ? &stale : NULL);
 
 	foreach(lc, stale)
 	{

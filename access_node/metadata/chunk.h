@@ -55,6 +55,12 @@ extern void hd_chunk_unavailable_error(const char *name, List *current_nodes)
 			pg_attribute_noreturn();
 
 /*
+ * The error (40001) for a write to chunk name by a transaction whose
+ * snapshot predates a change of the chunk's replicas.
+ */
+extern void hd_chunk_moved_error(const char *name) pg_attribute_noreturn();
+
+/*
  * What a statement reads (or writes) on one data node: chunks, the
  * quoted names of the chunks read there (deparse/ turns them into a
  * condition on tableoid); restricted, whether the node holds replicas

@@ -22,6 +22,10 @@ hd_replica_status_name(HdReplicaStatus status)
 			return "current";
 		case HD_REPLICA_STALE:
 			return "stale";
+		case HD_REPLICA_COPYING:
+			return "copying";
+		case HD_REPLICA_RETIRED:
+			return "retired";
 	}
 	return NULL;
 }
@@ -33,6 +37,10 @@ hd_replica_status_parse(const char *name)
 		return HD_REPLICA_CURRENT;
 	if (strcmp(name, "stale") == 0)
 		return HD_REPLICA_STALE;
+	if (strcmp(name, "copying") == 0)
+		return HD_REPLICA_COPYING;
+	if (strcmp(name, "retired") == 0)
+		return HD_REPLICA_RETIRED;
 	elog(ERROR, "unknown chunk replica status \"%s\"", name);
 	return HD_REPLICA_STALE;	/* keep compiler quiet */
 }
@@ -90,6 +98,33 @@ hd_replica_remove(int32 chunk_id, const char *node_name)
 				  chunk_id, node_name, NULL);
 }
 
+void
+hd_replica_switch(int32 chunk_id, const char *dest, const char *source)
+{
+	if (source == NULL)
+	{
+		hd_replica_mark_current(chunk_id, dest);
+		return;
+	}
+	/* one statement: the new replica numbers are computed before any change */
+	write_replica("UPDATE _hyperdist_catalog.chunk_data_node cdn"
+				  "   SET status = CASE WHEN cdn.node_name = $2 THEN 'current' ELSE 'retired' END,"
+				  "       replica = CASE WHEN cdn.node_name = $2 THEN src.replica"
+				  "                      ELSE src.last + 1 END"
+				  "  FROM (SELECT s.replica, (SELECT max(replica)"
+				  "                            FROM _hyperdist_catalog.chunk_data_node"
+				  "                           WHERE chunk_id = $1) AS last"
+				  "          FROM _hyperdist_catalog.chunk_data_node s"
+				  "         WHERE s.chunk_id = $1 AND s.node_name = $3::name) src"
+				  " WHERE cdn.chunk_id = $1 AND cdn.node_name IN ($2, $3::name)",
+				  chunk_id, dest, source);
+	/* the chunk's relation here names its first replica's node */
+	write_replica("SELECT _hyperdist_functions.drop_chunk_relations(ARRAY[$1])",
+				  chunk_id, dest, NULL);
+	write_replica("SELECT _hyperdist_functions.create_chunk_relation($1)",
+				  chunk_id, dest, NULL);
+}
+
 /* A name[] column of the current SPI row as a List of C strings. */
 static List *
 name_list(uint64 row, int col)
@@ -123,7 +158,8 @@ name_list(uint64 row, int col)
 	"           FILTER (WHERE cdn.status = 'current') AS current_nodes," \
 	"         array_agg(cdn.node_name::text ORDER BY cdn.replica)" \
 	"           FILTER (WHERE cdn.status = 'stale') AS stale_nodes," \
-	"         count(cdn.node_name) AS nreplicas" \
+	"         count(cdn.node_name)" \
+	"           FILTER (WHERE cdn.status IN ('current', 'stale')) AS nreplicas" \
 	"    FROM _hyperdist_catalog.chunk ch" \
 	"    JOIN _hyperdist_catalog.hypertable h ON h.id = ch.hypertable_id" \
 	"    LEFT JOIN _hyperdist_catalog.chunk_data_node cdn ON cdn.chunk_id = ch.id" \

@@ -4,7 +4,8 @@
  * (_hyperdist_catalog.chunk_data_node.status): which copies of a chunk may
  * be read and must be written.
  *
- * A replica is current when it holds every committed row of its chunk.  A
+ * A replica is current when it holds every committed row of its chunk.
+ * Copying and retired replicas belong to chunk moves (placement/chunk_move.h).  A
  * write that cannot reach a replica's data node marks that replica stale in
  * the same transaction, so no row commits without the catalog saying which
  * replicas lack it.  A stale replica is neither read nor written; the
@@ -25,7 +26,9 @@
 typedef enum HdReplicaStatus
 {
 	HD_REPLICA_CURRENT,
-	HD_REPLICA_STALE
+	HD_REPLICA_STALE,
+	HD_REPLICA_COPYING,			/* the destination of a copy or move */
+	HD_REPLICA_RETIRED			/* the source of a finished move */
 } HdReplicaStatus;
 
 /* The catalog's word for status, and back (NULL/ERROR if unknown). */
@@ -44,6 +47,13 @@ extern void hd_replica_add(int32 chunk_id, const char *node_name,
 
 /* Forgets chunk_id's replica on node_name. */
 extern void hd_replica_remove(int32 chunk_id, const char *node_name);
+
+/*
+ * The switch of a copy or move: chunk_id's copying replica on dest becomes
+ * current; with source not NULL (a move), it takes the place of source's
+ * replica in replica order, and source's is retired, last.
+ */
+extern void hd_replica_switch(int32 chunk_id, const char *dest, const char *source);
 
 /*
  * A replica that needs copying: a stale one, or one missing from an

@@ -255,7 +255,14 @@ chunk_from_row(HdChunkCache *cache, const HdCatalogChunk *row)
 	return chunk;
 }
 
-/* Loads the chunk of (slice, partition) from the catalog, or NULL. */
+/*
+ * Loads the chunk of (slice, partition) from the catalog, or NULL.  The
+ * statement takes the chunk's lock for writers first (metadata/catalog.h),
+ * then reads its replicas again if it had to take it now: a copy of the
+ * chunk may have switched meanwhile.  A transaction whose snapshot is
+ * older than such a switch cannot write the replicas it sees (they may be
+ * gone, or miss the new one): a serialization failure.
+ */
 static HdChunk *
 chunk_lookup(HdChunkCache *cache, HdSlice *slice, int partition)
 {
@@ -263,6 +270,13 @@ chunk_lookup(HdChunkCache *cache, HdSlice *slice, int partition)
 
 	if (!hd_catalog_chunk_at(slice->id, (int16) partition, &row))
 		return NULL;
+	if (hd_catalog_lock_chunk(row.id, RowExclusiveLock))
+	{
+		if (IsolationUsesXactSnapshot() && hd_catalog_replicas_changed(row.id))
+			hd_chunk_moved_error(row.name);
+		if (!hd_catalog_chunk_at(slice->id, (int16) partition, &row))
+			return NULL;
+	}
 	return chunk_from_row(cache, &row);
 }
 

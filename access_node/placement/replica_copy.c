@@ -22,12 +22,14 @@
 #include "utils/timestamp.h"
 
 #include "deparse/deparse.h"
+#include "metadata/catalog.h"
 #include "metadata/catalog_read.h"
 #include "metadata/hypertable.h"
 #include "metadata/replica.h"
 #include "placement/replica_copy.h"
 #include "remote/connection.h"
 #include "remote/fanout.h"
+#include "remote/fault.h"
 
 /* Copies in progress at one time, over all databases. */
 #define HD_MAX_REPLICA_COPIES	64
@@ -85,7 +87,7 @@ hd_replica_copy_shmem_init(void)
 
 /* Publishes a copy; the slot's index, or -1 when none is free (not shown). */
 static int
-progress_begin(int32 chunk_id, const char *source, const char *target)
+progress_begin(int32 op_id, int32 chunk_id, const char *source, const char *target)
 {
 	int			slot = -1;
 
@@ -97,6 +99,8 @@ progress_begin(int32 chunk_id, const char *source, const char *target)
 		if (OidIsValid(s->dboid))
 			continue;
 		s->dboid = MyDatabaseId;
+		s->progress.op_id = op_id;
+		strlcpy(s->progress.phase, "creating", sizeof(s->progress.phase));
 		s->progress.chunk_id = chunk_id;
 		strlcpy(s->progress.source, source, NAMEDATALEN);
 		strlcpy(s->progress.target, target, NAMEDATALEN);
@@ -126,6 +130,17 @@ progress_count(int slot, uint64 bytes, uint64 rows, bool reset)
 	}
 	s->progress.bytes += bytes;
 	s->progress.rows += rows;
+	SpinLockRelease(&copy_shared->mutex);
+}
+
+static void
+progress_phase(int slot, const char *phase)
+{
+	if (slot < 0)
+		return;
+	SpinLockAcquire(&copy_shared->mutex);
+	strlcpy(copy_shared->slots[slot].progress.phase, phase,
+			sizeof(copy_shared->slots[slot].progress.phase));
 	SpinLockRelease(&copy_shared->mutex);
 }
 
@@ -162,17 +177,27 @@ hd_replica_copies(void)
 
 /* ---- the copy ------------------------------------------------------------------ */
 
+/* The catch-up compares the replicas in this many time buckets. */
+#define HD_COPY_BUCKETS			64
+/* Catch-up rounds before the final switch, which makes the last one. */
+#define HD_COPY_CATCH_UP_ROUNDS	3
+
 typedef struct ReplicaCopy
 {
 	int32		chunk_id;
 	const char *source;
 	const char *target;
-	bool		new_replica;
+	int			target_status;	/* the status the target's replica must
+								 * have (HdReplicaStatus), or -1: none */
+	bool		retire_source;	/* a move: the source's replica retires */
 	HdCatalogChunkPlace place;
+	HdHypertable *ht;
+	List	   *thresholds;		/* of the time buckets (deparse/ddl.c) */
 	char	   *chunk_name;		/* schema.table, for messages */
 	HdConn	   *src;			/* outside any remote transaction */
 	HdConn	   *dst;			/* in its remote transaction */
 	int			slot;			/* progress slot, -1: none */
+	ErrorContextCallback errcb;
 } ReplicaCopy;
 
 static void
@@ -182,6 +207,43 @@ copy_error_context(void *arg)
 
 	errcontext("copying chunk %s from data node \"%s\" to data node \"%s\"",
 			   c->chunk_name, c->source, c->target);
+}
+
+/*
+ * Starts a copy: its error context, the chunk's place, its progress slot
+ * and both sessions, each waiting at most HD_COPY_LOCK_TIMEOUT_MS for a
+ * lock.  copy_end undoes the first two; the caller's PG_FINALLY calls it.
+ */
+static void
+copy_begin(ReplicaCopy *c, int32 op_id)
+{
+	c->chunk_name = psprintf("%d", c->chunk_id);
+	c->slot = -1;
+	c->errcb.callback = copy_error_context;
+	c->errcb.arg = c;
+	c->errcb.previous = error_context_stack;
+	error_context_stack = &c->errcb;
+
+	if (!hd_catalog_chunk_place(c->chunk_id, &c->place) ||
+		(c->ht = hd_hypertable_load(c->place.hypertable_relid)) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("chunk %d no longer exists", c->chunk_id)));
+	c->chunk_name = quote_qualified_identifier(c->place.schema_name, c->place.table_name);
+	c->thresholds = hd_deparse_time_thresholds(c->ht, c->place.range_start,
+											   c->place.range_end, HD_COPY_BUCKETS);
+	c->slot = progress_begin(op_id, c->chunk_id, c->source, c->target);
+	c->src = hd_conn_get(get_foreign_server_oid(c->source, false), false);
+	c->dst = hd_conn_get(get_foreign_server_oid(c->target, false), true);
+	hd_exec(c->src, hd_deparse_lock_timeout(HD_COPY_LOCK_TIMEOUT_MS), 0, NULL, NULL, NULL);
+	hd_exec(c->dst, hd_deparse_lock_timeout(HD_COPY_LOCK_TIMEOUT_MS), 0, NULL, NULL, NULL);
+}
+
+static void
+copy_end(ReplicaCopy *c)
+{
+	progress_end(c->slot);
+	error_context_stack = c->errcb.previous;
 }
 
 /*
@@ -202,8 +264,8 @@ query_row(HdStream *stream, char **fields, int nfields)
 }
 
 /*
- * The target's table, created if missing (for a new replica, or one whose
- * table was dropped there) and emptied.
+ * The chunk's table on the target, created if missing (the hypertable's
+ * owner owns it, as at creation); an existing one is emptied.
  */
 static void
 prepare_target(ReplicaCopy *c)
@@ -214,23 +276,15 @@ prepare_target(ReplicaCopy *c)
 	query_row(hd_query_start(c->dst, hd_deparse_chunk_exists(p->schema_name, p->table_name),
 							 0, NULL, NULL, HD_ROWS_TEXT), &exists, 1);
 	if (strcmp(exists, "t") != 0)
-	{
-		HdHypertable *ht = hd_hypertable_load(p->hypertable_relid);
-
-		if (ht == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_TABLE),
-					 errmsg("the hypertable of chunk %s is gone", c->chunk_name)));
-		/* the chunk belongs to the hypertable's owner, as at creation */
 		hd_exec(c->dst,
-				hd_deparse_create_chunk(ht, p->slice_id, p->range_start, p->range_end,
+				hd_deparse_create_chunk(c->ht, p->slice_id, p->range_start, p->range_end,
 										p->num_partitions, p->space_partition,
 										p->table_name,
-										GetUserNameFromId(hd_rel_owner(ht->relid), false)),
+										GetUserNameFromId(hd_rel_owner(c->ht->relid), false)),
 				0, NULL, NULL, NULL);
-	}
-	hd_exec(c->dst, hd_deparse_truncate_chunk(p->schema_name, p->table_name),
-			0, NULL, NULL, NULL);
+	else
+		hd_exec(c->dst, hd_deparse_truncate_chunk(p->schema_name, p->table_name),
+				0, NULL, NULL, NULL);
 }
 
 /*
@@ -250,18 +304,16 @@ send_copy(ReplicaCopy *c, const char *sql, StringInfo buf, uint32 *pending)
 }
 
 /*
- * Streams the source's rows into the target's (empty) table, batch by
+ * Streams the rows of the source's query into the target's table, batch by
  * batch as the source's agent sends them, in COPY requests of about
  * HD_COPY_REQUEST_BYTES.
  */
 static void
-copy_rows(ReplicaCopy *c)
+copy_rows(ReplicaCopy *c, const char *query)
 {
 	HdCatalogChunkPlace *p = &c->place;
 	char	   *sql = hd_deparse_chunk_copy_in(p->schema_name, p->table_name);
-	HdStream   *rows = hd_query_start(c->src,
-									  hd_deparse_chunk_rows(p->schema_name, p->table_name),
-									  0, NULL, NULL, HD_ROWS_COPY);
+	HdStream   *rows = hd_query_start(c->src, query, 0, NULL, NULL, HD_ROWS_COPY);
 	StringInfoData buf;
 	uint32		pending = 0;
 	const uint8 *data;
@@ -269,7 +321,6 @@ copy_rows(ReplicaCopy *c)
 	uint32		nrows;
 	bool		any = false;
 
-	progress_count(c->slot, 0, 0, true);
 	initStringInfo(&buf);
 	appendBinaryStringInfo(&buf, copy_header, sizeof(copy_header));
 	while (hd_stream_next_batch(rows, &data, &len, &nrows))
@@ -292,48 +343,123 @@ copy_rows(ReplicaCopy *c)
 	pfree(buf.data);
 }
 
-/*
- * Whether both replicas have the same row count and checksum; both nodes
- * are asked at once.
- */
-static bool
-replicas_match(ReplicaCopy *c)
+/* Every row of the source, into the target's empty table. */
+static void
+copy_all_rows(ReplicaCopy *c)
 {
-	char	   *sql = hd_deparse_chunk_checksum(c->place.schema_name, c->place.table_name);
-	HdRequestSet *set = hd_reqset_create();
-	char	   *src[2];
-	char	   *dst[2];
-
-	(void) hd_reqset_query(set, c->src, sql, 0, NULL, NULL, HD_ROWS_TEXT);
-	(void) hd_reqset_query(set, c->dst, sql, 0, NULL, NULL, HD_ROWS_TEXT);
-	query_row(hd_reqset_stream(set, 0), src, 2);
-	query_row(hd_reqset_stream(set, 1), dst, 2);
-	for (int i = 0; i < 2; i++)
-	{
-		/* the sum is NULL for an empty chunk */
-		if ((src[i] == NULL) != (dst[i] == NULL) ||
-			(src[i] != NULL && strcmp(src[i], dst[i]) != 0))
-			return false;
-	}
-	return true;
+	progress_phase(c->slot, "copying rows");
+	progress_count(c->slot, 0, 0, true);
+	copy_rows(c, hd_deparse_chunk_rows(c->place.schema_name, c->place.table_name));
 }
 
 /*
- * Under the hypertable's lock: the source's replica must still be current
- * and the target's still stale (or absent, for a new one), else another
- * transaction changed them (a write marked the source stale, the node was
- * deleted) and the copy is no longer what is wanted.
+ * One replica's row count and checksum per time bucket (only: those
+ * buckets, NIL: all), as text indexed by bucket; NULL for an empty one.
+ */
+static void
+read_bucket_sums(HdStream *stream, int nbuckets, char **counts, char **sums)
+{
+	char	   *fields[3];
+
+	while (hd_stream_next_text_row(stream, fields, 3))
+	{
+		int			b = pg_strtoint32(fields[0]);
+
+		if (b < 0 || b >= nbuckets)
+			elog(ERROR, "data node returned time bucket %d of %d", b, nbuckets);
+		counts[b] = fields[1];
+		sums[b] = fields[2];
+	}
+	hd_stream_close(stream);
+}
+
+static bool
+same_text(const char *a, const char *b)
+{
+	return (a == NULL) == (b == NULL) && (a == NULL || strcmp(a, b) == 0);
+}
+
+/*
+ * The time buckets (among only, NIL: all) in which the replicas' row
+ * counts or checksums differ; both nodes are asked at once.
+ */
+static List *
+differing_buckets(ReplicaCopy *c, List *only)
+{
+	int			nbuckets = list_length(c->thresholds) + 1;
+	char	   *sql = hd_deparse_chunk_bucket_sums(c->ht, c->place.schema_name,
+												   c->place.table_name, c->thresholds, only);
+	HdRequestSet *set = hd_reqset_create();
+	char	  **counts[2];
+	char	  **sums[2];
+	List	   *differ = NIL;
+
+	(void) hd_reqset_query(set, c->src, sql, 0, NULL, NULL, HD_ROWS_TEXT);
+	(void) hd_reqset_query(set, c->dst, sql, 0, NULL, NULL, HD_ROWS_TEXT);
+	for (int i = 0; i < 2; i++)
+	{
+		counts[i] = palloc0(sizeof(char *) * nbuckets);
+		sums[i] = palloc0(sizeof(char *) * nbuckets);
+		read_bucket_sums(hd_reqset_stream(set, i), nbuckets, counts[i], sums[i]);
+	}
+	for (int b = 0; b < nbuckets; b++)
+		if (!same_text(counts[0][b], counts[1][b]) || !same_text(sums[0][b], sums[1][b]))
+			differ = lappend_int(differ, b);
+	return differ;
+}
+
+/* The target's rows of buckets replaced by the source's. */
+static void
+recopy_buckets(ReplicaCopy *c, List *buckets)
+{
+	HdCatalogChunkPlace *p = &c->place;
+
+	hd_exec(c->dst, hd_deparse_chunk_bucket_delete(c->ht, p->schema_name, p->table_name,
+												   c->thresholds, buckets),
+			0, NULL, NULL, NULL);
+	copy_rows(c, hd_deparse_chunk_bucket_rows(c->ht, p->schema_name, p->table_name,
+											  c->thresholds, buckets));
+}
+
+/*
+ * Rounds of catch-up while writers go on: the buckets written since the
+ * last round are copied again, until a round finds none or the rounds run
+ * out (a chunk written everywhere all the time is left to the switch).
+ */
+static void
+catch_up(ReplicaCopy *c)
+{
+	progress_phase(c->slot, "catching up");
+	for (int round = 0; round < HD_COPY_CATCH_UP_ROUNDS; round++)
+	{
+		List	   *differ = differing_buckets(c, NIL);
+
+		if (differ == NIL)
+			return;
+		recopy_buckets(c, differ);
+	}
+}
+
+/*
+ * Under the chunk's lock: the source's replica must still be current and
+ * the target's as expected, else another transaction changed them (a
+ * write marked the source stale, the node was deleted, a second copy) and
+ * the copy is no longer what is wanted.
  */
 static void
 check_unchanged(ReplicaCopy *c)
 {
 	char	   *source = hd_catalog_replica_status(c->chunk_id, c->source);
 	char	   *target = hd_catalog_replica_status(c->chunk_id, c->target);
-	const char *stale = hd_replica_status_name(HD_REPLICA_STALE);
-	const char *current = hd_replica_status_name(HD_REPLICA_CURRENT);
+	bool		target_ok;
 
-	if (source == NULL || strcmp(source, current) != 0 ||
-		(c->new_replica ? target != NULL : (target == NULL || strcmp(target, stale) != 0)))
+	if (c->target_status < 0)
+		target_ok = target == NULL;
+	else
+		target_ok = target != NULL &&
+			strcmp(target, hd_replica_status_name(c->target_status)) == 0;
+	if (source == NULL ||
+		strcmp(source, hd_replica_status_name(HD_REPLICA_CURRENT)) != 0 || !target_ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 				 errmsg("the replicas of chunk %s changed while it was copied",
@@ -341,33 +467,70 @@ check_unchanged(ReplicaCopy *c)
 }
 
 /*
- * The final switch: with writers kept out, the target must match the
- * source, copied again if it does not; then the catalog says so.
+ * The final switch.  The chunk's lock in ShareLock waits for its writers
+ * in flight and keeps new ones out (other chunks' writers never meet it);
+ * the hypertable's AccessShareLock keeps DDL out.  The last catch-up then
+ * finds the buckets written since the previous one, copies them again and
+ * checks them; the catalog then says the target is current.
  */
 static void
 final_switch(ReplicaCopy *c)
 {
+	List	   *differ;
+
+	progress_phase(c->slot, "switching");
 	(void) set_config_option("lock_timeout",
 							 psprintf("%d", HD_COPY_LOCK_TIMEOUT_MS),
 							 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
 							 true, 0, false);
-	LockRelationOid(c->place.hypertable_relid, ShareLock);
+	LockRelationOid(c->place.hypertable_relid, AccessShareLock);
+	(void) hd_catalog_lock_chunk(c->chunk_id, ShareLock);
 	check_unchanged(c);
-	if (!replicas_match(c))
+	differ = differing_buckets(c, NIL);
+	if (differ != NIL)
 	{
-		hd_exec(c->dst, hd_deparse_truncate_chunk(c->place.schema_name, c->place.table_name),
-				0, NULL, NULL, NULL);
-		copy_rows(c);
-		if (!replicas_match(c))
+		recopy_buckets(c, differ);
+		if (differing_buckets(c, differ) != NIL)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("the copy of chunk %s differs from its source", c->chunk_name),
 					 errdetail("Their row counts or checksums differ although no write ran.")));
 	}
-	if (c->new_replica)
+	hd_fault(HD_FAULT_MOVE_SWITCHING);
+	if (c->target_status < 0)
 		hd_replica_add(c->chunk_id, c->target, HD_REPLICA_CURRENT);
 	else
-		hd_replica_mark_current(c->chunk_id, c->target);
+		hd_replica_switch(c->chunk_id, c->target, c->retire_source ? c->source : NULL);
+}
+
+/*
+ * Runs a copy's steps between copy_begin and copy_end, whatever happens.
+ */
+static void
+run_copy(ReplicaCopy *c, int32 op_id, void (*steps) (ReplicaCopy *c))
+{
+	c->slot = -1;
+	PG_TRY();
+	{
+		copy_begin(c, op_id);
+		steps(c);
+	}
+	PG_CATCH();
+	{
+		copy_end(c);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	copy_end(c);
+}
+
+static void
+heal_steps(ReplicaCopy *c)
+{
+	prepare_target(c);
+	copy_all_rows(c);
+	catch_up(c);
+	final_switch(c);
 }
 
 void
@@ -375,39 +538,59 @@ hd_replica_copy(int32 chunk_id, const char *source, const char *target,
 				bool new_replica)
 {
 	ReplicaCopy c = {0};
-	ErrorContextCallback errcb;
 
 	c.chunk_id = chunk_id;
 	c.source = source;
 	c.target = target;
-	c.new_replica = new_replica;
-	c.chunk_name = psprintf("%d", chunk_id);
-	errcb.callback = copy_error_context;
-	errcb.arg = &c;
-	errcb.previous = error_context_stack;
-	error_context_stack = &errcb;
+	c.target_status = new_replica ? -1 : HD_REPLICA_STALE;
+	run_copy(&c, 0, heal_steps);
+}
 
-	if (!hd_catalog_chunk_place(chunk_id, &c.place))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("chunk %d no longer exists", chunk_id)));
-	c.chunk_name = quote_qualified_identifier(c.place.schema_name, c.place.table_name);
+/* The hypertable's lock keeps DDL out until the replica is in the catalog. */
+static void
+create_target_steps(ReplicaCopy *c)
+{
+	LockRelationOid(c->place.hypertable_relid, AccessShareLock);
+	check_unchanged(c);
+	prepare_target(c);
+	hd_replica_add(c->chunk_id, c->target, HD_REPLICA_COPYING);
+}
 
-	c.slot = progress_begin(chunk_id, source, target);
-	PG_TRY();
-	{
-		c.src = hd_conn_get(get_foreign_server_oid(source, false), false);
-		c.dst = hd_conn_get(get_foreign_server_oid(target, false), true);
-		hd_exec(c.src, hd_deparse_lock_timeout(HD_COPY_LOCK_TIMEOUT_MS), 0, NULL, NULL, NULL);
-		hd_exec(c.dst, hd_deparse_lock_timeout(HD_COPY_LOCK_TIMEOUT_MS), 0, NULL, NULL, NULL);
-		prepare_target(&c);
-		copy_rows(&c);
-		final_switch(&c);
-	}
-	PG_FINALLY();
-	{
-		progress_end(c.slot);
-	}
-	PG_END_TRY();
-	error_context_stack = errcb.previous;
+void
+hd_replica_copy_create_target(int32 op_id, int32 chunk_id, const char *source,
+							  const char *target)
+{
+	ReplicaCopy c = {0};
+
+	c.chunk_id = chunk_id;
+	c.source = source;
+	c.target = target;
+	c.target_status = -1;
+	run_copy(&c, op_id, create_target_steps);
+}
+
+/* A new run empties what an interrupted one may have left. */
+static void
+to_target_steps(ReplicaCopy *c)
+{
+	hd_exec(c->dst, hd_deparse_truncate_chunk(c->place.schema_name, c->place.table_name),
+			0, NULL, NULL, NULL);
+	copy_all_rows(c);
+	hd_fault(HD_FAULT_MOVE_COPIED);
+	catch_up(c);
+	final_switch(c);
+}
+
+void
+hd_replica_copy_to_target(int32 op_id, int32 chunk_id, const char *source,
+						  const char *target, bool retire_source)
+{
+	ReplicaCopy c = {0};
+
+	c.chunk_id = chunk_id;
+	c.source = source;
+	c.target = target;
+	c.target_status = HD_REPLICA_COPYING;
+	c.retire_source = retire_source;
+	run_copy(&c, op_id, to_target_steps);
 }

@@ -36,6 +36,10 @@ const struct config_enum_entry hd_fault_point_options[] = {
 	{"before_commit_prepared", HD_FAULT_BEFORE_COMMIT_PREPARED, false},
 	{"after_commit_prepared_first_node", HD_FAULT_AFTER_COMMIT_PREPARED_FIRST_NODE, false},
 	{"pass_transaction_control", HD_FAULT_PASS_TRANSACTION_CONTROL, false},
+	{"move_created", HD_FAULT_MOVE_CREATED, false},
+	{"move_copied", HD_FAULT_MOVE_COPIED, false},
+	{"move_switching", HD_FAULT_MOVE_SWITCHING, false},
+	{"move_switched", HD_FAULT_MOVE_SWITCHED, false},
 	{NULL, 0, false}
 };
 

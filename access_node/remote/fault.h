@@ -3,7 +3,7 @@
  * remote/fault.h — fault injection in the distributed commit protocol, for tests.
  *
  * hyperdist.inject_fault (superuser only) names a point of the commit
- * protocol in remote/txn.c; when this backend's commit reaches it, the
+ * protocol in remote/txn.c, or a stage of a chunk copy; when this backend's commit reaches it, the
  * backend either kills itself with SIGKILL (hyperdist.inject_fault_action
  * = crash: the postmaster then runs crash recovery, exactly as after a real
  * crash) or pauses there (pause: until pg_cancel_backend() releases it),
@@ -25,10 +25,15 @@ typedef enum HdFaultPoint
 	HD_FAULT_BEFORE_COMMIT_PREPARED,	/* right before COMMIT PREPARED is sent
 										 * (nothing happens in between today) */
 	HD_FAULT_AFTER_COMMIT_PREPARED_FIRST_NODE,	/* one data node committed */
-	HD_FAULT_PASS_TRANSACTION_CONTROL	/* not a commit point: distributed_exec
+	HD_FAULT_PASS_TRANSACTION_CONTROL,	/* not a commit point: distributed_exec
 										 * lets COMMIT and the like through, so
 										 * that a test sees the data nodes'
 										 * transaction status checked */
+	/* the stages of a chunk copy or move (placement/chunk_move.c) */
+	HD_FAULT_MOVE_CREATED,		/* the destination's table committed */
+	HD_FAULT_MOVE_COPIED,		/* the rows copied, not committed */
+	HD_FAULT_MOVE_SWITCHING,	/* caught up under the chunk's lock */
+	HD_FAULT_MOVE_SWITCHED		/* the switch committed, source not dropped */
 } HdFaultPoint;
 
 typedef enum HdFaultAction
