@@ -46,6 +46,7 @@
 #include "utils/syscache.h"
 
 #include "bgw/bgw.h"
+#include "bgw/chunk_mover.h"
 #include "ddl/utility.h"
 #include "guc.h"
 #include "ingest/on_conflict.h"
@@ -75,6 +76,7 @@ hd_shmem_request(void)
 	RequestAddinShmemSpace(hd_committing_shmem_size());
 	RequestAddinShmemSpace(hd_health_shmem_size());
 	RequestAddinShmemSpace(hd_replica_copy_shmem_size());
+	RequestAddinShmemSpace(hd_chunk_mover_shmem_size());
 	RequestNamedLWLockTranche("hyperdist node health", 1);
 }
 
@@ -88,6 +90,7 @@ hd_shmem_startup(void)
 	hd_committing_shmem_init();
 	hd_health_shmem_init();
 	hd_replica_copy_shmem_init();
+	hd_chunk_mover_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 }
 
