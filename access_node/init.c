@@ -45,6 +45,7 @@
 #include "utils/inval.h"
 #include "utils/syscache.h"
 
+#include "api/chunk_move.h"
 #include "bgw/bgw.h"
 #include "bgw/chunk_mover.h"
 #include "ddl/utility.h"
@@ -151,6 +152,7 @@ _PG_init(void)
 	RegisterXactCallback(hd_txn_xact_callback, NULL);
 	RegisterSubXactCallback(hd_txn_subxact_callback, NULL);
 	RegisterXactCallback(hd_catalog_writer_xact_callback, NULL);
+	RegisterXactCallback(hd_chunk_op_xact_callback, NULL);
 	RegisterSubXactCallback(hd_catalog_writer_subxact_callback, NULL);
 
 	CacheRegisterRelcacheCallback(hd_catalog_cache_relcache_callback, (Datum) 0);

@@ -36,6 +36,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "api/chunk_move.h"
 #include "bgw/bgw.h"
 #include "bgw/chunk_mover.h"
 #include "metadata/catalog_read.h"
@@ -56,8 +57,8 @@ static bool wake_at_commit = false; /* an operation was recorded */
  * The worker is woken once the operation is committed (before, it would
  * not see it); the lock is let go whatever the outcome.
  */
-static void
-chunk_op_xact_callback(XactEvent event, void *arg)
+void
+hd_chunk_op_xact_callback(XactEvent event, void *arg)
 {
 	switch (event)
 	{
@@ -77,24 +78,11 @@ chunk_op_xact_callback(XactEvent event, void *arg)
 	}
 }
 
-static void
-register_callback(void)
-{
-	static bool registered = false;
-
-	if (!registered)
-	{
-		RegisterXactCallback(chunk_op_xact_callback, NULL);
-		registered = true;
-	}
-}
-
 /* Takes op_id's lock until the end of the transaction; false if taken. */
 static bool
 lock_until_end_of_xact(int32 op_id)
 {
 	Assert(locked_op == 0);
-	register_callback();
 	if (!hd_chunk_op_lock(op_id))
 		return false;
 	locked_op = op_id;
@@ -199,7 +187,6 @@ hyperdist_chunk_op_create(PG_FUNCTION_ARGS)
 							   move,
 							   PG_ARGISNULL(3) ? NULL : NameStr(*PG_GETARG_NAME(3)),
 							   0);
-	register_callback();
 	wake_at_commit = true;
 	PG_RETURN_INT32(op_id);
 }
