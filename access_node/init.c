@@ -23,9 +23,11 @@
  *	 5. ProcessUtility_hook, the one utility dispatch: database commands
  *		pause their database's worker (bgw/), then DDL on distributed
  *		hypertables is distributed or refused (ddl/);
- *	 6. transaction callbacks: remote transactions (remote/txn.c) and the
+ *	 6. transaction callbacks: remote transactions (remote/txn.c), the
  *		catalog writer (metadata/catalog.c), which forgets an elevated
- *		section an error ended; neither depends on the other's running first;
+ *		section an error ended, and chunk copy operations (api/chunk_move.c:
+ *		the worker woken, an operation's lock let go); none depends on
+ *		another's running first;
  *	 7. invalidation callbacks: the catalog cache (metadata/cache.c) and the
  *		session cache (remote/session.c).
  *
