@@ -285,6 +285,12 @@ run_stage(int32 op_id)
 	}
 	else if (stage_is(&op, "copying"))
 	{
+		/*
+		 * Rows committed on the destination must not meet a scan planned
+		 * before its copying replica was in the catalog, which would read
+		 * the destination's tables without naming its chunks.
+		 */
+		wait_for_older_snapshots(op.id);
 		hd_replica_copy_to_target(op.id, op.chunk_id, op.source, op.dest, op.delete_source);
 		stage_end(&op, op.delete_source ? "switched" : "complete");
 		hd_fault(HD_FAULT_MOVE_SWITCHED);
