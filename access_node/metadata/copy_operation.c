@@ -9,6 +9,7 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 #include "utils/snapmgr.h"
 
 #include "metadata/catalog.h"
@@ -199,6 +200,20 @@ hd_copy_op_set_stage(int32 id, const char *stage)
 								  "  RETURNING 1)"
 								  " SELECT pg_catalog.count(*) FROM u",
 								  3, types, values, NULL, INT8OID)) == 1;
+}
+
+void
+hd_copy_op_record_copy(int32 id, uint64 rows, uint64 bytes, TimestampTz started)
+{
+	Oid			types[4] = {INT4OID, INT8OID, INT8OID, TIMESTAMPTZOID};
+	Datum		values[4] = {Int32GetDatum(id), Int64GetDatum((int64) rows),
+	Int64GetDatum((int64) bytes), TimestampTzGetDatum(started)};
+
+	(void) write_op("UPDATE _hyperdist_catalog.chunk_copy_operation"
+					"   SET rows_copied = $2, bytes_copied = $3,"
+					"       copy_time = pg_catalog.clock_timestamp() - $4"
+					" WHERE id = $1",
+					4, types, values, NULL, InvalidOid);
 }
 
 void

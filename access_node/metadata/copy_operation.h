@@ -10,6 +10,8 @@
 
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
+
 typedef struct HdCopyOp
 {
 	int32		id;
@@ -58,6 +60,10 @@ extern int32 hd_copy_op_active_on(int32 chunk_id);
  * always recorded).
  */
 extern bool hd_copy_op_set_stage(int32 id, const char *stage);
+
+/* What operation id's copy sent, from started until now. */
+extern void hd_copy_op_record_copy(int32 id, uint64 rows, uint64 bytes,
+								   TimestampTz started);
 
 /* Operation id failed (attempts + 1, the error kept); nobody runs it now. */
 extern void hd_copy_op_record_error(int32 id, const char *sqlstate, const char *message);

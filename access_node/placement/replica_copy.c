@@ -200,6 +200,7 @@ typedef struct ReplicaCopy
 	HdConn	   *dst;			/* outside any remote transaction too,
 								 * except to create the target's table */
 	int			slot;			/* progress slot, -1: none */
+	HdCopyStats stats;			/* what the copy sent */
 	ErrorContextCallback errcb;
 } ReplicaCopy;
 
@@ -238,6 +239,7 @@ copy_begin(ReplicaCopy *c, int32 op_id, bool create)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("chunk %d no longer exists", c->chunk_id)));
 	c->chunk_name = quote_qualified_identifier(c->place.schema_name, c->place.table_name);
+	c->stats.started = GetCurrentTimestamp();
 	c->thresholds = hd_deparse_time_thresholds(c->ht, c->place.range_start,
 											   c->place.range_end, HD_COPY_BUCKETS);
 	c->slot = progress_begin(op_id, c->chunk_id, c->source, c->target);
@@ -342,6 +344,8 @@ copy_rows(ReplicaCopy *c, const char *query)
 		appendBinaryStringInfo(&buf, (const char *) data, len);
 		any = true;
 		progress_count(c->slot, len, nrows, false);
+		c->stats.bytes += len;
+		c->stats.rows += nrows;
 	}
 	hd_stream_close(rows);
 	if (any)
@@ -357,6 +361,8 @@ copy_all_rows(ReplicaCopy *c)
 {
 	progress_phase(c->slot, "copying rows");
 	progress_count(c->slot, 0, 0, true);
+	c->stats.bytes = 0;
+	c->stats.rows = 0;
 	copy_rows(c, hd_deparse_chunk_rows(c->place.schema_name, c->place.table_name));
 }
 
@@ -715,7 +721,7 @@ to_target_steps(ReplicaCopy *c)
 
 void
 hd_replica_copy_to_target(int32 op_id, int32 chunk_id, const char *source,
-						  const char *target, bool retire_source)
+						  const char *target, bool retire_source, HdCopyStats *stats)
 {
 	ReplicaCopy c = {0};
 
@@ -725,4 +731,5 @@ hd_replica_copy_to_target(int32 op_id, int32 chunk_id, const char *source,
 	c.target_status = HD_REPLICA_COPYING;
 	c.retire_source = retire_source;
 	run_copy(&c, op_id, false, to_target_steps);
+	*stats = c.stats;
 }

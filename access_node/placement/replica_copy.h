@@ -38,19 +38,27 @@
  */
 extern void hd_replica_copy(int32 chunk_id, const char *source, const char *target);
 
+/* What a copy sent: rows and their bytes, the catch-up's included. */
+typedef struct HdCopyStats
+{
+	uint64		rows;
+	uint64		bytes;
+	TimestampTz started;
+} HdCopyStats;
+
 /*
  * The stages of a chunk copy or move (placement/chunk_move.h), each in the
  * current transaction, which the caller commits.  create_target: the
  * chunk's table on target, created (or emptied), and its copying replica.
  * to_target: the rows of source's current replica copied into target's
  * copying one, caught up, and the switch: target current and, with
- * retire_source, source's replica retired.
+ * retire_source, source's replica retired; *stats says what it sent.
  */
 extern void hd_replica_copy_create_target(int32 op_id, int32 chunk_id,
 										  const char *source, const char *target);
 extern void hd_replica_copy_to_target(int32 op_id, int32 chunk_id,
 									  const char *source, const char *target,
-									  bool retire_source);
+									  bool retire_source, HdCopyStats *stats);
 
 /* A copy in progress in this database. */
 typedef struct HdReplicaCopyProgress

@@ -141,9 +141,10 @@ SELECT o.operation_id,
        CASE WHEN o.delete_on_source_node THEN 'move' ELSE 'copy' END AS kind,
        o.completed_stage AS stage,
        p.phase,
-       p.rows AS rows_copied,
-       p.bytes AS bytes_copied,
-       (p.bytes / greatest(extract(epoch FROM clock_timestamp() - p.started), 0.001))::bigint
+       coalesce(p.rows, o.rows_copied) AS rows_copied,
+       coalesce(p.bytes, o.bytes_copied) AS bytes_copied,
+       coalesce(p.bytes / greatest(extract(epoch FROM clock_timestamp() - p.started), 0.001),
+                o.bytes_copied / greatest(extract(epoch FROM o.copy_time), 0.001))::bigint
          AS rate,
        o.time_start,
        o.time_end,
