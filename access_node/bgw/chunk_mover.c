@@ -458,7 +458,16 @@ op_failed(const MoverOp *m, ErrorData *edata, MemoryContext cxt)
 		QueryCancelPending = false;
 		cancelled = true;
 	}
-	unfinished = hd_copy_op_read(m->op.id, &now) && !hd_copy_op_ended(&now);
+	if (!hd_copy_op_read(m->op.id, &now))
+		unfinished = false;
+	else if (strcmp(now.stage, "cancelled") == 0)
+	{
+		/* cancelled by a mark on its row: undone here all the same */
+		unfinished = true;
+		cancelled = true;
+	}
+	else
+		unfinished = !hd_copy_op_ended(&now);
 	retry = unfinished && retryable(&now, edata, cancelled);
 	ereport(LOG,
 			(errmsg("hyperdist: chunk copy operation \"%s\" (chunk %s from data node \"%s\" to data node \"%s\") failed: %s",
