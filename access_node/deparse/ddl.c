@@ -391,11 +391,16 @@ static char *buckets_condition(const HdHypertable *ht, List *thresholds, List *b
 
 /*
  * Each bucket's row count and checksum (as hd_deparse_chunk_checksum's),
- * of only those buckets (NIL: all; the time index finds their rows).
+ * of only those buckets (NIL: all; the time index finds their rows).  With
+ * physical, a third column sums a hash of each row's place and inserting
+ * transaction (ctid, xmin): it changes whenever a row of the bucket is
+ * written, and costs no conversion of the row to text; without rows, it
+ * replaces the checksum.
  */
 char *
 hd_deparse_chunk_bucket_sums(const HdHypertable *ht, const char *schema,
-							 const char *table, List *thresholds, List *only)
+							 const char *table, List *thresholds, List *only,
+							 bool rows, bool physical)
 {
 	StringInfoData sql;
 	ListCell   *lc;
@@ -412,9 +417,14 @@ hd_deparse_chunk_bucket_sums(const HdHypertable *ht, const char *schema,
 							 (char *) lfirst(lc));
 		appendStringInfo(&sql, "]::%s[])", format_type_be_qualified(ht->time.type));
 	}
-	appendStringInfo(&sql, ", pg_catalog.count(*),"
-					 " pg_catalog.sum(pg_catalog.hashtextextended(c::pg_catalog.text, 0))"
-					 " FROM %s c", quote_qualified_identifier(schema, table));
+	appendStringInfoString(&sql, ", pg_catalog.count(*)");
+	if (rows)
+		appendStringInfoString(&sql, ", pg_catalog.sum(pg_catalog.hashtextextended("
+							   "c::pg_catalog.text, 0))");
+	if (physical)
+		appendStringInfoString(&sql, ", pg_catalog.sum(pg_catalog.hashtextextended("
+							   "c.ctid::pg_catalog.text || c.xmin::pg_catalog.text, 0))");
+	appendStringInfo(&sql, " FROM %s c", quote_qualified_identifier(schema, table));
 	if (only != NIL)
 		appendStringInfo(&sql, " WHERE %s", buckets_condition(ht, thresholds, only));
 	appendStringInfoString(&sql, " GROUP BY 1");

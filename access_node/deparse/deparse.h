@@ -124,7 +124,7 @@ extern List *hd_deparse_time_thresholds(const HdHypertable *ht, int64 start,
 										int64 end, int nbuckets);
 extern char *hd_deparse_chunk_bucket_sums(const HdHypertable *ht, const char *schema,
 										  const char *table, List *thresholds,
-										  List *only);
+										  List *only, bool rows, bool physical);
 extern char *hd_deparse_chunk_bucket_rows(const HdHypertable *ht, const char *schema,
 										  const char *table, List *thresholds,
 										  List *buckets, List *hashes);

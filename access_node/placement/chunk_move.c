@@ -161,12 +161,6 @@ stage_is(const HdCopyOp *op, const char *stage)
 	return strcmp(op->stage, stage) == 0;
 }
 
-static bool
-op_ended(const HdCopyOp *op)
-{
-	return stage_is(op, "complete") || stage_is(op, "failed") || stage_is(op, "cancelled");
-}
-
 /*
  * Starts a stage's transaction and reads the operation: at READ COMMITTED
  * whatever the default, since every catalog read must see what committed
@@ -273,7 +267,7 @@ run_stage(int32 op_id)
 	HdCopyStats stats;
 
 	stage_begin(op_id, &op);
-	if (op_ended(&op))
+	if (hd_copy_op_ended(&op))
 	{
 		stage_commit();
 		return false;
@@ -315,7 +309,7 @@ hd_chunk_op_run(int32 op_id)
 
 	/* the worker's pid in the row, for the progress view and cancellation */
 	stage_begin(op_id, &op);
-	if (!op_ended(&op))
+	if (!hd_copy_op_ended(&op))
 		stage_end(&op, op.stage);
 	else
 		stage_commit();
@@ -344,12 +338,13 @@ hd_chunk_op_cleanup(int32 op_id)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("chunk copy operation %d does not exist", op_id)));
-	if (op_ended(&op) && !stage_is(&op, "failed"))
+	if (stage_is(&op, "complete"))
 		return;
 
-	/* switched: only the retired source is left to drop */
+	/* switched: only the retired source is left to drop, once nobody reads it */
 	if (replica_is(op.chunk_id, op.source, HD_REPLICA_RETIRED))
 	{
+		wait_for_older_snapshots(op.id);
 		drop_replica(op.chunk_id, op.source);
 		(void) hd_copy_op_set_stage(op.id, "complete");
 		return;

@@ -62,8 +62,10 @@ extern void hd_chunk_op_failed(int32 op_id, ErrorData *edata);
 /*
  * In the caller's transaction: undoes op_id if it has not switched (drops
  * its destination's table and replica; stage cancelled, or failed if it
- * failed), or finishes it if it has (drops the retired source; complete).
- * The caller holds the operation's lock.
+ * failed), or finishes it if it has (drops the retired source once no
+ * older snapshot is left; complete).  An operation already failed or
+ * cancelled is undone again if anything of it is left.  The caller holds
+ * the operation's lock.
  */
 extern void hd_chunk_op_cleanup(int32 op_id);
 

@@ -184,6 +184,17 @@ hd_replica_copies(void)
 /* Rows of the buckets the catch-up compares row by row at once. */
 #define HD_COPY_REPAIR_BATCH_ROWS	(1024 * 1024)
 
+/*
+ * A replica's sums per time bucket, as text indexed by bucket (NULL: no
+ * row): count(*), the rows' checksum, the physical sum (deparse/ddl.c).
+ */
+typedef struct BucketSums
+{
+	char	  **count;
+	char	  **rows;
+	char	  **physical;
+} BucketSums;
+
 typedef struct ReplicaCopy
 {
 	int32		chunk_id;
@@ -201,6 +212,10 @@ typedef struct ReplicaCopy
 								 * except to create the target's table */
 	int			slot;			/* progress slot, -1: none */
 	HdCopyStats stats;			/* what the copy sent */
+	BucketSums	compared;		/* the source at the last comparison of all
+								 * buckets */
+	List	   *repaired;		/* the buckets that comparison found
+								 * different */
 	ErrorContextCallback errcb;
 } ReplicaCopy;
 
@@ -366,23 +381,28 @@ copy_all_rows(ReplicaCopy *c)
 	copy_rows(c, hd_deparse_chunk_rows(c->place.schema_name, c->place.table_name));
 }
 
-/*
- * One replica's row count and checksum per time bucket (only: those
- * buckets, NIL: all), as text indexed by bucket; NULL for an empty one.
- */
+/* Reads a stream of (bucket, count[, rows][, physical]) into sums. */
 static void
-read_bucket_sums(HdStream *stream, int nbuckets, char **counts, char **sums)
+read_bucket_sums(HdStream *stream, int nbuckets, bool rows, bool physical,
+				 BucketSums *sums)
 {
-	char	   *fields[3];
+	int			ncols = 2 + (rows ? 1 : 0) + (physical ? 1 : 0);
+	char	   *fields[4];
 
-	while (hd_stream_next_text_row(stream, fields, 3))
+	sums->count = palloc0(sizeof(char *) * nbuckets);
+	sums->rows = palloc0(sizeof(char *) * nbuckets);
+	sums->physical = palloc0(sizeof(char *) * nbuckets);
+	while (hd_stream_next_text_row(stream, fields, ncols))
 	{
 		int			b = pg_strtoint32(fields[0]);
 
 		if (b < 0 || b >= nbuckets)
 			elog(ERROR, "data node returned time bucket %d of %d", b, nbuckets);
-		counts[b] = fields[1];
-		sums[b] = fields[2];
+		sums->count[b] = fields[1];
+		if (rows)
+			sums->rows[b] = fields[2];
+		if (physical)
+			sums->physical[b] = fields[ncols - 1];
 	}
 	hd_stream_close(stream);
 }
@@ -393,41 +413,79 @@ same_text(const char *a, const char *b)
 	return (a == NULL) == (b == NULL) && (a == NULL || strcmp(a, b) == 0);
 }
 
+/* The rows of the source in buckets, by its sums. */
+static int64
+bucket_rows(const BucketSums *sums, List *buckets)
+{
+	int64		rows = 0;
+	ListCell   *lc;
+
+	foreach(lc, buckets)
+		if (sums->count[lfirst_int(lc)] != NULL)
+			rows += pg_strtoint64(sums->count[lfirst_int(lc)]);
+	return rows;
+}
+
 /*
  * The time buckets (among only, NIL: all) in which the replicas' row
- * counts or checksums differ; both nodes are asked at once.  With rows not
- * NULL, *rows is the number of the source's rows in them.
+ * counts or checksums differ; both nodes are asked at once.  *rows is the
+ * number of the source's rows in them.  A comparison of all buckets keeps
+ * the source's physical sums as they were (c->compared), for the switch.
  */
 static List *
 differing_buckets(ReplicaCopy *c, List *only, int64 *rows)
 {
+	HdCatalogChunkPlace *p = &c->place;
 	int			nbuckets = list_length(c->thresholds) + 1;
-	char	   *sql = hd_deparse_chunk_bucket_sums(c->ht, c->place.schema_name,
-												   c->place.table_name, c->thresholds, only);
+	bool		keep = only == NIL;
 	HdRequestSet *set = hd_reqset_create();
-	char	  **counts[2];
-	char	  **sums[2];
+	BucketSums	src;
+	BucketSums	dst;
 	List	   *differ = NIL;
 
-	(void) hd_reqset_query(set, c->src, sql, 0, NULL, NULL, HD_ROWS_TEXT);
-	(void) hd_reqset_query(set, c->dst, sql, 0, NULL, NULL, HD_ROWS_TEXT);
-	for (int i = 0; i < 2; i++)
-	{
-		counts[i] = palloc0(sizeof(char *) * nbuckets);
-		sums[i] = palloc0(sizeof(char *) * nbuckets);
-		read_bucket_sums(hd_reqset_stream(set, i), nbuckets, counts[i], sums[i]);
-	}
-	if (rows != NULL)
-		*rows = 0;
+	(void) hd_reqset_query(set, c->src,
+						   hd_deparse_chunk_bucket_sums(c->ht, p->schema_name, p->table_name,
+														c->thresholds, only, true, keep),
+						   0, NULL, NULL, HD_ROWS_TEXT);
+	(void) hd_reqset_query(set, c->dst,
+						   hd_deparse_chunk_bucket_sums(c->ht, p->schema_name, p->table_name,
+														c->thresholds, only, true, false),
+						   0, NULL, NULL, HD_ROWS_TEXT);
+	read_bucket_sums(hd_reqset_stream(set, 0), nbuckets, true, keep, &src);
+	read_bucket_sums(hd_reqset_stream(set, 1), nbuckets, true, false, &dst);
 	for (int b = 0; b < nbuckets; b++)
-	{
-		if (same_text(counts[0][b], counts[1][b]) && same_text(sums[0][b], sums[1][b]))
-			continue;
-		differ = lappend_int(differ, b);
-		if (rows != NULL && counts[0][b] != NULL)
-			*rows += pg_strtoint64(counts[0][b]);
-	}
+		if (!same_text(src.count[b], dst.count[b]) || !same_text(src.rows[b], dst.rows[b]))
+			differ = lappend_int(differ, b);
+	*rows = bucket_rows(&src, differ);
+	if (keep)
+		c->compared = src;
 	return differ;
+}
+
+/*
+ * The buckets of the source written since the last comparison of all
+ * buckets (their count or physical sum changed): one scan of the source,
+ * which converts no row to text.
+ */
+static List *
+buckets_written(ReplicaCopy *c)
+{
+	HdCatalogChunkPlace *p = &c->place;
+	int			nbuckets = list_length(c->thresholds) + 1;
+	BucketSums	now;
+	List	   *written = NIL;
+
+	read_bucket_sums(hd_query_start(c->src,
+									hd_deparse_chunk_bucket_sums(c->ht, p->schema_name,
+																 p->table_name, c->thresholds,
+																 NIL, false, true),
+									0, NULL, NULL, HD_ROWS_TEXT),
+					 nbuckets, false, true, &now);
+	for (int b = 0; b < nbuckets; b++)
+		if (!same_text(now.count[b], c->compared.count[b]) ||
+			!same_text(now.physical[b], c->compared.physical[b]))
+			written = lappend_int(written, b);
+	return written;
 }
 
 /* The target's rows of buckets (with hashes: of those row hashes) replaced by the source's. */
@@ -573,11 +631,11 @@ catch_up(ReplicaCopy *c)
 	for (int round = 0; round < HD_COPY_CATCH_UP_ROUNDS; round++)
 	{
 		int64		rows;
-		List	   *differ = differing_buckets(c, NIL, &rows);
 
-		if (differ == NIL)
+		c->repaired = differing_buckets(c, NIL, &rows);
+		if (c->repaired == NIL)
 			return;
-		repair(c, differ, rows);
+		repair(c, c->repaired, rows);
 	}
 }
 
@@ -610,13 +668,17 @@ check_unchanged(ReplicaCopy *c)
 /*
  * The final switch.  The chunk's lock in ShareLock waits for its writers
  * in flight and keeps new ones out (other chunks' writers never meet it);
- * the hypertable's AccessShareLock keeps DDL out.  The last catch-up then
- * finds the buckets written since the previous one, copies them again and
- * checks them; the catalog then says the target is current.
+ * the hypertable's AccessShareLock keeps DDL out.  The buckets to look at
+ * again are those written on the source since the last comparison of all
+ * buckets and those that comparison found different (repaired since, or
+ * not); they are compared, repaired if they differ, and compared again.
+ * Every other bucket was the same on both nodes then and has not been
+ * written since.  The catalog then says the target is current.
  */
 static void
 final_switch(ReplicaCopy *c)
 {
+	List	   *check;
 	List	   *differ;
 	int64		rows;
 
@@ -628,11 +690,13 @@ final_switch(ReplicaCopy *c)
 	LockRelationOid(c->place.hypertable_relid, AccessShareLock);
 	(void) hd_catalog_lock_chunk(c->chunk_id, ShareLock);
 	check_unchanged(c);
-	differ = differing_buckets(c, NIL, &rows);
+	check = list_concat_unique_int(buckets_written(c), c->repaired);
+	list_sort(check, list_int_cmp);
+	differ = check != NIL ? differing_buckets(c, check, &rows) : NIL;
 	if (differ != NIL)
 	{
 		repair(c, differ, rows);
-		if (differing_buckets(c, differ, NULL) != NIL)
+		if (differing_buckets(c, differ, &rows) != NIL)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("the copy of chunk %s differs from its source", c->chunk_name),
