@@ -400,51 +400,100 @@ hd_deparse_chunk_bucket_sums(const HdHypertable *ht, const char *schema,
 	return sql.data;
 }
 
-/* The condition on alias c that keeps the rows of buckets (int list). */
+/*
+ * The condition on alias c that keeps the rows of buckets (an int list in
+ * ascending order): one range per run of consecutive buckets.
+ */
 static char *
 buckets_condition(const HdHypertable *ht, List *thresholds, List *buckets)
 {
 	const char *col = quote_identifier(ht->time.column_name);
 	int			n = list_length(thresholds);
 	StringInfoData cond;
-	ListCell   *lc;
+	int			i = 0;
 
 	if (n == 0)
 		return "true";
 	initStringInfo(&cond);
-	foreach(lc, buckets)
+	appendStringInfoChar(&cond, '(');
+	while (i < list_length(buckets))
 	{
-		int			b = lfirst_int(lc);
+		int			first = list_nth_int(buckets, i);
+		int			last = first;
 
-		appendStringInfoString(&cond, foreach_current_index(lc) > 0 ? " OR " : "(");
-		if (b == 0)
-			appendStringInfo(&cond, "c.%s < %s", col, (char *) linitial(thresholds));
-		else if (b == n)
-			appendStringInfo(&cond, "c.%s >= %s", col, (char *) llast(thresholds));
+		while (++i < list_length(buckets) && list_nth_int(buckets, i) == last + 1)
+			last++;
+		if (cond.len > 1)
+			appendStringInfoString(&cond, " OR ");
+		if (first == 0 && last == n)
+			appendStringInfoString(&cond, "true");
+		else if (first == 0)
+			appendStringInfo(&cond, "c.%s < %s", col, (char *) list_nth(thresholds, last));
+		else if (last == n)
+			appendStringInfo(&cond, "c.%s >= %s", col, (char *) list_nth(thresholds, first - 1));
 		else
 			appendStringInfo(&cond, "(c.%s >= %s AND c.%s < %s)",
-							 col, (char *) list_nth(thresholds, b - 1),
-							 col, (char *) list_nth(thresholds, b));
+							 col, (char *) list_nth(thresholds, first - 1),
+							 col, (char *) list_nth(thresholds, last));
 	}
 	appendStringInfoChar(&cond, ')');
 	return cond.data;
 }
 
-/* The rows of buckets, for a stream in HD_ROWS_COPY (as hd_deparse_chunk_rows). */
+/*
+ * The condition on alias c that keeps the rows of buckets and, with hashes
+ * (text of int8 values), those whose row hash is one of them.
+ */
+static char *
+rows_condition(const HdHypertable *ht, List *thresholds, List *buckets, List *hashes)
+{
+	StringInfoData cond;
+	ListCell   *lc;
+
+	initStringInfo(&cond);
+	appendStringInfoString(&cond, buckets_condition(ht, thresholds, buckets));
+	if (hashes == NIL)
+		return cond.data;
+	appendStringInfoString(&cond, " AND pg_catalog.hashtextextended(c::pg_catalog.text, 0)"
+						   " = ANY ('{");
+	foreach(lc, hashes)
+		appendStringInfo(&cond, "%s%s", foreach_current_index(lc) > 0 ? "," : "",
+						 (char *) lfirst(lc));
+	appendStringInfoString(&cond, "}'::pg_catalog.int8[])");
+	return cond.data;
+}
+
+/*
+ * The rows of buckets (with hashes: of those row hashes only), for a
+ * stream in HD_ROWS_COPY (as hd_deparse_chunk_rows).
+ */
 char *
 hd_deparse_chunk_bucket_rows(const HdHypertable *ht, const char *schema,
-							 const char *table, List *thresholds, List *buckets)
+							 const char *table, List *thresholds, List *buckets,
+							 List *hashes)
 {
 	return psprintf("SELECT * FROM %s c WHERE %s",
 					quote_qualified_identifier(schema, table),
-					buckets_condition(ht, thresholds, buckets));
+					rows_condition(ht, thresholds, buckets, hashes));
 }
 
 char *
 hd_deparse_chunk_bucket_delete(const HdHypertable *ht, const char *schema,
-							   const char *table, List *thresholds, List *buckets)
+							   const char *table, List *thresholds, List *buckets,
+							   List *hashes)
 {
 	return psprintf("DELETE FROM %s c WHERE %s",
+					quote_qualified_identifier(schema, table),
+					rows_condition(ht, thresholds, buckets, hashes));
+}
+
+/* The row hashes of buckets, in ascending order: one int8 per row. */
+char *
+hd_deparse_chunk_bucket_hashes(const HdHypertable *ht, const char *schema,
+							   const char *table, List *thresholds, List *buckets)
+{
+	return psprintf("SELECT pg_catalog.hashtextextended(c::pg_catalog.text, 0) AS h"
+					" FROM %s c WHERE %s ORDER BY 1",
 					quote_qualified_identifier(schema, table),
 					buckets_condition(ht, thresholds, buckets));
 }

@@ -127,8 +127,11 @@ extern char *hd_deparse_chunk_bucket_sums(const HdHypertable *ht, const char *sc
 										  List *only);
 extern char *hd_deparse_chunk_bucket_rows(const HdHypertable *ht, const char *schema,
 										  const char *table, List *thresholds,
-										  List *buckets);
+										  List *buckets, List *hashes);
 extern char *hd_deparse_chunk_bucket_delete(const HdHypertable *ht, const char *schema,
+											const char *table, List *thresholds,
+											List *buckets, List *hashes);
+extern char *hd_deparse_chunk_bucket_hashes(const HdHypertable *ht, const char *schema,
 											const char *table, List *thresholds,
 											List *buckets);
 extern char *hd_deparse_drop_chunk_table(const char *schema, const char *table);

@@ -176,12 +176,21 @@ op_ended(const HdCopyOp *op)
 static void
 stage_begin(int32 op_id, HdCopyOp *op)
 {
+	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	XactIsoLevel = XACT_READ_COMMITTED;
+	PushActiveSnapshot(GetTransactionSnapshot());
 	if (!hd_copy_op_read(op_id, op))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("chunk copy operation %d no longer exists", op_id)));
+}
+
+static void
+stage_commit(void)
+{
+	PopActiveSnapshot();
+	CommitTransactionCommand();
 }
 
 /*
@@ -196,7 +205,7 @@ stage_end(HdCopyOp *op, const char *stage)
 		ereport(ERROR,
 				(errcode(ERRCODE_QUERY_CANCELED),
 				 errmsg("chunk copy operation \"%s\" was cancelled", op->operation_id)));
-	CommitTransactionCommand();
+	stage_commit();
 }
 
 /*
@@ -265,7 +274,7 @@ run_stage(int32 op_id)
 	stage_begin(op_id, &op);
 	if (op_ended(&op))
 	{
-		CommitTransactionCommand();
+		stage_commit();
 		return false;
 	}
 	if (stage_is(&op, "planned"))
@@ -300,7 +309,7 @@ hd_chunk_op_run(int32 op_id)
 	if (!op_ended(&op))
 		stage_end(&op, op.stage);
 	else
-		CommitTransactionCommand();
+		stage_commit();
 	while (run_stage(op_id))
 		;
 }
@@ -309,8 +318,9 @@ void
 hd_chunk_op_failed(int32 op_id, ErrorData *edata)
 {
 	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
 	hd_copy_op_record_error(op_id, unpack_sql_state(edata->sqlerrcode), edata->message);
-	CommitTransactionCommand();
+	stage_commit();
 }
 
 /* ---- cleaning up --------------------------------------------------------------- */

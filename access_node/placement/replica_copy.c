@@ -178,9 +178,13 @@ hd_replica_copies(void)
 /* ---- the copy ------------------------------------------------------------------ */
 
 /* The catch-up compares the replicas in this many time buckets. */
-#define HD_COPY_BUCKETS			64
+#define HD_COPY_BUCKETS			1024
 /* Catch-up rounds before the final switch, which makes the last one. */
-#define HD_COPY_CATCH_UP_ROUNDS	3
+#define HD_COPY_CATCH_UP_ROUNDS	5
+/* Rows the catch-up replaces one by one; more: all of their buckets. */
+#define HD_COPY_MAX_ROW_REPAIR	10000
+/* Rows of the buckets the catch-up compares row by row at once. */
+#define HD_COPY_REPAIR_BATCH_ROWS	(1024 * 1024)
 
 typedef struct ReplicaCopy
 {
@@ -381,10 +385,11 @@ same_text(const char *a, const char *b)
 
 /*
  * The time buckets (among only, NIL: all) in which the replicas' row
- * counts or checksums differ; both nodes are asked at once.
+ * counts or checksums differ; both nodes are asked at once.  With rows not
+ * NULL, *rows is the number of the source's rows in them.
  */
 static List *
-differing_buckets(ReplicaCopy *c, List *only)
+differing_buckets(ReplicaCopy *c, List *only, int64 *rows)
 {
 	int			nbuckets = list_length(c->thresholds) + 1;
 	char	   *sql = hd_deparse_chunk_bucket_sums(c->ht, c->place.schema_name,
@@ -402,29 +407,154 @@ differing_buckets(ReplicaCopy *c, List *only)
 		sums[i] = palloc0(sizeof(char *) * nbuckets);
 		read_bucket_sums(hd_reqset_stream(set, i), nbuckets, counts[i], sums[i]);
 	}
+	if (rows != NULL)
+		*rows = 0;
 	for (int b = 0; b < nbuckets; b++)
-		if (!same_text(counts[0][b], counts[1][b]) || !same_text(sums[0][b], sums[1][b]))
-			differ = lappend_int(differ, b);
+	{
+		if (same_text(counts[0][b], counts[1][b]) && same_text(sums[0][b], sums[1][b]))
+			continue;
+		differ = lappend_int(differ, b);
+		if (rows != NULL && counts[0][b] != NULL)
+			*rows += pg_strtoint64(counts[0][b]);
+	}
 	return differ;
 }
 
-/* The target's rows of buckets replaced by the source's. */
+/* The target's rows of buckets (with hashes: of those row hashes) replaced by the source's. */
 static void
-recopy_buckets(ReplicaCopy *c, List *buckets)
+recopy_rows(ReplicaCopy *c, List *buckets, List *hashes)
 {
 	HdCatalogChunkPlace *p = &c->place;
 
 	hd_exec(c->dst, hd_deparse_chunk_bucket_delete(c->ht, p->schema_name, p->table_name,
-												   c->thresholds, buckets),
+												   c->thresholds, buckets, hashes),
 			0, NULL, NULL, NULL);
 	copy_rows(c, hd_deparse_chunk_bucket_rows(c->ht, p->schema_name, p->table_name,
-											  c->thresholds, buckets));
+											  c->thresholds, buckets, hashes));
+}
+
+/* A replica's row hashes in one bucket, ascending, as the stream gives them. */
+typedef struct RowHashes
+{
+	int			n;
+	int			size;
+	int64	   *h;
+} RowHashes;
+
+static void
+read_hashes(HdStream *stream, RowHashes *rh)
+{
+	char	   *field;
+
+	rh->n = 0;
+	rh->size = 1024;
+	rh->h = palloc(sizeof(int64) * rh->size);
+	while (hd_stream_next_text_row(stream, &field, 1))
+	{
+		if (rh->n == rh->size)
+		{
+			rh->size *= 2;
+			rh->h = repalloc_huge(rh->h, sizeof(int64) * rh->size);
+		}
+		rh->h[rh->n++] = pg_strtoint64(field);
+	}
+	hd_stream_close(stream);
+}
+
+/*
+ * The hashes (as text) that occur a different number of times in the two
+ * sorted lists: the rows with those hashes differ between the replicas,
+ * and no others do.
+ */
+static List *
+hashes_differing(const RowHashes *a, const RowHashes *b)
+{
+	List	   *differ = NIL;
+	int			i = 0;
+	int			j = 0;
+
+	while (i < a->n || j < b->n)
+	{
+		int64		h = (j >= b->n || (i < a->n && a->h[i] < b->h[j])) ? a->h[i] : b->h[j];
+		int			na = 0;
+		int			nb = 0;
+
+		while (i < a->n && a->h[i] == h)
+			i++, na++;
+		while (j < b->n && b->h[j] == h)
+			j++, nb++;
+		if (na != nb)
+			differ = lappend(differ, psprintf(INT64_FORMAT, h));
+	}
+	return differ;
+}
+
+/*
+ * Makes the target's rows in buckets the same as the source's: the rows
+ * whose hash occurs a different number of times on the two (what was
+ * written since they were last compared) are replaced, unless they are
+ * many: then all of the buckets' rows are.  One scan of the buckets on
+ * each node, at once; the access node holds 8 bytes per row of them.
+ */
+static void
+repair_buckets(ReplicaCopy *c, List *buckets)
+{
+	HdCatalogChunkPlace *p = &c->place;
+	char	   *sql;
+	HdRequestSet *set;
+	RowHashes	src;
+	RowHashes	dst;
+	List	   *differ;
+
+	if (buckets == NIL)
+		return;
+	sql = hd_deparse_chunk_bucket_hashes(c->ht, p->schema_name, p->table_name,
+										 c->thresholds, buckets);
+	set = hd_reqset_create();
+	(void) hd_reqset_query(set, c->src, sql, 0, NULL, NULL, HD_ROWS_TEXT);
+	(void) hd_reqset_query(set, c->dst, sql, 0, NULL, NULL, HD_ROWS_TEXT);
+	read_hashes(hd_reqset_stream(set, 0), &src);
+	read_hashes(hd_reqset_stream(set, 1), &dst);
+	differ = hashes_differing(&src, &dst);
+	if (list_length(differ) > HD_COPY_MAX_ROW_REPAIR ||
+		list_length(differ) > src.n / 2)
+		recopy_rows(c, buckets, NIL);
+	else if (differ != NIL)
+		recopy_rows(c, buckets, differ);
+	pfree(src.h);
+	pfree(dst.h);
+	list_free_deep(differ);
+}
+
+/*
+ * Repairs the buckets that differ, in groups of about
+ * HD_COPY_REPAIR_BATCH_ROWS rows (counted on the source, rows in all).
+ */
+static void
+repair(ReplicaCopy *c, List *buckets, int64 rows)
+{
+	int			ngroups = (int) Min(rows / HD_COPY_REPAIR_BATCH_ROWS + 1, list_length(buckets));
+	int			per_group = (list_length(buckets) + ngroups - 1) / ngroups;
+	List	   *group = NIL;
+	ListCell   *lc;
+
+	foreach(lc, buckets)
+	{
+		CHECK_FOR_INTERRUPTS();
+		group = lappend_int(group, lfirst_int(lc));
+		if (list_length(group) == per_group)
+		{
+			repair_buckets(c, group);
+			group = NIL;
+		}
+	}
+	repair_buckets(c, group);
 }
 
 /*
  * Rounds of catch-up while writers go on: the buckets written since the
- * last round are copied again, until a round finds none or the rounds run
- * out (a chunk written everywhere all the time is left to the switch).
+ * last round are repaired, until a round finds none or the rounds run out
+ * (a chunk written all the time is left to the switch).
  */
 static void
 catch_up(ReplicaCopy *c)
@@ -432,11 +562,12 @@ catch_up(ReplicaCopy *c)
 	progress_phase(c->slot, "catching up");
 	for (int round = 0; round < HD_COPY_CATCH_UP_ROUNDS; round++)
 	{
-		List	   *differ = differing_buckets(c, NIL);
+		int64		rows;
+		List	   *differ = differing_buckets(c, NIL, &rows);
 
 		if (differ == NIL)
 			return;
-		recopy_buckets(c, differ);
+		repair(c, differ, rows);
 	}
 }
 
@@ -477,6 +608,7 @@ static void
 final_switch(ReplicaCopy *c)
 {
 	List	   *differ;
+	int64		rows;
 
 	progress_phase(c->slot, "switching");
 	(void) set_config_option("lock_timeout",
@@ -486,11 +618,11 @@ final_switch(ReplicaCopy *c)
 	LockRelationOid(c->place.hypertable_relid, AccessShareLock);
 	(void) hd_catalog_lock_chunk(c->chunk_id, ShareLock);
 	check_unchanged(c);
-	differ = differing_buckets(c, NIL);
+	differ = differing_buckets(c, NIL, &rows);
 	if (differ != NIL)
 	{
-		recopy_buckets(c, differ);
-		if (differing_buckets(c, differ) != NIL)
+		repair(c, differ, rows);
+		if (differing_buckets(c, differ, NULL) != NIL)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("the copy of chunk %s differs from its source", c->chunk_name),

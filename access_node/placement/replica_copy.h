@@ -5,14 +5,17 @@
  *
  * The rows travel as binary COPY tuples from the source's agent to the
  * target's, forwarded as they come: the access node never decodes them.
- * On the target, in its remote transaction, the chunk's table is created
- * if missing and truncated, then filled.  The final switch locks the
- * hypertable in ShareLock (every writer holds RowExclusiveLock on it for
- * its transaction, so the switch waits for writers in flight and writers
- * after it see the new replica), compares the row count and a checksum of
- * both replicas, copies again under the lock if they differ, and marks the
- * replica current.  The target's remote transaction and the catalog change
- * then commit together, by two-phase commit, with the caller's transaction.
+ * The target is written in its remote transaction, which commits with the
+ * catalog change by two-phase commit.  While writers go on, rounds of
+ * catch-up compare the replicas by time bucket (a row count and a checksum
+ * of the rows' text per bucket, both nodes at once) and, within the
+ * buckets that differ, by row hash, and replace the rows written since.
+ * The final switch then takes the chunk's lock in ShareLock (its writers
+ * hold it in RowExclusiveLock: the switch waits for those in flight and
+ * keeps new ones out; other chunks' writers never meet it), makes the last
+ * catch-up, checks the buckets it repaired, and changes the catalog.  What
+ * a writer of the chunk may wait for is thus one scan of the chunk on each
+ * node plus the rows written since the last round.
  *
  * Copies in progress are published in shared memory, for
  * hyperdist_information.chunk_replication_status.
