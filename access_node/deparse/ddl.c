@@ -245,6 +245,26 @@ time_bound(int64 internal, Oid typid)
  * then the slice's own table, partitioned by hash, is created first if
  * missing.  Both belong to owner.
  */
+/*
+ * A table under parent, for the partition bound bound (partitioned by
+ * partition_by, a clause or ""): made on its own (LIKE its parent), then
+ * attached.  Attaching takes SHARE UPDATE
+ * EXCLUSIVE on the parent, which reads and writes of the other chunks do
+ * not wait for, where CREATE TABLE ... PARTITION OF would take ACCESS
+ * EXCLUSIVE until the transaction ends; the new table is empty, so the
+ * attach checks no row.
+ */
+static char *
+create_partition(const char *table, const char *parent, const char *bound,
+				 const char *owner, const char *partition_by)
+{
+	return psprintf("CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS"
+					" INCLUDING STORAGE INCLUDING COMPRESSION)%s;"
+					" ALTER TABLE %s OWNER TO %s;"
+					" ALTER TABLE %s ATTACH PARTITION %s FOR VALUES %s",
+					table, parent, partition_by, table, owner, parent, table, bound);
+}
+
 char *
 hd_deparse_create_chunk(const HdHypertable *ht, int32 slice_id, int64 start,
 						int64 end, int nparts, int partition,
@@ -252,30 +272,31 @@ hd_deparse_create_chunk(const HdHypertable *ht, int32 slice_id, int64 start,
 {
 	char	   *root = hd_deparse_hypertable_name(ht);
 	char	   *chunk = quote_qualified_identifier(ht->assoc_schema, table_name);
-	char	   *from = time_bound(start, ht->time.type);
-	char	   *to = time_bound(end, ht->time.type);
+	char	   *range = psprintf("FROM (%s) TO (%s)", time_bound(start, ht->time.type),
+								 time_bound(end, ht->time.type));
 	char	   *slice;
+	char	   *create_slice;
 
 	owner = quote_identifier(owner);
 	if (!ht->has_space)
-		return psprintf("CREATE TABLE %s PARTITION OF %s FOR VALUES FROM (%s) TO (%s);"
-						" ALTER TABLE %s OWNER TO %s",
-						chunk, root, from, to, chunk, owner);
+		return create_partition(chunk, root, range, owner, "");
 
+	/*
+	 * The slice's table is made only if missing: an ALTER TABLE ... OWNER of
+	 * an existing one would lock it for the transaction.
+	 */
 	slice = quote_qualified_identifier(ht->assoc_schema,
 									   hd_slice_table_name(ht->assoc_prefix, ht->id, slice_id));
-	return psprintf("CREATE TABLE IF NOT EXISTS %s PARTITION OF %s"
-					" FOR VALUES FROM (%s) TO (%s) PARTITION BY HASH (%s);"
-					" ALTER TABLE %s OWNER TO %s;"
-					" CREATE TABLE %s PARTITION OF %s"
-					" FOR VALUES WITH (MODULUS %d, REMAINDER %d);"
-					" ALTER TABLE %s OWNER TO %s",
-					slice, root, from, to,
-					quote_identifier(ht->space.column_name),
-					slice, owner,
-					chunk, slice,
-					nparts, partition,
-					chunk, owner);
+	create_slice = create_partition(slice, root, range, owner,
+									psprintf(" PARTITION BY HASH (%s)",
+											 quote_identifier(ht->space.column_name)));
+	return psprintf("DO %s; %s",
+					quote_literal_cstr(psprintf("BEGIN IF pg_catalog.to_regclass(%s) IS NULL"
+												" THEN %s; END IF; END",
+												quote_literal_cstr(slice), create_slice)),
+					create_partition(chunk, slice,
+									 psprintf("WITH (MODULUS %d, REMAINDER %d)", nparts, partition),
+									 owner, ""));
 }
 
 /* ---- replica copies ------------------------------------------------------ */

@@ -467,7 +467,10 @@ hd_catalog_replica_status(int32 chunk_id, const char *node)
 	return status;
 }
 
-/* chunk_id's replicas as "node:status,...", by node. */
+/*
+ * chunk_id's replicas that writes concern (current and stale ones) as
+ * "node:status,...", by node.
+ */
 static char *
 replicas_signature(int32 chunk_id, bool latest)
 {
@@ -478,7 +481,8 @@ replicas_signature(int32 chunk_id, bool latest)
 	if (latest)
 		PushActiveSnapshot(GetLatestSnapshot());
 	read_rows("SELECT coalesce(string_agg(node_name || ':' || status, ',' ORDER BY node_name), '')"
-			  "  FROM _hyperdist_catalog.chunk_data_node WHERE chunk_id = $1",
+			  "  FROM _hyperdist_catalog.chunk_data_node"
+			  " WHERE chunk_id = $1 AND status IN ('current', 'stale')",
 			  1, types, values, latest, 1, status_row, &signature);
 	if (latest)
 		PopActiveSnapshot();

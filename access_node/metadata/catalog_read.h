@@ -101,9 +101,9 @@ extern bool hd_catalog_time_slice_at(int32 ht_id, int64 time, HdCatalogSlice *sl
 extern bool hd_catalog_chunk_at(int32 slice_id, int16 partition, HdCatalogChunk *chunk);
 
 /*
- * Whether chunk_id's replicas, as the latest snapshot sees them, differ
- * from what the transaction's snapshot sees (a writer under REPEATABLE READ
- * that locked the chunk after a copy of it switched).
+ * Whether chunk_id's current and stale replicas, as the latest snapshot
+ * sees them, differ from what the transaction's snapshot sees (a writer
+ * under REPEATABLE READ that locked the chunk after a copy of it switched).
  */
 extern bool hd_catalog_replicas_changed(int32 chunk_id);
 extern List *hd_catalog_new_chunk_nodes(int32 ht_id, int64 key, List *down);
