@@ -17,8 +17,6 @@
  */
 #include "postgres.h"
 
-#include <signal.h>
-
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
@@ -208,88 +206,52 @@ hyperdist_rebalance_add_move(PG_FUNCTION_ARGS)
 
 /* ---- cancel_rebalance -------------------------------------------------------- */
 
-/*
- * Interrupts the mover running operation op_id, which is process pid: the
- * process that holds the operation's lock (placement/chunk_move.h), so
- * that a stale pid never gets the signal.  The caller owns the chunk's
- * hypertable, which is what the right to cancel the move rests on (the
- * mover runs as the bootstrap superuser: pg_cancel_backend would refuse).
- */
-static bool
-interrupt_mover(int32 op_id, int32 pid)
-{
-	Oid			types[4] = {OIDOID, OIDOID, OIDOID, INT4OID};
-	Datum		values[4] = {ObjectIdGetDatum(MyDatabaseId),
-		ObjectIdGetDatum((Oid) HD_CHUNK_OP_LOCK_KEY),
-		ObjectIdGetDatum((Oid) op_id), Int32GetDatum(pid)};
-
-	hd_spi_execute("SELECT FROM pg_catalog.pg_locks"
-				   " WHERE locktype = 'advisory' AND database = $1 AND classid = $2"
-				   "   AND objid = $3 AND pid = $4 AND granted",
-				   4, types, values, NULL, true, 1);
-	if (SPI_processed == 0)
-		return false;
-#ifdef HAVE_SETSID
-	return kill(-pid, SIGINT) == 0;
-#else
-	return kill(pid, SIGINT) == 0;
-#endif
-}
-
 PG_FUNCTION_INFO_V1(hyperdist_cancel_rebalance);
 
 /*
- * cancel_rebalance(): the planned moves of every rebalance, for the
- * hypertables the caller owns, are cancelled, and the movers copying one
- * are interrupted (the operation is then undone).  Moves that switched
- * already finish.  Returns how many moves were stopped.
+ * cancel_rebalance(): every move of a rebalance or drain that has not
+ * switched, of the hypertables the caller owns, is cancelled as
+ * cancel_copy_chunk_operation cancels one (api/chunk_move.c): undone here
+ * when no mover runs it, else its mover is interrupted and undoes it.
+ * Moves that switched already finish.  Returns how many moves it stopped.
  */
 Datum
 hyperdist_cancel_rebalance(PG_FUNCTION_ARGS)
 {
-	MemoryContext caller;
-	List	   *running = NIL;
-	int64		stopped = 0;
+	List	   *ops = NIL;
 	int64		skipped = 0;
-	Datum	   *ids;
-	int			n = 0;
 	ListCell   *lc;
 
-	caller = hd_spi_connect();
-	hd_spi_execute("SELECT o.id, o.completed_stage = 'planned', o.backend_pid, h.relid"
+	hd_spi_connect();
+	hd_spi_execute("SELECT o.id, h.relid"
 				   " FROM _hyperdist_catalog.chunk_copy_operation o"
 				   " JOIN _hyperdist_catalog.chunk c ON c.id = o.chunk_id"
 				   " JOIN _hyperdist_catalog.hypertable h ON h.id = c.hypertable_id"
 				   " WHERE o.rebalance_id IS NOT NULL"
 				   "   AND o.completed_stage IN ('planned', 'copying')"
 				   " ORDER BY o.id", 0, NULL, NULL, NULL, true, 0);
-	ids = MemoryContextAlloc(caller, (SPI_processed + 1) * sizeof(Datum));
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
-		int32		op_id = DatumGetInt32(hd_spi_value(i, 1, INT4OID, NULL));
-		bool		isnull;
-		int32		pid = DatumGetInt32(hd_spi_value(i, 3, INT4OID, &isnull));
-
-		if (!pg_class_ownercheck(DatumGetObjectId(hd_spi_value(i, 4, OIDOID, NULL)),
-								 GetUserId()))
+		if (pg_class_ownercheck(DatumGetObjectId(hd_spi_value(i, 2, OIDOID, NULL)),
+								GetUserId()))
+			ops = lappend_int(ops, DatumGetInt32(hd_spi_value(i, 1, INT4OID, NULL)));
+		else
 			skipped++;
-		else if (DatumGetBool(hd_spi_value(i, 2, BOOLOID, NULL)))
-			ids[n++] = Int32GetDatum(op_id);
-		else if (!isnull)
-			running = lappend(running, list_make2_int(op_id, pid));
 	}
-	/* each runs a query: the rows above are read by now */
-	foreach(lc, running)
-		stopped += interrupt_mover(linitial_int(lfirst(lc)), lsecond_int(lfirst(lc)));
+	foreach(lc, ops)
+	{
+		Oid			type = INT4OID;
+		Datum		value = Int32GetDatum(lfirst_int(lc));
+
+		hd_spi_execute("SELECT _hyperdist_functions.chunk_op_cancel($1)",
+					   1, &type, &value, NULL, false, 0);
+	}
 	hd_spi_finish();
-	stopped += hd_catalog_cancel_planned(PointerGetDatum(construct_array(ids, n, INT4OID,
-																	   sizeof(int32), true,
-																	   TYPALIGN_INT)));
 	if (skipped > 0)
 		ereport(NOTICE,
 				(errmsg("%lld moves of hypertables owned by other roles go on",
 						(long long) skipped)));
-	PG_RETURN_INT32((int32) stopped);
+	PG_RETURN_INT32(list_length(ops));
 }
 
 /* ---- drain_data_node ---------------------------------------------------------- */

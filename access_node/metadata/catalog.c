@@ -664,26 +664,6 @@ hd_catalog_add_rebalance_move(int32 op_id, int64 bytes)
 	hd_spi_finish();
 }
 
-/* The operations ops (int4[]) still planned are cancelled; how many were. */
-int64
-hd_catalog_cancel_planned(Datum ops)
-{
-	Oid			types[1] = {INT4ARRAYOID};
-	Datum		values[1] = {ops};
-	HdCatalogWriter writer;
-	int64		n;
-
-	hd_spi_connect();
-	hd_catalog_writer_begin(&writer);
-	write_sql("UPDATE _hyperdist_catalog.chunk_copy_operation"
-			  " SET completed_stage = 'cancelled', time_end = pg_catalog.now()"
-			  " WHERE id = ANY ($1) AND completed_stage = 'planned'", 1, types, values);
-	n = SPI_processed;
-	hd_catalog_writer_end(&writer);
-	hd_spi_finish();
-	return n;
-}
-
 /* ---- drop_chunks ----------------------------------------------------------- */
 
 /*

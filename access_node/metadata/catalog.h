@@ -74,7 +74,6 @@ extern int32 hd_catalog_owned_hypertable(Oid relid);
  */
 extern int32 hd_catalog_add_rebalance(const char *drained_node);
 extern void hd_catalog_add_rebalance_move(int32 op_id, int64 bytes);
-extern int64 hd_catalog_cancel_planned(Datum ops);
 
 /* Catalog rows DDL on a distributed hypertable changes (ddl/utility.c). */
 extern void hd_catalog_add_index(Oid relid, const char *index_name);
