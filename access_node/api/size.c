@@ -16,6 +16,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
@@ -27,9 +28,29 @@
 
 PG_FUNCTION_INFO_V1(hyperdist_data_node_sizes);
 
+/* Whether server is one of nodes (a name[]), or nodes is not given. */
+static bool
+node_listed(ArrayType *nodes, Oid server)
+{
+	const char *name = GetForeignServer(server)->servername;
+	Datum	   *names;
+	bool	   *nulls;
+	int			n;
+
+	if (nodes == NULL)
+		return true;
+	deconstruct_array(nodes, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR,
+					  &names, &nulls, &n);
+	for (int i = 0; i < n; i++)
+		if (!nulls[i] && strcmp(NameStr(*DatumGetName(names[i])), name) == 0)
+			return true;
+	return false;
+}
+
 /*
- * _hyperdist_functions.data_node_sizes(hypertable, per_chunk): per data
- * node (by name), its total or each chunk's sizes.
+ * _hyperdist_functions.data_node_sizes(hypertable, per_chunk [, nodes]):
+ * per data node (by name; of nodes only, when given), its total or each
+ * chunk's sizes.
  */
 Datum
 hyperdist_data_node_sizes(PG_FUNCTION_ARGS)
@@ -41,6 +62,8 @@ hyperdist_data_node_sizes(PG_FUNCTION_ARGS)
 	AclResult	acl;
 	char	   *sql;
 	HdRequestSet *set = hd_reqset_create();
+	ArrayType  *only = PG_NARGS() > 2 ? PG_GETARG_ARRAYTYPE_P(2) : NULL;
+	List	   *nodes = NIL;
 	ListCell   *lc;
 	AttInMetadata *attinmeta;
 	char	   *fields[7];
@@ -58,9 +81,12 @@ hyperdist_data_node_sizes(PG_FUNCTION_ARGS)
 	attinmeta = TupleDescGetAttInMetadata(rsinfo->setDesc);
 	sql = hd_deparse_sizes(ht, per_chunk);
 	foreach(lc, ht->data_nodes)
+		if (node_listed(only, lfirst_oid(lc)))
+			nodes = lappend_oid(nodes, lfirst_oid(lc));
+	foreach(lc, nodes)
 		(void) hd_reqset_query(set, hd_conn_get(lfirst_oid(lc), true),
 							   sql, 0, NULL, NULL, HD_ROWS_TEXT);
-	foreach(lc, ht->data_nodes)
+	foreach(lc, nodes)
 	{
 		HdStream   *stream = hd_reqset_stream(set, foreach_current_index(lc));
 

@@ -583,6 +583,87 @@ hyperdist_catalog_detach_data_node(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/* ---- block_new_chunks, allow_new_chunks -------------------------------------- */
+
+/*
+ * Whether node, a data node of relation, takes new chunks of it: blocked,
+ * it leaves the placement map, made again.  The SQL function checked the
+ * replication factor.  Returns whether the flag changed.
+ */
+PG_FUNCTION_INFO_V1(hyperdist_catalog_block_new_chunks);
+Datum
+hyperdist_catalog_block_new_chunks(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	int32		ht_id = owned_hypertable(relid);
+	Name		node = PG_GETARG_NAME(1);
+	bool		block = PG_GETARG_BOOL(2);
+	Oid			types[3] = {INT4OID, NAMEOID, BOOLOID};
+	Datum		values[3] = {Int32GetDatum(ht_id), NameGetDatum(node), BoolGetDatum(block)};
+	HdCatalogWriter writer;
+	bool		changed;
+
+	if (!hd_catalog_node_attached(ht_id, NameStr(*node)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("data node \"%s\" is not attached to hypertable \"%s\"",
+						NameStr(*node), get_rel_name(relid))));
+	hd_spi_connect();
+	hd_catalog_writer_begin(&writer);
+	write_sql("UPDATE _hyperdist_catalog.hypertable_data_node SET block_chunks = $3"
+			  " WHERE hypertable_id = $1 AND node_name = $2 AND block_chunks <> $3",
+			  3, types, values);
+	changed = SPI_processed > 0;
+	if (changed)
+		recreate_placement(ht_id);
+	hd_catalog_writer_end(&writer);
+	hd_spi_finish();
+	PG_RETURN_BOOL(changed);
+}
+
+/* ---- rebalance, drain_data_node (api/rebalance_run.c checked the caller) ------ */
+
+int32
+hd_catalog_owned_hypertable(Oid relid)
+{
+	return owned_hypertable(relid);
+}
+
+/* A new rebalance (of drained_node's replicas, when not NULL); its id. */
+int32
+hd_catalog_add_rebalance(const char *drained_node)
+{
+	Oid			types[1] = {NAMEOID};
+	Datum		values[1] = {drained_node ? hd_spi_name_arg(drained_node) : (Datum) 0};
+	HdCatalogWriter writer;
+	int32		id;
+
+	hd_spi_connect();
+	hd_catalog_writer_begin(&writer);
+	hd_spi_execute("INSERT INTO _hyperdist_catalog.rebalance (drained_node) VALUES ($1)"
+				   " RETURNING id", 1, types, values, drained_node ? NULL : "n", false, 0);
+	id = DatumGetInt32(hd_spi_value(0, 1, INT4OID, NULL));
+	hd_catalog_writer_end(&writer);
+	hd_spi_finish();
+	return id;
+}
+
+/* Operation op_id of a rebalance moves about bytes. */
+void
+hd_catalog_add_rebalance_move(int32 op_id, int64 bytes)
+{
+	Oid			types[2] = {INT4OID, INT8OID};
+	Datum		values[2] = {Int32GetDatum(op_id), Int64GetDatum(bytes)};
+	HdCatalogWriter writer;
+
+	hd_spi_connect();
+	hd_catalog_writer_begin(&writer);
+	write_sql("INSERT INTO _hyperdist_catalog.rebalance_move (operation, bytes)"
+			  " VALUES ($1, $2)", 2, types, values);
+	hd_catalog_writer_end(&writer);
+	hd_spi_finish();
+}
+
 /* ---- drop_chunks ----------------------------------------------------------- */
 
 /*

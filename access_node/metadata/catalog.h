@@ -62,6 +62,19 @@ extern void hd_catalog_add_time_slice(int32 ht_id, int64 time, int64 start, int6
 extern int32 hd_catalog_add_chunk(const HdHypertable *ht, int32 slice_id, int16 partition,
 								  List *nodes, char **table_name);
 
+/*
+ * The id of distributed hypertable relid; an error unless the caller owns
+ * it (or is a member of its owner's role).
+ */
+extern int32 hd_catalog_owned_hypertable(Oid relid);
+
+/*
+ * Rebalance rows (api/rebalance_run.c, which checked that the caller owns
+ * the hypertables concerned).
+ */
+extern int32 hd_catalog_add_rebalance(const char *drained_node);
+extern void hd_catalog_add_rebalance_move(int32 op_id, int64 bytes);
+
 /* Catalog rows DDL on a distributed hypertable changes (ddl/utility.c). */
 extern void hd_catalog_add_index(Oid relid, const char *index_name);
 extern void hd_catalog_forget_index(Oid relid, const char *index_name);

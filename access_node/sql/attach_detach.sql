@@ -135,13 +135,13 @@ BEGIN
       RAISE EXCEPTION 'detaching data node "%" would mean a data loss for hypertable "%"', node, _hyperdist_functions.relname(h.rel)
         USING ERRCODE = '55000',
               DETAIL = format('%s chunks of the hypertable have no other replica.', lost),
-              HINT = 'Drop those chunks or copy them to other data nodes first, or use force => true to lose them.';
+              HINT = 'Move the node''s chunks to other data nodes first with drain_data_node(), or use force => true to lose them.';
     END IF;
     IF nchunks > 0 AND NOT force THEN
       RAISE EXCEPTION 'data node "%" still holds data of hypertable "%"', node, _hyperdist_functions.relname(h.rel)
         USING ERRCODE = '55000',
               DETAIL = format('It holds replicas of %s chunks.', nchunks),
-              HINT = 'Use force => true to detach it anyway; the chunks become under-replicated.';
+              HINT = 'Move the node''s chunks to other data nodes first with drain_data_node(), or use force => true to detach it anyway; the chunks become under-replicated.';
     END IF;
     IF lost > 0 THEN
       RAISE WARNING 'data of hypertable "%" is lost', _hyperdist_functions.relname(h.rel)

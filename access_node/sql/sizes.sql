@@ -9,6 +9,12 @@ CREATE FUNCTION _hyperdist_functions.data_node_sizes(hypertable regclass, per_ch
 RETURNS TABLE(node_name name, chunk_schema name, chunk_name name, table_bytes bigint,
               index_bytes bigint, toast_bytes bigint, total_bytes bigint)
 AS 'MODULE_PATHNAME', 'hyperdist_data_node_sizes' LANGUAGE C STRICT VOLATILE;
+-- The same, asking only the data nodes named in nodes.
+CREATE FUNCTION _hyperdist_functions.data_node_sizes(hypertable regclass, per_chunk boolean,
+                                                     nodes name[])
+RETURNS TABLE(node_name name, chunk_schema name, chunk_name name, table_bytes bigint,
+              index_bytes bigint, toast_bytes bigint, total_bytes bigint)
+AS 'MODULE_PATHNAME', 'hyperdist_data_node_sizes' LANGUAGE C STRICT VOLATILE;
 
 CREATE FUNCTION hypertable_detailed_size(hypertable REGCLASS)
 RETURNS TABLE(table_bytes BIGINT, index_bytes BIGINT, toast_bytes BIGINT,
