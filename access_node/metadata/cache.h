@@ -21,6 +21,10 @@ typedef struct HdCachedChunk
 	char	   *name;			/* quoted "schema"."table" */
 	int			nreplicas;
 	Oid		   *servers;		/* the data nodes holding them */
+	char	  **nodes;			/* and their names when the chunks were
+								 * read: a plan names nodes without looking
+								 * up servers that a concurrent
+								 * delete_data_node may have dropped */
 	bool	   *current;		/* each replica's status: current, else stale */
 	bool	   *available;		/* each node's "available" option */
 } HdCachedChunk;

@@ -127,6 +127,7 @@ hd_chunk_set_read(HdHypertable *ht, MemoryContext cxt)
 		c->space_partition = r->space_partition;
 		c->name = MemoryContextStrdup(cxt, r->name);
 		c->servers = MemoryContextAlloc(cxt, sizeof(Oid) * nreplicas);
+		c->nodes = MemoryContextAlloc(cxt, sizeof(char *) * nreplicas);
 		c->current = MemoryContextAlloc(cxt, sizeof(bool) * nreplicas);
 		c->available = MemoryContextAlloc(cxt, sizeof(bool) * nreplicas);
 		foreach(lc, r->replicas)
@@ -144,6 +145,7 @@ hd_chunk_set_read(HdHypertable *ht, MemoryContext cxt)
 				continue;
 			hd_server_options_get(server, &opts);
 			c->servers[c->nreplicas] = serverid;
+			c->nodes[c->nreplicas] = MemoryContextStrdup(cxt, server->servername);
 			c->current[c->nreplicas] = replica->current;
 			c->available[c->nreplicas++] = opts.available;
 		}
@@ -217,7 +219,7 @@ primary_replica(const HdCachedChunk *c, HdDownNodes *down)
 			return r;
 		if (c->current[r])
 			current_nodes = lappend(current_nodes,
-									GetForeignServer(c->servers[r])->servername);
+									c->nodes[r]);
 	}
 	hd_chunk_unavailable_error(c->name, current_nodes);
 }
@@ -226,13 +228,14 @@ primary_replica(const HdCachedChunk *c, HdDownNodes *down)
 typedef struct NodePlan
 {
 	Oid			serverid;
+	const char *node;			/* its name, as the chunks were read */
 	int			nkept;			/* replicas there of chunks prune keeps */
 	List	   *chunks;			/* of those, the names of those in the plan */
 	List	   *primaries;		/* and of the primary replicas among them */
 } NodePlan;
 
 static NodePlan *
-node_plan(List **nodes, Oid serverid)
+node_plan(List **nodes, Oid serverid, const char *node)
 {
 	ListCell   *lc;
 	NodePlan   *np;
@@ -245,6 +248,7 @@ node_plan(List **nodes, Oid serverid)
 	}
 	np = palloc0(sizeof(NodePlan));
 	np->serverid = serverid;
+	np->node = node;
 	*nodes = lappend(*nodes, np);
 	return np;
 }
@@ -255,8 +259,7 @@ node_plan_cmp(const ListCell *a, const ListCell *b)
 	const NodePlan *x = lfirst(a);
 	const NodePlan *y = lfirst(b);
 
-	return strcmp(GetForeignServer(x->serverid)->servername,
-				  GetForeignServer(y->serverid)->servername);
+	return strcmp(x->node, y->node);
 }
 
 /* A replica to mark stale once the plan is made. */
@@ -304,7 +307,7 @@ chunk_plan(HdHypertable *ht, const HdChunkPrune *prune, bool write,
 		primary = primary_replica(c, down);
 		for (int r = 0; r < c->nreplicas; r++)
 		{
-			NodePlan   *np = node_plan(&nodes, c->servers[r]);
+			NodePlan   *np = node_plan(&nodes, c->servers[r], c->nodes[r]);
 			bool		usable = replica_usable(c, r, down);
 
 			np->nkept++;
@@ -317,7 +320,7 @@ chunk_plan(HdHypertable *ht, const HdChunkPrune *prune, bool write,
 				StaleReplica *s = palloc(sizeof(StaleReplica));
 
 				s->chunk_id = c->id;
-				s->node_name = GetForeignServer(c->servers[r])->servername;
+				s->node_name = c->nodes[r];
 				*stale = lappend(*stale, s);
 			}
 		}
