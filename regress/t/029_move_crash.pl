@@ -5,16 +5,20 @@
 # PostgreSQL is killed and restarted, or the source's agent is killed with
 # SIGKILL and restarted, or the destination data node's PostgreSQL is
 # killed and restarted.  Each time the background worker must, by itself,
-# either finish the move or undo it: afterwards every row is there exactly
-# once, the chunk has exactly one replica, current, where the operation's
-# end says, no data node keeps a table the catalog does not know, no
-# operation is left under way and no prepared transaction is left behind.
+# either finish the move or undo it, while a writer goes on inserting rows
+# into the chunk, one per statement: afterwards every row of the setup and
+# every write that succeeded is there exactly once (and no row that was not
+# written), the chunk has exactly one replica, current, where the
+# operation's end says, no data node keeps a table the catalog does not
+# know, no operation is left under way and no prepared transaction is left
+# behind.
 use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use HyperdistTest;
 use HyperdistMove;
+use POSIX ();
 use Test::More;
 use Time::HiRes qw(sleep);
 
@@ -39,9 +43,9 @@ $c->psql_ok(
 	  . "INSERT INTO m SELECT '2026-01-02'::timestamptz + g * interval '1 min', -g, -g\n"
 	  . "  FROM generate_series(1, 1000) g;",
 	name => "hypertable m: a chunk of $ROWS rows and one of 1,000");
-my $expect = $c->psql_ok("SELECT count(*), sum(v), count(DISTINCT id) FROM m");
-is($expect, ($ROWS + 1000) . '|' . ($ROWS * ($ROWS + 1) / 2 - 500500) . '|' . ($ROWS + 1000),
-	'every row read through the access node');
+my $setup = "SELECT count(*), sum(v), count(DISTINCT id) FROM m WHERE id <= $ROWS";
+my $expect = ($ROWS + 1000) . '|' . ($ROWS * ($ROWS + 1) / 2 - 500500) . '|' . ($ROWS + 1000);
+is($c->psql_ok($setup), $expect, 'every row read through the access node');
 my ($chunk_id, $chunk) = chunk_of($c, 'm', '2026-01-01 12:00');
 
 my @points = grep { /^move_/ } split /,/,
@@ -127,6 +131,52 @@ my %kills = (
 		return $c->start_dn(num($dst)) && $ok;
 	});
 
+# The writer: a psql per statement (so that it outlives a restart of the
+# access node), each inserting one row into the moving chunk, id $base + n;
+# logs "id ok|SQLSTATE" per statement until $stop exists.
+my $stop = $c->tmp . '/stop';
+
+sub start_writer
+{
+	my ($base, $log) = @_;
+	unlink $stop;
+	my $pid = fork() // die "fork: $!";
+	return $pid if $pid;
+	open my $fh, '>>', $log or POSIX::_exit(1);
+	$fh->autoflush(1);
+	for (my $i = 1; !-e $stop; $i++)
+	{
+		my $id = $base + $i;
+		my ($out, $err, $rc) = $c->psql(
+			"INSERT INTO m VALUES ('2026-01-01 20:00'::timestamptz + $i * interval '1 ms', $id, $id)",
+			timeout => 120);
+		print $fh "$id " . ($rc == 0 ? 'ok' : sqlstate($err) // "exit$rc") . "\n";
+	}
+	POSIX::_exit(0);
+}
+
+# Stops the writer; checks that every write that succeeded is there once
+# and that no row is there that was not written; returns the rows written.
+sub check_writer
+{
+	my ($what, $pid, $log, $base) = @_;
+	open my $f, '>', $stop or die;
+	close $f;
+	waitpid($pid, 0);
+	my %st = map { split / / } split /\n/, (slurp($log) // '');
+	my @ok = grep { $st{$_} eq 'ok' } keys %st;
+	my @got = split /\n/, $c->psql_ok("SELECT id FROM m WHERE id > $base AND id <= $base + 1000000");
+	my %seen;
+	my @twice = grep { $seen{$_}++ } @got;
+	my @lost = grep { !$seen{$_} } @ok;
+	my @phantom = grep { !exists $st{$_} } keys %seen;
+	ok(@ok > 0, "$what: the writer wrote into the chunk (" . @ok . " of " . keys(%st) . " writes succeeded)");
+	ok(!@twice && !@lost && !@phantom, "$what: every successful write is there once, and nothing else")
+	  or diag("twice: @twice[0 .. 9]\nlost: @lost[0 .. 9]\nphantom: @phantom[0 .. 9]");
+	return scalar keys %seen;
+}
+
+my $written = 0;    # writer rows over every scenario
 my $n = 0;
 for my $point (@points)
 {
@@ -140,6 +190,9 @@ for my $point (@points)
 		my $dst = $src eq 'dn1' ? 'dn2' : 'dn1';
 		is(scalar @r, 1, "$what: the chunk has one replica, on $src, before the move");
 
+		my $base = $n * 1_000_000;
+		my $wlog = $c->tmp . "/writer$n.log";
+		my $writer = start_writer($base, $wlog);
 		my $from = -s $c->log_path('an');
 		set_fault($point);
 		my $s = $c->session(app => "hd_move_$n");
@@ -162,9 +215,10 @@ for my $point (@points)
 		my $holder = $end eq 'complete' ? $dst : $src;
 		is(replica_string($c, $chunk_id), "$holder:current",
 			"$what: the chunk has exactly one replica, current, on $holder");
-		is($c->psql_ok("SELECT count(*), sum(v), count(DISTINCT id) FROM m"), $expect,
-			"$what: every row exactly once through the access node");
-		is(node_count($c, num($holder), $chunk), $ROWS, "$what: $holder holds the chunk's rows");
+		$written += check_writer($what, $writer, $wlog, $base);
+		is($c->psql_ok($setup), $expect, "$what: every row of the setup exactly once through the access node");
+		is(node_count($c, num($holder), $chunk), $ROWS + $written,
+			"$what: $holder holds the chunk's rows, read there");
 		check_no_orphans($c, "$what: no table is left on a data node without its replica");
 		is($c->psql_ok("SELECT count(*) FROM _hyperdist_catalog.chunk_copy_operation"
 				  . " WHERE completed_stage IN ('planned', 'copying', 'switched')"),
