@@ -23,6 +23,7 @@ bool		hd_enable_remote_explain = false;
 int			hd_resolve_interval = 5;
 int			hd_health_check_interval = 1000;
 int			hd_node_failure_timeout = 5000;
+int			hd_max_concurrent_moves = 2;
 int			hd_inject_fault = HD_FAULT_NONE;
 int			hd_inject_fault_action = HD_FAULT_ACTION_CRASH;
 
@@ -123,6 +124,14 @@ hd_guc_init(void)
 							&hd_node_failure_timeout,
 							5000, 0, 3600 * 1000,
 							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("hyperdist.max_concurrent_moves",
+							"Chunk copies and moves the background worker runs at once in each database.",
+							"Each takes a background worker slot (max_worker_processes).",
+							&hd_max_concurrent_moves,
+							2, 1, 64,
+							PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
 
 	DefineCustomEnumVariable("hyperdist.inject_fault",

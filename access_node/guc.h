@@ -32,6 +32,8 @@ extern int	hd_resolve_interval;
 extern int	hd_health_check_interval;
 /* Milliseconds of failed checks after which a data node is down. */
 extern int	hd_node_failure_timeout;
+/* Chunk copies and moves running at once per database (bgw/chunk_mover.c). */
+extern int	hd_max_concurrent_moves;
 /* Fault injection in the commit protocol (remote/fault.h), superuser only. */
 extern int	hd_inject_fault;
 extern int	hd_inject_fault_action;

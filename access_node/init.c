@@ -23,9 +23,11 @@
  *	 5. ProcessUtility_hook, the one utility dispatch: database commands
  *		pause their database's worker (bgw/), then DDL on distributed
  *		hypertables is distributed or refused (ddl/);
- *	 6. transaction callbacks: remote transactions (remote/txn.c) and the
+ *	 6. transaction callbacks: remote transactions (remote/txn.c), the
  *		catalog writer (metadata/catalog.c), which forgets an elevated
- *		section an error ended; neither depends on the other's running first;
+ *		section an error ended, and chunk copy operations (api/chunk_move.c:
+ *		the worker woken, an operation's lock let go); none depends on
+ *		another's running first;
  *	 7. invalidation callbacks: the catalog cache (metadata/cache.c) and the
  *		session cache (remote/session.c).
  *
@@ -45,7 +47,9 @@
 #include "utils/inval.h"
 #include "utils/syscache.h"
 
+#include "api/chunk_move.h"
 #include "bgw/bgw.h"
+#include "bgw/chunk_mover.h"
 #include "ddl/utility.h"
 #include "guc.h"
 #include "ingest/on_conflict.h"
@@ -75,6 +79,7 @@ hd_shmem_request(void)
 	RequestAddinShmemSpace(hd_committing_shmem_size());
 	RequestAddinShmemSpace(hd_health_shmem_size());
 	RequestAddinShmemSpace(hd_replica_copy_shmem_size());
+	RequestAddinShmemSpace(hd_chunk_mover_shmem_size());
 	RequestNamedLWLockTranche("hyperdist node health", 1);
 }
 
@@ -88,6 +93,7 @@ hd_shmem_startup(void)
 	hd_committing_shmem_init();
 	hd_health_shmem_init();
 	hd_replica_copy_shmem_init();
+	hd_chunk_mover_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -148,6 +154,7 @@ _PG_init(void)
 	RegisterXactCallback(hd_txn_xact_callback, NULL);
 	RegisterSubXactCallback(hd_txn_subxact_callback, NULL);
 	RegisterXactCallback(hd_catalog_writer_xact_callback, NULL);
+	RegisterXactCallback(hd_chunk_op_xact_callback, NULL);
 	RegisterSubXactCallback(hd_catalog_writer_subxact_callback, NULL);
 
 	CacheRegisterRelcacheCallback(hd_catalog_cache_relcache_callback, (Datum) 0);

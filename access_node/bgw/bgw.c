@@ -14,9 +14,11 @@
  * A worker that dies otherwise is started again after HD_RESTART_DELAY_MS.
  *
  * Budget: the launcher, and per database with the extension its worker,
- * the health monitor the worker starts (bgw/health_monitor.c) and, while
- * replicas need copying, the replica healer (bgw/replica_healer.c), take
- * max_worker_processes slots (parallel query shares that pool).  When none
+ * the health monitor the worker starts (bgw/health_monitor.c), while
+ * replicas need copying the replica healer (bgw/replica_healer.c), and one
+ * chunk mover per chunk copy or move running (bgw/chunk_mover.c, at most
+ * hyperdist.max_concurrent_moves), take max_worker_processes slots
+ * (parallel query shares that pool).  When none
  * is free the launcher retries, and warns once per database.
  *
  * The worker runs as the bootstrap superuser.  SIGTERM is the ordinary
@@ -29,7 +31,8 @@
  * database's worker around those commands (it is terminated, and started
  * again afterwards if the database still exists).
  *
- * The worker is what remote/txn.c wakes after a two-phase commit.
+ * The worker is what remote/txn.c wakes after a two-phase commit, and
+ * copy_chunk and move_chunk after recording an operation.
  */
 #include "postgres.h"
 
@@ -59,6 +62,7 @@
 #include "utils/timestamp.h"
 
 #include "bgw/bgw.h"
+#include "bgw/chunk_mover.h"
 #include "bgw/health_monitor.h"
 #include "bgw/replica_healer.h"
 #include "guc.h"
@@ -511,17 +515,21 @@ hyperdist_worker_main(Datum arg)
 		{
 			MemoryContext old = MemoryContextSwitchTo(cxt);
 			long		retry_ms;
+			long		move_ms;
 
 			if (!extension_present())
 				worker_leave();
 			retry_ms = hd_resolver_pass(urgent);
 			hd_healer_start_if_needed();
+			move_ms = hd_chunk_movers_start();
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(cxt);
 			now = GetCurrentTimestamp();
 			next_pass = TimestampTzPlusMilliseconds(now, hd_resolve_interval * 1000L);
 			if (retry_ms >= 0)
 				next_pass = Min(next_pass, TimestampTzPlusMilliseconds(now, retry_ms));
+			if (move_ms >= 0)
+				next_pass = Min(next_pass, TimestampTzPlusMilliseconds(now, move_ms));
 		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 Max(Min(TimestampDifferenceMilliseconds(now, next_pass),

@@ -42,6 +42,7 @@
 #include "bgw/replica_healer.h"
 #include "metadata/catalog_read.h"
 #include "metadata/replica.h"
+#include "placement/chunk_move.h"
 #include "placement/replica_copy.h"
 #include "remote/node.h"
 #include "remote/node_health.h"
@@ -256,7 +257,14 @@ heal_item(const HdReplicaWork *w, MemoryContext cxt)
 		{
 			source = MemoryContextStrdup(cxt, s);
 			target = MemoryContextStrdup(cxt, t);
-			hd_replica_copy(w->chunk_id, source, target, w->node_name == NULL);
+			if (w->node_name != NULL)
+				hd_replica_copy(w->chunk_id, source, target);
+			else
+			{
+				/* a new replica: a copy operation, which the movers run */
+				(void) hd_chunk_op_create(w->chunk_id, source, target, false, NULL, 0);
+				hd_bgw_wake(true);
+			}
 			result = HEAL_DONE;
 		}
 		PopActiveSnapshot();

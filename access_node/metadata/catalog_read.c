@@ -547,3 +547,27 @@ hd_catalog_chunks_current_only_on(const char *node)
 			  1, types, values, false, 0, orphan_row, &orphans);
 	return orphans;
 }
+
+/* ---- chunk copy operations ---------------------------------------------------- */
+
+static void
+id_row(uint64 row, void *arg)
+{
+	*(int32 *) arg = int4_value(row, 1);
+}
+
+int32
+hd_catalog_chunk_of_relation(Oid relid)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(relid)};
+	int32		chunk_id = 0;
+
+	read_rows("SELECT ch.id FROM _hyperdist_catalog.chunk ch"
+			  "  JOIN pg_catalog.pg_class c ON c.relname = ch.table_name"
+			  "  JOIN pg_catalog.pg_namespace n"
+			  "    ON n.oid = c.relnamespace AND n.nspname = ch.schema_name"
+			  " WHERE c.oid = $1",
+			  1, types, values, false, 1, id_row, &chunk_id);
+	return chunk_id;
+}

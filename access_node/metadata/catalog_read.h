@@ -149,4 +149,7 @@ typedef struct HdCatalogOrphan
 
 extern List *hd_catalog_chunks_current_only_on(const char *node);
 
+/* The chunk whose relation here is relid (copy_chunk's argument), or 0. */
+extern int32 hd_catalog_chunk_of_relation(Oid relid);
+
 #endif							/* HYPERDIST_METADATA_CATALOG_READ_H */

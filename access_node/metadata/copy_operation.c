@@ -9,8 +9,11 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
+#include "utils/snapmgr.h"
 
 #include "metadata/catalog.h"
+#include "metadata/catalog_read.h"
 #include "metadata/copy_operation.h"
 #include "spi_plan.h"
 
@@ -81,11 +84,13 @@ hd_copy_op_read(int32 id, HdCopyOp *op)
 	MemoryContext caller = hd_spi_connect();
 	bool		found;
 
+	PushActiveSnapshot(GetLatestSnapshot());
 	hd_spi_execute("SELECT id, operation_id::text, completed_stage::text, chunk_id,"
 				   "       source_node_name::text, dest_node_name::text,"
-				   "       delete_on_source_node, error_code"
+				   "       delete_on_source_node, error_code, attempts, error_message"
 				   "  FROM _hyperdist_catalog.chunk_copy_operation WHERE id = $1",
-				   1, types, values, NULL, false, 1);
+				   1, types, values, NULL, true, 1);
+	PopActiveSnapshot();
 	found = SPI_processed == 1;
 	if (found)
 	{
@@ -99,10 +104,50 @@ hd_copy_op_read(int32 id, HdCopyOp *op)
 		op->dest = text_or_null(0, 6);
 		op->delete_source = DatumGetBool(hd_spi_value(0, 7, BOOLOID, NULL));
 		op->error_code = text_or_null(0, 8);
+		op->attempts = DatumGetInt32(hd_spi_value(0, 9, INT4OID, NULL));
+		op->error_message = text_or_null(0, 10);
 		MemoryContextSwitchTo(spi);
 	}
 	hd_spi_finish();
 	return found;
+}
+
+char *
+hd_copy_op_chunk_name(const HdCopyOp *op)
+{
+	HdCatalogChunkPlace place;
+
+	if (!hd_catalog_chunk_place(op->chunk_id, &place))
+		return psprintf("%d (dropped)", op->chunk_id);
+	return quote_qualified_identifier(place.schema_name, place.table_name);
+}
+
+bool
+hd_copy_op_ended(const HdCopyOp *op)
+{
+	return strcmp(op->stage, "complete") == 0 || strcmp(op->stage, "failed") == 0 ||
+		strcmp(op->stage, "cancelled") == 0;
+}
+
+List *
+hd_copy_op_unfinished(void)
+{
+	List	   *ids = NIL;
+	MemoryContext caller = hd_spi_connect();
+
+	hd_spi_execute("SELECT id FROM _hyperdist_catalog.chunk_copy_operation"
+				   " WHERE completed_stage NOT IN ('complete', 'failed', 'cancelled')"
+				   " ORDER BY id",
+				   0, NULL, NULL, NULL, false, 0);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+
+		ids = lappend_int(ids, DatumGetInt32(hd_spi_value(i, 1, INT4OID, NULL)));
+		MemoryContextSwitchTo(spi);
+	}
+	hd_spi_finish();
+	return ids;
 }
 
 /* The one int4 of a catalog query with one argument, or 0 without a row. */
@@ -155,6 +200,20 @@ hd_copy_op_set_stage(int32 id, const char *stage)
 								  "  RETURNING 1)"
 								  " SELECT pg_catalog.count(*) FROM u",
 								  3, types, values, NULL, INT8OID)) == 1;
+}
+
+void
+hd_copy_op_record_copy(int32 id, uint64 rows, uint64 bytes, TimestampTz started)
+{
+	Oid			types[4] = {INT4OID, INT8OID, INT8OID, TIMESTAMPTZOID};
+	Datum		values[4] = {Int32GetDatum(id), Int64GetDatum((int64) rows),
+	Int64GetDatum((int64) bytes), TimestampTzGetDatum(started)};
+
+	(void) write_op("UPDATE _hyperdist_catalog.chunk_copy_operation"
+					"   SET rows_copied = $2, bytes_copied = $3,"
+					"       copy_time = pg_catalog.clock_timestamp() - $4"
+					" WHERE id = $1",
+					4, types, values, NULL, InvalidOid);
 }
 
 void

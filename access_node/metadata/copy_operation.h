@@ -10,6 +10,8 @@
 
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
+
 typedef struct HdCopyOp
 {
 	int32		id;
@@ -19,7 +21,9 @@ typedef struct HdCopyOp
 	char	   *source;
 	char	   *dest;
 	bool		delete_source;
+	int32		attempts;		/* failed so far */
 	char	   *error_code;		/* the last failure's SQLSTATE, or NULL */
+	char	   *error_message;
 } HdCopyOp;
 
 /* A new planned operation (operation_id NULL: hd_copy_<id>); its id. */
@@ -27,8 +31,21 @@ extern int32 hd_copy_op_insert(int32 chunk_id, const char *source, const char *d
 							   bool delete_source, const char *operation_id,
 							   int32 rebalance_id);
 
-/* Operation id, read with a new snapshot; false if there is none. */
+/*
+ * Operation id as last committed (the latest snapshot, also in a
+ * REPEATABLE READ transaction: others change it as it runs); false if
+ * there is none.
+ */
 extern bool hd_copy_op_read(int32 id, HdCopyOp *op);
+
+/* Its chunk's name, quoted "schema"."table", for messages. */
+extern char *hd_copy_op_chunk_name(const HdCopyOp *op);
+
+/* It has ended: complete, failed or cancelled. */
+extern bool hd_copy_op_ended(const HdCopyOp *op);
+
+/* The ids of the operations that have not ended, oldest first. */
+extern List *hd_copy_op_unfinished(void);
 
 /* The id of the operation named operation_id, or 0. */
 extern int32 hd_copy_op_lookup(const char *operation_id);
@@ -43,6 +60,10 @@ extern int32 hd_copy_op_active_on(int32 chunk_id);
  * always recorded).
  */
 extern bool hd_copy_op_set_stage(int32 id, const char *stage);
+
+/* What operation id's copy sent, from started until now. */
+extern void hd_copy_op_record_copy(int32 id, uint64 rows, uint64 bytes,
+								   TimestampTz started);
 
 /* Operation id failed (attempts + 1, the error kept); nobody runs it now. */
 extern void hd_copy_op_record_error(int32 id, const char *sqlstate, const char *message);

@@ -148,7 +148,8 @@ name_list(uint64 row, int col)
 
 /*
  * One row per stale replica, and one per replica an under-replicated
- * chunk lacks (node NULL), with the chunk's current and stale nodes.
+ * chunk lacks (node NULL), with the chunk's current and stale nodes; a
+ * chunk that a copy operation is working on has none.
  */
 #define REPLICA_WORK_SQL \
 	"WITH c AS (" \
@@ -163,6 +164,9 @@ name_list(uint64 row, int col)
 	"    FROM _hyperdist_catalog.chunk ch" \
 	"    JOIN _hyperdist_catalog.hypertable h ON h.id = ch.hypertable_id" \
 	"    LEFT JOIN _hyperdist_catalog.chunk_data_node cdn ON cdn.chunk_id = ch.id" \
+	"   WHERE NOT EXISTS (SELECT FROM _hyperdist_catalog.chunk_copy_operation o" \
+	"                      WHERE o.chunk_id = ch.id" \
+	"                        AND o.completed_stage NOT IN ('complete', 'failed', 'cancelled'))" \
 	"   GROUP BY ch.id, h.id)" \
 	" SELECT c.id, c.hypertable_id, c.relid, c.schema_name::text, c.table_name::text," \
 	"        s.node::text, c.current_nodes, c.stale_nodes, c.replication_factor" \

@@ -270,6 +270,7 @@ static bool
 run_stage(int32 op_id)
 {
 	HdCopyOp	op;
+	HdCopyStats stats;
 
 	stage_begin(op_id, &op);
 	if (op_ended(&op))
@@ -285,7 +286,15 @@ run_stage(int32 op_id)
 	}
 	else if (stage_is(&op, "copying"))
 	{
-		hd_replica_copy_to_target(op.id, op.chunk_id, op.source, op.dest, op.delete_source);
+		/*
+		 * Rows committed on the destination must not meet a scan planned
+		 * before its copying replica was in the catalog, which would read
+		 * the destination's tables without naming its chunks.
+		 */
+		wait_for_older_snapshots(op.id);
+		hd_replica_copy_to_target(op.id, op.chunk_id, op.source, op.dest, op.delete_source,
+								  &stats);
+		hd_copy_op_record_copy(op.id, stats.rows, stats.bytes, stats.started);
 		stage_end(&op, op.delete_source ? "switched" : "complete");
 		hd_fault(HD_FAULT_MOVE_SWITCHED);
 	}

@@ -5,10 +5,8 @@
  *
  * The source is read outside any remote transaction: each statement there
  * is a transaction of its own at READ COMMITTED, so the final comparison,
- * made once the writers in flight are gone, sees every committed row.  The
- * target is written in its remote transaction, which commits with the
- * catalog change; until then nothing reads it (its replica is stale, or not
- * in the catalog yet).
+ * made once the writers in flight are gone, sees every committed row.  So
+ * is the target, but to create its table (copy_begin says why).
  */
 #include "postgres.h"
 
@@ -199,8 +197,10 @@ typedef struct ReplicaCopy
 	List	   *thresholds;		/* of the time buckets (deparse/ddl.c) */
 	char	   *chunk_name;		/* schema.table, for messages */
 	HdConn	   *src;			/* outside any remote transaction */
-	HdConn	   *dst;			/* in its remote transaction */
+	HdConn	   *dst;			/* outside any remote transaction too,
+								 * except to create the target's table */
 	int			slot;			/* progress slot, -1: none */
+	HdCopyStats stats;			/* what the copy sent */
 	ErrorContextCallback errcb;
 } ReplicaCopy;
 
@@ -216,10 +216,15 @@ copy_error_context(void *arg)
 /*
  * Starts a copy: its error context, the chunk's place, its progress slot
  * and both sessions, each waiting at most HD_COPY_LOCK_TIMEOUT_MS for a
- * lock.  copy_end undoes the first two; the caller's PG_FINALLY calls it.
+ * lock.  The target's is in its remote transaction only to create the
+ * target's table (create), which then commits with the catalog's copying
+ * replica; rows are written outside, each statement committed: the rows
+ * of a target that is not current are read by nobody, and are all there
+ * when the switch commits the catalog here, so a reader that sees it
+ * current finds them.  copy_end undoes the first two.
  */
 static void
-copy_begin(ReplicaCopy *c, int32 op_id)
+copy_begin(ReplicaCopy *c, int32 op_id, bool create)
 {
 	c->chunk_name = psprintf("%d", c->chunk_id);
 	c->slot = -1;
@@ -234,11 +239,12 @@ copy_begin(ReplicaCopy *c, int32 op_id)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("chunk %d no longer exists", c->chunk_id)));
 	c->chunk_name = quote_qualified_identifier(c->place.schema_name, c->place.table_name);
+	c->stats.started = GetCurrentTimestamp();
 	c->thresholds = hd_deparse_time_thresholds(c->ht, c->place.range_start,
 											   c->place.range_end, HD_COPY_BUCKETS);
 	c->slot = progress_begin(op_id, c->chunk_id, c->source, c->target);
 	c->src = hd_conn_get(get_foreign_server_oid(c->source, false), false);
-	c->dst = hd_conn_get(get_foreign_server_oid(c->target, false), true);
+	c->dst = hd_conn_get(get_foreign_server_oid(c->target, false), create);
 	hd_exec(c->src, hd_deparse_lock_timeout(HD_COPY_LOCK_TIMEOUT_MS), 0, NULL, NULL, NULL);
 	hd_exec(c->dst, hd_deparse_lock_timeout(HD_COPY_LOCK_TIMEOUT_MS), 0, NULL, NULL, NULL);
 }
@@ -338,6 +344,8 @@ copy_rows(ReplicaCopy *c, const char *query)
 		appendBinaryStringInfo(&buf, (const char *) data, len);
 		any = true;
 		progress_count(c->slot, len, nrows, false);
+		c->stats.bytes += len;
+		c->stats.rows += nrows;
 	}
 	hd_stream_close(rows);
 	if (any)
@@ -353,6 +361,8 @@ copy_all_rows(ReplicaCopy *c)
 {
 	progress_phase(c->slot, "copying rows");
 	progress_count(c->slot, 0, 0, true);
+	c->stats.bytes = 0;
+	c->stats.rows = 0;
 	copy_rows(c, hd_deparse_chunk_rows(c->place.schema_name, c->place.table_name));
 }
 
@@ -629,22 +639,19 @@ final_switch(ReplicaCopy *c)
 					 errdetail("Their row counts or checksums differ although no write ran.")));
 	}
 	hd_fault(HD_FAULT_MOVE_SWITCHING);
-	if (c->target_status < 0)
-		hd_replica_add(c->chunk_id, c->target, HD_REPLICA_CURRENT);
-	else
-		hd_replica_switch(c->chunk_id, c->target, c->retire_source ? c->source : NULL);
+	hd_replica_switch(c->chunk_id, c->target, c->retire_source ? c->source : NULL);
 }
 
 /*
  * Runs a copy's steps between copy_begin and copy_end, whatever happens.
  */
 static void
-run_copy(ReplicaCopy *c, int32 op_id, void (*steps) (ReplicaCopy *c))
+run_copy(ReplicaCopy *c, int32 op_id, bool create, void (*steps) (ReplicaCopy *c))
 {
 	c->slot = -1;
 	PG_TRY();
 	{
-		copy_begin(c, op_id);
+		copy_begin(c, op_id, create);
 		steps(c);
 	}
 	PG_CATCH();
@@ -666,16 +673,15 @@ heal_steps(ReplicaCopy *c)
 }
 
 void
-hd_replica_copy(int32 chunk_id, const char *source, const char *target,
-				bool new_replica)
+hd_replica_copy(int32 chunk_id, const char *source, const char *target)
 {
 	ReplicaCopy c = {0};
 
 	c.chunk_id = chunk_id;
 	c.source = source;
 	c.target = target;
-	c.target_status = new_replica ? -1 : HD_REPLICA_STALE;
-	run_copy(&c, 0, heal_steps);
+	c.target_status = HD_REPLICA_STALE;
+	run_copy(&c, 0, false, heal_steps);
 }
 
 /* The hypertable's lock keeps DDL out until the replica is in the catalog. */
@@ -698,7 +704,7 @@ hd_replica_copy_create_target(int32 op_id, int32 chunk_id, const char *source,
 	c.source = source;
 	c.target = target;
 	c.target_status = -1;
-	run_copy(&c, op_id, create_target_steps);
+	run_copy(&c, op_id, true, create_target_steps);
 }
 
 /* A new run empties what an interrupted one may have left. */
@@ -715,7 +721,7 @@ to_target_steps(ReplicaCopy *c)
 
 void
 hd_replica_copy_to_target(int32 op_id, int32 chunk_id, const char *source,
-						  const char *target, bool retire_source)
+						  const char *target, bool retire_source, HdCopyStats *stats)
 {
 	ReplicaCopy c = {0};
 
@@ -724,5 +730,6 @@ hd_replica_copy_to_target(int32 op_id, int32 chunk_id, const char *source,
 	c.target = target;
 	c.target_status = HD_REPLICA_COPYING;
 	c.retire_source = retire_source;
-	run_copy(&c, op_id, to_target_steps);
+	run_copy(&c, op_id, false, to_target_steps);
+	*stats = c.stats;
 }

@@ -5,8 +5,9 @@
  *
  * The rows travel as binary COPY tuples from the source's agent to the
  * target's, forwarded as they come: the access node never decodes them.
- * The target is written in its remote transaction, which commits with the
- * catalog change by two-phase commit.  While writers go on, rounds of
+ * The target's rows are written outside any remote transaction: nobody
+ * reads the target before the catalog says it is current.  While writers
+ * go on, rounds of
  * catch-up compare the replicas by time bucket (a row count and a checksum
  * of the rows' text per bucket, both nodes at once) and, within the
  * buckets that differ, by row hash, and replace the rows written since.
@@ -29,14 +30,21 @@
 #include "nodes/pg_list.h"
 
 /*
- * Copies chunk_id's current replica on the data node source to target, in
- * the current transaction; the caller commits.  new_replica: target holds
- * no replica of the chunk yet (it gets one, last in replica order); else
- * its replica is stale.  Raises an error, naming the chunk and both
- * nodes, when the copy fails or the replicas changed meanwhile.
+ * Copies chunk_id's current replica on the data node source over its stale
+ * one on target, and marks that current, in the current transaction; the
+ * caller commits.  Raises an error, naming the chunk and both nodes, when
+ * the copy fails or the replicas changed meanwhile.  (A missing replica is
+ * made by a copy operation, placement/chunk_move.h.)
  */
-extern void hd_replica_copy(int32 chunk_id, const char *source,
-							const char *target, bool new_replica);
+extern void hd_replica_copy(int32 chunk_id, const char *source, const char *target);
+
+/* What a copy sent: rows and their bytes, the catch-up's included. */
+typedef struct HdCopyStats
+{
+	uint64		rows;
+	uint64		bytes;
+	TimestampTz started;
+} HdCopyStats;
 
 /*
  * The stages of a chunk copy or move (placement/chunk_move.h), each in the
@@ -44,13 +52,13 @@ extern void hd_replica_copy(int32 chunk_id, const char *source,
  * chunk's table on target, created (or emptied), and its copying replica.
  * to_target: the rows of source's current replica copied into target's
  * copying one, caught up, and the switch: target current and, with
- * retire_source, source's replica retired.
+ * retire_source, source's replica retired; *stats says what it sent.
  */
 extern void hd_replica_copy_create_target(int32 op_id, int32 chunk_id,
 										  const char *source, const char *target);
 extern void hd_replica_copy_to_target(int32 op_id, int32 chunk_id,
 									  const char *source, const char *target,
-									  bool retire_source);
+									  bool retire_source, HdCopyStats *stats);
 
 /* A copy in progress in this database. */
 typedef struct HdReplicaCopyProgress

@@ -140,6 +140,9 @@ CREATE TABLE _hyperdist_catalog.chunk_copy_operation (
     delete_on_source_node boolean NOT NULL,
     rebalance_id int,                   -- NULL: by hand
     attempts int NOT NULL DEFAULT 0,
+    rows_copied bigint,                 -- what the copy sent, once switched
+    bytes_copied bigint,
+    copy_time interval,
     error_code text,                    -- the last failure's SQLSTATE
     error_message text,
     CHECK (source_node_name <> dest_node_name));

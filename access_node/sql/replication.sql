@@ -2,10 +2,12 @@
 -- sql/replication.sql: the replicas of chunks: their state, and bringing them up to date.
 
 -- The replica copies running in this database, from shared memory
--- (api/replication.c).
+-- (api/replication.c): the healer's (op_id 0) and those of chunk copy
+-- operations, with what each does now (phase).
 CREATE FUNCTION _hyperdist_functions.replica_copies()
 RETURNS TABLE(chunk_id INTEGER, source_node NAME, target_node NAME,
-              bytes BIGINT, rows BIGINT, started TIMESTAMPTZ)
+              bytes BIGINT, rows BIGINT, started TIMESTAMPTZ,
+              op_id INTEGER, phase TEXT)
 AS 'MODULE_PATHNAME', 'hyperdist_replica_copies'
 LANGUAGE C STRICT VOLATILE;
 
