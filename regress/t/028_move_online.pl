@@ -3,7 +3,8 @@
 # while a writer inserts into that chunk and into others (one row and
 # small batches, each statement its own transaction) and a reader counts;
 # then copy_chunk of another chunk under the same load; then an operation
-# that fails, and cleanup_copy_chunk_operation of it.
+# that fails, and cleanup_copy_chunk_operation of it; then a move cancelled
+# by cancelling the CALL that waits for it.
 #
 # Asserted: no statement of the writer or the reader fails; every count the
 # reader gets lies between the writes committed before it started and those
@@ -232,10 +233,10 @@ sub check_load
 			$committed{ $_->[1] } = $_->[0] for @rows;
 		}
 	}
-	my @during = grep { $_->{st} eq 'ok' && $_->{t0} > $t0 && $_->{t1} < $t1 } @w;
+	my @during = grep { $_->{st} eq 'ok' && $_->{t1} > $t0 && $_->{t0} < $t1 } @w;
 	ok((grep { $_->{target} > 0 } @during) > 0 && (grep { $_->{target} < $_->{all} } @during) > 0,
 		"$what: rows were written into the chunk and into others while the operation ran");
-	ok((grep { $_->{t0} > $t0 && $_->{t1} < $t1 } @r) > 0, "$what: reads ran while the operation ran");
+	ok((grep { $_->{t1} > $t0 && $_->{t0} < $t1 } @r) > 0, "$what: reads ran while the operation ran");
 
 	# Each count lies within [rows committed before the read started, rows
 	# of statements started before it ended]; the setup's rows exactly.
@@ -430,6 +431,21 @@ check_no_orphans($c, 'after the failed operation: nothing left behind');
 $c->psql_ok("CALL move_chunk('$chunk{$fd}', '$fsrc', '$fdst', operation_id => 'hd_move_after_fail')",
 	name => 'the chunk moves once the way is clear', timeout => 600);
 is(replica_string($c, $chunk_id{$fd}), "$fdst:current", 'and is on the destination only');
+
+# ---- 4. a move cancelled by cancelling its CALL ------------------------------------
+
+my $s = $c->session(app => 'hd_move_cancel');
+$s->send("CALL move_chunk('$chunk{$big}', '$dst', '$src', operation_id => 'hd_move_cancelled')");
+ok(poll_until(sub { op_view('hd_move_cancelled', "phase = 'copying rows' AND rows_copied > 0") eq 't' }, 120, 0.1),
+	'a move of the big chunk back is copying rows');
+$c->psql_ok("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'hd_move_cancel'");
+my ($cout, $cerr) = $s->wait(300);
+$s->quit;
+is(sqlstate($cerr), '57014', 'its CALL, cancelled, raises 57014') or diag($cerr);
+ok(wait_op_ended($c, 'hd_move_cancelled'), 'the operation has ended');
+is(op_stage($c, 'hd_move_cancelled'), 'cancelled', 'cancelled');
+is(replica_string($c, $chunk_id{$big}), "$dst:current", 'the chunk stays where it was, its only replica');
+is(node_count($c, num($dst), $chunk{$big}), day_rows($big), 'with every row');
 check_rows('at the end');
 check_no_orphans($c, 'at the end: every data node holds exactly the chunk tables of the catalog');
 is($c->psql_ok("SELECT count(*) FROM _hyperdist_catalog.chunk_data_node WHERE status <> 'current'"),
