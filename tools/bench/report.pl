@@ -6,9 +6,13 @@
 # RESULTS: tab-separated lines
 #   ingest CASE DATA_NODES CLIENTS ROWS_PER_S NOTE
 #   query  NAME DATA_NODES -       MEDIAN_MS  NOTE
+#   move   copy DATA_NODES -       ROWS_PER_S NOTE   (COPY into one chunk)
+#   move   move DATA_NODES -       ROWS_PER_S NOTE   (move_chunk of it)
+#   move   wait DATA_NODES -       MAX_MS     NOTE   (the writer's longest INSERT)
 # with an empty number when the case did not run.  DATA_NODES 0 is the single
-# server, the baseline of every ratio: ingest ratio = rows/s / single rows/s,
-# query ratio = median / single median.
+# server, the baseline of the ingest and query ratios: ingest ratio = rows/s
+# / single rows/s, query ratio = median / single median.  The move ratio is
+# the move's rows/s over the COPY's on the same cluster.
 
 use strict;
 use warnings;
@@ -16,7 +20,7 @@ use warnings;
 my ($results, $notes_file, $json) = @ARGV;
 die "usage: report.pl RESULTS NOTES [JSON]\n" unless defined $notes_file;
 
-my (@ingest, @queries);
+my (@ingest, @queries, @moves);
 open(my $fh, '<', $results) or die "cannot read $results: $!\n";
 while (my $line = <$fh>) {
 	chomp $line;
@@ -28,7 +32,7 @@ while (my $line = <$fh>) {
 		value   => (defined $value && $value ne '') ? $value + 0 : undef,
 		note    => $note // '',
 	};
-	push @{ $kind eq 'ingest' ? \@ingest : \@queries }, $r;
+	push @{ $kind eq 'ingest' ? \@ingest : $kind eq 'move' ? \@moves : \@queries }, $r;
 }
 close $fh;
 
@@ -54,12 +58,20 @@ for my $r (@queries) {
 	my $b = $base_q{ $r->{name} };
 	$r->{ratio} = (defined $r->{value} && $b) ? $r->{value} / $b : undef;
 }
+# The move's rows/s over the COPY's, per cluster.
+my %move;
+$move{ $_->{nodes} }{ $_->{name} } = $_ for @moves;
+for my $m (values %move) {
+	my ($copy, $mv) = @$m{qw(copy move)};
+	$mv->{ratio} = $mv->{value} / $copy->{value}
+		if $mv && $copy && defined $mv->{value} && $copy->{value};
+}
 
 # ---- table ----------------------------------------------------------------------
 
 my @nodes = (0);
 my %seen_n = (0 => 1);
-for my $r (@ingest, @queries) {
+for my $r (@ingest, @queries, @moves) {
 	push @nodes, $r->{nodes} unless $seen_n{ $r->{nodes} }++;
 }
 @nodes = sort { $a <=> $b } @nodes;
@@ -151,6 +163,19 @@ printf "PostgreSQL %s, hyperdist %s (source tree: %s), %s CPUs; the run took %.0
 			$e->{B_REPEAT} // '?'),
 		[ 'query', map { $colname{$_} } @nodes ], \@rows);
 }
+if (@moves) {
+	my @mnodes = sort { $a <=> $b } keys %move;
+	my @rows = map {
+		my ($name, $label, $fmt) = @$_;
+		[ $label, map { cell($move{$_}{$name}, $fmt) } @mnodes ]
+	} (
+		[ 'copy', sprintf('COPY into one chunk (%s rows), rows/s', $rows_fmt), sub { commify($_[0]) } ],
+		[ 'move', 'move_chunk of that chunk, rows/s', sub { commify($_[0]) } ],
+		[ 'wait', 'longest single-row INSERT into it during the move, ms', sub { sprintf('%.1f', $_[0]) } ]);
+	print_table('MOVE: COPY into one chunk, then move_chunk of it to another data node while a writer inserts into it'
+			. ' (ratio = move rows/s / COPY rows/s; higher is better)',
+		[ 'measure', map { $colname{$_} } @mnodes ], \@rows);
+}
 if (@footnotes) {
 	for my $i (0 .. $#footnotes) {
 		printf "[%d] %s\n", $i + 1, $footnotes[$i];
@@ -187,8 +212,16 @@ if (defined $json && $json ne '') {
 		sprintf('{"query": %s, "data_nodes": %d, "median_ms": %s, "ratio": %s}',
 			jstr($_->{name}), $_->{nodes}, jnum($_->{value}, 3), jnum($_->{ratio}, 3))
 	} @queries;
+	my @m = map {
+		my $m = $move{$_};
+		my $v = sub { $m->{ $_[0] } ? $m->{ $_[0] }{value} : undef };
+		sprintf('{"data_nodes": %d, "rows": %d, "copy_rows_per_s": %s, "move_rows_per_s": %s, "ratio": %s, "max_writer_wait_ms": %s}',
+			$_, $e->{B_ROWS} // 0, jnum($v->('copy'), 1), jnum($v->('move'), 1),
+			jnum($m->{move} ? $m->{move}{ratio} : undef, 3), jnum($v->('wait'), 3))
+	} sort { $a <=> $b } keys %move;
 	open(my $out, '>', $json) or die "cannot write $json: $!\n";
 	print $out "{\n  \"ingest\": [\n    ", join(",\n    ", @i), "\n  ],\n";
-	print $out "  \"queries\": [\n    ", join(",\n    ", @q), "\n  ]\n}\n";
+	print $out "  \"queries\": [\n    ", join(",\n    ", @q), "\n  ],\n";
+	print $out "  \"move\": [", (@m ? "\n    " . join(",\n    ", @m) . "\n  " : ''), "]\n}\n";
 	close $out or die "cannot write $json: $!\n";
 }
