@@ -290,10 +290,12 @@ query_row(HdStream *stream, char **fields, int nfields)
 
 /*
  * The chunk's table on the target, created if missing (the hypertable's
- * owner owns it, as at creation); an existing one is emptied.
+ * owner owns it, as at creation).  An existing one is a stale replica's,
+ * emptied, unless the target holds no replica of the chunk (may_exist
+ * false): then a table of that name is not the chunk's, and is left alone.
  */
 static void
-prepare_target(ReplicaCopy *c)
+prepare_target(ReplicaCopy *c, bool may_exist)
 {
 	HdCatalogChunkPlace *p = &c->place;
 	char	   *exists;
@@ -307,9 +309,16 @@ prepare_target(ReplicaCopy *c)
 										p->table_name,
 										GetUserNameFromId(hd_rel_owner(c->ht->relid), false)),
 				0, NULL, NULL, NULL);
-	else
+	else if (may_exist)
 		hd_exec(c->dst, hd_deparse_truncate_chunk(p->schema_name, p->table_name),
 				0, NULL, NULL, NULL);
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_TABLE),
+				 errmsg("data node \"%s\" already has a table named %s", c->target,
+						c->chunk_name),
+				 errdetail("The data node holds no replica of the chunk, so the table is not the chunk's."),
+				 errhint("Drop or rename that table on the data node, then copy the chunk again.")));
 }
 
 /*
@@ -730,7 +739,7 @@ run_copy(ReplicaCopy *c, int32 op_id, bool create, void (*steps) (ReplicaCopy *c
 static void
 heal_steps(ReplicaCopy *c)
 {
-	prepare_target(c);
+	prepare_target(c, true);
 	copy_all_rows(c);
 	catch_up(c);
 	final_switch(c);
@@ -754,7 +763,7 @@ create_target_steps(ReplicaCopy *c)
 {
 	LockRelationOid(c->place.hypertable_relid, AccessShareLock);
 	check_unchanged(c);
-	prepare_target(c);
+	prepare_target(c, false);
 	hd_replica_add(c->chunk_id, c->target, HD_REPLICA_COPYING);
 }
 
