@@ -212,10 +212,7 @@ typedef struct ReplicaCopy
 								 * except to create the target's table */
 	int			slot;			/* progress slot, -1: none */
 	HdCopyStats stats;			/* what the copy sent */
-	BucketSums	compared;		/* the source at the last comparison of all
-								 * buckets */
-	List	   *repaired;		/* the buckets that comparison found
-								 * different */
+	BucketSums	baseline;		/* the source's physical sums when last taken */
 	ErrorContextCallback errcb;
 } ReplicaCopy;
 
@@ -379,10 +376,21 @@ copy_rows(ReplicaCopy *c, const char *query)
 	pfree(buf.data);
 }
 
-/* Every row of the source, into the target's empty table. */
+static List *buckets_written(ReplicaCopy *c, int64 *rows);
+
+/*
+ * Every row of the source, into the target's empty table.  The source's
+ * physical sums are taken first: a bucket that is the same then and after
+ * the copy was not written while the copy's snapshot was taken, so the
+ * copy has it exactly.
+ */
 static void
 copy_all_rows(ReplicaCopy *c)
 {
+	int64		rows;
+
+	c->baseline.count = NULL;
+	(void) buckets_written(c, &rows);
 	progress_phase(c->slot, "copying rows");
 	progress_count(c->slot, 0, 0, true);
 	c->stats.bytes = 0;
@@ -438,46 +446,39 @@ bucket_rows(const BucketSums *sums, List *buckets)
 /*
  * The time buckets (among only, NIL: all) in which the replicas' row
  * counts or checksums differ; both nodes are asked at once.  *rows is the
- * number of the source's rows in them.  A comparison of all buckets keeps
- * the source's physical sums as they were (c->compared), for the switch.
+ * number of the source's rows in them.
  */
 static List *
 differing_buckets(ReplicaCopy *c, List *only, int64 *rows)
 {
 	HdCatalogChunkPlace *p = &c->place;
 	int			nbuckets = list_length(c->thresholds) + 1;
-	bool		keep = only == NIL;
+	char	   *sql = hd_deparse_chunk_bucket_sums(c->ht, p->schema_name, p->table_name,
+												   c->thresholds, only, true, false);
 	HdRequestSet *set = hd_reqset_create();
 	BucketSums	src;
 	BucketSums	dst;
 	List	   *differ = NIL;
 
-	(void) hd_reqset_query(set, c->src,
-						   hd_deparse_chunk_bucket_sums(c->ht, p->schema_name, p->table_name,
-														c->thresholds, only, true, keep),
-						   0, NULL, NULL, HD_ROWS_TEXT);
-	(void) hd_reqset_query(set, c->dst,
-						   hd_deparse_chunk_bucket_sums(c->ht, p->schema_name, p->table_name,
-														c->thresholds, only, true, false),
-						   0, NULL, NULL, HD_ROWS_TEXT);
-	read_bucket_sums(hd_reqset_stream(set, 0), nbuckets, true, keep, &src);
+	(void) hd_reqset_query(set, c->src, sql, 0, NULL, NULL, HD_ROWS_TEXT);
+	(void) hd_reqset_query(set, c->dst, sql, 0, NULL, NULL, HD_ROWS_TEXT);
+	read_bucket_sums(hd_reqset_stream(set, 0), nbuckets, true, false, &src);
 	read_bucket_sums(hd_reqset_stream(set, 1), nbuckets, true, false, &dst);
 	for (int b = 0; b < nbuckets; b++)
 		if (!same_text(src.count[b], dst.count[b]) || !same_text(src.rows[b], dst.rows[b]))
 			differ = lappend_int(differ, b);
 	*rows = bucket_rows(&src, differ);
-	if (keep)
-		c->compared = src;
 	return differ;
 }
 
 /*
- * The buckets of the source written since the last comparison of all
- * buckets (their count or physical sum changed): one scan of the source,
- * which converts no row to text.
+ * The buckets of the source written since its physical sums were last
+ * taken (all of them the first time), which become the new baseline: one
+ * scan of the source, which converts no row to text.  *rows is the number
+ * of the source's rows in them.
  */
 static List *
-buckets_written(ReplicaCopy *c)
+buckets_written(ReplicaCopy *c, int64 *rows)
 {
 	HdCatalogChunkPlace *p = &c->place;
 	int			nbuckets = list_length(c->thresholds) + 1;
@@ -491,10 +492,37 @@ buckets_written(ReplicaCopy *c)
 									0, NULL, NULL, HD_ROWS_TEXT),
 					 nbuckets, false, true, &now);
 	for (int b = 0; b < nbuckets; b++)
-		if (!same_text(now.count[b], c->compared.count[b]) ||
-			!same_text(now.physical[b], c->compared.physical[b]))
+		if (c->baseline.count == NULL ||
+			!same_text(now.count[b], c->baseline.count[b]) ||
+			!same_text(now.physical[b], c->baseline.physical[b]))
 			written = lappend_int(written, b);
+	*rows = bucket_rows(&now, written);
+	c->baseline = now;
 	return written;
+}
+
+/*
+ * Whether the target has, in every bucket, as many rows as the source had
+ * at the baseline: the final switch's check of the whole chunk, one scan
+ * of the target that converts no row to text.
+ */
+static bool
+counts_match(ReplicaCopy *c)
+{
+	HdCatalogChunkPlace *p = &c->place;
+	int			nbuckets = list_length(c->thresholds) + 1;
+	BucketSums	dst;
+
+	read_bucket_sums(hd_query_start(c->dst,
+									hd_deparse_chunk_bucket_sums(c->ht, p->schema_name,
+																 p->table_name, c->thresholds,
+																 NIL, false, false),
+									0, NULL, NULL, HD_ROWS_TEXT),
+					 nbuckets, false, false, &dst);
+	for (int b = 0; b < nbuckets; b++)
+		if (!same_text(dst.count[b], c->baseline.count[b]))
+			return false;
+	return true;
 }
 
 /* The target's rows of buckets (with hashes: of those row hashes) replaced by the source's. */
@@ -610,10 +638,15 @@ repair_buckets(ReplicaCopy *c, List *buckets)
 static void
 repair(ReplicaCopy *c, List *buckets, int64 rows)
 {
-	int			ngroups = (int) Min(rows / HD_COPY_REPAIR_BATCH_ROWS + 1, list_length(buckets));
-	int			per_group = (list_length(buckets) + ngroups - 1) / ngroups;
+	int			ngroups;
+	int			per_group;
 	List	   *group = NIL;
 	ListCell   *lc;
+
+	if (buckets == NIL)
+		return;
+	ngroups = (int) Min(rows / HD_COPY_REPAIR_BATCH_ROWS + 1, list_length(buckets));
+	per_group = (list_length(buckets) + ngroups - 1) / ngroups;
 
 	foreach(lc, buckets)
 	{
@@ -630,8 +663,9 @@ repair(ReplicaCopy *c, List *buckets, int64 rows)
 
 /*
  * Rounds of catch-up while writers go on: the buckets written since the
- * last round are repaired, until a round finds none or the rounds run out
- * (a chunk written all the time is left to the switch).
+ * last round (since the copy, first) are repaired, until a round finds
+ * none or the rounds run out (a chunk written all the time is left to the
+ * switch).
  */
 static void
 catch_up(ReplicaCopy *c)
@@ -640,11 +674,11 @@ catch_up(ReplicaCopy *c)
 	for (int round = 0; round < HD_COPY_CATCH_UP_ROUNDS; round++)
 	{
 		int64		rows;
+		List	   *written = buckets_written(c, &rows);
 
-		c->repaired = differing_buckets(c, NIL, &rows);
-		if (c->repaired == NIL)
+		if (written == NIL)
 			return;
-		repair(c, c->repaired, rows);
+		repair(c, written, rows);
 	}
 }
 
@@ -677,18 +711,16 @@ check_unchanged(ReplicaCopy *c)
 /*
  * The final switch.  The chunk's lock in ShareLock waits for its writers
  * in flight and keeps new ones out (other chunks' writers never meet it);
- * the hypertable's AccessShareLock keeps DDL out.  The buckets to look at
- * again are those written on the source since the last comparison of all
- * buckets and those that comparison found different (repaired since, or
- * not); they are compared, repaired if they differ, and compared again.
- * Every other bucket was the same on both nodes then and has not been
- * written since.  The catalog then says the target is current.
+ * the hypertable's AccessShareLock keeps DDL out.  The buckets written
+ * since the last round are repaired and compared again; every other bucket
+ * was copied or repaired exactly and not written since.  The target's row
+ * count per bucket must then be the source's.  The catalog then says the
+ * target is current.
  */
 static void
 final_switch(ReplicaCopy *c)
 {
-	List	   *check;
-	List	   *differ;
+	List	   *written;
 	int64		rows;
 
 	progress_phase(c->slot, "switching");
@@ -699,18 +731,13 @@ final_switch(ReplicaCopy *c)
 	LockRelationOid(c->place.hypertable_relid, AccessShareLock);
 	(void) hd_catalog_lock_chunk(c->chunk_id, ShareLock);
 	check_unchanged(c);
-	check = list_concat_unique_int(buckets_written(c), c->repaired);
-	list_sort(check, list_int_cmp);
-	differ = check != NIL ? differing_buckets(c, check, &rows) : NIL;
-	if (differ != NIL)
-	{
-		repair(c, differ, rows);
-		if (differing_buckets(c, differ, &rows) != NIL)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("the copy of chunk %s differs from its source", c->chunk_name),
-					 errdetail("Their row counts or checksums differ although no write ran.")));
-	}
+	written = buckets_written(c, &rows);
+	repair(c, written, rows);
+	if ((written != NIL && differing_buckets(c, written, &rows) != NIL) || !counts_match(c))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the copy of chunk %s differs from its source", c->chunk_name),
+				 errdetail("Their row counts or checksums differ although no write ran.")));
 	hd_fault(HD_FAULT_MOVE_SWITCHING);
 	hd_replica_switch(c->chunk_id, c->target, c->retire_source ? c->source : NULL);
 }
