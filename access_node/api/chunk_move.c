@@ -7,9 +7,10 @@
  * copy_chunk and move_chunk record an operation here (in the caller's
  * transaction: its checks are placement/chunk_move.c's), commit, and wait
  * for the database's chunk mover (bgw/chunk_mover.c) to run it: the rows
- * never pass through the client's backend.  The wait commits about once a
- * second, so that the caller holds no snapshot the operation's last stage
- * would wait for, and reads the operation as last committed.
+ * never pass through the client's backend.  The wait commits every tenth
+ * of a second, so that the caller holds no snapshot a stage of the
+ * operation would wait for longer than that, and reads the operation as
+ * last committed.
  *
  * Cancelling an operation (the waiting CALL was cancelled, or
  * cancel_copy_chunk_operation) goes in steps, each in a transaction the
@@ -34,7 +35,6 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
-#include "utils/timestamp.h"
 
 #include "api/chunk_move.h"
 #include "bgw/bgw.h"
@@ -43,10 +43,12 @@
 #include "metadata/copy_operation.h"
 #include "placement/chunk_move.h"
 
-/* How often a waiting backend looks at its operation. */
+/*
+ * How long one call of chunk_op_wait waits before its caller commits, and
+ * a cancel before it looks again.  A mover's stage begins by waiting for
+ * the snapshots taken before it, the waiting caller's included.
+ */
 #define HD_OP_POLL_MS			100
-/* How long one call of chunk_op_wait waits before its caller commits. */
-#define HD_OP_WAIT_MS			1000
 
 /* ---- the end of the transaction -------------------------------------------- */
 
@@ -193,7 +195,7 @@ hyperdist_chunk_op_create(PG_FUNCTION_ARGS)
 
 /*
  * _hyperdist_functions.chunk_op_wait(op): true once op has ended, false
- * after about a second (the caller commits and calls again).  A cancel
+ * after HD_OP_POLL_MS (the caller commits and calls again).  A cancel
  * interrupts it as any wait.
  */
 PG_FUNCTION_INFO_V1(hyperdist_chunk_op_wait);
@@ -201,8 +203,7 @@ Datum
 hyperdist_chunk_op_wait(PG_FUNCTION_ARGS)
 {
 	int32		op_id = PG_GETARG_INT32(0);
-	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-												  HD_OP_WAIT_MS);
+	bool		waited = false;
 
 	for (;;)
 	{
@@ -211,11 +212,12 @@ hyperdist_chunk_op_wait(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 		if (!hd_copy_op_read(op_id, &op) || hd_copy_op_ended(&op))
 			PG_RETURN_BOOL(true);
-		if (GetCurrentTimestamp() >= end)
+		if (waited)
 			PG_RETURN_BOOL(false);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 HD_OP_POLL_MS, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
+		waited = true;
 	}
 }
 

@@ -20,7 +20,7 @@ CREATE FUNCTION _hyperdist_functions.chunk_op_create(
 RETURNS INTEGER
 AS 'MODULE_PATHNAME', 'hyperdist_chunk_op_create' LANGUAGE C VOLATILE;
 
--- True once operation op has ended; false after about a second without.
+-- True once operation op has ended; false after a tenth of a second without.
 CREATE FUNCTION _hyperdist_functions.chunk_op_wait(op INTEGER)
 RETURNS BOOLEAN
 AS 'MODULE_PATHNAME', 'hyperdist_chunk_op_wait' LANGUAGE C STRICT VOLATILE;
@@ -55,8 +55,8 @@ BEGIN
   COMMIT;
 END $$;
 
--- Waits for operation op, committing about once a second: the caller then
--- holds no snapshot that the operation's last stage would wait for, and
+-- Waits for operation op, committing every tenth of a second: the caller
+-- then holds no snapshot that a stage of the operation would wait for, and
 -- sees it as last committed.  A cancel of the wait (or statement_timeout)
 -- cancels the operation, then raises.
 CREATE PROCEDURE _hyperdist_functions.chunk_op_await(op INTEGER)
