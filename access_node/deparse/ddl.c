@@ -239,64 +239,221 @@ time_bound(int64 internal, Oid typid)
 }
 
 /*
- * The data node statement creating a chunk's table (table_name, in the
- * associated schema) for the time slice [start, end), and for partition of
- * its nparts space partitions when the hypertable has a space dimension:
- * then the slice's own table, partitioned by hash, is created first if
- * missing.  Both belong to owner.
+ * A chunk's table hangs under the root for its time slice [start, end), or,
+ * when the hypertable has a space dimension, under the slice's own table
+ * (partitioned by hash) as partition of its nparts space partitions.
  */
+typedef struct ChunkParent
+{
+	char	   *chunk;			/* the chunk's table, qualified and quoted */
+	char	   *parent;			/* its parent's */
+	char	   *bound;			/* its partition bound, after FOR VALUES */
+	char	   *range;			/* the time slice's bound */
+	char	   *make_slice;		/* statements creating the slice's table if
+								 * missing, or "" */
+} ChunkParent;
+
+static char *
+create_table(const char *table, const char *parent, const char *owner,
+			 const char *partition_by)
+{
+	return psprintf("CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS"
+					" INCLUDING STORAGE INCLUDING COMPRESSION)%s;"
+					" ALTER TABLE %s OWNER TO %s",
+					table, parent, partition_by, table, owner);
+}
+
 /*
  * A table under parent, for the partition bound bound (partitioned by
  * partition_by, a clause or ""): made on its own (LIKE its parent), then
- * attached.  Attaching takes SHARE UPDATE
- * EXCLUSIVE on the parent, which reads and writes of the other chunks do
- * not wait for, where CREATE TABLE ... PARTITION OF would take ACCESS
- * EXCLUSIVE until the transaction ends; the new table is empty, so the
- * attach checks no row.
+ * attached.  Attaching takes SHARE UPDATE EXCLUSIVE on the parent, which
+ * reads and writes of the other chunks do not wait for, where CREATE TABLE
+ * ... PARTITION OF would take ACCESS EXCLUSIVE until the transaction ends;
+ * the new table is empty, so the attach checks no row.
  */
 static char *
 create_partition(const char *table, const char *parent, const char *bound,
 				 const char *owner, const char *partition_by)
 {
-	return psprintf("CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS"
-					" INCLUDING STORAGE INCLUDING COMPRESSION)%s;"
-					" ALTER TABLE %s OWNER TO %s;"
-					" ALTER TABLE %s ATTACH PARTITION %s FOR VALUES %s",
-					table, parent, partition_by, table, owner, parent, table, bound);
+	return psprintf("%s; ALTER TABLE %s ATTACH PARTITION %s FOR VALUES %s",
+					create_table(table, parent, owner, partition_by),
+					parent, table, bound);
 }
 
+/*
+ * The slice's table is made only if missing: an ALTER TABLE ... OWNER of an
+ * existing one would lock it for the transaction.  Both belong to owner
+ * (NULL: the slice's table exists, make_slice is not wanted).
+ */
+static void
+chunk_parent(const HdHypertable *ht, int32 slice_id, int64 start, int64 end,
+			 int nparts, int partition, const char *table_name, const char *owner,
+			 ChunkParent *cp)
+{
+	char	   *root = hd_deparse_hypertable_name(ht);
+
+	cp->chunk = quote_qualified_identifier(ht->assoc_schema, table_name);
+	cp->range = psprintf("FROM (%s) TO (%s)", time_bound(start, ht->time.type),
+						 time_bound(end, ht->time.type));
+	cp->make_slice = "";
+	if (!ht->has_space)
+	{
+		cp->parent = root;
+		cp->bound = cp->range;
+		return;
+	}
+	cp->parent = quote_qualified_identifier(ht->assoc_schema,
+											hd_slice_table_name(ht->assoc_prefix, ht->id,
+																slice_id));
+	cp->bound = psprintf("WITH (MODULUS %d, REMAINDER %d)", nparts, partition);
+	if (owner == NULL)
+		return;
+	cp->make_slice =
+		psprintf("DO %s; ",
+				 quote_literal_cstr(psprintf("BEGIN IF pg_catalog.to_regclass(%s) IS NULL"
+											 " THEN %s; END IF; END",
+											 quote_literal_cstr(cp->parent),
+											 create_partition(cp->parent, root, cp->range,
+															  quote_identifier(owner),
+															  psprintf(" PARTITION BY HASH (%s)",
+																	   quote_identifier(ht->space.column_name))))));
+}
+
+/*
+ * The data node statement creating a chunk's table (table_name, in the
+ * associated schema) for the time slice [start, end) and partition of
+ * nparts, belonging to owner.
+ */
 char *
 hd_deparse_create_chunk(const HdHypertable *ht, int32 slice_id, int64 start,
 						int64 end, int nparts, int partition,
 						const char *table_name, const char *owner)
 {
-	char	   *root = hd_deparse_hypertable_name(ht);
-	char	   *chunk = quote_qualified_identifier(ht->assoc_schema, table_name);
-	char	   *range = psprintf("FROM (%s) TO (%s)", time_bound(start, ht->time.type),
-								 time_bound(end, ht->time.type));
-	char	   *slice;
-	char	   *create_slice;
+	ChunkParent cp;
 
-	owner = quote_identifier(owner);
-	if (!ht->has_space)
-		return create_partition(chunk, root, range, owner, "");
+	chunk_parent(ht, slice_id, start, end, nparts, partition, table_name, owner, &cp);
+	return psprintf("%s%s", cp.make_slice,
+					create_partition(cp.chunk, cp.parent, cp.bound,
+									 quote_identifier(owner), ""));
+}
 
-	/*
-	 * The slice's table is made only if missing: an ALTER TABLE ... OWNER of
-	 * an existing one would lock it for the transaction.
-	 */
-	slice = quote_qualified_identifier(ht->assoc_schema,
-									   hd_slice_table_name(ht->assoc_prefix, ht->id, slice_id));
-	create_slice = create_partition(slice, root, range, owner,
-									psprintf(" PARTITION BY HASH (%s)",
-											 quote_identifier(ht->space.column_name)));
-	return psprintf("DO %s; %s",
-					quote_literal_cstr(psprintf("BEGIN IF pg_catalog.to_regclass(%s) IS NULL"
-												" THEN %s; END IF; END",
-												quote_literal_cstr(slice), create_slice)),
-					create_partition(chunk, slice,
-									 psprintf("WITH (MODULUS %d, REMAINDER %d)", nparts, partition),
-									 owner, ""));
+/*
+ * The name of the constraint that makes an unattached copy's attach check
+ * no row: its time range, which with the time column's NOT NULL implies
+ * the partition constraint of a chunk under the root.
+ */
+#define COPY_BOUND_CONSTRAINT "hd_copy_bound"
+
+/*
+ * The same chunk's table, made but not attached: the table a copy fills
+ * before it has indexes (hd_deparse_chunk_parent_indexes) and joins its
+ * parent (hd_deparse_attach_chunk).  Nobody reads or writes it meanwhile.
+ */
+char *
+hd_deparse_create_chunk_unattached(const HdHypertable *ht, int32 slice_id, int64 start,
+								   int64 end, int nparts, int partition,
+								   const char *table_name, const char *owner)
+{
+	ChunkParent cp;
+	const char *column = quote_identifier(ht->time.column_name);
+	char	   *from = time_bound(start, ht->time.type);
+	char	   *to = time_bound(end, ht->time.type);
+	StringInfoData sql;
+
+	chunk_parent(ht, slice_id, start, end, nparts, partition, table_name, owner, &cp);
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "%s%s", cp.make_slice,
+					 create_table(cp.chunk, cp.parent, quote_identifier(owner), ""));
+	if (ht->has_space)
+		return sql.data;
+	/* a bound of MINVALUE or MAXVALUE constrains nothing */
+	if (strcmp(from, "MINVALUE") == 0)
+		from = NULL;
+	if (strcmp(to, "MAXVALUE") == 0)
+		to = NULL;
+	if (from != NULL || to != NULL)
+		appendStringInfo(&sql, "; ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s%s%s%s%s%s%s)",
+						 cp.chunk, COPY_BOUND_CONSTRAINT,
+						 from ? column : "", from ? " >= " : "", from ? from : "",
+						 from && to ? " AND " : "",
+						 to ? column : "", to ? " < " : "", to ? to : "");
+	return sql.data;
+}
+
+/*
+ * Whether the chunk's table is a partition: one row, "t", "f", or NULL when
+ * there is no such table.
+ */
+char *
+hd_deparse_chunk_attached(const char *schema, const char *table)
+{
+	return psprintf("SELECT (SELECT c.relispartition FROM pg_catalog.pg_class c"
+					" WHERE c.oid = pg_catalog.to_regclass(%s))",
+					quote_literal_cstr(quote_qualified_identifier(schema, table)));
+}
+
+/*
+ * The indexes of an unattached chunk's parent that attaching it would
+ * build, as (definition, prefix, unique): pg_get_indexdef's text and what
+ * it begins with up to the access method's name (the parent's name is
+ * qualified there whatever the search_path).  The indexes of
+ * constraints are left to the attach, which makes the constraint too.
+ */
+char *
+hd_deparse_chunk_parent_indexes(const HdHypertable *ht, int32 slice_id)
+{
+	char	   *parent = ht->has_space ?
+		quote_qualified_identifier(ht->assoc_schema,
+								   hd_slice_table_name(ht->assoc_prefix, ht->id, slice_id)) :
+		hd_deparse_hypertable_name(ht);
+
+	return psprintf("SELECT pg_catalog.pg_get_indexdef(i.indexrelid),"
+					" pg_catalog.format('CREATE %%sINDEX %%I ON ONLY %%I.%%I USING ',"
+					"  CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END,"
+					"  c.relname, n.nspname, t.relname),"
+					" i.indisunique"
+					" FROM pg_catalog.pg_index i"
+					" JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
+					" JOIN pg_catalog.pg_class t ON t.oid = i.indrelid"
+					" JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace"
+					" WHERE i.indrelid = %s::pg_catalog.regclass"
+					"  AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint k"
+					"   WHERE k.conindid = i.indexrelid)"
+					" ORDER BY c.oid",
+					quote_literal_cstr(parent));
+}
+
+/*
+ * The index of definition (from hd_deparse_chunk_parent_indexes), on the
+ * chunk's table; NULL when the definition does not begin with prefix.
+ */
+char *
+hd_deparse_chunk_index(const char *schema, const char *table, const char *definition,
+					   const char *prefix, bool unique)
+{
+	size_t		len = strlen(prefix);
+
+	if (strncmp(definition, prefix, len) != 0)
+		return NULL;
+	return psprintf("CREATE %sINDEX ON %s USING %s", unique ? "UNIQUE " : "",
+					quote_qualified_identifier(schema, table), definition + len);
+}
+
+/*
+ * An unattached chunk's table attached to its parent, which then no longer
+ * needs the copy's constraint.  The attach finds the indexes built like
+ * the parent's and attaches them; it builds those missing.
+ */
+char *
+hd_deparse_attach_chunk(const HdHypertable *ht, int32 slice_id, int64 start,
+						int64 end, int nparts, int partition, const char *table_name)
+{
+	ChunkParent cp;
+
+	chunk_parent(ht, slice_id, start, end, nparts, partition, table_name, NULL, &cp);
+	return psprintf("ALTER TABLE %s ATTACH PARTITION %s FOR VALUES %s;"
+					" ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s",
+					cp.parent, cp.chunk, cp.bound, cp.chunk, COPY_BOUND_CONSTRAINT);
 }
 
 /* ---- replica copies ------------------------------------------------------ */

@@ -114,6 +114,18 @@ extern char *hd_deparse_create_chunk(const HdHypertable *ht, int32 slice_id,
 									 int64 start, int64 end, int nparts,
 									 int partition, const char *table_name,
 									 const char *owner);
+extern char *hd_deparse_create_chunk_unattached(const HdHypertable *ht, int32 slice_id,
+												int64 start, int64 end, int nparts,
+												int partition, const char *table_name,
+												const char *owner);
+extern char *hd_deparse_chunk_attached(const char *schema, const char *table);
+extern char *hd_deparse_chunk_parent_indexes(const HdHypertable *ht, int32 slice_id);
+extern char *hd_deparse_chunk_index(const char *schema, const char *table,
+									const char *definition, const char *prefix,
+									bool unique);
+extern char *hd_deparse_attach_chunk(const HdHypertable *ht, int32 slice_id, int64 start,
+									 int64 end, int nparts, int partition,
+									 const char *table_name);
 extern char *hd_deparse_chunk_exists(const char *schema, const char *table);
 extern char *hd_deparse_lock_timeout(int ms);
 extern char *hd_deparse_truncate_chunk(const char *schema, const char *table);

@@ -203,6 +203,8 @@ typedef struct ReplicaCopy
 	int			target_status;	/* the status the target's replica must
 								 * have (HdReplicaStatus), or -1: none */
 	bool		retire_source;	/* a move: the source's replica retires */
+	bool		unattached;		/* the target's table is filled before it
+								 * has indexes and joins its parent */
 	HdCatalogChunkPlace place;
 	HdHypertable *ht;
 	List	   *thresholds;		/* of the time buckets (deparse/ddl.c) */
@@ -285,11 +287,28 @@ query_row(HdStream *stream, char **fields, int nfields)
 	pfree(extra);
 }
 
+/* The statement creating the chunk's table on the target. */
+static char *
+create_target_sql(ReplicaCopy *c, bool attached)
+{
+	HdCatalogChunkPlace *p = &c->place;
+	char	   *owner = GetUserNameFromId(hd_rel_owner(c->ht->relid), false);
+
+	if (attached)
+		return hd_deparse_create_chunk(c->ht, p->slice_id, p->range_start, p->range_end,
+									   p->num_partitions, p->space_partition,
+									   p->table_name, owner);
+	return hd_deparse_create_chunk_unattached(c->ht, p->slice_id, p->range_start,
+											  p->range_end, p->num_partitions,
+											  p->space_partition, p->table_name, owner);
+}
+
 /*
  * The chunk's table on the target, created if missing (the hypertable's
  * owner owns it, as at creation).  An existing one is a stale replica's,
  * emptied, unless the target holds no replica of the chunk (may_exist
- * false): then a table of that name is not the chunk's, and is left alone.
+ * false): then a table of that name is not the chunk's, and is left alone,
+ * and the new replica's table is made unattached (empty_target).
  */
 static void
 prepare_target(ReplicaCopy *c, bool may_exist)
@@ -300,12 +319,7 @@ prepare_target(ReplicaCopy *c, bool may_exist)
 	query_row(hd_query_start(c->dst, hd_deparse_chunk_exists(p->schema_name, p->table_name),
 							 0, NULL, NULL, HD_ROWS_TEXT), &exists, 1);
 	if (strcmp(exists, "t") != 0)
-		hd_exec(c->dst,
-				hd_deparse_create_chunk(c->ht, p->slice_id, p->range_start, p->range_end,
-										p->num_partitions, p->space_partition,
-										p->table_name,
-										GetUserNameFromId(hd_rel_owner(c->ht->relid), false)),
-				0, NULL, NULL, NULL);
+		hd_exec(c->dst, create_target_sql(c, may_exist), 0, NULL, NULL, NULL);
 	else if (may_exist)
 		hd_exec(c->dst, hd_deparse_truncate_chunk(p->schema_name, p->table_name),
 				0, NULL, NULL, NULL);
@@ -319,17 +333,109 @@ prepare_target(ReplicaCopy *c, bool may_exist)
 }
 
 /*
- * Sends buf's tuples to the target as one COPY (after the previous one's
- * answer: at most one in flight) and starts the next buffer.
+ * The copying replica's table, rid of what an interrupted run left.  While
+ * it is not attached, nobody but the copy uses it: it is made again, LIKE
+ * its parent as it is now (DDL may have changed the parent since), and has
+ * no index; the copy fills it, then builds its indexes in bulk and attaches
+ * it (attach_target), which costs less than inserting every row into every
+ * index.  One attached already (a run got that far) is truncated.
  */
 static void
-send_copy(ReplicaCopy *c, const char *sql, StringInfo buf, uint32 *pending)
+empty_target(ReplicaCopy *c)
+{
+	HdCatalogChunkPlace *p = &c->place;
+	char	   *attached;
+
+	query_row(hd_query_start(c->dst, hd_deparse_chunk_attached(p->schema_name, p->table_name),
+							 0, NULL, NULL, HD_ROWS_TEXT), &attached, 1);
+	c->unattached = attached == NULL || strcmp(attached, "t") != 0;
+	if (!c->unattached)
+	{
+		hd_exec(c->dst, hd_deparse_truncate_chunk(p->schema_name, p->table_name),
+				0, NULL, NULL, NULL);
+		return;
+	}
+	/* unattached: dropping it locks no other table */
+	if (attached != NULL)
+		hd_exec(c->dst, hd_deparse_drop_chunk_table(p->schema_name, p->table_name),
+				0, NULL, NULL, NULL);
+	hd_exec(c->dst, create_target_sql(c, false), 0, NULL, NULL, NULL);
+}
+
+/*
+ * The filled, unattached target gets its parent's indexes, built in bulk,
+ * then joins its parent: the attach finds those indexes (it builds any it
+ * could not be given, those of constraints), and its time range constraint
+ * spares it a scan of the rows under the root.  Attaching takes SHARE
+ * UPDATE EXCLUSIVE on the parent, which no read or write waits for.
+ */
+static void
+attach_target(ReplicaCopy *c)
+{
+	HdCatalogChunkPlace *p = &c->place;
+	HdStream   *indexes;
+	char	   *f[3];
+	List	   *builds = NIL;
+	ListCell   *lc;
+
+	progress_phase(c->slot, "building indexes");
+	indexes = hd_query_start(c->dst, hd_deparse_chunk_parent_indexes(c->ht, p->slice_id),
+							 0, NULL, NULL, HD_ROWS_TEXT);
+	while (hd_stream_next_text_row(indexes, f, 3))
+	{
+		char	   *sql = hd_deparse_chunk_index(p->schema_name, p->table_name, f[0], f[1],
+												 strcmp(f[2], "t") == 0);
+
+		if (sql != NULL)
+			builds = lappend(builds, sql);
+	}
+	hd_stream_close(indexes);
+	foreach(lc, builds)
+	{
+		CHECK_FOR_INTERRUPTS();
+		hd_exec(c->dst, lfirst(lc), 0, NULL, NULL, NULL);
+	}
+	hd_exec(c->dst, hd_deparse_attach_chunk(c->ht, p->slice_id, p->range_start, p->range_end,
+											p->num_partitions, p->space_partition,
+											p->table_name),
+			0, NULL, NULL, NULL);
+	c->unattached = false;
+}
+
+/*
+ * COPY requests the target has at once: while it writes one, the next is
+ * already queued in its agent, so that it never waits for this process.
+ */
+#define HD_COPY_IN_FLIGHT	2
+
+/* COPY requests sent to the target and not yet answered, oldest first. */
+typedef struct CopyPipe
+{
+	uint32		seq[HD_COPY_IN_FLIGHT];
+	int			n;
+} CopyPipe;
+
+/* Waits for the oldest COPY request's answer. */
+static void
+pipe_wait_oldest(ReplicaCopy *c, CopyPipe *pipe)
+{
+	(void) hd_exec_wait(c->dst, pipe->seq[0], NULL);
+	memmove(&pipe->seq[0], &pipe->seq[1], sizeof(uint32) * (pipe->n - 1));
+	pipe->n--;
+}
+
+/*
+ * Sends buf's tuples to the target as one COPY (once fewer than
+ * HD_COPY_IN_FLIGHT are unanswered) and starts the next buffer.
+ */
+static void
+send_copy(ReplicaCopy *c, const char *sql, StringInfo buf, CopyPipe *pipe)
 {
 	appendBinaryStringInfo(buf, copy_trailer, sizeof(copy_trailer));
-	if (*pending != 0)
-		(void) hd_exec_wait(c->dst, *pending, NULL);
+	if (pipe->n == HD_COPY_IN_FLIGHT)
+		pipe_wait_oldest(c, pipe);
 	/* the request is encoded before this returns: buf may be reused */
-	*pending = hd_exec_send_copy(c->dst, sql, buf->data, buf->len);
+	pipe->seq[pipe->n++] = hd_exec_send_copy(c->dst, sql, buf->data, buf->len);
 	resetStringInfo(buf);
 	appendBinaryStringInfo(buf, copy_header, sizeof(copy_header));
 }
@@ -346,7 +452,7 @@ copy_rows(ReplicaCopy *c, const char *query)
 	char	   *sql = hd_deparse_chunk_copy_in(p->schema_name, p->table_name);
 	HdStream   *rows = hd_query_start(c->src, query, 0, NULL, NULL, HD_ROWS_COPY);
 	StringInfoData buf;
-	uint32		pending = 0;
+	CopyPipe	pipe = {0};
 	const uint8 *data;
 	size_t		len;
 	uint32		nrows;
@@ -359,7 +465,7 @@ copy_rows(ReplicaCopy *c, const char *query)
 		CHECK_FOR_INTERRUPTS();
 		if (any && buf.len + len > HD_COPY_REQUEST_BYTES)
 		{
-			send_copy(c, sql, &buf, &pending);
+			send_copy(c, sql, &buf, &pipe);
 			any = false;
 		}
 		appendBinaryStringInfo(&buf, (const char *) data, len);
@@ -370,9 +476,9 @@ copy_rows(ReplicaCopy *c, const char *query)
 	}
 	hd_stream_close(rows);
 	if (any)
-		send_copy(c, sql, &buf, &pending);
-	if (pending != 0)
-		(void) hd_exec_wait(c->dst, pending, NULL);
+		send_copy(c, sql, &buf, &pipe);
+	while (pipe.n > 0)
+		pipe_wait_oldest(c, &pipe);
 	pfree(buf.data);
 }
 
@@ -807,13 +913,13 @@ hd_replica_copy_create_target(int32 op_id, int32 chunk_id, const char *source,
 	run_copy(&c, op_id, true, create_target_steps);
 }
 
-/* A new run empties what an interrupted one may have left. */
 static void
 to_target_steps(ReplicaCopy *c)
 {
-	hd_exec(c->dst, hd_deparse_truncate_chunk(c->place.schema_name, c->place.table_name),
-			0, NULL, NULL, NULL);
+	empty_target(c);
 	copy_all_rows(c);
+	if (c->unattached)
+		attach_target(c);
 	hd_fault(HD_FAULT_MOVE_COPIED);
 	catch_up(c);
 	final_switch(c);
