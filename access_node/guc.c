@@ -20,6 +20,7 @@ int			hd_batch_bytes = HD_DEFAULT_BATCH_BYTES;
 int			hd_max_insert_batch_size = 1000;
 bool		hd_enable_2pc = true;
 bool		hd_enable_remote_explain = false;
+bool		hd_enable_skip_scan = true;
 int			hd_resolve_interval = 5;
 int			hd_health_check_interval = 1000;
 int			hd_node_failure_timeout = 5000;
@@ -83,6 +84,14 @@ hd_guc_init(void)
 							 "The data nodes are asked, which costs a round trip per node.",
 							 &hd_enable_remote_explain,
 							 false,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("hyperdist.enable_skip_scan",
+							 "DISTINCT ON over a distributed hypertable reads one row per key on each data node.",
+							 "Applies when statistics show many rows per key; off, the data nodes run the DISTINCT ON as written.",
+							 &hd_enable_skip_scan,
+							 true,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 

@@ -32,6 +32,8 @@ typedef struct HdRemoteLimit
 	List	   *sort_clauses;	/* the query's ORDER BY (SortGroupClauses) */
 	List	   *sort_exprs;		/* and their expressions */
 	int64		limit;			/* LIMIT + OFFSET, or -1 for none */
+	bool		skip_scan;		/* DISTINCT ON (a column) as a walk of its
+								 * keys (hd_deparse_skip_scan) */
 } HdRemoteLimit;
 
 /* expr.c: which expressions a data node can evaluate, and their SQL */
@@ -60,14 +62,20 @@ extern char *hd_deparse_local_table(Oid relid);
 extern char *hd_deparse_scan(Oid relid, Bitmapset *attrs_used, List *conds,
 							 HdRemoteLimit *rl, List **retrieved_attrs,
 							 List **params_list);
+extern List *hd_deparse_skip_scan(Oid relid, Bitmapset *attrs_used,
+								  List *conds, HdRemoteLimit *rl,
+								  List **retrieved_attrs, List **params_list);
 extern char *hd_deparse_order_limit(Oid relid, HdRemoteLimit *rl,
 									List **params_list);
-extern char *hd_deparse_grouping(Oid relid, List *tlist, List *conds,
-								 List **params_list);
+extern List *hd_deparse_grouping(Oid relid, List *tlist, List *conds,
+								 Expr *bucket, Var *column, int64 buckets,
+								 const char *suffix, List **params_list);
 extern char *hd_deparse_group_by(List *positions);
+extern char *hd_deparse_order_positions(List *positions, List *sort_clauses,
+										int64 limit);
 extern char *hd_deparse_read_filter(const HdNodeRead *read);
-extern char *hd_deparse_node_scan(const char *sql, bool has_where,
-								  const char *chunk_filter, const char *suffix);
+extern char *hd_deparse_node_scan(List *parts, bool has_where,
+								  const char *chunk_filter);
 extern char *hd_deparse_explain(const char *sql, bool costs);
 extern char *hd_deparse_direct_modify(CmdType operation, Oid relid,
 									  List *set_attnums, List *set_exprs,

@@ -124,6 +124,17 @@ deparse_where(StringInfo buf, Oid relid, List *conds, List **params_list)
 	hd_deparse_conditions(buf, relid, conds, params_list);
 }
 
+/* The SQL of one expression. */
+static char *
+deparse_one(Oid relid, Expr *expr, List **params_list)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	hd_deparse_expr_list(&buf, relid, list_make1(expr), "", params_list);
+	return buf.data;
+}
+
 /*
  * "SELECT [DISTINCT [ON (...)]] <columns> FROM <table> [WHERE <conds>]":
  * the columns of attrs_used (their numbers in *retrieved_attrs) and the
@@ -144,54 +155,224 @@ hd_deparse_scan(Oid relid, Bitmapset *attrs_used, List *conds,
 	return sql.data;
 }
 
+/* " ASC NULLS LAST" or the like: the direction of a sort clause. */
+static void
+deparse_direction(StringInfo buf, SortGroupClause *sgc)
+{
+	Oid			opfamily;
+	Oid			opcintype;
+	int16		strategy;
+
+	(void) get_ordering_op_properties(sgc->sortop, &opfamily, &opcintype,
+									  &strategy);
+	appendStringInfo(buf, "%s NULLS %s",
+					 strategy == BTLessStrategyNumber ? " ASC" : " DESC",
+					 sgc->nulls_first ? "FIRST" : "LAST");
+}
+
+/* " LIMIT n" unless limit < 0 (none) */
+static void
+deparse_limit(StringInfo buf, int64 limit)
+{
+	if (limit >= 0)
+		appendStringInfo(buf, " LIMIT " INT64_FORMAT, limit);
+}
+
+/* " ORDER BY ..." of the sort clauses from the first'th on, if any. */
+static void
+deparse_order_by(StringInfo buf, Oid relid, HdRemoteLimit *rl, int first,
+				 List **params_list)
+{
+	ListCell   *lc1;
+	ListCell   *lc2;
+
+	forboth(lc1, rl->sort_clauses, lc2, rl->sort_exprs)
+	{
+		int			i = foreach_current_index(lc1);
+
+		if (i < first)
+			continue;
+		appendStringInfoString(buf, i == first ? " ORDER BY " : ", ");
+		hd_deparse_expr_list(buf, relid, list_make1(lfirst(lc2)), "",
+							 params_list);
+		deparse_direction(buf, lfirst_node(SortGroupClause, lc1));
+	}
+}
+
 /* " ORDER BY ... LIMIT n" for after the WHERE clause. */
 char *
 hd_deparse_order_limit(Oid relid, HdRemoteLimit *rl, List **params_list)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (rl == NULL)
+		return buf.data;
+	deparse_order_by(&buf, relid, rl, 0, params_list);
+	deparse_limit(&buf, rl->limit);
+	return buf.data;
+}
+
+/*
+ * DISTINCT ON (k) ... ORDER BY k, <rest>, k a column, as a walk of the
+ * distinct keys, each a descent of an index on k if the data node has
+ * one, then for each key its first row by the rest of the order, which an
+ * index on (k, <rest>) finds at once, and the NULL key's first row, a group
+ * of DISTINCT ON too:
+ *
+ *   WITH RECURSIVE s(k) AS (
+ *     (SELECT r.k FROM <table> r WHERE r.k IS NOT NULL AND <conds>
+ *      ORDER BY r.k LIMIT 1)
+ *     UNION ALL
+ *     SELECT (SELECT r.k FROM <table> r WHERE r.k > s.k AND <conds>
+ *             ORDER BY r.k LIMIT 1)
+ *     FROM s WHERE s.k IS NOT NULL)
+ *   SELECT q.* FROM s, LATERAL (SELECT <columns> FROM <table> r
+ *     WHERE r.k = s.k AND <conds> ORDER BY <rest> LIMIT 1) q
+ *   UNION ALL
+ *   (SELECT <columns> FROM <table> r WHERE r.k IS NULL AND <conds>
+ *    ORDER BY <rest> LIMIT 1)
+ *
+ * then the query's ORDER BY ... LIMIT, on the UNION's output columns,
+ * which the sort clauses are (fdw/limit.c).  The conditions name columns
+ * unqualified, which is r's in each subquery.  The statement in parts,
+ * each but the last ending with a WHERE clause that a chunk filter
+ * extends (hd_deparse_node_scan).
+ */
+List *
+hd_deparse_skip_scan(Oid relid, Bitmapset *attrs_used, List *conds,
+					 HdRemoteLimit *rl, List **retrieved_attrs,
+					 List **params_list)
+{
+	char	   *table = hd_deparse_remote_table(relid);
+	StringInfoData key;
+	StringInfoData cols;
+	StringInfoData where;
+	StringInfoData rest;
+	List	   *parts = NIL;
+
+	initStringInfo(&key);
+	appendStringInfo(&key, "r.%s",
+					 deparse_one(relid, linitial(rl->distinct_on), params_list));
+	initStringInfo(&cols);
+	hd_deparse_column_list(&cols, relid, attrs_used, retrieved_attrs);
+	initStringInfo(&where);
+	if (conds != NIL)
+	{
+		appendStringInfoString(&where, " AND ");
+		hd_deparse_conditions(&where, relid, conds, params_list);
+	}
+	initStringInfo(&rest);
+	deparse_order_by(&rest, relid, rl, 1, params_list);
+
+	parts = lappend(parts, makeString(psprintf("WITH RECURSIVE s(k) AS ("
+											   "(SELECT %s FROM %s r WHERE %s IS NOT NULL%s",
+											   key.data, table, key.data,
+											   where.data)));
+	parts = lappend(parts, makeString(psprintf(" ORDER BY %s LIMIT 1) UNION ALL"
+											   " SELECT (SELECT %s FROM %s r WHERE %s > s.k%s",
+											   key.data, key.data, table,
+											   key.data, where.data)));
+	parts = lappend(parts, makeString(psprintf(" ORDER BY %s LIMIT 1) FROM s WHERE s.k IS NOT NULL)"
+											   " SELECT q.* FROM s, LATERAL (SELECT %s FROM %s r WHERE %s = s.k%s",
+											   key.data, cols.data, table,
+											   key.data, where.data)));
+	parts = lappend(parts, makeString(psprintf("%s LIMIT 1) q UNION ALL"
+											   " (SELECT %s FROM %s r WHERE %s IS NULL%s",
+											   rest.data, cols.data, table,
+											   key.data, where.data)));
+	return lappend(parts, makeString(psprintf("%s LIMIT 1)%s", rest.data,
+											  hd_deparse_order_limit(relid, rl,
+																	 params_list))));
+}
+
+/*
+ * " ORDER BY 1 DESC NULLS FIRST, ... LIMIT n": the sort clauses by the
+ * positions of their columns, in step; "" without a limit.
+ */
+char *
+hd_deparse_order_positions(List *positions, List *sort_clauses, int64 limit)
 {
 	StringInfoData buf;
 	ListCell   *lc1;
 	ListCell   *lc2;
 
 	initStringInfo(&buf);
-	if (rl == NULL)
+	if (limit < 0)
 		return buf.data;
-	forboth(lc1, rl->sort_clauses, lc2, rl->sort_exprs)
+	forboth(lc1, positions, lc2, sort_clauses)
 	{
-		SortGroupClause *sgc = lfirst_node(SortGroupClause, lc1);
-		Oid			opfamily;
-		Oid			opcintype;
-		int16		strategy;
-
-		(void) get_ordering_op_properties(sgc->sortop, &opfamily, &opcintype,
-										  &strategy);
-		appendStringInfoString(&buf, foreach_current_index(lc1) == 0 ?
-							   " ORDER BY " : ", ");
-		hd_deparse_expr_list(&buf, relid, list_make1(lfirst(lc2)), "",
-							 params_list);
-		appendStringInfo(&buf, "%s NULLS %s",
-						 strategy == BTLessStrategyNumber ? " ASC" : " DESC",
-						 sgc->nulls_first ? "FIRST" : "LAST");
+		appendStringInfo(&buf, "%s%d",
+						 foreach_current_index(lc1) == 0 ? " ORDER BY " : ", ",
+						 lfirst_int(lc1));
+		deparse_direction(&buf, lfirst_node(SortGroupClause, lc2));
 	}
-	if (rl->limit >= 0)
-		appendStringInfo(&buf, " LIMIT " INT64_FORMAT, rl->limit);
+	deparse_limit(&buf, limit);
 	return buf.data;
 }
 
 /*
- * The partial aggregation's query without its GROUP BY: "SELECT <tlist>
- * FROM <table> [WHERE <conds>]".
+ * The partial aggregation's query in parts (hd_deparse_node_scan): "SELECT
+ * <tlist> FROM <table> [WHERE <conds>]", then suffix (GROUP BY ...).
+ *
+ * With a bucket, the query's one grouping expression, date_bin(...) over
+ * column, NOT NULL, the rows are only those of the newest `buckets` buckets
+ * (fdw/limit.c): column >= the start of the buckets'th newest bucket, which
+ * a walk of the buckets newest first finds, one step per bucket, each the
+ * newest row older than the bucket before:
+ *
+ *   column >= (WITH RECURSIVE w(b, i) AS (
+ *     (SELECT <bucket>, 1 FROM <table> r WHERE column IS NOT NULL AND <conds>
+ *      ORDER BY column DESC LIMIT 1)
+ *     UNION ALL
+ *     SELECT (SELECT <bucket> FROM <table> r WHERE column < w.b AND <conds>
+ *             ORDER BY column DESC LIMIT 1), w.i + 1
+ *     FROM w WHERE w.i < <buckets> AND w.b IS NOT NULL)
+ *   SELECT min(w.b) FROM w)
+ *
+ * A bucket holds the rows from its start to the next one's, so the rows
+ * older than a bucket's start are those of older buckets.
  */
-char *
-hd_deparse_grouping(Oid relid, List *tlist, List *conds, List **params_list)
+List *
+hd_deparse_grouping(Oid relid, List *tlist, List *conds, Expr *bucket,
+					Var *column, int64 buckets, const char *suffix,
+					List **params_list)
 {
 	StringInfoData sql;
+	StringInfoData where;
+	char	   *table = hd_deparse_remote_table(relid);
+	char	   *expr;
+	char	   *col;
 
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT ");
 	hd_deparse_expr_list(&sql, relid, tlist, ", ", params_list);
 	deparse_from(&sql, relid);
 	deparse_where(&sql, relid, conds, params_list);
-	return sql.data;
+	if (bucket == NULL)
+		return list_make2(makeString(sql.data), makeString(pstrdup(suffix)));
+
+	initStringInfo(&where);
+	if (conds != NIL)
+	{
+		appendStringInfoString(&where, " AND ");
+		hd_deparse_conditions(&where, relid, conds, params_list);
+	}
+	expr = deparse_one(relid, bucket, params_list);
+	col = deparse_one(relid, (Expr *) column, params_list);
+	appendStringInfo(&sql, " %s %s >= (WITH RECURSIVE w(b, i) AS ("
+					 "(SELECT %s, 1 FROM %s r WHERE %s IS NOT NULL%s",
+					 conds != NIL ? "AND" : "WHERE", col, expr, table, col,
+					 where.data);
+	return list_make4(makeString(sql.data),
+					  makeString(psprintf(" ORDER BY %s DESC LIMIT 1) UNION ALL"
+										  " SELECT (SELECT %s FROM %s r WHERE %s < w.b%s",
+										  col, expr, table, col, where.data)),
+					  makeString(psprintf(" ORDER BY %s DESC LIMIT 1), w.i + 1"
+										  " FROM w WHERE w.i < " INT64_FORMAT
+										  " AND w.b IS NOT NULL) SELECT min(w.b) FROM w)",
+										  col, buckets)),
+					  makeString(pstrdup(suffix)));
 }
 
 /* " GROUP BY 1, 2": the grouping columns by their positions; "" if none. */
@@ -236,15 +417,27 @@ hd_deparse_read_filter(const HdNodeRead *read)
 	return read->restricted ? chunk_filter(read->chunks) : NULL;
 }
 
-/* A data node's scan: the query, its chunk filter if any, then suffix. */
+/*
+ * A data node's scan: the query's parts (Strings), with the chunk filter if
+ * any after each but the last.  Only the first part may lack a WHERE clause
+ * (has_where).
+ */
 char *
-hd_deparse_node_scan(const char *sql, bool has_where, const char *chunk_filter,
-					 const char *suffix)
+hd_deparse_node_scan(List *parts, bool has_where, const char *chunk_filter)
 {
-	if (chunk_filter == NULL)
-		return psprintf("%s%s", sql, suffix);
-	return psprintf("%s %s %s%s", sql, has_where ? "AND" : "WHERE",
-					chunk_filter, suffix);
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, parts)
+	{
+		appendStringInfoString(&buf, strVal(lfirst(lc)));
+		if (chunk_filter != NULL && lnext(parts, lc) != NULL)
+			appendStringInfo(&buf, " %s %s",
+							 has_where || foreach_current_index(lc) > 0 ?
+							 "AND" : "WHERE", chunk_filter);
+	}
+	return buf.data;
 }
 
 /* The data node's plan of sql, as EXPLAIN VERBOSE shows it. */

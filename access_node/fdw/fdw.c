@@ -108,8 +108,8 @@ hd_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 	HdHypertable *ht;
 	Bitmapset  *attrs_used = NULL;
 	List	   *retrieved_attrs;
-	char	   *sql;
-	char	   *suffix;
+	List	   *sql_parts;
+	bool		skip_scan;
 	ListCell   *lc;
 
 	if (IS_UPPER_REL(baserel))
@@ -137,10 +137,23 @@ hd_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 				   &attrs_used);
 	pull_varattnos((Node *) local_quals, baserel->relid, &attrs_used);
 
-	sql = hd_deparse_scan(foreigntableid, attrs_used, remote_conds,
-						  info->remote_limit, &retrieved_attrs, &params_list);
-	suffix = hd_deparse_order_limit(foreigntableid, info->remote_limit,
-									&params_list);
+	/* every part of a skip scan has a WHERE clause */
+	skip_scan = info->remote_limit != NULL && info->remote_limit->skip_scan;
+	if (skip_scan)
+		sql_parts = hd_deparse_skip_scan(foreigntableid, attrs_used,
+										 remote_conds, info->remote_limit,
+										 &retrieved_attrs, &params_list);
+	else
+	{
+		char	   *sql = hd_deparse_scan(foreigntableid, attrs_used,
+										  remote_conds, info->remote_limit,
+										  &retrieved_attrs, &params_list);
+
+		sql_parts = list_make2(makeString(sql),
+							   makeString(hd_deparse_order_limit(foreigntableid,
+																 info->remote_limit,
+																 &params_list)));
+	}
 
 	/* local quals prune chunks as well as those shipped */
 	if (ht != NULL)
@@ -149,9 +162,9 @@ hd_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 	/* the Params' and pruning expressions' values are computed at execution */
 	return make_foreignscan(tlist, local_quals, baserel->relid,
 							list_concat(params_list, prune_exprs),
-							hd_scan_private(sql, retrieved_attrs,
-											remote_conds != NIL, prune_codes,
-											foreigntableid, suffix),
+							hd_scan_private(sql_parts, retrieved_attrs,
+											remote_conds != NIL || skip_scan,
+											prune_codes, foreigntableid),
 							NIL, NIL, outer_plan);
 }
 

@@ -16,6 +16,10 @@
  * knowledge of placement; when groups cannot span nodes (grouping by the
  * space column) the combine step finds one row per group and costs little.
  *
+ * With ORDER BY the grouping keys and LIMIT, each node keeps only its
+ * first groups (fdw/limit.c): "... GROUP BY 1 ORDER BY 1 DESC LIMIT n", so
+ * it reads only the newest chunks of "ORDER BY time_bucket(...) DESC".
+ *
  * Not pushed down: grouping sets, aggregates with DISTINCT or ORDER BY or
  * without a combine function (the planner's GROUPING_CAN_PARTIAL_AGG),
  * aggregates data nodes cannot return a state for, expressions or quals a
@@ -42,6 +46,7 @@
 #include "deparse/deparse.h"
 #include "fdw/fdw.h"
 #include "fdw/grouping.h"
+#include "fdw/limit.h"
 #include "fdw/prune.h"
 #include "fdw/scan.h"
 #include "metadata/hypertable.h"
@@ -51,6 +56,10 @@ typedef struct HdGroupingInfo
 {
 	RelOptInfo *scanrel;		/* the distributed hypertable */
 	Oid			relid;
+	int64		limit;			/* groups each node keeps (fdw/limit.c), or
+								 * -1: all */
+	Var		   *bucket_column;	/* the column of the newest buckets each
+								 * node reads, or NULL: all rows */
 } HdGroupingInfo;
 
 static bool
@@ -124,7 +133,7 @@ partial_target(PlannerInfo *root, RelOptInfo *scanrel, PathTarget *final,
  */
 static Path *
 partial_scan_path(PlannerInfo *root, RelOptInfo *scanrel, PathTarget *target,
-				  double ngroups)
+				  double ngroups, int64 limit)
 {
 	HdGroupingInfo *info = palloc(sizeof(HdGroupingInfo));
 	RelOptInfo *rel = fetch_upper_rel(root, UPPERREL_PARTIAL_GROUP_AGG,
@@ -134,8 +143,13 @@ partial_scan_path(PlannerInfo *root, RelOptInfo *scanrel, PathTarget *target,
 	int			nnodes = Max(list_length(ht->data_nodes), 1);
 	double		rows = Min(ngroups * nnodes, scanrel->rows);
 
+	if (limit >= 0)
+		rows = Min(rows, (double) limit * nnodes);
 	info->scanrel = scanrel;
 	info->relid = relid;
+	info->limit = limit;
+	info->bucket_column = limit >= 0 ?
+		hd_newest_buckets_column(root, scanrel) : NULL;
 	rel->fdw_private = info;
 	rel->serverid = scanrel->serverid;
 	rel->userid = scanrel->userid;
@@ -200,7 +214,8 @@ hd_get_foreign_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 	if (target == NULL)
 		return;
 
-	path = partial_scan_path(root, input_rel, target, ngroups);
+	path = partial_scan_path(root, input_rel, target, ngroups,
+							 hd_remote_group_limit(root, input_rel));
 	if (strategy == AGG_SORTED)
 		path = (Path *) create_sort_path(root, path->parent, path,
 										 root->group_pathkeys, -1.0);
@@ -239,11 +254,10 @@ hd_get_grouping_plan(PlannerInfo *root, RelOptInfo *rel, List *tlist,
 	List	   *prune_codes;
 	List	   *retrieved_attrs = NIL;
 	List	   *group_by = NIL;
-	char	   *sql;
+	List	   *order_by = NIL;
+	List	   *sql_parts;
+	Expr	   *bucket = NULL;
 	ListCell   *lc;
-
-	sql = hd_deparse_grouping(info->relid, tlist, scaninfo->remote_conds,
-							  &params_list);
 
 	foreach(lc, tlist)
 	{
@@ -255,15 +269,38 @@ hd_get_grouping_plan(PlannerInfo *root, RelOptInfo *rel, List *tlist,
 										  root->parse->groupClause) != NULL)
 			group_by = lappend_int(group_by, tle->resno);
 	}
+	if (info->limit >= 0)
+	{
+		foreach(lc, root->parse->sortClause)
+		{
+			SortGroupClause *sgc = lfirst_node(SortGroupClause, lc);
 
+			order_by = lappend_int(order_by,
+								   get_sortgroupref_tle(sgc->tleSortGroupRef,
+														tlist)->resno);
+		}
+	}
+	/* the one grouping column, when each node reads its newest buckets */
+	if (info->bucket_column != NULL)
+		bucket = list_nth_node(TargetEntry, tlist,
+							   linitial_int(group_by) - 1)->expr;
+
+	sql_parts = hd_deparse_grouping(info->relid, tlist, scaninfo->remote_conds,
+									bucket, info->bucket_column, info->limit,
+									psprintf("%s%s",
+											 hd_deparse_group_by(group_by),
+											 hd_deparse_order_positions(order_by,
+																		root->parse->sortClause,
+																		info->limit)),
+									&params_list);
 	prune_codes = hd_prune_quals(info->scanrel, ht,
 								 info->scanrel->baserestrictinfo, &prune_exprs);
 
 	return make_foreignscan(tlist, NIL, 0,
 							list_concat(params_list, prune_exprs),
-							hd_scan_private(sql, retrieved_attrs,
-											scaninfo->remote_conds != NIL,
-											prune_codes, info->relid,
-											hd_deparse_group_by(group_by)),
+							hd_scan_private(sql_parts, retrieved_attrs,
+											scaninfo->remote_conds != NIL ||
+											bucket != NULL,
+											prune_codes, info->relid),
 							tlist, NIL, outer_plan);
 }

@@ -219,18 +219,16 @@ prepare_decoding(HdScanState *state, List *retrieved_attrs)
  * now so that a cached plan sees the chunks that exist when it runs, and
  * the pruning quals' expressions (prune_exprs, ExprStates) have the values
  * of this execution.  A node that holds chunks not read gets their list
- * added to the WHERE clause, before the SQL's suffix (GROUP BY...).
+ * added to each WHERE clause of the SQL's parts (hd_deparse_node_scan).
  */
 static void
 plan_queries(HdScanState *state)
 {
 	ForeignScanState *node = state->node;
 	ForeignScan *fsplan = castNode(ForeignScan, node->ss.ps.plan);
-	char	   *sql = strVal(list_nth(fsplan->fdw_private, HdScanPrivateSql));
+	List	   *sql_parts = list_nth(fsplan->fdw_private, HdScanPrivateSql);
 	bool		has_where = boolVal(list_nth(fsplan->fdw_private,
 											 HdScanPrivateHasWhere));
-	char	   *suffix = strVal(list_nth(fsplan->fdw_private,
-										 HdScanPrivateSuffix));
 	HdHypertable *ht = state->ht;
 	HdChunkPrune prune;
 	List	   *reads;
@@ -261,8 +259,8 @@ plan_queries(HdScanState *state)
 		HdNodeRead *read = lfirst(lc);
 		int			i = foreach_current_index(lc);
 
-		state->sqls[i] = hd_deparse_node_scan(sql, has_where,
-											  hd_deparse_read_filter(read), suffix);
+		state->sqls[i] = hd_deparse_node_scan(sql_parts, has_where,
+											  hd_deparse_read_filter(read));
 		state->serverids[i] = read->serverid;
 		state->nchunks[i] = list_length(read->chunks);
 	}
@@ -352,13 +350,11 @@ compute_params(HdScanState *state)
 
 /* ForeignScan.fdw_private, in the order of HdScanPrivateIndex */
 List *
-hd_scan_private(const char *sql, List *retrieved_attrs, bool has_where,
-				List *prune_codes, Oid relid, const char *suffix)
+hd_scan_private(List *sql_parts, List *retrieved_attrs, bool has_where,
+				List *prune_codes, Oid relid)
 {
-	return lappend(list_make5(makeString(pstrdup(sql)), retrieved_attrs,
-							  makeBoolean(has_where), prune_codes,
-							  makeInteger(relid)),
-				   makeString(pstrdup(suffix)));
+	return list_make5(sql_parts, retrieved_attrs, makeBoolean(has_where),
+					  prune_codes, makeInteger(relid));
 }
 
 void

@@ -13,12 +13,13 @@
 /*
  * ForeignScan.fdw_private of a hyperdist scan, as built by fdw.c (a scan
  * of the table) or fdw/grouping.c (a scan returning partial aggregates):
- * the remote SQL up to its WHERE clause (String), the attribute numbers of
- * the scan tuple its output columns fill, in order (IntList; empty when
- * the query needs no column), whether the SQL has a WHERE clause
- * (Boolean), the codes of the chunk pruning quals (IntList, fdw/prune.c),
- * the foreign table's OID (Integer), and the rest of the SQL after the
- * WHERE clause (String: "" or " GROUP BY ...").  fdw_exprs are the values
+ * the remote SQL in parts (a List of Strings, each but the last ending
+ * with a WHERE clause that a chunk filter extends: the SQL up to its WHERE
+ * clause and the rest, " GROUP BY ..." or "", or the parts of a skip scan),
+ * the attribute numbers of the scan tuple its output columns fill, in
+ * order (IntList; empty when the query needs no column), whether the first
+ * part has a WHERE clause (Boolean), the codes of the chunk pruning quals
+ * (IntList, fdw/prune.c) and the foreign table's OID (Integer).  fdw_exprs are the values
  * of the SQL's parameters $1, $2..., then the pruning quals' expressions.
  */
 enum HdScanPrivateIndex
@@ -27,13 +28,11 @@ enum HdScanPrivateIndex
 	HdScanPrivateRetrievedAttrs,
 	HdScanPrivateHasWhere,
 	HdScanPrivatePruneCodes,
-	HdScanPrivateRelid,
-	HdScanPrivateSuffix
+	HdScanPrivateRelid
 };
 
-extern List *hd_scan_private(const char *sql, List *retrieved_attrs,
-							 bool has_where, List *prune_codes, Oid relid,
-							 const char *suffix);
+extern List *hd_scan_private(List *sql_parts, List *retrieved_attrs,
+							 bool has_where, List *prune_codes, Oid relid);
 extern void hd_begin_foreign_scan(ForeignScanState *node, int eflags);
 extern TupleTableSlot *hd_iterate_foreign_scan(ForeignScanState *node);
 extern void hd_rescan_foreign_scan(ForeignScanState *node);
