@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: PostgreSQL
 # A chunk move interrupted at each of its stages: the mover is paused at a
 # fault point (hyperdist.inject_fault = move_created, move_copied,
-# move_switching, move_switched; action pause), then the access node's
+# move_switching, move_switched, move_detached: the retired source's table
+# detached, not dropped; action pause), then the access node's
 # PostgreSQL is killed and restarted, or the source's agent is killed with
 # SIGKILL and restarted, or the destination data node's PostgreSQL is
 # killed and restarted.  Each time the background worker must, by itself,
@@ -50,7 +51,7 @@ my ($chunk_id, $chunk) = chunk_of($c, 'm', '2026-01-01 12:00');
 
 my @points = grep { /^move_/ } split /,/,
   ($c->psql_ok("SELECT array_to_string(enumvals, ',') FROM pg_settings WHERE name = 'hyperdist.inject_fault'"));
-is_deeply(\@points, [qw(move_created move_copied move_switching move_switched)],
+is_deeply(\@points, [qw(move_created move_copied move_switching move_switched move_detached)],
 	'hyperdist.inject_fault has a point at each stage of a move');
 
 sub num { my ($node) = @_; $node =~ s/^dn//; return $node }
