@@ -11,6 +11,9 @@
 # session's read and write succeed under lock_timeout.  Once the long
 # transaction ends, the move completes and the retired table is gone.
 #
+# The same for a chunk of a hypertable partitioned by time and space, whose
+# parent on the data node is its time slice's table.
+#
 # Then a detach left pending by a crash: the access node's PostgreSQL, or
 # the source's agent, or the source data node's PostgreSQL is killed while
 # the detach waits; the background worker completes the detach (FINALIZE)
@@ -168,6 +171,58 @@ sub check_moved
 	my ($cout, $cerr) = $s->wait(60);
 	ok(!defined sqlstate($cerr), "$what: the CALL succeeded") or diag($cerr);
 	check_moved(1, $ch, $src, $dst, $what);
+	$long->quit;
+	$s->quit;
+}
+
+# ---- a chunk of a space-partitioned hypertable: its parent is a slice's table --
+
+{
+	my $what = 'space partitions';
+	$c->psql_ok(
+		"CREATE TABLE s (time timestamptz NOT NULL, dev int NOT NULL, v bigint);\n"
+		  . "SELECT create_distributed_hypertable('s', 'time', 'dev', number_partitions => 2,\n"
+		  . "       replication_factor => 1, chunk_time_interval => interval '1 day');\n"
+		  . "INSERT INTO s SELECT '2026-01-01'::timestamptz + g * interval '1 min', g % 4, g\n"
+		  . "  FROM generate_series(1, 3000) g;",
+		name => "$what: hypertable s, partitioned by time and space");
+	my ($id, $name) = split /\|/, $c->psql_ok(
+		"SELECT ch.id, format('%I.%I', ch.schema_name, ch.table_name)"
+		  . "  FROM _hyperdist_catalog.chunk ch"
+		  . "  JOIN _hyperdist_catalog.hypertable h ON h.id = ch.hypertable_id"
+		  . " WHERE h.relid = 's'::regclass ORDER BY ch.id LIMIT 1");
+	my $ch = [ $id, $name ];
+	my $src = holder($ch);
+	my $dst = other($src);
+	my $table = table_of($name);
+	my $rows = node_count($c, num($src), $name);
+	my $parent = $c->psql_ok("SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent"
+		  . " WHERE i.inhrelid = to_regclass('_hyperdist_internal.$table')", node => num($src));
+	ok($parent ne '' && $parent ne 's', "$what: the chunk's parent on $src is a slice's table ($parent)");
+
+	my $long = $c->session(node => num($src), app => 'hd_long_s');
+	my ($out) = $long->query("BEGIN; SELECT count(*) FROM s");
+	ok($out > $rows, "$what: a transaction on $src read s there, more than the chunk");
+	my $s = $c->session(app => 'hd_move_s');
+	$s->send("CALL move_chunk('$name', '$src', '$dst', operation_id => 'hd_detach_s')");
+	ok(wait_detach_waiting(num($src), $table), "$what: the retired table's detach waits for it");
+	is(detach_pending(num($src), $table), 't', "$what: the retired table is pending detach from $parent");
+	my ($o, $err, $rc) = $c->psql(
+		"SET lock_timeout = '2s';\n"
+		  . "SELECT count(*) FROM s;\n"
+		  . "BEGIN;\n"
+		  . "INSERT INTO s SELECT time + interval '1 ms', dev, -v FROM s LIMIT 1;\n"
+		  . "ROLLBACK;",
+		node => num($src));
+	is($rc, 0, "$what: a new reader and writer of s on $src are not blocked meanwhile") or diag($err);
+	$long->query('COMMIT');
+	ok(wait_op_ended($c, 'hd_detach_s'), "$what: the move ended once the transaction did");
+	my ($cout, $cerr) = $s->wait(60);
+	ok(!defined sqlstate($cerr), "$what: the CALL succeeded") or diag($cerr);
+	is(replica_string($c, $id), "$dst:current", "$what: the chunk has one replica, current, on $dst");
+	is(node_count($c, num($dst), $name), $rows, "$what: $dst holds the chunk's $rows rows");
+	is(node_count($c, num($src), $name), 'error', "$what: the retired table is gone from $src");
+	check_no_orphans($c, "$what: no table is left on a data node without its replica");
 	$long->quit;
 	$s->quit;
 }

@@ -65,14 +65,15 @@ sub replica_string
 	return join(' ', map { "$_->[0]:$_->[1]" } replicas($c, $id));
 }
 
-# The chunk tables on data node $i (schema-qualified, sorted), read there.
+# The chunk tables on data node $i (schema-qualified, sorted), read there:
+# the leaves only, not the tables of space slices the chunks are attached to.
 sub node_tables
 {
 	my ($c, $i) = @_;
 	my ($out, $err, $rc) = $c->psql(
 		"SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c"
 		  . "  JOIN pg_namespace n ON n.oid = c.relnamespace"
-		  . " WHERE n.nspname = '_hyperdist_internal' AND c.relkind IN ('r', 'p', 'f')"
+		  . " WHERE n.nspname = '_hyperdist_internal' AND c.relkind IN ('r', 'f')"
 		  . " ORDER BY 1",
 		node => $i);
 	return undef if $rc != 0;
