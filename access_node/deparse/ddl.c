@@ -687,7 +687,46 @@ hd_deparse_chunk_bucket_hashes(const HdHypertable *ht, const char *schema,
 					buckets_condition(ht, thresholds, buckets));
 }
 
-/* A retired replica's table, dropped once its move is complete. */
+/*
+ * The parent of the chunk's table on the node (the hypertable's root table
+ * or a space slice's) and whether a concurrent detach from it is pending:
+ * one row of schema, table and a boolean, or none when the chunk's table
+ * is missing or no longer a partition.
+ */
+char *
+hd_deparse_chunk_parent(const char *schema, const char *table)
+{
+	return psprintf("SELECT n.nspname, p.relname, i.inhdetachpending"
+					" FROM pg_catalog.pg_inherits i"
+					" JOIN pg_catalog.pg_class p ON p.oid = i.inhparent"
+					" JOIN pg_catalog.pg_namespace n ON n.oid = p.relnamespace"
+					" WHERE i.inhrelid = pg_catalog.to_regclass(%s)",
+					quote_literal_cstr(quote_qualified_identifier(schema, table)));
+}
+
+/*
+ * Detaches the chunk's table from its parent without locking the parent
+ * against its readers and writers: CONCURRENTLY takes SHARE UPDATE
+ * EXCLUSIVE on the parent, commits the partition as pending detach, then
+ * waits for the transactions that use the parent.  A detach interrupted
+ * in that wait stays pending, and only FINALIZE (finalize) completes it.
+ * Neither may run in a transaction block, nor in a string of several
+ * statements.
+ */
+char *
+hd_deparse_detach_chunk(const char *parent_schema, const char *parent_table,
+						const char *schema, const char *table, bool finalize)
+{
+	return psprintf("ALTER TABLE %s DETACH PARTITION %s %s",
+					quote_qualified_identifier(parent_schema, parent_table),
+					quote_qualified_identifier(schema, table),
+					finalize ? "FINALIZE" : "CONCURRENTLY");
+}
+
+/*
+ * A chunk's table, once detached (hd_deparse_detach_chunk): then the drop
+ * locks nothing but the table.
+ */
 char *
 hd_deparse_drop_chunk_table(const char *schema, const char *table)
 {

@@ -154,6 +154,9 @@ extern char *hd_deparse_chunk_bucket_delete(const HdHypertable *ht, const char *
 extern char *hd_deparse_chunk_bucket_hashes(const HdHypertable *ht, const char *schema,
 											const char *table, List *thresholds,
 											List *buckets);
+extern char *hd_deparse_chunk_parent(const char *schema, const char *table);
+extern char *hd_deparse_detach_chunk(const char *parent_schema, const char *parent_table,
+									 const char *schema, const char *table, bool finalize);
 extern char *hd_deparse_drop_chunk_table(const char *schema, const char *table);
 
 /* admin.c: node management, sizes, health */

@@ -38,8 +38,14 @@
 #include "remote/fault.h"
 #include "remote/node.h"
 
-/* A retired or abandoned table is dropped waiting at most this for locks. */
+/*
+ * A retired or abandoned table is detached and dropped waiting at most
+ * this for locks (and for the transactions that use its parent); the
+ * operation is run again later.
+ */
 #define HD_DROP_LOCK_TIMEOUT_MS	10000
+/* Detaches of a hypertable's chunks: (MyDatabaseId, this, its relid). */
+#define HD_CHUNK_DETACH_LOCK_KEY	0x68646474
 
 /* ---- the operation's lock ------------------------------------------------------ */
 
@@ -229,8 +235,59 @@ wait_for_older_snapshots(int32 op_id)
 }
 
 /*
- * Drops chunk_id's table on node (if it is still a data node) and forgets
- * its replica there, in the current transaction.
+ * Detaches a chunk's table from its parent on a data node, then drops it,
+ * each statement a transaction of its own on the session outside any
+ * remote transaction.  Dropping a partition would take ACCESS EXCLUSIVE on
+ * its parent, and every reader and writer of the hypertable on that node
+ * would queue behind the drop, itself queued behind their longest; the
+ * concurrent detach only waits for them, and then the drop locks nothing
+ * but the table.  Any step may have been done by an interrupted run: a
+ * detach left pending is finalized, a table that is no longer a partition
+ * (or is gone, with its parent) is only dropped if it is there.
+ */
+static void
+drop_chunk_table(HdConn *conn, const HdCatalogChunkPlace *place)
+{
+	HdStream   *stream = hd_query_start(conn,
+										hd_deparse_chunk_parent(place->schema_name,
+																place->table_name),
+										0, NULL, NULL, HD_ROWS_TEXT);
+	char	   *parent[3];
+	char	   *extra[3];
+	bool		attached = hd_stream_next_text_row(stream, parent, 3);
+
+	if (attached && hd_stream_next_text_row(stream, extra, 3))
+		elog(ERROR, "data node returned more than one parent of chunk table %s.%s",
+			 place->schema_name, place->table_name);
+	hd_stream_close(stream);
+	if (attached)
+		hd_exec(conn, hd_deparse_detach_chunk(parent[0], parent[1], place->schema_name,
+											  place->table_name, strcmp(parent[2], "t") == 0),
+				0, NULL, NULL, NULL);
+	hd_fault(HD_FAULT_MOVE_DETACHED);
+	hd_exec(conn, hd_deparse_drop_chunk_table(place->schema_name, place->table_name),
+			0, NULL, NULL, NULL);
+}
+
+/*
+ * A data node lets one partition of a table be pending detach at a time:
+ * the detaches of a hypertable's chunks wait for each other here, until
+ * the end of the transaction.
+ */
+static void
+lock_detaches(Oid hypertable_relid)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, HD_CHUNK_DETACH_LOCK_KEY,
+						 (uint32) hypertable_relid, 2);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
+/*
+ * Drops chunk_id's table on node (if it is still a data node), then
+ * forgets its replica there in the current transaction: should that
+ * transaction not commit, dropping it again finds nothing to do.
  */
 static void
 drop_replica(int32 chunk_id, const char *node)
@@ -241,11 +298,11 @@ drop_replica(int32 chunk_id, const char *node)
 	if (hd_catalog_chunk_place(chunk_id, &place) && OidIsValid(serverid) &&
 		hd_server_is_data_node(GetForeignServer(serverid)))
 	{
-		HdConn	   *conn = hd_conn_get(serverid, true);
+		HdConn	   *conn = hd_conn_get(serverid, false);
 
+		lock_detaches(place.hypertable_relid);
 		hd_exec(conn, hd_deparse_lock_timeout(HD_DROP_LOCK_TIMEOUT_MS), 0, NULL, NULL, NULL);
-		hd_exec(conn, hd_deparse_drop_chunk_table(place.schema_name, place.table_name),
-				0, NULL, NULL, NULL);
+		drop_chunk_table(conn, &place);
 	}
 	hd_replica_remove(chunk_id, node);
 }

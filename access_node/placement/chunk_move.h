@@ -14,7 +14,8 @@
  *                        becomes current and, for a move, the source
  *                        retired;
  *   switched -> complete once no snapshot older than the switch is left,
- *                        the retired table is dropped.
+ *                        the retired table is detached from its parent
+ *                        concurrently, then dropped.
  *
  * A crash rolls an operation back to its last committed stage, and running
  * it again resumes from there.  Operations run in the background worker's

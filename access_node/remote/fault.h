@@ -33,7 +33,8 @@ typedef enum HdFaultPoint
 	HD_FAULT_MOVE_CREATED,		/* the destination's table committed */
 	HD_FAULT_MOVE_COPIED,		/* the rows copied, not committed */
 	HD_FAULT_MOVE_SWITCHING,	/* caught up under the chunk's lock */
-	HD_FAULT_MOVE_SWITCHED		/* the switch committed, source not dropped */
+	HD_FAULT_MOVE_SWITCHED,		/* the switch committed, source not dropped */
+	HD_FAULT_MOVE_DETACHED		/* a chunk's table detached, not dropped */
 } HdFaultPoint;
 
 typedef enum HdFaultAction

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: PostgreSQL
 # A chunk move interrupted at each of its stages: the mover is paused at a
 # fault point (hyperdist.inject_fault = move_created, move_copied,
-# move_switching, move_switched; action pause), then the access node's
+# move_switching, move_switched, move_detached: the retired source's table
+# detached, not dropped; action pause), then the access node's
 # PostgreSQL is killed and restarted, or the source's agent is killed with
 # SIGKILL and restarted, or the destination data node's PostgreSQL is
 # killed and restarted.  Each time the background worker must, by itself,
@@ -50,39 +51,10 @@ my ($chunk_id, $chunk) = chunk_of($c, 'm', '2026-01-01 12:00');
 
 my @points = grep { /^move_/ } split /,/,
   ($c->psql_ok("SELECT array_to_string(enumvals, ',') FROM pg_settings WHERE name = 'hyperdist.inject_fault'"));
-is_deeply(\@points, [qw(move_created move_copied move_switching move_switched)],
+is_deeply(\@points, [qw(move_created move_copied move_switching move_switched move_detached)],
 	'hyperdist.inject_fault has a point at each stage of a move');
 
 sub num { my ($node) = @_; $node =~ s/^dn//; return $node }
-
-sub set_fault
-{
-	my ($point) = @_;
-	my $sql = defined $point
-	  ? "ALTER SYSTEM SET hyperdist.inject_fault = '$point';\n"
-	  . "ALTER SYSTEM SET hyperdist.inject_fault_action = 'pause';\n"
-	  : "ALTER SYSTEM RESET hyperdist.inject_fault;\n"
-	  . "ALTER SYSTEM RESET hyperdist.inject_fault_action;\n";
-	return $c->psql_ok($sql . "SELECT pg_reload_conf();");
-}
-
-# The pid of the process paused at fault point $point, from the access
-# node's log after offset $from; undef if none pauses within a minute.
-sub wait_paused
-{
-	my ($point, $from) = @_;
-	my $pid;
-	poll_until(
-		sub {
-			my $log = slurp($c->log_path('an')) // '';
-			return 0 if length($log) <= $from;
-			($pid) = substr($log, $from) =~
-			  /fault point "\Q$point\E" reached, pausing until pg_cancel_backend\((\d+)\)/;
-			return defined $pid;
-		},
-		60);
-	return $pid;
-}
 
 # Releases every process paused at a fault point since offset $from of the
 # access node's log (a mover that retries in the same process may pause at
@@ -98,15 +70,9 @@ sub release_paused
 		$paused{$1} += $2 eq 'reached' ? 1 : -1;
 	}
 	my @pids = grep { $paused{$_} > 0 && !$done->{$_} } keys %paused;
-	release($_) for @pids;
+	release($c, $_) for @pids;
 	$done->{$_} = 1 for @pids;
 	return scalar @pids;
-}
-
-sub release
-{
-	my ($pid) = @_;
-	return $c->psql_ok("SELECT pg_cancel_backend($pid)");
 }
 
 # The interruptions: each makes the failure, and once the paused mover has
@@ -119,14 +85,14 @@ my %kills = (
 	'source agent killed' => sub {
 		my ($pid, $src, $dst) = @_;
 		my $ok = $c->kill_agent(num($src), 'KILL');
-		release($pid);
+		release($c, $pid);
 		sleep 2;
 		return $c->start_agent(num($src)) && $ok;
 	},
 	'destination data node killed' => sub {
 		my ($pid, $src, $dst) = @_;
 		my $ok = $c->stop_dn(num($dst), 'immediate');
-		release($pid);
+		release($c, $pid);
 		sleep 2;
 		return $c->start_dn(num($dst)) && $ok;
 	});
@@ -194,11 +160,11 @@ for my $point (@points)
 		my $wlog = $c->tmp . "/writer$n.log";
 		my $writer = start_writer($base, $wlog);
 		my $from = -s $c->log_path('an');
-		set_fault($point);
+		set_fault($c, $point);
 		my $s = $c->session(app => "hd_move_$n");
 		$s->send("CALL move_chunk('$chunk', '$src', '$dst', operation_id => '$op')");
-		my $pid = wait_paused($point, $from);
-		set_fault(undef);
+		my $pid = wait_paused($c, $point, $from);
+		set_fault($c, undef);
 		ok(defined $pid, "$what: the mover paused there");
 		ok($kills{$kill}->($pid // 0, $src, $dst), "$what: done, and restarted");
 

@@ -5,7 +5,7 @@
 =head1 NAME
 
 HyperdistMove - helpers for the chunk copy and move TAP tests
-(regress/t/028_move_online.pl, regress/t/029_move_crash.pl)
+(regress/t/028_move_online.pl to regress/t/032_move_node_failure.pl)
 
 =head1 SYNOPSIS
 
@@ -31,7 +31,8 @@ use HyperdistTest;
 use Test::More;
 
 our @EXPORT = qw(chunk_of replicas replica_string node_tables catalog_tables
-  check_no_orphans op_row op_stage wait_op_ended node_count);
+  check_no_orphans op_row op_stage wait_op_ended node_count set_fault
+  wait_paused release);
 
 # (chunk id, schema-qualified name) of hypertable $ht's chunk holding $time.
 sub chunk_of
@@ -64,8 +65,8 @@ sub replica_string
 	return join(' ', map { "$_->[0]:$_->[1]" } replicas($c, $id));
 }
 
-# The chunk tables on data node $i (schema-qualified, sorted), read there;
-# the tables of space slices, partitioned, hold no rows and are left out.
+# The chunk tables on data node $i (schema-qualified, sorted), read there:
+# the leaves only, not the tables of space slices the chunks are attached to.
 sub node_tables
 {
 	my ($c, $i) = @_;
@@ -167,6 +168,44 @@ sub node_count
 	my ($c, $i, $table) = @_;
 	my ($out, $err, $rc) = $c->psql("SELECT count(*) FROM $table", node => $i);
 	return $rc == 0 ? $out : 'error';
+}
+
+# Makes every new process of the access node pause at fault point $point
+# (hyperdist.inject_fault, action pause); undef: at none.
+sub set_fault
+{
+	my ($c, $point) = @_;
+	my $sql = defined $point
+	  ? "ALTER SYSTEM SET hyperdist.inject_fault = '$point';\n"
+	  . "ALTER SYSTEM SET hyperdist.inject_fault_action = 'pause';\n"
+	  : "ALTER SYSTEM RESET hyperdist.inject_fault;\n"
+	  . "ALTER SYSTEM RESET hyperdist.inject_fault_action;\n";
+	return $c->psql_ok($sql . "SELECT pg_reload_conf();");
+}
+
+# The pid of the process paused at fault point $point, from the access
+# node's log after offset $from; undef if none pauses within a minute.
+sub wait_paused
+{
+	my ($c, $point, $from) = @_;
+	my $pid;
+	poll_until(
+		sub {
+			my $log = slurp($c->log_path('an')) // '';
+			return 0 if length($log) <= $from;
+			($pid) = substr($log, $from) =~
+			  /fault point "\Q$point\E" reached, pausing until pg_cancel_backend\((\d+)\)/;
+			return defined $pid;
+		},
+		60);
+	return $pid;
+}
+
+# Lets the process $pid paused at a fault point go on.
+sub release
+{
+	my ($c, $pid) = @_;
+	return $c->psql_ok("SELECT pg_cancel_backend($pid)");
 }
 
 1;
