@@ -132,6 +132,39 @@ BEGIN
                                         - (config->>'drop_after')::interval);
 END $$;
 
+-- The extension's own job (id 1): keeps the access node's statistics of
+-- distributed hypertables fresh.  A hypertable never analyzed, or whose
+-- row count on the data nodes moved by more than analyze_fraction from the
+-- count its last ANALYZE saw (pg_class.reltuples), is analyzed (a sample of
+-- every node, fdw/analyze.c).  It runs as the role that created the
+-- extension, hourly from an hour after it was created.
+CREATE PROCEDURE _hyperdist_functions.policy_statistics(job_id int, config jsonb)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  fraction float8 := coalesce((config->>'analyze_fraction')::float8, 0.1);
+  r record;
+  n float8;
+BEGIN
+  FOR r IN SELECT h.relid::regclass AS rel, c.reltuples
+             FROM _hyperdist_catalog.hypertable h
+             JOIN pg_catalog.pg_class c ON c.oid = h.relid
+            ORDER BY h.id LOOP
+    n := @extschema@.approximate_row_count(r.rel);
+    IF r.reltuples < 0 OR abs(n - r.reltuples) > fraction * greatest(r.reltuples, 1) THEN
+      EXECUTE format('ANALYZE %s', r.rel);
+    END IF;
+  END LOOP;
+END $$;
+
+INSERT INTO _hyperdist_catalog.bgw_job
+  (id, application_name, schedule_interval, max_runtime, max_retries, retry_period,
+   proc_schema, proc_name, owner, scheduled, fixed_schedule, config)
+VALUES (1, 'Distributed Statistics [1]', interval '1 hour', interval '0', -1,
+        interval '5 minutes', '_hyperdist_functions', 'policy_statistics',
+        current_user::regrole, true, false, '{"analyze_fraction": 0.1}');
+INSERT INTO _hyperdist_catalog.bgw_job_stat (job_id, next_start)
+VALUES (1, now() + interval '1 hour');
+
 -- ---- information views (columns as TimescaleDB 2.13's) ----------------------
 
 CREATE VIEW hyperdist_information.jobs AS
