@@ -25,6 +25,8 @@ int			hd_resolve_interval = 5;
 int			hd_health_check_interval = 1000;
 int			hd_node_failure_timeout = 5000;
 int			hd_max_concurrent_moves = 2;
+int			hd_max_running_jobs = 4;
+char	   *hd_debug_job_now = NULL;
 int			hd_inject_fault = HD_FAULT_NONE;
 int			hd_inject_fault_action = HD_FAULT_ACTION_CRASH;
 
@@ -142,6 +144,22 @@ hd_guc_init(void)
 							2, 1, 64,
 							PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("hyperdist.max_running_jobs",
+							"Jobs the background worker runs at once in each database.",
+							"Each running job takes a background worker slot (max_worker_processes); run_job takes one more.",
+							&hd_max_running_jobs,
+							4, 1, 64,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("hyperdist.debug_job_now",
+							   "The time jobs take as now, instead of the clock (tests only).",
+							   "Empty: the clock.",
+							   &hd_debug_job_now,
+							   "",
+							   PGC_SUSET, GUC_NOT_IN_SAMPLE,
+							   NULL, NULL, NULL);
 
 	DefineCustomEnumVariable("hyperdist.inject_fault",
 							 "Point of the distributed commit protocol where the backend fails (tests only).",

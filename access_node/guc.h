@@ -35,6 +35,10 @@ extern int	hd_health_check_interval;
 extern int	hd_node_failure_timeout;
 /* Chunk copies and moves running at once per database (bgw/chunk_mover.c). */
 extern int	hd_max_concurrent_moves;
+/* Jobs running at once per database (bgw/job_scheduler.c). */
+extern int	hd_max_running_jobs;
+/* The time jobs take as now (a timestamptz; empty: the clock), superuser only. */
+extern char *hd_debug_job_now;
 /* Fault injection in the commit protocol (remote/fault.h), superuser only. */
 extern int	hd_inject_fault;
 extern int	hd_inject_fault_action;

@@ -64,6 +64,7 @@
 #include "bgw/bgw.h"
 #include "bgw/chunk_mover.h"
 #include "bgw/health_monitor.h"
+#include "bgw/job_scheduler.h"
 #include "bgw/replica_healer.h"
 #include "guc.h"
 #include "remote/txn_resolve.h"
@@ -516,12 +517,14 @@ hyperdist_worker_main(Datum arg)
 			MemoryContext old = MemoryContextSwitchTo(cxt);
 			long		retry_ms;
 			long		move_ms;
+			long		job_ms;
 
 			if (!extension_present())
 				worker_leave();
 			retry_ms = hd_resolver_pass(urgent);
 			hd_healer_start_if_needed();
 			move_ms = hd_chunk_movers_start();
+			job_ms = hd_job_scheduler_pass();
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(cxt);
 			now = GetCurrentTimestamp();
@@ -530,6 +533,8 @@ hyperdist_worker_main(Datum arg)
 				next_pass = Min(next_pass, TimestampTzPlusMilliseconds(now, retry_ms));
 			if (move_ms >= 0)
 				next_pass = Min(next_pass, TimestampTzPlusMilliseconds(now, move_ms));
+			if (job_ms >= 0)
+				next_pass = Min(next_pass, TimestampTzPlusMilliseconds(now, job_ms));
 		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 Max(Min(TimestampDifferenceMilliseconds(now, next_pass),

@@ -84,7 +84,7 @@ hd_catalog_writer_xact_callback(XactEvent event, void *arg)
 
 void
 hd_catalog_writer_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-						SubTransactionId parentSubid, void *arg)
+								   SubTransactionId parentSubid, void *arg)
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB &&
 		writer_level >= GetCurrentTransactionNestLevel())
@@ -92,6 +92,28 @@ hd_catalog_writer_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		writer_level = 0;
 		hd_conn_forbid(NULL);
 	}
+}
+
+Datum
+hd_catalog_write(const char *sql, int nargs, Oid *types, Datum *values,
+				 const char *nulls, Oid result_type)
+{
+	HdCatalogWriter writer;
+	Datum		result = (Datum) 0;
+
+	hd_spi_connect();
+	hd_catalog_writer_begin(&writer);
+	hd_spi_execute(sql, nargs, types, values, nulls, false, 0);
+	hd_catalog_writer_end(&writer);
+	if (OidIsValid(result_type))
+	{
+		if (SPI_processed != 1)
+			elog(ERROR, "catalog statement returned " UINT64_FORMAT " rows, not one: %s",
+				 SPI_processed, sql);
+		result = SPI_datumTransfer(hd_spi_value(0, 1, result_type, NULL), true, -1);
+	}
+	hd_spi_finish();
+	return result;
 }
 
 void
@@ -173,7 +195,7 @@ static void
 check_interval(Oid type, int64 interval)
 {
 	int64		max = type == INT2OID ? PG_INT16_MAX
-		: type == INT4OID ? PG_INT32_MAX : PG_INT64_MAX;
+	: type == INT4OID ? PG_INT32_MAX : PG_INT64_MAX;
 
 	if (interval <= 0)
 		ereport(ERROR,

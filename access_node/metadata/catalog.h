@@ -36,6 +36,15 @@ extern void hd_catalog_writer_begin(HdCatalogWriter *w);
 extern void hd_catalog_writer_end(HdCatalogWriter *w);
 
 /*
+ * Runs one catalog statement (a constant text: its plan is kept) as the
+ * catalog's owner; returns its one row's first value, copied into the
+ * caller's context, when result_type is valid.  For writes the caller has
+ * checked.
+ */
+extern Datum hd_catalog_write(const char *sql, int nargs, Oid *types, Datum *values,
+							  const char *nulls, Oid result_type);
+
+/*
  * Serializes chunk creation and removal for hypertable ht_id until the end
  * of the transaction (an object lock on its catalog row; readers and other
  * hypertables' writers are not blocked).

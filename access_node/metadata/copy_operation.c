@@ -17,29 +17,6 @@
 #include "metadata/copy_operation.h"
 #include "spi_plan.h"
 
-/* Runs one catalog statement as the catalog's owner; its first value, if any. */
-static Datum
-write_op(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
-		 Oid result_type)
-{
-	HdCatalogWriter writer;
-	Datum		result = (Datum) 0;
-
-	hd_spi_connect();
-	hd_catalog_writer_begin(&writer);
-	hd_spi_execute(sql, nargs, types, values, nulls, false, 0);
-	hd_catalog_writer_end(&writer);
-	if (OidIsValid(result_type))
-	{
-		if (SPI_processed != 1)
-			elog(ERROR, "catalog statement returned " UINT64_FORMAT " rows, not one: %s",
-				 SPI_processed, sql);
-		result = SPI_datumTransfer(hd_spi_value(0, 1, result_type, NULL), true, -1);
-	}
-	hd_spi_finish();
-	return result;
-}
-
 int32
 hd_copy_op_insert(int32 chunk_id, const char *source, const char *dest,
 				  bool delete_source, const char *operation_id, int32 rebalance_id)
@@ -56,15 +33,15 @@ hd_copy_op_insert(int32 chunk_id, const char *source, const char *dest,
 	nulls[4] = operation_id != NULL ? ' ' : 'n';
 	values[5] = Int32GetDatum(rebalance_id);
 	nulls[5] = rebalance_id != 0 ? ' ' : 'n';
-	return DatumGetInt32(write_op("WITH id AS (SELECT pg_catalog.nextval("
-								  "  '_hyperdist_catalog.chunk_copy_operation_id_seq') AS id)"
-								  " INSERT INTO _hyperdist_catalog.chunk_copy_operation"
-								  " (id, operation_id, chunk_id, source_node_name, dest_node_name,"
-								  "  delete_on_source_node, rebalance_id)"
-								  " SELECT id.id, coalesce($5, ('hd_copy_' || id.id)::name),"
-								  "        $1, $2, $3, $4, $6 FROM id"
-								  " RETURNING id",
-								  6, types, values, nulls, INT4OID));
+	return DatumGetInt32(hd_catalog_write("WITH id AS (SELECT pg_catalog.nextval("
+										  "  '_hyperdist_catalog.chunk_copy_operation_id_seq') AS id)"
+										  " INSERT INTO _hyperdist_catalog.chunk_copy_operation"
+										  " (id, operation_id, chunk_id, source_node_name, dest_node_name,"
+										  "  delete_on_source_node, rebalance_id)"
+										  " SELECT id.id, coalesce($5, ('hd_copy_' || id.id)::name),"
+										  "        $1, $2, $3, $4, $6 FROM id"
+										  " RETURNING id",
+										  6, types, values, nulls, INT4OID));
 }
 
 static char *
@@ -188,18 +165,18 @@ hd_copy_op_set_stage(int32 id, const char *stage)
 	Datum		values[3] = {Int32GetDatum(id), hd_spi_name_arg(stage),
 	Int32GetDatum(MyProcPid)};
 
-	return DatumGetInt64(write_op("WITH u AS ("
-								  " UPDATE _hyperdist_catalog.chunk_copy_operation"
-								  "    SET completed_stage = $2,"
-								  "        backend_pid = CASE WHEN $2 IN ('complete', 'failed', 'cancelled')"
-								  "                           THEN NULL ELSE $3 END,"
-								  "        time_end = CASE WHEN $2 IN ('complete', 'failed', 'cancelled')"
-								  "                        THEN pg_catalog.now() END"
-								  "  WHERE id = $1"
-								  "    AND (completed_stage <> 'cancelled' OR $2 IN ('failed', 'cancelled'))"
-								  "  RETURNING 1)"
-								  " SELECT pg_catalog.count(*) FROM u",
-								  3, types, values, NULL, INT8OID)) == 1;
+	return DatumGetInt64(hd_catalog_write("WITH u AS ("
+										  " UPDATE _hyperdist_catalog.chunk_copy_operation"
+										  "    SET completed_stage = $2,"
+										  "        backend_pid = CASE WHEN $2 IN ('complete', 'failed', 'cancelled')"
+										  "                           THEN NULL ELSE $3 END,"
+										  "        time_end = CASE WHEN $2 IN ('complete', 'failed', 'cancelled')"
+										  "                        THEN pg_catalog.now() END"
+										  "  WHERE id = $1"
+										  "    AND (completed_stage <> 'cancelled' OR $2 IN ('failed', 'cancelled'))"
+										  "  RETURNING 1)"
+										  " SELECT pg_catalog.count(*) FROM u",
+										  3, types, values, NULL, INT8OID)) == 1;
 }
 
 void
@@ -209,11 +186,11 @@ hd_copy_op_record_copy(int32 id, uint64 rows, uint64 bytes, TimestampTz started)
 	Datum		values[4] = {Int32GetDatum(id), Int64GetDatum((int64) rows),
 	Int64GetDatum((int64) bytes), TimestampTzGetDatum(started)};
 
-	(void) write_op("UPDATE _hyperdist_catalog.chunk_copy_operation"
-					"   SET rows_copied = $2, bytes_copied = $3,"
-					"       copy_time = pg_catalog.clock_timestamp() - $4"
-					" WHERE id = $1",
-					4, types, values, NULL, InvalidOid);
+	(void) hd_catalog_write("UPDATE _hyperdist_catalog.chunk_copy_operation"
+							"   SET rows_copied = $2, bytes_copied = $3,"
+							"       copy_time = pg_catalog.clock_timestamp() - $4"
+							" WHERE id = $1",
+							4, types, values, NULL, InvalidOid);
 }
 
 void
@@ -223,11 +200,11 @@ hd_copy_op_record_error(int32 id, const char *sqlstate, const char *message)
 	Datum		values[3] = {Int32GetDatum(id), CStringGetTextDatum(sqlstate),
 	CStringGetTextDatum(message)};
 
-	(void) write_op("UPDATE _hyperdist_catalog.chunk_copy_operation"
-					"   SET attempts = attempts + 1, error_code = $2, error_message = $3,"
-					"       backend_pid = NULL"
-					" WHERE id = $1",
-					3, types, values, NULL, InvalidOid);
+	(void) hd_catalog_write("UPDATE _hyperdist_catalog.chunk_copy_operation"
+							"   SET attempts = attempts + 1, error_code = $2, error_message = $3,"
+							"       backend_pid = NULL"
+							" WHERE id = $1",
+							3, types, values, NULL, InvalidOid);
 }
 
 List *
