@@ -19,6 +19,7 @@ int			hd_stream_window = 4;
 int			hd_batch_bytes = HD_DEFAULT_BATCH_BYTES;
 int			hd_max_insert_batch_size = 1000;
 bool		hd_enable_2pc = true;
+bool		hd_enable_one_phase_commit = true;
 bool		hd_enable_remote_explain = false;
 bool		hd_enable_skip_scan = true;
 int			hd_resolve_interval = 5;
@@ -109,6 +110,14 @@ hd_guc_init(void)
 							 "Commit transactions that wrote on data nodes with two-phase commit.",
 							 "Off: one-phase commit, where a failure between two data nodes' commits leaves them disagreeing.",
 							 &hd_enable_2pc,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("hyperdist.enable_one_phase_commit",
+							 "Commit a transaction that wrote on a single data node, and nothing on the access node, with a plain COMMIT there.",
+							 "Off: such a transaction commits with two-phase commit too.",
+							 &hd_enable_one_phase_commit,
 							 true,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);

@@ -25,6 +25,7 @@ extern int	hd_max_insert_batch_size;
 
 /* Distributed transactions: two-phase commit on the data nodes written to. */
 extern bool hd_enable_2pc;
+extern bool hd_enable_one_phase_commit;
 extern bool hd_enable_remote_explain;
 extern bool hd_enable_skip_scan;
 /* Seconds between the background worker's resolution passes. */

@@ -115,6 +115,8 @@ typedef struct HdRemoteError
 {
 	int			sqlerrcode;		/* MAKE_SQLSTATE */
 	char	   *message;
+	char	   *detail;			/* NULL if none */
+	char	   *hint;			/* NULL if none */
 } HdRemoteError;
 
 /*

@@ -103,6 +103,8 @@ hd_exec_finish(HdConn *conn, uint32 seq, char **command_tag, uint64 *rows,
 		/* common/wire.c checked: five characters of [0-9A-Z] */
 		err->sqlerrcode = MAKE_SQLSTATE(st[0], st[1], st[2], st[3], st[4]);
 		err->message = pstrdup(env->error->message);
+		err->detail = env->error->detail ? pstrdup(env->error->detail) : NULL;
+		err->hint = env->error->hint ? pstrdup(env->error->hint) : NULL;
 		return false;
 	}
 	if (env->body_case != HYPERDIST__ENVELOPE__BODY_DONE)

@@ -105,6 +105,8 @@ keep_error(HdRequestSet *set, int i, int holdoff)
 	err = palloc(sizeof(HdRemoteError));
 	err->sqlerrcode = edata->sqlerrcode;
 	err->message = pstrdup(edata->message);
+	err->detail = edata->detail ? pstrdup(edata->detail) : NULL;
+	err->hint = edata->hint ? pstrdup(edata->hint) : NULL;
 	FreeErrorData(edata);
 	set->reqs[i].error = err;
 }

@@ -35,6 +35,8 @@ const struct config_enum_entry hd_fault_point_options[] = {
 	{"after_local_commit", HD_FAULT_AFTER_LOCAL_COMMIT, false},
 	{"before_commit_prepared", HD_FAULT_BEFORE_COMMIT_PREPARED, false},
 	{"after_commit_prepared_first_node", HD_FAULT_AFTER_COMMIT_PREPARED_FIRST_NODE, false},
+	{"before_one_phase_commit", HD_FAULT_BEFORE_ONE_PHASE_COMMIT, false},
+	{"after_one_phase_commit", HD_FAULT_AFTER_ONE_PHASE_COMMIT, false},
 	{"pass_transaction_control", HD_FAULT_PASS_TRANSACTION_CONTROL, false},
 	{"move_created", HD_FAULT_MOVE_CREATED, false},
 	{"move_copied", HD_FAULT_MOVE_COPIED, false},

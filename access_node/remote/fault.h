@@ -25,6 +25,9 @@ typedef enum HdFaultPoint
 	HD_FAULT_BEFORE_COMMIT_PREPARED,	/* right before COMMIT PREPARED is sent
 										 * (nothing happens in between today) */
 	HD_FAULT_AFTER_COMMIT_PREPARED_FIRST_NODE,	/* one data node committed */
+	HD_FAULT_BEFORE_ONE_PHASE_COMMIT,	/* the only writer's COMMIT not sent */
+	HD_FAULT_AFTER_ONE_PHASE_COMMIT,	/* the only writer committed; no local
+										 * commit yet */
 	HD_FAULT_PASS_TRANSACTION_CONTROL,	/* not a commit point: distributed_exec
 										 * lets COMMIT and the like through, so
 										 * that a test sees the data nodes'

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: PostgreSQL */
 /*
  * remote/txn.c — remote transactions tied to the local one, committed
- * with two-phase commit.
+ * with two-phase commit, or one phase when a single data node wrote.
  *
  * A session joins the local transaction the first time it is used with
  * transactional = true: START TRANSACTION at the local isolation level
@@ -33,9 +33,13 @@
  *                background worker (presumed abort: no record, no commit).
  *   PRE_PREPARE  refused when data nodes take part.
  *
- * With hyperdist.enable_2pc off, PRE_COMMIT sends COMMIT to every
- * participant instead (one-phase: a failure between two nodes' commits
- * leaves them disagreeing).
+ * A transaction that wrote on a single data node and has no xid of its own
+ * here (nothing written on the access node) commits with one phase instead
+ * (hyperdist.enable_one_phase_commit, as Citus does for single-shard
+ * writes): that node's COMMIT, sent at PRE_COMMIT, decides the outcome, and
+ * there is no commit record and no PREPARE.  With hyperdist.enable_2pc off,
+ * PRE_COMMIT sends COMMIT to every participant (a failure between two
+ * nodes' commits leaves them disagreeing).
  *
  * Subtransactions are mirrored lazily: a participant gets SAVEPOINTs for
  * the nest levels entered since it was last used just before its next
@@ -286,6 +290,99 @@ commit_one_phase(List *conns)
 	hd_reqset_wait(set);
 }
 
+/*
+ * Whether the writers' commit needs no second phase: a single data node was
+ * written to and the local transaction has no xid (no chunk created, no
+ * catalog row or local table written), so that node's COMMIT alone decides
+ * the outcome and nothing local has to commit atomically with it.  Not
+ * under SERIALIZABLE, where the local commit can still fail after the
+ * node's (PostgreSQL checks for serialization failures after PRE_COMMIT).
+ */
+static bool
+one_phase_enough(List *writers)
+{
+	return hd_enable_one_phase_commit && list_length(writers) == 1 &&
+		!TransactionIdIsValid(GetTopTransactionIdIfAny()) &&
+		!IsolationIsSerializable();
+}
+
+/*
+ * The COMMIT was sent and the wait for its answer ended in an error that
+ * is not the data node's answer: the session was lost or ended, or the wait
+ * was cancelled (statement_timeout).  Whether the node committed is unknown
+ * here, which 08007 says, as postgres_fdw does.  A COMMIT answered with
+ * ROLLBACK (the remote transaction had failed) is an answer: raised as is.
+ */
+static void
+report_commit_unknown(HdConn *writer, MemoryContext cxt)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(cxt);
+	edata = CopyErrorData();
+	if (edata->sqlerrcode == ERRCODE_TRANSACTION_ROLLBACK)
+		PG_RE_THROW();
+	FlushErrorState();
+	ereport(ERROR,
+			(errcode(ERRCODE_TRANSACTION_RESOLUTION_UNKNOWN),
+			 errmsg("could not learn whether the transaction committed on data node \"%s\"",
+					hd_conn_node_name(writer)),
+			 errdetail("COMMIT was sent to the data node, then: %s", edata->message),
+			 errhint("The transaction wrote on that data node only: look there to see whether its changes were committed.")));
+}
+
+/* The data node refused to commit (a deferred constraint, say): its error. */
+static void
+report_commit_refused(HdConn *writer, const HdRemoteError *err)
+{
+	ereport(ERROR,
+			(errcode(err->sqlerrcode),
+			 errmsg_internal("%s", err->message),
+			 err->detail ? errdetail_internal("%s", err->detail) : 0,
+			 err->hint ? errhint("%s", err->hint) : 0,
+			 errcontext("data node \"%s\"", hd_conn_node_name(writer)),
+			 errcontext("remote SQL: COMMIT")));
+}
+
+/*
+ * One-phase commit of the only data node written to (one_phase_enough):
+ * its COMMIT is the commit point, and the local commit that follows has
+ * nothing to make durable, so there is neither a commit record nor a
+ * PREPARE.  Readers whose COMMIT is awaited commit first, so that one of
+ * them failing (a serialization failure, a lost node) still rolls the
+ * writer back.  Any error aborts the local transaction, which loses
+ * nothing; one after the COMMIT was sent says whether the node's outcome
+ * is known.
+ */
+static void
+commit_only_writer(HdConn *writer, List *readers)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	HdRequestSet *set;
+	const HdRemoteError *err;
+
+	if (readers != NIL)
+		commit_one_phase(readers);
+	hd_fault(HD_FAULT_BEFORE_ONE_PHASE_COMMIT);
+	set = hd_reqset_create_ext(HD_REQSET_KEEP_REMOTE, committed_one, NULL);
+	(void) hd_reqset_txn_sql(set, writer, HD_SQL_COMMIT, "COMMIT");
+	PG_TRY();
+	{
+		hd_reqset_wait(set);
+	}
+	PG_CATCH();
+	{
+		report_commit_unknown(writer, cxt);
+	}
+	PG_END_TRY();
+	err = hd_reqset_error(set, 0);
+	if (err != NULL)
+		report_commit_refused(writer, err);
+	hd_fault(HD_FAULT_AFTER_ONE_PHASE_COMMIT);
+	/* as every distributed commit does: a database's worker starts on use */
+	hd_committing_wake(false);
+}
+
 /* Writes the commit records of the writers' branches, naming their gids. */
 static void
 write_commit_records(List *writers, FullTransactionId fxid)
@@ -439,7 +536,9 @@ pre_commit(void)
 	p.readers = drop_lost_readers(p.readers);
 	check_participants(p.readers);
 	p.readers = commit_readers_nowait(p.readers);
-	if (p.writers != NIL && hd_enable_2pc)
+	if (one_phase_enough(p.writers))
+		commit_only_writer(linitial(p.writers), p.readers);
+	else if (p.writers != NIL && hd_enable_2pc)
 		prepare_all(p.writers, p.readers);
 	else if (p.writers != NIL || p.readers != NIL)
 		commit_one_phase(list_concat(p.writers, p.readers));

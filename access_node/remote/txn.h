@@ -6,8 +6,9 @@
  * transactional = true (hd_conn_get).  Subtransactions are mirrored by
  * savepoints on the data nodes that take part in them.  At commit, data
  * nodes that were written to commit with two-phase commit (see txn.c),
- * the others with a plain COMMIT; at abort every participant is rolled
- * back without waiting.  Local PREPARE TRANSACTION is refused when data
+ * the others with a plain COMMIT, and so does a single written node when
+ * nothing was written on the access node; at abort every participant is
+ * rolled back without waiting.  Local PREPARE TRANSACTION is refused when data
  * nodes take part.
  */
 #ifndef HYPERDIST_REMOTE_TXN_H

@@ -1,8 +1,8 @@
 --
 -- remote_txn: distributed transactions.  Data nodes written to commit with
--- two-phase commit; savepoints reach the data nodes that took part in a
--- subtransaction; errors roll back everywhere; the isolation level maps to
--- the data nodes; PREPARE TRANSACTION is refused; the GUCs, the view and
+-- two-phase commit, a single one with one phase; savepoints reach the data
+-- nodes that took part in a subtransaction; errors roll back everywhere; the
+-- isolation level maps to the data nodes; PREPARE TRANSACTION is refused; the GUCs, the view and
 -- remote_txn_heal_data_node.  Crashes and recovery are in the TAP tests
 -- (regress/t/01*_2pc_*.pl).  Needs dn1..dn3 from the data_nodes suite.
 --
@@ -146,6 +146,30 @@ CALL distributed_exec($$INSERT INTO rt_t VALUES (50, 'duplicate')$$, node_list =
 COMMIT;
 RESET hyperdist.enable_2pc;
 SELECT * FROM rt_all WHERE id >= 50 ORDER BY id, node;
+
+-- ---- one data node written: one-phase commit ---------------------------------------
+SHOW hyperdist.enable_one_phase_commit;
+CALL distributed_exec($$CREATE TABLE rt_deferred (id int UNIQUE DEFERRABLE INITIALLY DEFERRED)$$,
+                      node_list => '{dn1}');
+BEGIN;
+SELECT count(*) FROM rt_dn2;
+CALL distributed_exec($$INSERT INTO rt_t VALUES (60, 'one node')$$, node_list => '{dn1}');
+COMMIT;
+-- the data node refuses the COMMIT: its error, naming it; nothing committed
+BEGIN;
+CALL distributed_exec($$INSERT INTO rt_t VALUES (61, 'never')$$, node_list => '{dn1}');
+CALL distributed_exec($$INSERT INTO rt_deferred VALUES (1), (1)$$, node_list => '{dn1}');
+COMMIT;
+-- the same with two-phase commit: PREPARE refuses
+SET hyperdist.enable_one_phase_commit = off;
+BEGIN;
+CALL distributed_exec($$INSERT INTO rt_deferred VALUES (2), (2)$$, node_list => '{dn1}');
+\set VERBOSITY terse
+COMMIT;
+\set VERBOSITY default
+RESET hyperdist.enable_one_phase_commit;
+SELECT * FROM rt_all WHERE id >= 60 ORDER BY id, node;
+CALL distributed_exec($$DROP TABLE rt_deferred$$, node_list => '{dn1}');
 
 -- ---- resolution on demand, and the view ------------------------------------------------
 SELECT remote_txn_heal_data_node('dn1') AS resolved_dn1,

@@ -36,16 +36,17 @@ $c->psql_ok(
 	$s->query("SET hyperdist.inject_fault_action = 'pause'");
 	$s->query('BEGIN');
 	$s->query('SELECT count(*) FROM tx_dn1');
-	$s->query("CALL distributed_exec(\$\$INSERT INTO tx VALUES (1, 'ro')\$\$, node_list => '{dn2}')");
+	$s->query("CALL distributed_exec(\$\$INSERT INTO tx VALUES (1, 'ro')\$\$, node_list => '{dn2,dn3}')");
 	$s->send('COMMIT');
-	ok(wait_paused($c, 'readers'), 'a transaction that read dn1 and wrote dn2 is between its phases');
+	ok(wait_paused($c, 'readers'),
+		'a transaction that read dn1 and wrote dn2 and dn3 is between its phases');
 	is(join(',', map { $c->prepared_xacts($_) } 1 .. 3),
-		'0,1,0', '... only dn2, which was written to, is prepared');
+		'0,1,1', '... only dn2 and dn3, which were written to, are prepared');
 	release($c, 'readers');
 	my ($out, $err) = $s->wait(60);
 	is(sqlstate($err), undef, '... and it commits') or diag($err);
 	$s->quit;
-	is(row_counts($c, 'tx', 'id = 1'), '0,1,0', '... on dn2');
+	is(row_counts($c, 'tx', 'id = 1'), '0,1,1', '... on dn2 and dn3');
 }
 
 # ---- an in-doubt transaction in the view -----------------------------------------------

@@ -6,12 +6,14 @@
 # RESULTS: tab-separated lines
 #   ingest CASE DATA_NODES CLIENTS ROWS_PER_S NOTE
 #   query  NAME DATA_NODES -       MEDIAN_MS  NOTE
+#   small  CASE DATA_NODES CLIENTS TPS        NOTE   (one-phase, two-phase)
 #   move   copy DATA_NODES -       ROWS_PER_S NOTE   (COPY into one chunk)
 #   move   move DATA_NODES -       ROWS_PER_S NOTE   (move_chunk of it)
 #   move   wait DATA_NODES -       MAX_MS     NOTE   (the writer's longest INSERT)
 # with an empty number when the case did not run.  DATA_NODES 0 is the single
 # server, the baseline of the ingest and query ratios: ingest ratio = rows/s
-# / single rows/s, query ratio = median / single median.  The move ratio is
+# / single rows/s, small ratio = tps / single tps (the single server runs
+# only "one-phase"), query ratio = median / single median.  The move ratio is
 # the move's rows/s over the COPY's on the same cluster.
 
 use strict;
@@ -20,7 +22,7 @@ use warnings;
 my ($results, $notes_file, $json) = @ARGV;
 die "usage: report.pl RESULTS NOTES [JSON]\n" unless defined $notes_file;
 
-my (@ingest, @queries, @moves);
+my (@ingest, @small, @queries, @moves);
 open(my $fh, '<', $results) or die "cannot read $results: $!\n";
 while (my $line = <$fh>) {
 	chomp $line;
@@ -32,7 +34,8 @@ while (my $line = <$fh>) {
 		value   => (defined $value && $value ne '') ? $value + 0 : undef,
 		note    => $note // '',
 	};
-	push @{ $kind eq 'ingest' ? \@ingest : $kind eq 'move' ? \@moves : \@queries }, $r;
+	my %by_kind = (ingest => \@ingest, small => \@small, move => \@moves);
+	push @{ $by_kind{$kind} // \@queries }, $r;
 }
 close $fh;
 
@@ -58,6 +61,10 @@ for my $r (@queries) {
 	my $b = $base_q{ $r->{name} };
 	$r->{ratio} = (defined $r->{value} && $b) ? $r->{value} / $b : undef;
 }
+my ($base_s) = map { $_->{value} } grep { $_->{nodes} == 0 } @small;
+for my $r (@small) {
+	$r->{ratio} = (defined $r->{value} && $base_s) ? $r->{value} / $base_s : undef;
+}
 # The move's rows/s over the COPY's, per cluster.
 my %move;
 $move{ $_->{nodes} }{ $_->{name} } = $_ for @moves;
@@ -71,7 +78,7 @@ for my $m (values %move) {
 
 my @nodes = (0);
 my %seen_n = (0 => 1);
-for my $r (@ingest, @queries, @moves) {
+for my $r (@ingest, @small, @queries, @moves) {
 	push @nodes, $r->{nodes} unless $seen_n{ $r->{nodes} }++;
 }
 @nodes = sort { $a <=> $b } @nodes;
@@ -149,7 +156,21 @@ printf "PostgreSQL %s, hyperdist %s (source tree: %s), %s CPUs; the run took %.0
 	print_table('INGEST: rows/s (ratio = hyperdist rows/s / single-server rows/s; higher is better)',
 		[ 'case', 'clients', map { $colname{$_} } @nodes ], \@rows);
 }
-{
+if (@small) {
+	my (@order, %by);
+	for my $r (@small) {
+		push @order, $r->{name} unless $by{ $r->{name} };
+		$by{ $r->{name} }{ $r->{nodes} } = $r;
+	}
+	my %label = ('one-phase' => 'INSERT + lookup', 'two-phase' => 'the same, one-phase commit off');
+	my @rows = map {
+		my $k = $_;
+		[ $label{$k} // $k, 16, map { cell($by{$k}{$_}, sub { commify($_[0]) }) } @nodes ]
+	} @order;
+	print_table('SMALL TRANSACTIONS: tps (ratio = hyperdist tps / single-server tps; higher is better)',
+		[ 'case', 'clients', map { $colname{$_} } @nodes ], \@rows);
+}
+if (@queries) {
 	my (@order, %by);
 	for my $r (@queries) {
 		push @order, $r->{name} unless $by{ $r->{name} };
@@ -208,6 +229,10 @@ if (defined $json && $json ne '') {
 		sprintf('{"case": %s, "data_nodes": %d, "clients": %d, "rows_per_s": %s, "ratio": %s}',
 			jstr($_->{name}), $_->{nodes}, $_->{clients}, jnum($_->{value}, 1), jnum($_->{ratio}, 3))
 	} @ingest;
+	my @s = map {
+		sprintf('{"case": %s, "data_nodes": %d, "clients": %d, "tps": %s, "ratio": %s}',
+			jstr($_->{name}), $_->{nodes}, $_->{clients}, jnum($_->{value}, 1), jnum($_->{ratio}, 3))
+	} @small;
 	my @q = map {
 		sprintf('{"query": %s, "data_nodes": %d, "median_ms": %s, "ratio": %s}',
 			jstr($_->{name}), $_->{nodes}, jnum($_->{value}, 3), jnum($_->{ratio}, 3))
@@ -221,6 +246,7 @@ if (defined $json && $json ne '') {
 	} sort { $a <=> $b } keys %move;
 	open(my $out, '>', $json) or die "cannot write $json: $!\n";
 	print $out "{\n  \"ingest\": [\n    ", join(",\n    ", @i), "\n  ],\n";
+	print $out "  \"small\": [", (@s ? "\n    " . join(",\n    ", @s) . "\n  " : ''), "],\n";
 	print $out "  \"queries\": [\n    ", join(",\n    ", @q), "\n  ],\n";
 	print $out "  \"move\": [", (@m ? "\n    " . join(",\n    ", @m) . "\n  " : ''), "]\n}\n";
 	close $out or die "cannot write $json: $!\n";
