@@ -27,7 +27,8 @@
  *
  * Errors: a row whose dimension value is rejected fails on the access node
  * with COPY's context (the line, the column); a row a data node rejects
- * fails with the data node named and the line within its batch.  Either
+ * fails with the data node named, the line within its batch and the
+ * input's line (ingest/insert.c).  Either
  * way the statement's transaction, and with it every data node's, rolls
  * back.
  */
@@ -395,11 +396,12 @@ forward_rows(ParseState *pstate, CopyForward *cf, const CopyStmt *stmt)
 										"hyperdist copy row",
 										ALLOCSET_DEFAULT_SIZES);
 
-	/* a data node's error names the node and the line in its batch */
+	/* a data node's error names the node, and the line in its batch and input */
 	while ((chunk = read_line(cf, &fields, &nfields)) != NULL)
 	{
 		encode_line(&cf->line, fields, nfields);
-		hd_insert_text_row(cf->insert, chunk, cf->line.data, cf->line.len);
+		hd_insert_text_row(cf->insert, chunk, cf->line.data, cf->line.len,
+						   cf->cstate->cur_lineno);
 		MemoryContextReset(cf->row_cxt);
 		rows++;
 	}

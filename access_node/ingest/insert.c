@@ -74,6 +74,9 @@ typedef struct NodeConn
 	bool		pending;
 	uint32		seq;
 	bool		pending_counts; /* its rows count as inserted */
+	uint64	   *lines;			/* text COPY in flight: each row's input line */
+	int			nlines;
+	int			lines_size;
 } NodeConn;
 
 typedef struct NodeBatch
@@ -83,6 +86,8 @@ typedef struct NodeBatch
 	int			nrows;
 	size_t		bytes;
 	StringInfoData copy;		/* COPY: header and rows */
+	uint64	   *lines;			/* text COPY: each row's input line */
+	int			lines_size;
 	StringInfoData *columns;	/* else per column: the array's elements */
 	bool	   *hasnull;
 } NodeBatch;
@@ -233,6 +238,56 @@ init_statements(HdInsertState *state, const char *alias,
 		hd_deparse_copy_from(state->ht, tupdesc, n, attnums, "FORMAT binary") : NULL;
 }
 
+/*
+ * The line of a batch that a data node's COPY context names ("COPY t, line
+ * n, ..."), or 0.
+ */
+static long
+batch_line(const char *context)
+{
+	const char *line;
+
+	if (context == NULL || strncmp(context, "COPY ", 5) != 0 ||
+		(line = strstr(context, ", line ")) == NULL)
+		return 0;
+	return strtol(line + strlen(", line "), NULL, 10);
+}
+
+/*
+ * Waits for a text COPY batch.  A data node's error on one of its rows
+ * names the row's line within the batch; the input's line is added.
+ */
+static uint64
+wait_text_copy(HdInsertState *state, NodeConn *node)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	uint64		rows = 0;
+
+	PG_TRY();
+	{
+		rows = hd_exec_wait(node->conn, node->seq, NULL);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		long		line;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		line = batch_line(edata->context);
+		if (line < 1 || line > node->nlines)
+			PG_RE_THROW();
+		FlushErrorState();
+		edata->context = psprintf("%s\nCOPY %s, line %llu of the input",
+								  edata->context,
+								  RelationGetRelationName(state->rel),
+								  (unsigned long long) node->lines[line - 1]);
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	return rows;
+}
+
 static void
 wait_node(HdInsertState *state, NodeConn *node)
 {
@@ -241,7 +296,10 @@ wait_node(HdInsertState *state, NodeConn *node)
 	if (!node->pending)
 		return;
 	node->pending = false;
-	rows = hd_exec_wait(node->conn, node->seq, NULL);
+	if (state->text_copy)
+		rows = wait_text_copy(state, node);
+	else
+		rows = hd_exec_wait(node->conn, node->seq, NULL);
 	if (node->pending_counts)
 		state->inserted += rows;
 }
@@ -381,6 +439,25 @@ put_be32(StringInfo buf, int offset, uint32 v)
 }
 
 /*
+ * A text COPY batch's input lines go with it to its node, which has one
+ * batch (rows are not counted apart); the node's former array, free since
+ * its batch was awaited, is the batch's next.
+ */
+static void
+hand_lines_over(NodeBatch *batch)
+{
+	NodeConn   *node = batch->node;
+	uint64	   *lines = node->lines;
+	int			size = node->lines_size;
+
+	node->lines = batch->lines;
+	node->lines_size = batch->lines_size;
+	node->nlines = batch->nrows;
+	batch->lines = lines;
+	batch->lines_size = size;
+}
+
+/*
  * Sends a COPY batch: its rows, then in binary the trailer (a field count
  * of -1); text ends with the data.
  */
@@ -394,6 +471,8 @@ ship_copy_batch(HdInsertState *state, NodeBatch *batch)
 	wait_node(state, batch->node);
 	batch->node->seq = hd_exec_send_copy(batch->node->conn, state->copy_sql,
 										 batch->copy.data, batch->copy.len);
+	if (state->text_copy)
+		hand_lines_over(batch);
 	batch->node->pending = true;
 	batch->node->pending_counts = batch->counts;
 	copy_batch_reset(state, batch);
@@ -735,9 +814,25 @@ hd_insert_route(HdInsertState *state, Datum *values, bool *isnull)
 	return route_row(state, values, isnull);
 }
 
+/* Records the input line of the batch's next row. */
+static void
+add_line(HdInsertState *state, NodeBatch *batch, uint64 lineno)
+{
+	if (batch->nrows >= batch->lines_size)
+	{
+		int			size = Max(batch->lines_size * 2, 64);
+
+		batch->lines = batch->lines ?
+			repalloc(batch->lines, sizeof(uint64) * size) :
+			MemoryContextAlloc(state->cxt, sizeof(uint64) * size);
+		batch->lines_size = size;
+	}
+	batch->lines[batch->nrows] = lineno;
+}
+
 void
 hd_insert_text_row(HdInsertState *state, HdChunk *chunk, const char *line,
-				   int len)
+				   int len, uint64 lineno)
 {
 	Assert(state->text_copy);
 	for (int i = 0; i < chunk->nnodes; i++)
@@ -745,6 +840,7 @@ hd_insert_text_row(HdInsertState *state, HdChunk *chunk, const char *line,
 		NodeBatch  *batch = get_batch(state, chunk->nodes[i], true);
 
 		make_room(state, batch, len);
+		add_line(state, batch, lineno);
 		appendBinaryStringInfo(&batch->copy, line, len);
 		row_added(state, batch, len);
 	}

@@ -57,9 +57,12 @@ extern HdInsertState *hd_insert_begin_text_copy(Relation rel, HdHypertable *ht,
  */
 extern HdChunk *hd_insert_route(HdInsertState *state, Datum *values, bool *isnull);
 
-/* Adds a line (ending in a newline) to the batches of the chunk's replicas. */
+/*
+ * Adds a line (ending in a newline) to the batches of the chunk's replicas;
+ * a data node's error on it names lineno, the line of the input.
+ */
 extern void hd_insert_text_row(HdInsertState *state, HdChunk *chunk,
-							   const char *line, int len);
+							   const char *line, int len, uint64 lineno);
 
 /*
  * Ships every buffered row and waits for all batches; returns the rows
