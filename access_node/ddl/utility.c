@@ -21,7 +21,8 @@
  * tables in its schema, TRUNCATE, DROP TABLE and DROP SCHEMA ... CASCADE
  * (the last three drop the chunks everywhere).  VACUUM of a distributed
  * hypertable runs on its data nodes, and a database-wide ANALYZE also
- * analyzes the distributed hypertables (fdw/analyze.c).
+ * analyzes the distributed hypertables (fdw/analyze.c).  COPY FROM in text
+ * or CSV goes to ingest/copy_from.c, COPY TO becomes COPY (SELECT ...).
  */
 #include "postgres.h"
 
@@ -48,6 +49,7 @@
 #include "utils/snapmgr.h"
 
 #include "deparse/deparse.h"
+#include "ingest/copy_from.h"
 #include "metadata/cache.h"
 #include "metadata/catalog.h"
 #include "metadata/catalog_read.h"
@@ -882,6 +884,31 @@ process_grant(UtilityArgs *args, GrantStmt *stmt)
 	return true;
 }
 
+/* ---- COPY FROM -------------------------------------------------------------- */
+
+/*
+ * COPY hypertable FROM ...: text and CSV rows go to the data nodes as they
+ * came (ingest/copy_from.c); anything else takes PostgreSQL's COPY into
+ * the foreign table.
+ */
+static bool
+process_copy_from(UtilityArgs *args, CopyStmt *stmt)
+{
+	Oid			relid = dist_hypertable_of(stmt->relation);
+	ParseState *pstate;
+	uint64		processed;
+
+	if (!OidIsValid(relid))
+		return false;
+	pstate = make_parsestate(NULL);
+	pstate->p_sourcetext = args->query_string;
+	if (!hd_copy_from(pstate, stmt, relid, &processed))
+		return false;
+	if (args->qc != NULL)
+		SetQueryCompletion(args->qc, CMDTAG_COPY, processed);
+	return true;
+}
+
 /* ---- COPY TO ---------------------------------------------------------------- */
 
 /* COPY hypertable TO ...: PostgreSQL copies only queries from foreign tables. */
@@ -1186,6 +1213,8 @@ process(UtilityArgs *args, Node *stmt)
 		case T_GrantStmt:
 			return process_grant(args, (GrantStmt *) stmt);
 		case T_CopyStmt:
+			if (((CopyStmt *) stmt)->is_from)
+				return process_copy_from(args, (CopyStmt *) stmt);
 			return process_copy_to(args, (CopyStmt *) stmt);
 		case T_VacuumStmt:
 			return process_vacuum(args, (VacuumStmt *) stmt);

@@ -89,7 +89,8 @@ extern char *hd_deparse_insert_batch(const HdHypertable *ht, const char *alias,
 									 const Oid *elemtypes, const bool *as_text,
 									 const char *on_conflict);
 extern char *hd_deparse_copy_from(const HdHypertable *ht, TupleDesc tupdesc,
-								  int n, const AttrNumber *attnums);
+								  int n, const AttrNumber *attnums,
+								  const char *options);
 extern char *hd_deparse_insert_returning(const HdHypertable *ht,
 										 const char *alias, TupleDesc tupdesc,
 										 int n, const AttrNumber *attnums,

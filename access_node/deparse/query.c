@@ -589,14 +589,14 @@ hd_deparse_insert_batch(const HdHypertable *ht, const char *alias,
 	return sql.data;
 }
 
-/* "COPY <hypertable> (c1, ...) FROM STDIN (FORMAT binary)" */
+/* "COPY <hypertable> (c1, ...) FROM STDIN (<options>)" */
 char *
 hd_deparse_copy_from(const HdHypertable *ht, TupleDesc tupdesc, int n,
-					 const AttrNumber *attnums)
+					 const AttrNumber *attnums, const char *options)
 {
-	return psprintf("COPY %s (%s) FROM STDIN (FORMAT binary)",
+	return psprintf("COPY %s (%s) FROM STDIN (%s)",
 					hd_deparse_hypertable_name(ht),
-					column_names(tupdesc, n, attnums));
+					column_names(tupdesc, n, attnums), options);
 }
 
 /*

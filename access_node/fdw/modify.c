@@ -8,8 +8,10 @@
  * row sent (every column, defaults computed here), and any error while
  * shipping a batch fails the statement.  Batches still buffered are
  * shipped when the statement ends.  COPY FROM goes the same way
- * (BeginForeignInsert): PostgreSQL 15 calls the FDW once per row, but
- * rows are only buffered here, never sent one by one.
+ * (BeginForeignInsert) in binary, and in text or CSV when the access node
+ * must parse every column (ingest/copy_from.c forwards the others):
+ * PostgreSQL 15 calls the FDW once per row, but rows are only buffered
+ * here, never sent one by one.
  *
  * ON CONFLICT may skip rows (DO NOTHING, DO UPDATE ... WHERE) and its
  * arbiter is a unique index of the data nodes (see ingest/on_conflict.c), so the

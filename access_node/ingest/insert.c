@@ -17,6 +17,10 @@
  * node parses one statement per batch and its partitioning puts the rows
  * into the chunks.  An ON CONFLICT clause (deparsed by ingest/on_conflict.c) is
  * appended and arbitrated by the data node's unique indexes.
+ *
+ * COPY FROM in text or CSV (ingest/copy_from.c) brings its rows already
+ * encoded, as lines of COPY's text format, and its own COPY statement; they
+ * are routed and batched the same way.
  */
 #include "postgres.h"
 
@@ -70,6 +74,9 @@ typedef struct NodeConn
 	bool		pending;
 	uint32		seq;
 	bool		pending_counts; /* its rows count as inserted */
+	uint64	   *lines;			/* text COPY in flight: each row's input line */
+	int			nlines;
+	int			lines_size;
 } NodeConn;
 
 typedef struct NodeBatch
@@ -79,6 +86,8 @@ typedef struct NodeBatch
 	int			nrows;
 	size_t		bytes;
 	StringInfoData copy;		/* COPY: header and rows */
+	uint64	   *lines;			/* text COPY: each row's input line */
+	int			lines_size;
 	StringInfoData *columns;	/* else per column: the array's elements */
 	bool	   *hasnull;
 } NodeBatch;
@@ -96,6 +105,7 @@ struct HdInsertState
 	StringInfoData *row;		/* the current row's elements, per column */
 	char	   *sql;
 	char	   *copy_sql;		/* NULL: batches are INSERT ... unnest */
+	bool		text_copy;		/* copy_sql reads text rows the caller encodes */
 	List	   *nodes;			/* NodeConn */
 	List	   *batches;		/* NodeBatch */
 	uint64		inserted;
@@ -225,7 +235,57 @@ init_statements(HdInsertState *state, const char *alias,
 	state->sql = hd_deparse_insert_batch(state->ht, alias, tupdesc, n, attnums,
 										 elemtypes, as_text, on_conflict);
 	state->copy_sql = on_conflict == NULL && all_binary(state) ?
-		hd_deparse_copy_from(state->ht, tupdesc, n, attnums) : NULL;
+		hd_deparse_copy_from(state->ht, tupdesc, n, attnums, "FORMAT binary") : NULL;
+}
+
+/*
+ * The line of a batch that a data node's COPY context names ("COPY t, line
+ * n, ..."), or 0.
+ */
+static long
+batch_line(const char *context)
+{
+	const char *line;
+
+	if (context == NULL || strncmp(context, "COPY ", 5) != 0 ||
+		(line = strstr(context, ", line ")) == NULL)
+		return 0;
+	return strtol(line + strlen(", line "), NULL, 10);
+}
+
+/*
+ * Waits for a text COPY batch.  A data node's error on one of its rows
+ * names the row's line within the batch; the input's line is added.
+ */
+static uint64
+wait_text_copy(HdInsertState *state, NodeConn *node)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	uint64		rows = 0;
+
+	PG_TRY();
+	{
+		rows = hd_exec_wait(node->conn, node->seq, NULL);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		long		line;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		line = batch_line(edata->context);
+		if (line < 1 || line > node->nlines)
+			PG_RE_THROW();
+		FlushErrorState();
+		edata->context = psprintf("%s\nCOPY %s, line %llu of the input",
+								  edata->context,
+								  RelationGetRelationName(state->rel),
+								  (unsigned long long) node->lines[line - 1]);
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	return rows;
 }
 
 static void
@@ -236,7 +296,10 @@ wait_node(HdInsertState *state, NodeConn *node)
 	if (!node->pending)
 		return;
 	node->pending = false;
-	rows = hd_exec_wait(node->conn, node->seq, NULL);
+	if (state->text_copy)
+		rows = wait_text_copy(state, node);
+	else
+		rows = hd_exec_wait(node->conn, node->seq, NULL);
 	if (node->pending_counts)
 		state->inserted += rows;
 }
@@ -251,16 +314,17 @@ wait_all(void *arg)
 		wait_node(state, lfirst(lc));
 }
 
-HdInsertState *
-hd_insert_begin(Relation rel, HdHypertable *ht, const char *alias,
-				const char *on_conflict, bool count_rows)
+/* A state in its own memory context, which is current on return. */
+static HdInsertState *
+create_state(Relation rel, HdHypertable *ht, bool count_rows)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
 											  "hyperdist insert",
 											  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-	HdInsertState *state = palloc0(sizeof(HdInsertState));
+	HdInsertState *state;
 
+	MemoryContextSwitchTo(cxt);
+	state = palloc0(sizeof(HdInsertState));
 	state->rel = rel;
 	state->ht = ht;
 	state->cxt = cxt;
@@ -268,6 +332,16 @@ hd_insert_begin(Relation rel, HdHypertable *ht, const char *alias,
 										   ALLOCSET_SMALL_SIZES);
 	state->count_rows = count_rows;
 	state->chunks = hd_chunk_cache_create(ht, cxt, wait_all, state);
+	return state;
+}
+
+HdInsertState *
+hd_insert_begin(Relation rel, HdHypertable *ht, const char *alias,
+				const char *on_conflict, bool count_rows)
+{
+	MemoryContext old = CurrentMemoryContext;
+	HdInsertState *state = create_state(rel, ht, count_rows);
+
 	init_codecs(state);
 	init_statements(state, alias, on_conflict);
 	state->alias = alias ? pstrdup(alias) : NULL;
@@ -301,14 +375,18 @@ get_node(HdInsertState *state, Oid serverid)
 	return node;
 }
 
-/* The binary COPY header: signature, flags 0, no header extension. */
+/*
+ * Empties a COPY batch.  Binary data starts with the header: signature,
+ * flags 0, no header extension.
+ */
 static void
-copy_batch_reset(NodeBatch *batch)
+copy_batch_reset(HdInsertState *state, NodeBatch *batch)
 {
 	static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
 
 	resetStringInfo(&batch->copy);
-	appendBinaryStringInfo(&batch->copy, header, sizeof(header));
+	if (!state->text_copy)
+		appendBinaryStringInfo(&batch->copy, header, sizeof(header));
 }
 
 static NodeBatch *
@@ -334,7 +412,7 @@ get_batch(HdInsertState *state, Oid serverid, bool counts)
 	if (state->copy_sql != NULL)
 	{
 		initStringInfo(&batch->copy);
-		copy_batch_reset(batch);
+		copy_batch_reset(state, batch);
 	}
 	else
 	{
@@ -360,19 +438,44 @@ put_be32(StringInfo buf, int offset, uint32 v)
 	memcpy(buf->data + offset, &be, 4);
 }
 
-/* Sends a COPY batch: its rows, then the trailer (a field count of -1). */
+/*
+ * A text COPY batch's input lines go with it to its node, which has one
+ * batch (rows are not counted apart); the node's former array, free since
+ * its batch was awaited, is the batch's next.
+ */
+static void
+hand_lines_over(NodeBatch *batch)
+{
+	NodeConn   *node = batch->node;
+	uint64	   *lines = node->lines;
+	int			size = node->lines_size;
+
+	node->lines = batch->lines;
+	node->lines_size = batch->lines_size;
+	node->nlines = batch->nrows;
+	batch->lines = lines;
+	batch->lines_size = size;
+}
+
+/*
+ * Sends a COPY batch: its rows, then in binary the trailer (a field count
+ * of -1); text ends with the data.
+ */
 static void
 ship_copy_batch(HdInsertState *state, NodeBatch *batch)
 {
 	uint16		trailer = pg_hton16((uint16) -1);
 
-	appendBinaryStringInfo(&batch->copy, (char *) &trailer, 2);
+	if (!state->text_copy)
+		appendBinaryStringInfo(&batch->copy, (char *) &trailer, 2);
 	wait_node(state, batch->node);
 	batch->node->seq = hd_exec_send_copy(batch->node->conn, state->copy_sql,
 										 batch->copy.data, batch->copy.len);
+	if (state->text_copy)
+		hand_lines_over(batch);
 	batch->node->pending = true;
 	batch->node->pending_counts = batch->counts;
-	copy_batch_reset(batch);
+	copy_batch_reset(state, batch);
 	batch->nrows = 0;
 	batch->bytes = 0;
 }
@@ -509,16 +612,32 @@ append_copy_row(HdInsertState *state, NodeBatch *batch)
 							   state->row[i].len);
 }
 
+/*
+ * Before a row of size bytes: a row that would take the batch past its size
+ * goes in the next one, so a request exceeds the agent's frame limit only
+ * for a row that does alone, whatever came before it.
+ */
+static void
+make_room(HdInsertState *state, NodeBatch *batch, size_t size)
+{
+	if (batch->nrows > 0 && batch->bytes + size > HD_BATCH_MAX_BYTES)
+		ship_batch(state, batch);
+}
+
+/* After a row of size bytes: ships the batch when it is full. */
+static void
+row_added(HdInsertState *state, NodeBatch *batch, size_t size)
+{
+	batch->nrows++;
+	batch->bytes += size;
+	if (batch->nrows >= hd_max_insert_batch_size || batch->bytes >= HD_BATCH_MAX_BYTES)
+		ship_batch(state, batch);
+}
+
 static void
 append_row(HdInsertState *state, NodeBatch *batch, bool *isnull, size_t size)
 {
-	/*
-	 * A row that would take the batch past its size goes in the next one:
-	 * a request then exceeds the agent's frame limit only for a row that
-	 * does alone, whatever came before it.
-	 */
-	if (batch->nrows > 0 && batch->bytes + size > HD_BATCH_MAX_BYTES)
-		ship_batch(state, batch);
+	make_room(state, batch, size);
 	if (state->copy_sql != NULL)
 		append_copy_row(state, batch);
 	else
@@ -531,10 +650,7 @@ append_row(HdInsertState *state, NodeBatch *batch, bool *isnull, size_t size)
 				batch->hasnull[i] = true;
 		}
 	}
-	batch->nrows++;
-	batch->bytes += size;
-	if (batch->nrows >= hd_max_insert_batch_size || batch->bytes >= HD_BATCH_MAX_BYTES)
-		ship_batch(state, batch);
+	row_added(state, batch, size);
 }
 
 /* The chunk of the row (created if missing). */
@@ -678,6 +794,56 @@ hd_insert_row_returning(HdInsertState *state, Datum *values, bool *isnull,
 	}
 	MemoryContextSwitchTo(old);
 	return found;
+}
+
+HdInsertState *
+hd_insert_begin_text_copy(Relation rel, HdHypertable *ht, const char *copy_sql)
+{
+	MemoryContext old = CurrentMemoryContext;
+	HdInsertState *state = create_state(rel, ht, false);
+
+	state->copy_sql = pstrdup(copy_sql);
+	state->text_copy = true;
+	MemoryContextSwitchTo(old);
+	return state;
+}
+
+HdChunk *
+hd_insert_route(HdInsertState *state, Datum *values, bool *isnull)
+{
+	return route_row(state, values, isnull);
+}
+
+/* Records the input line of the batch's next row. */
+static void
+add_line(HdInsertState *state, NodeBatch *batch, uint64 lineno)
+{
+	if (batch->nrows >= batch->lines_size)
+	{
+		int			size = Max(batch->lines_size * 2, 64);
+
+		batch->lines = batch->lines ?
+			repalloc(batch->lines, sizeof(uint64) * size) :
+			MemoryContextAlloc(state->cxt, sizeof(uint64) * size);
+		batch->lines_size = size;
+	}
+	batch->lines[batch->nrows] = lineno;
+}
+
+void
+hd_insert_text_row(HdInsertState *state, HdChunk *chunk, const char *line,
+				   int len, uint64 lineno)
+{
+	Assert(state->text_copy);
+	for (int i = 0; i < chunk->nnodes; i++)
+	{
+		NodeBatch  *batch = get_batch(state, chunk->nodes[i], true);
+
+		make_room(state, batch, len);
+		add_line(state, batch, lineno);
+		appendBinaryStringInfo(&batch->copy, line, len);
+		row_added(state, batch, len);
+	}
 }
 
 uint64

@@ -18,6 +18,7 @@
 #include "utils/rel.h"
 
 #include "metadata/hypertable.h"
+#include "placement/chunk_create.h"
 
 typedef struct HdInsertState HdInsertState;
 
@@ -42,6 +43,26 @@ extern void hd_insert_row(HdInsertState *state, Datum *values, bool *isnull);
  */
 extern bool hd_insert_row_returning(HdInsertState *state, Datum *values,
 									bool *isnull, Datum *out, bool *outnull);
+
+/*
+ * Starts routing rows that come encoded as lines of COPY's text format:
+ * copy_sql is the data node's statement that reads them from STDIN.
+ */
+extern HdInsertState *hd_insert_begin_text_copy(Relation rel, HdHypertable *ht,
+												const char *copy_sql);
+
+/*
+ * The chunk a row goes to (created if missing); values and isnull, one per
+ * attribute of rel, need only the dimension columns.
+ */
+extern HdChunk *hd_insert_route(HdInsertState *state, Datum *values, bool *isnull);
+
+/*
+ * Adds a line (ending in a newline) to the batches of the chunk's replicas;
+ * a data node's error on it names lineno, the line of the input.
+ */
+extern void hd_insert_text_row(HdInsertState *state, HdChunk *chunk,
+							   const char *line, int len, uint64 lineno);
 
 /*
  * Ships every buffered row and waits for all batches; returns the rows

@@ -150,7 +150,8 @@ printf "PostgreSQL %s, hyperdist %s (source tree: %s), %s CPUs; the run took %.0
 		my ($name, $clients) = split m{/}, $k;
 		my $label = $name eq 'insert'
 			? sprintf('INSERT (1,000 rows/stmt; %s rows)', commify($e->{B_INS_ROWS} // 0))
-			: 'COPY';
+			: $name eq 'copy-csv' ? 'psql \\copy (FORMAT csv)'
+			: sprintf('COPY (FORMAT %s)', $e->{B_FORMAT} // '?');
 		push @rows, [ $label, $clients, map { cell($by{$k}{$_}, sub { commify($_[0]) }) } @nodes ];
 	}
 	print_table('INGEST: rows/s (ratio = hyperdist rows/s / single-server rows/s; higher is better)',
