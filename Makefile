@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: PostgreSQL
 # hyperdist — top-level build.
 #
-#   make            build the extension (access_node/) and hyperdist-agent (data_node/)
-#   make install    install both (the agent into PostgreSQL's bindir)
+#   make            build the extension (access_node/), its TimescaleDB 2.13
+#                   compatibility extension (access_node/compat/) and
+#                   hyperdist-agent (data_node/)
+#   make install    install them (the agent into PostgreSQL's bindir)
 #   make check      install deps, build, install, run every test suite
 #   make demo       install deps, build, install, start a local cluster, run the demo
 #   make fuzz       build the libFuzzer targets (tools/fuzz/) and run each for
@@ -18,7 +20,7 @@
 PG_CONFIG ?= $(shell command -v pg_config 2>/dev/null || echo /usr/lib/postgresql/15/bin/pg_config)
 export PG_CONFIG
 
-SUBDIRS = common access_node data_node
+SUBDIRS = common access_node access_node/compat data_node
 
 .PHONY: all install clean check demo deps unit-test installcheck cluster-test indent \
 	fuzz check-sanitize
@@ -26,10 +28,12 @@ SUBDIRS = common access_node data_node
 all:
 	$(MAKE) -C common
 	$(MAKE) -C access_node
+	$(MAKE) -C access_node/compat
 	$(MAKE) -C data_node
 
 install: all
 	$(MAKE) -C access_node install
+	$(MAKE) -C access_node/compat install
 	$(MAKE) -C data_node install
 
 clean:

@@ -1,0 +1,96 @@
+-- SPDX-License-Identifier: PostgreSQL
+-- hyperdist_timescaledb_compat: TimescaleDB 2.13's multi-node names in
+-- schemas timescaledb_information and timescaledb_experimental, over
+-- hyperdist's own.  The views select from hyperdist_information, naming
+-- and casting columns as 2.13 did; the wrappers call hyperdist's
+-- functions and procedures as the caller (SECURITY INVOKER), so that they
+-- grant nothing the caller could not do through hyperdist's names.
+
+\echo Use "CREATE EXTENSION hyperdist_timescaledb_compat" to load this file. \quit
+
+CREATE SCHEMA timescaledb_information;
+CREATE SCHEMA timescaledb_experimental;
+GRANT USAGE ON SCHEMA timescaledb_information, timescaledb_experimental TO PUBLIC;
+
+-- ---- timescaledb_information ---------------------------------------------
+
+-- Columns are listed rather than taken with *, so that a column hyperdist
+-- adds to its own views does not change these.
+CREATE VIEW timescaledb_information.hypertables AS
+SELECT hypertable_schema, hypertable_name, owner, num_dimensions, num_chunks,
+       compression_enabled, is_distributed, replication_factor, data_nodes, tablespaces
+  FROM hyperdist_information.hypertables;
+
+-- 2.13 numbered dimensions with rank() (bigint) and named integer_now_func
+-- by its name; hyperdist has no integer_now function.
+CREATE VIEW timescaledb_information.dimensions AS
+SELECT hypertable_schema, hypertable_name, dimension_number::bigint AS dimension_number,
+       column_name, column_type, dimension_type, time_interval, integer_interval,
+       integer_now_func::name AS integer_now_func, num_partitions
+  FROM hyperdist_information.dimensions;
+
+-- chunk_creation_time is the catalog's creation time of the chunk (2.13's
+-- view shows the same).
+CREATE VIEW timescaledb_information.chunks AS
+SELECT i.hypertable_schema, i.hypertable_name, i.chunk_schema, i.chunk_name,
+       i.primary_dimension, i.primary_dimension_type, i.range_start, i.range_end,
+       i.range_start_integer, i.range_end_integer, i.is_compressed, i.chunk_tablespace,
+       i.data_nodes, c.creation_time AS chunk_creation_time
+  FROM hyperdist_information.chunks i
+  JOIN _hyperdist_catalog.chunk c
+    ON c.schema_name = i.chunk_schema AND c.table_name = i.chunk_name;
+
+CREATE VIEW timescaledb_information.data_nodes AS
+SELECT node_name, owner, options
+  FROM hyperdist_information.data_nodes;
+
+GRANT SELECT ON ALL TABLES IN SCHEMA timescaledb_information TO PUBLIC;
+
+-- ---- timescaledb_experimental --------------------------------------------
+
+-- 2.13's columns only: hyperdist's view adds stale replicas and the copy
+-- in progress.
+CREATE VIEW timescaledb_experimental.chunk_replication_status AS
+SELECT hypertable_schema, hypertable_name, chunk_schema, chunk_name,
+       desired_num_replicas, num_replicas, replica_nodes, non_replica_nodes
+  FROM hyperdist_information.chunk_replication_status;
+
+GRANT SELECT ON timescaledb_experimental.chunk_replication_status TO PUBLIC;
+
+-- hyperdist's functions and procedures live in the schema its extension
+-- was created in, known only now: the wrappers are created with that
+-- schema in their text.  The procedures are PL/pgSQL because the ones they
+-- call commit (the wait for a copy or move), which a SQL-language body or
+-- a SET clause would forbid.
+DO $do$
+DECLARE
+  s name := (SELECT n.nspname
+               FROM pg_catalog.pg_extension e
+               JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+              WHERE e.extname = 'hyperdist');
+  proc text;
+BEGIN
+  EXECUTE format($f$
+    CREATE FUNCTION timescaledb_experimental.block_new_chunks(
+        data_node_name NAME, hypertable REGCLASS = NULL, force BOOLEAN = FALSE)
+    RETURNS INTEGER LANGUAGE sql VOLATILE
+    AS $b$SELECT %1$I.block_new_chunks($1, $2, $3)$b$ $f$, s);
+  EXECUTE format($f$
+    CREATE FUNCTION timescaledb_experimental.allow_new_chunks(
+        data_node_name NAME, hypertable REGCLASS = NULL)
+    RETURNS INTEGER LANGUAGE sql VOLATILE
+    AS $b$SELECT %1$I.allow_new_chunks($1, $2)$b$ $f$, s);
+  FOREACH proc IN ARRAY ARRAY['move_chunk', 'copy_chunk'] LOOP
+    EXECUTE format($f$
+      CREATE PROCEDURE timescaledb_experimental.%2$I(
+          chunk REGCLASS, source_node NAME = NULL, destination_node NAME = NULL,
+          operation_id NAME = NULL)
+      LANGUAGE plpgsql
+      AS $b$BEGIN CALL %1$I.%2$I(chunk, source_node, destination_node, operation_id); END$b$ $f$,
+      s, proc);
+  END LOOP;
+  EXECUTE format($f$
+    CREATE PROCEDURE timescaledb_experimental.cleanup_copy_chunk_operation(operation_id NAME)
+    LANGUAGE plpgsql
+    AS $b$BEGIN CALL %1$I.cleanup_copy_chunk_operation(operation_id); END$b$ $f$, s);
+END $do$;
