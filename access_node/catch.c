@@ -5,6 +5,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "utils/snapmgr.h"
 
 #include "catch.h"
 
@@ -19,6 +20,33 @@ hd_catch_abort_xact(MemoryContext cxt)
 	AbortCurrentTransaction();
 	MemoryContextSwitchTo(cxt);
 	return edata;
+}
+
+long
+hd_catch_xact_step(long (*step) (void), const char *what)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile long result = -1;
+
+	PG_TRY();
+	{
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		result = step();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata = hd_catch_abort_xact(cxt);
+
+		ereport(LOG, (errmsg("hyperdist: %s: %s", what, edata->message)));
+		FreeErrorData(edata);
+		result = -1;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	return result;
 }
 
 void

@@ -21,6 +21,13 @@
 extern ErrorData *hd_catch_abort_xact(MemoryContext cxt);
 
 /*
+ * A background process's step of a pass, in a transaction of its own with
+ * a snapshot: step's result, or -1 when it failed (logged, "hyperdist:
+ * what: message", and its transaction aborted).
+ */
+extern long hd_catch_xact_step(long (*step) (void), const char *what);
+
+/*
  * The step began with BeginInternalSubTransaction in cxt, under owner:
  * hd_subxact_commit after it succeeded, hd_catch_abort_subxact after it
  * failed, both returning to cxt and owner.

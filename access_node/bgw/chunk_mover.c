@@ -339,34 +339,13 @@ long
 hd_chunk_movers_start(void)
 {
 	static bool callback_set = false;
-	MemoryContext cxt = CurrentMemoryContext;
-	volatile long wait = -1;
 
 	if (!callback_set)
 	{
 		before_shmem_exit(stop_movers, (Datum) 0);
 		callback_set = true;
 	}
-	PG_TRY();
-	{
-		StartTransactionCommand();
-		PushActiveSnapshot(GetTransactionSnapshot());
-		wait = schedule();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata = hd_catch_abort_xact(cxt);
-
-		ereport(LOG,
-				(errmsg("hyperdist: could not read the chunk copy operations to run: %s",
-						edata->message)));
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	return wait;
+	return hd_catch_xact_step(schedule, "could not read the chunk copy operations to run");
 }
 
 /* ---- a mover ----------------------------------------------------------------- */

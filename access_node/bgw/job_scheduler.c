@@ -24,7 +24,6 @@
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
 #include "utils/memutils.h"
-#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "catch.h"
@@ -205,31 +204,11 @@ long
 hd_job_scheduler_pass(void)
 {
 	static bool callback_set = false;
-	MemoryContext cxt = CurrentMemoryContext;
-	volatile long wait = -1;
 
 	if (!callback_set)
 	{
 		before_shmem_exit(stop_runners, (Datum) 0);
 		callback_set = true;
 	}
-	PG_TRY();
-	{
-		StartTransactionCommand();
-		PushActiveSnapshot(GetTransactionSnapshot());
-		wait = schedule();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata = hd_catch_abort_xact(cxt);
-
-		ereport(LOG,
-				(errmsg("hyperdist: could not schedule jobs: %s", edata->message)));
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	return wait;
+	return hd_catch_xact_step(schedule, "could not schedule jobs");
 }
