@@ -44,6 +44,25 @@ CREATE VIEW timescaledb_information.data_nodes AS
 SELECT node_name, owner, options
   FROM hyperdist_information.data_nodes;
 
+-- Jobs: hyperdist's views have 2.13's columns already.
+CREATE VIEW timescaledb_information.jobs AS
+SELECT job_id, application_name, schedule_interval, max_runtime, max_retries,
+       retry_period, proc_schema, proc_name, owner, scheduled, fixed_schedule,
+       config, next_start, initial_start, hypertable_schema, hypertable_name,
+       check_schema, check_name
+  FROM hyperdist_information.jobs;
+
+CREATE VIEW timescaledb_information.job_stats AS
+SELECT hypertable_schema, hypertable_name, job_id, last_run_started_at,
+       last_successful_finish, last_run_status, job_status, last_run_duration,
+       next_start, total_runs, total_successes, total_failures
+  FROM hyperdist_information.job_stats;
+
+CREATE VIEW timescaledb_information.job_errors AS
+SELECT job_id, proc_schema, proc_name, pid, start_time, finish_time,
+       sqlerrcode, err_message
+  FROM hyperdist_information.job_errors;
+
 GRANT SELECT ON ALL TABLES IN SCHEMA timescaledb_information TO PUBLIC;
 
 -- ---- timescaledb_experimental --------------------------------------------
