@@ -527,6 +527,14 @@ hd_conn_fail(HdConn *conn, HdSockStatus why, bool opening)
 							 hd_keys_dir_path(), where)));
 			break;
 		case HD_SOCK_HANDSHAKE_FAILED:
+
+			/*
+			 * Unusable either way: a wrong key, or an agent that closed the
+			 * connection halfway (it is dying or starting), which libzmq
+			 * reports alike.  Down for every backend, so reads fail over.
+			 */
+			conn_lost(conn, psprintf("The secure handshake with the agent at %s failed.", where),
+					  true);
 			ereport(ERROR,
 					(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
 					 errmsg("could not connect to data node \"%s\"", name),

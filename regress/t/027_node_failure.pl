@@ -51,7 +51,7 @@ sub loop_child
 		my $st = $rc == 0 ? 'ok' : (sqlstate($err) // "exit$rc");
 		$out =~ s/\s+/ /g;
 		print $fh sprintf("%.3f %.3f %s %d %s\n", $t0, time, $st, $n, $out);
-		print $fh "# $err" if $rc != 0;
+		print $fh map { "# $_\n" } split /\n/, $err if $rc != 0;
 	}
 	POSIX::_exit(0);
 }
@@ -230,8 +230,8 @@ sub wait_healed
 				$c->psql_ok("SELECT count(*) FROM hyperdist_information.chunk_replication_status"
 					  . " WHERE cardinality(stale_replica_nodes) > 0 OR num_replicas < desired_num_replicas") eq '0'
 			},
-			60),
-		"$what: chunk_replication_status has no stale or missing replica within a minute")
+			180),
+		"$what: chunk_replication_status has no stale or missing replica within three minutes")
 	  or diag($c->psql_ok("SELECT * FROM hyperdist_information.chunk_replication_status"
 			  . " WHERE cardinality(stale_replica_nodes) > 0 OR num_replicas < desired_num_replicas"));
 }
