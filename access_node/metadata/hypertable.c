@@ -71,6 +71,11 @@ load_dimensions(HdHypertable *ht, MemoryContext cxt)
 	}
 }
 
+/*
+ * The hypertable's data nodes.  A node whose server is gone is left out:
+ * a delete_data_node committing after this transaction's snapshot was
+ * taken drops the server, which the syscache sees at once.
+ */
 static void
 load_data_nodes(HdHypertable *ht, MemoryContext cxt)
 {
@@ -79,7 +84,12 @@ load_data_nodes(HdHypertable *ht, MemoryContext cxt)
 	ListCell   *lc;
 
 	foreach(lc, names)
-		ht->data_nodes = lappend_oid(ht->data_nodes, get_foreign_server_oid(lfirst(lc), false));
+	{
+		Oid			serverid = get_foreign_server_oid(lfirst(lc), true);
+
+		if (OidIsValid(serverid))
+			ht->data_nodes = lappend_oid(ht->data_nodes, serverid);
+	}
 	MemoryContextSwitchTo(old);
 }
 
