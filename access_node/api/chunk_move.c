@@ -56,6 +56,15 @@ static int32 locked_op = 0;		/* an operation's lock held until then */
 static bool wake_at_commit = false; /* an operation was recorded */
 
 /*
+ * Cancels are held from a chunk_op_wait that returns false to the next
+ * call: a cancel arriving while chunk_op_await commits would otherwise be
+ * raised outside its exception block and end the CALL with the operation
+ * still running.  An error in between zeroes the hold count (errfinish),
+ * and the abort forgets the hold.
+ */
+static bool cancel_held = false;
+
+/*
  * The worker is woken once the operation is committed (before, it would
  * not see it); the lock is let go whatever the outcome.
  */
@@ -67,17 +76,19 @@ hd_chunk_op_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_COMMIT:
 			if (wake_at_commit)
 				hd_bgw_wake(true);
-			/* FALLTHROUGH */
+			break;
 		case XACT_EVENT_ABORT:
+			cancel_held = false;
+			break;
 		case XACT_EVENT_PREPARE:
-			if (locked_op != 0)
-				hd_chunk_op_unlock(locked_op);
-			locked_op = 0;
-			wake_at_commit = false;
 			break;
 		default:
-			break;
+			return;
 	}
+	if (locked_op != 0)
+		hd_chunk_op_unlock(locked_op);
+	locked_op = 0;
+	wake_at_commit = false;
 }
 
 /* Takes op_id's lock until the end of the transaction; false if taken. */
@@ -195,8 +206,8 @@ hyperdist_chunk_op_create(PG_FUNCTION_ARGS)
 
 /*
  * _hyperdist_functions.chunk_op_wait(op): true once op has ended, false
- * after HD_OP_POLL_MS (the caller commits and calls again).  A cancel
- * interrupts it as any wait.
+ * after HD_OP_POLL_MS, with cancels held until the caller, having
+ * committed, calls again.  A cancel interrupts it as any wait.
  */
 PG_FUNCTION_INFO_V1(hyperdist_chunk_op_wait);
 Datum
@@ -205,6 +216,11 @@ hyperdist_chunk_op_wait(PG_FUNCTION_ARGS)
 	int32		op_id = PG_GETARG_INT32(0);
 	bool		waited = false;
 
+	if (cancel_held)
+	{
+		cancel_held = false;
+		RESUME_CANCEL_INTERRUPTS();
+	}
 	for (;;)
 	{
 		HdCopyOp	op;
@@ -213,7 +229,11 @@ hyperdist_chunk_op_wait(PG_FUNCTION_ARGS)
 		if (!hd_copy_op_read(op_id, &op) || hd_copy_op_ended(&op))
 			PG_RETURN_BOOL(true);
 		if (waited)
+		{
+			HOLD_CANCEL_INTERRUPTS();
+			cancel_held = true;
 			PG_RETURN_BOOL(false);
+		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 HD_OP_POLL_MS, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);

@@ -97,7 +97,7 @@ sub loop_child
 		my $st = sqlstate($err) // ($err =~ /ERROR/ ? 'error' : 'ok');
 		$out =~ s/\s+/ /g;
 		print $fh sprintf("%.6f %.6f %s %d %s\n", $t0, $t1, $st, $n, $out);
-		print $fh "# $err" if $st ne 'ok';
+		print $fh map { "# $_\n" } split /\n/, $err if $st ne 'ok';
 	}
 	$s->quit;
 	POSIX::_exit(0);
