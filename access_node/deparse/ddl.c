@@ -517,11 +517,12 @@ hd_deparse_chunk_checksum(const char *schema, const char *table)
 
 /*
  * A copy's catch-up compares a chunk's replicas by time bucket
- * (placement/replica_copy.c): thresholds cut the chunk's time range
- * [start, end) into nbuckets equal buckets, as literals of the time
- * column's type in ascending order; a row is in bucket b when b thresholds
- * are at or below its time (width_bucket's rule).  NIL, one bucket, when
- * the range is open or too narrow to cut.
+ * (placement/replica_copy.c): thresholds cut the time span [start, end)
+ * into nbuckets equal buckets (fewer, of one unit each, when the span is
+ * narrower), as literals of the time column's type in ascending order; a
+ * row is in bucket b when b thresholds are at or below its time
+ * (width_bucket's rule).  NIL, one bucket, when the span is open or a
+ * single unit.
  */
 List *
 hd_deparse_time_thresholds(const HdHypertable *ht, int64 start, int64 end,
@@ -531,8 +532,10 @@ hd_deparse_time_thresholds(const HdHypertable *ht, int64 start, int64 end,
 	int64		width;
 
 	if (start == PG_INT64_MIN || end == PG_INT64_MAX ||
-		pg_sub_s64_overflow(end, start, &width) || width / nbuckets == 0)
+		pg_sub_s64_overflow(end, start, &width) || width < 2)
 		return NIL;
+	if (width < nbuckets)
+		nbuckets = (int) width;
 	for (int b = 1; b < nbuckets; b++)
 	{
 		char	   *literal = time_bound(start + width / nbuckets * b, ht->time.type);
@@ -542,6 +545,34 @@ hd_deparse_time_thresholds(const HdHypertable *ht, int64 start, int64 end,
 		thresholds = lappend(thresholds, literal);
 	}
 	return thresholds;
+}
+
+/*
+ * The earliest and latest time of a chunk's rows as int8 in the unit of
+ * hd_time_to_internal (microseconds since the Unix epoch for timestamps
+ * and dates), both NULL when it has none; its time index answers.
+ */
+char *
+hd_deparse_chunk_time_span(const HdHypertable *ht, const char *schema, const char *table)
+{
+	const char *col = quote_identifier(ht->time.column_name);
+	const char *fmt;
+
+	switch (ht->time.type)
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+			fmt = "pg_catalog.%1$s(c.%2$s)::pg_catalog.int8";
+			break;
+		default:
+			fmt = "CASE WHEN pg_catalog.isfinite(pg_catalog.%1$s(c.%2$s))"
+				" THEN (pg_catalog.extract('epoch', pg_catalog.%1$s(c.%2$s))"
+				" OPERATOR(pg_catalog.*) 1000000)::pg_catalog.int8 END";
+			break;
+	}
+	return psprintf("SELECT %s, %s FROM %s c", psprintf(fmt, "min", col),
+					psprintf(fmt, "max", col), quote_qualified_identifier(schema, table));
 }
 
 static char *buckets_condition(const HdHypertable *ht, List *thresholds, List *buckets);

@@ -143,6 +143,8 @@ extern char *hd_deparse_chunk_copy_in(const char *schema, const char *table);
 extern char *hd_deparse_chunk_checksum(const char *schema, const char *table);
 extern List *hd_deparse_time_thresholds(const HdHypertable *ht, int64 start,
 										int64 end, int nbuckets);
+extern char *hd_deparse_chunk_time_span(const HdHypertable *ht, const char *schema,
+										const char *table);
 extern char *hd_deparse_chunk_bucket_sums(const HdHypertable *ht, const char *schema,
 										  const char *table, List *thresholds,
 										  List *only, bool rows, bool physical);

@@ -254,8 +254,6 @@ copy_begin(ReplicaCopy *c, int32 op_id, bool create)
 				 errmsg("chunk %d no longer exists", c->chunk_id)));
 	c->chunk_name = quote_qualified_identifier(c->place.schema_name, c->place.table_name);
 	c->stats.started = GetCurrentTimestamp();
-	c->thresholds = hd_deparse_time_thresholds(c->ht, c->place.range_start,
-											   c->place.range_end, HD_COPY_BUCKETS);
 	c->slot = progress_begin(op_id, c->chunk_id, c->source, c->target);
 	c->src = hd_conn_get(get_foreign_server_oid(c->source, false), false);
 	c->dst = hd_conn_get(get_foreign_server_oid(c->target, false), create);
@@ -485,6 +483,37 @@ copy_rows(ReplicaCopy *c, const char *query)
 static List *buckets_written(ReplicaCopy *c, int64 *rows);
 
 /*
+ * The thresholds of the catch-up's time buckets.  They cut the span of the
+ * source's rows within the chunk's range, not the range, which may be far
+ * wider (a year's chunk holding a day): buckets of the range would hold
+ * all rows in a few, and one write would have the catch-up compare a large
+ * share of the chunk row by row, the last time under the switch's lock.
+ * Rows written later outside the span fall in the first or last bucket.
+ */
+static List *
+bucket_thresholds(ReplicaCopy *c)
+{
+	HdCatalogChunkPlace *p = &c->place;
+	int64		start = p->range_start;
+	int64		end = p->range_end;
+	char	   *span[2];
+
+	query_row(hd_query_start(c->src, hd_deparse_chunk_time_span(c->ht, p->schema_name,
+																p->table_name),
+							 0, NULL, NULL, HD_ROWS_TEXT), span, 2);
+	if (span[0] != NULL && span[1] != NULL)
+	{
+		int64		first = DatumGetInt64(DirectFunctionCall1(int8in, CStringGetDatum(span[0])));
+		int64		last = DatumGetInt64(DirectFunctionCall1(int8in, CStringGetDatum(span[1])));
+
+		start = Max(start, first);
+		if (last < end)
+			end = last + 1;
+	}
+	return hd_deparse_time_thresholds(c->ht, start, end, HD_COPY_BUCKETS);
+}
+
+/*
  * Every row of the source, into the target's empty table.  The source's
  * physical sums are taken first: a bucket that is the same then and after
  * the copy was not written while the copy's snapshot was taken, so the
@@ -496,6 +525,7 @@ copy_all_rows(ReplicaCopy *c)
 	int64		rows;
 
 	c->baseline.count = NULL;
+	c->thresholds = bucket_thresholds(c);
 	(void) buckets_written(c, &rows);
 	progress_phase(c->slot, "copying rows");
 	progress_count(c->slot, 0, 0, true);
