@@ -31,6 +31,15 @@ char	   *hd_debug_job_now = NULL;
 int			hd_inject_fault = HD_FAULT_NONE;
 int			hd_inject_fault_action = HD_FAULT_ACTION_CRASH;
 
+/* Read by create_hypertable (sql/hypertables.sql) only. */
+static int	hypertable_distributed_default = 0;
+static const struct config_enum_entry distributed_default_options[] = {
+	{"auto", 0, false},
+	{"local", 1, false},
+	{"distributed", 2, false},
+	{NULL, 0, false}
+};
+
 void
 hd_guc_init(void)
 {
@@ -184,6 +193,14 @@ hd_guc_init(void)
 							 &hd_inject_fault_action,
 							 HD_FAULT_ACTION_CRASH, hd_fault_action_options,
 							 PGC_SUSET, GUC_NOT_IN_SAMPLE,
+							 NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("hyperdist.hypertable_distributed_default",
+							 "What create_hypertable makes when it is given neither distributed nor replication_factor.",
+							 "auto and local: a local hypertable, which hyperdist does not have, so it refuses; distributed: a distributed hypertable.",
+							 &hypertable_distributed_default,
+							 0, distributed_default_options,
+							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("hyperdist");

@@ -11,9 +11,10 @@
 -- collations, NOT NULL, defaults), its primary key, unique and check
 -- constraints, create_distributed_hypertable with the same dimensions,
 -- chunk interval, replication factor and data nodes, then its other
--- indexes.  Only 2.13's public views and pg_catalog are read, so the same
--- script runs on hyperdist with hyperdist_timescaledb_compat (how it is
--- tested).  Triggers, ownership, grants, and foreign keys are not exported.
+-- indexes and its integer_now function.  Only 2.13's public views and
+-- pg_catalog are read, so the same script runs on hyperdist with
+-- hyperdist_timescaledb_compat (how it is tested).  Triggers, ownership,
+-- grants, and foreign keys are not exported.
 
 \if :{?pattern}
 \else
@@ -82,5 +83,15 @@ stmt AS (
                         '^CREATE (UNIQUE )?INDEX ', 'CREATE \1INDEX IF NOT EXISTS ') || ';'
     FROM ht
     JOIN pg_catalog.pg_index i ON i.indrelid = ht.rel
-   WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_constraint c WHERE c.conindid = i.indexrelid))
+   WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_constraint c WHERE c.conindid = i.indexrelid)
+  UNION ALL
+  -- an integer time column's integer_now function (2.13 names it without
+  -- its schema: the search_path finds it)
+  SELECT ht.rel, 6, 0,
+         format('SELECT set_integer_now_func(%L, %L);', ht.qname, t.integer_now_func)
+    FROM ht
+    JOIN timescaledb_information.dimensions t
+      ON t.hypertable_schema = ht.sch AND t.hypertable_name = ht.tab
+     AND t.dimension_type = 'Time'
+   WHERE t.integer_now_func IS NOT NULL)
 SELECT sql FROM stmt ORDER BY rel, step, ord;

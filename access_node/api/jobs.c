@@ -35,6 +35,7 @@
 
 #include "bgw/bgw.h"
 #include "bgw/job_runner.h"
+#include "metadata/catalog_read.h"
 #include "metadata/hypertable.h"
 #include "metadata/job.h"
 
@@ -496,49 +497,78 @@ owned_hypertable(FunctionCallInfo fcinfo)
 	return ht;
 }
 
-/* {"drop_after": "<interval>", "hypertable_id": id} */
+static bool
+integer_type(Oid type)
+{
+	return type == INT2OID || type == INT4OID || type == INT8OID;
+}
+
+/*
+ * {"drop_after": <"interval" or integer>, "hypertable_id": id}; an integer
+ * is in the time column's unit, from its integer_now function.
+ */
 static Jsonb *
-retention_config(const HdHypertable *ht, Datum drop_after)
+retention_config(const HdHypertable *ht, const char *drop_after, bool integer)
 {
 	StringInfoData buf;
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "{\"drop_after\": ");
-	escape_json(&buf, DatumGetCString(DirectFunctionCall1(interval_out, drop_after)));
+	if (integer)
+		appendStringInfoString(&buf, drop_after);
+	else
+		escape_json(&buf, drop_after);
 	appendStringInfo(&buf, ", \"hypertable_id\": %d}", ht->id);
 	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }
 
-/* drop_after, an interval for a hypertable of time; an error otherwise. */
-static Datum
+/*
+ * drop_after as text: a positive interval for a time column of
+ * timestamps or dates; for an integer one, a positive integer, once the
+ * hypertable has an integer_now function.
+ */
+static char *
 drop_after_arg(FunctionCallInfo fcinfo, const HdHypertable *ht)
 {
 	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, 1);
 	Oid			coltype = ht->time.type;
 
 	not_null(fcinfo, 1, "drop_after");
-	if (coltype == INT2OID || coltype == INT4OID || coltype == INT8OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("retention policies on integer time columns are not supported"),
-				 errhint("Call drop_chunks with an integer older_than instead, from a job of your own.")));
-	if (type != INTERVALOID)
+	if (integer_type(coltype) && integer_type(type))
+	{
+		int64		value = type == INT2OID ? PG_GETARG_INT16(1) :
+			type == INT4OID ? PG_GETARG_INT32(1) : PG_GETARG_INT64(1);
+
+		if (value <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("drop_after must be positive")));
+		if (!hd_catalog_has_integer_now_func(ht->id))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("integer_now function not set for hypertable \"%s\"",
+							get_rel_name(ht->relid)),
+					 errhint("Set one with set_integer_now_func().")));
+		return psprintf(INT64_FORMAT, value);
+	}
+	if (integer_type(coltype) || type != INTERVALOID)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid value for drop_after: type %s", format_type_be(type)),
-				 errhint("An interval is required for the time column \"%s\" of type %s.",
+				 errhint("An %s is required for the time column \"%s\" of type %s.",
+						 integer_type(coltype) ? "integer" : "interval",
 						 ht->time.column_name, format_type_be(coltype))));
 	check_positive(PG_GETARG_INTERVAL_P(1), "drop_after", true);
-	return PG_GETARG_DATUM(1);
+	return DatumGetCString(DirectFunctionCall1(interval_out, PG_GETARG_DATUM(1)));
 }
 
 Datum
 hyperdist_add_retention_policy(PG_FUNCTION_ARGS)
 {
 	HdHypertable *ht = owned_hypertable(fcinfo);
-	Datum		drop_after = drop_after_arg(fcinfo, ht);
+	char	   *drop_after = drop_after_arg(fcinfo, ht);
 	Interval	schedule = {.day = HD_RETENTION_SCHEDULE_INTERVAL_DAYS};
-	Jsonb	   *config = retention_config(ht, drop_after);
+	Jsonb	   *config = retention_config(ht, drop_after, integer_type(ht->time.type));
 	int32		existing;
 	HdJob		job;
 

@@ -22,12 +22,13 @@ SELECT hypertable_schema, hypertable_name, owner, num_dimensions, num_chunks,
   FROM hyperdist_information.hypertables;
 
 -- 2.13 numbered dimensions with rank() (bigint) and named integer_now_func
--- by its name; hyperdist has no integer_now function.
+-- by its name alone.
 CREATE VIEW timescaledb_information.dimensions AS
-SELECT hypertable_schema, hypertable_name, dimension_number::bigint AS dimension_number,
-       column_name, column_type, dimension_type, time_interval, integer_interval,
-       integer_now_func::name AS integer_now_func, num_partitions
-  FROM hyperdist_information.dimensions;
+SELECT d.hypertable_schema, d.hypertable_name, d.dimension_number::bigint AS dimension_number,
+       d.column_name, d.column_type, d.dimension_type, d.time_interval, d.integer_interval,
+       p.proname AS integer_now_func, d.num_partitions
+  FROM hyperdist_information.dimensions d
+  LEFT JOIN pg_catalog.pg_proc p ON p.oid = d.integer_now_func;
 
 -- chunk_creation_time is the catalog's creation time of the chunk (2.13's
 -- view shows the same).

@@ -24,6 +24,7 @@
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "foreign/foreign.h"
@@ -34,6 +35,7 @@
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
 #include "metadata/catalog.h"
 #include "metadata/catalog_read.h"
@@ -447,6 +449,64 @@ hyperdist_catalog_set_chunk_interval(PG_FUNCTION_ARGS)
 	update_hypertable(ht_id, "UPDATE _hyperdist_catalog.dimension SET interval_length = $2"
 					  " WHERE hypertable_id = $1 AND interval_length IS NOT NULL",
 					  INT8OID, Int64GetDatum(interval), false);
+	PG_RETURN_VOID();
+}
+
+/*
+ * A hypertable's integer_now function: no arguments, the time column's
+ * integer type, not volatile (TimescaleDB's rules).
+ */
+static void
+check_integer_now_func(const HdHypertable *ht, Oid func)
+{
+	HeapTuple	tup;
+	Form_pg_proc proc;
+	bool		ok;
+
+	if (ht->time.type != INT2OID && ht->time.type != INT4OID && ht->time.type != INT8OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("integer_now_func can only be set for hypertables that have integer time dimensions")));
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(func));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for function %u", func);
+	proc = (Form_pg_proc) GETSTRUCT(tup);
+	ok = proc->pronargs == 0 && proc->prorettype == ht->time.type && !proc->proretset &&
+		proc->provolatile != PROVOLATILE_VOLATILE;
+	ReleaseSysCache(tup);
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid custom time function"),
+				 errhint("A custom time function must take no arguments, be STABLE or IMMUTABLE and return %s, the type of the time column \"%s\".",
+						 format_type_be(ht->time.type), ht->time.column_name)));
+}
+
+PG_FUNCTION_INFO_V1(hyperdist_catalog_set_integer_now_func);
+Datum
+hyperdist_catalog_set_integer_now_func(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	int32		ht_id = owned_hypertable(relid);
+	Oid			func = PG_GETARG_OID(1);
+	Datum		names[2];
+
+	check_integer_now_func(hd_hypertable_load(relid), func);
+	if (!PG_GETARG_BOOL(2) && hd_catalog_has_integer_now_func(ht_id))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("custom time function already set for hypertable \"%s\"",
+						get_rel_name(relid)),
+				 errhint("Set replace_if_exists to replace it.")));
+	names[0] = DirectFunctionCall1(namein, CStringGetDatum(get_namespace_name(get_func_namespace(func))));
+	names[1] = DirectFunctionCall1(namein, CStringGetDatum(get_func_name(func)));
+	update_hypertable(ht_id, "UPDATE _hyperdist_catalog.dimension"
+					  " SET integer_now_func_schema = $2[1], integer_now_func = $2[2]"
+					  " WHERE hypertable_id = $1 AND interval_length IS NOT NULL",
+					  NAMEARRAYOID,
+					  PointerGetDatum(construct_array(names, 2, NAMEOID, NAMEDATALEN, false,
+													  TYPALIGN_CHAR)),
+					  false);
 	PG_RETURN_VOID();
 }
 

@@ -178,6 +178,17 @@ hd_catalog_hypertable_data_nodes(int32 ht_id)
 }
 
 bool
+hd_catalog_has_integer_now_func(int32 ht_id)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(ht_id)};
+
+	return read_rows("SELECT FROM _hyperdist_catalog.dimension"
+					 " WHERE hypertable_id = $1 AND integer_now_func IS NOT NULL",
+					 1, types, values, true, 1, NULL, NULL) == 1;
+}
+
+bool
 hd_catalog_node_attached(int32 ht_id, const char *node)
 {
 	Oid			types[2] = {INT4OID, NAMEOID};

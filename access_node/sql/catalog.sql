@@ -44,7 +44,11 @@ CREATE TABLE _hyperdist_catalog.dimension (
     column_type regtype NOT NULL,
     interval_length bigint CHECK (interval_length > 0),
     num_partitions smallint CHECK (num_partitions > 0),
+    -- set_integer_now_func's function, by name as in TimescaleDB
+    integer_now_func_schema name,
+    integer_now_func name,
     CHECK ((interval_length IS NULL) <> (num_partitions IS NULL)),
+    CHECK ((integer_now_func IS NULL) = (integer_now_func_schema IS NULL)),
     UNIQUE (hypertable_id, attnum));
 
 -- Time ranges [range_start, range_end) in internal time (microseconds since
@@ -178,6 +182,9 @@ RETURNS int AS 'MODULE_PATHNAME', 'hyperdist_catalog_add_hypertable' LANGUAGE C 
 CREATE FUNCTION _hyperdist_functions.catalog_set_chunk_interval(
     relation regclass, interval_length bigint)
 RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_set_chunk_interval' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION _hyperdist_functions.catalog_set_integer_now_func(
+    relation regclass, func regproc, replace_if_exists bool)
+RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_set_integer_now_func' LANGUAGE C STRICT VOLATILE;
 CREATE FUNCTION _hyperdist_functions.catalog_set_number_partitions(
     relation regclass, number_partitions int)
 RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_set_number_partitions' LANGUAGE C STRICT VOLATILE;

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: PostgreSQL
--- sql/hypertables.sql: create_distributed_hypertable and the set_* functions.
+-- sql/hypertables.sql: create_distributed_hypertable, create_hypertable and the set_* functions.
 
 -- Column, constraint and index definitions of a table, as statements a
 -- data node can run: kind 'column' (DN form: defaults that need other
@@ -458,6 +458,10 @@ DECLARE
   replaced record;
   ht int;
 BEGIN
+  IF relation IS NULL OR time_column_name IS NULL THEN
+    RAISE EXCEPTION 'invalid argument: relation and time_column_name are required'
+      USING ERRCODE = '22004';
+  END IF;
   SELECT n.nspname, c.relname, pg_get_userbyid(c.relowner), c.relowner, c.relacl
     INTO nsp, rel, owner, owner_id, acl
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -541,6 +545,51 @@ BEGIN
   END IF;
 
   RETURN QUERY SELECT ht, nsp, rel, true;
+END
+$fn$;
+
+-- TimescaleDB 2.13's create_hypertable with its multi-node arguments: a
+-- distributed hypertable when distributed is true, or when it is not given
+-- and replication_factor is, or hyperdist.hypertable_distributed_default
+-- says 'distributed'.  hyperdist has no local hypertables: what would be
+-- one is refused.
+CREATE FUNCTION create_hypertable(
+    relation REGCLASS,
+    time_column_name NAME,
+    partitioning_column NAME = NULL,
+    number_partitions INTEGER = NULL,
+    associated_schema_name NAME = NULL,
+    associated_table_prefix NAME = NULL,
+    chunk_time_interval ANYELEMENT = NULL::bigint,
+    create_default_indexes BOOLEAN = TRUE,
+    if_not_exists BOOLEAN = FALSE,
+    partitioning_func REGPROC = NULL,
+    migrate_data BOOLEAN = FALSE,
+    chunk_target_size TEXT = NULL,
+    chunk_sizing_func REGPROC = NULL,
+    time_partitioning_func REGPROC = NULL,
+    replication_factor INTEGER = NULL,
+    data_nodes NAME[] = NULL,
+    distributed BOOLEAN = NULL)
+RETURNS TABLE(hypertable_id INT, schema_name NAME, table_name NAME, created BOOL)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  IF NOT coalesce(distributed, replication_factor IS NOT NULL
+                  OR current_setting('hyperdist.hypertable_distributed_default') = 'distributed') THEN
+    RAISE EXCEPTION 'hyperdist has no local hypertables'
+      USING ERRCODE = '0A000',
+            DETAIL = 'create_hypertable makes a distributed hypertable only with distributed => true or a replication_factor.',
+            HINT = 'Give replication_factor, or set hyperdist.hypertable_distributed_default to ''distributed''.';
+  END IF;
+  RETURN QUERY
+    SELECT * FROM @extschema@.create_distributed_hypertable(
+      relation, time_column_name, partitioning_column, number_partitions,
+      associated_schema_name, associated_table_prefix, chunk_time_interval,
+      create_default_indexes, if_not_exists, partitioning_func, migrate_data,
+      chunk_target_size, chunk_sizing_func, time_partitioning_func,
+      replication_factor, data_nodes);
 END
 $fn$;
 
@@ -629,6 +678,22 @@ BEGIN
   END IF;
   PERFORM _hyperdist_functions.catalog_set_chunk_interval(
             hypertable, _hyperdist_functions.interval_to_internal(d.column_type, chunk_time_interval));
+END $$;
+
+-- TimescaleDB 2.13's set_integer_now_func: the function that gives "now"
+-- in an integer time column's unit, for retention policies.
+CREATE FUNCTION set_integer_now_func(
+    hypertable REGCLASS, integer_now_func REGPROC, replace_if_exists BOOLEAN = false)
+RETURNS VOID LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF hypertable IS NULL OR integer_now_func IS NULL THEN
+    RAISE EXCEPTION 'invalid argument: hypertable and integer_now_func are required'
+      USING ERRCODE = '22004';
+  END IF;
+  PERFORM _hyperdist_functions.catalog_set_integer_now_func(
+            hypertable, integer_now_func, coalesce(replace_if_exists, false));
 END $$;
 
 CREATE FUNCTION set_number_partitions(

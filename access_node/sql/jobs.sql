@@ -116,20 +116,37 @@ CREATE FUNCTION _hyperdist_functions.job_now() RETURNS timestamptz
 AS 'MODULE_PATHNAME', 'hyperdist_job_now' LANGUAGE C STABLE;
 
 -- A retention policy's run: the chunks of its hypertable older than
--- drop_after go, on every data node (drop_chunks).  It runs as the
--- policy's owner, who owns the hypertable.
+-- drop_after go, on every data node (drop_chunks).  For an integer time
+-- column, "now" is its integer_now function's.  It runs as the policy's
+-- owner, who owns the hypertable (and chose that function).
 CREATE PROCEDURE _hyperdist_functions.policy_retention(job_id int, config jsonb)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-  rel regclass := (SELECT h.relid FROM _hyperdist_catalog.hypertable h
-                    WHERE h.id = (config->>'hypertable_id')::int);
+  rel regclass;
+  now_func text;
+  now_value bigint;
 BEGIN
+  SELECT h.relid, CASE WHEN d.integer_now_func IS NOT NULL
+                        THEN format('%I.%I()', d.integer_now_func_schema, d.integer_now_func) END
+    INTO rel, now_func
+    FROM _hyperdist_catalog.hypertable h
+    JOIN _hyperdist_catalog.dimension d ON d.hypertable_id = h.id AND d.interval_length IS NOT NULL
+   WHERE h.id = (config->>'hypertable_id')::int;
   IF rel IS NULL THEN
     RAISE EXCEPTION 'the hypertable of retention policy % does not exist', job_id
       USING ERRCODE = '42P01';
   END IF;
-  PERFORM @extschema@.drop_chunks(rel, older_than => _hyperdist_functions.job_now()
-                                        - (config->>'drop_after')::interval);
+  IF jsonb_typeof(config->'drop_after') = 'number' THEN
+    IF now_func IS NULL THEN
+      RAISE EXCEPTION 'integer_now function not set for hypertable "%"', rel
+        USING ERRCODE = '22023';
+    END IF;
+    EXECUTE 'SELECT ' || now_func INTO now_value;
+    PERFORM @extschema@.drop_chunks(rel, older_than => now_value - (config->>'drop_after')::bigint);
+  ELSE
+    PERFORM @extschema@.drop_chunks(rel, older_than => _hyperdist_functions.job_now()
+                                          - (config->>'drop_after')::interval);
+  END IF;
 END $$;
 
 -- The extension's own job (id 1): keeps the access node's statistics of

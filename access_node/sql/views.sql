@@ -34,7 +34,10 @@ SELECT n.nspname AS hypertable_schema,
             THEN d.interval_length * interval '1 microsecond' END AS time_interval,
        CASE WHEN d.column_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)
             THEN d.interval_length END AS integer_interval,
-       NULL::regproc AS integer_now_func,
+       CASE WHEN d.integer_now_func IS NOT NULL
+            THEN pg_catalog.to_regprocedure(format('%I.%I()', d.integer_now_func_schema,
+                                                   d.integer_now_func))::regproc
+       END AS integer_now_func,
        d.num_partitions::smallint AS num_partitions
   FROM _hyperdist_catalog.dimension d
   JOIN _hyperdist_catalog.hypertable h ON h.id = d.hypertable_id
