@@ -34,6 +34,7 @@
 #include "commands/defrem.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
+#include "foreign/foreign.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parser.h"
@@ -1181,9 +1182,60 @@ refuse_undistributable(Node *stmt)
 		refuse(what, dist_hypertable_of(rv));
 }
 
+/* ---- data nodes are servers of hyperdist's wrapper ----------------------------- */
+
+/* Whether name is a data node's server. */
+static bool
+is_data_node(const char *name)
+{
+	ForeignServer *server = GetForeignServerByName(name, true);
+
+	return server != NULL && hd_server_is_data_node(server);
+}
+
+static void
+refuse_on_data_node(const char *what, const char *name, const char *instead)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("%s of data node \"%s\" is not supported", what, name),
+			 errdetail("The catalog of distributed hypertables refers to data nodes by name."),
+			 errhint("%s", instead)));
+}
+
+/*
+ * A data node is made and removed by add_data_node and delete_data_node,
+ * which keep the catalog in step; CREATE SERVER with hyperdist's wrapper,
+ * DROP SERVER and RENAME of a data node would leave it behind, and its
+ * VERSION means nothing.  Its options and owner may change.
+ */
+static void
+refuse_server_ddl(Node *stmt)
+{
+	ListCell   *lc;
+
+	if (IsA(stmt, CreateForeignServerStmt) &&
+		strcmp(((CreateForeignServerStmt *) stmt)->fdwname, HD_FDW_NAME) == 0)
+		refuse_on_data_node("CREATE SERVER", ((CreateForeignServerStmt *) stmt)->servername,
+							"Use add_data_node().");
+	if (IsA(stmt, DropStmt) && ((DropStmt *) stmt)->removeType == OBJECT_FOREIGN_SERVER)
+		foreach(lc, ((DropStmt *) stmt)->objects)
+			if (is_data_node(strVal(lfirst(lc))))
+				refuse_on_data_node("DROP SERVER", strVal(lfirst(lc)), "Use delete_data_node().");
+	if (IsA(stmt, RenameStmt) && ((RenameStmt *) stmt)->renameType == OBJECT_FOREIGN_SERVER &&
+		is_data_node(strVal(((RenameStmt *) stmt)->object)))
+		refuse_on_data_node("ALTER SERVER ... RENAME", strVal(((RenameStmt *) stmt)->object),
+							"Add a node under the new name, drain the old one and delete it.");
+	if (IsA(stmt, AlterForeignServerStmt) && ((AlterForeignServerStmt *) stmt)->has_version &&
+		is_data_node(((AlterForeignServerStmt *) stmt)->servername))
+		refuse_on_data_node("ALTER SERVER ... VERSION", ((AlterForeignServerStmt *) stmt)->servername,
+							"A data node has no version of its own here.");
+}
+
 static bool
 process(UtilityArgs *args, Node *stmt)
 {
+	refuse_server_ddl(stmt);
 	switch (nodeTag(stmt))
 	{
 		case T_DropStmt:

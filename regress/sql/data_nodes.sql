@@ -86,6 +86,14 @@ SELECT * FROM alter_data_node('regress_other', available => false);
 \echo :SQLSTATE
 DROP SERVER regress_other;
 DROP FOREIGN DATA WRAPPER regress_other_fdw;
+-- data nodes are made and removed by add_data_node and delete_data_node
+-- only: CREATE SERVER with hyperdist's wrapper, DROP SERVER, RENAME and
+-- VERSION of a data node are refused (0A000); other servers are untouched
+CREATE SERVER dnz FOREIGN DATA WRAPPER hyperdist OPTIONS (host '127.0.0.1', port '1');
+DROP SERVER dn1;
+DROP SERVER IF EXISTS regress_other, dn2 CASCADE;
+ALTER SERVER dn1 RENAME TO dn9;
+ALTER SERVER dn1 VERSION '2';
 -- nothing was left behind by the failures
 SELECT srvname FROM pg_foreign_server ORDER BY 1;
 
