@@ -296,6 +296,26 @@ BEGIN
   END IF;
 END $$;
 
+-- A number of partitions of the space column: 1 to 32767, and, as in
+-- TimescaleDB 2.13, a WARNING when fewer than the data nodes (some of them
+-- would then hold none of the hypertable's new chunks).
+CREATE FUNCTION _hyperdist_functions.check_partitions(nparts int, nnodes int, space_column name)
+RETURNS void LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF nparts IS NULL OR nparts < 1 OR nparts > 32767 THEN
+    RAISE EXCEPTION 'invalid number of partitions: %', nparts
+      USING ERRCODE = '22023', HINT = 'A number of partitions is between 1 and 32767.';
+  END IF;
+  IF nparts < nnodes THEN
+    RAISE WARNING 'insufficient number of partitions for dimension "%"', space_column
+      USING DETAIL = 'There are not enough partitions to make use of all data nodes.',
+            HINT = format('Increase the number of partitions in dimension "%s" to match or exceed the number of attached data nodes.',
+                          space_column);
+  END IF;
+END $$;
+
 -- What a data node cannot reproduce, or a foreign table cannot be.
 CREATE FUNCTION _hyperdist_functions.check_table_features(rel regclass)
 RETURNS void LANGUAGE plpgsql STABLE
@@ -344,6 +364,10 @@ AS $$
 DECLARE
   g record;
 BEGIN
+  IF NOT (SELECT a.attnotnull FROM pg_attribute a WHERE a.attrelid = rel AND a.attnum = time_attnum) THEN
+    RAISE NOTICE 'adding not-null constraint to column "%"', time_column
+      USING DETAIL = 'Time dimensions cannot have NULL values.';
+  END IF;
   EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET NOT NULL', qualified, time_column);
   FOR g IN SELECT i.indexrelid::regclass AS idx,
                   CASE WHEN NOT time_attnum = ANY (i.indkey::int2[]) THEN time_column
@@ -492,10 +516,7 @@ BEGIN
   PERFORM _hyperdist_functions.check_replication_factor(relation, rf, cardinality(nodes));
   IF partitioning_column IS NOT NULL THEN
     nparts := coalesce(number_partitions, cardinality(nodes));
-    IF nparts < 1 OR nparts > 32767 THEN
-      RAISE EXCEPTION 'invalid number of partitions: %', nparts
-        USING ERRCODE = '22023', HINT = 'A number of partitions is between 1 and 32767.';
-    END IF;
+    PERFORM _hyperdist_functions.check_partitions(nparts, cardinality(nodes), partitioning_column);
   END IF;
   ival := _hyperdist_functions.interval_to_internal(time_att.typ, chunk_time_interval);
   PERFORM _hyperdist_functions.check_table_features(relation);
@@ -714,10 +735,11 @@ BEGIN
       CASE WHEN dimension_name IS NOT NULL THEN format(' "%s"', dimension_name) ELSE '' END
       USING ERRCODE = '42703';
   END IF;
-  IF number_partitions IS NULL OR number_partitions < 1 OR number_partitions > 32767 THEN
-    RAISE EXCEPTION 'invalid number of partitions: %', number_partitions
-      USING ERRCODE = '22023', HINT = 'A number of partitions is between 1 and 32767.';
-  END IF;
+  PERFORM _hyperdist_functions.check_partitions(
+            number_partitions,
+            (SELECT count(*)::int FROM _hyperdist_catalog.hypertable_data_node n
+              WHERE n.hypertable_id = ht),
+            d.attname);
   PERFORM _hyperdist_functions.catalog_set_number_partitions(hypertable, number_partitions);
 END $$;
 
