@@ -770,3 +770,77 @@ BEGIN
                             under, replication_factor);
   END IF;
 END $$;
+
+-- ---- the tablespace API --------------------------------------------------------
+-- TimescaleDB 2.13's attach_tablespace refused distributed hypertables,
+-- and every hypertable here is one: attaching is refused, so none ever
+-- has a tablespace, and the other three say so.  Their chunks live in the
+-- data nodes' default tablespaces.
+
+-- Checks a call's tablespace (which must exist) and hypertable (when given).
+CREATE FUNCTION _hyperdist_functions.check_tablespace_call(tablespace name, hypertable regclass)
+RETURNS void LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF tablespace IS NULL THEN
+    RAISE EXCEPTION 'invalid tablespace name' USING ERRCODE = '22004';
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_tablespace t WHERE t.spcname = tablespace) THEN
+    RAISE EXCEPTION 'tablespace "%" does not exist', tablespace USING ERRCODE = '42704';
+  END IF;
+  IF hypertable IS NOT NULL THEN
+    PERFORM _hyperdist_functions.hypertable_id(hypertable);
+  END IF;
+END $$;
+
+CREATE FUNCTION attach_tablespace(
+    tablespace NAME, hypertable REGCLASS, if_not_attached BOOLEAN = false)
+RETURNS VOID LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF hypertable IS NULL THEN
+    RAISE EXCEPTION 'invalid hypertable: NULL' USING ERRCODE = '22004';
+  END IF;
+  PERFORM _hyperdist_functions.check_tablespace_call(tablespace, hypertable);
+  RAISE EXCEPTION 'cannot attach tablespace to distributed hypertable'
+    USING ERRCODE = '0A000',
+          DETAIL = 'The chunks of a distributed hypertable are on its data nodes, in their default tablespace.';
+END $$;
+
+CREATE FUNCTION detach_tablespace(
+    tablespace NAME, hypertable REGCLASS = NULL, if_attached BOOLEAN = false)
+RETURNS INTEGER LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM _hyperdist_functions.check_tablespace_call(tablespace, hypertable);
+  IF hypertable IS NULL THEN
+    RETURN 0;
+  END IF;
+  IF coalesce(if_attached, false) THEN
+    RAISE NOTICE 'tablespace "%" is not attached to hypertable "%", skipping',
+      tablespace, _hyperdist_functions.relname(hypertable);
+    RETURN 0;
+  END IF;
+  RAISE EXCEPTION 'tablespace "%" is not attached to hypertable "%"',
+    tablespace, _hyperdist_functions.relname(hypertable) USING ERRCODE = '42704';
+END $$;
+
+CREATE FUNCTION detach_tablespaces(hypertable REGCLASS)
+RETURNS INTEGER LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM _hyperdist_functions.hypertable_id(hypertable);
+  RETURN 0;
+END $$;
+
+CREATE FUNCTION show_tablespaces(hypertable REGCLASS)
+RETURNS SETOF NAME LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM _hyperdist_functions.hypertable_id(hypertable);
+END $$;

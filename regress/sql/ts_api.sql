@@ -79,5 +79,21 @@ SELECT config - 'hypertable_id' AS config FROM hyperdist_information.jobs WHERE 
 CALL run_job(:iret_job);
 SELECT last_run_status FROM hyperdist_information.job_stats WHERE job_id = :iret_job;
 SELECT min(time), count(*) FROM iret;
+
+-- ---- tablespaces: none on a distributed hypertable, as in 2.13 ---------------
+SELECT attach_tablespace('pg_default', 'ch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT attach_tablespace('nosuch', 'ch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT attach_tablespace('pg_default', NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT detach_tablespace('pg_default', 'ch');
+\echo :LAST_ERROR_SQLSTATE
+SELECT detach_tablespace('pg_default', 'ch', if_attached => true);
+SELECT detach_tablespace('pg_default');
+SELECT detach_tablespaces('ch');
+SELECT count(*) FROM show_tablespaces('ch');
+SELECT show_tablespaces('pg_class');
+\echo :LAST_ERROR_SQLSTATE
 DROP TABLE iret, ch, ch2, ch3;
 DROP FUNCTION iret_now, iret_now_big, iret_now_volatile;
