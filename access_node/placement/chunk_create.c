@@ -298,7 +298,10 @@ placement_key(const HdHypertable *ht, HdSlice *slice, int partition)
 	return key < 0 ? -key : key;
 }
 
-/* The names of the nodes down for the statement, the hypertable's looked up. */
+/*
+ * The names of the nodes down for the statement, the hypertable's looked
+ * up; one whose server was dropped since has no name to exclude.
+ */
 static List *
 down_node_names(HdChunkCache *cache)
 {
@@ -310,22 +313,32 @@ down_node_names(HdChunkCache *cache)
 		(void) hd_node_down(&cache->down, lfirst_oid(lc));
 	MemoryContextSwitchTo(old);
 	foreach(lc, cache->down.down)
-		names = lappend(names, GetForeignServer(lfirst_oid(lc))->servername);
+	{
+		ForeignServer *server = GetForeignServerExtended(lfirst_oid(lc), FSV_MISSING_OK);
+
+		if (server != NULL)
+			names = lappend(names, server->servername);
+	}
 	return names;
 }
 
 /*
  * The nodes (names) a new chunk goes to: placement's choice among the nodes
  * that take new chunks and are not down, each reached.  One that cannot be
- * reached is down from then on, and placement chooses again without it.
+ * reached is down from then on, and placement chooses again without it.  So
+ * does a node deleted since the statement's snapshot: the catalog still
+ * names it, its server is gone.
  */
 static List *
 placement_nodes(HdChunkCache *cache, int64 key)
 {
+	List	   *deleted = NIL;
+
 	for (;;)
 	{
 		List	   *nodes = hd_catalog_new_chunk_nodes(cache->ht->id, key,
-													   down_node_names(cache));
+													   list_concat(down_node_names(cache),
+																   deleted));
 		bool		reached = true;
 		ListCell   *lc;
 
@@ -337,7 +350,17 @@ placement_nodes(HdChunkCache *cache, int64 key)
 					 errdetail("No available data node accepts new chunks."),
 					 errhint("Attach a data node or allow new chunks on one.")));
 		foreach(lc, nodes)
-			reached &= reach_node(cache, get_foreign_server_oid(lfirst(lc), false));
+		{
+			Oid			serverid = get_foreign_server_oid(lfirst(lc), true);
+
+			if (!OidIsValid(serverid))
+			{
+				deleted = lappend(deleted, lfirst(lc));
+				reached = false;
+			}
+			else
+				reached &= reach_node(cache, serverid);
+		}
 		if (reached)
 			return nodes;
 	}

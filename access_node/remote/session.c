@@ -115,7 +115,18 @@ conn_current_target(HdConn *conn)
 
 	if (OidIsValid(conn->serverid))
 	{
-		UserMapping *um = hd_find_user_mapping(conn->serverid, conn->userid);
+		UserMapping *um;
+
+		if (GetForeignServerExtended(conn->serverid, FSV_MISSING_OK) == NULL)
+		{
+			/* a delete_data_node committed since the caller looked it up */
+			conn_lost(conn, "The data node was deleted.", false);
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_DOES_NOT_EXIST),
+					 errmsg("data node \"%s\" was deleted",
+							conn->node_name && conn->node_name[0] ? conn->node_name : "?")));
+		}
+		um = hd_find_user_mapping(conn->serverid, conn->userid);
 
 		target = hd_conn_target_for_server(conn->serverid, conn->userid);
 		conn->server_hash = GetSysCacheHashValue1(FOREIGNSERVEROID,
