@@ -13,6 +13,8 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use HyperdistTest;
 use Test::More;
+use IO::Socket::INET;
+use POSIX ();
 
 my $c = HyperdistTest->new(data_nodes => 3);
 
@@ -210,6 +212,30 @@ is($out, '3000', '... and read every row once');
 $s->quit;
 ok(poll_until(sub { $c->start_dn(1) }, 60), 'dn1 started again');
 node_back(1);
+
+# An address that closes every connection before the secure handshake ends,
+# as an agent that is dying or starting does: the node is lost, not an
+# error, and reads fail over.
+my $fake = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 64, ReuseAddr => 1)
+  or die "listen: $!";
+my $fake_pid = fork() // die "fork: $!";
+if ($fake_pid == 0)
+{
+	while (my $conn = $fake->accept) { close $conn; }
+	POSIX::_exit(0);
+}
+my $fake_port = $fake->sockport;
+close $fake;
+$c->psql_ok("ALTER SERVER dn3 OPTIONS (SET port '$fake_port')",
+	name => "dn3's address now closes connections during the handshake");
+($out, $e) = $c->psql('SELECT count(*) FROM m');
+is(sqlstate($e), undef, 'a read fails over from a node whose handshake fails') or diag($e);
+is($out, '3000', '... with every row');
+kill 'KILL', $fake_pid;
+waitpid($fake_pid, 0);
+$c->psql_ok("ALTER SERVER dn3 OPTIONS (SET port '" . $c->agent_port(3) . "')",
+	name => "dn3's address restored");
+node_back(3);
 
 $c->teardown;
 done_testing();
