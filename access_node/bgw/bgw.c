@@ -241,17 +241,9 @@ start_worker(int i, Oid dboid)
 	MemoryContext old;
 	bool		ok;
 
-	memset(&w, 0, sizeof(w));
+	hd_bgw_dynamic_worker(&w, "hyperdist worker", "hyperdist_worker_main", Int32GetDatum(i));
 	snprintf(w.bgw_name, BGW_MAXLEN, "hyperdist worker for database %u", dboid);
-	snprintf(w.bgw_type, BGW_MAXLEN, "hyperdist worker");
-	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	w.bgw_restart_time = BGW_NEVER_RESTART;	/* the launcher restarts it */
-	snprintf(w.bgw_library_name, BGW_MAXLEN, "hyperdist");
-	snprintf(w.bgw_function_name, BGW_MAXLEN, "hyperdist_worker_main");
-	w.bgw_main_arg = Int32GetDatum(i);
 	memcpy(w.bgw_extra, &dboid, sizeof(dboid));
-	w.bgw_notify_pid = MyProcPid;
 
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	ok = RegisterDynamicBackgroundWorker(&w, &handles[i]);
@@ -355,6 +347,21 @@ launcher_detach(int code, Datum arg)
 	SpinLockAcquire(&shared->mutex);
 	shared->launcher_latch = NULL;
 	SpinLockRelease(&shared->mutex);
+}
+
+void
+hd_bgw_dynamic_worker(BackgroundWorker *w, const char *type, const char *function, Datum arg)
+{
+	memset(w, 0, sizeof(*w));
+	snprintf(w->bgw_type, BGW_MAXLEN, "%s", type);
+	snprintf(w->bgw_name, BGW_MAXLEN, "%s", type);
+	w->bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	w->bgw_start_time = BgWorkerStart_RecoveryFinished;
+	w->bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(w->bgw_library_name, BGW_MAXLEN, "hyperdist");
+	snprintf(w->bgw_function_name, BGW_MAXLEN, "%s", function);
+	w->bgw_main_arg = arg;
+	w->bgw_notify_pid = MyProcPid;
 }
 
 /*

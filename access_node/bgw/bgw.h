@@ -12,6 +12,7 @@
 
 #include "access/transam.h"
 #include "nodes/nodes.h"
+#include "postmaster/bgworker.h"
 
 /* Shared memory of the launcher and the workers (from init.c's hooks). */
 extern Size hd_bgw_shmem_size(void);
@@ -42,6 +43,15 @@ extern void hd_bgw_wake(bool urgent);
  * turn of their loops (interrupts, a pending reload).
  */
 extern void hd_bgw_begin(Oid dboid, const char *name);
+
+/*
+ * Fills *w for a dynamic worker of hyperdist that connects to a database
+ * and notifies this process when it starts and ends.  It is never
+ * restarted by the postmaster: the process that starts it starts it
+ * again when needed.  bgw_name is the type; callers make it more precise.
+ */
+extern void hd_bgw_dynamic_worker(BackgroundWorker *w, const char *type,
+								  const char *function, Datum arg);
 extern void hd_bgw_loop_top(void);
 
 extern PGDLLEXPORT void hyperdist_launcher_main(Datum arg);

@@ -271,17 +271,10 @@ mover_start(Mover *m)
 	MemoryContext old;
 	bool		ok;
 
-	memset(&w, 0, sizeof(w));
+	hd_bgw_dynamic_worker(&w, "hyperdist chunk mover", "hyperdist_chunk_mover_main",
+						  Int32GetDatum(m->op_id));
 	snprintf(w.bgw_name, BGW_MAXLEN, "hyperdist chunk mover for operation %d", m->op_id);
-	snprintf(w.bgw_type, BGW_MAXLEN, "hyperdist chunk mover");
-	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	w.bgw_restart_time = BGW_NEVER_RESTART; /* the scheduler starts another */
-	snprintf(w.bgw_library_name, BGW_MAXLEN, "hyperdist");
-	snprintf(w.bgw_function_name, BGW_MAXLEN, "hyperdist_chunk_mover_main");
-	w.bgw_main_arg = Int32GetDatum(m->op_id);
 	memcpy(w.bgw_extra, &MyDatabaseId, sizeof(Oid));
-	w.bgw_notify_pid = MyProcPid;
 
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	ok = RegisterDynamicBackgroundWorker(&w, &m->handle);

@@ -86,17 +86,10 @@ monitor_start(Oid dboid)
 	MemoryContext old;
 	bool		ok;
 
-	memset(&w, 0, sizeof(w));
-	snprintf(w.bgw_name, BGW_MAXLEN, "hyperdist health monitor for database %u", dboid);
-	snprintf(w.bgw_type, BGW_MAXLEN, "hyperdist health monitor");
-	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
 	/* the worker restarts it; after a crash, the new worker does */
-	w.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(w.bgw_library_name, BGW_MAXLEN, "hyperdist");
-	snprintf(w.bgw_function_name, BGW_MAXLEN, "hyperdist_health_monitor_main");
-	w.bgw_main_arg = ObjectIdGetDatum(dboid);
-	w.bgw_notify_pid = MyProcPid;
+	hd_bgw_dynamic_worker(&w, "hyperdist health monitor", "hyperdist_health_monitor_main",
+						  ObjectIdGetDatum(dboid));
+	snprintf(w.bgw_name, BGW_MAXLEN, "hyperdist health monitor for database %u", dboid);
 
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	ok = RegisterDynamicBackgroundWorker(&w, &monitor);

@@ -272,17 +272,10 @@ hd_job_runner_start(int32 id, Oid owner)
 	args.has_now = debug_now(&args.now);
 	StaticAssertStmt(sizeof(RunnerArgs) <= BGW_EXTRALEN, "RunnerArgs does not fit bgw_extra");
 
-	memset(&w, 0, sizeof(w));
+	hd_bgw_dynamic_worker(&w, "hyperdist job runner", "hyperdist_job_runner_main",
+						  Int32GetDatum(id));
 	snprintf(w.bgw_name, BGW_MAXLEN, "hyperdist job runner for job %d", id);
-	snprintf(w.bgw_type, BGW_MAXLEN, "hyperdist job runner");
-	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	w.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(w.bgw_library_name, BGW_MAXLEN, "hyperdist");
-	snprintf(w.bgw_function_name, BGW_MAXLEN, "hyperdist_job_runner_main");
-	w.bgw_main_arg = Int32GetDatum(id);
 	memcpy(w.bgw_extra, &args, sizeof(args));
-	w.bgw_notify_pid = MyProcPid;
 	if (!RegisterDynamicBackgroundWorker(&w, &handle))
 		return NULL;
 	return handle;

@@ -125,17 +125,11 @@ hd_healer_start_if_needed(void)
 		callback_set = true;
 	}
 
-	memset(&w, 0, sizeof(w));
+	/* the worker starts it again */
+	hd_bgw_dynamic_worker(&w, "hyperdist replica healer", "hyperdist_healer_main",
+						  ObjectIdGetDatum(MyDatabaseId));
 	snprintf(w.bgw_name, BGW_MAXLEN, "hyperdist replica healer for database %u",
 			 MyDatabaseId);
-	snprintf(w.bgw_type, BGW_MAXLEN, "hyperdist replica healer");
-	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	w.bgw_restart_time = BGW_NEVER_RESTART; /* the worker starts it again */
-	snprintf(w.bgw_library_name, BGW_MAXLEN, "hyperdist");
-	snprintf(w.bgw_function_name, BGW_MAXLEN, "hyperdist_healer_main");
-	w.bgw_main_arg = ObjectIdGetDatum(MyDatabaseId);
-	w.bgw_notify_pid = MyProcPid;
 
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	if (!RegisterDynamicBackgroundWorker(&w, &healer))
