@@ -178,6 +178,16 @@ for my $point (@points)
 		my $end = $row{completed_stage} // '';
 		like($end, qr/^(complete|failed|cancelled)$/, "$what: it ended $end"
 			  . ($row{error_code} ? " ($row{error_code}: $row{error_message})" : ''));
+		# A killed node comes back for readers and writers once the health
+		# monitor has checked it: the reads below need both nodes.
+		my $down = '';
+		my $up = poll_until(sub {
+			$down = $c->psql_ok("SELECT string_agg(node_name || ': ' || coalesce(last_error, '?') || ', checked '"
+				  . " || coalesce(last_check::text, 'never'), '; ') FROM hyperdist_information.data_nodes"
+				  . " WHERE status = 'unavailable'");
+			$down eq '';
+		}, 120, 0.5);
+		ok($up, "$what: every data node is available again" . ($up ? '' : " (unavailable: $down)"));
 		my $holder = $end eq 'complete' ? $dst : $src;
 		is(replica_string($c, $chunk_id), "$holder:current",
 			"$what: the chunk has exactly one replica, current, on $holder");

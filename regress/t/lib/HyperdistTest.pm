@@ -310,8 +310,11 @@ sub psql_ok
 	my ($out, $err, $rc) = $self->psql($sql, %o);
 	if ($rc != 0 || $err =~ /\bERROR:/)
 	{
+		my ($first) = ($err =~ /(ERROR:[^\n]*)/);
 		my $name = $o{name} // "SQL succeeds: " . short($sql);
-		fail($name);
+
+		# the error in the name: summaries that list only names show it
+		fail($name . ' (' . short($first // "exit $rc") . ')');
 		diag("exit $rc, stderr:\n$err");
 	}
 	elsif ($o{name})
