@@ -17,7 +17,8 @@
  * Statements that cannot be distributed are refused before anything runs,
  * anywhere.  Handled: CREATE/DROP INDEX, ALTER INDEX ... RENAME, ALTER
  * TABLE (columns, defaults, NOT NULL, constraints, owner), RENAME (table,
- * column, constraint), SET SCHEMA, GRANT/REVOKE on the table or on all
+ * column, constraint), SET SCHEMA, triggers (ddl/trigger.c: CREATE, DROP,
+ * RENAME, ENABLE/DISABLE), GRANT/REVOKE on the table or on all
  * tables in its schema, TRUNCATE, DROP TABLE and DROP SCHEMA ... CASCADE
  * (the last three drop the chunks everywhere).  VACUUM of a distributed
  * hypertable runs on its data nodes, and a database-wide ANALYZE also
@@ -61,26 +62,14 @@
 #include "remote/node_health.h"
 #include "spi_plan.h"
 #include "ddl/utility.h"
-
-typedef struct UtilityArgs
-{
-	PlannedStmt *pstmt;
-	const char *query_string;
-	bool		read_only_tree;
-	ProcessUtilityContext context;
-	ParamListInfo params;
-	QueryEnvironment *query_env;
-	DestReceiver *dest;
-	QueryCompletion *qc;
-	ProcessUtility_hook_type next;	/* the hook before ours, or standard */
-} UtilityArgs;
+#include "ddl/ddl_internal.h"
 
 /*
  * Runs stmt the usual way: the original statement (whose tree may belong
  * to a cached plan, read_only_tree) or a copy made here.
  */
-static void
-run_standard(UtilityArgs *args, Node *stmt)
+void
+hd_ddl_run_standard(UtilityArgs *args, Node *stmt)
 {
 	PlannedStmt *pstmt = args->pstmt;
 	bool		read_only_tree = args->read_only_tree;
@@ -107,8 +96,8 @@ refuse(const char *what, Oid relid)
 }
 
 /* The statement's own text within the query string. */
-static char *
-statement_text(UtilityArgs *args)
+char *
+hd_ddl_statement_text(UtilityArgs *args)
 {
 	int			loc = Max(args->pstmt->stmt_location, 0);
 	int			len = args->pstmt->stmt_len;
@@ -173,15 +162,15 @@ require_nodes_usable(Oid relid)
 }
 
 /* Runs sql on every data node of the hypertable, all of which must be usable. */
-static void
-forward(Oid relid, const char *sql)
+void
+hd_ddl_forward(Oid relid, const char *sql)
 {
 	require_nodes_usable(relid);
 	forward_to(hd_hypertable_data_nodes(hd_hypertable_load(relid)), sql);
 }
 
-static Oid
-dist_hypertable_of(RangeVar *rv)
+Oid
+hd_ddl_hypertable_of(RangeVar *rv)
 {
 	Oid			relid;
 
@@ -191,8 +180,8 @@ dist_hypertable_of(RangeVar *rv)
 	return OidIsValid(relid) && hd_hypertable_registered(relid) ? relid : InvalidOid;
 }
 
-static void
-check_owner(Oid relid)
+void
+hd_ddl_check_owner(Oid relid)
 {
 	if (!pg_class_ownercheck(relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
@@ -230,7 +219,7 @@ drop_hypertable(Oid relid)
 
 	LockRelationOid(relid, AccessExclusiveLock);
 	ht = hd_hypertable_load(relid);
-	forward(relid, hd_deparse_drop_hypertable(ht));
+	hd_ddl_forward(relid, hd_deparse_drop_hypertable(ht));
 	call_sql("SELECT _hyperdist_functions.drop_chunk_relations($1)", INT4ARRAYOID,
 			 PointerGetDatum(hd_catalog_chunk_ids(relid)));
 	hd_catalog_delete_hypertable(relid);
@@ -247,11 +236,11 @@ process_drop_table(UtilityArgs *args, DropStmt *stmt)
 
 	foreach(lc, stmt->objects)
 	{
-		Oid			relid = dist_hypertable_of(makeRangeVarFromNameList(lfirst(lc)));
+		Oid			relid = hd_ddl_hypertable_of(makeRangeVarFromNameList(lfirst(lc)));
 
 		if (OidIsValid(relid))
 		{
-			check_owner(relid);
+			hd_ddl_check_owner(relid);
 			require_nodes_usable(relid);
 			relids = lappend_oid(relids, relid);
 			dist = lappend(dist, lfirst(lc));
@@ -268,13 +257,13 @@ process_drop_table(UtilityArgs *args, DropStmt *stmt)
 	stmt = copyObject(stmt);
 	stmt->removeType = OBJECT_FOREIGN_TABLE;
 	stmt->objects = dist;
-	run_standard(args, (Node *) stmt);
+	hd_ddl_run_standard(args, (Node *) stmt);
 	if (rest != NIL)
 	{
 		DropStmt   *others = copyObject((DropStmt *) args->pstmt->utilityStmt);
 
 		others->objects = rest;
-		run_standard(args, (Node *) others);
+		hd_ddl_run_standard(args, (Node *) others);
 	}
 	return true;
 }
@@ -293,7 +282,7 @@ truncate_hypertable(Oid relid)
 		call_sql("SELECT _hyperdist_functions.drop_chunks($1, 9223372036854775807, NULL, NULL, NULL)",
 				 INT4OID, Int32GetDatum(hd_hypertable_load(relid)->id));
 	else
-		forward(relid, hd_deparse_truncate_hypertable(hd_hypertable_load(relid)));
+		hd_ddl_forward(relid, hd_deparse_truncate_hypertable(hd_hypertable_load(relid)));
 }
 
 static bool
@@ -304,7 +293,7 @@ process_truncate(UtilityArgs *args, TruncateStmt *stmt)
 
 	foreach(lc, stmt->relations)
 	{
-		Oid			relid = dist_hypertable_of(lfirst(lc));
+		Oid			relid = hd_ddl_hypertable_of(lfirst(lc));
 
 		if (OidIsValid(relid))
 			dist = lappend_oid(dist, relid);
@@ -374,8 +363,8 @@ process_drop_schema(DropStmt *stmt)
  * name): the data nodes' definitions of a hypertable are identical, so any
  * one answers.
  */
-static void
-first_data_node_args(Oid relid, Oid *types, Datum *args)
+void
+hd_ddl_first_data_node_args(Oid relid, Oid *types, Datum *args)
 {
 	HdHypertable *ht = hd_hypertable_load(relid);
 
@@ -395,7 +384,7 @@ remote_new_index_name(Oid relid)
 	MemoryContext caller;
 	bool		isnull;
 
-	first_data_node_args(relid, types, args);
+	hd_ddl_first_data_node_args(relid, types, args);
 	caller = hd_spi_connect();
 	hd_spi_execute(hd_deparse_newest_index_query(), 2, types, args, NULL, false, 1);
 	if (SPI_processed == 1)
@@ -411,17 +400,17 @@ remote_new_index_name(Oid relid)
 static bool
 process_create_index(UtilityArgs *args, IndexStmt *stmt)
 {
-	Oid			relid = dist_hypertable_of(stmt->relation);
+	Oid			relid = hd_ddl_hypertable_of(stmt->relation);
 	char	   *name;
 
 	if (!OidIsValid(relid))
 		return false;
-	check_owner(relid);
+	hd_ddl_check_owner(relid);
 	if (stmt->concurrent)
 		refuse("CREATE INDEX CONCURRENTLY", relid);
 	LockRelationOid(relid, ShareLock);
 
-	forward(relid, statement_text(args));
+	hd_ddl_forward(relid, hd_ddl_statement_text(args));
 	name = stmt->idxname ? stmt->idxname : remote_new_index_name(relid);
 	if (name != NULL)
 		hd_catalog_add_index(relid, name);
@@ -492,9 +481,9 @@ process_drop_index(UtilityArgs *args, DropStmt *stmt)
 		}
 		if (stmt->concurrent)
 			refuse("DROP INDEX CONCURRENTLY", relid);
-		check_owner(relid);
+		hd_ddl_check_owner(relid);
 		found = true;
-		forward(relid, hd_deparse_drop_index(relid, index_name,
+		hd_ddl_forward(relid, hd_deparse_drop_index(relid, index_name,
 											 stmt->behavior == DROP_CASCADE));
 		hd_catalog_forget_index(relid, index_name);
 	}
@@ -504,7 +493,7 @@ process_drop_index(UtilityArgs *args, DropStmt *stmt)
 	{
 		stmt = copyObject(stmt);
 		stmt->objects = rest;
-		run_standard(args, (Node *) stmt);
+		hd_ddl_run_standard(args, (Node *) stmt);
 	}
 	return true;
 }
@@ -550,9 +539,9 @@ process_rename_index(UtilityArgs *args, RenameStmt *stmt)
 
 	if (!OidIsValid(relid))
 		return false;
-	check_owner(relid);
+	hd_ddl_check_owner(relid);
 	LockRelationOid(relid, AccessExclusiveLock);
-	forward(relid, statement_text(args));
+	hd_ddl_forward(relid, hd_ddl_statement_text(args));
 	hd_catalog_forget_index(relid, index_name);
 	hd_catalog_add_index(relid, stmt->newname);
 	conoid = get_relation_constraint_oid(relid, index_name, true);
@@ -623,7 +612,7 @@ sync_constraint_mirrors(Oid relid)
 	Oid			types[2];
 	Datum		args[2];
 
-	first_data_node_args(relid, types, args);
+	hd_ddl_first_data_node_args(relid, types, args);
 	hd_spi_connect();
 	hd_spi_execute(hd_deparse_unique_constraints_query(), 2, types, args, NULL,
 				   false, 0);
@@ -650,7 +639,7 @@ PG_FUNCTION_INFO_V1(hyperdist_unique_on_data_nodes);
 Datum
 hyperdist_sync_constraint_mirrors(PG_FUNCTION_ARGS)
 {
-	check_owner(PG_GETARG_OID(0));
+	hd_ddl_check_owner(PG_GETARG_OID(0));
 	sync_constraint_mirrors(PG_GETARG_OID(0));
 	PG_RETURN_VOID();
 }
@@ -721,13 +710,15 @@ alter_cmd_is_local(Oid relid, AlterTableCmd *cmd)
 static bool
 process_alter_table(UtilityArgs *args, AlterTableStmt *stmt)
 {
-	Oid			relid = dist_hypertable_of(stmt->relation);
+	Oid			relid = hd_ddl_hypertable_of(stmt->relation);
 	AlterTableStmt *local;
 	bool		mirror = false;
 	ListCell   *lc;
 
 	if (!OidIsValid(relid))
 		return false;
+	if (hd_trigger_alter_table(args, stmt, relid))
+		return true;
 	local = copyObject(stmt);
 	local->cmds = NIL;
 	foreach(lc, stmt->cmds)
@@ -738,15 +729,15 @@ process_alter_table(UtilityArgs *args, AlterTableStmt *stmt)
 			local->cmds = lappend(local->cmds, cmd);
 		mirror |= adds_unique_constraint(cmd);
 	}
-	check_owner(relid);
+	hd_ddl_check_owner(relid);
 	LockRelationOid(relid, AccessExclusiveLock);
 	if (local->cmds != NIL)
 	{
 		local->objtype = OBJECT_FOREIGN_TABLE;
-		run_standard(args, (Node *) local);
+		hd_ddl_run_standard(args, (Node *) local);
 		sync_chunk_relations(relid);
 	}
-	forward(relid, statement_text(args));
+	hd_ddl_forward(relid, hd_ddl_statement_text(args));
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
@@ -755,7 +746,7 @@ process_alter_table(UtilityArgs *args, AlterTableStmt *stmt)
 		if (cmd->subtype == AT_DropConstraint)
 			hd_catalog_forget_index(relid, cmd->name);
 		if (cmd->subtype == AT_ChangeOwner)
-			forward(relid, hd_deparse_chunks_owner(hd_hypertable_load(relid),
+			hd_ddl_forward(relid, hd_deparse_chunks_owner(hd_hypertable_load(relid),
 												   get_rolespec_name(cmd->newowner)));
 	}
 	if (mirror)
@@ -771,20 +762,22 @@ process_rename(UtilityArgs *args, RenameStmt *stmt)
 
 	if (stmt->renameType == OBJECT_INDEX)
 		return process_rename_index(args, stmt);
+	if (stmt->renameType == OBJECT_TRIGGER)
+		return hd_trigger_rename(args, stmt);
 	if (stmt->renameType != OBJECT_TABLE && stmt->renameType != OBJECT_FOREIGN_TABLE &&
 		stmt->renameType != OBJECT_COLUMN && stmt->renameType != OBJECT_TABCONSTRAINT)
 		return false;
-	relid = dist_hypertable_of(stmt->relation);
+	relid = hd_ddl_hypertable_of(stmt->relation);
 	if (!OidIsValid(relid))
 		return false;
-	check_owner(relid);
+	hd_ddl_check_owner(relid);
 	LockRelationOid(relid, AccessExclusiveLock);
 	if (stmt->renameType == OBJECT_TABCONSTRAINT)
 		local = local_constraint_exists(relid, stmt->subname);
 	/* the data nodes first: they know the table by its current name */
-	forward(relid, statement_text(args));
+	hd_ddl_forward(relid, hd_ddl_statement_text(args));
 	if (local)
-		run_standard(args, (Node *) stmt);
+		hd_ddl_run_standard(args, (Node *) stmt);
 	if (stmt->renameType == OBJECT_COLUMN)
 		sync_chunk_relations(relid);
 	return true;
@@ -797,12 +790,12 @@ process_set_schema(UtilityArgs *args, AlterObjectSchemaStmt *stmt)
 
 	if (stmt->objectType != OBJECT_TABLE && stmt->objectType != OBJECT_FOREIGN_TABLE)
 		return false;
-	relid = dist_hypertable_of(stmt->relation);
+	relid = hd_ddl_hypertable_of(stmt->relation);
 	if (!OidIsValid(relid))
 		return false;
-	check_owner(relid);
-	forward(relid, hd_deparse_set_schema(stmt->newschema, statement_text(args)));
-	run_standard(args, (Node *) stmt);
+	hd_ddl_check_owner(relid);
+	hd_ddl_forward(relid, hd_deparse_set_schema(stmt->newschema, hd_ddl_statement_text(args)));
+	hd_ddl_run_standard(args, (Node *) stmt);
 	return true;
 }
 
@@ -816,7 +809,7 @@ grant_on_chunk_relations(UtilityArgs *args, GrantStmt *stmt, Oid relid)
 	chunks->objtype = OBJECT_TABLE;
 	chunks->objects = hd_catalog_chunk_relations(relid);
 	if (chunks->objects != NIL)
-		run_standard(args, (Node *) chunks);
+		hd_ddl_run_standard(args, (Node *) chunks);
 }
 
 /*
@@ -848,10 +841,10 @@ process_grant_in_schema(UtilityArgs *args, GrantStmt *stmt)
 		servers = list_concat_unique_oid(servers,
 										 hd_hypertable_data_nodes(hd_hypertable_load(lfirst_oid(lc))));
 	}
-	run_standard(args, (Node *) stmt);
+	hd_ddl_run_standard(args, (Node *) stmt);
 	foreach(lc, dist)
 		grant_on_chunk_relations(args, stmt, lfirst_oid(lc));
-	forward_to(servers, statement_text(args));
+	forward_to(servers, hd_ddl_statement_text(args));
 	return true;
 }
 
@@ -867,7 +860,7 @@ process_grant(UtilityArgs *args, GrantStmt *stmt)
 		return false;
 	foreach(lc, stmt->objects)
 	{
-		Oid			r = dist_hypertable_of(lfirst(lc));
+		Oid			r = hd_ddl_hypertable_of(lfirst(lc));
 
 		if (OidIsValid(r))
 			relid = r;
@@ -879,9 +872,9 @@ process_grant(UtilityArgs *args, GrantStmt *stmt)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot grant or revoke on a distributed hypertable together with other tables"),
 				 errhint("Use one statement per distributed hypertable.")));
-	run_standard(args, (Node *) stmt);
+	hd_ddl_run_standard(args, (Node *) stmt);
 	grant_on_chunk_relations(args, stmt, relid);
-	forward(relid, statement_text(args));
+	hd_ddl_forward(relid, hd_ddl_statement_text(args));
 	return true;
 }
 
@@ -895,7 +888,7 @@ process_grant(UtilityArgs *args, GrantStmt *stmt)
 static bool
 process_copy_from(UtilityArgs *args, CopyStmt *stmt)
 {
-	Oid			relid = dist_hypertable_of(stmt->relation);
+	Oid			relid = hd_ddl_hypertable_of(stmt->relation);
 	ParseState *pstate;
 	uint64		processed;
 
@@ -922,7 +915,7 @@ process_copy_to(UtilityArgs *args, CopyStmt *stmt)
 
 	if (stmt->is_from || stmt->relation == NULL)
 		return false;
-	relid = dist_hypertable_of(stmt->relation);
+	relid = hd_ddl_hypertable_of(stmt->relation);
 	if (!OidIsValid(relid))
 		return false;
 
@@ -940,7 +933,7 @@ process_copy_to(UtilityArgs *args, CopyStmt *stmt)
 	stmt->query = linitial_node(RawStmt, raw_parser(sql.data, RAW_PARSE_DEFAULT))->stmt;
 	stmt->relation = NULL;
 	stmt->attlist = NIL;
-	run_standard(args, (Node *) stmt);
+	hd_ddl_run_standard(args, (Node *) stmt);
 	return true;
 }
 
@@ -1076,7 +1069,7 @@ process_vacuum_rels(UtilityArgs *args, VacuumStmt *stmt)
 	foreach(lc, stmt->rels)
 	{
 		VacuumRelation *vrel = lfirst_node(VacuumRelation, lc);
-		Oid			relid = dist_hypertable_of(vrel->relation);
+		Oid			relid = hd_ddl_hypertable_of(vrel->relation);
 
 		if (!OidIsValid(relid))
 			local = lappend(local, vrel);
@@ -1095,14 +1088,14 @@ process_vacuum_rels(UtilityArgs *args, VacuumStmt *stmt)
 	{
 		rest = copyObject(stmt);
 		rest->rels = local;
-		run_standard(args, (Node *) rest);
+		hd_ddl_run_standard(args, (Node *) rest);
 		MemoryContextSwitchTo(cxt);
 	}
 	if (dist != NIL && analyzes(stmt))
 	{
 		rest = analyze_stmt(stmt);
 		rest->rels = dist;
-		run_standard(args, (Node *) rest);
+		hd_ddl_run_standard(args, (Node *) rest);
 	}
 	return true;
 }
@@ -1122,7 +1115,7 @@ process_vacuum_all(UtilityArgs *args, VacuumStmt *stmt)
 	if (!analyzes(stmt))
 		return false;
 	analyze = analyze_of_dist_hypertables(stmt);
-	run_standard(args, (Node *) stmt);
+	hd_ddl_run_standard(args, (Node *) stmt);
 	if (analyze == NULL)
 		return true;
 
@@ -1131,7 +1124,7 @@ process_vacuum_all(UtilityArgs *args, VacuumStmt *stmt)
 	 * with its context current: back to the statement's, which outlives it.
 	 */
 	MemoryContextSwitchTo(cxt);
-	run_standard(args, (Node *) analyze);
+	hd_ddl_run_standard(args, (Node *) analyze);
 	return true;
 }
 
@@ -1155,10 +1148,6 @@ refuse_undistributable(Node *stmt)
 
 	switch (nodeTag(stmt))
 	{
-		case T_CreateTrigStmt:
-			rv = ((CreateTrigStmt *) stmt)->relation;
-			what = "CREATE TRIGGER";
-			break;
 		case T_RuleStmt:
 			rv = ((RuleStmt *) stmt)->relation;
 			what = "CREATE RULE";
@@ -1178,8 +1167,8 @@ refuse_undistributable(Node *stmt)
 		default:
 			return;
 	}
-	if (OidIsValid(dist_hypertable_of(rv)))
-		refuse(what, dist_hypertable_of(rv));
+	if (OidIsValid(hd_ddl_hypertable_of(rv)))
+		refuse(what, hd_ddl_hypertable_of(rv));
 }
 
 /* ---- data nodes are servers of hyperdist's wrapper ----------------------------- */
@@ -1246,11 +1235,15 @@ process(UtilityArgs *args, Node *stmt)
 				return process_drop_index(args, (DropStmt *) stmt);
 			if (((DropStmt *) stmt)->removeType == OBJECT_SCHEMA)
 				return process_drop_schema((DropStmt *) stmt);
+			if (((DropStmt *) stmt)->removeType == OBJECT_TRIGGER)
+				return hd_trigger_drop(args, (DropStmt *) stmt);
 			return false;
 		case T_TruncateStmt:
 			return process_truncate(args, (TruncateStmt *) stmt);
 		case T_IndexStmt:
 			return process_create_index(args, (IndexStmt *) stmt);
+		case T_CreateTrigStmt:
+			return hd_trigger_create(args, (CreateTrigStmt *) stmt);
 		case T_AlterTableStmt:
 			if (((AlterTableStmt *) stmt)->objtype == OBJECT_INDEX)
 			{
@@ -1296,5 +1289,5 @@ hd_utility_process(PlannedStmt *pstmt, const char *query_string,
 		if (process(&args, stmt))
 			return;
 	}
-	run_standard(&args, pstmt->utilityStmt);
+	hd_ddl_run_standard(&args, pstmt->utilityStmt);
 }

@@ -122,6 +122,52 @@ hd_deparse_vacuum(List *options, Oid relid, List *columns)
 	return sql.data;
 }
 
+/*
+ * ALTER TABLE ... ENABLE/DISABLE TRIGGER of the root table, one action per
+ * subcommand of cmds (AlterTableCmds of those kinds).  On a partitioned
+ * table the data node applies each to the chunks' clones too.
+ */
+char *
+hd_deparse_alter_triggers(const HdHypertable *ht, List *cmds)
+{
+	StringInfoData sql;
+	ListCell   *lc;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "ALTER TABLE %s", hd_deparse_hypertable_name(ht));
+	foreach(lc, cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+		const char *action;
+		const char *which;
+
+		switch (cmd->subtype)
+		{
+			case AT_EnableTrig:
+			case AT_EnableTrigAll:
+			case AT_EnableTrigUser:
+				action = "ENABLE";
+				break;
+			case AT_DisableTrig:
+			case AT_DisableTrigAll:
+			case AT_DisableTrigUser:
+				action = "DISABLE";
+				break;
+			default:
+				elog(ERROR, "unexpected ALTER TABLE subcommand %d", (int) cmd->subtype);
+		}
+		if (cmd->subtype == AT_EnableTrigAll || cmd->subtype == AT_DisableTrigAll)
+			which = "ALL";
+		else if (cmd->subtype == AT_EnableTrigUser || cmd->subtype == AT_DisableTrigUser)
+			which = "USER";
+		else
+			which = quote_identifier(cmd->name);
+		appendStringInfo(&sql, "%s %s TRIGGER %s",
+						 foreach_current_index(lc) > 0 ? "," : "", action, which);
+	}
+	return sql.data;
+}
+
 /* ---- catalog queries of a data node ------------------------------------ */
 
 /*
@@ -165,6 +211,15 @@ hd_deparse_unique_constraints_query(void)
 						"  AND a.attrelid = c.conrelid AND a.attnum = k.attnum"
 						" GROUP BY c.conname",
 						"conname name, cols name[]");
+}
+
+/* The names of the table's triggers on the data node: (tgname name). */
+char *
+hd_deparse_triggers_query(void)
+{
+	return on_data_node("SELECT t.tgname FROM pg_catalog.pg_trigger t"
+						" WHERE t.tgrelid = %L::pg_catalog.regclass AND NOT t.tgisinternal",
+						"tgname name");
 }
 
 /* ---- chunks ------------------------------------------------------------ */
@@ -475,6 +530,19 @@ char *
 hd_deparse_lock_timeout(int ms)
 {
 	return psprintf("SET lock_timeout = %d", ms);
+}
+
+/*
+ * A copy's target session writes as a replica: the rows it copies, and
+ * the rows its catch-up deletes, are not new, so the row triggers of the
+ * chunk's table (clones of the root table's) must not fire for them.  Only
+ * triggers enabled ALWAYS or REPLICA would, and distributed hypertables
+ * refuse those.  Copies run as the bootstrap superuser, who may set it.
+ */
+char *
+hd_deparse_replica_role(void)
+{
+	return pstrdup("SET session_replication_role = replica");
 }
 
 char *

@@ -117,8 +117,10 @@ extern char *hd_deparse_set_schema(const char *schema, const char *statement);
 extern char *hd_deparse_chunks_owner(const HdHypertable *ht,
 									 const char *owner);
 extern char *hd_deparse_vacuum(List *options, Oid relid, List *columns);
+extern char *hd_deparse_alter_triggers(const HdHypertable *ht, List *cmds);
 extern char *hd_deparse_newest_index_query(void);
 extern char *hd_deparse_unique_constraints_query(void);
+extern char *hd_deparse_triggers_query(void);
 extern char *hd_deparse_create_chunk(const HdHypertable *ht, int32 slice_id,
 									 int64 start, int64 end, int nparts,
 									 int partition, const char *table_name,
@@ -137,6 +139,7 @@ extern char *hd_deparse_attach_chunk(const HdHypertable *ht, int32 slice_id, int
 									 const char *table_name);
 extern char *hd_deparse_chunk_exists(const char *schema, const char *table);
 extern char *hd_deparse_lock_timeout(int ms);
+extern char *hd_deparse_replica_role(void);
 extern char *hd_deparse_truncate_chunk(const char *schema, const char *table);
 extern char *hd_deparse_chunk_rows(const char *schema, const char *table);
 extern char *hd_deparse_chunk_copy_in(const char *schema, const char *table);

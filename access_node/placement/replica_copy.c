@@ -232,7 +232,8 @@ copy_error_context(void *arg)
  * and both sessions, each waiting at most HD_COPY_LOCK_TIMEOUT_MS for a
  * lock.  The target's is in its remote transaction only to create the
  * target's table (create), which then commits with the catalog's copying
- * replica; rows are written outside, each statement committed: the rows
+ * replica; rows are written outside, each statement committed, as a
+ * replica (no trigger fires for them, hd_deparse_replica_role): the rows
  * of a target that is not current are read by nobody, and are all there
  * when the switch commits the catalog here, so a reader that sees it
  * current finds them.  copy_end undoes the first two.
@@ -259,6 +260,7 @@ copy_begin(ReplicaCopy *c, int32 op_id, bool create)
 	c->dst = hd_conn_get(get_foreign_server_oid(c->target, false), create);
 	hd_exec(c->src, hd_deparse_lock_timeout(HD_COPY_LOCK_TIMEOUT_MS), 0, NULL, NULL, NULL);
 	hd_exec(c->dst, hd_deparse_lock_timeout(HD_COPY_LOCK_TIMEOUT_MS), 0, NULL, NULL, NULL);
+	hd_exec(c->dst, hd_deparse_replica_role(), 0, NULL, NULL, NULL);
 }
 
 static void

@@ -42,14 +42,18 @@ BEGIN
    WHERE hdn.hypertable_id = ht;
 
   -- the root table as it is now on a member, with the same partitioning
+  -- and row triggers (whose functions must exist on node)
   SELECT format('%sCREATE TABLE %s (%s) PARTITION BY RANGE (%I); %s',
                 _hyperdist_functions.schemas_ddl((parse_ident(qualified))[1], h.associated_schema_name),
                 qualified,
-                string_agg(t.def, ', ' ORDER BY t.kind, t.ord) FILTER (WHERE t.kind <> 'index'),
+                string_agg(t.def, ', ' ORDER BY t.kind, t.ord)
+                  FILTER (WHERE t.kind IN ('column', 'constraint')),
                 (SELECT a.attname FROM _hyperdist_catalog.dimension dim
                    JOIN pg_attribute a ON a.attrelid = hypertable AND a.attnum = dim.attnum
                   WHERE dim.hypertable_id = ht AND dim.interval_length IS NOT NULL),
-                coalesce(string_agg(t.def || '; ', '' ORDER BY t.ord) FILTER (WHERE t.kind = 'index'), ''))
+                coalesce(string_agg(t.def || '; ', '' ORDER BY t.ord) FILTER (WHERE t.kind = 'index'), '')
+                || coalesce(string_agg(t.def || '; ', '' ORDER BY t.ord)
+                              FILTER (WHERE t.kind = 'trigger'), ''))
            || _hyperdist_functions.owner_ddl(qualified, h.associated_schema_name,
                          (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = hypertable))
     INTO ddl

@@ -1,12 +1,14 @@
 -- SPDX-License-Identifier: PostgreSQL
 -- sql/hypertables.sql: create_distributed_hypertable, create_hypertable and the set_* functions.
 
--- Column, constraint and index definitions of a table, as statements a
--- data node can run: kind 'column' (DN form: defaults that need other
--- relations, such as sequences, are left to the access node, which always
--- sends every column), 'constraint' (CHECK, UNIQUE, PRIMARY KEY,
--- EXCLUDE), 'index' (indexes that back no constraint).  an_def is the
--- column's definition on the access node's foreign table.
+-- Column, constraint, index and trigger definitions of a table, as
+-- statements a data node can run: kind 'column' (DN form: defaults that
+-- need other relations, such as sequences, are left to the access node,
+-- which always sends every column), 'constraint' (CHECK, UNIQUE, PRIMARY
+-- KEY, EXCLUDE), 'index' (indexes that back no constraint), 'trigger'
+-- (CREATE TRIGGER, then its DISABLE if disabled; on a data node's root
+-- table these are the hypertable's row triggers).  an_def is the column's
+-- definition on the access node's foreign table.
 CREATE FUNCTION _hyperdist_functions.table_definition_sql()
 RETURNS text LANGUAGE sql IMMUTABLE AS $q$ SELECT $sql$  SELECT 'column',
          format('%I %s%s%s%s', a.attname, format_type(a.atttypid, a.atttypmod),
@@ -44,6 +46,17 @@ RETURNS text LANGUAGE sql IMMUTABLE AS $q$ SELECT $sql$  SELECT 'column',
    WHERE i.indrelid = $1
      AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid
                                                  AND c.conrelid = $1)
+  UNION ALL
+  SELECT 'trigger',
+         pg_get_triggerdef(g.oid)
+         || CASE WHEN g.tgenabled = 'D'
+                 THEN format('; ALTER TABLE %I.%I DISABLE TRIGGER %I',
+                             n.nspname, c.relname, g.tgname) ELSE '' END,
+         NULL, g.oid::int
+    FROM pg_trigger g
+    JOIN pg_class c ON c.oid = g.tgrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE g.tgrelid = $1 AND NOT g.tgisinternal
    ORDER BY 1, 4$sql$ $q$;
 
 CREATE FUNCTION _hyperdist_functions.table_definition(rel regclass)
@@ -351,6 +364,12 @@ BEGIN
       USING ERRCODE = '2BP01', DETAIL = format('%s depends on table %s.', g.obj, tab),
             HINT = 'Drop the dependent objects first, and recreate them afterwards.';
   END LOOP;
+  IF EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = rel AND NOT t.tgisinternal
+                                       AND t.tgenabled IN ('A', 'R')) THEN
+    RAISE EXCEPTION 'triggers enabled ALWAYS or REPLICA are not supported on distributed hypertables'
+      USING ERRCODE = '0A000',
+            DETAIL = 'A copy of a chunk to another data node writes its rows as a replica, where such a trigger would fire for rows that are not new.';
+  END IF;
 END $$;
 
 -- TimescaleDB's rules: the time column is NOT NULL, unique indexes include
@@ -479,6 +498,8 @@ DECLARE
   ival bigint;
   nonempty boolean;
   index_names name[];
+  triggers text[];
+  trg text;
   replaced record;
   ht int;
 BEGIN
@@ -547,6 +568,8 @@ BEGIN
 
   index_names := ARRAY(SELECT ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
                         WHERE i.indrelid = relation);
+  triggers := ARRAY(SELECT t.def FROM _hyperdist_functions.table_definition(relation) t
+                     WHERE t.kind = 'trigger' ORDER BY t.ord);
   replaced := _hyperdist_functions.replace_by_foreign_table(relation, qualified, nonempty);
   ht := _hyperdist_functions.catalog_add_hypertable(
           qualified::regclass, time_column_name, partitioning_column, nparts, ival,
@@ -564,6 +587,11 @@ BEGIN
   IF replaced.tmp_name IS NOT NULL THEN
     PERFORM _hyperdist_functions.migrate_rows(qualified, format('%I.%I', nsp, replaced.tmp_name));
   END IF;
+  -- the table's triggers again, now distributed (row triggers to the data
+  -- nodes): after the migrated rows, which are not new
+  FOREACH trg IN ARRAY triggers LOOP
+    EXECUTE trg;
+  END LOOP;
 
   RETURN QUERY SELECT ht, nsp, rel, true;
 END

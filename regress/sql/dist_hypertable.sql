@@ -259,7 +259,7 @@ SELECT * FROM _hyperdist_functions.data_node_query('dn3',
 ALTER TABLE cpu DROP COLUMN hostname;
 ALTER TABLE cpu ALTER COLUMN time TYPE timestamp;
 ALTER TABLE cpu CLUSTER ON cpu_pkey;
-CREATE TRIGGER t BEFORE INSERT ON cpu FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger();
+CREATE RULE r AS ON INSERT TO cpu DO INSTEAD NOTHING;
 CREATE INDEX CONCURRENTLY ON cpu (tags_id);
 CREATE TABLE plain (x int);
 TRUNCATE cpu, plain;

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: PostgreSQL */
+/*
+ * ddl/ddl_internal.h — what the files of ddl/ share: the statement being
+ * processed and the steps every distributed statement takes (utility.c).
+ */
+#ifndef HYPERDIST_DDL_DDL_INTERNAL_H
+#define HYPERDIST_DDL_DDL_INTERNAL_H
+
+#include "tcop/utility.h"
+
+typedef struct UtilityArgs
+{
+	PlannedStmt *pstmt;
+	const char *query_string;
+	bool		read_only_tree;
+	ProcessUtilityContext context;
+	ParamListInfo params;
+	QueryEnvironment *query_env;
+	DestReceiver *dest;
+	QueryCompletion *qc;
+	ProcessUtility_hook_type next;	/* the hook before ours, or standard */
+} UtilityArgs;
+
+/* utility.c */
+extern void hd_ddl_run_standard(UtilityArgs *args, Node *stmt);
+extern char *hd_ddl_statement_text(UtilityArgs *args);
+extern void hd_ddl_forward(Oid relid, const char *sql);
+extern Oid	hd_ddl_hypertable_of(RangeVar *rv);
+extern void hd_ddl_check_owner(Oid relid);
+extern void hd_ddl_first_data_node_args(Oid relid, Oid *types, Datum *args);
+
+/* trigger.c */
+extern bool hd_trigger_create(UtilityArgs *args, CreateTrigStmt *stmt);
+extern bool hd_trigger_drop(UtilityArgs *args, DropStmt *stmt);
+extern bool hd_trigger_rename(UtilityArgs *args, RenameStmt *stmt);
+extern bool hd_trigger_alter_table(UtilityArgs *args, AlterTableStmt *stmt,
+								   Oid relid);
+
+#endif							/* HYPERDIST_DDL_DDL_INTERNAL_H */
