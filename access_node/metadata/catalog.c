@@ -529,6 +529,49 @@ hyperdist_catalog_set_number_partitions(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/*
+ * add_dimension: relation's space dimension on column, with nparts
+ * partitions, while it has none and no chunk (the caller holds the chunk
+ * creation lock).  Returns the dimension's id.
+ */
+PG_FUNCTION_INFO_V1(hyperdist_catalog_add_space_dimension);
+Datum
+hyperdist_catalog_add_space_dimension(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	int32		ht_id = owned_hypertable(relid);
+	HdHypertable *ht = hd_hypertable_load(relid);
+	int32		nparts = PG_GETARG_INT32(2);
+	Oid			type;
+	AttrNumber	attnum = column_of(relid, NameStr(*PG_GETARG_NAME(1)), &type);
+	Oid			types[4] = {INT4OID, INT2OID, OIDOID, INT4OID};
+	Datum		values[4] = {Int32GetDatum(ht_id), Int16GetDatum(attnum),
+	ObjectIdGetDatum(type), Int32GetDatum(nparts)};
+	HdCatalogWriter writer;
+	int32		dim_id;
+
+	if (ht->has_space || attnum == ht->time.attnum)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("hypertable \"%s\" cannot have another space dimension",
+						get_rel_name(relid))));
+	check_partitions(nparts);
+	if (hd_catalog_chunks(ht_id) != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("hypertable \"%s\" has data or empty chunks", get_rel_name(relid))));
+	hd_spi_connect();
+	hd_catalog_writer_begin(&writer);
+	dim_id = DatumGetInt32(value_sql("INSERT INTO _hyperdist_catalog.dimension"
+									 " (hypertable_id, attnum, column_type, num_partitions)"
+									 " VALUES ($1, $2, $3, $4) RETURNING id",
+									 4, types, values, INT4OID));
+	recreate_placement(ht_id);
+	hd_catalog_writer_end(&writer);
+	hd_spi_finish();
+	PG_RETURN_INT32(dim_id);
+}
+
 PG_FUNCTION_INFO_V1(hyperdist_catalog_set_replication_factor);
 Datum
 hyperdist_catalog_set_replication_factor(PG_FUNCTION_ARGS)

@@ -188,6 +188,9 @@ RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_set_integer_now_func' LANG
 CREATE FUNCTION _hyperdist_functions.catalog_set_number_partitions(
     relation regclass, number_partitions int)
 RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_set_number_partitions' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION _hyperdist_functions.catalog_add_space_dimension(
+    relation regclass, column_name name, number_partitions int)
+RETURNS int AS 'MODULE_PATHNAME', 'hyperdist_catalog_add_space_dimension' LANGUAGE C STRICT VOLATILE;
 CREATE FUNCTION _hyperdist_functions.catalog_set_replication_factor(
     relation regclass, replication_factor int)
 RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_set_replication_factor' LANGUAGE C STRICT VOLATILE;

@@ -159,6 +159,8 @@ SELECT _hyperdist_functions.catalog_set_chunk_interval('alice.d', 1);
 \echo :LAST_ERROR_SQLSTATE
 SELECT _hyperdist_functions.catalog_set_number_partitions('alice.d', 1);
 \echo :LAST_ERROR_SQLSTATE
+SELECT _hyperdist_functions.catalog_add_space_dimension('alice.d', 'v', 2);
+\echo :LAST_ERROR_SQLSTATE
 SELECT _hyperdist_functions.catalog_set_replication_factor('alice.d', 1);
 \echo :LAST_ERROR_SQLSTATE
 SELECT _hyperdist_functions.catalog_attach_data_node('alice.d', 'dn3', true);

@@ -80,6 +80,76 @@ CALL run_job(:iret_job);
 SELECT last_run_status FROM hyperdist_information.job_stats WHERE job_id = :iret_job;
 SELECT min(time), count(*) FROM iret;
 
+-- ---- add_dimension: a space dimension while the hypertable has no chunk ------
+CREATE TABLE adim (time timestamptz NOT NULL, dev int, v float8, UNIQUE (time, v));
+SELECT table_name FROM create_distributed_hypertable('adim', 'time', data_nodes => '{dn1, dn2}',
+                                                     chunk_time_interval => interval '1 day');
+-- bad input
+SELECT add_dimension(NULL, 'dev', 2);
+\echo :LAST_ERROR_SQLSTATE
+SELECT add_dimension('adim', 'dev');
+\echo :LAST_ERROR_SQLSTATE
+SELECT add_dimension('adim', 'dev', 2, chunk_time_interval => 10);
+\echo :LAST_ERROR_SQLSTATE
+SELECT add_dimension('adim', 'nosuch', 2);
+\echo :LAST_ERROR_SQLSTATE
+SELECT add_dimension('adim', 'time', 2);
+\echo :LAST_ERROR_SQLSTATE
+SELECT add_dimension('adim', 'dev', 0);
+\echo :LAST_ERROR_SQLSTATE
+SELECT add_dimension('adim', 'dev', 2, partitioning_func => 'hashint4');
+\echo :LAST_ERROR_SQLSTATE
+SELECT add_dimension('pg_class', 'relname', 2);
+\echo :LAST_ERROR_SQLSTATE
+-- a second range dimension: hyperdist's chunks have one time range (0A000)
+SELECT add_dimension('adim', 'v', chunk_time_interval => 10);
+\echo :LAST_ERROR_SQLSTATE
+SELECT add_dimension('adim', by_range('v', 10));
+\echo :LAST_ERROR_SQLSTATE
+SELECT schema_name, table_name, column_name, created
+  FROM add_dimension('adim', 'time', 2, if_not_exists => true);
+-- only the owner
+CREATE ROLE ts_api_dim;
+SET ROLE ts_api_dim;
+SELECT add_dimension('adim', 'dev', 2);
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+DROP ROLE ts_api_dim;
+-- a unique index must include the new column (42P16)
+\set VERBOSITY default
+SELECT add_dimension('adim', 'dev', 2);
+\set VERBOSITY terse
+ALTER TABLE adim DROP CONSTRAINT adim_time_v_key;
+CREATE UNIQUE INDEX adim_time_dev ON adim (time, dev);
+-- not once it has chunks, even empty ones (0A000)
+INSERT INTO adim VALUES ('2026-01-01 10:00', 1, 1);
+\set VERBOSITY default
+SELECT add_dimension('adim', 'dev', 2);
+\set VERBOSITY terse
+TRUNCATE adim;
+SELECT schema_name, table_name, column_name, created FROM add_dimension('adim', 'dev', 2);
+SELECT column_name, dimension_type, num_partitions
+  FROM hyperdist_information.dimensions WHERE hypertable_name = 'adim' ORDER BY dimension_number;
+-- one space dimension at most (0A000); the same column again is skipped
+SELECT add_dimension('adim', by_hash('v', 2));
+\echo :LAST_ERROR_SQLSTATE
+SELECT created FROM add_dimension('adim', by_hash('dev', 2), if_not_exists => true);
+-- rows are routed by dev: both nodes hold some, and read back the same
+INSERT INTO adim SELECT timestamptz '2026-01-01 00:00' + g * interval '1 hour', g % 4, g
+  FROM generate_series(0, 47) g;
+SELECT data_nodes, count(*) FROM hyperdist_information.chunks
+ WHERE hypertable_name = 'adim' GROUP BY 1 ORDER BY 1;
+SELECT dev, count(*), sum(v) FROM adim GROUP BY dev ORDER BY dev;
+SELECT count(*), sum(v) FROM adim WHERE dev = 3;
+SELECT t.n FROM _hyperdist_functions.data_node_query('dn1', 'SELECT count(*) FROM public.adim') AS t(n bigint);
+SELECT t.n FROM _hyperdist_functions.data_node_query('dn2', 'SELECT count(*) FROM public.adim') AS t(n bigint);
+-- the generalized form, with fewer partitions than data nodes: 2.13's WARNING
+CREATE TABLE adim2 (time bigint NOT NULL, dev text);
+SELECT table_name FROM create_distributed_hypertable('adim2', 'time', data_nodes => '{dn1, dn2}',
+                                                     chunk_time_interval => 10);
+SELECT created FROM add_dimension('adim2', by_hash('dev', 1));
+DROP TABLE adim, adim2;
+
 -- ---- tablespaces: none on a distributed hypertable, as in 2.13 ---------------
 SELECT attach_tablespace('pg_default', 'ch');
 \echo :LAST_ERROR_SQLSTATE
