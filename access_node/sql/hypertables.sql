@@ -78,7 +78,8 @@ BEGIN
   RETURN ht;
 END $$;
 
--- Data nodes named in a call, checked; NULL: every data node the caller may use.
+-- Data nodes named in a call, checked; NULL: every data node the caller
+-- may use, with 2.13's NOTICE when it may not use them all.
 CREATE FUNCTION _hyperdist_functions.check_data_nodes(nodes name[])
 RETURNS name[] LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -86,14 +87,27 @@ AS $$
 DECLARE
   n name;
   result name[] := '{}';
+  total int;
 BEGIN
   IF nodes IS NULL THEN
-    SELECT coalesce(array_agg(node_name ORDER BY node_name), '{}') INTO result
-      FROM hyperdist_information.data_nodes
-     WHERE has_server_privilege(node_name, 'USAGE');
+    SELECT coalesce(array_agg(node_name ORDER BY node_name)
+                      FILTER (WHERE has_server_privilege(node_name, 'USAGE')), '{}'),
+           count(*)
+      INTO result, total
+      FROM hyperdist_information.data_nodes;
+    IF cardinality(result) < total THEN
+      RAISE NOTICE '% of % data nodes not used by this hypertable due to lack of permissions',
+                   total - cardinality(result), total
+        USING HINT = 'Grant USAGE on data nodes to attach them to a hypertable.';
+    END IF;
     IF cardinality(result) = 0 THEN
-      RAISE EXCEPTION 'no data nodes can be used'
-        USING ERRCODE = '55000', HINT = 'Add data nodes with add_data_node().';
+      RAISE EXCEPTION 'no data nodes can be assigned to the hypertable'
+        USING ERRCODE = '55000',
+              DETAIL = CASE WHEN total = 0
+                            THEN 'No data nodes were available to assign to the hypertable.'
+                            ELSE 'Data nodes exist, but none have USAGE privilege.' END,
+              HINT = CASE WHEN total = 0 THEN 'Add data nodes to the database.'
+                          ELSE 'Grant USAGE on data nodes to attach them to the hypertable.' END;
     END IF;
     RETURN result;
   END IF;

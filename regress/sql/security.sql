@@ -199,6 +199,16 @@ SELECT count(*) FROM _hyperdist_catalog.hypertable WHERE relid = 'bob.bobs'::reg
 DROP FOREIGN TABLE bob.bobs;
 RESET ROLE;
 GRANT USAGE ON FOREIGN SERVER dn3 TO bob;
+-- without data_nodes a hypertable gets the nodes its creator may use, with
+-- 2.13's NOTICE
+REVOKE USAGE ON FOREIGN SERVER dn3 FROM alice;
+SET ROLE alice;
+CREATE TABLE alice.few (t int NOT NULL);
+SELECT table_name FROM public.create_distributed_hypertable('alice.few', 't', chunk_time_interval => 10);
+SELECT data_nodes FROM hyperdist_information.hypertables WHERE hypertable_name = 'few';
+DROP TABLE alice.few;
+RESET ROLE;
+GRANT USAGE ON FOREIGN SERVER dn3 TO alice;
 -- alice manages hers
 SET ROLE alice;
 SELECT set_chunk_time_interval('alice.d', interval '1 day');
