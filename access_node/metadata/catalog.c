@@ -639,7 +639,8 @@ hyperdist_catalog_attach_data_node(PG_FUNCTION_ARGS)
  * (chunks left without one go), the chunks it was first replica of get
  * their relation here on the next replica, and with repartition a space
  * dimension with a partition per data node loses one.  The caller checked
- * what may be lost, and dropped the node's tables if asked.
+ * what may be lost (the last node goes only with force), and dropped the
+ * node's tables if asked.
  */
 PG_FUNCTION_INFO_V1(hyperdist_catalog_detach_data_node);
 Datum
@@ -661,12 +662,6 @@ hyperdist_catalog_detach_data_node(PG_FUNCTION_ARGS)
 				 errmsg("data node \"%s\" is not attached to hypertable \"%s\"",
 						NameStr(*node), get_rel_name(relid))));
 	nnodes = list_length(hd_hypertable_load(relid)->data_nodes);
-	if (nnodes == 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("cannot detach the last data node of hypertable \"%s\"",
-						get_rel_name(relid)),
-				 errhint("Drop the hypertable instead.")));
 	values[2] = Int64GetDatum(nnodes);
 	hd_spi_connect();
 	hd_catalog_writer_begin(&writer);
@@ -696,12 +691,13 @@ hyperdist_catalog_detach_data_node(PG_FUNCTION_ARGS)
 			  1, types, values);
 	write_sql("DELETE FROM _hyperdist_catalog.hypertable_data_node"
 			  " WHERE hypertable_id = $1 AND node_name = $2", 2, types, values);
+	/* the last node (force): partitions and replication factor are kept */
 	if (repartition)
 		write_sql("UPDATE _hyperdist_catalog.dimension SET num_partitions = $3 - 1"
-				  " WHERE hypertable_id = $1 AND num_partitions = $3",
+				  " WHERE hypertable_id = $1 AND num_partitions = $3 AND $3 > 1",
 				  3, types, values);
 	write_sql("UPDATE _hyperdist_catalog.hypertable SET replication_factor = $3 - 1"
-			  " WHERE id = $1 AND replication_factor > $3 - 1", 3, types, values);
+			  " WHERE id = $1 AND replication_factor > $3 - 1 AND $3 > 1", 3, types, values);
 	recreate_placement(ht_id);
 	hd_catalog_writer_end(&writer);
 	hd_spi_finish();
