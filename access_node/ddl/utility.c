@@ -60,6 +60,7 @@
 #include "remote/fanout.h"
 #include "remote/node_health.h"
 #include "spi_plan.h"
+#include "ddl/storage_params.h"
 #include "ddl/utility.h"
 
 typedef struct UtilityArgs
@@ -728,6 +729,13 @@ process_alter_table(UtilityArgs *args, AlterTableStmt *stmt)
 
 	if (!OidIsValid(relid))
 		return false;
+	if (hd_storage_params_stmt(relid, stmt))
+	{
+		check_owner(relid);
+		LockRelationOid(relid, AccessExclusiveLock);
+		forward(relid, hd_storage_params_apply(relid, stmt));
+		return true;
+	}
 	local = copyObject(stmt);
 	local->cmds = NIL;
 	foreach(lc, stmt->cmds)

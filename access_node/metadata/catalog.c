@@ -908,6 +908,22 @@ hd_catalog_add_chunk(const HdHypertable *ht, int32 slice_id, int16 partition, Li
 
 /* ---- DDL (ddl/utility.c checked the caller) ------------------------------------ */
 
+/* The storage parameters of relation's chunks: a text[], or (Datum) 0 for none. */
+void
+hd_catalog_set_chunk_options(Oid relid, Datum options)
+{
+	Oid			types[2] = {INT4OID, TEXTARRAYOID};
+	Datum		values[2] = {Int32GetDatum(owned_hypertable(relid)), options};
+	HdCatalogWriter writer;
+
+	hd_spi_connect();
+	hd_catalog_writer_begin(&writer);
+	hd_spi_execute("UPDATE _hyperdist_catalog.hypertable SET chunk_options = $2 WHERE id = $1",
+				   2, types, values, options == (Datum) 0 ? " n" : NULL, false, 0);
+	hd_catalog_writer_end(&writer);
+	hd_spi_finish();
+}
+
 static void
 write_as_owner(const char *sql, Oid relid, const char *name)
 {

@@ -31,7 +31,10 @@ CREATE TABLE _hyperdist_catalog.hypertable (
     relid oid NOT NULL UNIQUE,          -- the foreign table on this node
     associated_schema_name name NOT NULL,
     associated_table_prefix name NOT NULL,
-    replication_factor smallint NOT NULL CHECK (replication_factor > 0));
+    replication_factor smallint NOT NULL CHECK (replication_factor > 0),
+    -- storage parameters of its chunks' tables (ALTER TABLE ... SET), in
+    -- reloptions' form; the data nodes' root table, partitioned, has none
+    chunk_options text[]);
 
 -- One time dimension (interval_length, in microseconds for timestamps and
 -- dates, raw units for integers) and at most one space dimension

@@ -150,6 +150,49 @@ SELECT table_name FROM create_distributed_hypertable('adim2', 'time', data_nodes
 SELECT created FROM add_dimension('adim2', by_hash('dev', 1));
 DROP TABLE adim, adim2;
 
+-- ---- storage parameters: every chunk's, existing and new ----------------------
+CREATE TABLE sp (time bigint NOT NULL, dev int, v int);
+SELECT table_name FROM create_distributed_hypertable('sp', 'time', 'dev', number_partitions => 2,
+                                                     chunk_time_interval => 10, replication_factor => 2,
+                                                     data_nodes => '{dn1, dn2}');
+INSERT INTO sp VALUES (1, 1, 1), (2, 2, 2);
+CREATE VIEW sp_options AS
+  SELECT n.node, t.reloptions, count(*) AS chunks
+    FROM unnest('{dn1,dn2}'::name[]) n(node),
+         LATERAL _hyperdist_functions.data_node_query(n.node,
+           $$SELECT c.reloptions::text FROM pg_partition_tree('public.sp') p
+               JOIN pg_class c ON c.oid = p.relid WHERE p.isleaf$$) AS t(reloptions text)
+   GROUP BY 1, 2 ORDER BY 1, 2;
+ALTER TABLE sp SET (fillfactor = 40, autovacuum_enabled = false);
+-- a new chunk gets them too
+INSERT INTO sp VALUES (15, 1, 3);
+SELECT * FROM sp_options;
+SELECT chunk_options FROM _hyperdist_catalog.hypertable WHERE relid = 'sp'::regclass;
+ALTER TABLE sp RESET (fillfactor);
+SELECT * FROM sp_options;
+-- PostgreSQL's checks (22023); TOAST parameters and a mix with other
+-- subcommands are refused (0A000)
+ALTER TABLE sp SET (fillfactor = 5);
+\echo :LAST_ERROR_SQLSTATE
+ALTER TABLE sp SET (nosuch = 1);
+\echo :LAST_ERROR_SQLSTATE
+ALTER TABLE sp SET (toast.autovacuum_enabled = false);
+\echo :LAST_ERROR_SQLSTATE
+ALTER TABLE sp SET (fillfactor = 50), ADD COLUMN w int;
+\echo :LAST_ERROR_SQLSTATE
+CREATE ROLE ts_api_sp;
+SET ROLE ts_api_sp;
+ALTER TABLE sp SET (fillfactor = 50);
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+DROP ROLE ts_api_sp;
+ALTER TABLE sp RESET (autovacuum_enabled);
+SELECT * FROM sp_options;
+SELECT chunk_options FROM _hyperdist_catalog.hypertable WHERE relid = 'sp'::regclass;
+SELECT count(*), sum(v) FROM sp;
+DROP VIEW sp_options;
+DROP TABLE sp;
+
 -- ---- tablespaces: none on a distributed hypertable, as in 2.13 ---------------
 SELECT attach_tablespace('pg_default', 'ch');
 \echo :LAST_ERROR_SQLSTATE
