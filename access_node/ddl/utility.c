@@ -61,8 +61,9 @@
 #include "remote/fanout.h"
 #include "remote/node_health.h"
 #include "spi_plan.h"
-#include "ddl/utility.h"
 #include "ddl/ddl_internal.h"
+#include "ddl/storage_params.h"
+#include "ddl/utility.h"
 
 /*
  * Runs stmt the usual way: the original statement (whose tree may belong
@@ -719,6 +720,13 @@ process_alter_table(UtilityArgs *args, AlterTableStmt *stmt)
 		return false;
 	if (hd_trigger_alter_table(args, stmt, relid))
 		return true;
+	if (hd_storage_params_stmt(relid, stmt))
+	{
+		hd_ddl_check_owner(relid);
+		LockRelationOid(relid, AccessExclusiveLock);
+		hd_ddl_forward(relid, hd_storage_params_apply(relid, stmt));
+		return true;
+	}
 	local = copyObject(stmt);
 	local->cmds = NIL;
 	foreach(lc, stmt->cmds)

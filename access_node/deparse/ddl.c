@@ -90,6 +90,63 @@ hd_deparse_chunks_owner(const HdHypertable *ht, const char *owner)
 					quote_identifier(ht->assoc_schema), quote_identifier(owner));
 }
 
+/*
+ * Storage parameters in reloptions' form ("name=value") as a list for
+ * WITH (...) or SET (...); NULL for none.
+ */
+static char *
+storage_params(List *options)
+{
+	StringInfoData sql;
+	ListCell   *lc;
+
+	if (options == NIL)
+		return NULL;
+	initStringInfo(&sql);
+	foreach(lc, options)
+	{
+		char	   *name = pstrdup(lfirst(lc));
+		char	   *value = strchr(name, '=');
+
+		if (value == NULL)
+			elog(ERROR, "storage parameter \"%s\" has no value", name);
+		*value++ = '\0';
+		appendStringInfo(&sql, "%s%s = %s", foreach_current_index(lc) > 0 ? ", " : "",
+						 quote_identifier(name), quote_literal_cstr(value));
+	}
+	return sql.data;
+}
+
+/*
+ * ALTER TABLE ... SET/RESET of storage parameters, on every chunk's table
+ * of the hypertable (a partitioned table has none): the parameters named
+ * in reset (String nodes) are reset, then those of set ("name=value") set.
+ */
+char *
+hd_deparse_chunks_storage(const HdHypertable *ht, List *reset, List *set)
+{
+	StringInfoData actions;
+	ListCell   *lc;
+	char	   *params = storage_params(set);
+
+	initStringInfo(&actions);
+	foreach(lc, reset)
+		appendStringInfo(&actions, "%s%s", foreach_current_index(lc) == 0 ? " RESET (" : ", ",
+						 quote_identifier(strVal(lfirst(lc))));
+	if (reset != NIL)
+		appendStringInfoChar(&actions, ')');
+	if (params != NULL)
+		appendStringInfo(&actions, "%s SET (%s)", reset != NIL ? "," : "", params);
+	return psprintf("DO %s",
+					quote_literal_cstr(psprintf("DECLARE p regclass; BEGIN"
+												" FOR p IN SELECT relid FROM pg_catalog.pg_partition_tree(%s)"
+												"  WHERE isleaf LOOP"
+												"  EXECUTE 'ALTER TABLE ' || p::text || %s;"
+												" END LOOP; END",
+												quote_literal_cstr(hd_deparse_hypertable_name(ht)),
+												quote_literal_cstr(actions.data))));
+}
+
 /* "VACUUM (options) relation (columns)" of the table relid. */
 char *
 hd_deparse_vacuum(List *options, Oid relid, List *columns)
@@ -308,14 +365,23 @@ typedef struct ChunkParent
 								 * missing, or "" */
 } ChunkParent;
 
+/*
+ * A chunk's or a slice's table: a slice is partitioned (partition_by, a
+ * clause or ""), a chunk has the hypertable's storage parameters
+ * (options, NIL for a slice).  LIKE copies none.
+ */
 static char *
 create_table(const char *table, const char *parent, const char *owner,
-			 const char *partition_by)
+			 const char *partition_by, List *options)
 {
+	char	   *params = storage_params(options);
+
 	return psprintf("CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS"
-					" INCLUDING STORAGE INCLUDING COMPRESSION)%s;"
+					" INCLUDING STORAGE INCLUDING COMPRESSION)%s%s%s%s;"
 					" ALTER TABLE %s OWNER TO %s",
-					table, parent, partition_by, table, owner);
+					table, parent, partition_by,
+					params ? " WITH (" : "", params ? params : "", params ? ")" : "",
+					table, owner);
 }
 
 /*
@@ -328,10 +394,10 @@ create_table(const char *table, const char *parent, const char *owner,
  */
 static char *
 create_partition(const char *table, const char *parent, const char *bound,
-				 const char *owner, const char *partition_by)
+				 const char *owner, const char *partition_by, List *options)
 {
 	return psprintf("%s; ALTER TABLE %s ATTACH PARTITION %s FOR VALUES %s",
-					create_table(table, parent, owner, partition_by),
+					create_table(table, parent, owner, partition_by, options),
 					parent, table, bound);
 }
 
@@ -371,7 +437,8 @@ chunk_parent(const HdHypertable *ht, int32 slice_id, int64 start, int64 end,
 											 create_partition(cp->parent, root, cp->range,
 															  quote_identifier(owner),
 															  psprintf(" PARTITION BY HASH (%s)",
-																	   quote_identifier(ht->space.column_name))))));
+																	   quote_identifier(ht->space.column_name)),
+															  NIL))));
 }
 
 /*
@@ -389,7 +456,7 @@ hd_deparse_create_chunk(const HdHypertable *ht, int32 slice_id, int64 start,
 	chunk_parent(ht, slice_id, start, end, nparts, partition, table_name, owner, &cp);
 	return psprintf("%s%s", cp.make_slice,
 					create_partition(cp.chunk, cp.parent, cp.bound,
-									 quote_identifier(owner), ""));
+									 quote_identifier(owner), "", ht->chunk_options));
 }
 
 /*
@@ -418,7 +485,8 @@ hd_deparse_create_chunk_unattached(const HdHypertable *ht, int32 slice_id, int64
 	chunk_parent(ht, slice_id, start, end, nparts, partition, table_name, owner, &cp);
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "%s%s", cp.make_slice,
-					 create_table(cp.chunk, cp.parent, quote_identifier(owner), ""));
+					 create_table(cp.chunk, cp.parent, quote_identifier(owner), "",
+								  ht->chunk_options));
 	if (ht->has_space)
 		return sql.data;
 	/* a bound of MINVALUE or MAXVALUE constrains nothing */

@@ -116,6 +116,7 @@ extern char *hd_deparse_drop_index(Oid relid, const char *index_name,
 extern char *hd_deparse_set_schema(const char *schema, const char *statement);
 extern char *hd_deparse_chunks_owner(const HdHypertable *ht,
 									 const char *owner);
+extern char *hd_deparse_chunks_storage(const HdHypertable *ht, List *reset, List *set);
 extern char *hd_deparse_vacuum(List *options, Oid relid, List *columns);
 extern char *hd_deparse_alter_triggers(const HdHypertable *ht, List *cmds);
 extern char *hd_deparse_newest_index_query(void);

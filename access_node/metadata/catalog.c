@@ -529,6 +529,49 @@ hyperdist_catalog_set_number_partitions(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/*
+ * add_dimension: relation's space dimension on column, with nparts
+ * partitions, while it has none and no chunk (the caller holds the chunk
+ * creation lock).  Returns the dimension's id.
+ */
+PG_FUNCTION_INFO_V1(hyperdist_catalog_add_space_dimension);
+Datum
+hyperdist_catalog_add_space_dimension(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	int32		ht_id = owned_hypertable(relid);
+	HdHypertable *ht = hd_hypertable_load(relid);
+	int32		nparts = PG_GETARG_INT32(2);
+	Oid			type;
+	AttrNumber	attnum = column_of(relid, NameStr(*PG_GETARG_NAME(1)), &type);
+	Oid			types[4] = {INT4OID, INT2OID, OIDOID, INT4OID};
+	Datum		values[4] = {Int32GetDatum(ht_id), Int16GetDatum(attnum),
+	ObjectIdGetDatum(type), Int32GetDatum(nparts)};
+	HdCatalogWriter writer;
+	int32		dim_id;
+
+	if (ht->has_space || attnum == ht->time.attnum)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("hypertable \"%s\" cannot have another space dimension",
+						get_rel_name(relid))));
+	check_partitions(nparts);
+	if (hd_catalog_chunks(ht_id) != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("hypertable \"%s\" has data or empty chunks", get_rel_name(relid))));
+	hd_spi_connect();
+	hd_catalog_writer_begin(&writer);
+	dim_id = DatumGetInt32(value_sql("INSERT INTO _hyperdist_catalog.dimension"
+									 " (hypertable_id, attnum, column_type, num_partitions)"
+									 " VALUES ($1, $2, $3, $4) RETURNING id",
+									 4, types, values, INT4OID));
+	recreate_placement(ht_id);
+	hd_catalog_writer_end(&writer);
+	hd_spi_finish();
+	PG_RETURN_INT32(dim_id);
+}
+
 PG_FUNCTION_INFO_V1(hyperdist_catalog_set_replication_factor);
 Datum
 hyperdist_catalog_set_replication_factor(PG_FUNCTION_ARGS)
@@ -596,7 +639,8 @@ hyperdist_catalog_attach_data_node(PG_FUNCTION_ARGS)
  * (chunks left without one go), the chunks it was first replica of get
  * their relation here on the next replica, and with repartition a space
  * dimension with a partition per data node loses one.  The caller checked
- * what may be lost, and dropped the node's tables if asked.
+ * what may be lost (the last node goes only with force), and dropped the
+ * node's tables if asked.
  */
 PG_FUNCTION_INFO_V1(hyperdist_catalog_detach_data_node);
 Datum
@@ -618,12 +662,6 @@ hyperdist_catalog_detach_data_node(PG_FUNCTION_ARGS)
 				 errmsg("data node \"%s\" is not attached to hypertable \"%s\"",
 						NameStr(*node), get_rel_name(relid))));
 	nnodes = list_length(hd_hypertable_load(relid)->data_nodes);
-	if (nnodes == 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("cannot detach the last data node of hypertable \"%s\"",
-						get_rel_name(relid)),
-				 errhint("Drop the hypertable instead.")));
 	values[2] = Int64GetDatum(nnodes);
 	hd_spi_connect();
 	hd_catalog_writer_begin(&writer);
@@ -653,12 +691,13 @@ hyperdist_catalog_detach_data_node(PG_FUNCTION_ARGS)
 			  1, types, values);
 	write_sql("DELETE FROM _hyperdist_catalog.hypertable_data_node"
 			  " WHERE hypertable_id = $1 AND node_name = $2", 2, types, values);
+	/* the last node (force): partitions and replication factor are kept */
 	if (repartition)
 		write_sql("UPDATE _hyperdist_catalog.dimension SET num_partitions = $3 - 1"
-				  " WHERE hypertable_id = $1 AND num_partitions = $3",
+				  " WHERE hypertable_id = $1 AND num_partitions = $3 AND $3 > 1",
 				  3, types, values);
 	write_sql("UPDATE _hyperdist_catalog.hypertable SET replication_factor = $3 - 1"
-			  " WHERE id = $1 AND replication_factor > $3 - 1", 3, types, values);
+			  " WHERE id = $1 AND replication_factor > $3 - 1 AND $3 > 1", 3, types, values);
 	recreate_placement(ht_id);
 	hd_catalog_writer_end(&writer);
 	hd_spi_finish();
@@ -868,6 +907,22 @@ hd_catalog_add_chunk(const HdHypertable *ht, int32 slice_id, int16 partition, Li
 }
 
 /* ---- DDL (ddl/utility.c checked the caller) ------------------------------------ */
+
+/* The storage parameters of relation's chunks: a text[], or (Datum) 0 for none. */
+void
+hd_catalog_set_chunk_options(Oid relid, Datum options)
+{
+	Oid			types[2] = {INT4OID, TEXTARRAYOID};
+	Datum		values[2] = {Int32GetDatum(owned_hypertable(relid)), options};
+	HdCatalogWriter writer;
+
+	hd_spi_connect();
+	hd_catalog_writer_begin(&writer);
+	hd_spi_execute("UPDATE _hyperdist_catalog.hypertable SET chunk_options = $2 WHERE id = $1",
+				   2, types, values, options == (Datum) 0 ? " n" : NULL, false, 0);
+	hd_catalog_writer_end(&writer);
+	hd_spi_finish();
+}
 
 static void
 write_as_owner(const char *sql, Oid relid, const char *name)

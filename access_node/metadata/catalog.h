@@ -86,6 +86,9 @@ extern void hd_catalog_add_rebalance_move(int32 op_id, int64 bytes);
 
 /* Catalog rows DDL on a distributed hypertable changes (ddl/utility.c). */
 extern void hd_catalog_add_index(Oid relid, const char *index_name);
+
+/* ALTER TABLE ... SET/RESET (...): the chunks' storage parameters, a text[] or 0. */
+extern void hd_catalog_set_chunk_options(Oid relid, Datum options);
 extern void hd_catalog_forget_index(Oid relid, const char *index_name);
 extern void hd_catalog_delete_hypertable(Oid relid);
 

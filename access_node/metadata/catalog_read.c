@@ -90,6 +90,30 @@ node_names_value(uint64 row, int col)
 	return names;
 }
 
+/* The strings of a nullable text[] column (NIL for NULL). */
+static List *
+text_list_value(uint64 row, int col)
+{
+	bool		isnull;
+	Datum		array = hd_spi_value(row, col, TEXTARRAYOID, &isnull);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	List	   *strings = NIL;
+
+	if (isnull)
+		return NIL;
+	deconstruct_array(DatumGetArrayTypeP(array), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			elog(ERROR, "column %d of the query's result holds a NULL element", col);
+		strings = lappend(strings, TextDatumGetCString(elems[i]));
+	}
+	return strings;
+}
+
 /* RowFuncs adding column 1 to the List * at arg. */
 static void
 add_oid(uint64 row, void *arg)
@@ -118,6 +142,7 @@ hypertable_row(uint64 row, void *arg)
 	ht->assoc_schema = name_value(row, 2);
 	ht->assoc_prefix = name_value(row, 3);
 	ht->replication_factor = int2_value(row, 4);
+	ht->chunk_options = text_list_value(row, 5);
 }
 
 bool
@@ -127,7 +152,7 @@ hd_catalog_hypertable(Oid relid, HdCatalogHypertable *row)
 	Datum		values[1] = {ObjectIdGetDatum(relid)};
 
 	return read_rows("SELECT id, associated_schema_name, associated_table_prefix,"
-					 " replication_factor FROM _hyperdist_catalog.hypertable"
+					 " replication_factor, chunk_options FROM _hyperdist_catalog.hypertable"
 					 " WHERE relid = $1", 1, types, values, true, 1,
 					 row != NULL ? hypertable_row : NULL, row) == 1;
 }

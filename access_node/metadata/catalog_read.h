@@ -24,6 +24,7 @@ typedef struct HdCatalogHypertable
 	char	   *assoc_schema;
 	char	   *assoc_prefix;
 	int16		replication_factor;
+	List	   *chunk_options;	/* "name=value" strings */
 } HdCatalogHypertable;
 
 /* A row of _hyperdist_catalog.dimension. */

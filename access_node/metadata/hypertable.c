@@ -112,6 +112,7 @@ hd_hypertable_read(Oid relid, MemoryContext cxt)
 {
 	HdHypertable *ht = NULL;
 	HdCatalogHypertable row;
+	ListCell   *lc;
 
 	if (hd_catalog_hypertable(relid, &row))
 	{
@@ -123,6 +124,8 @@ hd_hypertable_read(Oid relid, MemoryContext cxt)
 		ht->assoc_schema = pstrdup(row.assoc_schema);
 		ht->assoc_prefix = pstrdup(row.assoc_prefix);
 		ht->replication_factor = row.replication_factor;
+		foreach(lc, row.chunk_options)
+			ht->chunk_options = lappend(ht->chunk_options, pstrdup(lfirst(lc)));
 		ht->schema_name = get_namespace_name(get_rel_namespace(relid));
 		ht->table_name = get_rel_name(relid);
 		MemoryContextSwitchTo(old);

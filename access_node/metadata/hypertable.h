@@ -43,6 +43,7 @@ typedef struct HdHypertable
 	bool		has_space;
 	HdDimension space;
 	List	   *data_nodes;		/* server OIDs of its data nodes, by name */
+	List	   *chunk_options;	/* its chunks' storage parameters, "name=value" */
 } HdHypertable;
 
 /* True when relid is a distributed hypertable (no catalog query). */

@@ -40,6 +40,14 @@ BEGIN
   SELECT * INTO h FROM _hyperdist_catalog.hypertable WHERE id = ht;
   SELECT min(hdn.node_name) INTO source FROM _hyperdist_catalog.hypertable_data_node hdn
    WHERE hdn.hypertable_id = ht;
+  -- the root table's definition (indexes, unique constraints) is on the
+  -- data nodes alone
+  IF source IS NULL THEN
+    RAISE EXCEPTION 'hypertable "%" has no data node to copy its definition from', _hyperdist_functions.relname(hypertable)
+      USING ERRCODE = '55000',
+            DETAIL = 'Its last data node was detached or deleted with force => true.',
+            HINT = 'Drop the hypertable and create it again.';
+  END IF;
 
   -- the root table as it is now on a member, with the same partitioning
   -- and row triggers (whose functions must exist on node)
@@ -132,8 +140,14 @@ BEGIN
        AND NOT EXISTS (SELECT FROM _hyperdist_catalog.chunk_data_node cdn
                         WHERE cdn.chunk_id = c.id AND cdn.node_name <> node);
     IF nnodes = 1 THEN
-      RAISE EXCEPTION 'cannot detach the last data node of hypertable "%"', _hyperdist_functions.relname(h.rel)
-        USING ERRCODE = '55000', HINT = 'Drop the hypertable instead.';
+      IF NOT force THEN
+        RAISE EXCEPTION 'cannot detach the last data node of hypertable "%"', _hyperdist_functions.relname(h.rel)
+          USING ERRCODE = '55000',
+                HINT = 'Drop the hypertable instead, or use force => true to leave it without data nodes.';
+      END IF;
+      RAISE WARNING 'insufficient number of data nodes for distributed hypertable "%"', _hyperdist_functions.relname(h.rel)
+        USING DETAIL = format('Reducing the number of available data nodes on distributed hypertable "%s" prevents full replication of new chunks.',
+                              _hyperdist_functions.relname(h.rel));
     END IF;
     IF lost > 0 AND NOT force THEN
       RAISE EXCEPTION 'detaching data node "%" would mean a data loss for hypertable "%"', node, _hyperdist_functions.relname(h.rel)

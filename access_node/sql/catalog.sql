@@ -31,7 +31,10 @@ CREATE TABLE _hyperdist_catalog.hypertable (
     relid oid NOT NULL UNIQUE,          -- the foreign table on this node
     associated_schema_name name NOT NULL,
     associated_table_prefix name NOT NULL,
-    replication_factor smallint NOT NULL CHECK (replication_factor > 0));
+    replication_factor smallint NOT NULL CHECK (replication_factor > 0),
+    -- storage parameters of its chunks' tables (ALTER TABLE ... SET), in
+    -- reloptions' form; the data nodes' root table, partitioned, has none
+    chunk_options text[]);
 
 -- One time dimension (interval_length, in microseconds for timestamps and
 -- dates, raw units for integers) and at most one space dimension
@@ -188,6 +191,9 @@ RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_set_integer_now_func' LANG
 CREATE FUNCTION _hyperdist_functions.catalog_set_number_partitions(
     relation regclass, number_partitions int)
 RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_set_number_partitions' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION _hyperdist_functions.catalog_add_space_dimension(
+    relation regclass, column_name name, number_partitions int)
+RETURNS int AS 'MODULE_PATHNAME', 'hyperdist_catalog_add_space_dimension' LANGUAGE C STRICT VOLATILE;
 CREATE FUNCTION _hyperdist_functions.catalog_set_replication_factor(
     relation regclass, replication_factor int)
 RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_set_replication_factor' LANGUAGE C STRICT VOLATILE;

@@ -91,7 +91,8 @@ BEGIN
   RETURN ht;
 END $$;
 
--- Data nodes named in a call, checked; NULL: every data node the caller may use.
+-- Data nodes named in a call, checked; NULL: every data node the caller
+-- may use, with 2.13's NOTICE when it may not use them all.
 CREATE FUNCTION _hyperdist_functions.check_data_nodes(nodes name[])
 RETURNS name[] LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -99,14 +100,27 @@ AS $$
 DECLARE
   n name;
   result name[] := '{}';
+  total int;
 BEGIN
   IF nodes IS NULL THEN
-    SELECT coalesce(array_agg(node_name ORDER BY node_name), '{}') INTO result
-      FROM hyperdist_information.data_nodes
-     WHERE has_server_privilege(node_name, 'USAGE');
+    SELECT coalesce(array_agg(node_name ORDER BY node_name)
+                      FILTER (WHERE has_server_privilege(node_name, 'USAGE')), '{}'),
+           count(*)
+      INTO result, total
+      FROM hyperdist_information.data_nodes;
+    IF cardinality(result) < total THEN
+      RAISE NOTICE '% of % data nodes not used by this hypertable due to lack of permissions',
+                   total - cardinality(result), total
+        USING HINT = 'Grant USAGE on data nodes to attach them to a hypertable.';
+    END IF;
     IF cardinality(result) = 0 THEN
-      RAISE EXCEPTION 'no data nodes can be used'
-        USING ERRCODE = '55000', HINT = 'Add data nodes with add_data_node().';
+      RAISE EXCEPTION 'no data nodes can be assigned to the hypertable'
+        USING ERRCODE = '55000',
+              DETAIL = CASE WHEN total = 0
+                            THEN 'No data nodes were available to assign to the hypertable.'
+                            ELSE 'Data nodes exist, but none have USAGE privilege.' END,
+              HINT = CASE WHEN total = 0 THEN 'Add data nodes to the database.'
+                          ELSE 'Grant USAGE on data nodes to attach them to the hypertable.' END;
     END IF;
     RETURN result;
   END IF;
@@ -770,6 +784,171 @@ BEGIN
             d.attname);
   PERFORM _hyperdist_functions.catalog_set_number_partitions(hypertable, number_partitions);
 END $$;
+
+-- ---- add_dimension ------------------------------------------------------------
+-- TimescaleDB 2.13's add_dimension, in both its forms.  A hypertable here
+-- has one time dimension and at most one space dimension (the data nodes'
+-- root table is partitioned by range on time, each time slice by hash on
+-- the space column), so only a space dimension can be added, and only
+-- while the hypertable has no chunk: existing slices were made without it.
+
+-- What by_hash and by_range return, for add_dimension.
+CREATE TYPE _hyperdist_functions.dimension_info AS (
+    column_name name,
+    number_partitions int,
+    has_interval boolean,
+    partition_func regproc);
+
+CREATE FUNCTION by_hash(column_name NAME, number_partitions INTEGER,
+                        partition_func REGPROC = NULL)
+RETURNS _hyperdist_functions.dimension_info LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT ROW($1, $2, false, $3)::_hyperdist_functions.dimension_info $$;
+
+CREATE FUNCTION by_range(column_name NAME, partition_interval ANYELEMENT = NULL::bigint,
+                         partition_func REGPROC = NULL)
+RETURNS _hyperdist_functions.dimension_info LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT ROW($1, NULL, true, $3)::_hyperdist_functions.dimension_info $$;
+
+-- The unique and exclusion indexes of the hypertable's root table on
+-- node that lack column col (which would become a partitioning column).
+CREATE FUNCTION _hyperdist_functions.indexes_without(node name, qualified text, col name)
+RETURNS SETOF text LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT idx FROM _hyperdist_functions.data_node_query(node, format(
+    'SELECT i.indexrelid::pg_catalog.regclass::pg_catalog.text FROM pg_catalog.pg_index i'
+    ' WHERE i.indrelid = %L::pg_catalog.regclass AND (i.indisunique OR i.indisexclusion)'
+    '   AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = i.indrelid'
+    '                     AND a.attnum = ANY (i.indkey::pg_catalog.int2[]) AND a.attname = %L)'
+    ' ORDER BY 1', qualified, col)) AS t(idx text)
+$$;
+
+-- Both forms: nparts for a space dimension, ranged for a time dimension.
+CREATE FUNCTION _hyperdist_functions.add_dimension(
+    hypertable regclass, col name, nparts int, ranged boolean, partfunc regproc,
+    if_not_exists boolean)
+RETURNS TABLE(dimension_id int, created boolean) LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ht int;
+  att record;
+  source name;
+  idx text;
+BEGIN
+  IF hypertable IS NULL THEN
+    RAISE EXCEPTION 'hypertable cannot be NULL' USING ERRCODE = '22023';
+  END IF;
+  IF nparts IS NULL AND NOT ranged THEN
+    RAISE EXCEPTION 'must specify either the number of partitions or an interval'
+      USING ERRCODE = '22023';
+  END IF;
+  ht := _hyperdist_functions.hypertable_id(hypertable);
+  IF NOT pg_has_role((SELECT relowner FROM pg_class WHERE oid = hypertable), 'USAGE') THEN
+    RAISE EXCEPTION 'must be owner of hypertable "%"', _hyperdist_functions.relname(hypertable)
+      USING ERRCODE = '42501';
+  END IF;
+  IF nparts IS NOT NULL AND ranged THEN
+    RAISE EXCEPTION 'cannot specify both the number of partitions and an interval'
+      USING ERRCODE = '22023';
+  END IF;
+  att := _hyperdist_functions.dimension_column(hypertable, col);
+  SELECT d.id INTO dimension_id FROM _hyperdist_catalog.dimension d
+   WHERE d.hypertable_id = ht AND d.attnum = att.attnum;
+  IF FOUND THEN
+    IF NOT if_not_exists THEN
+      RAISE EXCEPTION 'column "%" is already a dimension', col USING ERRCODE = '42710';
+    END IF;
+    RAISE NOTICE 'column "%" is already a dimension, skipping', col;
+    created := false;
+    RETURN NEXT;
+    RETURN;
+  END IF;
+  IF ranged THEN
+    RAISE EXCEPTION 'cannot add a time dimension to distributed hypertable "%"', _hyperdist_functions.relname(hypertable)
+      USING ERRCODE = '0A000',
+            DETAIL = 'A distributed hypertable has one time dimension and at most one space dimension.';
+  END IF;
+  IF partfunc IS NOT NULL THEN
+    RAISE EXCEPTION 'custom partitioning and adaptive chunking are not supported on distributed hypertables'
+      USING ERRCODE = '0A000';
+  END IF;
+  IF nparts < 1 OR nparts > 32767 THEN
+    RAISE EXCEPTION 'invalid number of partitions for dimension "%"', col
+      USING ERRCODE = '22023',
+            HINT = 'A closed (space) dimension must specify between 1 and 32767 partitions.';
+  END IF;
+  IF EXISTS (SELECT FROM _hyperdist_catalog.dimension d
+              WHERE d.hypertable_id = ht AND d.num_partitions IS NOT NULL) THEN
+    RAISE EXCEPTION 'cannot add a second space dimension to distributed hypertable "%"', _hyperdist_functions.relname(hypertable)
+      USING ERRCODE = '0A000',
+            DETAIL = 'A distributed hypertable has one time dimension and at most one space dimension.';
+  END IF;
+  PERFORM _hyperdist_functions.space_dimension(hypertable, col, 0::int2);
+  -- no chunk is created meanwhile
+  PERFORM _hyperdist_functions.lock_chunks(hypertable);
+  IF EXISTS (SELECT FROM _hyperdist_catalog.chunk c WHERE c.hypertable_id = ht) THEN
+    RAISE EXCEPTION 'hypertable "%" has data or empty chunks', _hyperdist_functions.relname(hypertable)
+      USING ERRCODE = '0A000',
+            DETAIL = 'It is not possible to add dimensions to a hypertable that has chunks. Please truncate the table.';
+  END IF;
+  -- unique indexes include every partitioning column (the data nodes'
+  -- slices could not be made otherwise); every member has the same ones
+  SELECT min(n.node_name) INTO source FROM _hyperdist_catalog.hypertable_data_node n
+   WHERE n.hypertable_id = ht;
+  IF source IS NOT NULL THEN
+    SELECT i INTO idx FROM _hyperdist_functions.indexes_without(
+             source, hypertable::text, col) i LIMIT 1;
+    IF idx IS NOT NULL THEN
+      RAISE EXCEPTION 'cannot create a unique index without the column "%" (used in partitioning)', col
+        USING ERRCODE = '42P16', DETAIL = format('Index %s does not include it.', idx);
+    END IF;
+  END IF;
+  dimension_id := _hyperdist_functions.catalog_add_space_dimension(hypertable, col, nparts);
+  PERFORM _hyperdist_functions.check_partitions(
+            nparts,
+            (SELECT count(*)::int FROM _hyperdist_catalog.hypertable_data_node n
+              WHERE n.hypertable_id = ht),
+            col);
+  created := true;
+  RETURN NEXT;
+END $$;
+
+-- SQL wrappers: PL/pgSQL cannot have an argument and a result column of
+-- the same name (column_name).
+CREATE FUNCTION add_dimension(
+    hypertable REGCLASS,
+    column_name NAME,
+    number_partitions INTEGER = NULL,
+    chunk_time_interval ANYELEMENT = NULL::BIGINT,
+    partitioning_func REGPROC = NULL,
+    if_not_exists BOOLEAN = FALSE)
+RETURNS TABLE(dimension_id INT, schema_name NAME, table_name NAME, column_name NAME, created BOOL)
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT d.dimension_id,
+         (SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE c.oid = $1),
+         _hyperdist_functions.relname($1), $2, d.created
+    FROM _hyperdist_functions.add_dimension($1, $2, $3, $4 IS NOT NULL, $5,
+                                            coalesce($6, false)) d
+$$;
+
+CREATE FUNCTION add_dimension(
+    hypertable REGCLASS,
+    dimension _hyperdist_functions.dimension_info,
+    if_not_exists BOOLEAN = FALSE)
+RETURNS TABLE(dimension_id INT, created BOOL)
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT * FROM _hyperdist_functions.add_dimension(
+    $1, ($2).column_name, ($2).number_partitions, coalesce(($2).has_interval, false),
+    ($2).partition_func, coalesce($3, false))
+$$;
 
 CREATE FUNCTION set_replication_factor(hypertable REGCLASS, replication_factor INTEGER)
 RETURNS VOID LANGUAGE plpgsql

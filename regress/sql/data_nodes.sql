@@ -137,6 +137,40 @@ SELECT delete_data_node('nosuch');
 SELECT delete_data_node('nosuch', if_exists => true);
 SELECT delete_data_node(NULL);
 \echo :SQLSTATE
+-- the last data node of a hypertable: refused, unless force, which leaves
+-- the hypertable without data nodes and loses its rows, with 2.13's WARNING
+CREATE TABLE lastn (time bigint NOT NULL, v int);
+SELECT table_name FROM create_distributed_hypertable('lastn', 'time', chunk_time_interval => 10,
+                                                     data_nodes => '{dn3}');
+INSERT INTO lastn VALUES (1, 1), (15, 2);
+SELECT detach_data_node('dn3', 'lastn');
+\echo :SQLSTATE
+SELECT delete_data_node('dn3');
+\echo :SQLSTATE
+SELECT delete_data_node('dn3', force => true);
+SELECT data_nodes, num_chunks FROM hyperdist_information.hypertables WHERE hypertable_name = 'lastn';
+SELECT count(*) FROM lastn;
+INSERT INTO lastn VALUES (1, 1);
+\echo :SQLSTATE
+SELECT node_name, database_created
+  FROM add_data_node('dn3', '127.0.0.1', database => 'hd_regress', port => :agent3);
+-- its definition went with the node: attaching one is refused
+SELECT * FROM attach_data_node('dn3', 'lastn');
+\echo :SQLSTATE
+CALL distributed_exec('DROP TABLE lastn', '{dn3}');
+DROP TABLE lastn;
+-- detach_data_node with force does the same
+CREATE TABLE lastn (time bigint NOT NULL, v int);
+SELECT table_name FROM create_distributed_hypertable('lastn', 'time', chunk_time_interval => 10,
+                                                     data_nodes => '{dn2}');
+SELECT detach_data_node('dn2', 'lastn', force => true, drop_remote_data => true);
+SELECT data_nodes FROM hyperdist_information.hypertables WHERE hypertable_name = 'lastn';
+DROP TABLE lastn;
+-- (the catalog's ids start over for the suites that follow)
+SELECT setval('_hyperdist_catalog.hypertable_id_seq', 1, false) IS NOT NULL,
+       setval('_hyperdist_catalog.dimension_id_seq', 1, false) IS NOT NULL,
+       setval('_hyperdist_catalog.time_slice_id_seq', 1, false) IS NOT NULL,
+       setval('_hyperdist_catalog.chunk_id_seq', 1, false) IS NOT NULL;
 -- a node that foreign tables use is kept unless forced
 CREATE FOREIGN TABLE regress_dn3_t (x int) SERVER dn3;
 SELECT delete_data_node('dn3');

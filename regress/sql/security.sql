@@ -159,6 +159,8 @@ SELECT _hyperdist_functions.catalog_set_chunk_interval('alice.d', 1);
 \echo :LAST_ERROR_SQLSTATE
 SELECT _hyperdist_functions.catalog_set_number_partitions('alice.d', 1);
 \echo :LAST_ERROR_SQLSTATE
+SELECT _hyperdist_functions.catalog_add_space_dimension('alice.d', 'v', 2);
+\echo :LAST_ERROR_SQLSTATE
 SELECT _hyperdist_functions.catalog_set_replication_factor('alice.d', 1);
 \echo :LAST_ERROR_SQLSTATE
 SELECT _hyperdist_functions.catalog_attach_data_node('alice.d', 'dn3', true);
@@ -197,6 +199,16 @@ SELECT count(*) FROM _hyperdist_catalog.hypertable WHERE relid = 'bob.bobs'::reg
 DROP FOREIGN TABLE bob.bobs;
 RESET ROLE;
 GRANT USAGE ON FOREIGN SERVER dn3 TO bob;
+-- without data_nodes a hypertable gets the nodes its creator may use, with
+-- 2.13's NOTICE
+REVOKE USAGE ON FOREIGN SERVER dn3 FROM alice;
+SET ROLE alice;
+CREATE TABLE alice.few (t int NOT NULL);
+SELECT table_name FROM public.create_distributed_hypertable('alice.few', 't', chunk_time_interval => 10);
+SELECT data_nodes FROM hyperdist_information.hypertables WHERE hypertable_name = 'few';
+DROP TABLE alice.few;
+RESET ROLE;
+GRANT USAGE ON FOREIGN SERVER dn3 TO alice;
 -- alice manages hers
 SET ROLE alice;
 SELECT set_chunk_time_interval('alice.d', interval '1 day');
