@@ -15,6 +15,9 @@
 #include "postgres.h"
 
 #include "nodes/parsenodes.h"
+#include "utils/jsonb.h"
+
+#include "metadata/catalog_read.h"
 
 /* The schema of the tables and functions behind continuous aggregates. */
 #define HD_CAGG_SCHEMA "_hyperdist_cagg"
@@ -47,5 +50,13 @@ extern bool hd_cagg_alter(AlterTableStmt *stmt);
  */
 extern void hd_cagg_refresh(Oid view_relid, Datum start, Oid start_type, bool start_null,
 							Datum end, Oid end_type, bool end_null);
+
+/*
+ * The config of a refresh policy of cagg, its offsets checked (an error
+ * when they do not fit the time column or span less than two buckets).
+ */
+extern Jsonb *hd_cagg_policy_config(const HdCatalogCagg *cagg,
+									Datum start, Oid start_type, bool start_null,
+									Datum end, Oid end_type, bool end_null);
 
 #endif							/* HYPERDIST_CAGG_CAGG_H */

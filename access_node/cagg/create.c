@@ -43,6 +43,7 @@
 #include "parser/parsetree.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 #include "utils/ruleutils.h"
@@ -52,6 +53,7 @@
 #include "cagg/internal.h"
 #include "metadata/catalog.h"
 #include "metadata/hypertable.h"
+#include "metadata/job.h"
 #include "spi_plan.h"
 
 typedef struct CaggOptions
@@ -282,6 +284,25 @@ time_compare(const HdHypertable *ht, int strategy, Node *value)
 								  (Expr *) value, InvalidOid, InvalidOid);
 }
 
+/*
+ * Deparsing is under search_path = pg_catalog, pg_temp (every other name is
+ * qualified) and the output styles pg_dump uses, so that constants read
+ * back the same whatever the settings of the session running the text.
+ */
+static int
+deparse_begin(void)
+{
+	int			nestlevel = hd_safe_search_path_begin();
+
+	(void) set_config_option("datestyle", "ISO", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("intervalstyle", "postgres", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("extra_float_digits", "3", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return nestlevel;
+}
+
 /* The query on lower <= time (< upper, when upper is not NULL), as SQL. */
 static char *
 query_on_range(const CaggQuery *cq, Node *lower, Node *upper)
@@ -297,7 +318,7 @@ query_on_range(const CaggQuery *cq, Node *lower, Node *upper)
 	if (upper != NULL)
 		quals = lappend(quals, time_compare(cq->ht, BTLessStrategyNumber, upper));
 	q->jointree->quals = (Node *) make_ands_explicit(quals);
-	nestlevel = hd_safe_search_path_begin();
+	nestlevel = deparse_begin();
 	sql = pg_get_querydef(q, false);
 	hd_safe_search_path_end(nestlevel);
 	return sql;
@@ -306,7 +327,7 @@ query_on_range(const CaggQuery *cq, Node *lower, Node *upper)
 static char *
 deparse_qualified(Node *expr)
 {
-	int			nestlevel = hd_safe_search_path_begin();
+	int			nestlevel = deparse_begin();
 	char	   *sql = deparse_expression(expr, NIL, false, false);
 
 	hd_safe_search_path_end(nestlevel);
@@ -460,7 +481,7 @@ deparse_statements(const CaggQuery *cq, HdCatalogCagg *cagg, Oid watermark)
 																  InvalidOid, InvalidOid,
 																  COERCE_EXPLICIT_CALL),
 										NULL);
-	nestlevel = hd_safe_search_path_begin();
+	nestlevel = deparse_begin();
 	cagg->definition = pg_get_querydef(cq->query, true);
 	hd_safe_search_path_end(nestlevel);
 }
@@ -570,6 +591,8 @@ hd_cagg_drop(DropStmt *stmt)
 							get_rel_name(relid)),
 					 errhint("Use DROP MATERIALIZED VIEW.")));
 		check_view_owner(relid);
+		if (hd_job_find_cagg_policy(cagg.id) != 0)
+			hd_job_delete(hd_job_find_cagg_policy(cagg.id));
 		hd_catalog_delete_cagg(cagg.id);
 		performDeletion(&view, stmt->behavior, 0);
 	}

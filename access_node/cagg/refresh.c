@@ -38,6 +38,7 @@
 #include "spi_plan.h"
 
 PG_FUNCTION_INFO_V1(hyperdist_refresh_continuous_aggregate);
+PG_FUNCTION_INFO_V1(hyperdist_cagg_policy_refresh);
 
 /* The one value of a one-row, one-column result (SPI connected). */
 static Datum
@@ -142,19 +143,12 @@ hd_cagg_refresh(Oid view_relid, Datum start, Oid start_type, bool start_null,
 	SetUserIdAndSecContext(save_user, save_sec);
 }
 
-/*
- * CALL refresh_continuous_aggregate(continuous_aggregate, window_start,
- * window_end): by the view's owner, outside a transaction block as in
- * TimescaleDB (a refresh may be long; a policy's runs one in its job).
- */
-Datum
-hyperdist_refresh_continuous_aggregate(PG_FUNCTION_ARGS)
+/* The refresh of the window of fcinfo's arguments, by the view's owner. */
+static void
+refresh_args(FunctionCallInfo fcinfo)
 {
-	bool		nonatomic = fcinfo->context != NULL && IsA(fcinfo->context, CallContext) &&
-		!castNode(CallContext, fcinfo->context)->atomic;
 	Oid			relid;
 
-	PreventInTransactionBlock(nonatomic, "refresh_continuous_aggregate()");
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -170,5 +164,28 @@ hyperdist_refresh_continuous_aggregate(PG_FUNCTION_ARGS)
 	hd_cagg_refresh(relid,
 					PG_GETARG_DATUM(1), get_fn_expr_argtype(fcinfo->flinfo, 1), PG_ARGISNULL(1),
 					PG_GETARG_DATUM(2), get_fn_expr_argtype(fcinfo->flinfo, 2), PG_ARGISNULL(2));
+}
+
+/*
+ * CALL refresh_continuous_aggregate(continuous_aggregate, window_start,
+ * window_end): outside a transaction block, as in TimescaleDB (a refresh
+ * may be long).
+ */
+Datum
+hyperdist_refresh_continuous_aggregate(PG_FUNCTION_ARGS)
+{
+	bool		nonatomic = fcinfo->context != NULL && IsA(fcinfo->context, CallContext) &&
+		!castNode(CallContext, fcinfo->context)->atomic;
+
+	PreventInTransactionBlock(nonatomic, "refresh_continuous_aggregate()");
+	refresh_args(fcinfo);
+	PG_RETURN_VOID();
+}
+
+/* The same within a refresh policy's run (sql/cagg.sql), in its job's transaction. */
+Datum
+hyperdist_cagg_policy_refresh(PG_FUNCTION_ARGS)
+{
+	refresh_args(fcinfo);
 	PG_RETURN_VOID();
 }

@@ -36,3 +36,66 @@ SELECT hn.nspname AS hypertable_schema,
   JOIN pg_catalog.pg_class mc ON mc.oid = ca.mat_relid
   JOIN pg_catalog.pg_namespace mn ON mn.oid = mc.relnamespace;
 GRANT SELECT ON hyperdist_information.continuous_aggregates TO PUBLIC;
+
+-- ---- refresh policies (jobs: api/jobs.c, cagg/policy.c) ---------------------
+
+CREATE FUNCTION add_continuous_aggregate_policy(
+    continuous_aggregate regclass,
+    start_offset "any",
+    end_offset "any",
+    schedule_interval interval,
+    if_not_exists bool = false,
+    initial_start timestamptz = NULL,
+    timezone text = NULL)
+RETURNS integer AS 'MODULE_PATHNAME', 'hyperdist_add_continuous_aggregate_policy'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION remove_continuous_aggregate_policy(
+    continuous_aggregate regclass, if_not_exists bool = false, if_exists bool = NULL)
+RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_remove_continuous_aggregate_policy'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION _hyperdist_functions.cagg_policy_refresh(
+    continuous_aggregate regclass, window_start "any", window_end "any")
+RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_cagg_policy_refresh' LANGUAGE C VOLATILE;
+
+-- A refresh policy's run: the window [now - start_offset, now - end_offset)
+-- (an offset that is null leaves its end open).  For an integer time
+-- column, "now" is its integer_now function's.  It runs as the policy's
+-- owner, who owns the continuous aggregate.
+CREATE PROCEDURE _hyperdist_functions.policy_refresh_continuous_aggregate(job_id int, config jsonb)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  view regclass;
+  int_time bool;
+  now_func text;
+  now_value bigint;
+BEGIN
+  SELECT ca.view_relid::regclass,
+         d.column_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype),
+         CASE WHEN d.integer_now_func IS NOT NULL
+              THEN format('%I.%I()', d.integer_now_func_schema, d.integer_now_func) END
+    INTO view, int_time, now_func
+    FROM _hyperdist_catalog.continuous_agg ca
+    JOIN _hyperdist_catalog.dimension d
+      ON d.hypertable_id = ca.hypertable_id AND d.interval_length IS NOT NULL
+   WHERE ca.id = (config->>'mat_hypertable_id')::int;
+  IF view IS NULL THEN
+    RAISE EXCEPTION 'the continuous aggregate of refresh policy % does not exist', job_id
+      USING ERRCODE = '42P01';
+  END IF;
+  IF int_time THEN
+    IF now_func IS NULL THEN
+      RAISE EXCEPTION 'integer_now function not set for the hypertable of "%"', view
+        USING ERRCODE = '22023';
+    END IF;
+    EXECUTE 'SELECT ' || now_func INTO now_value;
+    PERFORM _hyperdist_functions.cagg_policy_refresh(view,
+              now_value - (config->>'start_offset')::bigint,
+              now_value - (config->>'end_offset')::bigint);
+  ELSE
+    PERFORM _hyperdist_functions.cagg_policy_refresh(view,
+              _hyperdist_functions.job_now() - (config->>'start_offset')::interval,
+              _hyperdist_functions.job_now() - (config->>'end_offset')::interval);
+  END IF;
+END $$;

@@ -133,6 +133,66 @@ DELETE FROM ci WHERE t BETWEEN 10 AND 250;
 CALL refresh_continuous_aggregate('c_int', 0, 300);
 SELECT cagg_diff('c_int');
 
+-- ---- refresh policies (run with run_job; jobs see hyperdist.debug_job_now) -------------
+SET hyperdist.debug_job_now = '2026-01-08 12:30:00+00';
+CREATE MATERIALIZED VIEW c_pol WITH (timescaledb.continuous) AS
+SELECT time_bucket('1 hour', time) AS bucket, count(*), max(v) FROM cm GROUP BY 1 WITH NO DATA;
+SELECT add_continuous_aggregate_policy('c_pol', start_offset => interval '3 days',
+         end_offset => interval '1 hour', schedule_interval => '1 hour',
+         initial_start => '2100-01-01 00:00+00') AS pol \gset
+SELECT application_name = 'Refresh Continuous Aggregate Policy [' || job_id || ']' AS named,
+       schedule_interval, proc_schema, proc_name, hypertable_name, config ? 'mat_hypertable_id' AS by_id,
+       config->'start_offset' AS start_offset, config->'end_offset' AS end_offset
+  FROM hyperdist_information.jobs WHERE job_id = :pol;
+CALL run_job(:pol);
+-- [12:30 three days before, 11:30) cut to whole buckets: [2026-01-05 13:00, 2026-01-08 11:00)
+SELECT min(bucket), max(bucket) FROM c_pol;
+SELECT count(*) AS differences FROM (
+  (TABLE c_pol EXCEPT ALL
+   SELECT time_bucket('1 hour', time), count(*), max(v) FROM cm
+    WHERE time >= '2026-01-05 13:00' AND time < '2026-01-08 11:00' GROUP BY 1)
+  UNION ALL
+  (SELECT time_bucket('1 hour', time), count(*), max(v) FROM cm
+    WHERE time >= '2026-01-05 13:00' AND time < '2026-01-08 11:00' GROUP BY 1
+   EXCEPT ALL TABLE c_pol)) d;
+SELECT add_continuous_aggregate_policy('c_pol', interval '3 days', interval '1 hour', '1 hour');
+\echo :LAST_ERROR_SQLSTATE :LAST_ERROR_MESSAGE
+SELECT add_continuous_aggregate_policy('c_pol', interval '3 days', interval '1 hour', '1 hour',
+                                       if_not_exists => true);
+SELECT add_continuous_aggregate_policy('c_pol', interval '2 days', interval '1 hour', '1 hour',
+                                       if_not_exists => true);
+SELECT remove_continuous_aggregate_policy('c_pol');
+SELECT remove_continuous_aggregate_policy('c_pol');
+\echo :LAST_ERROR_SQLSTATE :LAST_ERROR_MESSAGE
+SELECT remove_continuous_aggregate_policy('c_pol', if_exists => true);
+SELECT add_continuous_aggregate_policy('c_pol', interval '90 minutes', NULL, '1 hour',
+                                       initial_start => '2100-01-01 00:00+00') AS pol \gset
+SELECT add_continuous_aggregate_policy('c_pol', interval '2 hours', interval '1 hour', '1 hour');
+\echo :LAST_ERROR_SQLSTATE :LAST_ERROR_MESSAGE
+SELECT add_continuous_aggregate_policy('c_pol', 10, NULL, '1 hour');
+\echo :LAST_ERROR_SQLSTATE :LAST_ERROR_MESSAGE
+SELECT add_continuous_aggregate_policy('c_int', interval '1 day', NULL, '1 hour');
+\echo :LAST_ERROR_SQLSTATE :LAST_ERROR_MESSAGE
+SELECT add_continuous_aggregate_policy('c_pol', interval '3 days', NULL, NULL);
+\echo :LAST_ERROR_SQLSTATE :LAST_ERROR_MESSAGE
+SELECT add_continuous_aggregate_policy('cm', interval '3 days', NULL, '1 hour');
+\echo :LAST_ERROR_SQLSTATE :LAST_ERROR_MESSAGE
+-- integer time: "now" is the integer_now function's
+CREATE FUNCTION ci_now() RETURNS bigint LANGUAGE sql STABLE AS 'SELECT 5000::bigint';
+SELECT set_integer_now_func('ci', 'ci_now');
+INSERT INTO ci VALUES (4000, 1000);
+SELECT add_continuous_aggregate_policy('c_int', 2000, 500, '1 hour',
+                                       initial_start => '2100-01-01 00:00+00') AS int_pol \gset
+SELECT cagg_diff('c_int') AS stale_rows;
+CALL run_job(:int_pol);
+SELECT cagg_diff('c_int');
+-- dropping a continuous aggregate removes its policy
+DROP MATERIALIZED VIEW c_pol;
+SELECT count(*) AS c_pol_policies, (SELECT count(*) FROM _hyperdist_catalog.bgw_job
+                                    WHERE id = :int_pol) AS c_int_policies
+  FROM _hyperdist_catalog.bgw_job WHERE id = :pol;
+RESET hyperdist.debug_job_now;
+
 -- ---- bad input ---------------------------------------------------------------------------
 CREATE TABLE plain (time timestamptz NOT NULL, v int);
 CREATE MATERIALIZED VIEW bad WITH (timescaledb.continuous) AS
@@ -242,4 +302,4 @@ SELECT count(*) AS caggs, (SELECT count(*) FROM pg_class c JOIN pg_namespace n O
   FROM _hyperdist_catalog.continuous_agg;
 DROP MATERIALIZED VIEW IF EXISTS c_day;
 DROP TABLE cm, ci, plain;
-DROP FUNCTION cagg_diff;
+DROP FUNCTION cagg_diff, ci_now;
