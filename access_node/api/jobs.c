@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: PostgreSQL */
 /*
- * api/jobs.c — add_job, alter_job, delete_job, run_job, and the retention
- * policies (add_retention_policy, remove_retention_policy), as
- * TimescaleDB 2.13 has them.
+ * api/jobs.c — add_job, alter_job, delete_job, run_job, the retention
+ * policies (add_retention_policy, remove_retention_policy) and the
+ * continuous aggregates' refresh policies (add_continuous_aggregate_policy,
+ * remove_continuous_aggregate_policy), as TimescaleDB 2.13 has them.
  *
  * A job belongs to the role that added it and runs as that role
  * (bgw/job_runner.c).  Any role may add a job calling a function or
  * procedure it may execute; only the owner, a member of its role, or a
  * superuser may alter, delete or run it.  A retention policy is a job of
- * the hypertable's owner calling _hyperdist_functions.policy_retention.
+ * the hypertable's owner calling _hyperdist_functions.policy_retention; a
+ * refresh policy one of the continuous aggregate's owner calling
+ * _hyperdist_functions.policy_refresh_continuous_aggregate, found by the
+ * aggregate's id in its config (cagg/policy.c checks the offsets).
  *
  * run_job runs the job as the scheduler would, in a runner of its own,
  * and waits for it: the run is recorded as any other, and its error, if
@@ -35,6 +39,7 @@
 
 #include "bgw/bgw.h"
 #include "bgw/job_runner.h"
+#include "cagg/cagg.h"
 #include "metadata/catalog_read.h"
 #include "metadata/hypertable.h"
 #include "metadata/job.h"
@@ -44,6 +49,7 @@
 #define HD_RETENTION_SCHEDULE_INTERVAL_DAYS	1
 #define HD_POLICY_SCHEMA					"_hyperdist_functions"
 #define HD_RETENTION_PROC					"policy_retention"
+#define HD_CAGG_REFRESH_PROC				"policy_refresh_continuous_aggregate"
 
 /* What a job's function or procedure takes: (job_id integer, config jsonb). */
 static const Oid job_argtypes[2] = {INT4OID, JSONBOID};
@@ -54,6 +60,8 @@ PG_FUNCTION_INFO_V1(hyperdist_delete_job);
 PG_FUNCTION_INFO_V1(hyperdist_run_job);
 PG_FUNCTION_INFO_V1(hyperdist_add_retention_policy);
 PG_FUNCTION_INFO_V1(hyperdist_remove_retention_policy);
+PG_FUNCTION_INFO_V1(hyperdist_add_continuous_aggregate_policy);
+PG_FUNCTION_INFO_V1(hyperdist_remove_continuous_aggregate_policy);
 
 /* ---- checks ----------------------------------------------------------------- */
 
@@ -475,7 +483,36 @@ hyperdist_run_job(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* ---- retention policies -------------------------------------------------- */
+/* ---- policies ------------------------------------------------------------- */
+
+/*
+ * A policy (what, e.g. "retention policy") of relation relid (a kind, e.g.
+ * "hypertable") exists already as job existing: an error, or with
+ * if_not_exists a notice when its config is config, a warning otherwise.
+ */
+static void
+policy_exists(int32 existing, Jsonb *config, bool if_not_exists, const char *what,
+			  const char *kind, Oid relid, const char *remove)
+{
+	HdJob		job;
+
+	if (!if_not_exists)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("%s already exists for %s \"%s\"", what, kind, get_rel_name(relid))));
+	if (hd_job_read(existing, &job) && job.config != NULL &&
+		DatumGetBool(DirectFunctionCall2(jsonb_eq, JsonbPGetDatum(job.config),
+										 JsonbPGetDatum(config))))
+		ereport(NOTICE,
+				(errmsg("%s already exists for %s \"%s\", skipping", what, kind,
+						get_rel_name(relid))));
+	else
+		ereport(WARNING,
+				(errmsg("%s already exists for %s \"%s\" with different arguments", what, kind,
+						get_rel_name(relid)),
+				 errhint("Remove it with %s first to change it.", remove)));
+}
+
 
 /* The distributed hypertable relid, which the caller must own. */
 static HdHypertable *
@@ -575,22 +612,9 @@ hyperdist_add_retention_policy(PG_FUNCTION_ARGS)
 	existing = hd_job_find(ht->id, HD_POLICY_SCHEMA, HD_RETENTION_PROC);
 	if (existing != 0)
 	{
-		if (PG_ARGISNULL(2) || !PG_GETARG_BOOL(2))
-			ereport(ERROR,
-					(errcode(ERRCODE_DUPLICATE_OBJECT),
-					 errmsg("retention policy already exists for hypertable \"%s\"",
-							get_rel_name(ht->relid))));
-		if (hd_job_read(existing, &job) && job.config != NULL &&
-			DatumGetBool(DirectFunctionCall2(jsonb_eq, JsonbPGetDatum(job.config),
-											 JsonbPGetDatum(config))))
-			ereport(NOTICE,
-					(errmsg("retention policy already exists for hypertable \"%s\", skipping",
-							get_rel_name(ht->relid))));
-		else
-			ereport(WARNING,
-					(errmsg("retention policy already exists for hypertable \"%s\" with different arguments",
-							get_rel_name(ht->relid)),
-					 errhint("Remove it with remove_retention_policy first to change it.")));
+		policy_exists(existing, config, !PG_ARGISNULL(2) && PG_GETARG_BOOL(2),
+					  "retention policy", "hypertable", ht->relid,
+					  "remove_retention_policy");
 		PG_RETURN_INT32(-1);
 	}
 	if (!PG_ARGISNULL(3))
@@ -627,6 +651,87 @@ hyperdist_remove_retention_policy(PG_FUNCTION_ARGS)
 		ereport(NOTICE,
 				(errmsg("retention policy not found for hypertable \"%s\", skipping",
 						get_rel_name(ht->relid))));
+		PG_RETURN_VOID();
+	}
+	hd_job_delete(id);
+	PG_RETURN_VOID();
+}
+
+/* ---- continuous aggregate refresh policies ---------------------------------- */
+
+/* The continuous aggregate of view relid, which the caller must own. */
+static void
+owned_cagg(FunctionCallInfo fcinfo, HdCatalogCagg *cagg)
+{
+	Oid			relid;
+
+	not_null(fcinfo, 0, "continuous_aggregate");
+	relid = PG_GETARG_OID(0);
+	if (!hd_catalog_cagg(relid, cagg))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("relation \"%s\" is not a continuous aggregate",
+						get_rel_name(relid) ? get_rel_name(relid) : "?")));
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_MATVIEW, get_rel_name(relid));
+}
+
+Datum
+hyperdist_add_continuous_aggregate_policy(PG_FUNCTION_ARGS)
+{
+	HdCatalogCagg cagg;
+	Jsonb	   *config;
+	int32		existing;
+	HdJob		job;
+
+	owned_cagg(fcinfo, &cagg);
+	not_null(fcinfo, 3, "schedule_interval");
+	check_positive(PG_GETARG_INTERVAL_P(3), "schedule interval", false);
+	config = hd_cagg_policy_config(&cagg,
+								   PG_GETARG_DATUM(1), get_fn_expr_argtype(fcinfo->flinfo, 1),
+								   PG_ARGISNULL(1),
+								   PG_GETARG_DATUM(2), get_fn_expr_argtype(fcinfo->flinfo, 2),
+								   PG_ARGISNULL(2));
+	existing = hd_job_find_cagg_policy(cagg.id);
+	if (existing != 0)
+	{
+		policy_exists(existing, config, !PG_ARGISNULL(4) && PG_GETARG_BOOL(4),
+					  "continuous aggregate policy", "continuous aggregate", cagg.view_relid,
+					  "remove_continuous_aggregate_policy");
+		PG_RETURN_INT32(-1);
+	}
+	job_defaults(&job, "Refresh Continuous Aggregate Policy []",
+				 hd_job_lookup_proc(HD_POLICY_SCHEMA, HD_CAGG_REFRESH_PROC, 2, job_argtypes),
+				 PG_GETARG_INTERVAL_P(3));
+	job.hypertable_id = cagg.hypertable_id;
+	job.config = config;
+	set_first_start(&job, fcinfo, 5);
+	job.fixed_schedule = job.has_initial_start;
+	job.timezone = PG_ARGISNULL(6) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(6));
+	PG_RETURN_INT32(job_add(&job));
+}
+
+/* if_exists, when given, overrides 2.13's older if_not_exists. */
+Datum
+hyperdist_remove_continuous_aggregate_policy(PG_FUNCTION_ARGS)
+{
+	HdCatalogCagg cagg;
+	int32		id;
+	bool		if_exists = PG_ARGISNULL(2) ? !PG_ARGISNULL(1) && PG_GETARG_BOOL(1) :
+		PG_GETARG_BOOL(2);
+
+	owned_cagg(fcinfo, &cagg);
+	id = hd_job_find_cagg_policy(cagg.id);
+	if (id == 0)
+	{
+		if (!if_exists)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("continuous aggregate policy not found for \"%s\"",
+							get_rel_name(cagg.view_relid))));
+		ereport(NOTICE,
+				(errmsg("continuous aggregate policy not found for \"%s\", skipping",
+						get_rel_name(cagg.view_relid))));
 		PG_RETURN_VOID();
 	}
 	hd_job_delete(id);

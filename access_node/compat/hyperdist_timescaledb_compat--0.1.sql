@@ -64,6 +64,14 @@ SELECT job_id, proc_schema, proc_name, pid, start_time, finish_time,
        sqlerrcode, err_message
   FROM hyperdist_information.job_errors;
 
+-- Continuous aggregates: hyperdist's view has 2.13's columns already (the
+-- materialization "hypertable" is the local table holding the rows).
+CREATE VIEW timescaledb_information.continuous_aggregates AS
+SELECT hypertable_schema, hypertable_name, view_schema, view_name, view_owner,
+       materialized_only, compression_enabled, materialization_hypertable_schema,
+       materialization_hypertable_name, view_definition, finalized
+  FROM hyperdist_information.continuous_aggregates;
+
 GRANT SELECT ON ALL TABLES IN SCHEMA timescaledb_information TO PUBLIC;
 
 -- ---- timescaledb_experimental --------------------------------------------

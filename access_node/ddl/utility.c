@@ -50,6 +50,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include "cagg/cagg.h"
 #include "deparse/deparse.h"
 #include "ingest/copy_from.h"
 #include "metadata/cache.h"
@@ -1245,7 +1246,18 @@ process(UtilityArgs *args, Node *stmt)
 				return process_drop_schema((DropStmt *) stmt);
 			if (((DropStmt *) stmt)->removeType == OBJECT_TRIGGER)
 				return hd_trigger_drop(args, (DropStmt *) stmt);
+			if (((DropStmt *) stmt)->removeType == OBJECT_MATVIEW ||
+				((DropStmt *) stmt)->removeType == OBJECT_VIEW)
+			{
+				/* the objects that are no continuous aggregates, if any */
+				if (!hd_cagg_drop((DropStmt *) stmt))
+					hd_ddl_run_standard(args, stmt);
+				return true;
+			}
 			return false;
+		case T_CreateTableAsStmt:
+			return hd_cagg_create((CreateTableAsStmt *) stmt, args->query_string,
+								  args->context == PROCESS_UTILITY_TOPLEVEL);
 		case T_TruncateStmt:
 			return process_truncate(args, (TruncateStmt *) stmt);
 		case T_IndexStmt:
@@ -1258,6 +1270,8 @@ process(UtilityArgs *args, Node *stmt)
 				refuse_alter_index((AlterTableStmt *) stmt);
 				return false;
 			}
+			if (hd_cagg_alter((AlterTableStmt *) stmt))
+				return true;
 			return process_alter_table(args, (AlterTableStmt *) stmt);
 		case T_RenameStmt:
 			return process_rename(args, (RenameStmt *) stmt);

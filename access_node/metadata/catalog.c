@@ -962,3 +962,59 @@ hd_catalog_delete_hypertable(Oid relid)
 	write_as_owner("DELETE FROM _hyperdist_catalog.hypertable WHERE relid = $1",
 				   relid, NULL);
 }
+
+/* ---- continuous aggregates (cagg/ checked the caller) ------------------------- */
+
+int32
+hd_catalog_next_cagg_id(void)
+{
+	return DatumGetInt32(hd_catalog_write("SELECT pg_catalog.nextval("
+										  "'_hyperdist_catalog.continuous_agg_id_seq')::int",
+										  0, NULL, NULL, NULL, INT4OID));
+}
+
+void
+hd_catalog_add_cagg(const HdCatalogCagg *cagg)
+{
+	Oid			types[11] = {INT4OID, OIDOID, OIDOID, INT4OID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID};
+	Datum		values[11] = {
+		Int32GetDatum(cagg->id),
+		ObjectIdGetDatum(cagg->view_relid),
+		ObjectIdGetDatum(cagg->mat_relid),
+		Int32GetDatum(cagg->hypertable_id),
+		CStringGetTextDatum(cagg->bucket_column),
+		CStringGetTextDatum(cagg->bucket_sql),
+		CStringGetTextDatum(cagg->bucket_width_sql),
+		CStringGetTextDatum(cagg->refresh_sql),
+		CStringGetTextDatum(cagg->realtime_sql),
+		CStringGetTextDatum(cagg->definition),
+		BoolGetDatum(cagg->materialized_only)
+	};
+
+	hd_catalog_write("INSERT INTO _hyperdist_catalog.continuous_agg (id, view_relid,"
+					 " mat_relid, hypertable_id, bucket_column, bucket_sql,"
+					 " bucket_width_sql, refresh_sql, realtime_sql, definition,"
+					 " materialized_only) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+					 11, types, values, NULL, InvalidOid);
+}
+
+void
+hd_catalog_delete_cagg(int32 id)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(id)};
+
+	hd_catalog_write("DELETE FROM _hyperdist_catalog.continuous_agg WHERE id = $1",
+					 1, types, values, NULL, InvalidOid);
+}
+
+void
+hd_catalog_set_cagg_materialized_only(int32 id, bool materialized_only)
+{
+	Oid			types[2] = {INT4OID, BOOLOID};
+	Datum		values[2] = {Int32GetDatum(id), BoolGetDatum(materialized_only)};
+
+	hd_catalog_write("UPDATE _hyperdist_catalog.continuous_agg SET materialized_only = $2"
+					 " WHERE id = $1", 2, types, values, NULL, InvalidOid);
+}

@@ -93,6 +93,16 @@ extern void hd_catalog_forget_index(Oid relid, const char *index_name);
 extern void hd_catalog_delete_hypertable(Oid relid);
 
 /*
+ * Continuous aggregates (cagg/, which checked that the caller owns the
+ * hypertable, or the view).  The next id comes first: it names the
+ * objects the row refers to.
+ */
+extern int32 hd_catalog_next_cagg_id(void);
+extern void hd_catalog_add_cagg(const HdCatalogCagg *cagg);
+extern void hd_catalog_delete_cagg(int32 id);
+extern void hd_catalog_set_cagg_materialized_only(int32 id, bool materialized_only);
+
+/*
  * The transaction callbacks (registered by init.c): an error between
  * hd_catalog_writer_begin and _end is forgotten with its (sub)transaction.
  */

@@ -607,3 +607,42 @@ hd_catalog_chunk_of_relation(Oid relid)
 			  1, types, values, false, 1, id_row, &chunk_id);
 	return chunk_id;
 }
+
+/* ---- continuous aggregates ------------------------------------------------- */
+
+static char *
+text_value(uint64 row, int col)
+{
+	return TextDatumGetCString(hd_spi_value(row, col, TEXTOID, NULL));
+}
+
+static void
+cagg_row(uint64 row, void *arg)
+{
+	HdCatalogCagg *cagg = arg;
+
+	cagg->id = int4_value(row, 1);
+	cagg->view_relid = DatumGetObjectId(hd_spi_value(row, 2, OIDOID, NULL));
+	cagg->mat_relid = DatumGetObjectId(hd_spi_value(row, 3, OIDOID, NULL));
+	cagg->hypertable_id = int4_value(row, 4);
+	cagg->bucket_column = name_value(row, 5);
+	cagg->bucket_sql = text_value(row, 6);
+	cagg->bucket_width_sql = text_value(row, 7);
+	cagg->refresh_sql = text_value(row, 8);
+	cagg->realtime_sql = text_value(row, 9);
+	cagg->definition = text_value(row, 10);
+	cagg->materialized_only = DatumGetBool(hd_spi_value(row, 11, BOOLOID, NULL));
+}
+
+bool
+hd_catalog_cagg(Oid view_relid, HdCatalogCagg *row)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(view_relid)};
+
+	return read_rows("SELECT id, view_relid, mat_relid, hypertable_id, bucket_column,"
+					 " bucket_sql, bucket_width_sql, refresh_sql, realtime_sql,"
+					 " definition, materialized_only FROM _hyperdist_catalog.continuous_agg"
+					 " WHERE view_relid = $1", 1, types, values, false, 1,
+					 row != NULL ? cagg_row : NULL, row) == 1;
+}

@@ -66,6 +66,22 @@ typedef struct HdCatalogChunk
 	List	   *replicas;		/* HdCatalogReplica, in replica order */
 } HdCatalogChunk;
 
+/* A row of _hyperdist_catalog.continuous_agg. */
+typedef struct HdCatalogCagg
+{
+	int32		id;
+	Oid			view_relid;
+	Oid			mat_relid;
+	int32		hypertable_id;
+	char	   *bucket_column;
+	char	   *bucket_sql;
+	char	   *bucket_width_sql;
+	char	   *refresh_sql;
+	char	   *realtime_sql;
+	char	   *definition;
+	bool		materialized_only;
+} HdCatalogCagg;
+
 /*
  * Hypertables.  The row of the distributed hypertable relid into *row
  * (unless NULL); false when it has none.
@@ -153,5 +169,11 @@ extern List *hd_catalog_chunks_current_only_on(const char *node);
 
 /* The chunk whose relation here is relid (copy_chunk's argument), or 0. */
 extern int32 hd_catalog_chunk_of_relation(Oid relid);
+
+/*
+ * Continuous aggregates.  The row of the one whose view is view_relid into
+ * *row; false when it is none.
+ */
+extern bool hd_catalog_cagg(Oid view_relid, HdCatalogCagg *row);
 
 #endif							/* HYPERDIST_METADATA_CATALOG_READ_H */

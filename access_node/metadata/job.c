@@ -150,6 +150,26 @@ hd_job_find(int32 ht_id, const char *proc_schema, const char *proc_name)
 	return id;
 }
 
+int32
+hd_job_find_cagg_policy(int32 cagg_id)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(cagg_id)};
+	int32		id = 0;
+
+	hd_spi_connect();
+	hd_spi_execute("SELECT id FROM _hyperdist_catalog.bgw_job"
+				   " WHERE proc_schema = '_hyperdist_functions'"
+				   " AND proc_name = 'policy_refresh_continuous_aggregate'"
+				   " AND (config OPERATOR(pg_catalog.->>) 'mat_hypertable_id')::int"
+				   " OPERATOR(pg_catalog.=) $1 ORDER BY id",
+				   1, types, values, NULL, false, 1);
+	if (SPI_processed == 1)
+		id = DatumGetInt32(hd_spi_value(0, 1, INT4OID, NULL));
+	hd_spi_finish();
+	return id;
+}
+
 /* The parameters $1..$18 of a job's row, in JOB_COLUMNS' order. */
 #define JOB_NARGS 18
 

@@ -58,6 +58,9 @@ extern bool hd_job_stat_read(int32 id, HdJobStat *stat);
 /* The job of this proc on hypertable ht_id (a policy), or 0. */
 extern int32 hd_job_find(int32 ht_id, const char *proc_schema, const char *proc_name);
 
+/* The refresh policy of continuous aggregate cagg_id (0: none). */
+extern int32 hd_job_find_cagg_policy(int32 cagg_id);
+
 /* Inserts job (its id ignored) with its stat row; returns the id. */
 extern int32 hd_job_insert(const HdJob *job);
 

@@ -155,6 +155,26 @@ CREATE TABLE _hyperdist_catalog.chunk_copy_operation (
     CHECK (source_node_name <> dest_node_name));
 CREATE INDEX ON _hyperdist_catalog.chunk_copy_operation (chunk_id);
 
+-- Continuous aggregates (cagg/): the view a role created, the local table
+-- holding its finalized rows (materialized on the access node: a cagg has
+-- few rows, buckets times groups, and reading it needs no data node), the
+-- distributed hypertable it aggregates, and the statements refresh and the
+-- real-time view run, deparsed when it was created with every name
+-- qualified, so that they mean the same under any search_path.
+CREATE TABLE _hyperdist_catalog.continuous_agg (
+    id serial PRIMARY KEY,
+    view_relid oid NOT NULL UNIQUE,
+    mat_relid oid NOT NULL UNIQUE,
+    hypertable_id int NOT NULL
+      REFERENCES _hyperdist_catalog.hypertable ON DELETE CASCADE,
+    bucket_column name NOT NULL,        -- in the view and the local table
+    bucket_sql text NOT NULL,           -- the bucket of time $1
+    bucket_width_sql text NOT NULL,     -- the width: bucket + width is the next one
+    refresh_sql text NOT NULL,          -- the query on time in [$1, $2)
+    realtime_sql text NOT NULL,         -- the query on time >= the watermark
+    definition text NOT NULL,           -- the query as the role wrote it
+    materialized_only boolean NOT NULL);
+
 -- Backends cache what statements read of these tables (metadata/cache.c):
 -- any change invalidates those caches when it commits.
 CREATE FUNCTION _hyperdist_functions.catalog_changed() RETURNS trigger

@@ -109,7 +109,18 @@ INSERT INTO ts213_columns VALUES
   ('job_errors', 5, 'start_time', 'timestamptz'),
   ('job_errors', 6, 'finish_time', 'timestamptz'),
   ('job_errors', 7, 'sqlerrcode', 'text'),
-  ('job_errors', 8, 'err_message', 'text');
+  ('job_errors', 8, 'err_message', 'text'),
+  ('continuous_aggregates', 1, 'hypertable_schema', 'name'),
+  ('continuous_aggregates', 2, 'hypertable_name', 'name'),
+  ('continuous_aggregates', 3, 'view_schema', 'name'),
+  ('continuous_aggregates', 4, 'view_name', 'name'),
+  ('continuous_aggregates', 5, 'view_owner', 'name'),
+  ('continuous_aggregates', 6, 'materialized_only', 'bool'),
+  ('continuous_aggregates', 7, 'compression_enabled', 'bool'),
+  ('continuous_aggregates', 8, 'materialization_hypertable_schema', 'name'),
+  ('continuous_aggregates', 9, 'materialization_hypertable_name', 'name'),
+  ('continuous_aggregates', 10, 'view_definition', 'text'),
+  ('continuous_aggregates', 11, 'finalized', 'bool');
 -- every difference, either way (none expected)
 SELECT coalesce(t.view_name, c.table_name::name) AS view_name,
        coalesce(t.pos, c.ordinal_position) AS pos,

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: PostgreSQL */
+/*
+ * cagg/refresh.c — refresh_continuous_aggregate.
+ *
+ * The window is cut to the whole buckets inside it: [lo, hi) where lo is
+ * the first bucket start at or after its start and hi the start of the
+ * bucket holding its end (an open end is the lowest or highest time).  The
+ * rows of those buckets in the materialized table are replaced by what the
+ * definition computes on lo <= time < hi: the query with that range runs on
+ * the distributed hypertable, where the FDW pushes the range (chunks pruned
+ * on the access node and the data nodes), the grouping and the partial
+ * aggregates down, so the raw rows never leave the data nodes.  DELETE and
+ * INSERT run in the caller's transaction, under an ExclusiveLock on the
+ * table: readers see the old buckets or the new ones, and two refreshes of
+ * one aggregate take turns.
+ *
+ * The definition runs as the view's owner, with SECURITY_RESTRICTED_OPERATION
+ * (as REFRESH MATERIALIZED VIEW does): a superuser refreshing it does not
+ * lend it its rights.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "cagg/cagg.h"
+#include "cagg/internal.h"
+#include "metadata/catalog_read.h"
+#include "metadata/hypertable.h"
+#include "spi_plan.h"
+
+PG_FUNCTION_INFO_V1(hyperdist_refresh_continuous_aggregate);
+PG_FUNCTION_INFO_V1(hyperdist_cagg_policy_refresh);
+
+/* The one value of a one-row, one-column result (SPI connected). */
+static Datum
+single_value(const char *sql, int nargs, Oid *types, Datum *values, Oid type)
+{
+	hd_spi_execute_once(sql, nargs, types, values, NULL, true, 0);
+	if (SPI_processed != 1)
+		elog(ERROR, "query returned " UINT64_FORMAT " rows, not one: %s", SPI_processed, sql);
+	return hd_spi_value(0, 1, type, NULL);
+}
+
+/* A window bound given as any type, in the time type (an error if it has no cast). */
+static Datum
+to_time_type(Datum value, Oid argtype, Oid type)
+{
+	const char *tname = format_type_be_qualified(type);
+
+	if (argtype == type)
+		return value;
+	if (argtype == UNKNOWNOID)
+	{
+		value = CStringGetTextDatum(DatumGetCString(value));
+		argtype = TEXTOID;
+	}
+	return single_value(psprintf("SELECT CAST($1 AS %s)", tname), 1, &argtype, &value, type);
+}
+
+/*
+ * The window's bound in the time type, aligned inward to whole buckets;
+ * an open bound is the lowest or highest time.
+ */
+static Datum
+window_bound(const HdCatalogCagg *cagg, Oid type, Datum value, Oid argtype, bool isnull,
+			 bool upper)
+{
+	const char *tname = format_type_be_qualified(type);
+
+	if (isnull)
+		return single_value(psprintf("SELECT CAST(%s AS %s)",
+									 hd_cagg_time_bound(type, upper), tname),
+							0, NULL, NULL, type);
+	value = to_time_type(value, argtype, type);
+	if (upper)
+		return single_value(psprintf("SELECT %s", cagg->bucket_sql), 1, &type, &value, type);
+	return single_value(psprintf("SELECT CASE WHEN b OPERATOR(pg_catalog.=) $1 THEN b"
+								 " ELSE CAST(b + %s AS %s) END FROM (SELECT %s) AS w(b)",
+								 cagg->bucket_width_sql, tname, cagg->bucket_sql),
+						1, &type, &value, type);
+}
+
+/* Replaces the buckets of [lo, hi) (SPI connected, as the view's owner). */
+static void
+materialize(const HdCatalogCagg *cagg, Oid type, Datum lo, Datum hi)
+{
+	Oid			types[2] = {type, type};
+	Datum		values[2] = {lo, hi};
+	char	   *mat = hd_cagg_relation_name(cagg->mat_relid);
+	const char *bucket = quote_identifier(cagg->bucket_column);
+
+	if (DatumGetBool(single_value("SELECT $1 OPERATOR(pg_catalog.>=) $2", 2, types, values,
+								  BOOLOID)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("refresh window too small"),
+				 errdetail("The refresh window must cover at least one bucket of data."),
+				 errhint("Widen the window to hold a whole bucket.")));
+	hd_spi_execute_once(psprintf("DELETE FROM %s WHERE %s OPERATOR(pg_catalog.>=) $1"
+								 " AND %s OPERATOR(pg_catalog.<) $2", mat, bucket, bucket),
+						2, types, values, NULL, false, 0);
+	hd_spi_execute_once(psprintf("INSERT INTO %s %s", mat, cagg->refresh_sql),
+						2, types, values, NULL, false, 0);
+}
+
+void
+hd_cagg_refresh(Oid view_relid, Datum start, Oid start_type, bool start_null,
+				Datum end, Oid end_type, bool end_null)
+{
+	HdCatalogCagg cagg;
+	Oid			type;
+	Oid			save_user;
+	int			save_sec;
+	Datum		lo;
+	Datum		hi;
+
+	if (!hd_catalog_cagg(view_relid, &cagg))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("relation \"%s\" is not a continuous aggregate",
+						get_rel_name(view_relid))));
+	type = get_atttype(cagg.mat_relid, get_attnum(cagg.mat_relid, cagg.bucket_column));
+	LockRelationOid(cagg.mat_relid, ExclusiveLock);
+
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(hd_rel_owner(view_relid),
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	hd_spi_connect();
+	lo = window_bound(&cagg, type, start, start_type, start_null, false);
+	hi = window_bound(&cagg, type, end, end_type, end_null, true);
+	materialize(&cagg, type, lo, hi);
+	hd_spi_finish();
+	SetUserIdAndSecContext(save_user, save_sec);
+}
+
+/* The refresh of the window of fcinfo's arguments, by the view's owner. */
+static void
+refresh_args(FunctionCallInfo fcinfo)
+{
+	Oid			relid;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("continuous_aggregate cannot be NULL")));
+	relid = PG_GETARG_OID(0);
+	if (!hd_catalog_cagg(relid, NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("relation \"%s\" is not a continuous aggregate",
+						get_rel_name(relid))));
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_MATVIEW, get_rel_name(relid));
+	hd_cagg_refresh(relid,
+					PG_GETARG_DATUM(1), get_fn_expr_argtype(fcinfo->flinfo, 1), PG_ARGISNULL(1),
+					PG_GETARG_DATUM(2), get_fn_expr_argtype(fcinfo->flinfo, 2), PG_ARGISNULL(2));
+}
+
+/*
+ * CALL refresh_continuous_aggregate(continuous_aggregate, window_start,
+ * window_end): outside a transaction block, as in TimescaleDB (a refresh
+ * may be long).
+ */
+Datum
+hyperdist_refresh_continuous_aggregate(PG_FUNCTION_ARGS)
+{
+	bool		nonatomic = fcinfo->context != NULL && IsA(fcinfo->context, CallContext) &&
+		!castNode(CallContext, fcinfo->context)->atomic;
+
+	PreventInTransactionBlock(nonatomic, "refresh_continuous_aggregate()");
+	refresh_args(fcinfo);
+	PG_RETURN_VOID();
+}
+
+/* The same within a refresh policy's run (sql/cagg.sql), in its job's transaction. */
+Datum
+hyperdist_cagg_policy_refresh(PG_FUNCTION_ARGS)
+{
+	refresh_args(fcinfo);
+	PG_RETURN_VOID();
+}

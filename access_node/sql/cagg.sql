@@ -1,0 +1,101 @@
+-- SPDX-License-Identifier: PostgreSQL
+-- sql/cagg.sql: continuous aggregates (cagg/; docs/ARCHITECTURE.md,
+-- "Continuous aggregates").
+
+-- The materialized tables and watermark functions, made by
+-- CREATE MATERIALIZED VIEW ... WITH (timescaledb.continuous) as the catalog's
+-- owner and given to the view's owner.
+CREATE SCHEMA _hyperdist_cagg;
+GRANT USAGE ON SCHEMA _hyperdist_cagg TO PUBLIC;
+
+CREATE PROCEDURE refresh_continuous_aggregate(
+    continuous_aggregate regclass, window_start "any", window_end "any")
+LANGUAGE C AS 'MODULE_PATHNAME', 'hyperdist_refresh_continuous_aggregate';
+
+-- TimescaleDB 2.13's columns.  The materialized table is not a hypertable
+-- here; its schema and name stand where 2.13 names the materialization
+-- hypertable.
+CREATE VIEW hyperdist_information.continuous_aggregates AS
+SELECT hn.nspname AS hypertable_schema,
+       hc.relname AS hypertable_name,
+       vn.nspname AS view_schema,
+       vc.relname AS view_name,
+       pg_catalog.pg_get_userbyid(vc.relowner) AS view_owner,
+       ca.materialized_only,
+       false AS compression_enabled,
+       mn.nspname AS materialization_hypertable_schema,
+       mc.relname AS materialization_hypertable_name,
+       ca.definition AS view_definition,
+       true AS finalized
+  FROM _hyperdist_catalog.continuous_agg ca
+  JOIN _hyperdist_catalog.hypertable h ON h.id = ca.hypertable_id
+  JOIN pg_catalog.pg_class hc ON hc.oid = h.relid
+  JOIN pg_catalog.pg_namespace hn ON hn.oid = hc.relnamespace
+  JOIN pg_catalog.pg_class vc ON vc.oid = ca.view_relid
+  JOIN pg_catalog.pg_namespace vn ON vn.oid = vc.relnamespace
+  JOIN pg_catalog.pg_class mc ON mc.oid = ca.mat_relid
+  JOIN pg_catalog.pg_namespace mn ON mn.oid = mc.relnamespace;
+GRANT SELECT ON hyperdist_information.continuous_aggregates TO PUBLIC;
+
+-- ---- refresh policies (jobs: api/jobs.c, cagg/policy.c) ---------------------
+
+CREATE FUNCTION add_continuous_aggregate_policy(
+    continuous_aggregate regclass,
+    start_offset "any",
+    end_offset "any",
+    schedule_interval interval,
+    if_not_exists bool = false,
+    initial_start timestamptz = NULL,
+    timezone text = NULL)
+RETURNS integer AS 'MODULE_PATHNAME', 'hyperdist_add_continuous_aggregate_policy'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION remove_continuous_aggregate_policy(
+    continuous_aggregate regclass, if_not_exists bool = false, if_exists bool = NULL)
+RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_remove_continuous_aggregate_policy'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION _hyperdist_functions.cagg_policy_refresh(
+    continuous_aggregate regclass, window_start "any", window_end "any")
+RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_cagg_policy_refresh' LANGUAGE C VOLATILE;
+
+-- A refresh policy's run: the window [now - start_offset, now - end_offset)
+-- (an offset that is null leaves its end open).  For an integer time
+-- column, "now" is its integer_now function's.  It runs as the policy's
+-- owner, who owns the continuous aggregate.
+CREATE PROCEDURE _hyperdist_functions.policy_refresh_continuous_aggregate(job_id int, config jsonb)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  view regclass;
+  int_time bool;
+  now_func text;
+  now_value bigint;
+BEGIN
+  SELECT ca.view_relid::regclass,
+         d.column_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype),
+         CASE WHEN d.integer_now_func IS NOT NULL
+              THEN format('%I.%I()', d.integer_now_func_schema, d.integer_now_func) END
+    INTO view, int_time, now_func
+    FROM _hyperdist_catalog.continuous_agg ca
+    JOIN _hyperdist_catalog.dimension d
+      ON d.hypertable_id = ca.hypertable_id AND d.interval_length IS NOT NULL
+   WHERE ca.id = (config->>'mat_hypertable_id')::int;
+  IF view IS NULL THEN
+    RAISE EXCEPTION 'the continuous aggregate of refresh policy % does not exist', job_id
+      USING ERRCODE = '42P01';
+  END IF;
+  IF int_time THEN
+    IF now_func IS NULL THEN
+      RAISE EXCEPTION 'integer_now function not set for the hypertable of "%"', view
+        USING ERRCODE = '22023';
+    END IF;
+    EXECUTE 'SELECT ' || now_func INTO now_value;
+    PERFORM _hyperdist_functions.cagg_policy_refresh(view,
+              now_value - (config->>'start_offset')::bigint,
+              now_value - (config->>'end_offset')::bigint);
+  ELSE
+    PERFORM _hyperdist_functions.cagg_policy_refresh(view,
+              _hyperdist_functions.job_now() - (config->>'start_offset')::interval,
+              _hyperdist_functions.job_now() - (config->>'end_offset')::interval);
+  END IF;
+END $$;
