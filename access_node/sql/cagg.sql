@@ -89,7 +89,7 @@ BEGIN
       RAISE EXCEPTION 'integer_now function not set for the hypertable of "%"', view
         USING ERRCODE = '22023';
     END IF;
-    EXECUTE 'SELECT ' || now_func INTO now_value;
+    now_value := _hyperdist_functions.integer_now_value(now_func);
     PERFORM _hyperdist_functions.cagg_policy_refresh(view,
               now_value - (config->>'start_offset')::bigint,
               now_value - (config->>'end_offset')::bigint);

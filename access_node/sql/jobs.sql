@@ -115,6 +115,23 @@ RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_remove_retention_policy' LANGUAGE 
 CREATE FUNCTION _hyperdist_functions.job_now() RETURNS timestamptz
 AS 'MODULE_PATHNAME', 'hyperdist_job_now' LANGUAGE C STABLE;
 
+-- The value of an integer_now function, called as the user's own session
+-- would call it: under the session's search_path (the value RESET gives),
+-- not the fixed one of the policy that asks, since the function is the
+-- user's and may name its tables without their schema.  It runs as the
+-- caller, the policy's owner, who chose that function; the SET clause puts
+-- the policy's search_path back on return.
+CREATE FUNCTION _hyperdist_functions.integer_now_value(func text) RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v bigint;
+BEGIN
+  PERFORM pg_catalog.set_config('search_path',
+            (SELECT s.reset_val FROM pg_catalog.pg_settings s WHERE s.name = 'search_path'), true);
+  EXECUTE 'SELECT ' || func INTO v;
+  RETURN v;
+END $$;
+
 -- A retention policy's run: the chunks of its hypertable older than
 -- drop_after go, on every data node (drop_chunks).  For an integer time
 -- column, "now" is its integer_now function's.  It runs as the policy's
@@ -141,7 +158,7 @@ BEGIN
       RAISE EXCEPTION 'integer_now function not set for hypertable "%"', rel
         USING ERRCODE = '22023';
     END IF;
-    EXECUTE 'SELECT ' || now_func INTO now_value;
+    now_value := _hyperdist_functions.integer_now_value(now_func);
     PERFORM @extschema@.drop_chunks(rel, older_than => now_value - (config->>'drop_after')::bigint);
   ELSE
     PERFORM @extschema@.drop_chunks(rel, older_than => _hyperdist_functions.job_now()
