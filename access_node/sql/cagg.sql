@@ -67,15 +67,13 @@ CREATE PROCEDURE _hyperdist_functions.policy_refresh_continuous_aggregate(job_id
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   view regclass;
+  ht int;
   int_time bool;
-  now_func text;
   now_value bigint;
 BEGIN
-  SELECT ca.view_relid::regclass,
-         d.column_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype),
-         CASE WHEN d.integer_now_func IS NOT NULL
-              THEN format('%I.%I()', d.integer_now_func_schema, d.integer_now_func) END
-    INTO view, int_time, now_func
+  SELECT ca.view_relid::regclass, ca.hypertable_id,
+         d.column_type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)
+    INTO view, ht, int_time
     FROM _hyperdist_catalog.continuous_agg ca
     JOIN _hyperdist_catalog.dimension d
       ON d.hypertable_id = ca.hypertable_id AND d.interval_length IS NOT NULL
@@ -85,11 +83,7 @@ BEGIN
       USING ERRCODE = '42P01';
   END IF;
   IF int_time THEN
-    IF now_func IS NULL THEN
-      RAISE EXCEPTION 'integer_now function not set for the hypertable of "%"', view
-        USING ERRCODE = '22023';
-    END IF;
-    now_value := _hyperdist_functions.integer_now_value(now_func);
+    now_value := _hyperdist_functions.integer_now_value(ht);
     PERFORM _hyperdist_functions.cagg_policy_refresh(view,
               now_value - (config->>'start_offset')::bigint,
               now_value - (config->>'end_offset')::bigint);

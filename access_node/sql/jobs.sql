@@ -115,17 +115,30 @@ RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_remove_retention_policy' LANGUAGE 
 CREATE FUNCTION _hyperdist_functions.job_now() RETURNS timestamptz
 AS 'MODULE_PATHNAME', 'hyperdist_job_now' LANGUAGE C STABLE;
 
--- The value of an integer_now function, called as the user's own session
--- would call it: under the session's search_path (the value RESET gives),
--- not the fixed one of the policy that asks, since the function is the
--- user's and may name its tables without their schema.  It runs as the
+-- "Now" of hypertable ht's integer time column: the value of its
+-- integer_now function (22023 if it has none), called as the user's own
+-- session would call it: under the session's search_path (the value RESET
+-- gives), not the fixed one of the policy that asks, since the function is
+-- the user's and may name its tables without their schema.  It runs as the
 -- caller, the policy's owner, who chose that function; the SET clause puts
 -- the policy's search_path back on return.
-CREATE FUNCTION _hyperdist_functions.integer_now_value(func text) RETURNS bigint
+CREATE FUNCTION _hyperdist_functions.integer_now_value(ht int) RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+  rel regclass;
+  func text;
   v bigint;
 BEGIN
+  SELECT h.relid, CASE WHEN d.integer_now_func IS NOT NULL
+                        THEN format('%I.%I()', d.integer_now_func_schema, d.integer_now_func) END
+    INTO rel, func
+    FROM _hyperdist_catalog.hypertable h
+    JOIN _hyperdist_catalog.dimension d ON d.hypertable_id = h.id AND d.interval_length IS NOT NULL
+   WHERE h.id = ht;
+  IF func IS NULL THEN
+    RAISE EXCEPTION 'integer_now function not set for hypertable "%"', rel
+      USING ERRCODE = '22023';
+  END IF;
   PERFORM pg_catalog.set_config('search_path',
             (SELECT s.reset_val FROM pg_catalog.pg_settings s WHERE s.name = 'search_path'), true);
   EXECUTE 'SELECT ' || func INTO v;
@@ -139,27 +152,16 @@ END $$;
 CREATE PROCEDURE _hyperdist_functions.policy_retention(job_id int, config jsonb)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-  rel regclass;
-  now_func text;
-  now_value bigint;
+  ht int := (config->>'hypertable_id')::int;
+  rel regclass := (SELECT h.relid FROM _hyperdist_catalog.hypertable h WHERE h.id = ht);
 BEGIN
-  SELECT h.relid, CASE WHEN d.integer_now_func IS NOT NULL
-                        THEN format('%I.%I()', d.integer_now_func_schema, d.integer_now_func) END
-    INTO rel, now_func
-    FROM _hyperdist_catalog.hypertable h
-    JOIN _hyperdist_catalog.dimension d ON d.hypertable_id = h.id AND d.interval_length IS NOT NULL
-   WHERE h.id = (config->>'hypertable_id')::int;
   IF rel IS NULL THEN
     RAISE EXCEPTION 'the hypertable of retention policy % does not exist', job_id
       USING ERRCODE = '42P01';
   END IF;
   IF jsonb_typeof(config->'drop_after') = 'number' THEN
-    IF now_func IS NULL THEN
-      RAISE EXCEPTION 'integer_now function not set for hypertable "%"', rel
-        USING ERRCODE = '22023';
-    END IF;
-    now_value := _hyperdist_functions.integer_now_value(now_func);
-    PERFORM @extschema@.drop_chunks(rel, older_than => now_value - (config->>'drop_after')::bigint);
+    PERFORM @extschema@.drop_chunks(rel, older_than => _hyperdist_functions.integer_now_value(ht)
+                                          - (config->>'drop_after')::bigint);
   ELSE
     PERFORM @extschema@.drop_chunks(rel, older_than => _hyperdist_functions.job_now()
                                           - (config->>'drop_after')::interval);
