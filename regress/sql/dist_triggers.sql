@@ -20,7 +20,7 @@ SELECT setval('_hyperdist_catalog.hypertable_id_seq', 400) AS ht_seq,
 
 -- On dn1 and dn2 (dn3 gets them when it is attached): a log of row events,
 -- a function that logs, one that changes the row.
-CALL distributed_exec($dn$
+SELECT $dn$
 CREATE TABLE trg_events (tg_when text, tg_op text, tg_name text, dev text);
 CREATE FUNCTION trg_log() RETURNS trigger LANGUAGE plpgsql AS $f$
 BEGIN
@@ -33,7 +33,8 @@ BEGIN
   NEW.v := NEW.v + 100;
   RETURN NEW;
 END $f$;
-$dn$, '{dn1, dn2}');
+$dn$ AS trg_dn_objects \gset
+CALL distributed_exec(:'trg_dn_objects', '{dn1, dn2}');
 -- statement triggers log here
 CREATE TABLE trg_statements (tg_when text, tg_op text, tg_name text);
 CREATE FUNCTION trg_statement() RETURNS trigger LANGUAGE plpgsql AS $f$
@@ -188,20 +189,7 @@ SELECT node_name FROM hyperdist_information.data_nodes n
                   AND hdn.hypertable_id = (SELECT id FROM _hyperdist_catalog.hypertable
                                             WHERE relid = 'trg'::regclass))
  ORDER BY 1;
-CALL distributed_exec($dn$
-CREATE TABLE trg_events (tg_when text, tg_op text, tg_name text, dev text);
-CREATE FUNCTION trg_log() RETURNS trigger LANGUAGE plpgsql AS $f$
-BEGIN
-  INSERT INTO public.trg_events
-  VALUES (TG_WHEN, TG_OP, TG_NAME, CASE TG_OP WHEN 'DELETE' THEN OLD.dev ELSE NEW.dev END);
-  RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
-END $f$;
-CREATE FUNCTION trg_bump() RETURNS trigger LANGUAGE plpgsql AS $f$
-BEGIN
-  NEW.v := NEW.v + 100;
-  RETURN NEW;
-END $f$;
-$dn$, '{dn3}');
+CALL distributed_exec(:'trg_dn_objects', '{dn3}');
 ALTER TABLE trg DISABLE TRIGGER a_bump;
 SELECT node_name FROM attach_data_node('dn3', 'trg');
 SELECT * FROM trg_on_nodes WHERE node_name = 'dn3';
