@@ -58,6 +58,7 @@
 #include "metadata/hypertable.h"
 #include "remote/connection.h"
 #include "remote/fanout.h"
+#include "remote/fault.h"
 #include "remote/typeio.h"
 
 typedef struct HdScanState
@@ -248,6 +249,7 @@ plan_queries(HdScanState *state)
 						 list_nth(fsplan->fdw_private, HdScanPrivatePruneCodes),
 						 state->prune_exprs, node->ss.ps.ps_ExprContext);
 		reads = hd_chunk_read_plan(ht, &prune);
+		hd_fault(HD_FAULT_SCAN_PLANNED);
 	}
 
 	state->nqueries = list_length(reads);

@@ -800,6 +800,34 @@ hyperdist_catalog_lock_chunks(PG_FUNCTION_ARGS)
 }
 
 /*
+ * drop_chunks' lock of the chunks it drops, before it drops them on the
+ * data nodes: a statement that names one of them there has it locked
+ * (reads in AccessShareLock, writes in RowExclusiveLock) and is waited
+ * for; one planned later waits, then plans without them.
+ */
+PG_FUNCTION_INFO_V1(hyperdist_catalog_lock_dropped_chunks);
+Datum
+hyperdist_catalog_lock_dropped_chunks(PG_FUNCTION_ARGS)
+{
+	Oid			types[2] = {INT4OID, INT4ARRAYOID};
+	Datum		values[2] = {Int32GetDatum(owned_hypertable(PG_GETARG_OID(0))),
+	PG_GETARG_DATUM(1)};
+	uint64		n;
+
+	/* only that hypertable's chunks, in id order */
+	hd_spi_connect();
+	hd_spi_execute("SELECT id FROM _hyperdist_catalog.chunk"
+				   " WHERE hypertable_id = $1 AND id = ANY ($2) ORDER BY id",
+				   2, types, values, NULL, true, 0);
+	n = SPI_processed;
+	for (uint64 i = 0; i < n; i++)
+		(void) hd_catalog_lock_chunk(DatumGetInt32(hd_spi_value(i, 1, INT4OID, NULL)),
+									 AccessExclusiveLock);
+	hd_spi_finish();
+	PG_RETURN_VOID();
+}
+
+/*
  * Forgets chunks of relation (ids of other hypertables' chunks are
  * ignored), and the time slices left without a chunk.
  */

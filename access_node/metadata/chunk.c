@@ -231,6 +231,7 @@ typedef struct NodePlan
 	const char *node;			/* its name, as the chunks were read */
 	int			nkept;			/* replicas there of chunks prune keeps */
 	List	   *chunks;			/* of those, the names of those in the plan */
+	List	   *chunk_ids;		/* and their ids */
 	List	   *primaries;		/* and of the primary replicas among them */
 } NodePlan;
 
@@ -314,7 +315,10 @@ chunk_plan(HdHypertable *ht, const HdChunkPrune *prune, bool write,
 			if (r == primary)
 				np->primaries = lappend(np->primaries, c->name);
 			if (r == primary || (write && usable))
+			{
 				np->chunks = lappend(np->chunks, c->name);
+				np->chunk_ids = lappend_int(np->chunk_ids, c->id);
+			}
 			if (stale != NULL && c->current[r] && !usable)
 			{
 				StaleReplica *s = palloc(sizeof(StaleReplica));
@@ -337,6 +341,7 @@ chunk_plan(HdHypertable *ht, const HdChunkPrune *prune, bool write,
 		read = palloc(sizeof(HdNodeRead));
 		read->serverid = np->serverid;
 		read->chunks = np->chunks;
+		read->chunk_ids = np->chunk_ids;
 		read->restricted = list_length(np->chunks) < np->nkept;
 		read->primaries = np->primaries;
 		plan = lappend(plan, read);
@@ -344,12 +349,44 @@ chunk_plan(HdHypertable *ht, const HdChunkPrune *prune, bool write,
 	return plan;
 }
 
+/*
+ * Takes the lock of every chunk a restricted read names (AccessShareLock,
+ * to the transaction's end); true if one was not held yet.  Its remote
+ * statement names those chunks ('name'::regclass), which fails if a chunk
+ * went from the data node after the plan was made: drop_chunks takes the
+ * lock in AccessExclusiveLock before it drops anything, so a named chunk
+ * stays until the reader's transaction ends.  A lock just taken may have
+ * waited for a drop, whose catalog change retired the cached chunks.
+ */
+static bool
+lock_chunks_named(List *plan)
+{
+	bool		newly = false;
+	ListCell   *lc;
+	ListCell   *id;
+
+	foreach(lc, plan)
+	{
+		HdNodeRead *read = lfirst(lc);
+
+		if (read->restricted)
+			foreach(id, read->chunk_ids)
+				newly |= hd_catalog_lock_chunk(lfirst_int(id), AccessShareLock);
+	}
+	return newly;
+}
+
+/* The plan is made again until every chunk it names was locked before. */
 List *
 hd_chunk_read_plan(HdHypertable *ht, const HdChunkPrune *prune)
 {
 	HdDownNodes down = {0};
+	List	   *plan;
 
-	return chunk_plan(ht, prune, false, &down, NULL);
+	do
+		plan = chunk_plan(ht, prune, false, &down, NULL);
+	while (lock_chunks_named(plan));
+	return plan;
 }
 
 /*

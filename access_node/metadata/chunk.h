@@ -63,14 +63,16 @@ extern void hd_chunk_moved_error(const char *name) pg_attribute_noreturn();
 /*
  * What a statement reads (or writes) on one data node: chunks, the
  * quoted names of the chunks read there (deparse/ turns them into a
- * condition on tableoid); restricted, whether the node holds replicas
- * of other chunks the statement's quals keep, so that it must name its
- * chunks; primaries, those of chunks whose replica here is the one read.
+ * condition on tableoid), and chunk_ids their ids; restricted, whether
+ * the node holds replicas of other chunks the statement's quals keep, so
+ * that it must name its chunks; primaries, those of chunks whose replica
+ * here is the one read.
  */
 typedef struct HdNodeRead
 {
 	Oid			serverid;
 	List	   *chunks;
+	List	   *chunk_ids;
 	bool		restricted;
 	List	   *primaries;
 } HdNodeRead;

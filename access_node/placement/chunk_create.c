@@ -172,6 +172,22 @@ slice_for_time(HdChunkCache *cache, int64 time)
 	return slice != NULL ? slice : slice_create(cache, time);
 }
 
+/*
+ * The slice holding time once chunk creation is locked: the one found
+ * before may have gone with a drop_chunks whose lock the statement waited
+ * for (drop_chunks holds the creation lock too).
+ */
+static HdSlice *
+slice_still_there(HdChunkCache *cache, HdSlice *slice, int64 time)
+{
+	HdCatalogSlice row;
+
+	if (hd_catalog_time_slice_at(cache->ht->id, time, &row) && row.id == slice->id)
+		return slice;
+	cache->slices = list_delete_ptr(cache->slices, slice);
+	return slice_for_time(cache, time);
+}
+
 /* ---- the nodes rows go to ------------------------------------------------- */
 
 /*
@@ -456,6 +472,8 @@ hd_chunk_for_point(HdChunkCache *cache, int64 time, Datum space_value,
 		if (cache->before_create)
 			cache->before_create(cache->arg);
 		lock_chunk_creation(cache);
+		if (slice != slice_still_there(cache, slice, time))
+			return hd_chunk_for_point(cache, time, space_value, space_isnull);
 		chunk = chunk_lookup(cache, slice, partition);
 		if (chunk == NULL)
 			chunk = chunk_create(cache, slice, partition);

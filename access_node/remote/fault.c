@@ -43,6 +43,7 @@ const struct config_enum_entry hd_fault_point_options[] = {
 	{"move_switching", HD_FAULT_MOVE_SWITCHING, false},
 	{"move_switched", HD_FAULT_MOVE_SWITCHED, false},
 	{"move_detached", HD_FAULT_MOVE_DETACHED, false},
+	{"scan_planned", HD_FAULT_SCAN_PLANNED, false},
 	{NULL, 0, false}
 };
 

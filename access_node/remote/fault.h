@@ -3,7 +3,7 @@
  * remote/fault.h — fault injection in the distributed commit protocol, for tests.
  *
  * hyperdist.inject_fault (superuser only) names a point of the commit
- * protocol in remote/txn.c, or a stage of a chunk copy; when this backend's commit reaches it, the
+ * protocol in remote/txn.c, a stage of a chunk copy, or a scan's start; when this backend's commit reaches it, the
  * backend either kills itself with SIGKILL (hyperdist.inject_fault_action
  * = crash: the postmaster then runs crash recovery, exactly as after a real
  * crash) or pauses there (pause: until pg_cancel_backend() releases it),
@@ -37,7 +37,8 @@ typedef enum HdFaultPoint
 	HD_FAULT_MOVE_COPIED,		/* the rows copied, not committed */
 	HD_FAULT_MOVE_SWITCHING,	/* caught up under the chunk's lock */
 	HD_FAULT_MOVE_SWITCHED,		/* the switch committed, source not dropped */
-	HD_FAULT_MOVE_DETACHED		/* a chunk's table detached, not dropped */
+	HD_FAULT_MOVE_DETACHED,		/* a chunk's table detached, not dropped */
+	HD_FAULT_SCAN_PLANNED		/* a scan chose its chunks, no query sent */
 } HdFaultPoint;
 
 typedef enum HdFaultAction

@@ -228,6 +228,8 @@ RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_delete_chunks' LANGUAGE C 
 -- Chunk creation and removal of relation wait for the caller's transaction.
 CREATE FUNCTION _hyperdist_functions.lock_chunks(relation regclass)
 RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_lock_chunks' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION _hyperdist_functions.lock_dropped_chunks(relation regclass, chunks int[])
+RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_catalog_lock_dropped_chunks' LANGUAGE C STRICT VOLATILE;
 
 -- Whether data node `node` takes new chunks as far as alter_data_node(available
 -- => ...) is concerned (hyperdist_information.data_nodes, which shows the same,

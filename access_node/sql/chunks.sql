@@ -167,6 +167,7 @@ BEGIN
   SELECT coalesce(array_agg(chunk_id), '{}') INTO dropped
     FROM _hyperdist_functions.chunks_in_range(ht, older_than, newer_than,
                                               created_before, created_after);
+  PERFORM _hyperdist_functions.lock_dropped_chunks(rel, dropped);
   SELECT coalesce(array_agg(DISTINCT c.time_slice_id), '{}') INTO emptied
     FROM _hyperdist_catalog.chunk c
    WHERE c.id = ANY (dropped)
