@@ -137,12 +137,19 @@ hd_trigger_drop(UtilityArgs *args, DropStmt *stmt)
 	List	   *name = linitial(stmt->objects);
 	List	   *relname = list_truncate(list_copy(name), list_length(name) - 1);
 	Oid			relid = hd_ddl_hypertable_of(makeRangeVarFromNameList(relname));
+	const char *trigname = strVal(llast(name));
 
-	if (!OidIsValid(relid) || local_trigger(relid, strVal(llast(name))))
+	if (!OidIsValid(relid) || local_trigger(relid, trigname))
 		return false;
 	hd_ddl_check_owner(relid);
 	LockRelationOid(relid, AccessExclusiveLock);
-	hd_ddl_forward(relid, hd_ddl_statement_text(args));
+	/* the data nodes' notice would not reach the client: PostgreSQL's own */
+	if (stmt->missing_ok && !remote_trigger(relid, trigname))
+		ereport(NOTICE,
+				(errmsg("trigger \"%s\" for relation \"%s\" does not exist, skipping",
+						trigname, get_rel_name(relid))));
+	else
+		hd_ddl_forward(relid, hd_ddl_statement_text(args));
 	return true;
 }
 
