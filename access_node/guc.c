@@ -26,6 +26,7 @@ int			hd_resolve_interval = 5;
 int			hd_health_check_interval = 1000;
 int			hd_node_failure_timeout = 5000;
 int			hd_max_concurrent_moves = 2;
+bool		hd_enable_replica_healing = true;
 int			hd_max_running_jobs = 4;
 char	   *hd_debug_job_now = NULL;
 int			hd_inject_fault = HD_FAULT_NONE;
@@ -162,6 +163,14 @@ hd_guc_init(void)
 							2, 1, 64,
 							PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("hyperdist.enable_replica_healing",
+							 "Whether the background worker brings stale and missing chunk replicas up to date.",
+							 "Off stops the replica healer after its copy under way.",
+							 &hd_enable_replica_healing,
+							 true,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomIntVariable("hyperdist.max_running_jobs",
 							"Jobs the background worker runs at once in each database.",

@@ -36,6 +36,7 @@ extern int	hd_health_check_interval;
 extern int	hd_node_failure_timeout;
 /* Chunk copies and moves running at once per database (bgw/chunk_mover.c). */
 extern int	hd_max_concurrent_moves;
+extern bool hd_enable_replica_healing;
 /* Jobs running at once per database (bgw/job_scheduler.c). */
 extern int	hd_max_running_jobs;
 /* The time jobs take as now (a timestamptz; empty: the clock), superuser only. */

@@ -12,7 +12,8 @@
  * healer naps HD_HEAL_NAP_MS.  A copy that fails is logged with the chunk
  * and the nodes, and that item is retried after a delay doubling from 1 s
  * to 60 s, so a broken item neither stops the others nor makes the worker
- * loop on errors.
+ * loop on errors.  With hyperdist.enable_replica_healing off the healer
+ * exits after the copy under way, and the worker starts none.
  *
  * Only one healer runs per database: it holds a session advisory lock, and
  * a second one exits at once.
@@ -40,6 +41,7 @@
 #include "catch.h"
 #include "bgw/bgw.h"
 #include "bgw/replica_healer.h"
+#include "guc.h"
 #include "metadata/catalog_read.h"
 #include "metadata/replica.h"
 #include "placement/chunk_move.h"
@@ -117,7 +119,7 @@ hd_healer_start_if_needed(void)
 	BackgroundWorker w;
 	MemoryContext old;
 
-	if (healer_running() || !work_pending())
+	if (!hd_enable_replica_healing || healer_running() || !work_pending())
 		return;
 	if (!callback_set)
 	{
@@ -378,6 +380,8 @@ hyperdist_healer_main(Datum arg)
 		long		nap;
 
 		hd_bgw_loop_top();
+		if (!hd_enable_replica_healing)
+			proc_exit(0);
 		MemoryContextSwitchTo(cxt);
 		nap = heal_pass(cxt);
 		MemoryContextSwitchTo(TopMemoryContext);

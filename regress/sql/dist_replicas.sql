@@ -136,6 +136,19 @@ SELECT * FROM rp_catalog WHERE day = '01-03';
 SELECT node_name, available FROM alter_data_node('dn3', available => true);
 
 -- ---- dn2 available again: its stale replicas are neither read nor written
+-- (the replica healer, which would bring them up to date at any moment, is
+-- paused, and gone once the reload reached it)
+ALTER SYSTEM SET hyperdist.enable_replica_healing = off;
+SELECT pg_reload_conf();
+DO $$
+BEGIN
+  FOR i IN 1 .. 600 LOOP
+    EXIT WHEN NOT EXISTS (SELECT FROM pg_stat_activity
+                           WHERE backend_type = 'hyperdist replica healer');
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+END $$;
+SELECT count(*) AS healers FROM pg_stat_activity WHERE backend_type = 'hyperdist replica healer';
 SELECT node_name, available FROM alter_data_node('dn2', available => true);
 SELECT * FROM rp_diff;
 SELECT count(*), sum(v) FROM rp;
@@ -153,6 +166,8 @@ SELECT * FROM rp_rows;
 SELECT * FROM rp_diff;
 
 -- ---- clean up; the next suites' chunk names do not depend on this one ----
+ALTER SYSTEM RESET hyperdist.enable_replica_healing;
+SELECT pg_reload_conf();
 DROP VIEW rp_catalog, rp_rows, rp_diff;
 DROP TABLE rp;
 DROP TABLE rp_local;
