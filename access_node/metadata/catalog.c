@@ -41,6 +41,7 @@
 #include "metadata/catalog_read.h"
 #include "remote/node.h"
 #include "metadata/hypertable.h"
+#include "metadata/invalidation.h"
 #include "metadata/naming.h"
 #include "remote/connection.h"
 #include "spi_plan.h"
@@ -801,7 +802,8 @@ hyperdist_catalog_lock_chunks(PG_FUNCTION_ARGS)
 
 /*
  * Forgets chunks of relation (ids of other hypertables' chunks are
- * ignored), and the time slices left without a chunk.
+ * ignored), and the time slices left without a chunk; their time ranges
+ * go to the invalidation log of its continuous aggregates.
  */
 PG_FUNCTION_INFO_V1(hyperdist_catalog_delete_chunks);
 Datum
@@ -812,6 +814,7 @@ hyperdist_catalog_delete_chunks(PG_FUNCTION_ARGS)
 	Datum		values[2] = {Int32GetDatum(ht_id), PG_GETARG_DATUM(1)};
 	HdCatalogWriter writer;
 
+	hd_inval_record_chunks(hd_hypertable_load(PG_GETARG_OID(0)), PG_GETARG_DATUM(1));
 	hd_spi_connect();
 	hd_catalog_writer_begin(&writer);
 	write_sql("DELETE FROM _hyperdist_catalog.chunk"
