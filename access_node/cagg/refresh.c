@@ -162,22 +162,26 @@ typedef struct RefreshWindow
 
 /*
  * The internal time of the bucket holding internal time t (SPI
- * connected); with next, of the bucket after it.
+ * connected); with next, of the bucket after it, or of the window's end
+ * if that comes first (the next bucket may be beyond the type's range).
  */
 static int64
 bucket_of(const HdCatalogCagg *cagg, const RefreshWindow *w, int64 t, bool next)
 {
-	Oid			type = w->type;
-	Datum		value = hd_time_from_internal(t, type);
-	const char *tname = format_type_be_qualified(type);
+	Oid			types[2] = {w->type, w->type};
+	Datum		values[2] = {hd_time_from_internal(t, w->type), w->hi};
+	const char *tname = format_type_be_qualified(w->type);
 	char	   *sql;
 
 	if (next)
-		sql = psprintf("SELECT CAST(%s + %s AS %s)", cagg->bucket_sql,
-					   cagg->bucket_width_sql, tname);
+		sql = psprintf("SELECT CASE WHEN b OPERATOR(pg_catalog.>) $2 - %s THEN $2"
+					   " ELSE CAST(b + %s AS %s) END FROM (SELECT %s) AS w(b)",
+					   cagg->bucket_width_sql, cagg->bucket_width_sql, tname,
+					   cagg->bucket_sql);
 	else
 		sql = psprintf("SELECT %s", cagg->bucket_sql);
-	return hd_time_to_internal(single_value(sql, 1, &type, &value, type), type);
+	return hd_time_to_internal(single_value(sql, next ? 2 : 1, types, values, w->type),
+							   w->type);
 }
 
 /*
@@ -261,8 +265,9 @@ hd_cagg_refresh(Oid view_relid, Datum start, Oid start_type, bool start_null,
 	w.lo = window_bound(&cagg, w.type, start, start_type, start_null, false);
 	w.hi = window_bound(&cagg, w.type, end, end_type, end_null, true);
 	check_window(w.type, w.lo, w.hi);
-	w.lowest = internal_bound(w.lo, w.type, false);
-	w.greatest = internal_bound(w.hi, w.type, true);
+	/* an open end takes all of the log's side, beyond the type's range too */
+	w.lowest = start_null ? PG_INT64_MIN : internal_bound(w.lo, w.type, false);
+	w.greatest = end_null ? PG_INT64_MAX : internal_bound(w.hi, w.type, true);
 	if (w.greatest != PG_INT64_MAX)
 		w.greatest--;
 	changed = materialize_invalidated(&cagg, &w);

@@ -163,6 +163,44 @@ SELECT * FROM pending;
 DROP TABLE ci CASCADE;
 SELECT (SELECT count(*) FROM _hyperdist_catalog.continuous_aggs_hypertable_invalidation_log) AS ht_log,
        (SELECT count(*) FROM _hyperdist_catalog.continuous_aggs_materialization_invalidation_log) AS cagg_log;
+-- ---- integer and date time ---------------------------------------------------------
+CREATE TABLE ii (t int NOT NULL, v int);
+SELECT table_name FROM create_distributed_hypertable('ii', 't', chunk_time_interval => 100);
+INSERT INTO ii SELECT i, i % 7 FROM generate_series(0, 499) i;
+CREATE MATERIALIZED VIEW ii_10 WITH (timescaledb.continuous) AS
+SELECT time_bucket(10, t) AS bucket, count(*), sum(v) FROM ii GROUP BY 1;
+-- the last one's next bucket would be beyond int4
+INSERT INTO ii VALUES (42, 100), (57, 100), (2147483000, 1), (2147483645, 1);
+SELECT view_name, lowest_modified_value, greatest_modified_value
+  FROM hyperdist_information.continuous_aggregate_invalidations WHERE hypertable_name = 'ii';
+-- buckets 40 and 50 only; the rest of the row stays pending
+CALL refresh_continuous_aggregate('ii_10', 0, 60);
+SELECT view_name, lowest_modified_value, greatest_modified_value
+  FROM hyperdist_information.continuous_aggregate_invalidations WHERE hypertable_name = 'ii';
+SELECT * FROM ii_10 WHERE sum > 100 ORDER BY bucket;
+-- an open end reaches the type's highest bucket
+CALL refresh_continuous_aggregate('ii_10', 60, NULL);
+SELECT * FROM ii_10 WHERE bucket > 1000 ORDER BY bucket;
+SELECT count(*) AS pending FROM hyperdist_information.continuous_aggregate_invalidations
+ WHERE hypertable_name = 'ii';
+SELECT cagg_diff('ii_10');
+DROP TABLE ii CASCADE;
+
+CREATE TABLE di (day date NOT NULL, v int);
+SELECT table_name FROM create_distributed_hypertable('di', 'day', chunk_time_interval => interval '30 days');
+INSERT INTO di SELECT d, 1 FROM generate_series(date '2025-12-01', '2026-02-28', '1 day') d;
+CREATE MATERIALIZED VIEW di_week WITH (timescaledb.continuous) AS
+SELECT time_bucket('7 days', day) AS week, count(*), sum(v) FROM di GROUP BY 1;
+INSERT INTO di VALUES ('2026-01-14', 10), ('1999-12-30', 5);
+SELECT view_name, timestamptz 'epoch' + lowest_modified_value * interval '1 microsecond' AS lowest,
+       timestamptz 'epoch' + greatest_modified_value * interval '1 microsecond' AS greatest
+  FROM hyperdist_information.continuous_aggregate_invalidations WHERE hypertable_name = 'di'
+ ORDER BY 2;
+CALL refresh_continuous_aggregate('di_week', NULL, NULL);
+SELECT * FROM di_week WHERE sum > count ORDER BY week;
+SELECT cagg_diff('di_week');
+DROP TABLE di CASCADE;
+
 DROP VIEW pending;
 DROP TABLE seen;
 DROP FUNCTION rematerialized(regclass);
