@@ -13,20 +13,21 @@
  * subtransaction that aborts keeps what it recorded: logging too much
  * costs a refresh some buckets, logging too little loses changes.
  *
- * The first record of a hypertable in a transaction takes the writers'
- * lock, an object lock on the hypertable log with the hypertable's id,
- * in RowExclusiveLock, held to the end of the transaction: after
- * remote/txn.c's COMMIT PREPARED on the data nodes, which runs at
- * XACT_EVENT_COMMIT, before the local locks are released.  A refresh
- * moves the committed rows, then waits for every holder (it takes the
- * lock in ShareLock and lets it go at once), so that the data it reads
- * includes every change its moved rows announce.
- * A branch whose COMMIT PREPARED fails is left to the background worker,
- * and a refresh may read before it commits: its change then shows only
- * after a later change of the same buckets.
+ * A refresh moves the hypertable's committed rows to its aggregates'
+ * logs, then waits for their writers to finish: each committed here, but
+ * its data nodes commit after that (remote/txn.c's COMMIT PREPARED at
+ * XACT_EVENT_COMMIT), before it releases its locks.  Waiting for the lock
+ * on each row's xmin, the writer's xid, so waits for its data nodes: the
+ * data the refresh then reads includes every change its moved rows
+ * announce.  Writers still running are not waited for: their rows are
+ * not moved, and stay for the next refresh.  A branch whose COMMIT
+ * PREPARED fails is left to the background worker, and a refresh may read
+ * before it commits: its change then shows only after a later change of
+ * the same buckets.
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -34,7 +35,6 @@
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 
 #include "metadata/cache.h"
@@ -50,27 +50,6 @@ hypertable_log_relid(void)
 {
 	return get_relname_relid("continuous_aggs_hypertable_invalidation_log",
 							 get_namespace_oid("_hyperdist_catalog", false));
-}
-
-/*
- * The writers' lock, owned by the top transaction: a subtransaction that
- * aborts keeps its range, and so must keep the lock.
- */
-static void
-lock_for_writer(int32 ht_id)
-{
-	ResourceOwner save = CurrentResourceOwner;
-
-	CurrentResourceOwner = TopTransactionResourceOwner;
-	PG_TRY();
-	{
-		LockDatabaseObject(hypertable_log_relid(), (Oid) ht_id, 0, RowExclusiveLock);
-	}
-	PG_FINALLY();
-	{
-		CurrentResourceOwner = save;
-	}
-	PG_END_TRY();
 }
 
 HdInvalRange *
@@ -97,7 +76,6 @@ hd_inval_range(const HdHypertable *ht)
 	{
 		range->lowest = PG_INT64_MAX;
 		range->greatest = PG_INT64_MIN;
-		lock_for_writer(ht->id);
 	}
 	return range;
 }
@@ -215,32 +193,62 @@ hd_inval_xact_callback(XactEvent event, void *arg)
 
 /* ---- refresh (cagg/refresh.c) ---------------------------------------------- */
 
+/*
+ * Moves the hypertable's rows (SPI connected, as the catalog's owner);
+ * returns their writers' xids, in the caller's context (the count in *n).
+ */
+static TransactionId *
+move_rows(int32 ht_id, MemoryContext caller, uint64 *n)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(ht_id)};
+	TransactionId *xids;
+
+	hd_spi_execute("WITH moved AS ("
+				   "  DELETE FROM _hyperdist_catalog.continuous_aggs_hypertable_invalidation_log"
+				   "   WHERE hypertable_id OPERATOR(pg_catalog.=) $1"
+				   "  RETURNING xmin, lowest_modified_value, greatest_modified_value),"
+				   " copied AS ("
+				   "  INSERT INTO _hyperdist_catalog.continuous_aggs_materialization_invalidation_log"
+				   "  SELECT ca.id, m.lowest_modified_value, m.greatest_modified_value"
+				   "    FROM moved m, _hyperdist_catalog.continuous_agg ca"
+				   "   WHERE ca.hypertable_id OPERATOR(pg_catalog.=) $1)"
+				   " SELECT xmin FROM moved", 1, types, values, NULL, false, 0);
+	*n = SPI_processed;
+	xids = MemoryContextAlloc(caller, sizeof(TransactionId) * Max(*n, 1));
+	for (uint64 i = 0; i < *n; i++)
+		xids[i] = DatumGetTransactionId(hd_spi_value(i, 1, XIDOID, NULL));
+	return xids;
+}
+
 void
 hd_inval_move(int32 ht_id)
 {
-	Oid			log_relid = hypertable_log_relid();
-	Oid			types[1] = {INT4OID};
-	Datum		values[1] = {Int32GetDatum(ht_id)};
+	MemoryContext caller;
+	HdCatalogWriter writer;
+	TransactionId *xids;
+	uint64		n;
 
-	/* refreshes of one hypertable move its rows in turn (subid 1) */
-	LockDatabaseObject(log_relid, (Oid) ht_id, 1, ExclusiveLock);
-	hd_catalog_write("WITH moved AS ("
-					 "  DELETE FROM _hyperdist_catalog.continuous_aggs_hypertable_invalidation_log"
-					 "   WHERE hypertable_id OPERATOR(pg_catalog.=) $1"
-					 "  RETURNING lowest_modified_value, greatest_modified_value)"
-					 " INSERT INTO _hyperdist_catalog.continuous_aggs_materialization_invalidation_log"
-					 " SELECT ca.id, m.lowest_modified_value, m.greatest_modified_value"
-					 "   FROM moved m, _hyperdist_catalog.continuous_agg ca"
-					 "  WHERE ca.hypertable_id OPERATOR(pg_catalog.=) $1",
-					 1, types, values, NULL, InvalidOid);
+	/* refreshes of one hypertable move its rows in turn */
+	LockDatabaseObject(hypertable_log_relid(), (Oid) ht_id, 0, ExclusiveLock);
+	caller = hd_spi_connect();
+	hd_catalog_writer_begin(&writer);
+	xids = move_rows(ht_id, caller, &n);
+	hd_catalog_writer_end(&writer);
+	hd_spi_finish();
 
 	/*
-	 * Acquired, not WaitForLockers: that skips the transactions that ended
-	 * in the proc array, and a writer's COMMIT PREPARED runs after that.
-	 * Released at once, so writers queued behind it go on.
+	 * A row's writer committed here, but its data nodes commit after
+	 * that, at XACT_EVENT_COMMIT, which ends before the writer releases
+	 * its locks, the lock on its xid included: waiting for that lock
+	 * waits for its data nodes.  (WaitForLockers would not do: it skips
+	 * the transactions already ended in the proc array.)
 	 */
-	LockDatabaseObject(log_relid, (Oid) ht_id, 0, ShareLock);
-	UnlockDatabaseObject(log_relid, (Oid) ht_id, 0, ShareLock);
+	for (uint64 i = 0; i < n; i++)
+	{
+		if (!TransactionIdIsCurrentTransactionId(xids[i]))
+			XactLockTableWait(xids[i], NULL, NULL, XLTW_None);
+	}
 }
 
 static void

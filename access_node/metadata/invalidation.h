@@ -29,8 +29,7 @@ typedef struct HdInvalRange
 
 /*
  * The transaction's range of ht, which the caller widens with
- * hd_inval_add; NULL when ht has no continuous aggregate.  The first call
- * of a transaction for ht takes the writers' lock on its log.
+ * hd_inval_add; NULL when ht has no continuous aggregate.
  */
 extern HdInvalRange *hd_inval_range(const HdHypertable *ht);
 
@@ -60,8 +59,8 @@ extern void hd_inval_xact_callback(XactEvent event, void *arg);
 
 /*
  * Refresh: moves the hypertable's log to the logs of its continuous
- * aggregates, then waits until every writer whose row was moved (or that
- * holds the lock now) has ended, its data nodes' commit included.
+ * aggregates, then waits until every writer whose row was moved has
+ * ended, its data nodes' commit included.
  */
 extern void hd_inval_move(int32 ht_id);
 
