@@ -160,6 +160,11 @@ DROP MATERIALIZED VIEW ci_hour;
 SELECT * FROM pending;
 INSERT INTO ci VALUES ('2026-03-03 07:00', 1, 1);
 SELECT * FROM pending;
+-- the owner's TRUNCATE drops every chunk: their range
+TRUNCATE ci;
+SELECT * FROM pending;
+CALL refresh_continuous_aggregate('ci_day', NULL, NULL);
+SELECT count(*) AS buckets, cagg_diff('ci_day') AS day_diff FROM ci_day;
 DROP TABLE ci CASCADE;
 SELECT (SELECT count(*) FROM _hyperdist_catalog.continuous_aggs_hypertable_invalidation_log) AS ht_log,
        (SELECT count(*) FROM _hyperdist_catalog.continuous_aggs_materialization_invalidation_log) AS cagg_log;
