@@ -194,8 +194,10 @@ hd_inval_xact_callback(XactEvent event, void *arg)
 /* ---- refresh (cagg/refresh.c) ---------------------------------------------- */
 
 /*
- * Moves the hypertable's rows (SPI connected, as the catalog's owner);
- * returns their writers' xids, in the caller's context (the count in *n).
+ * Moves the hypertable's rows (SPI connected, as the catalog's owner) to
+ * the logs of its aggregates whose view exists (DROP SCHEMA ... CASCADE
+ * drops a view without its catalog row); returns their writers' xids, in
+ * the caller's context (the count in *n).
  */
 static TransactionId *
 move_rows(int32 ht_id, MemoryContext caller, uint64 *n)
@@ -212,7 +214,9 @@ move_rows(int32 ht_id, MemoryContext caller, uint64 *n)
 				   "  INSERT INTO _hyperdist_catalog.continuous_aggs_materialization_invalidation_log"
 				   "  SELECT ca.id, m.lowest_modified_value, m.greatest_modified_value"
 				   "    FROM moved m, _hyperdist_catalog.continuous_agg ca"
-				   "   WHERE ca.hypertable_id OPERATOR(pg_catalog.=) $1)"
+				   "   WHERE ca.hypertable_id OPERATOR(pg_catalog.=) $1"
+				   "     AND EXISTS (SELECT FROM pg_catalog.pg_class c"
+				   "                  WHERE c.oid OPERATOR(pg_catalog.=) ca.view_relid))"
 				   " SELECT xmin FROM moved", 1, types, values, NULL, false, 0);
 	*n = SPI_processed;
 	xids = MemoryContextAlloc(caller, sizeof(TransactionId) * Max(*n, 1));

@@ -144,6 +144,21 @@ CALL refresh_continuous_aggregate('ci_day', NULL, NULL);
 SELECT * FROM pending;
 SELECT cagg_diff('ci_hour') AS hour_diff, cagg_diff('ci_day') AS day_diff;
 
+-- an aggregate whose schema was dropped gets no more log rows
+CREATE SCHEMA cs;
+CREATE MATERIALIZED VIEW cs.ci_gone WITH (timescaledb.continuous) AS
+SELECT time_bucket('1 day', time) AS bucket, count(*) FROM ci GROUP BY 1 WITH NO DATA;
+DROP SCHEMA cs CASCADE;
+INSERT INTO ci VALUES ('2026-03-02 07:00', 1, 1);
+CALL refresh_continuous_aggregate('ci_day', NULL, NULL);
+SELECT count(*) AS logged_for_gone
+  FROM _hyperdist_catalog.continuous_aggs_materialization_invalidation_log l
+  JOIN _hyperdist_catalog.continuous_agg ca ON ca.id = l.materialization_id
+ WHERE NOT EXISTS (SELECT FROM pg_class WHERE oid = ca.view_relid)
+   AND l.lowest_modified_value > -9223372036854775808;
+CALL refresh_continuous_aggregate('ci_hour', NULL, NULL);
+SELECT cagg_diff('ci_hour') AS hour_diff, cagg_diff('ci_day') AS day_diff;
+
 -- ---- drop_chunks: the dropped chunks' range ----------------------------------------
 SELECT count(*) FROM drop_chunks('ci', older_than => timestamptz '2026-03-02');
 SELECT * FROM pending;
