@@ -1008,7 +1008,14 @@ hd_catalog_delete_cagg(int32 id)
 	Oid			types[1] = {INT4OID};
 	Datum		values[1] = {Int32GetDatum(id)};
 
-	hd_catalog_write("DELETE FROM _hyperdist_catalog.continuous_agg WHERE id = $1",
+	/* the hypertable's invalidation log goes with its last aggregate */
+	hd_catalog_write("WITH gone AS ("
+					 "  DELETE FROM _hyperdist_catalog.continuous_agg WHERE id = $1"
+					 "  RETURNING hypertable_id)"
+					 " DELETE FROM _hyperdist_catalog.continuous_aggs_hypertable_invalidation_log l"
+					 " USING gone g WHERE l.hypertable_id = g.hypertable_id"
+					 "  AND NOT EXISTS (SELECT FROM _hyperdist_catalog.continuous_agg ca"
+					 "                   WHERE ca.hypertable_id = g.hypertable_id AND ca.id <> $1)",
 					 1, types, values, NULL, InvalidOid);
 }
 

@@ -204,6 +204,12 @@ SELECT * FROM ii_10 WHERE bucket > 1000 ORDER BY bucket;
 SELECT count(*) AS pending FROM hyperdist_information.continuous_aggregate_invalidations
  WHERE hypertable_name = 'ii';
 SELECT cagg_diff('ii_10');
+-- the hypertable's log goes with its last aggregate
+INSERT INTO ii VALUES (1, 1);
+DROP MATERIALIZED VIEW ii_10;
+SELECT count(*) AS pending FROM _hyperdist_catalog.continuous_aggs_hypertable_invalidation_log;
+INSERT INTO ii VALUES (2, 1);
+SELECT count(*) AS pending FROM _hyperdist_catalog.continuous_aggs_hypertable_invalidation_log;
 DROP TABLE ii CASCADE;
 
 CREATE TABLE di (day date NOT NULL, v int);
