@@ -26,8 +26,12 @@
  *	 6. transaction callbacks: remote transactions (remote/txn.c), the
  *		catalog writer (metadata/catalog.c), which forgets an elevated
  *		section an error ended, and chunk copy operations (api/chunk_move.c:
- *		the worker woken, an operation's lock let go); none depends on
- *		another's running first;
+ *		the worker woken, an operation's lock let go), and last the
+ *		invalidation logs of continuous aggregates (metadata/
+ *		invalidation.c).  PostgreSQL calls the last registered first: the
+ *		logs' rows are written at PRE_COMMIT before remote/txn.c chooses
+ *		between one- and two-phase commit, which a local xid decides; the
+ *		others do not depend on one another's order;
  *	 7. invalidation callbacks: the catalog cache (metadata/cache.c) and the
  *		session cache (remote/session.c).
  *
@@ -55,6 +59,7 @@
 #include "ingest/on_conflict.h"
 #include "metadata/cache.h"
 #include "metadata/catalog.h"
+#include "metadata/invalidation.h"
 #include "placement/replica_copy.h"
 #include "remote/committing.h"
 #include "remote/node_health.h"
@@ -156,6 +161,7 @@ _PG_init(void)
 	RegisterXactCallback(hd_catalog_writer_xact_callback, NULL);
 	RegisterXactCallback(hd_chunk_op_xact_callback, NULL);
 	RegisterSubXactCallback(hd_catalog_writer_subxact_callback, NULL);
+	RegisterXactCallback(hd_inval_xact_callback, NULL);
 
 	CacheRegisterRelcacheCallback(hd_catalog_cache_relcache_callback, (Datum) 0);
 	CacheRegisterSyscacheCallback(FOREIGNSERVEROID, hd_catalog_cache_server_callback,

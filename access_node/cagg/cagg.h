@@ -46,7 +46,8 @@ extern bool hd_cagg_alter(AlterTableStmt *stmt);
 /*
  * Refreshes the continuous aggregate of view view_relid on the window
  * [start, end) of its time column's type (NULL: open), aligned inward to
- * whole buckets, as the view's owner.  The caller checked who may.
+ * whole buckets, as the view's owner: the buckets its invalidation log
+ * covers are recomputed.  The caller checked who may.
  */
 extern void hd_cagg_refresh(Oid view_relid, Datum start, Oid start_type, bool start_null,
 							Datum end, Oid end_type, bool end_null);

@@ -41,6 +41,7 @@
 #include "parser/parse_func.h"
 #include "parser/parse_node.h"
 #include "parser/parsetree.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -53,6 +54,7 @@
 #include "cagg/internal.h"
 #include "metadata/catalog.h"
 #include "metadata/hypertable.h"
+#include "metadata/invalidation.h"
 #include "metadata/job.h"
 #include "spi_plan.h"
 
@@ -539,7 +541,16 @@ hd_cagg_create(CreateTableAsStmt *stmt, const char *query_string, bool top_level
 	cagg.bucket_column = get_attname(cagg.mat_relid, cq.bucket_attno, false);
 	deparse_statements(&cq, &cagg, watermark);
 	create_view(&cagg, nspid, stmt->into->rel->relname, watermark);
+
+	/*
+	 * Writers in flight do not log their changes (the hypertable had no
+	 * continuous aggregate when they started): wait for them, so that the
+	 * first refresh sees their rows.  Writers after this see the aggregate
+	 * (its catalog row invalidates their cache) and log theirs.
+	 */
+	LockRelationOid(cq.ht->relid, ShareLock);
 	hd_catalog_add_cagg(&cagg);
+	hd_inval_cagg_created(cagg.id);
 	if (!stmt->into->skipData)
 	{
 		CommandCounterIncrement();

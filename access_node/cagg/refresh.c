@@ -4,15 +4,20 @@
  *
  * The window is cut to the whole buckets inside it: [lo, hi) where lo is
  * the first bucket start at or after its start and hi the start of the
- * bucket holding its end (an open end is the lowest or highest time).  The
- * rows of those buckets in the materialized table are replaced by what the
- * definition computes on lo <= time < hi: the query with that range runs on
+ * bucket holding its end (an open end is the lowest or highest time).
+ * Only the buckets of the window that the aggregate's invalidation log
+ * covers (metadata/invalidation.c: changed since they were materialized,
+ * or never materialized) are recomputed: the log's entries meeting the
+ * window, widened to whole buckets and merged, each a range [a, b).  The
+ * rows of a range's buckets in the materialized table are replaced by what
+ * the definition computes on a <= time < b: the query with that range runs on
  * the distributed hypertable, where the FDW pushes the range (chunks pruned
  * on the access node and the data nodes), the grouping and the partial
  * aggregates down, so the raw rows never leave the data nodes.  DELETE and
  * INSERT run in the caller's transaction, under an ExclusiveLock on the
  * table: readers see the old buckets or the new ones, and two refreshes of
- * one aggregate take turns.
+ * one aggregate take turns.  Then the window is cut out of the log.  With
+ * nothing to recompute, no data node is asked anything.
  *
  * The definition runs as the view's owner, with SECURITY_RESTRICTED_OPERATION
  * (as REFRESH MATERIALIZED VIEW does): a superuser refreshing it does not
@@ -29,12 +34,15 @@
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/lsyscache.h"
 
 #include "cagg/cagg.h"
 #include "cagg/internal.h"
 #include "metadata/catalog_read.h"
+#include "metadata/dimension.h"
 #include "metadata/hypertable.h"
+#include "metadata/invalidation.h"
 #include "spi_plan.h"
 
 PG_FUNCTION_INFO_V1(hyperdist_refresh_continuous_aggregate);
@@ -89,6 +97,22 @@ window_bound(const HdCatalogCagg *cagg, Oid type, Datum value, Oid argtype, bool
 						1, &type, &value, type);
 }
 
+/* The "refresh window too small" error unless lo < hi (SPI connected). */
+static void
+check_window(Oid type, Datum lo, Datum hi)
+{
+	Oid			types[2] = {type, type};
+	Datum		values[2] = {lo, hi};
+
+	if (DatumGetBool(single_value("SELECT $1 OPERATOR(pg_catalog.>=) $2", 2, types, values,
+								  BOOLOID)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("refresh window too small"),
+				 errdetail("The refresh window must cover at least one bucket of data."),
+				 errhint("Widen the window to hold a whole bucket.")));
+}
+
 /* Replaces the buckets of [lo, hi) (SPI connected, as the view's owner). */
 static void
 materialize(const HdCatalogCagg *cagg, Oid type, Datum lo, Datum hi)
@@ -98,13 +122,6 @@ materialize(const HdCatalogCagg *cagg, Oid type, Datum lo, Datum hi)
 	char	   *mat = hd_cagg_relation_name(cagg->mat_relid);
 	const char *bucket = quote_identifier(cagg->bucket_column);
 
-	if (DatumGetBool(single_value("SELECT $1 OPERATOR(pg_catalog.>=) $2", 2, types, values,
-								  BOOLOID)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("refresh window too small"),
-				 errdetail("The refresh window must cover at least one bucket of data."),
-				 errhint("Widen the window to hold a whole bucket.")));
 	hd_spi_execute_once(psprintf("DELETE FROM %s WHERE %s OPERATOR(pg_catalog.>=) $1"
 								 " AND %s OPERATOR(pg_catalog.<) $2", mat, bucket, bucket),
 						2, types, values, NULL, false, 0);
@@ -112,35 +129,157 @@ materialize(const HdCatalogCagg *cagg, Oid type, Datum lo, Datum hi)
 						2, types, values, NULL, false, 0);
 }
 
+/*
+ * A window bound in internal time: an infinite one (the open end of a
+ * window of timestamps or dates) is the end of the int64 range.
+ */
+static int64
+internal_bound(Datum value, Oid type, bool upper)
+{
+	bool		infinite = false;
+
+	if (type == TIMESTAMPOID || type == TIMESTAMPTZOID)
+		infinite = TIMESTAMP_NOT_FINITE(DatumGetTimestamp(value));
+	else if (type == DATEOID)
+		infinite = DATE_NOT_FINITE(DatumGetDateADT(value));
+	if (infinite)
+		return upper ? PG_INT64_MAX : PG_INT64_MIN;
+	return hd_time_to_internal(value, type);
+}
+
+/*
+ * The refresh window [lo, hi) of the time type and in internal time,
+ * both ends included (the log's convention).
+ */
+typedef struct RefreshWindow
+{
+	Oid			type;
+	Datum		lo;
+	Datum		hi;
+	int64		lowest;
+	int64		greatest;
+} RefreshWindow;
+
+/*
+ * The internal time of the bucket holding internal time t (SPI
+ * connected); with next, of the bucket after it, or of the window's end
+ * if that comes first (the next bucket may be beyond the type's range).
+ */
+static int64
+bucket_of(const HdCatalogCagg *cagg, const RefreshWindow *w, int64 t, bool next)
+{
+	Oid			types[2] = {w->type, w->type};
+	Datum		values[2] = {hd_time_from_internal(t, w->type), w->hi};
+	const char *tname = format_type_be_qualified(w->type);
+	char	   *sql;
+
+	if (next)
+		sql = psprintf("SELECT CASE WHEN b OPERATOR(pg_catalog.>) $2 - %s THEN $2"
+					   " ELSE CAST(b + %s AS %s) END FROM (SELECT %s) AS w(b)",
+					   cagg->bucket_width_sql, cagg->bucket_width_sql, tname,
+					   cagg->bucket_sql);
+	else
+		sql = psprintf("SELECT %s", cagg->bucket_sql);
+	return hd_time_to_internal(single_value(sql, next ? 2 : 1, types, values, w->type),
+							   w->type);
+}
+
+/*
+ * The invalidated ranges of the window (clipped to it), widened to whole
+ * buckets and merged where they overlap or touch, in order.
+ */
+static List *
+widened_ranges(const HdCatalogCagg *cagg, const RefreshWindow *w)
+{
+	List	   *merged = NIL;
+	HdInvalRange *last = NULL;
+	ListCell   *lc;
+
+	foreach(lc, hd_inval_pending(cagg->id, w->lowest, w->greatest))
+	{
+		HdInvalRange *r = lfirst(lc);
+
+		/* the window's ends are bucket starts already */
+		if (r->lowest != w->lowest)
+			r->lowest = bucket_of(cagg, w, r->lowest, false);
+		if (r->greatest != w->greatest)
+			r->greatest = Min(bucket_of(cagg, w, r->greatest, true) - 1, w->greatest);
+		if (last != NULL && r->lowest <= last->greatest + 1)
+			last->greatest = Max(last->greatest, r->greatest);
+		else
+		{
+			merged = lappend(merged, r);
+			last = r;
+		}
+	}
+	return merged;
+}
+
+/*
+ * Materializes the invalidated buckets of the window (SPI connected, as
+ * the view's owner); false when there were none.
+ */
+static bool
+materialize_invalidated(const HdCatalogCagg *cagg, const RefreshWindow *w)
+{
+	List	   *ranges = widened_ranges(cagg, w);
+	ListCell   *lc;
+
+	foreach(lc, ranges)
+	{
+		HdInvalRange *r = lfirst(lc);
+		Datum		lo = r->lowest == w->lowest ? w->lo :
+			hd_time_from_internal(r->lowest, w->type);
+		Datum		hi = r->greatest == w->greatest ? w->hi :
+			hd_time_from_internal(r->greatest + 1, w->type);
+
+		materialize(cagg, w->type, lo, hi);
+	}
+	return ranges != NIL;
+}
+
 void
 hd_cagg_refresh(Oid view_relid, Datum start, Oid start_type, bool start_null,
 				Datum end, Oid end_type, bool end_null)
 {
 	HdCatalogCagg cagg;
-	Oid			type;
+	RefreshWindow w;
 	Oid			save_user;
 	int			save_sec;
-	Datum		lo;
-	Datum		hi;
+	bool		changed;
 
 	if (!hd_catalog_cagg(view_relid, &cagg))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("relation \"%s\" is not a continuous aggregate",
 						get_rel_name(view_relid))));
-	type = get_atttype(cagg.mat_relid, get_attnum(cagg.mat_relid, cagg.bucket_column));
+	w.type = get_atttype(cagg.mat_relid, get_attnum(cagg.mat_relid, cagg.bucket_column));
 	LockRelationOid(cagg.mat_relid, ExclusiveLock);
+	hd_inval_move(cagg.hypertable_id);
 
 	GetUserIdAndSecContext(&save_user, &save_sec);
 	SetUserIdAndSecContext(hd_rel_owner(view_relid),
 						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
 	hd_spi_connect();
-	lo = window_bound(&cagg, type, start, start_type, start_null, false);
-	hi = window_bound(&cagg, type, end, end_type, end_null, true);
-	materialize(&cagg, type, lo, hi);
+	w.lo = window_bound(&cagg, w.type, start, start_type, start_null, false);
+	w.hi = window_bound(&cagg, w.type, end, end_type, end_null, true);
+	check_window(w.type, w.lo, w.hi);
+	/* an open end takes all of the log's side, beyond the type's range too */
+	w.lowest = start_null ? PG_INT64_MIN : internal_bound(w.lo, w.type, false);
+	w.greatest = end_null ? PG_INT64_MAX : internal_bound(w.hi, w.type, true);
+	if (w.greatest != PG_INT64_MAX)
+		w.greatest--;
+	changed = materialize_invalidated(&cagg, &w);
 	hd_spi_finish();
 	SetUserIdAndSecContext(save_user, save_sec);
+
+	if (changed)
+		hd_inval_cut(cagg.id, w.lowest, w.greatest);
+	else
+		ereport(NOTICE,
+				(errmsg("continuous aggregate \"%s\" is already up-to-date",
+						get_rel_name(view_relid))));
 }
 
 /* The refresh of the window of fcinfo's arguments, by the view's owner. */

@@ -58,6 +58,7 @@
 #include "metadata/catalog_read.h"
 #include "remote/node.h"
 #include "metadata/hypertable.h"
+#include "metadata/invalidation.h"
 #include "remote/connection.h"
 #include "remote/fanout.h"
 #include "remote/node_health.h"
@@ -284,7 +285,12 @@ truncate_hypertable(Oid relid)
 		call_sql("SELECT _hyperdist_functions.drop_chunks($1, 9223372036854775807, NULL, NULL, NULL)",
 				 INT4OID, Int32GetDatum(hd_hypertable_load(relid)->id));
 	else
-		hd_ddl_forward(relid, hd_deparse_truncate_hypertable(hd_hypertable_load(relid)));
+	{
+		HdHypertable *ht = hd_hypertable_load(relid);
+
+		hd_inval_record(ht, PG_INT64_MIN, PG_INT64_MAX);
+		hd_ddl_forward(relid, hd_deparse_truncate_hypertable(ht));
+	}
 }
 
 static bool

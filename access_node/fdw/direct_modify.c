@@ -23,6 +23,11 @@
  * row-by-row UPDATE or DELETE.  So is a change of a dimension column,
  * which could move rows to another chunk, on other nodes.
  *
+ * The statement's range of time, the chunks it may change as far as its
+ * quals keep them, goes to the invalidation log of the hypertable's
+ * continuous aggregates (metadata/invalidation.h): the rows themselves are
+ * never seen here.
+ *
  * A row changed on several replicas is one row: the row count and the
  * RETURNING rows come from each chunk's primary replica (the one scans
  * read), whose node returns only its primaries' rows.
@@ -52,6 +57,7 @@
 #include "fdw/prune.h"
 #include "metadata/chunk.h"
 #include "metadata/hypertable.h"
+#include "metadata/invalidation.h"
 #include "remote/connection.h"
 #include "remote/fanout.h"
 
@@ -392,6 +398,8 @@ plan_nodes(HdDirectModifyState *state, ForeignScanState *node,
 
 	hd_prune_compute(&prune, ht, list_nth(fdw_private, HdDmPrivatePruneCodes),
 					 prune_exprs, node->ss.ps.ps_ExprContext);
+	if (!explain_only)
+		hd_inval_record_pruned(ht, &prune);
 	do
 		plan_statements(state, fdw_private,
 						hd_chunk_write_plan(ht, &prune, &down, !explain_only));

@@ -33,6 +33,7 @@
 
 #include "deparse/deparse.h"
 #include "metadata/dimension.h"
+#include "metadata/invalidation.h"
 #include "guc.h"
 #include "ingest/insert.h"
 #include "placement/chunk_create.h"
@@ -97,6 +98,8 @@ struct HdInsertState
 	Relation	rel;
 	HdHypertable *ht;
 	HdChunkCache *chunks;
+	HdInvalRange *inval;		/* the transaction's changed times, once a
+								 * row is routed (ht->has_caggs) */
 	MemoryContext cxt;
 	MemoryContext row_cxt;
 	bool		count_rows;
@@ -660,6 +663,7 @@ route_row(HdInsertState *state, Datum *values, bool *isnull)
 	HdHypertable *ht = state->ht;
 	AttrNumber	t = ht->time.attnum - 1;
 	AttrNumber	s = ht->space.attnum - 1;
+	int64		time;
 
 	if (isnull[t])
 		ereport(ERROR,
@@ -668,8 +672,14 @@ route_row(HdInsertState *state, Datum *values, bool *isnull)
 						ht->time.column_name, RelationGetRelationName(state->rel)),
 				 errdetail("The time column of a distributed hypertable cannot be NULL.")));
 
-	return hd_chunk_for_point(state->chunks,
-							  hd_time_to_internal(values[t], ht->time.type),
+	time = hd_time_to_internal(values[t], ht->time.type);
+	if (ht->has_caggs)
+	{
+		if (state->inval == NULL)
+			state->inval = hd_inval_range(ht);
+		hd_inval_add(state->inval, time, time);
+	}
+	return hd_chunk_for_point(state->chunks, time,
 							  ht->has_space ? values[s] : (Datum) 0,
 							  ht->has_space ? isnull[s] : true);
 }

@@ -41,6 +41,7 @@
 #include "metadata/catalog_read.h"
 #include "remote/node.h"
 #include "metadata/hypertable.h"
+#include "metadata/invalidation.h"
 #include "metadata/naming.h"
 #include "remote/connection.h"
 #include "spi_plan.h"
@@ -829,7 +830,8 @@ hyperdist_catalog_lock_dropped_chunks(PG_FUNCTION_ARGS)
 
 /*
  * Forgets chunks of relation (ids of other hypertables' chunks are
- * ignored), and the time slices left without a chunk.
+ * ignored), and the time slices left without a chunk; their time ranges
+ * go to the invalidation log of its continuous aggregates.
  */
 PG_FUNCTION_INFO_V1(hyperdist_catalog_delete_chunks);
 Datum
@@ -840,6 +842,7 @@ hyperdist_catalog_delete_chunks(PG_FUNCTION_ARGS)
 	Datum		values[2] = {Int32GetDatum(ht_id), PG_GETARG_DATUM(1)};
 	HdCatalogWriter writer;
 
+	hd_inval_record_chunks(hd_hypertable_load(PG_GETARG_OID(0)), PG_GETARG_DATUM(1));
 	hd_spi_connect();
 	hd_catalog_writer_begin(&writer);
 	write_sql("DELETE FROM _hyperdist_catalog.chunk"
@@ -1033,7 +1036,14 @@ hd_catalog_delete_cagg(int32 id)
 	Oid			types[1] = {INT4OID};
 	Datum		values[1] = {Int32GetDatum(id)};
 
-	hd_catalog_write("DELETE FROM _hyperdist_catalog.continuous_agg WHERE id = $1",
+	/* the hypertable's invalidation log goes with its last aggregate */
+	hd_catalog_write("WITH gone AS ("
+					 "  DELETE FROM _hyperdist_catalog.continuous_agg WHERE id = $1"
+					 "  RETURNING hypertable_id)"
+					 " DELETE FROM _hyperdist_catalog.continuous_aggs_hypertable_invalidation_log l"
+					 " USING gone g WHERE l.hypertable_id = g.hypertable_id"
+					 "  AND NOT EXISTS (SELECT FROM _hyperdist_catalog.continuous_agg ca"
+					 "                   WHERE ca.hypertable_id = g.hypertable_id AND ca.id <> $1)",
 					 1, types, values, NULL, InvalidOid);
 }
 

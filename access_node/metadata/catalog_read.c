@@ -143,6 +143,7 @@ hypertable_row(uint64 row, void *arg)
 	ht->assoc_prefix = name_value(row, 3);
 	ht->replication_factor = int2_value(row, 4);
 	ht->chunk_options = text_list_value(row, 5);
+	ht->has_caggs = DatumGetBool(hd_spi_value(row, 6, BOOLOID, NULL));
 }
 
 bool
@@ -152,8 +153,10 @@ hd_catalog_hypertable(Oid relid, HdCatalogHypertable *row)
 	Datum		values[1] = {ObjectIdGetDatum(relid)};
 
 	return read_rows("SELECT id, associated_schema_name, associated_table_prefix,"
-					 " replication_factor, chunk_options FROM _hyperdist_catalog.hypertable"
-					 " WHERE relid = $1", 1, types, values, true, 1,
+					 " replication_factor, chunk_options, EXISTS (SELECT"
+					 "  FROM _hyperdist_catalog.continuous_agg ca WHERE ca.hypertable_id = h.id)"
+					 " FROM _hyperdist_catalog.hypertable h WHERE relid = $1",
+					 1, types, values, true, 1,
 					 row != NULL ? hypertable_row : NULL, row) == 1;
 }
 

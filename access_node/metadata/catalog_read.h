@@ -25,6 +25,7 @@ typedef struct HdCatalogHypertable
 	char	   *assoc_prefix;
 	int16		replication_factor;
 	List	   *chunk_options;	/* "name=value" strings */
+	bool		has_caggs;		/* continuous aggregates read it */
 } HdCatalogHypertable;
 
 /* A row of _hyperdist_catalog.dimension. */

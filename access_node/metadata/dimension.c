@@ -100,6 +100,43 @@ hd_time_to_internal(Datum value, Oid typid)
 	return 0;					/* keep compiler quiet */
 }
 
+Datum
+hd_time_from_internal(int64 internal, Oid typid)
+{
+	int64		pg_usecs;
+
+	switch (typid)
+	{
+		case INT2OID:
+			if (internal < PG_INT16_MIN || internal > PG_INT16_MAX)
+				break;
+			return Int16GetDatum((int16) internal);
+		case INT4OID:
+			if (internal < PG_INT32_MIN || internal > PG_INT32_MAX)
+				break;
+			return Int32GetDatum((int32) internal);
+		case INT8OID:
+			return Int64GetDatum(internal);
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+		case DATEOID:
+			if (pg_sub_s64_overflow(internal, PG_EPOCH_UNIX_USECS, &pg_usecs))
+				break;
+			if (typid != DATEOID)
+				return TimestampGetDatum(pg_usecs);
+			/* floor division: the day holding it, also before 2000 */
+			return DateADTGetDatum((DateADT) (pg_usecs / USECS_PER_DAY -
+											  (pg_usecs % USECS_PER_DAY < 0 ? 1 : 0)));
+		default:
+			elog(ERROR, "unexpected time column type %u", typid);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+			 errmsg("internal time " INT64_FORMAT " out of range for type %s",
+					internal, format_type_be(typid))));
+	return (Datum) 0;			/* keep compiler quiet */
+}
+
 void
 hd_time_slice_align(int64 value, int64 interval, int64 *start, int64 *end)
 {

@@ -30,6 +30,13 @@ extern void hd_dimension_init_hash(HdDimension *dim, Oid relid, MemoryContext cx
 extern int64 hd_time_to_internal(Datum value, Oid typid);
 
 /*
+ * The value of time type typid at internal time (the inverse of
+ * hd_time_to_internal; a date is the day holding it); an error when the
+ * type cannot hold it.
+ */
+extern Datum hd_time_from_internal(int64 internal, Oid typid);
+
+/*
  * The aligned slice holding value: [*start, *end), clamped to the int64
  * range (and so never overflowing).
  */

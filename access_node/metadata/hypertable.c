@@ -124,6 +124,7 @@ hd_hypertable_read(Oid relid, MemoryContext cxt)
 		ht->assoc_schema = pstrdup(row.assoc_schema);
 		ht->assoc_prefix = pstrdup(row.assoc_prefix);
 		ht->replication_factor = row.replication_factor;
+		ht->has_caggs = row.has_caggs;
 		foreach(lc, row.chunk_options)
 			ht->chunk_options = lappend(ht->chunk_options, pstrdup(lfirst(lc)));
 		ht->schema_name = get_namespace_name(get_rel_namespace(relid));

@@ -44,6 +44,7 @@ typedef struct HdHypertable
 	HdDimension space;
 	List	   *data_nodes;		/* server OIDs of its data nodes, by name */
 	List	   *chunk_options;	/* its chunks' storage parameters, "name=value" */
+	bool		has_caggs;		/* continuous aggregates read it */
 } HdHypertable;
 
 /* True when relid is a distributed hypertable (no catalog query). */

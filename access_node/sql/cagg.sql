@@ -37,6 +37,39 @@ SELECT hn.nspname AS hypertable_schema,
   JOIN pg_catalog.pg_namespace mn ON mn.oid = mc.relnamespace;
 GRANT SELECT ON hyperdist_information.continuous_aggregates TO PUBLIC;
 
+-- Pending invalidations: ranges of the time column, in its internal units
+-- (microseconds since 1970 for timestamps and dates, the value for
+-- integers; lowest and greatest included), whose rows changed since the
+-- aggregate's last refresh covering them.  A row without view_name is
+-- still in the hypertable's log (a transaction logged it since the last
+-- refresh of any of its aggregates): it is pending for each of them.
+-- TimescaleDB 2.13 kept the same in
+-- _timescaledb_catalog.continuous_aggs_hypertable_invalidation_log and
+-- ..._materialization_invalidation_log, whose names and columns
+-- _hyperdist_catalog has.
+CREATE VIEW hyperdist_information.continuous_aggregate_invalidations AS
+SELECT hn.nspname AS hypertable_schema,
+       hc.relname AS hypertable_name,
+       NULL::name AS view_schema,
+       NULL::name AS view_name,
+       l.lowest_modified_value,
+       l.greatest_modified_value
+  FROM _hyperdist_catalog.continuous_aggs_hypertable_invalidation_log l
+  JOIN _hyperdist_catalog.hypertable h ON h.id = l.hypertable_id
+  JOIN pg_catalog.pg_class hc ON hc.oid = h.relid
+  JOIN pg_catalog.pg_namespace hn ON hn.oid = hc.relnamespace
+UNION ALL
+SELECT hn.nspname, hc.relname, vn.nspname, vc.relname,
+       l.lowest_modified_value, l.greatest_modified_value
+  FROM _hyperdist_catalog.continuous_aggs_materialization_invalidation_log l
+  JOIN _hyperdist_catalog.continuous_agg ca ON ca.id = l.materialization_id
+  JOIN _hyperdist_catalog.hypertable h ON h.id = ca.hypertable_id
+  JOIN pg_catalog.pg_class hc ON hc.oid = h.relid
+  JOIN pg_catalog.pg_namespace hn ON hn.oid = hc.relnamespace
+  JOIN pg_catalog.pg_class vc ON vc.oid = ca.view_relid
+  JOIN pg_catalog.pg_namespace vn ON vn.oid = vc.relnamespace;
+GRANT SELECT ON hyperdist_information.continuous_aggregate_invalidations TO PUBLIC;
+
 -- ---- refresh policies (jobs: api/jobs.c, cagg/policy.c) ---------------------
 
 CREATE FUNCTION add_continuous_aggregate_policy(

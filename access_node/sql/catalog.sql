@@ -175,6 +175,30 @@ CREATE TABLE _hyperdist_catalog.continuous_agg (
     definition text NOT NULL,           -- the query as the role wrote it
     materialized_only boolean NOT NULL);
 
+-- Invalidation logs of continuous aggregates (metadata/invalidation.c,
+-- cagg/refresh.c): ranges of a time dimension, in its internal int64 units,
+-- lowest and greatest included, whose rows changed.  A transaction writing
+-- a distributed hypertable that has continuous aggregates adds one row for
+-- it when it commits; a refresh moves a hypertable's rows to the log of
+-- each of its aggregates, then recomputes the buckets of its window that
+-- its aggregate's log covers and cuts the window out of that log.  A new
+-- aggregate's log starts with everything: nothing is materialized yet.
+CREATE TABLE _hyperdist_catalog.continuous_aggs_hypertable_invalidation_log (
+    hypertable_id int NOT NULL
+      REFERENCES _hyperdist_catalog.hypertable ON DELETE CASCADE,
+    lowest_modified_value bigint NOT NULL,
+    greatest_modified_value bigint NOT NULL,
+    CHECK (lowest_modified_value <= greatest_modified_value));
+CREATE INDEX ON _hyperdist_catalog.continuous_aggs_hypertable_invalidation_log (hypertable_id);
+CREATE TABLE _hyperdist_catalog.continuous_aggs_materialization_invalidation_log (
+    materialization_id int NOT NULL
+      REFERENCES _hyperdist_catalog.continuous_agg ON DELETE CASCADE,
+    lowest_modified_value bigint NOT NULL,
+    greatest_modified_value bigint NOT NULL,
+    CHECK (lowest_modified_value <= greatest_modified_value));
+CREATE INDEX ON _hyperdist_catalog.continuous_aggs_materialization_invalidation_log
+  (materialization_id, lowest_modified_value);
+
 -- Backends cache what statements read of these tables (metadata/cache.c):
 -- any change invalidates those caches when it commits.
 CREATE FUNCTION _hyperdist_functions.catalog_changed() RETURNS trigger
@@ -183,7 +207,7 @@ DO $$
 DECLARE t text;
 BEGIN
   FOREACH t IN ARRAY ARRAY['hypertable', 'dimension', 'hypertable_data_node', 'time_slice',
-                         'chunk', 'chunk_data_node'] LOOP
+                         'chunk', 'chunk_data_node', 'continuous_agg'] LOOP
     EXECUTE format('CREATE TRIGGER catalog_changed'
                    ' AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON _hyperdist_catalog.%I'
                    ' FOR EACH STATEMENT EXECUTE FUNCTION _hyperdist_functions.catalog_changed()', t);
