@@ -203,6 +203,20 @@ VALUES (1, now() + interval '1 hour');
 
 -- ---- information views (columns as TimescaleDB 2.13's) ----------------------
 
+-- The relation a job works on, as 2.13's views name it: a refresh policy's
+-- continuous aggregate's materialized table, else the job's hypertable.
+CREATE FUNCTION _hyperdist_functions.job_relid(proc_schema name, proc_name name, config jsonb,
+                                                ht int)
+RETURNS oid LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp AS $$
+  SELECT coalesce(
+    (SELECT ca.mat_relid FROM _hyperdist_catalog.continuous_agg ca
+      WHERE proc_schema = '_hyperdist_functions'
+        AND proc_name = 'policy_refresh_continuous_aggregate'
+        AND ca.hypertable_id = ht AND ca.id::text = config->>'mat_hypertable_id'),
+    (SELECT h.relid FROM _hyperdist_catalog.hypertable h WHERE h.id = ht))
+$$;
+
 CREATE VIEW hyperdist_information.jobs AS
 SELECT j.id AS job_id, j.application_name, j.schedule_interval, j.max_runtime,
        j.max_retries, j.retry_period, j.proc_schema, j.proc_name,
@@ -212,8 +226,9 @@ SELECT j.id AS job_id, j.application_name, j.schedule_interval, j.max_runtime,
        j.check_schema, j.check_name
   FROM _hyperdist_catalog.bgw_job j
   LEFT JOIN _hyperdist_catalog.bgw_job_stat js ON js.job_id = j.id
-  LEFT JOIN _hyperdist_catalog.hypertable h ON h.id = j.hypertable_id
-  LEFT JOIN pg_catalog.pg_class c ON c.oid = h.relid
+  LEFT JOIN pg_catalog.pg_class c
+    ON c.oid = _hyperdist_functions.job_relid(j.proc_schema, j.proc_name, j.config,
+                                              j.hypertable_id)
   LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace;
 
 CREATE VIEW hyperdist_information.job_stats AS
@@ -232,8 +247,9 @@ SELECT n.nspname AS hypertable_schema, c.relname AS hypertable_name,
        js.total_runs, js.total_successes, js.total_failures
   FROM _hyperdist_catalog.bgw_job j
   JOIN _hyperdist_catalog.bgw_job_stat js ON js.job_id = j.id
-  LEFT JOIN _hyperdist_catalog.hypertable h ON h.id = j.hypertable_id
-  LEFT JOIN pg_catalog.pg_class c ON c.oid = h.relid
+  LEFT JOIN pg_catalog.pg_class c
+    ON c.oid = _hyperdist_functions.job_relid(j.proc_schema, j.proc_name, j.config,
+                                              j.hypertable_id)
   LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace;
 
 CREATE VIEW hyperdist_information.job_errors AS
