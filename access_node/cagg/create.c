@@ -570,6 +570,32 @@ cagg_of(RangeVar *rv, LOCKMODE lock, HdCatalogCagg *cagg)
 	return OidIsValid(relid) && hd_catalog_cagg(relid, cagg) ? relid : InvalidOid;
 }
 
+/* The catalog rows of a continuous aggregate whose view goes: policy and all. */
+static void
+forget_cagg(const HdCatalogCagg *cagg)
+{
+	int32		job = hd_job_find_cagg_policy(cagg->id);
+
+	if (job != 0)
+		hd_job_delete(job);
+	hd_catalog_delete_cagg(cagg->id);
+}
+
+void
+hd_cagg_forget_in_schema(Oid nspid)
+{
+	ListCell   *lc;
+
+	foreach(lc, hd_catalog_caggs_in_schema(nspid))
+	{
+		HdCatalogCagg cagg;
+
+		LockRelationOid(lfirst_oid(lc), AccessExclusiveLock);
+		if (hd_catalog_cagg(lfirst_oid(lc), &cagg))
+			forget_cagg(&cagg);
+	}
+}
+
 static void
 check_view_owner(Oid relid)
 {
@@ -602,9 +628,7 @@ hd_cagg_drop(DropStmt *stmt)
 							get_rel_name(relid)),
 					 errhint("Use DROP MATERIALIZED VIEW.")));
 		check_view_owner(relid);
-		if (hd_job_find_cagg_policy(cagg.id) != 0)
-			hd_job_delete(hd_job_find_cagg_policy(cagg.id));
-		hd_catalog_delete_cagg(cagg.id);
+		forget_cagg(&cagg);
 		performDeletion(&view, stmt->behavior, 0);
 	}
 	stmt->objects = rest;

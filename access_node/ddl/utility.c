@@ -356,6 +356,7 @@ process_drop_schema(DropStmt *stmt)
 		if (!pg_namespace_ownercheck(nspid, GetUserId()))
 			aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_SCHEMA, name);
 		dist = list_concat(dist, hd_catalog_hypertables_in_schema(nspid));
+		hd_cagg_forget_in_schema(nspid);
 	}
 	foreach(lc, dist)
 		require_nodes_usable(lfirst_oid(lc));

@@ -241,6 +241,20 @@ hd_catalog_hypertables_in_schema(Oid nspid)
 	return relids;
 }
 
+List *
+hd_catalog_caggs_in_schema(Oid nspid)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(nspid)};
+	List	   *relids = NIL;
+
+	read_rows("SELECT ca.view_relid FROM _hyperdist_catalog.continuous_agg ca"
+			  " JOIN pg_class c ON c.oid = ca.view_relid"
+			  " WHERE c.relnamespace = $1 ORDER BY ca.id",
+			  1, types, values, true, 0, add_oid, &relids);
+	return relids;
+}
+
 Oid
 hd_catalog_hypertable_of_index(Oid nspid, const char *index_name)
 {

@@ -96,6 +96,9 @@ extern bool hd_catalog_node_attached(int32 ht_id, const char *node);
 /* relids of the hypertables in schema nspid (InvalidOid: any), by id. */
 extern List *hd_catalog_hypertables_in_schema(Oid nspid);
 
+/* View relids of the continuous aggregates in schema nspid, by id. */
+extern List *hd_catalog_caggs_in_schema(Oid nspid);
+
 /* The hypertable with a data node index index_name in nspid, or InvalidOid. */
 extern Oid	hd_catalog_hypertable_of_index(Oid nspid, const char *index_name);
 

@@ -144,11 +144,25 @@ CALL refresh_continuous_aggregate('ci_day', NULL, NULL);
 SELECT * FROM pending;
 SELECT cagg_diff('ci_hour') AS hour_diff, cagg_diff('ci_day') AS day_diff;
 
--- an aggregate whose schema was dropped gets no more log rows
+-- an aggregate whose schema was dropped leaves nothing behind (catalog row,
+-- policy, materialized table) and gets no more log rows
 CREATE SCHEMA cs;
 CREATE MATERIALIZED VIEW cs.ci_gone WITH (timescaledb.continuous) AS
 SELECT time_bucket('1 day', time) AS bucket, count(*) FROM ci GROUP BY 1 WITH NO DATA;
+SELECT add_continuous_aggregate_policy('cs.ci_gone', interval '3 days', interval '1 hour',
+                                       interval '1 hour', initial_start => now() + interval '1 day')
+  > 0 AS policy_added;
+SELECT format('%I.%I', materialization_hypertable_schema, materialization_hypertable_name) AS gone_mat
+  FROM hyperdist_information.continuous_aggregates WHERE view_name = 'ci_gone' \gset
 DROP SCHEMA cs CASCADE;
+SELECT count(*) AS catalog_rows FROM _hyperdist_catalog.continuous_agg ca
+ WHERE NOT EXISTS (SELECT FROM pg_class WHERE oid = ca.view_relid);
+SELECT count(*) AS orphan_policies FROM _hyperdist_catalog.bgw_job j
+ WHERE j.proc_name = 'policy_refresh_continuous_aggregate'
+   AND NOT EXISTS (SELECT FROM _hyperdist_catalog.continuous_agg ca
+                    JOIN pg_class c ON c.oid = ca.view_relid
+                   WHERE ca.id::text = j.config->>'mat_hypertable_id');
+SELECT to_regclass(:'gone_mat') AS materialized_table;
 INSERT INTO ci VALUES ('2026-03-02 07:00', 1, 1);
 CALL refresh_continuous_aggregate('ci_day', NULL, NULL);
 SELECT count(*) AS logged_for_gone
