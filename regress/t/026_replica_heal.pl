@@ -104,8 +104,16 @@ my $changed = grep {
 	node_sum(3, $chunk) ne node_sum($other->[1], $chunk)
 } @dn3;
 is($changed, scalar @dn3, 'every replica on dn3 differs from its peer');
+# hyperdist.enable_replica_healing = off: the worker starts no healer (its
+# passes come every resolve_interval, 5 s: two go by)
+$c->psql_ok("ALTER SYSTEM SET hyperdist.enable_replica_healing = off; SELECT pg_reload_conf();");
 $c->psql_ok("UPDATE _hyperdist_catalog.chunk_data_node SET status = 'stale' WHERE node_name = 'dn3'");
-wait_healed('the healer brings the stale replicas up to date');
+sleep 12;
+is(stale_count(), scalar(@dn3), 'with healing off, the stale replicas stay stale');
+is($c->psql_ok("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'hyperdist replica healer'"),
+	'0', '... and no healer runs');
+$c->psql_ok("ALTER SYSTEM RESET hyperdist.enable_replica_healing; SELECT pg_reload_conf();");
+wait_healed('the healer brings the stale replicas up to date once healing is on');
 check_replicas('m', 2, 'replicas alike after the heal');
 is($c->psql_ok('SELECT count(*), sum(v) FROM m'), $expect, 'every row read through the access node');
 
