@@ -176,6 +176,25 @@ INSERT INTO fkt VALUES ('2024-01-02', 3, 3);
 ALTER TABLE fkt DROP CONSTRAINT fkt_v_fkey;
 INSERT INTO fkt VALUES ('2024-01-02', 3, 12);
 SELECT * FROM fkt ORDER BY time, dev, v;
+-- attach_data_node gives the new node the foreign key and plain columns
+CREATE TABLE fka (time timestamptz NOT NULL, dev int REFERENCES fk_devices (id),
+                  id int GENERATED ALWAYS AS IDENTITY, v int,
+                  g int GENERATED ALWAYS AS (v + 1) STORED);
+SELECT table_name FROM create_distributed_hypertable('fka', 'time', data_nodes => '{dn1}');
+SELECT node_name FROM attach_data_node('dn2', 'fka');
+SELECT n AS node, q.*
+  FROM unnest('{dn1, dn2}'::name[]) n,
+       LATERAL _hyperdist_functions.data_node_query(n,
+         $$SELECT (SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid), '; ')
+                     FROM pg_constraint WHERE conrelid = 'public.fka'::regclass),
+                  (SELECT count(*) FROM pg_attribute a
+                     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                    WHERE a.attrelid = 'public.fka'::regclass AND a.attnum > 0
+                      AND (a.attidentity <> '' OR a.attgenerated <> '' OR d.oid IS NOT NULL))$$)
+       AS q(constraints text, computing bigint)
+ ORDER BY 1;
+DROP TABLE fka;
+
 -- a referenced table a data node lacks: its error, naming it
 CALL distributed_exec('DROP TABLE fk_devices CASCADE', '{dn2}');
 CREATE TABLE fkt2 (time timestamptz NOT NULL, dev int REFERENCES fk_devices (id));
