@@ -42,8 +42,6 @@
 #include "optimizer/pathnode.h"
 #include "optimizer/plancat.h"
 #include "parser/parsetree.h"
-#include "rewrite/rewriteHandler.h"
-#include "rewrite/rewriteManip.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -142,56 +140,33 @@ is_dimension(const HdHypertable *ht, AttrNumber attnum)
 
 /*
  * exprs, the new values of the columns attnums, with those of the stored
- * generated columns that read any of them, appended to both lists.  As
- * ExecUpdate does for a row updated here, the data nodes must compute them
- * again, and their columns are plain: each is set to its generation
- * expression over the new values (a data node's SET reads the old ones).
+ * generated columns that read any of them appended to both lists: the data
+ * nodes must compute them again, as ExecUpdate would for a row updated
+ * here (hd_generated_set_list).
  */
 static List *
 add_generated(PlannerInfo *root, Index rtindex, RelOptInfo *baserel,
 			  Oid relid, List **attnums, List *exprs)
 {
 	Relation	rel = table_open(relid, NoLock);
-	TupleDesc	tupdesc = RelationGetDescr(rel);
 	List	   *new_values = NIL;
 	ListCell   *lc1,
 			   *lc2;
 
-	if (tupdesc->constr == NULL || !tupdesc->constr->has_generated_stored)
-	{
-		table_close(rel, NoLock);
-		return exprs;
-	}
 	forboth(lc1, *attnums, lc2, exprs)
 		new_values = lappend(new_values,
 							 makeTargetEntry(lfirst(lc2), lfirst_int(lc1), NULL, false));
-	for (int i = 0; i < tupdesc->natts; i++)
+	foreach(lc1, hd_generated_set_list(rel, rtindex, planner_rt_fetch(rtindex, root),
+									   new_values))
 	{
-		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
-		Node	   *expr;
-		Bitmapset  *reads = NULL;
-		bool		stale = false;
+		TargetEntry *tle = lfirst_node(TargetEntry, lc1);
 
-		if (att->attgenerated != ATTRIBUTE_GENERATED_STORED ||
-			list_member_int(*attnums, att->attnum))
-			continue;
-		expr = build_column_default(rel, att->attnum);
-		ChangeVarNodes(expr, 1, rtindex, 0);
-		pull_varattnos(expr, rtindex, &reads);
-		foreach(lc1, *attnums)
-			stale |= bms_is_member(lfirst_int(lc1) - FirstLowInvalidHeapAttributeNumber,
-								   reads);
-		if (!stale)
-			continue;
-		expr = ReplaceVarsFromTargetList(expr, rtindex, 0, planner_rt_fetch(rtindex, root),
-										 new_values, REPLACEVARS_CHANGE_VARNO, rtindex,
-										 NULL);
-		if (!hd_is_foreign_expr(baserel, (Expr *) expr, false))
+		if (!hd_is_foreign_expr(baserel, tle->expr, false))
 			refuse(CMD_UPDATE, relid,
 				   psprintf("The new value of generated column \"%s\" cannot be computed on the data nodes.",
-							NameStr(att->attname)));
-		*attnums = lappend_int(*attnums, att->attnum);
-		exprs = lappend(exprs, expr);
+							tle->resname));
+		*attnums = lappend_int(*attnums, tle->resno);
+		exprs = lappend(exprs, tle->expr);
 	}
 	table_close(rel, NoLock);
 	return exprs;

@@ -104,6 +104,32 @@ SELECT sum(q.g) AS g_on_data_nodes, (SELECT sum(g) FROM idg_local) AS g_local
   FROM unnest('{dn1, dn2}'::name[]) n,
        LATERAL _hyperdist_functions.data_node_query(n, 'SELECT sum(g) FROM public.idg') AS q(g float8);
 
+-- ON CONFLICT DO UPDATE runs on the data nodes: it sets the generated
+-- column too when it sets a column the expression reads
+CREATE TABLE ocg (time timestamptz NOT NULL, dev int, v int, w int,
+                  g int GENERATED ALWAYS AS (v * 10 + dev) STORED, UNIQUE (time, dev));
+CREATE TABLE ocg_local (LIKE ocg INCLUDING GENERATED INCLUDING INDEXES);
+SELECT table_name FROM create_distributed_hypertable('ocg', 'time', data_nodes => '{dn1, dn2}');
+INSERT INTO ocg (time, dev, v) VALUES ('2024-01-01', 1, 1), ('2024-01-01', 2, 2);
+INSERT INTO ocg_local (time, dev, v) VALUES ('2024-01-01', 1, 1), ('2024-01-01', 2, 2);
+INSERT INTO ocg (time, dev, v) VALUES ('2024-01-01', 1, 5)
+  ON CONFLICT (time, dev) DO UPDATE SET v = ocg.v + excluded.v;
+INSERT INTO ocg_local (time, dev, v) VALUES ('2024-01-01', 1, 5)
+  ON CONFLICT (time, dev) DO UPDATE SET v = ocg_local.v + excluded.v;
+INSERT INTO ocg AS t (time, dev, v) VALUES ('2024-01-01', 2, 7)
+  ON CONFLICT (time, dev) DO UPDATE SET w = 1;
+INSERT INTO ocg_local AS t (time, dev, v) VALUES ('2024-01-01', 2, 7)
+  ON CONFLICT (time, dev) DO UPDATE SET w = 1;
+INSERT INTO ocg AS t (time, dev, v) VALUES ('2024-01-01', 2, 7)
+  ON CONFLICT (time, dev) DO UPDATE SET v = t.v * 3 RETURNING *;
+INSERT INTO ocg_local AS t (time, dev, v) VALUES ('2024-01-01', 2, 7)
+  ON CONFLICT (time, dev) DO UPDATE SET v = t.v * 3;
+SELECT * FROM ocg ORDER BY dev;
+(SELECT * FROM ocg EXCEPT ALL SELECT * FROM ocg_local)
+UNION ALL
+(SELECT * FROM ocg_local EXCEPT ALL SELECT * FROM ocg);
+DROP TABLE ocg, ocg_local;
+
 -- PostgreSQL's errors, as on a plain table
 INSERT INTO idg (time, dev, id_a, v) VALUES ('2024-01-12', 12, 5, 1);
 \echo :LAST_ERROR_SQLSTATE
