@@ -28,12 +28,14 @@
 #include "postgres.h"
 
 #include "access/table.h"
+#include "catalog/dependency.h"
 #include "catalog/heap.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "commands/extension.h"
+#include "commands/sequence.h"
 #include "executor/spi.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
@@ -287,6 +289,28 @@ truncate_hypertable(Oid relid)
 		hd_ddl_forward(relid, hd_deparse_truncate_hypertable(hd_hypertable_load(relid)));
 }
 
+/*
+ * TRUNCATE ... RESTART IDENTITY: the sequences of the hypertable's identity
+ * and serial columns are the access node's, which computes their values;
+ * restarted as PostgreSQL's TRUNCATE restarts a table's, by their owner.
+ */
+static void
+restart_owned_sequences(Oid relid)
+{
+	List	   *seqs = getOwnedSequences(relid);
+	ListCell   *lc;
+
+	foreach(lc, seqs)
+	{
+		LockRelationOid(lfirst_oid(lc), AccessExclusiveLock);
+		if (!pg_class_ownercheck(lfirst_oid(lc), GetUserId()))
+			aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_SEQUENCE,
+						   get_rel_name(lfirst_oid(lc)));
+	}
+	foreach(lc, seqs)
+		ResetSequence(lfirst_oid(lc));
+}
+
 static bool
 process_truncate(UtilityArgs *args, TruncateStmt *stmt)
 {
@@ -320,6 +344,9 @@ process_truncate(UtilityArgs *args, TruncateStmt *stmt)
 		LockRelationOid(relid, AccessExclusiveLock);
 		truncate_hypertable(relid);
 	}
+	if (stmt->restart_seqs)
+		foreach(lc, dist)
+			restart_owned_sequences(lfirst_oid(lc));
 	return true;
 }
 
