@@ -367,8 +367,8 @@ CREATE FUNCTION _hyperdist_functions.warn_foreign_key(tab name, conname name, re
 RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_warn_foreign_key'
 LANGUAGE C STRICT;
 
--- What a data node cannot reproduce, or a foreign table cannot be.  Foreign keys
--- from the table are kept for the data nodes, with a WARNING.
+-- What a data node cannot reproduce, or a foreign table cannot be.
+-- Foreign keys from the table are kept for the data nodes, with a WARNING.
 CREATE FUNCTION _hyperdist_functions.check_table_features(rel regclass)
 RETURNS void LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -467,16 +467,16 @@ AS $$
 DECLARE
   an_cols text;
   seq record;
-  ident_seqs regclass[];
+  ident_seqs text[];
   ident_values bigint[];
-  seqs_text text[];
-  seq_old regclass;
+  seq_old text;
 BEGIN
   seqs := '{}';
   seq_cols := '{}';
   SELECT string_agg(an_def, ', ' ORDER BY kind, ord) INTO an_cols
     FROM _hyperdist_functions.table_definition(rel) WHERE an_def IS NOT NULL;
-  SELECT coalesce(array_agg(d.objid::regclass), '{}'),
+  -- the identity sequences' names, as text: the relations go with rel
+  SELECT coalesce(array_agg(d.objid::regclass::text), '{}'),
          coalesce(array_agg(pg_sequence_last_value(d.objid::regclass)), '{}')
     INTO ident_seqs, ident_values
     FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid
@@ -492,22 +492,20 @@ BEGIN
     seqs := seqs || seq.s::text;
     seq_cols := seq_cols || seq.attname;
   END LOOP;
-  -- the identity sequences' names, as text: the relations go with rel
-  SELECT coalesce(array_agg(q::text), '{}') INTO seqs_text FROM unnest(ident_seqs) q;
   IF migrate THEN
     tmp_name := left('_hd_migrate_' || _hyperdist_functions.relname(rel), 63);
     EXECUTE format('ALTER TABLE %s RENAME TO %I', qualified, tmp_name);
     FOREACH seq_old IN ARRAY ident_seqs LOOP
       EXECUTE format('ALTER SEQUENCE %s RENAME TO %I', seq_old,
-                     left('_hd_migrate_' || _hyperdist_functions.relname(seq_old), 63));
+                     left('_hd_migrate_' || _hyperdist_functions.relname(seq_old::regclass), 63));
     END LOOP;
   ELSE
     EXECUTE format('DROP TABLE %s', qualified);
   END IF;
   EXECUTE format('CREATE FOREIGN TABLE %s (%s) SERVER hyperdist_hypertables', qualified, an_cols);
-  FOR i IN 1 .. cardinality(seqs_text) LOOP
+  FOR i IN 1 .. cardinality(ident_seqs) LOOP
     IF ident_values[i] IS NOT NULL THEN
-      PERFORM setval(seqs_text[i]::regclass, ident_values[i]);
+      PERFORM setval(ident_seqs[i]::regclass, ident_values[i]);
     END IF;
   END LOOP;
 END $$;
