@@ -772,6 +772,18 @@ computes_values(ColumnDef *def)
 }
 
 /*
+ * Identity and generation expression subcommands apply to the access node's
+ * foreign table only: it computes those values, the data nodes' columns are
+ * plain.
+ */
+static bool
+alter_cmd_is_access_node_only(AlterTableCmd *cmd)
+{
+	return cmd->subtype == AT_AddIdentity || cmd->subtype == AT_SetIdentity ||
+		cmd->subtype == AT_DropIdentity || cmd->subtype == AT_DropExpression;
+}
+
+/*
  * Which subcommands apply to the access node's foreign table too (the rest
  * only exist on data nodes: unique, primary key and exclusion constraints).
  * Refuses subcommands that cannot be distributed.
@@ -779,6 +791,8 @@ computes_values(ColumnDef *def)
 static bool
 alter_cmd_is_local(Oid relid, AlterTableCmd *cmd)
 {
+	if (alter_cmd_is_access_node_only(cmd))
+		return true;
 	switch (cmd->subtype)
 	{
 		case AT_AddColumn:
@@ -814,6 +828,7 @@ process_alter_table(UtilityArgs *args, AlterTableStmt *stmt)
 	Oid			relid = hd_ddl_hypertable_of(stmt->relation);
 	AlterTableStmt *local;
 	bool		mirror = false;
+	int			an_only = 0;
 	ListCell   *lc;
 
 	if (!OidIsValid(relid))
@@ -837,7 +852,11 @@ process_alter_table(UtilityArgs *args, AlterTableStmt *stmt)
 			local->cmds = lappend(local->cmds, cmd);
 		mirror |= adds_unique_constraint(cmd);
 		warn_added_foreign_key(relid, cmd);
+		an_only += alter_cmd_is_access_node_only(cmd);
 	}
+	if (an_only > 0 && an_only < list_length(stmt->cmds))
+		refuse("an identity or generation expression subcommand together with others",
+			   relid);
 	hd_ddl_check_owner(relid);
 	LockRelationOid(relid, AccessExclusiveLock);
 	if (local->cmds != NIL)
@@ -846,7 +865,8 @@ process_alter_table(UtilityArgs *args, AlterTableStmt *stmt)
 		hd_ddl_run_standard(args, (Node *) local);
 		sync_chunk_relations(relid);
 	}
-	hd_ddl_forward(relid, hd_ddl_statement_text(args));
+	if (an_only == 0)
+		hd_ddl_forward(relid, hd_ddl_statement_text(args));
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);

@@ -155,8 +155,19 @@ TRUNCATE idg_local RESTART IDENTITY;
 INSERT INTO idg (time, dev, v) VALUES ('2024-01-01', 1, 1) RETURNING id_a, id_d, s, g;
 INSERT INTO idg_local (time, dev, v) VALUES ('2024-01-01', 1, 1);
 SELECT * FROM idg_diff;
+-- identity options change on the access node only (the data nodes' columns
+-- are plain), in a statement of their own
+ALTER TABLE idg ALTER COLUMN id_a RESTART WITH 1000, ALTER COLUMN id_d SET INCREMENT BY 1;
+ALTER TABLE idg_local ALTER COLUMN id_a RESTART WITH 1000, ALTER COLUMN id_d SET INCREMENT BY 1;
+INSERT INTO idg (time, dev, v) VALUES ('2024-01-02', 2, 2) RETURNING id_a, id_d;
+INSERT INTO idg_local (time, dev, v) VALUES ('2024-01-02', 2, 2);
+SELECT * FROM idg_diff;
+ALTER TABLE idg ALTER COLUMN id_a RESTART, ADD COLUMN z int;
+\echo :LAST_ERROR_SQLSTATE
 
 -- ---- foreign keys ------------------------------------------------------------
+-- chunk names below do not depend on the chunks above
+SELECT setval('_hyperdist_catalog.chunk_id_seq', 5100) AS chunk_seq_fk \gset
 CALL distributed_exec($$CREATE TABLE fk_devices (id int PRIMARY KEY);
                         INSERT INTO fk_devices SELECT generate_series(1, 10)$$, '{dn1, dn2}');
 CREATE TABLE fk_devices (id int PRIMARY KEY);
