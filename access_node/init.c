@@ -19,7 +19,9 @@
  *		(placement/replica_copy.c);
  *	 3. the launcher background worker (bgw/), and the wake-up that
  *		remote/committing.c calls after a two-phase commit;
- *	 4. planner_hook: ON CONFLICT on distributed hypertables (ingest/);
+ *	 4. planner_hook: ON CONFLICT on distributed hypertables (ingest/), and
+ *		UPDATE and DELETE of those with generated columns marked direct
+ *		modifies (fdw/direct_modify.c);
  *	 5. ProcessUtility_hook, the one utility dispatch: database commands
  *		pause their database's worker (bgw/), then DDL on distributed
  *		hypertables is distributed or refused (ddl/);
@@ -55,6 +57,7 @@
 #include "bgw/bgw.h"
 #include "bgw/chunk_mover.h"
 #include "ddl/utility.h"
+#include "fdw/direct_modify.h"
 #include "guc.h"
 #include "ingest/on_conflict.h"
 #include "metadata/cache.h"
@@ -106,8 +109,12 @@ static PlannedStmt *
 hd_planner(Query *parse, const char *query_string, int cursor_options,
 		   ParamListInfo bound_params)
 {
-	return hd_conflict_planner(parse, query_string, cursor_options, bound_params,
-							   prev_planner ? prev_planner : standard_planner);
+	PlannedStmt *stmt = hd_conflict_planner(parse, query_string, cursor_options,
+											bound_params,
+											prev_planner ? prev_planner : standard_planner);
+
+	hd_mark_direct_modifies(stmt);
+	return stmt;
 }
 
 static void

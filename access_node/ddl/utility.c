@@ -28,12 +28,14 @@
 #include "postgres.h"
 
 #include "access/table.h"
+#include "catalog/dependency.h"
 #include "catalog/heap.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "commands/extension.h"
+#include "commands/sequence.h"
 #include "executor/spi.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
@@ -293,6 +295,28 @@ truncate_hypertable(Oid relid)
 	}
 }
 
+/*
+ * TRUNCATE ... RESTART IDENTITY: the sequences of the hypertable's identity
+ * and serial columns are the access node's, which computes their values;
+ * restarted as PostgreSQL's TRUNCATE restarts a table's, by their owner.
+ */
+static void
+restart_owned_sequences(Oid relid)
+{
+	List	   *seqs = getOwnedSequences(relid);
+	ListCell   *lc;
+
+	foreach(lc, seqs)
+	{
+		LockRelationOid(lfirst_oid(lc), AccessExclusiveLock);
+		if (!pg_class_ownercheck(lfirst_oid(lc), GetUserId()))
+			aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_SEQUENCE,
+						   get_rel_name(lfirst_oid(lc)));
+	}
+	foreach(lc, seqs)
+		ResetSequence(lfirst_oid(lc));
+}
+
 static bool
 process_truncate(UtilityArgs *args, TruncateStmt *stmt)
 {
@@ -326,6 +350,9 @@ process_truncate(UtilityArgs *args, TruncateStmt *stmt)
 		LockRelationOid(relid, AccessExclusiveLock);
 		truncate_hypertable(relid);
 	}
+	if (stmt->restart_seqs)
+		foreach(lc, dist)
+			restart_owned_sequences(lfirst_oid(lc));
 	return true;
 }
 
@@ -660,6 +687,52 @@ hyperdist_unique_on_data_nodes(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(true);
 }
 
+/*
+ * The rows of a distributed hypertable live on the data nodes, so its
+ * foreign keys exist there only (the access node's foreign table cannot
+ * have one), each data node checking its own rows against its own table
+ * of the name referenced.  TimescaleDB 2.13 warned so too.
+ */
+static void
+warn_foreign_key(const char *table, const char *conname, const char *referenced)
+{
+	ereport(WARNING,
+			(errmsg("distributed hypertable \"%s\" has a foreign key to a non-distributed table",
+					table),
+			 conname != NULL ?
+			 errdetail("Foreign key \"%s\" is enforced on each data node against that data node's own table %s.",
+					   conname, referenced) :
+			 errdetail("The foreign key is enforced on each data node against that data node's own table %s.",
+					   referenced),
+			 errhint("Table %s must exist, with the same rows, on every data node of the hypertable (create it with distributed_exec).",
+					 referenced)));
+}
+
+PG_FUNCTION_INFO_V1(hyperdist_warn_foreign_key);
+
+/* For create_distributed_hypertable: (table, constraint, referenced table). */
+Datum
+hyperdist_warn_foreign_key(PG_FUNCTION_ARGS)
+{
+	warn_foreign_key(NameStr(*PG_GETARG_NAME(0)), NameStr(*PG_GETARG_NAME(1)),
+					 text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	PG_RETURN_VOID();
+}
+
+static void
+warn_added_foreign_key(Oid relid, AlterTableCmd *cmd)
+{
+	Constraint *con;
+
+	if (cmd->subtype != AT_AddConstraint)
+		return;
+	con = castNode(Constraint, cmd->def);
+	if (con->contype == CONSTR_FOREIGN)
+		warn_foreign_key(get_rel_name(relid), con->conname,
+						 quote_qualified_identifier(con->pktable->schemaname,
+													con->pktable->relname));
+}
+
 static bool
 adds_unique_constraint(AlterTableCmd *cmd)
 {
@@ -684,6 +757,40 @@ is_dimension_column(Oid relid, const char *column)
 }
 
 /*
+ * Whether a new column would be an identity or generated column, whose
+ * existing rows the data nodes would each fill with values of their own,
+ * or would reference a table (the foreign table cannot).
+ */
+static bool
+computes_values(ColumnDef *def)
+{
+	ListCell   *lc;
+
+	if (def->identity || def->generated)
+		return true;
+	foreach(lc, def->constraints)
+	{
+		ConstrType	type = lfirst_node(Constraint, lc)->contype;
+
+		if (type == CONSTR_IDENTITY || type == CONSTR_GENERATED || type == CONSTR_FOREIGN)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Identity and generation expression subcommands apply to the access node's
+ * foreign table only: it computes those values, the data nodes' columns are
+ * plain.
+ */
+static bool
+alter_cmd_is_access_node_only(AlterTableCmd *cmd)
+{
+	return cmd->subtype == AT_AddIdentity || cmd->subtype == AT_SetIdentity ||
+		cmd->subtype == AT_DropIdentity || cmd->subtype == AT_DropExpression;
+}
+
+/*
  * Which subcommands apply to the access node's foreign table too (the rest
  * only exist on data nodes: unique, primary key and exclusion constraints).
  * Refuses subcommands that cannot be distributed.
@@ -691,9 +798,15 @@ is_dimension_column(Oid relid, const char *column)
 static bool
 alter_cmd_is_local(Oid relid, AlterTableCmd *cmd)
 {
+	if (alter_cmd_is_access_node_only(cmd))
+		return true;
 	switch (cmd->subtype)
 	{
 		case AT_AddColumn:
+			if (computes_values(castNode(ColumnDef, cmd->def)))
+				refuse("ADD COLUMN with an identity, a generation expression or a foreign key",
+					   relid);
+			return true;
 		case AT_ColumnDefault:
 		case AT_DropNotNull:
 		case AT_SetNotNull:
@@ -722,6 +835,7 @@ process_alter_table(UtilityArgs *args, AlterTableStmt *stmt)
 	Oid			relid = hd_ddl_hypertable_of(stmt->relation);
 	AlterTableStmt *local;
 	bool		mirror = false;
+	int			an_only = 0;
 	ListCell   *lc;
 
 	if (!OidIsValid(relid))
@@ -744,7 +858,12 @@ process_alter_table(UtilityArgs *args, AlterTableStmt *stmt)
 		if (alter_cmd_is_local(relid, cmd))
 			local->cmds = lappend(local->cmds, cmd);
 		mirror |= adds_unique_constraint(cmd);
+		warn_added_foreign_key(relid, cmd);
+		an_only += alter_cmd_is_access_node_only(cmd);
 	}
+	if (an_only > 0 && an_only < list_length(stmt->cmds))
+		refuse("an identity or generation expression subcommand together with others",
+			   relid);
 	hd_ddl_check_owner(relid);
 	LockRelationOid(relid, AccessExclusiveLock);
 	if (local->cmds != NIL)
@@ -753,7 +872,8 @@ process_alter_table(UtilityArgs *args, AlterTableStmt *stmt)
 		hd_ddl_run_standard(args, (Node *) local);
 		sync_chunk_relations(relid);
 	}
-	hd_ddl_forward(relid, hd_ddl_statement_text(args));
+	if (an_only == 0)
+		hd_ddl_forward(relid, hd_ddl_statement_text(args));
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
@@ -1237,10 +1357,71 @@ refuse_server_ddl(Node *stmt)
 							"A data node has no version of its own here.");
 }
 
+/* ---- foreign keys to distributed hypertables ---------------------------------- */
+
+static void
+refuse_reference(Constraint *con)
+{
+	Oid			relid;
+
+	if (con->contype != CONSTR_FOREIGN)
+		return;
+	relid = hd_ddl_hypertable_of(con->pktable);
+	if (OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("foreign keys to hypertables are not supported"),
+				 errdetail("Table \"%s\" is a distributed hypertable: its rows are on the data nodes.",
+						   get_rel_name(relid))));
+}
+
+/* elts: a CREATE TABLE's elements, or the definition ALTER TABLE adds */
+static void
+refuse_references_in(List *elts)
+{
+	ListCell   *lc1,
+			   *lc2;
+
+	foreach(lc1, elts)
+	{
+		Node	   *elt = lfirst(lc1);
+
+		if (IsA(elt, Constraint))
+			refuse_reference((Constraint *) elt);
+		else if (IsA(elt, ColumnDef))
+			foreach(lc2, ((ColumnDef *) elt)->constraints)
+				refuse_reference(lfirst_node(Constraint, lc2));
+	}
+}
+
+/*
+ * A distributed hypertable is a foreign table here, which PostgreSQL would
+ * refuse as a referenced table with 42809; TimescaleDB refused foreign keys
+ * to hypertables with 0A000, so this does.
+ */
+static void
+refuse_foreign_key_to_hypertable(Node *stmt)
+{
+	ListCell   *lc;
+
+	if (IsA(stmt, CreateStmt))
+		refuse_references_in(((CreateStmt *) stmt)->tableElts);
+	if (!IsA(stmt, AlterTableStmt))
+		return;
+	foreach(lc, ((AlterTableStmt *) stmt)->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		if (cmd->subtype == AT_AddConstraint || cmd->subtype == AT_AddColumn)
+			refuse_references_in(list_make1(cmd->def));
+	}
+}
+
 static bool
 process(UtilityArgs *args, Node *stmt)
 {
 	refuse_server_ddl(stmt);
+	refuse_foreign_key_to_hypertable(stmt);
 	switch (nodeTag(stmt))
 	{
 		case T_DropStmt:

@@ -17,6 +17,7 @@
 #include "lib/stringinfo.h"
 #include "nodes/parsenodes.h"
 #include "nodes/pathnodes.h"
+#include "utils/relcache.h"
 
 #include "metadata/chunk.h"
 #include "metadata/hypertable.h"
@@ -95,6 +96,8 @@ extern char *hd_deparse_insert_returning(const HdHypertable *ht,
 										 const char *alias, TupleDesc tupdesc,
 										 int n, const AttrNumber *attnums,
 										 const char *on_conflict);
+extern List *hd_generated_set_list(Relation rel, Index varno, RangeTblEntry *rte,
+								   List *set_tlist);
 extern char *hd_deparse_on_conflict(Query *parse);
 extern char *hd_deparse_inline_params(const char *sql, int nparams,
 									  const char *const *values);

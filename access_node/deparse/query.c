@@ -12,12 +12,18 @@
 #include "postgres.h"
 
 #include "access/stratnum.h"
+#include "access/sysattr.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/optimizer.h"
+#include "rewrite/rewriteHandler.h"
+#include "rewrite/rewriteManip.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/ruleutils.h"
 
 #include "deparse/deparse.h"
@@ -621,6 +627,53 @@ hd_deparse_insert_returning(const HdHypertable *ht, const char *alias,
 	appendStringInfo(&sql, " (%s) VALUES (%s) %s RETURNING %s", cols, vals.data,
 					 on_conflict ? on_conflict : "", cols);
 	return sql.data;
+}
+
+/*
+ * The stored generated columns of rel that read a column set_tlist sets
+ * (target entries by attribute number, for the relation whose Vars are
+ * varno, rte), as target entries setting each to its generation expression
+ * over the new values.  An UPDATE or ON CONFLICT DO UPDATE shipped to the
+ * data nodes must set them, their columns being plain there, and its SET
+ * list reads the old values.
+ */
+List *
+hd_generated_set_list(Relation rel, Index varno, RangeTblEntry *rte, List *set_tlist)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	Bitmapset  *set_cols = NULL;
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	if (tupdesc->constr == NULL || !tupdesc->constr->has_generated_stored)
+		return NIL;
+	foreach(lc, set_tlist)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+
+		if (!tle->resjunk)
+			set_cols = bms_add_member(set_cols,
+									  tle->resno - FirstLowInvalidHeapAttributeNumber);
+	}
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		Node	   *expr;
+		Bitmapset  *reads = NULL;
+
+		if (att->attgenerated != ATTRIBUTE_GENERATED_STORED)
+			continue;
+		expr = build_column_default(rel, att->attnum);
+		ChangeVarNodes(expr, 1, varno, 0);
+		pull_varattnos(expr, varno, &reads);
+		if (!bms_overlap(reads, set_cols))
+			continue;
+		expr = ReplaceVarsFromTargetList(expr, varno, 0, rte, set_tlist,
+										 REPLACEVARS_CHANGE_VARNO, varno, NULL);
+		result = lappend(result, makeTargetEntry((Expr *) expr, att->attnum,
+												 pstrdup(NameStr(att->attname)), false));
+	}
+	return result;
 }
 
 /*

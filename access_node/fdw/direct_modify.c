@@ -45,6 +45,7 @@
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
+#include "optimizer/plancat.h"
 #include "parser/parsetree.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -144,6 +145,40 @@ is_dimension(const HdHypertable *ht, AttrNumber attnum)
 }
 
 /*
+ * exprs, the new values of the columns attnums, with those of the stored
+ * generated columns that read any of them appended to both lists: the data
+ * nodes must compute them again, as ExecUpdate would for a row updated
+ * here (hd_generated_set_list).
+ */
+static List *
+add_generated(PlannerInfo *root, Index rtindex, RelOptInfo *baserel,
+			  Oid relid, List **attnums, List *exprs)
+{
+	Relation	rel = table_open(relid, NoLock);
+	List	   *new_values = NIL;
+	ListCell   *lc1,
+			   *lc2;
+
+	forboth(lc1, *attnums, lc2, exprs)
+		new_values = lappend(new_values,
+							 makeTargetEntry(lfirst(lc2), lfirst_int(lc1), NULL, false));
+	foreach(lc1, hd_generated_set_list(rel, rtindex, planner_rt_fetch(rtindex, root),
+									   new_values))
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc1);
+
+		if (!hd_is_foreign_expr(baserel, tle->expr, false))
+			refuse(CMD_UPDATE, relid,
+				   psprintf("The new value of generated column \"%s\" cannot be computed on the data nodes.",
+							tle->resname));
+		*attnums = lappend_int(*attnums, tle->resno);
+		exprs = lappend(exprs, tle->expr);
+	}
+	table_close(rel, NoLock);
+	return exprs;
+}
+
+/*
  * The columns an UPDATE sets (*attnums) and their new values (returned),
  * which the data nodes must be able to compute.
  */
@@ -176,7 +211,7 @@ set_exprs(PlannerInfo *root, Index rtindex, const HdHypertable *ht,
 							get_attname(relid, attnum, false)));
 		exprs = lappend(exprs, expr);
 	}
-	return exprs;
+	return add_generated(root, rtindex, baserel, relid, attnums, exprs);
 }
 
 /*
@@ -328,6 +363,71 @@ hd_plan_direct_modify(PlannerInfo *root, ModifyTable *plan,
 											prune_codes),
 								 makeBoolean(plan->canSetTag));
 	return true;
+}
+
+/*
+ * PostgreSQL 15 plans a direct modify only of a relation without stored
+ * generated columns (make_modifytable), as it would compute them row by
+ * row; here the data nodes compute them (add_generated).  So an UPDATE or
+ * DELETE of a hypertable with such columns reaches PlanForeignModify, which
+ * plans it as a direct modify all the same (true if it did), and once
+ * planning is over hd_mark_direct_modifies tells the ModifyTable so.
+ */
+bool
+hd_plan_generated_direct_modify(PlannerInfo *root, ModifyTable *plan,
+								Index resultRelation, int subplan_index)
+{
+	if (plan->operation != CMD_UPDATE && plan->operation != CMD_DELETE)
+		return false;
+	if (plan->withCheckOptionLists != NIL ||
+		has_row_triggers(root, resultRelation, plan->operation) ||
+		!has_stored_generated_columns(root, resultRelation))
+		return false;
+	return hd_plan_direct_modify(root, plan, resultRelation, subplan_index);
+}
+
+/*
+ * Marks plan's hypertables that hd_plan_direct_modify planned as direct
+ * modifies: it made the scan the statement, or found nothing to run (the
+ * scan is then a Result without input).
+ */
+static void
+mark_direct_modify(Plan *plan, List *rtable)
+{
+	ModifyTable *mt = (ModifyTable *) plan;
+	ListCell   *lc;
+
+	if (!IsA(plan, ModifyTable) ||
+		(mt->operation != CMD_UPDATE && mt->operation != CMD_DELETE))
+		return;
+	foreach(lc, mt->resultRelations)
+	{
+		Index		rti = lfirst_int(lc);
+		ForeignScan *fscan = find_scan(mt, rti);
+		Plan	   *subplan = outerPlan(plan);
+
+		if (!hd_is_dist_hypertable(rt_fetch(rti, rtable)->relid))
+			continue;
+		if ((fscan != NULL && fscan->operation == mt->operation) ||
+			(IsA(subplan, Result) && outerPlan(subplan) == NULL))
+			mt->fdwDirectModifyPlans = bms_add_member(mt->fdwDirectModifyPlans,
+													  foreach_current_index(lc));
+	}
+}
+
+/* A ModifyTable is the top of the plan or of a data-modifying CTE's. */
+void
+hd_mark_direct_modifies(PlannedStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (stmt->planTree != NULL)
+		mark_direct_modify(stmt->planTree, stmt->rtable);
+	foreach(lc, stmt->subplans)
+	{
+		if (lfirst(lc) != NULL)
+			mark_direct_modify(lfirst(lc), stmt->rtable);
+	}
 }
 
 /* The nodes' statements, one per entry of the write plan writes. */

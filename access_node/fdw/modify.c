@@ -24,8 +24,9 @@
  * with RETURNING (ingest/insert.c), which costs a round trip per row.
  *
  * UPDATE and DELETE on distributed hypertables run as one statement per
- * data node (fdw/direct_modify.c); what would need them row by row here
- * is refused.  Foreign tables of data nodes stay read-only.
+ * data node (fdw/direct_modify.c, which plans them here too when the
+ * hypertable has stored generated columns); what would need them row by
+ * row here is refused.  Foreign tables of data nodes stay read-only.
  */
 #include "postgres.h"
 
@@ -36,6 +37,7 @@
 #include "utils/rel.h"
 
 #include "ingest/on_conflict.h"
+#include "fdw/direct_modify.h"
 #include "fdw/modify.h"
 #include "guc.h"
 #include "metadata/hypertable.h"
@@ -94,6 +96,8 @@ hd_plan_foreign_modify(PlannerInfo *root, ModifyTable *plan,
 						plan->operation == CMD_UPDATE ? "update" : "delete from",
 						get_rel_name(rte->relid)),
 				 errdetail("Foreign tables of data nodes are read-only.")));
+	if (hd_plan_generated_direct_modify(root, plan, resultRelation, subplan_index))
+		return NIL;
 	if (plan->operation != CMD_INSERT)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

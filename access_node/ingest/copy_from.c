@@ -19,7 +19,8 @@
  * here, rows shipped in binary): binary input, a WHERE clause, FORCE_*
  * and FREEZE options, triggers on the hypertable, generated columns,
  * domain-typed columns, a column left out of the list that has a default
- * (the access node evaluates it once per row, volatile or not), a
+ * or is an identity (the access node evaluates it once per row, volatile
+ * or not: the data nodes' columns have neither), a
  * dimension column left out, and columns whose input depends on settings
  * a data node session does not take from the access node (money on
  * lc_monetary, xml on xmloption, interval under IntervalStyle
@@ -196,7 +197,7 @@ fallback_reason(Relation rel, const HdHypertable *ht, const CopyStmt *stmt,
 			return "a column of a domain type";
 		if (read && input_depends_on_settings(att->atttypid))
 			return "a column whose input depends on settings";
-		if (!read && att->atthasdef)
+		if (!read && (att->atthasdef || att->attidentity))
 			return "a column with a default not read";
 		if (!read && is_dimension(ht, att->attnum))
 			return "a dimension column not read";

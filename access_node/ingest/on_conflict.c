@@ -24,6 +24,7 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
 #include "access/transam.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
@@ -101,6 +102,27 @@ check_set_targets(Query *parse, Oid relid)
 	}
 }
 
+/*
+ * The SET list's additions for the stored generated columns it makes
+ * stale, which the data nodes compute (deparse/query.c); the planner keeps
+ * the list as it was.
+ */
+static List *
+generated_set_list(Query *parse)
+{
+	RangeTblEntry *rte = rt_fetch(parse->resultRelation, parse->rtable);
+	Relation	rel = table_open(rte->relid, NoLock);
+	List	   *result = hd_generated_set_list(rel, parse->resultRelation, rte,
+											   parse->onConflict->onConflictSet);
+	ListCell   *lc;
+
+	table_close(rel, NoLock);
+	foreach(lc, result)
+		check_shippable((Node *) lfirst_node(TargetEntry, lc)->expr,
+						"the expression of a generated column", rte->relid);
+	return result;
+}
+
 static bool
 needs_clause(Query *parse)
 {
@@ -140,6 +162,7 @@ prepare_clause(Query *parse)
 {
 	OnConflictExpr *oc = parse->onConflict;
 	RangeTblEntry *rte = rt_fetch(parse->resultRelation, parse->rtable);
+	List	   *set;
 	ListCell   *lc;
 
 	if (oc->action == ONCONFLICT_UPDATE)
@@ -151,7 +174,11 @@ prepare_clause(Query *parse)
 						"the SET expression", rte->relid);
 	check_shippable(oc->onConflictWhere, "the WHERE condition", rte->relid);
 
+	set = oc->onConflictSet;
+	if (oc->action == ONCONFLICT_UPDATE)
+		oc->onConflictSet = list_concat_copy(set, generated_set_list(parse));
 	pending_clause = hd_deparse_on_conflict(parse);
+	oc->onConflictSet = set;
 	pending_alias = rte->alias ? pstrdup(rte->alias->aliasname) : NULL;
 	pending_relid = rte->relid;
 

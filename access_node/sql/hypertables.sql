@@ -3,18 +3,23 @@
 
 -- Column, constraint, index and trigger definitions of a table, as
 -- statements a data node can run: kind 'column' (DN form: defaults that
--- need other relations, such as sequences, are left to the access node,
--- which always sends every column), 'constraint' (CHECK, UNIQUE, PRIMARY
--- KEY, EXCLUDE), 'index' (indexes that back no constraint), 'trigger'
--- (CREATE TRIGGER, then its DISABLE if disabled; on a data node's root
--- table these are the hypertable's row triggers).  an_def is the column's
--- definition on the access node's foreign table.
+-- need other relations, such as sequences, identities and generation
+-- expressions are left to the access node, which always sends every
+-- column, so a data node never computes a second value), 'constraint'
+-- (CHECK, UNIQUE, PRIMARY KEY, EXCLUDE, and FOREIGN KEY, which each data
+-- node enforces against its own copy of the referenced table), 'index'
+-- (indexes that back no constraint), 'trigger' (CREATE TRIGGER, then its
+-- DISABLE if disabled; on a data node's root table these are the
+-- hypertable's row triggers).  an_def is the column's definition on the
+-- access node's foreign table, identity (with its sequence's name and
+-- options) and generation expression included; of constraints, CHECK
+-- only.
 CREATE FUNCTION _hyperdist_functions.table_definition_sql()
 RETURNS text LANGUAGE sql IMMUTABLE AS $q$ SELECT $sql$  SELECT 'column',
          format('%I %s%s%s%s', a.attname, format_type(a.atttypid, a.atttypmod),
                 CASE WHEN a.attcollation <> t.typcollation
                      THEN ' COLLATE ' || a.attcollation::regcollation::text END,
-                CASE WHEN d.oid IS NOT NULL AND NOT EXISTS (
+                CASE WHEN d.oid IS NOT NULL AND a.attgenerated = '' AND NOT EXISTS (
                        SELECT FROM pg_depend dep
                         WHERE dep.classid = 'pg_attrdef'::regclass
                           AND dep.objid = d.oid
@@ -25,12 +30,25 @@ RETURNS text LANGUAGE sql IMMUTABLE AS $q$ SELECT $sql$  SELECT 'column',
          format('%I %s%s%s%s', a.attname, format_type(a.atttypid, a.atttypmod),
                 CASE WHEN a.attcollation <> t.typcollation
                      THEN ' COLLATE ' || a.attcollation::regcollation::text END,
-                ' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid),
+                CASE WHEN a.attgenerated = 's'
+                     THEN ' GENERATED ALWAYS AS (' || pg_get_expr(d.adbin, d.adrelid) || ') STORED'
+                     WHEN a.attidentity <> ''
+                     THEN format(' GENERATED %s AS IDENTITY (SEQUENCE NAME %s INCREMENT BY %s'
+                                 ' MINVALUE %s MAXVALUE %s START WITH %s CACHE %s%s)',
+                                 CASE a.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END,
+                                 s.seqrelid::regclass,
+                                 s.seqincrement, s.seqmin, s.seqmax, s.seqstart, s.seqcache,
+                                 CASE WHEN s.seqcycle THEN ' CYCLE' ELSE ' NO CYCLE' END)
+                     ELSE ' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid) END,
                 CASE WHEN a.attnotnull THEN ' NOT NULL' END),
          a.attnum::int
     FROM pg_attribute a
     JOIN pg_type t ON t.oid = a.atttypid
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    LEFT JOIN pg_depend sd ON a.attidentity <> '' AND sd.classid = 'pg_class'::regclass
+                          AND sd.refclassid = 'pg_class'::regclass AND sd.refobjid = a.attrelid
+                          AND sd.refobjsubid = a.attnum AND sd.deptype = 'i'
+    LEFT JOIN pg_sequence s ON s.seqrelid = sd.objid
    WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
   UNION ALL
   SELECT 'constraint', format('CONSTRAINT %I %s', c.conname, pg_get_constraintdef(c.oid)),
@@ -38,7 +56,7 @@ RETURNS text LANGUAGE sql IMMUTABLE AS $q$ SELECT $sql$  SELECT 'column',
               THEN format('CONSTRAINT %I %s', c.conname, pg_get_constraintdef(c.oid)) END,
          0
     FROM pg_constraint c
-   WHERE c.conrelid = $1 AND c.contype IN ('c', 'u', 'p', 'x')
+   WHERE c.conrelid = $1 AND c.contype IN ('c', 'u', 'p', 'x', 'f')
   UNION ALL
   SELECT 'index', replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON '), NULL,
          i.indexrelid::int
@@ -343,7 +361,14 @@ BEGIN
   END IF;
 END $$;
 
+-- The WARNING that a foreign key of a distributed hypertable is enforced
+-- by each data node against its own table (ddl/utility.c).
+CREATE FUNCTION _hyperdist_functions.warn_foreign_key(tab name, conname name, referenced text)
+RETURNS void AS 'MODULE_PATHNAME', 'hyperdist_warn_foreign_key'
+LANGUAGE C STRICT;
+
 -- What a data node cannot reproduce, or a foreign table cannot be.
+-- Foreign keys from the table are kept for the data nodes, with a WARNING.
 CREATE FUNCTION _hyperdist_functions.check_table_features(rel regclass)
 RETURNS void LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -352,16 +377,13 @@ DECLARE
   tab name := _hyperdist_functions.relname(rel);
   g record;
 BEGIN
-  IF EXISTS (SELECT FROM pg_constraint c
-              WHERE (c.conrelid = rel OR c.confrelid = rel) AND c.contype = 'f') THEN
-    RAISE EXCEPTION 'foreign keys are not supported on distributed hypertables'
-      USING ERRCODE = '0A000', DETAIL = format('Table "%s" has or is referenced by a foreign key.', tab);
-  END IF;
-  IF EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = rel AND a.attnum > 0
-               AND (a.attidentity <> '' OR a.attgenerated <> '')) THEN
-    RAISE EXCEPTION 'identity and generated columns are not supported on distributed hypertables'
-      USING ERRCODE = '0A000';
-  END IF;
+  FOR g IN SELECT c.conname, c.conrelid::regclass AS referencing
+             FROM pg_constraint c WHERE c.confrelid = rel AND c.contype = 'f' LOOP
+    RAISE EXCEPTION 'foreign keys to hypertables are not supported'
+      USING ERRCODE = '0A000',
+            DETAIL = format('Foreign key "%s" of table %s references table "%s".',
+                            g.conname, g.referencing, tab);
+  END LOOP;
   IF EXISTS (SELECT FROM pg_inherits i WHERE i.inhrelid = rel OR i.inhparent = rel) THEN
     RAISE EXCEPTION 'table "%" takes part in inheritance', tab USING ERRCODE = '0A000';
   END IF;
@@ -384,6 +406,10 @@ BEGIN
       USING ERRCODE = '0A000',
             DETAIL = 'A copy of a chunk to another data node writes its rows as a replica, where such a trigger would fire for rows that are not new.';
   END IF;
+  FOR g IN SELECT c.conname, c.confrelid::regclass AS referenced
+             FROM pg_constraint c WHERE c.conrelid = rel AND c.contype = 'f' LOOP
+    PERFORM _hyperdist_functions.warn_foreign_key(tab, g.conname, g.referenced::text);
+  END LOOP;
 END $$;
 
 -- TimescaleDB's rules: the time column is NOT NULL, unique indexes include
@@ -429,7 +455,9 @@ END $$;
 -- Replaces rel (qualified) by a foreign table of the same name and columns.
 -- The sequences its columns own are freed first (they would go with it),
 -- for the caller to give them back; with migrate rel is kept, renamed to
--- tmp_name, for its rows to be moved (migrate_rows).
+-- tmp_name, for its rows to be moved (migrate_rows).  An identity column's
+-- sequence cannot be freed: the foreign table's gets its name and options
+-- (table_definition), and goes on from where it was.
 CREATE FUNCTION _hyperdist_functions.replace_by_foreign_table(
     rel regclass, qualified text, migrate boolean,
     OUT tmp_name name, OUT seqs text[], OUT seq_cols name[])
@@ -439,11 +467,21 @@ AS $$
 DECLARE
   an_cols text;
   seq record;
+  ident_seqs text[];
+  ident_values bigint[];
+  seq_old text;
 BEGIN
   seqs := '{}';
   seq_cols := '{}';
   SELECT string_agg(an_def, ', ' ORDER BY kind, ord) INTO an_cols
     FROM _hyperdist_functions.table_definition(rel) WHERE an_def IS NOT NULL;
+  -- the identity sequences' names, as text: the relations go with rel
+  SELECT coalesce(array_agg(d.objid::regclass::text), '{}'),
+         coalesce(array_agg(pg_sequence_last_value(d.objid::regclass)), '{}')
+    INTO ident_seqs, ident_values
+    FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid
+   WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+     AND d.refobjid = rel AND d.deptype = 'i';
   FOR seq IN SELECT d.objid::regclass AS s, a.attname
                FROM pg_depend d JOIN pg_attribute a
                  ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
@@ -457,20 +495,36 @@ BEGIN
   IF migrate THEN
     tmp_name := left('_hd_migrate_' || _hyperdist_functions.relname(rel), 63);
     EXECUTE format('ALTER TABLE %s RENAME TO %I', qualified, tmp_name);
+    FOREACH seq_old IN ARRAY ident_seqs LOOP
+      EXECUTE format('ALTER SEQUENCE %s RENAME TO %I', seq_old,
+                     left('_hd_migrate_' || _hyperdist_functions.relname(seq_old::regclass), 63));
+    END LOOP;
   ELSE
     EXECUTE format('DROP TABLE %s', qualified);
   END IF;
   EXECUTE format('CREATE FOREIGN TABLE %s (%s) SERVER hyperdist_hypertables', qualified, an_cols);
+  FOR i IN 1 .. cardinality(ident_seqs) LOOP
+    IF ident_values[i] IS NOT NULL THEN
+      PERFORM setval(ident_seqs[i]::regclass, ident_values[i]);
+    END IF;
+  END LOOP;
 END $$;
 
 -- Moves the rows of the table source (create_distributed_hypertable's
--- migrate_data) into the distributed hypertable target, and drops source.
+-- migrate_data) into the distributed hypertable target, and drops source:
+-- identity values as they are, generated columns computed again.
 CREATE FUNCTION _hyperdist_functions.migrate_rows(target text, source text)
 RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+  cols text := (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
+                  FROM pg_attribute a
+                 WHERE a.attrelid = target::regclass AND a.attnum > 0
+                   AND NOT a.attisdropped AND a.attgenerated = '');
 BEGIN
-  EXECUTE format('INSERT INTO %s SELECT * FROM %s', target, source);
+  EXECUTE format('INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %2$s FROM %s',
+                 target, cols, source);
   EXECUTE format('DROP TABLE %s', source);
 END $$;
 
