@@ -28,6 +28,13 @@ extern void hd_ddl_forward(Oid relid, const char *sql);
 extern Oid	hd_ddl_hypertable_of(RangeVar *rv);
 extern void hd_ddl_check_owner(Oid relid);
 extern void hd_ddl_first_data_node_args(Oid relid, Oid *types, Datum *args);
+extern void hd_ddl_refuse(const char *what, Oid relid) pg_attribute_noreturn();
+
+/* index.c */
+extern bool hd_index_create(UtilityArgs *args, IndexStmt *stmt);
+extern bool hd_index_drop(UtilityArgs *args, DropStmt *stmt);
+extern void hd_index_refuse_alter(AlterTableStmt *stmt);
+extern bool hd_index_rename(UtilityArgs *args, RenameStmt *stmt);
 
 /* trigger.c */
 extern bool hd_trigger_create(UtilityArgs *args, CreateTrigStmt *stmt);

@@ -15,11 +15,11 @@
  * named on the access node by mirrors (see "constraint mirrors").
  *
  * Statements that cannot be distributed are refused before anything runs,
- * anywhere.  Handled: CREATE/DROP INDEX, ALTER INDEX ... RENAME, ALTER
- * TABLE (columns, defaults, NOT NULL, constraints, owner), RENAME (table,
- * column, constraint), SET SCHEMA, triggers (ddl/trigger.c: CREATE, DROP,
- * RENAME, ENABLE/DISABLE), GRANT/REVOKE on the table or on all
- * tables in its schema, TRUNCATE, DROP TABLE and DROP SCHEMA ... CASCADE
+ * anywhere.  Handled: CREATE/DROP INDEX and ALTER INDEX ... RENAME
+ * (ddl/index.c), ALTER TABLE (columns, defaults, NOT NULL, constraints,
+ * owner), RENAME (table, column, constraint), SET SCHEMA, triggers
+ * (ddl/trigger.c: CREATE, DROP, RENAME, ENABLE/DISABLE), GRANT/REVOKE on
+ * the table or on all tables in its schema, TRUNCATE, DROP TABLE and DROP SCHEMA ... CASCADE
  * (the last three drop the chunks everywhere).  VACUUM of a distributed
  * hypertable runs on its data nodes, and a database-wide ANALYZE also
  * analyzes the distributed hypertables (fdw/analyze.c).  COPY FROM in text
@@ -89,8 +89,8 @@ hd_ddl_run_standard(UtilityArgs *args, Node *stmt)
 			   args->params, args->query_env, args->dest, args->qc);
 }
 
-static void
-refuse(const char *what, Oid relid)
+void
+hd_ddl_refuse(const char *what, Oid relid)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -392,7 +392,7 @@ process_drop_schema(DropStmt *stmt)
 	return false;
 }
 
-/* ---- indexes --------------------------------------------------------------- */
+/* ---- catalog queries of a data node --------------------------------------- */
 
 /*
  * The arguments of a catalog query of a data node (deparse/ddl.c) for the hypertable relid's first data node (by
@@ -408,182 +408,6 @@ hd_ddl_first_data_node_args(Oid relid, Oid *types, Datum *args)
 	args[0] = hd_spi_name_arg(GetForeignServer(linitial_oid(ht->data_nodes))->servername);
 	types[1] = TEXTOID;
 	args[1] = CStringGetTextDatum(hd_deparse_hypertable_name(ht));
-}
-
-/* The name a data node gave an index created without one: its newest. */
-static char *
-remote_new_index_name(Oid relid)
-{
-	Oid			types[2];
-	Datum		args[2];
-	char	   *name = NULL;
-	MemoryContext caller;
-	bool		isnull;
-
-	hd_ddl_first_data_node_args(relid, types, args);
-	caller = hd_spi_connect();
-	hd_spi_execute(hd_deparse_newest_index_query(), 2, types, args, NULL, false, 1);
-	if (SPI_processed == 1)
-	{
-		Datum		value = hd_spi_value(0, 1, NAMEOID, &isnull);
-
-		name = isnull ? NULL : MemoryContextStrdup(caller, NameStr(*DatumGetName(value)));
-	}
-	hd_spi_finish();
-	return name;
-}
-
-static bool
-process_create_index(UtilityArgs *args, IndexStmt *stmt)
-{
-	Oid			relid = hd_ddl_hypertable_of(stmt->relation);
-	char	   *name;
-
-	if (!OidIsValid(relid))
-		return false;
-	hd_ddl_check_owner(relid);
-	if (stmt->concurrent)
-		refuse("CREATE INDEX CONCURRENTLY", relid);
-	LockRelationOid(relid, ShareLock);
-
-	hd_ddl_forward(relid, hd_ddl_statement_text(args));
-	name = stmt->idxname ? stmt->idxname : remote_new_index_name(relid);
-	if (name != NULL)
-		hd_catalog_add_index(relid, name);
-	return true;
-}
-
-/*
- * The hypertable owning index name (schema-qualified or found through the
- * search_path), or InvalidOid.
- */
-static Oid
-hypertable_of_index(List *name, char **index_name)
-{
-	char	   *schema;
-	List	   *schemas;
-	ListCell   *lc;
-
-	DeconstructQualifiedName(name, &schema, index_name);
-	schemas = schema ? list_make1_oid(get_namespace_oid(schema, true))
-		: fetch_search_path(false);
-	foreach(lc, schemas)
-	{
-		Oid			relid = hd_catalog_hypertable_of_index(lfirst_oid(lc), *index_name);
-
-		if (OidIsValid(relid))
-			return relid;
-	}
-	return InvalidOid;
-}
-
-/*
- * The distributed hypertable whose index name (a possibly qualified name
- * list) names, or InvalidOid; an index of a local table wins, as it would
- * without hyperdist.
- */
-static Oid
-index_hypertable(List *name, char **index_name)
-{
-	if (OidIsValid(RangeVarGetRelid(makeRangeVarFromNameList(name), NoLock, true)))
-		return InvalidOid;
-	return hypertable_of_index(name, index_name);
-}
-
-static List *
-range_var_name(RangeVar *rv)
-{
-	return rv->schemaname ? list_make2(makeString(rv->schemaname), makeString(rv->relname))
-		: list_make1(makeString(rv->relname));
-}
-
-static bool
-process_drop_index(UtilityArgs *args, DropStmt *stmt)
-{
-	List	   *rest = NIL;
-	bool		found = false;
-	ListCell   *lc;
-
-	foreach(lc, stmt->objects)
-	{
-		char	   *index_name;
-		Oid			relid;
-
-		relid = index_hypertable(lfirst(lc), &index_name);
-		if (!OidIsValid(relid))
-		{
-			rest = lappend(rest, lfirst(lc));
-			continue;
-		}
-		if (stmt->concurrent)
-			refuse("DROP INDEX CONCURRENTLY", relid);
-		hd_ddl_check_owner(relid);
-		found = true;
-		hd_ddl_forward(relid, hd_deparse_drop_index(relid, index_name,
-											 stmt->behavior == DROP_CASCADE));
-		hd_catalog_forget_index(relid, index_name);
-	}
-	if (!found)
-		return false;
-	if (rest != NIL)
-	{
-		stmt = copyObject(stmt);
-		stmt->objects = rest;
-		hd_ddl_run_standard(args, (Node *) stmt);
-	}
-	return true;
-}
-
-/*
- * ALTER INDEX on an index of a distributed hypertable, but for RENAME,
- * cannot be distributed: SET TABLESPACE names per-node objects, and on the
- * data nodes the index is a partitioned index, to which PostgreSQL gives no
- * storage parameters (and chunks created later would not get them).
- * Refused before anything runs.
- */
-static void
-refuse_alter_index(AlterTableStmt *stmt)
-{
-	char	   *index_name;
-	Oid			relid = index_hypertable(range_var_name(stmt->relation), &index_name);
-	AlterTableCmd *cmd;
-
-	if (!OidIsValid(relid))
-		return;
-	cmd = linitial_node(AlterTableCmd, stmt->cmds);
-	if (cmd->subtype == AT_SetRelOptions || cmd->subtype == AT_ResetRelOptions)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot change storage parameters of index \"%s\" of distributed hypertable \"%s\"",
-						index_name, get_rel_name(relid)),
-				 errdetail("On the data nodes it is a partitioned index, which has no storage parameters; chunks created later would not get them."),
-				 errhint("Set them on the chunks' indexes with distributed_exec() if they are needed there.")));
-	refuse(cmd->subtype == AT_SetTableSpace ? "ALTER INDEX ... SET TABLESPACE"
-		   : "this ALTER INDEX subcommand", relid);
-}
-
-/*
- * ALTER INDEX ... RENAME: on the data nodes, in the catalog, and, since
- * renaming a constraint's index renames the constraint, on its mirror.
- */
-static bool
-process_rename_index(UtilityArgs *args, RenameStmt *stmt)
-{
-	char	   *index_name;
-	Oid			relid = index_hypertable(range_var_name(stmt->relation), &index_name);
-	Oid			conoid;
-
-	if (!OidIsValid(relid))
-		return false;
-	hd_ddl_check_owner(relid);
-	LockRelationOid(relid, AccessExclusiveLock);
-	hd_ddl_forward(relid, hd_ddl_statement_text(args));
-	hd_catalog_forget_index(relid, index_name);
-	hd_catalog_add_index(relid, stmt->newname);
-	conoid = get_relation_constraint_oid(relid, index_name, true);
-	if (OidIsValid(conoid))
-		RenameConstraintById(conoid, stmt->newname);
-	return true;
 }
 
 /* ---- constraint mirrors ------------------------------------------------------ */
@@ -804,7 +628,7 @@ alter_cmd_is_local(Oid relid, AlterTableCmd *cmd)
 	{
 		case AT_AddColumn:
 			if (computes_values(castNode(ColumnDef, cmd->def)))
-				refuse("ADD COLUMN with an identity, a generation expression or a foreign key",
+				hd_ddl_refuse("ADD COLUMN with an identity, a generation expression or a foreign key",
 					   relid);
 			return true;
 		case AT_ColumnDefault:
@@ -815,7 +639,7 @@ alter_cmd_is_local(Oid relid, AlterTableCmd *cmd)
 		case AT_DropColumn:
 		case AT_AlterColumnType:
 			if (is_dimension_column(relid, cmd->name))
-				refuse(psprintf("%s of dimension column \"%s\"",
+				hd_ddl_refuse(psprintf("%s of dimension column \"%s\"",
 								cmd->subtype == AT_DropColumn ? "DROP COLUMN" : "ALTER COLUMN TYPE",
 								cmd->name), relid);
 			return true;
@@ -824,7 +648,7 @@ alter_cmd_is_local(Oid relid, AlterTableCmd *cmd)
 		case AT_DropConstraint:
 			return local_constraint_exists(relid, cmd->name);
 		default:
-			refuse("this ALTER TABLE subcommand", relid);
+			hd_ddl_refuse("this ALTER TABLE subcommand", relid);
 	}
 	return false;				/* keep compiler quiet */
 }
@@ -862,7 +686,7 @@ process_alter_table(UtilityArgs *args, AlterTableStmt *stmt)
 		an_only += alter_cmd_is_access_node_only(cmd);
 	}
 	if (an_only > 0 && an_only < list_length(stmt->cmds))
-		refuse("an identity or generation expression subcommand together with others",
+		hd_ddl_refuse("an identity or generation expression subcommand together with others",
 			   relid);
 	hd_ddl_check_owner(relid);
 	LockRelationOid(relid, AccessExclusiveLock);
@@ -897,7 +721,7 @@ process_rename(UtilityArgs *args, RenameStmt *stmt)
 	bool		local = true;
 
 	if (stmt->renameType == OBJECT_INDEX)
-		return process_rename_index(args, stmt);
+		return hd_index_rename(args, stmt);
 	if (stmt->renameType == OBJECT_TRIGGER)
 		return hd_trigger_rename(args, stmt);
 	if (stmt->renameType != OBJECT_TABLE && stmt->renameType != OBJECT_FOREIGN_TABLE &&
@@ -1304,7 +1128,7 @@ refuse_undistributable(Node *stmt)
 			return;
 	}
 	if (OidIsValid(hd_ddl_hypertable_of(rv)))
-		refuse(what, hd_ddl_hypertable_of(rv));
+		hd_ddl_refuse(what, hd_ddl_hypertable_of(rv));
 }
 
 /* ---- data nodes are servers of hyperdist's wrapper ----------------------------- */
@@ -1429,7 +1253,7 @@ process(UtilityArgs *args, Node *stmt)
 				((DropStmt *) stmt)->removeType == OBJECT_FOREIGN_TABLE)
 				return process_drop_table(args, (DropStmt *) stmt);
 			if (((DropStmt *) stmt)->removeType == OBJECT_INDEX)
-				return process_drop_index(args, (DropStmt *) stmt);
+				return hd_index_drop(args, (DropStmt *) stmt);
 			if (((DropStmt *) stmt)->removeType == OBJECT_SCHEMA)
 				return process_drop_schema((DropStmt *) stmt);
 			if (((DropStmt *) stmt)->removeType == OBJECT_TRIGGER)
@@ -1449,13 +1273,13 @@ process(UtilityArgs *args, Node *stmt)
 		case T_TruncateStmt:
 			return process_truncate(args, (TruncateStmt *) stmt);
 		case T_IndexStmt:
-			return process_create_index(args, (IndexStmt *) stmt);
+			return hd_index_create(args, (IndexStmt *) stmt);
 		case T_CreateTrigStmt:
 			return hd_trigger_create(args, (CreateTrigStmt *) stmt);
 		case T_AlterTableStmt:
 			if (((AlterTableStmt *) stmt)->objtype == OBJECT_INDEX)
 			{
-				refuse_alter_index((AlterTableStmt *) stmt);
+				hd_index_refuse_alter((AlterTableStmt *) stmt);
 				return false;
 			}
 			if (hd_cagg_alter((AlterTableStmt *) stmt))
