@@ -40,6 +40,8 @@
 #include "foreign/foreign.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_expr.h"
 #include "parser/parser.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
@@ -603,6 +605,38 @@ computes_values(ColumnDef *def)
 }
 
 /*
+ * Whether a new column's existing rows would get values the data nodes each
+ * compute on their own: a serial type (a sequence per node) or a default
+ * calling a volatile function (nextval, random, clock_timestamp...), which
+ * would number rows twice or give two replicas of a row different values.
+ */
+static bool
+fills_volatile(ColumnDef *def)
+{
+	static const char *const serials[] = {"serial", "serial4", "bigserial", "serial8",
+	"smallserial", "serial2"};
+	ListCell   *lc;
+
+	if (def->typeName != NULL && list_length(def->typeName->names) == 1)
+		for (int i = 0; i < lengthof(serials); i++)
+			if (strcmp(strVal(linitial(def->typeName->names)), serials[i]) == 0)
+				return true;
+	foreach(lc, def->constraints)
+	{
+		Constraint *con = lfirst_node(Constraint, lc);
+		ParseState *pstate;
+
+		if (con->contype != CONSTR_DEFAULT || con->raw_expr == NULL)
+			continue;
+		pstate = make_parsestate(NULL);
+		if (contain_volatile_functions(transformExpr(pstate, copyObject(con->raw_expr),
+													 EXPR_KIND_COLUMN_DEFAULT)))
+			return true;
+	}
+	return false;
+}
+
+/*
  * Identity and generation expression subcommands apply to the access node's
  * foreign table only: it computes those values, the data nodes' columns are
  * plain.
@@ -630,6 +664,13 @@ alter_cmd_is_local(Oid relid, AlterTableCmd *cmd)
 			if (computes_values(castNode(ColumnDef, cmd->def)))
 				hd_ddl_refuse("ADD COLUMN with an identity, a generation expression or a foreign key",
 					   relid);
+			if (fills_volatile(castNode(ColumnDef, cmd->def)))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("ADD COLUMN with a serial type or a volatile default is not supported on distributed hypertable \"%s\"",
+								get_rel_name(relid)),
+						 errdetail("Each data node would fill the existing rows with values of its own."),
+						 errhint("Add the column without a default, then give it one with ALTER TABLE ... ALTER COLUMN ... SET DEFAULT: the access node computes it for new rows.")));
 			return true;
 		case AT_ColumnDefault:
 		case AT_DropNotNull:
