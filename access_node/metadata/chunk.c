@@ -376,16 +376,23 @@ lock_chunks_named(List *plan)
 	return newly;
 }
 
-/* The plan is made again until every chunk it names was locked before. */
+/*
+ * The plan is made again only if a lock taken now let a catalog change in:
+ * the cached chunks it was made from were retired (their memory stays
+ * until the transaction ends, so a new set never has the same address).
+ */
 List *
 hd_chunk_read_plan(HdHypertable *ht, const HdChunkPrune *prune)
 {
 	HdDownNodes down = {0};
+	const HdChunkSet *set;
 	List	   *plan;
 
 	do
+	{
+		set = hd_catalog_cache_chunks(ht);
 		plan = chunk_plan(ht, prune, false, &down, NULL);
-	while (lock_chunks_named(plan));
+	} while (lock_chunks_named(plan) && hd_catalog_cache_chunks(ht) != set);
 	return plan;
 }
 
