@@ -227,6 +227,17 @@ hd_catalog_node_attached(int32 ht_id, const char *node)
 					 2, types, values, true, 1, NULL, NULL) == 1;
 }
 
+bool
+hd_catalog_is_reference_table(Oid relid)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(relid)};
+
+	return read_rows("SELECT FROM _hyperdist_catalog.reference_table"
+					 " WHERE relid = $1",
+					 1, types, values, true, 1, NULL, NULL) == 1;
+}
+
 List *
 hd_catalog_hypertables_in_schema(Oid nspid)
 {

@@ -199,6 +199,13 @@ CREATE TABLE _hyperdist_catalog.continuous_aggs_materialization_invalidation_log
 CREATE INDEX ON _hyperdist_catalog.continuous_aggs_materialization_invalidation_log
   (materialization_id, lowest_modified_value);
 
+-- Reference tables (create_reference_table): small tables kept on the
+-- access node and, in full, on every data node, written on all of them in
+-- the same transaction, so that queries of distributed hypertables can
+-- filter or join through them on the data nodes.
+CREATE TABLE _hyperdist_catalog.reference_table (
+    relid oid PRIMARY KEY);             -- the table on this node
+
 -- Backends cache what statements read of these tables (metadata/cache.c):
 -- any change invalidates those caches when it commits.
 CREATE FUNCTION _hyperdist_functions.catalog_changed() RETURNS trigger
