@@ -62,14 +62,27 @@ ports_free() {
 		exit 0' "$@"
 }
 
-# pick_base N: sets PICKED to a base port in 30000..34799 whose cluster ports
+# The ports the servers may use: 30000-34999, or HYPERDIST_BENCH_PORTS
+# (LOW-HIGH, at least 200 ports), e.g. to keep several runs on one machine
+# apart.
+PORT_RANGE=${HYPERDIST_BENCH_PORTS:-30000-34999}
+PORT_LOW=${PORT_RANGE%-*}
+PORT_HIGH=${PORT_RANGE#*-}
+case "$PORT_LOW:$PORT_HIGH" in *[!0-9:]* | :* | *:) PORT_LOW=0 PORT_HIGH=0 ;; esac
+if [ "$PORT_LOW" -lt 1024 ] || [ "$PORT_HIGH" -gt 65535 ] || [ $((PORT_HIGH - PORT_LOW)) -lt 199 ]; then
+	echo "HYPERDIST_BENCH_PORTS must be LOW-HIGH, 1024 <= LOW, HIGH <= 65535, at least 200 ports (got '$PORT_RANGE')" >&2
+	exit 1
+fi
+
+# pick_base N: sets PICKED to a base port in PORT_RANGE whose cluster ports
 # (BASE..BASE+N and BASE+101..BASE+100+N, the layout of tools/cluster) are all
-# free; N=0 asks for one free port.  Not in a subshell: RANDOM must advance.
+# free and inside it; N=0 asks for one free port.  Not in a subshell: RANDOM
+# must advance.
 pick_base() {
 	local n=$1 base p ports
 	PICKED=
 	for _ in $(seq 1 100); do
-		base=$((30000 + (RANDOM % 480) * 10))
+		base=$((PORT_LOW + (RANDOM % ((PORT_HIGH - PORT_LOW - 199) / 10 + 1)) * 10))
 		ports=()
 		for ((p = base; p <= base + n; p++)); do ports+=("$p"); done
 		for ((p = base + 101; p <= base + 100 + n; p++)); do ports+=("$p"); done
