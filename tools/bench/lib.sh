@@ -94,6 +94,28 @@ pick_base() {
 	return 1
 }
 
+# latency_median LOG WANT: sets MEDIAN to the median, in ms, of the
+# latencies in pgbench's per-transaction log LOG.* (one client), without the
+# session's first transaction (the log's first line; pgbench numbers
+# transactions from 1).  A serialization failure or deadlock does not stop
+# pgbench (nor change its exit status): that transaction's line says
+# "failed" where the latency goes.  Then, or when the log does not hold WANT
+# timed transactions, returns 1 with the reason in LATENCY_ERR.
+latency_median() {
+	local log=$1 want=$2 nok nbad
+	MEDIAN='' LATENCY_ERR=''
+	read -r nok nbad < <(awk 'FNR > 1 && NF { if ($3 ~ /^[0-9]+$/) ok++; else bad++ }
+		END { print ok + 0, bad + 0 }' "$log".* 2>/dev/null)
+	if [ "${nbad:-0}" -gt 0 ]; then
+		LATENCY_ERR="$nbad of $want timed runs failed"
+	elif [ "${nok:-0}" != "$want" ]; then
+		LATENCY_ERR="pgbench's latency log holds ${nok:-0} of $want timed runs"
+	fi
+	[ -z "$LATENCY_ERR" ] || return 1
+	MEDIAN=$(awk 'FNR > 1 && NF { print $3 / 1000 }' "$log".* | sort -g |
+		awk '{ v[NR] = $1 } END { if (NR % 2) printf "%.3f", v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+}
+
 # ---- a plain PostgreSQL server ------------------------------------------------
 #
 # single_init DIR PORT: initdb DIR/data with the settings tools/cluster gives
