@@ -764,7 +764,8 @@ host_filter(const struct options *o, struct rng *r, int n)
 		if (j == k)
 			ids[k++] = id;
 	}
-	p = s + sprintf(s, "%shostname IN (", o->use_tags ? "tags_id IN (SELECT id FROM tags WHERE " : "");
+	p = s + sprintf(s, "%shostname IN (",
+					o->use_tags ? "tags_id IN (SELECT id FROM tags WHERE " : "");
 	for (i = 0; i < n; i++)
 		p += sprintf(p, "%s'host_%d'", i ? "," : "", ids[i]);
 	sprintf(p, o->use_tags ? "))" : ")");
