@@ -608,7 +608,9 @@ computes_values(ColumnDef *def)
  * Whether a new column's existing rows would get values the data nodes each
  * compute on their own: a serial type (a sequence per node) or a default
  * calling a volatile function (nextval, random, clock_timestamp...), which
- * would number rows twice or give two replicas of a row different values.
+ * would number rows twice or give two replicas of a row different values,
+ * or a stable one (now(), current_setting...), which each node computes at
+ * its own transaction start, with its own settings.
  */
 static bool
 fills_volatile(ColumnDef *def)
@@ -629,8 +631,8 @@ fills_volatile(ColumnDef *def)
 		if (con->contype != CONSTR_DEFAULT || con->raw_expr == NULL)
 			continue;
 		pstate = make_parsestate(NULL);
-		if (contain_volatile_functions(transformExpr(pstate, copyObject(con->raw_expr),
-													 EXPR_KIND_COLUMN_DEFAULT)))
+		if (contain_mutable_functions(transformExpr(pstate, copyObject(con->raw_expr),
+													EXPR_KIND_COLUMN_DEFAULT)))
 			return true;
 	}
 	return false;
@@ -667,10 +669,10 @@ alter_cmd_is_local(Oid relid, AlterTableCmd *cmd)
 			if (fills_volatile(castNode(ColumnDef, cmd->def)))
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("ADD COLUMN with a serial type or a volatile default is not supported on distributed hypertable \"%s\"",
+						 errmsg("ADD COLUMN with a serial type or a volatile or stable default is not supported on distributed hypertable \"%s\"",
 								get_rel_name(relid)),
 						 errdetail("Each data node would fill the existing rows with values of its own."),
-						 errhint("Add the column without a default, then give it one with ALTER TABLE ... ALTER COLUMN ... SET DEFAULT: the access node computes it for new rows.")));
+						 errhint("Add the column with a constant default (or none), then give it this one with ALTER TABLE ... ALTER COLUMN ... SET DEFAULT: the access node computes it for new rows.")));
 			return true;
 		case AT_ColumnDefault:
 		case AT_DropNotNull:
