@@ -222,10 +222,10 @@ reference_conditions(List *conds, int rti)
 	{
 		Node	   *qual = lfirst(lc);
 
+		/* copied one level down: no outer column to renumber */
 		if (single_relation(qual) == rti &&
-			!contain_vars_of_level(qual, 1) &&
-			!contain_volatile_functions(qual) &&
-			!checkExprHasSubLink(qual))
+			!checkExprHasSubLink(qual) && !has_outer_var(qual, NULL) &&
+			!contain_volatile_functions(qual))
 		{
 			qual = copyObject(qual);
 			ChangeVarNodes(qual, rti, 1, 0);
@@ -286,7 +286,7 @@ filter_of_join(Query *q, Node *conjunct, List *conds)
 			return NULL;
 	}
 	rti = single_relation(key);
-	if (rti == 0 || contain_vars_of_level(key, 1) ||
+	if (rti == 0 || checkExprHasSubLink(key) || has_outer_var(key, NULL) ||
 		contain_volatile_functions(key))
 		return NULL;
 	rte = rt_fetch(rti, q->rtable);

@@ -241,13 +241,19 @@ rewrite_lateral(Query *q, int rti)
 	TargetEntry *tle;
 	Var		   *result;
 	Expr	   *cond;
+	Node	   *where = sub->jointree->quals;
 
 	if (!is_ordered_first_row(sub) ||
 		!split_key_condition(sub, &key, &outer, &rest) ||
-		contain_vars_of_level((Node *) sub->targetList, 1) ||
 		(quals = join_quals_of((Node *) q->jointree, rti)) == NULL)
 		return;
+	/* nothing else of the subquery may read the outer query */
 	sub->jointree->quals = rest != NIL ? (Node *) make_ands_explicit(rest) : NULL;
+	if (contain_vars_of_level((Node *) sub, 1))
+	{
+		sub->jointree->quals = where;
+		return;
+	}
 
 	tle = key_column(sub, rte, key);
 	distinct_on_key(sub, tle, key);
