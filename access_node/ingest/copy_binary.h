@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: PostgreSQL */
 /*
  * ingest/copy_binary.h — reading COPY's binary format with only the
- * dimension columns decoded, every field kept as it came.
+ * dimension columns decoded, each row kept as it came.
  */
 #ifndef HYPERDIST_INGEST_COPY_BINARY_H
 #define HYPERDIST_INGEST_COPY_BINARY_H
@@ -21,21 +21,21 @@ typedef struct HdBinaryReader HdBinaryReader;
 extern bool hd_copy_binary_forwardable(Oid type);
 
 /*
- * Takes over cstate, a binary COPY FROM begun by BeginCopyFrom: the
- * columns read whose decode[attnum - 1] is set are decoded, every other one
- * is only kept.  Each row read is written to tuple (reset first) as a tuple
- * of COPY's binary format.
+ * Reads the rows of cstate, a binary COPY FROM begun by BeginCopyFrom (which
+ * has read the header): the columns read whose decode[attnum - 1] is set are
+ * decoded with cstate's receive functions, the others are only checked
+ * for their length.
  */
 extern HdBinaryReader *hd_copy_binary_begin(CopyFromState cstate,
-											const bool *decode,
-											StringInfo tuple);
+											const bool *decode);
 
 /*
  * Reads a row: the decoded columns into values and isnull (one per
- * attribute), the row into the reader's tuple; false at the end of the
- * input.  Allocates in the current memory context.
+ * attribute), the row as it came (a tuple of binary COPY) into *row and
+ * *len, valid until the next call; false at the end of the input.  Errors
+ * come with COPY's context if the caller has set it up.
  */
 extern bool hd_copy_binary_next(HdBinaryReader *reader, Datum *values,
-								bool *isnull);
+								bool *isnull, const char **row, int *len);
 
 #endif							/* HYPERDIST_INGEST_COPY_BINARY_H */

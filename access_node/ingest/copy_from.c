@@ -13,7 +13,7 @@
  * so the data nodes parse every column, in parallel, with the date order
  * and time zone the access node routed with.  Binary input is read by
  * ingest/copy_binary.c, which decodes only the dimension columns and keeps
- * every field's bytes; the data nodes get them, unchanged, in batches of
+ * each row's bytes; the data nodes get them, unchanged, in batches of
  *   COPY root (c1, ..., cn) FROM STDIN (FORMAT binary)
  * Routing, batching and shipping are those of INSERT (ingest/insert.c).
  *
@@ -88,7 +88,9 @@ typedef struct CopyForward
 	HdBinaryReader *reader;		/* binary */
 	Datum	   *values;			/* per attribute: only dimensions are set */
 	bool	   *isnull;
-	StringInfoData row;			/* the row as the data nodes read it */
+	StringInfoData line;		/* text: the row in COPY text format */
+	const char *row;			/* the row as the data nodes read it */
+	int			rowlen;
 	MemoryContext row_cxt;
 } CopyForward;
 
@@ -384,7 +386,9 @@ read_text_row(CopyForward *cf)
 	old = MemoryContextSwitchTo(cf->row_cxt);
 	parse_dimensions(cf, fields);
 	MemoryContextSwitchTo(old);
-	encode_line(&cf->row, fields, nfields);
+	encode_line(&cf->line, fields, nfields);
+	cf->row = cf->line.data;
+	cf->rowlen = cf->line.len;
 	return true;
 }
 
@@ -407,7 +411,8 @@ read_row(CopyForward *cf)
 	if (cf->binary)
 	{
 		old = MemoryContextSwitchTo(cf->row_cxt);
-		found = hd_copy_binary_next(cf->reader, cf->values, cf->isnull);
+		found = hd_copy_binary_next(cf->reader, cf->values, cf->isnull,
+									&cf->row, &cf->rowlen);
 		MemoryContextSwitchTo(old);
 	}
 	else
@@ -431,7 +436,7 @@ init_binary_reader(CopyForward *cf)
 
 	for (int i = 0; i < natts; i++)
 		decode[i] = is_dimension(cf->ht, i + 1);
-	cf->reader = hd_copy_binary_begin(cf->cstate, decode, &cf->row);
+	cf->reader = hd_copy_binary_begin(cf->cstate, decode);
 }
 
 static uint64
@@ -446,11 +451,11 @@ forward_rows(ParseState *pstate, CopyForward *cf, const CopyStmt *stmt)
 							   stmt->options);
 	cf->insert = hd_insert_begin_copy(cf->rel, cf->ht, data_node_sql(cf),
 									  cf->binary);
-	initStringInfo(&cf->row);
 	if (cf->binary)
 		init_binary_reader(cf);
 	else
 	{
+		initStringInfo(&cf->line);
 		init_dimension(cf, &cf->ht->time);
 		if (cf->ht->has_space)
 			init_dimension(cf, &cf->ht->space);
@@ -465,7 +470,7 @@ forward_rows(ParseState *pstate, CopyForward *cf, const CopyStmt *stmt)
 	/* a data node's error names the node, and the line in its batch and input */
 	while ((chunk = read_row(cf)) != NULL)
 	{
-		hd_insert_copy_row(cf->insert, chunk, cf->row.data, cf->row.len,
+		hd_insert_copy_row(cf->insert, chunk, cf->row, cf->rowlen,
 						   cf->cstate->cur_lineno);
 		MemoryContextReset(cf->row_cxt);
 		rows++;

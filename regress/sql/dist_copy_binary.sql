@@ -31,7 +31,13 @@ SELECT '2024-01-01'::timestamptz + i * interval '37 minutes', i % 7,
        md5(i::text)::uuid, decode(lpad(to_hex(i), 6, '0'), 'hex'), left('abcdefg', i % 6)
   FROM generate_series(1, 600) i;
 INSERT INTO cb_src (time, dev) VALUES ('2024-01-01', 0);
+-- rows larger than a read of the input
+INSERT INTO cb_src (time, dev, note, words)
+VALUES ('2024-01-02', 1, repeat('long ', 60000), ARRAY[repeat('x', 70000), repeat('y', 70000)]);
 \copy cb_src TO 'dist_copy_binary.bin' (FORMAT binary)
+-- the file in psql's directory, for the server too
+\set cwd `pwd`
+SELECT :'cwd' || '/dist_copy_binary.bin' AS bin_file \gset
 
 CREATE TABLE cb1 (LIKE cb_src);
 CREATE TABLE cb2 (LIKE cb_src);
@@ -62,8 +68,9 @@ LANGUAGE sql AS $$
 $$;
 
 -- ---- the file, several batches per data node ------------------------------
+-- (read by the server, and sent by psql as COPY FROM STDIN)
 SET hyperdist.max_insert_batch_size = 7;
-\copy cb1 FROM 'dist_copy_binary.bin' (FORMAT binary)
+COPY cb1 FROM :'bin_file' (FORMAT binary);
 \copy cb2 FROM 'dist_copy_binary.bin' (FORMAT binary)
 RESET hyperdist.max_insert_batch_size;
 \copy cb_local FROM 'dist_copy_binary.bin' (FORMAT binary)
@@ -162,6 +169,19 @@ COPY cb2 (time, dev, v) FROM 'cb_bad.bin' (FORMAT binary);
 CALL cb_write('cb_bad.bin', cb_good(), trailer => '\xffff00');
 COPY cb2 (time, dev, v) FROM 'cb_bad.bin' (FORMAT binary);
 \echo :LAST_ERROR_SQLSTATE
+-- the same from the client (psql's \copy sends the file as COPY FROM STDIN)
+CALL cb_write(:'bin_file', cb_good() || int2send(3::int2)
+  || cb_field(timestamptz_send('2024-05-02')) || cb_field(int4send(1))
+  || int4send(8) || '\x0000'::bytea, trailer => '');
+\copy cb2 (time, dev, v) FROM 'dist_copy_binary.bin' (FORMAT binary)
+\echo :LAST_ERROR_SQLSTATE
+CALL cb_write(:'bin_file', cb_good(), trailer => '\xffff00');
+\copy cb2 (time, dev, v) FROM 'dist_copy_binary.bin' (FORMAT binary)
+\echo :LAST_ERROR_SQLSTATE
+-- the session goes on
+CALL cb_write(:'bin_file', cb_row('2024-05-02', 1, 1) || cb_row('2024-05-02', 2, 2));
+\copy cb2 (time, dev, v) FROM 'dist_copy_binary.bin' (FORMAT binary)
+DELETE FROM cb2 WHERE time >= '2024-05-02';
 RESET hyperdist.max_insert_batch_size;
 -- nothing of them was loaded
 SELECT count(*) FROM cb2 WHERE time >= '2024-05-01';
