@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: PostgreSQL */
 /*
- * ingest/copy_from.c — COPY FROM in text or CSV into a distributed
+ * ingest/copy_from.c — COPY FROM in text, CSV or binary into a distributed
  * hypertable.
  *
  * The access node splits each input line into its fields (COPY's own
@@ -11,12 +11,15 @@
  *   SET LOCAL datestyle ...; SET LOCAL timezone ...;
  *   COPY root (c1, ..., cn) FROM STDIN (ENCODING '<the access node's>')
  * so the data nodes parse every column, in parallel, with the date order
- * and time zone the access node routed with.  Routing, batching and
- * shipping are those of INSERT (ingest/insert.c).
+ * and time zone the access node routed with.  Binary input is read by
+ * ingest/copy_binary.c, which decodes only the dimension columns and keeps
+ * each row's bytes; the data nodes get them, unchanged, in batches of
+ *   COPY root (c1, ..., cn) FROM STDIN (FORMAT binary)
+ * Routing, batching and shipping are those of INSERT (ingest/insert.c).
  *
  * Whatever the data node could not do as the access node would, falls
  * back to PostgreSQL's COPY through the foreign table (every column parsed
- * here, rows shipped in binary): binary input, a WHERE clause, FORCE_*
+ * here, rows shipped in binary): a WHERE clause, FORCE_*
  * and FREEZE options, triggers on the hypertable, generated columns,
  * domain-typed columns, a column left out of the list that has a default
  * or is an identity (the access node evaluates it once per row, volatile
@@ -24,7 +27,10 @@
  * dimension column left out, and columns whose input depends on settings
  * a data node session does not take from the access node (money on
  * lc_monetary, xml on xmloption, interval under IntervalStyle
- * sql_standard, arrays with array_nulls off).
+ * sql_standard, arrays with array_nulls off).  Binary input also falls
+ * back for a column whose binary form a data node may read otherwise
+ * (hd_copy_binary_forwardable) and when the client encoding, in which
+ * binary text arrives, is not the database's.
  *
  * Errors: a row whose dimension value is rejected fails on the access node
  * with COPY's context (the line, the column); a row a data node rejects
@@ -55,6 +61,7 @@
 #include "utils/rel.h"
 
 #include "deparse/deparse.h"
+#include "ingest/copy_binary.h"
 #include "ingest/copy_from.h"
 #include "ingest/insert.h"
 #include "metadata/hypertable.h"
@@ -73,13 +80,17 @@ typedef struct CopyForward
 	Relation	rel;
 	HdHypertable *ht;
 	List	   *attnums;		/* the columns read, in input order */
+	bool		binary;
 	CopyFromState cstate;
 	HdInsertState *insert;
-	int			ndims;
+	int			ndims;			/* text: the dimension columns */
 	DimensionInput dims[2];
+	HdBinaryReader *reader;		/* binary */
 	Datum	   *values;			/* per attribute: only dimensions are set */
 	bool	   *isnull;
-	StringInfoData line;		/* the row in COPY text format */
+	StringInfoData line;		/* text: the row in COPY text format */
+	const char *row;			/* the row as the data nodes read it */
+	int			rowlen;
 	MemoryContext row_cxt;
 } CopyForward;
 
@@ -132,7 +143,7 @@ option_applied_here(const DefElem *opt)
 	};
 
 	if (strcmp(opt->defname, "format") == 0)
-		return strcmp(defGetString((DefElem *) opt), "binary") != 0;
+		return true;
 	for (int i = 0; i < lengthof(names); i++)
 	{
 		if (strcmp(opt->defname, names[i]) == 0)
@@ -167,10 +178,18 @@ is_dimension(const HdHypertable *ht, AttrNumber attnum)
 		(ht->has_space && attnum == ht->space.attnum);
 }
 
+/* Whether a column read can be forwarded in the input's format. */
+static bool
+forwardable(Oid type, bool binary)
+{
+	return binary ? hd_copy_binary_forwardable(type) :
+		!input_depends_on_settings(type);
+}
+
 /* Why rows cannot be forwarded unparsed, or NULL if they can. */
 static const char *
 fallback_reason(Relation rel, const HdHypertable *ht, const CopyStmt *stmt,
-				List *attnums)
+				List *attnums, bool binary)
 {
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	ListCell   *lc;
@@ -184,6 +203,8 @@ fallback_reason(Relation rel, const HdHypertable *ht, const CopyStmt *stmt,
 	}
 	if (rel->trigdesc != NULL)
 		return "triggers";
+	if (binary && pg_get_client_encoding() != GetDatabaseEncoding())
+		return "binary text in a client encoding not the database's";
 	for (int i = 0; i < tupdesc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
@@ -195,8 +216,9 @@ fallback_reason(Relation rel, const HdHypertable *ht, const CopyStmt *stmt,
 			return "a generated column";
 		if (get_typtype(att->atttypid) == TYPTYPE_DOMAIN)
 			return "a column of a domain type";
-		if (read && input_depends_on_settings(att->atttypid))
-			return "a column whose input depends on settings";
+		if (read && !forwardable(att->atttypid, binary))
+			return binary ? "a column whose binary form a data node may read otherwise" :
+				"a column whose input depends on settings";
 		if (!read && (att->atthasdef || att->attidentity))
 			return "a column with a default not read";
 		if (!read && is_dimension(ht, att->attnum))
@@ -206,11 +228,12 @@ fallback_reason(Relation rel, const HdHypertable *ht, const CopyStmt *stmt,
 }
 
 /*
- * The data nodes' statement: the date order and time zone this session
- * parsed the dimension columns with (the output format stays ISO), then
- * COPY in text format from this database's encoding.  The settings last
- * until the data node's transaction ends; values sent in binary or ISO
- * text do not depend on them.
+ * The data nodes' statement.  Binary: COPY in binary format.  Text: the
+ * date order and time zone this session parsed the dimension columns with
+ * (the output format stays ISO), then COPY in text format from this
+ * database's encoding.  The settings last until the data node's
+ * transaction ends; values sent in binary or ISO text do not depend on
+ * them.
  */
 static char *
 data_node_sql(CopyForward *cf)
@@ -224,8 +247,11 @@ data_node_sql(CopyForward *cf)
 	foreach(lc, cf->attnums)
 		attnums[foreach_current_index(lc)] = lfirst_int(lc);
 	copy = hd_deparse_copy_from(cf->ht, RelationGetDescr(cf->rel), n, attnums,
+								cf->binary ? "FORMAT binary" :
 								psprintf("ENCODING %s",
 										 quote_literal_cstr(GetDatabaseEncodingName())));
+	if (cf->binary)
+		return copy;
 	return psprintf("SET LOCAL datestyle = 'ISO, %s'; SET LOCAL timezone = %s; %s",
 					orders[DateOrder],
 					quote_literal_cstr(pg_get_timezone_name(session_timezone)),
@@ -346,31 +372,71 @@ encode_line(StringInfo line, char **fields, int nfields)
 	appendStringInfoCharMacro(line, '\n');
 }
 
+/* Reads a line into cf->row, its dimension columns into cf->values. */
+static bool
+read_text_row(CopyForward *cf)
+{
+	char	  **fields;
+	int			nfields;
+	MemoryContext old;
+
+	if (!NextCopyFromRawFields(cf->cstate, &fields, &nfields))
+		return false;
+	check_field_count(cf, nfields);
+	old = MemoryContextSwitchTo(cf->row_cxt);
+	parse_dimensions(cf, fields);
+	MemoryContextSwitchTo(old);
+	encode_line(&cf->line, fields, nfields);
+	cf->row = cf->line.data;
+	cf->rowlen = cf->line.len;
+	return true;
+}
+
 /*
- * Reads a line and routes it, with COPY's error context (the line number);
+ * Reads a row and routes it, with COPY's error context (the line number);
  * NULL at the end of the input.
  */
 static HdChunk *
-read_line(CopyForward *cf, char ***fields, int *nfields)
+read_row(CopyForward *cf)
 {
 	ErrorContextCallback errcallback;
 	HdChunk    *chunk = NULL;
 	MemoryContext old;
+	bool		found;
 
 	errcallback.callback = CopyFromErrorCallback;
 	errcallback.arg = cf->cstate;
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
-	if (NextCopyFromRawFields(cf->cstate, fields, nfields))
+	if (cf->binary)
 	{
-		check_field_count(cf, *nfields);
 		old = MemoryContextSwitchTo(cf->row_cxt);
-		parse_dimensions(cf, *fields);
+		found = hd_copy_binary_next(cf->reader, cf->values, cf->isnull,
+									&cf->row, &cf->rowlen);
+		MemoryContextSwitchTo(old);
+	}
+	else
+		found = read_text_row(cf);
+	if (found)
+	{
+		old = MemoryContextSwitchTo(cf->row_cxt);
 		chunk = hd_insert_route(cf->insert, cf->values, cf->isnull);
 		MemoryContextSwitchTo(old);
 	}
 	error_context_stack = errcallback.previous;
 	return chunk;
+}
+
+/* Binary: the reader decodes the dimension columns, keeps the others. */
+static void
+init_binary_reader(CopyForward *cf)
+{
+	int			natts = RelationGetDescr(cf->rel)->natts;
+	bool	   *decode = palloc0(sizeof(bool) * natts);
+
+	for (int i = 0; i < natts; i++)
+		decode[i] = is_dimension(cf->ht, i + 1);
+	cf->reader = hd_copy_binary_begin(cf->cstate, decode);
 }
 
 static uint64
@@ -379,29 +445,32 @@ forward_rows(ParseState *pstate, CopyForward *cf, const CopyStmt *stmt)
 	int			natts = RelationGetDescr(cf->rel)->natts;
 	uint64		rows = 0;
 	HdChunk    *chunk;
-	char	  **fields;
-	int			nfields;
 
 	cf->cstate = BeginCopyFrom(pstate, cf->rel, NULL, stmt->filename,
 							   stmt->is_program, NULL, stmt->attlist,
 							   stmt->options);
-	cf->insert = hd_insert_begin_text_copy(cf->rel, cf->ht, data_node_sql(cf));
-	init_dimension(cf, &cf->ht->time);
-	if (cf->ht->has_space)
-		init_dimension(cf, &cf->ht->space);
+	cf->insert = hd_insert_begin_copy(cf->rel, cf->ht, data_node_sql(cf),
+									  cf->binary);
+	if (cf->binary)
+		init_binary_reader(cf);
+	else
+	{
+		initStringInfo(&cf->line);
+		init_dimension(cf, &cf->ht->time);
+		if (cf->ht->has_space)
+			init_dimension(cf, &cf->ht->space);
+	}
 	cf->values = palloc0(sizeof(Datum) * natts);
 	cf->isnull = palloc(sizeof(bool) * natts);
 	memset(cf->isnull, true, sizeof(bool) * natts);
-	initStringInfo(&cf->line);
 	cf->row_cxt = AllocSetContextCreate(CurrentMemoryContext,
 										"hyperdist copy row",
 										ALLOCSET_DEFAULT_SIZES);
 
 	/* a data node's error names the node, and the line in its batch and input */
-	while ((chunk = read_line(cf, &fields, &nfields)) != NULL)
+	while ((chunk = read_row(cf)) != NULL)
 	{
-		encode_line(&cf->line, fields, nfields);
-		hd_insert_text_row(cf->insert, chunk, cf->line.data, cf->line.len,
+		hd_insert_copy_row(cf->insert, chunk, cf->row, cf->rowlen,
 						   cf->cstate->cur_lineno);
 		MemoryContextReset(cf->row_cxt);
 		rows++;
@@ -409,6 +478,22 @@ forward_rows(ParseState *pstate, CopyForward *cf, const CopyStmt *stmt)
 	hd_insert_flush(cf->insert);
 	EndCopyFrom(cf->cstate);
 	return rows;
+}
+
+/* Whether the statement reads COPY's binary format. */
+static bool
+binary_format(const CopyStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->options)
+	{
+		DefElem    *opt = lfirst(lc);
+
+		if (strcmp(opt->defname, "format") == 0)
+			return strcmp(defGetString(opt), "binary") == 0;
+	}
+	return false;
 }
 
 bool
@@ -423,8 +508,9 @@ hd_copy_from(ParseState *pstate, const CopyStmt *stmt, Oid relid,
 	cf.ht = hd_hypertable_load(relid);
 	cf.attnums = CopyGetAttnums(RelationGetDescr(cf.rel), cf.rel, stmt->attlist);
 	check_insert_privilege(pstate, cf.rel, cf.attnums);
+	cf.binary = binary_format(stmt);
 	why = cf.ht == NULL ? "not a distributed hypertable" :
-		fallback_reason(cf.rel, cf.ht, stmt, cf.attnums);
+		fallback_reason(cf.rel, cf.ht, stmt, cf.attnums, cf.binary);
 	if (why != NULL)
 	{
 		ereport(DEBUG1,
@@ -437,8 +523,9 @@ hd_copy_from(ParseState *pstate, const CopyStmt *stmt, Oid relid,
 	PreventCommandIfReadOnly("COPY FROM");
 	PreventCommandIfParallelMode("COPY FROM");
 	ereport(DEBUG1,
-			(errmsg_internal("COPY into \"%s\" forwards text rows to the data nodes",
-							 RelationGetRelationName(cf.rel))));
+			(errmsg_internal("COPY into \"%s\" forwards %s rows to the data nodes",
+							 RelationGetRelationName(cf.rel),
+							 cf.binary ? "binary" : "text")));
 	*processed = forward_rows(pstate, &cf, stmt);
 	table_close(cf.rel, NoLock);
 	return true;

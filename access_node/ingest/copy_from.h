@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: PostgreSQL */
 /*
- * ingest/copy_from.h — COPY FROM in text or CSV into a distributed
+ * ingest/copy_from.h — COPY FROM in text, CSV or binary into a distributed
  * hypertable, forwarding the rows' fields to the data nodes unparsed.
  */
 #ifndef HYPERDIST_INGEST_COPY_FROM_H

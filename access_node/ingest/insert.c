@@ -18,9 +18,9 @@
  * into the chunks.  An ON CONFLICT clause (deparsed by ingest/on_conflict.c) is
  * appended and arbitrated by the data node's unique indexes.
  *
- * COPY FROM in text or CSV (ingest/copy_from.c) brings its rows already
- * encoded, as lines of COPY's text format, and its own COPY statement; they
- * are routed and batched the same way.
+ * COPY FROM into a hypertable (ingest/copy_from.c) brings its rows already
+ * encoded, as lines of COPY's text format or tuples of its binary format,
+ * and its own COPY statement; they are routed and batched the same way.
  */
 #include "postgres.h"
 
@@ -75,7 +75,7 @@ typedef struct NodeConn
 	bool		pending;
 	uint32		seq;
 	bool		pending_counts; /* its rows count as inserted */
-	uint64	   *lines;			/* text COPY in flight: each row's input line */
+	uint64	   *lines;			/* raw COPY in flight: each row's input line */
 	int			nlines;
 	int			lines_size;
 } NodeConn;
@@ -87,7 +87,7 @@ typedef struct NodeBatch
 	int			nrows;
 	size_t		bytes;
 	StringInfoData copy;		/* COPY: header and rows */
-	uint64	   *lines;			/* text COPY: each row's input line */
+	uint64	   *lines;			/* raw COPY: each row's input line */
 	int			lines_size;
 	StringInfoData *columns;	/* else per column: the array's elements */
 	bool	   *hasnull;
@@ -108,7 +108,8 @@ struct HdInsertState
 	StringInfoData *row;		/* the current row's elements, per column */
 	char	   *sql;
 	char	   *copy_sql;		/* NULL: batches are INSERT ... unnest */
-	bool		text_copy;		/* copy_sql reads text rows the caller encodes */
+	bool		raw_copy;		/* copy_sql reads rows the caller encodes */
+	bool		binary_copy;	/* copy_sql reads binary COPY data */
 	List	   *nodes;			/* NodeConn */
 	List	   *batches;		/* NodeBatch */
 	uint64		inserted;
@@ -239,6 +240,7 @@ init_statements(HdInsertState *state, const char *alias,
 										 elemtypes, as_text, on_conflict);
 	state->copy_sql = on_conflict == NULL && all_binary(state) ?
 		hd_deparse_copy_from(state->ht, tupdesc, n, attnums, "FORMAT binary") : NULL;
+	state->binary_copy = state->copy_sql != NULL;
 }
 
 /*
@@ -257,11 +259,11 @@ batch_line(const char *context)
 }
 
 /*
- * Waits for a text COPY batch.  A data node's error on one of its rows
+ * Waits for a raw COPY batch.  A data node's error on one of its rows
  * names the row's line within the batch; the input's line is added.
  */
 static uint64
-wait_text_copy(HdInsertState *state, NodeConn *node)
+wait_raw_copy(HdInsertState *state, NodeConn *node)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	uint64		rows = 0;
@@ -299,8 +301,8 @@ wait_node(HdInsertState *state, NodeConn *node)
 	if (!node->pending)
 		return;
 	node->pending = false;
-	if (state->text_copy)
-		rows = wait_text_copy(state, node);
+	if (state->raw_copy)
+		rows = wait_raw_copy(state, node);
 	else
 		rows = hd_exec_wait(node->conn, node->seq, NULL);
 	if (node->pending_counts)
@@ -388,7 +390,7 @@ copy_batch_reset(HdInsertState *state, NodeBatch *batch)
 	static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
 
 	resetStringInfo(&batch->copy);
-	if (!state->text_copy)
+	if (state->binary_copy)
 		appendBinaryStringInfo(&batch->copy, header, sizeof(header));
 }
 
@@ -442,7 +444,7 @@ put_be32(StringInfo buf, int offset, uint32 v)
 }
 
 /*
- * A text COPY batch's input lines go with it to its node, which has one
+ * A raw COPY batch's input lines go with it to its node, which has one
  * batch (rows are not counted apart); the node's former array, free since
  * its batch was awaited, is the batch's next.
  */
@@ -469,12 +471,12 @@ ship_copy_batch(HdInsertState *state, NodeBatch *batch)
 {
 	uint16		trailer = pg_hton16((uint16) -1);
 
-	if (!state->text_copy)
+	if (state->binary_copy)
 		appendBinaryStringInfo(&batch->copy, (char *) &trailer, 2);
 	wait_node(state, batch->node);
 	batch->node->seq = hd_exec_send_copy(batch->node->conn, state->copy_sql,
 										 batch->copy.data, batch->copy.len);
-	if (state->text_copy)
+	if (state->raw_copy)
 		hand_lines_over(batch);
 	batch->node->pending = true;
 	batch->node->pending_counts = batch->counts;
@@ -807,13 +809,15 @@ hd_insert_row_returning(HdInsertState *state, Datum *values, bool *isnull,
 }
 
 HdInsertState *
-hd_insert_begin_text_copy(Relation rel, HdHypertable *ht, const char *copy_sql)
+hd_insert_begin_copy(Relation rel, HdHypertable *ht, const char *copy_sql,
+					 bool binary)
 {
 	MemoryContext old = CurrentMemoryContext;
 	HdInsertState *state = create_state(rel, ht, false);
 
 	state->copy_sql = pstrdup(copy_sql);
-	state->text_copy = true;
+	state->raw_copy = true;
+	state->binary_copy = binary;
 	MemoryContextSwitchTo(old);
 	return state;
 }
@@ -841,17 +845,17 @@ add_line(HdInsertState *state, NodeBatch *batch, uint64 lineno)
 }
 
 void
-hd_insert_text_row(HdInsertState *state, HdChunk *chunk, const char *line,
+hd_insert_copy_row(HdInsertState *state, HdChunk *chunk, const char *row,
 				   int len, uint64 lineno)
 {
-	Assert(state->text_copy);
+	Assert(state->raw_copy);
 	for (int i = 0; i < chunk->nnodes; i++)
 	{
 		NodeBatch  *batch = get_batch(state, chunk->nodes[i], true);
 
 		make_room(state, batch, len);
 		add_line(state, batch, lineno);
-		appendBinaryStringInfo(&batch->copy, line, len);
+		appendBinaryStringInfo(&batch->copy, row, len);
 		row_added(state, batch, len);
 	}
 }

@@ -45,11 +45,13 @@ extern bool hd_insert_row_returning(HdInsertState *state, Datum *values,
 									bool *isnull, Datum *out, bool *outnull);
 
 /*
- * Starts routing rows that come encoded as lines of COPY's text format:
- * copy_sql is the data node's statement that reads them from STDIN.
+ * Starts routing rows that come encoded as lines of COPY's text format or,
+ * with binary, as tuples of its binary format (without the header and
+ * trailer, which each batch gets): copy_sql is the data node's statement
+ * that reads them from STDIN.
  */
-extern HdInsertState *hd_insert_begin_text_copy(Relation rel, HdHypertable *ht,
-												const char *copy_sql);
+extern HdInsertState *hd_insert_begin_copy(Relation rel, HdHypertable *ht,
+										   const char *copy_sql, bool binary);
 
 /*
  * The chunk a row goes to (created if missing); values and isnull, one per
@@ -58,11 +60,12 @@ extern HdInsertState *hd_insert_begin_text_copy(Relation rel, HdHypertable *ht,
 extern HdChunk *hd_insert_route(HdInsertState *state, Datum *values, bool *isnull);
 
 /*
- * Adds a line (ending in a newline) to the batches of the chunk's replicas;
- * a data node's error on it names lineno, the line of the input.
+ * Adds a row, encoded for copy_sql (a line ends in a newline), to the
+ * batches of the chunk's replicas; a data node's error on it names lineno,
+ * the row's line of the input.
  */
-extern void hd_insert_text_row(HdInsertState *state, HdChunk *chunk,
-							   const char *line, int len, uint64 lineno);
+extern void hd_insert_copy_row(HdInsertState *state, HdChunk *chunk,
+							   const char *row, int len, uint64 lineno);
 
 /*
  * Ships every buffered row and waits for all batches; returns the rows
