@@ -12,6 +12,7 @@
 #include "access/transam.h"
 #include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
+#include "port/pg_bswap.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
