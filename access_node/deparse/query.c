@@ -605,6 +605,51 @@ hd_deparse_copy_from(const HdHypertable *ht, TupleDesc tupdesc, int n,
 					column_names(tupdesc, n, attnums), options);
 }
 
+/* ---- reference tables ------------------------------------------------- */
+
+/*
+ * A reference table's rows in binary COPY: "COPY <table> (c1, ...) FROM
+ * STDIN (FORMAT binary)"; the copy on a data node has the table's name.
+ */
+char *
+hd_deparse_reference_copy(Oid relid, TupleDesc tupdesc, int n,
+						  const AttrNumber *attnums)
+{
+	return psprintf("COPY %s (%s) FROM STDIN (FORMAT binary)",
+					hd_deparse_local_table(relid),
+					column_names(tupdesc, n, attnums));
+}
+
+/*
+ * Deletes a reference table's rows by their replica identity, the key
+ * columns keys[0..n) given as one array per column: "DELETE FROM <table>
+ * r USING unnest($1::t1[], ...) AS k(c1, ...) WHERE r.a1 = k.c1 AND ...".
+ * Identity columns are NOT NULL, so = finds every row.
+ */
+char *
+hd_deparse_reference_delete(Oid relid, TupleDesc tupdesc, int n,
+							const AttrNumber *keys)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "DELETE FROM %s r USING unnest(",
+					 hd_deparse_local_table(relid));
+	for (int i = 0; i < n; i++)
+		appendStringInfo(&sql, "%s$%d::%s[]", i > 0 ? ", " : "", i + 1,
+						 column_type(tupdesc, keys[i]));
+	appendStringInfoString(&sql, ") AS k(");
+	for (int i = 0; i < n; i++)
+		appendStringInfo(&sql, "%sc%d", i > 0 ? ", " : "", i + 1);
+	appendStringInfoString(&sql, ") WHERE ");
+	for (int i = 0; i < n; i++)
+		appendStringInfo(&sql, "%sr.%s OPERATOR(pg_catalog.=) k.c%d",
+						 i > 0 ? " AND " : "",
+						 quote_identifier(NameStr(TupleDescAttr(tupdesc, keys[i] - 1)->attname)),
+						 i + 1);
+	return sql.data;
+}
+
 /*
  * One row in text parameters, returned: "INSERT INTO ... [AS alias] (c1,
  * ...) VALUES ($1::t1, ...) [on_conflict] RETURNING c1, ...".
