@@ -100,6 +100,9 @@ extern char *hd_deparse_reference_copy(Oid relid, TupleDesc tupdesc, int n,
 									   const AttrNumber *attnums);
 extern char *hd_deparse_reference_delete(Oid relid, TupleDesc tupdesc, int n,
 										 const AttrNumber *keys);
+extern char *hd_deparse_reference_update(Oid relid, TupleDesc tupdesc,
+										 int nkeys, const AttrNumber *cols,
+										 int nset, const AttrNumber *set);
 extern List *hd_generated_set_list(Relation rel, Index varno, RangeTblEntry *rte,
 								   List *set_tlist);
 extern char *hd_deparse_on_conflict(Query *parse);

@@ -7,10 +7,12 @@
  * with transition tables (installed by create_reference_table) apply each
  * statement's changes to every copy, in the remote transactions, so the
  * copies commit or roll back with the local table (two-phase commit when
- * two or more nodes were written).  Per statement and node: the old rows
- * of an UPDATE or DELETE are deleted by their replica identity in one
- * DELETE (one array per key column), then the new rows of an INSERT,
- * UPDATE or COPY go in one binary COPY; a TRUNCATE is a TRUNCATE.  Every
+ * two or more nodes were written).  Per statement and node: the rows of
+ * an INSERT or COPY go in one binary COPY; a DELETE deletes the old rows
+ * by their replica identity in one DELETE (one array per key column); an
+ * UPDATE updates the rows whose key stayed in one UPDATE (found by their
+ * key, the other columns set from arrays), deletes those whose key changed
+ * and copies their new versions; a TRUNCATE is a TRUNCATE.  Every
  * value is the access node's: defaults, sequences and now() were computed
  * here, and the copies' columns are plain.
  *
@@ -38,6 +40,7 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -51,9 +54,9 @@
 #include "remote/fanout.h"
 #include "remote/node.h"
 
-/* A COPY is shipped at this size, a DELETE at this many keys. */
+/* A COPY is shipped at this size, a DELETE or UPDATE at this many rows. */
 #define REF_COPY_MAX_BYTES (16 * 1024 * 1024)
-#define REF_DELETE_MAX_KEYS 100000
+#define REF_ARRAY_MAX_ROWS 100000
 
 typedef struct RefWriter
 {
@@ -241,62 +244,183 @@ identity_columns(Relation rel, const char *command, AttrNumber **keys)
 	return n;
 }
 
-/* One DELETE on every node of the keys gathered, as arrays in binary. */
-static void
-delete_flush(RefWriter *w, const char *sql, int nkeys, const AttrNumber *keys,
-			 ArrayBuildState **arrays)
+/*
+ * Values of some columns of many rows, one array per column, for a
+ * statement that reads them with unnest: attnums[0..n) from each row
+ * (the first nfirst of them from one slot, the rest from another).
+ */
+typedef struct ColumnArrays
 {
-	HdParamValue *params = palloc(sizeof(HdParamValue) * nkeys);
-	MemoryContext cxt = CurrentMemoryContext;
+	char	   *sql;
+	int			n;
+	AttrNumber *attnums;
+	ArrayBuildState **arrays;
+	int			nrows;
+} ColumnArrays;
 
-	for (int i = 0; i < nkeys; i++)
+static void
+arrays_init(ColumnArrays *a, char *sql, int n, AttrNumber *attnums)
+{
+	a->sql = sql;
+	a->n = n;
+	a->attnums = attnums;
+	a->arrays = palloc0(sizeof(ArrayBuildState *) * Max(n, 1));
+	a->nrows = 0;
+}
+
+/* Runs the statement on every node with the arrays gathered, in binary. */
+static void
+arrays_flush(RefWriter *w, ColumnArrays *a)
+{
+	HdParamValue *params;
+
+	if (a->nrows == 0)
+		return;
+	params = palloc(sizeof(HdParamValue) * a->n);
+	for (int i = 0; i < a->n; i++)
 	{
-		Oid			elemtype = TupleDescAttr(RelationGetDescr(w->rel), keys[i] - 1)->atttypid;
-		Datum		array = makeArrayResult(arrays[i], cxt);
+		Oid			type = TupleDescAttr(RelationGetDescr(w->rel), a->attnums[i] - 1)->atttypid;
+		Datum		array = makeArrayResult(a->arrays[i], CurrentMemoryContext);
 		bytea	   *bytes = OidSendFunctionCall(F_ARRAY_SEND, array);
 
-		params[i].type = get_array_type(getBaseType(elemtype));
+		params[i].type = get_array_type(getBaseType(type));
 		params[i].data = VARDATA(bytes);
 		params[i].len = VARSIZE(bytes) - VARHDRSZ;
 		params[i].binary = true;
-		arrays[i] = NULL;
+		a->arrays[i] = NULL;
 	}
-	exec_on_all(w, sql, nkeys, params, NULL);
+	exec_on_all(w, a->sql, a->n, params, NULL);
+	a->nrows = 0;
+}
+
+/* Adds the values of columns first..first+count of a row from slot. */
+static void
+arrays_add_columns(RefWriter *w, ColumnArrays *a, TupleTableSlot *slot,
+				   int first, int count)
+{
+	for (int i = first; i < first + count; i++)
+	{
+		bool		isnull;
+		Datum		value = slot_getattr(slot, a->attnums[i], &isnull);
+		Oid			type = TupleDescAttr(RelationGetDescr(w->rel), a->attnums[i] - 1)->atttypid;
+
+		a->arrays[i] = accumArrayResult(a->arrays[i], value, isnull,
+										getBaseType(type), CurrentMemoryContext);
+	}
+}
+
+/* After a row: ships the statement when it has its most rows. */
+static void
+arrays_row_added(RefWriter *w, ColumnArrays *a)
+{
+	if (++a->nrows == REF_ARRAY_MAX_ROWS)
+		arrays_flush(w, a);
 }
 
 /* Deletes the rows of a transition table from the copies, by their keys. */
 static void
 delete_tuplestore(RefWriter *w, Tuplestorestate *rows, int nkeys,
-				  const AttrNumber *keys)
+				  AttrNumber *keys)
 {
-	TupleDesc	tupdesc = RelationGetDescr(w->rel);
-	TupleTableSlot *slot = MakeSingleTupleTableSlot(tupdesc, &TTSOpsMinimalTuple);
-	char	   *sql = hd_deparse_reference_delete(RelationGetRelid(w->rel),
-												  tupdesc, nkeys, keys);
-	ArrayBuildState **arrays = palloc0(sizeof(ArrayBuildState *) * nkeys);
-	int			n = 0;
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(w->rel),
+													&TTSOpsMinimalTuple);
+	ColumnArrays del;
 
+	arrays_init(&del, hd_deparse_reference_delete(RelationGetRelid(w->rel),
+												  RelationGetDescr(w->rel),
+												  nkeys, keys),
+				nkeys, keys);
 	tuplestore_rescan(rows);
 	while (tuplestore_gettupleslot(rows, true, false, slot))
 	{
-		for (int i = 0; i < nkeys; i++)
-		{
-			bool		isnull;
-			Datum		value = slot_getattr(slot, keys[i], &isnull);
+		arrays_add_columns(w, &del, slot, 0, nkeys);
+		arrays_row_added(w, &del);
+	}
+	arrays_flush(w, &del);
+	ExecDropSingleTupleTableSlot(slot);
+}
 
-			arrays[i] = accumArrayResult(arrays[i], value, isnull,
-										 getBaseType(TupleDescAttr(tupdesc, keys[i] - 1)->atttypid),
-										 CurrentMemoryContext);
-		}
-		if (++n == REF_DELETE_MAX_KEYS)
+/* Whether the old and the new row have the same replica identity. */
+static bool
+same_key(Relation rel, TupleTableSlot *old, TupleTableSlot *new,
+		 int nkeys, const AttrNumber *keys)
+{
+	for (int i = 0; i < nkeys; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), keys[i] - 1);
+		bool		null1;
+		bool		null2;
+		Datum		v1 = slot_getattr(old, keys[i], &null1);
+		Datum		v2 = slot_getattr(new, keys[i], &null2);
+
+		if (null1 != null2 ||
+			(!null1 && !datum_image_eq(v1, v2, att->attbyval, att->attlen)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The rows an UPDATE changed.  Those whose key stayed are updated in place
+ * on the copies, one UPDATE per node (a DELETE and INSERT would break
+ * foreign keys referencing them there); those whose key changed are
+ * deleted by their old key, then copied.  PostgreSQL fills the old and
+ * new transition tables row by row, so the nth rows of both are the same
+ * row's versions.
+ */
+static void
+update_tuplestores(RefWriter *w, Tuplestorestate *oldrows,
+				   Tuplestorestate *newrows, int nkeys, AttrNumber *keys)
+{
+	TupleDesc	tupdesc = RelationGetDescr(w->rel);
+	TupleTableSlot *old = MakeSingleTupleTableSlot(tupdesc, &TTSOpsMinimalTuple);
+	TupleTableSlot *new = MakeSingleTupleTableSlot(tupdesc, &TTSOpsMinimalTuple);
+	AttrNumber *cols = palloc(sizeof(AttrNumber) * (nkeys + w->ncolumns));
+	int			nset = 0;
+	ColumnArrays del;
+	ColumnArrays upd;
+
+	memcpy(cols, keys, sizeof(AttrNumber) * nkeys);
+	/* the keys, then the other columns, which the UPDATE sets */
+	for (int i = 0; i < w->ncolumns; i++)
+	{
+		bool		is_key = false;
+
+		for (int k = 0; k < nkeys; k++)
+			is_key |= keys[k] == w->attnums[i];
+		if (!is_key)
+			cols[nkeys + nset++] = w->attnums[i];
+	}
+	arrays_init(&del, hd_deparse_reference_delete(RelationGetRelid(w->rel), tupdesc,
+												  nkeys, keys), nkeys, keys);
+	arrays_init(&upd, nset == 0 ? NULL :
+				hd_deparse_reference_update(RelationGetRelid(w->rel), tupdesc,
+											nkeys, cols, nset, cols + nkeys),
+				nkeys + nset, cols);
+	copy_begin(w);
+	tuplestore_rescan(oldrows);
+	tuplestore_rescan(newrows);
+	while (tuplestore_gettupleslot(oldrows, true, false, old) &&
+		   tuplestore_gettupleslot(newrows, true, false, new))
+	{
+		if (!same_key(w->rel, old, new, nkeys, keys))
 		{
-			delete_flush(w, sql, nkeys, keys, arrays);
-			n = 0;
+			arrays_add_columns(w, &del, old, 0, nkeys);
+			arrays_row_added(w, &del);
+			copy_row(w, new);
+		}
+		else if (nset > 0)
+		{
+			arrays_add_columns(w, &upd, old, 0, nkeys);
+			arrays_add_columns(w, &upd, new, nkeys, nset);
+			arrays_row_added(w, &upd);
 		}
 	}
-	if (n > 0)
-		delete_flush(w, sql, nkeys, keys, arrays);
-	ExecDropSingleTupleTableSlot(slot);
+	arrays_flush(w, &del);
+	arrays_flush(w, &upd);
+	copy_flush(w);
+	ExecDropSingleTupleTableSlot(old);
+	ExecDropSingleTupleTableSlot(new);
 }
 
 /* ---- the trigger ------------------------------------------------------------ */
@@ -346,13 +470,15 @@ hyperdist_reference_table_sync(PG_FUNCTION_ARGS)
 											 TRIGGER_FIRED_BY_UPDATE(td->tg_event) ?
 											 "update" : "delete from", &keys);
 
-		if (!is_empty(td->tg_oldtable))
-		{
-			writer_connect(&w);
+		if (is_empty(td->tg_oldtable))
+			return PointerGetDatum(NULL);
+		writer_connect(&w);
+		if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+			update_tuplestores(&w, td->tg_oldtable, td->tg_newtable, nkeys, keys);
+		else
 			delete_tuplestore(&w, td->tg_oldtable, nkeys, keys);
-		}
 	}
-	if (!is_empty(td->tg_newtable))
+	else if (!is_empty(td->tg_newtable))
 	{
 		writer_connect(&w);
 		copy_tuplestore(&w, td->tg_newtable);

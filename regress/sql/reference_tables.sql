@@ -151,12 +151,20 @@ SELECT create_reference_table('temp_tab');
 CREATE UNLOGGED TABLE unlogged_tab (id int PRIMARY KEY);
 SELECT create_reference_table('unlogged_tab');
 DROP TABLE unlogged_tab;
-CREATE TABLE plain_parent (id int PRIMARY KEY);
+CREATE TABLE plain_parent (id int PRIMARY KEY, label text);
 CREATE TABLE referencing (id int PRIMARY KEY, p int REFERENCES plain_parent);
 SELECT create_reference_table('referencing');
 -- to another reference table: allowed
 SELECT create_reference_table('plain_parent');
 SELECT create_reference_table('referencing');
+-- a row another copy references is updated in place there
+INSERT INTO plain_parent VALUES (1, 'a'), (2, 'b');
+INSERT INTO referencing VALUES (1, 1), (2, 2);
+UPDATE plain_parent SET label = label || '2';
+DELETE FROM referencing WHERE id = 2;
+UPDATE plain_parent SET id = 3 WHERE id = 2;
+SELECT * FROM ref_diff('plain_parent');
+SELECT * FROM ref_rows('public.plain_parent');
 CREATE TABLE enum_tab (id int PRIMARY KEY, c int4range);
 SELECT create_reference_table('enum_tab');
 SELECT count(*) FROM _hyperdist_catalog.reference_table WHERE relid = 'enum_tab'::regclass;
