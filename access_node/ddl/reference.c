@@ -190,7 +190,20 @@ hd_reference_alter_table(UtilityArgs *args, AlterTableStmt *stmt)
 	return true;
 }
 
-/* RENAME of the table, a column or a constraint: the copies first. */
+/*
+ * Runs sql on the copies, then stmt here: the data nodes know the table by
+ * its current name.
+ */
+static void
+forward_then_run(UtilityArgs *args, Node *stmt, Oid relid, const char *sql)
+{
+	hd_ddl_check_owner(relid);
+	LockRelationOid(relid, AccessExclusiveLock);
+	forward(sql);
+	hd_ddl_run_standard(args, stmt);
+}
+
+/* RENAME of the table, a column or a constraint. */
 bool
 hd_reference_rename(UtilityArgs *args, RenameStmt *stmt)
 {
@@ -202,11 +215,7 @@ hd_reference_rename(UtilityArgs *args, RenameStmt *stmt)
 	relid = reference_table_of(stmt->relation);
 	if (!OidIsValid(relid))
 		return false;
-	hd_ddl_check_owner(relid);
-	LockRelationOid(relid, AccessExclusiveLock);
-	/* the data nodes know the table by its current name */
-	forward(hd_ddl_statement_text(args));
-	hd_ddl_run_standard(args, (Node *) stmt);
+	forward_then_run(args, (Node *) stmt, relid, hd_ddl_statement_text(args));
 	return true;
 }
 
@@ -220,10 +229,8 @@ hd_reference_set_schema(UtilityArgs *args, AlterObjectSchemaStmt *stmt)
 	relid = reference_table_of(stmt->relation);
 	if (!OidIsValid(relid))
 		return false;
-	hd_ddl_check_owner(relid);
-	LockRelationOid(relid, AccessExclusiveLock);
-	forward(hd_deparse_set_schema(stmt->newschema, hd_ddl_statement_text(args)));
-	hd_ddl_run_standard(args, (Node *) stmt);
+	forward_then_run(args, (Node *) stmt, relid,
+					 hd_deparse_set_schema(stmt->newschema, hd_ddl_statement_text(args)));
 	return true;
 }
 

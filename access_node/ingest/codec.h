@@ -18,8 +18,8 @@ typedef enum HdCodecKind
 {
 	HD_CODEC_FIXED,				/* a by-value type whose send format is its
 								 * bytes in network order */
-	HD_CODEC_TEXT,				/* text-like: the bytes, as textsend sends them
-								 * when no encoding conversion applies */
+	HD_CODEC_TEXT,				/* text-like: the bytes, as textsend sends
+								 * them when no encoding conversion applies */
 	HD_CODEC_SEND,				/* typsend */
 	HD_CODEC_OUTPUT				/* typoutput, sent as text */
 } HdCodecKind;

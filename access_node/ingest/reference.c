@@ -139,9 +139,14 @@ exec_on_all(RefWriter *w, const char *sql, int nparams,
 	ListCell   *lc;
 
 	foreach(lc, w->conns)
-		seqs[foreach_current_index(lc)] = copy != NULL ?
-			hd_exec_send_copy(lfirst(lc), sql, copy->data, copy->len) :
-			hd_exec_send_params(lfirst(lc), sql, nparams, params);
+	{
+		if (copy != NULL)
+			seqs[foreach_current_index(lc)] =
+				hd_exec_send_copy(lfirst(lc), sql, copy->data, copy->len);
+		else
+			seqs[foreach_current_index(lc)] =
+				hd_exec_send_params(lfirst(lc), sql, nparams, params);
+	}
 	foreach(lc, w->conns)
 		hd_exec_wait(lfirst(lc), seqs[foreach_current_index(lc)], NULL);
 	pfree(seqs);

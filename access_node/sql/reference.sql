@@ -179,6 +179,7 @@ DECLARE
 BEGIN
   FOR rel IN WITH RECURSIVE dep(relid, depth) AS (
                SELECT r.relid, 0 FROM _hyperdist_catalog.reference_table r
+                WHERE EXISTS (SELECT FROM pg_class c WHERE c.oid = r.relid)
                UNION ALL
                SELECT c.conrelid, d.depth + 1
                  FROM dep d
