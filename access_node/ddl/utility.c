@@ -819,7 +819,7 @@ grant_on_chunk_relations(UtilityArgs *args, GrantStmt *stmt, Oid relid)
  * GRANT/REVOKE ... ON ALL TABLES IN SCHEMA: here as usual, then the same
  * statement on the data nodes of the distributed hypertables in those
  * schemas (where it also reaches the schema's other tables, as in
- * TimescaleDB).
+ * TimescaleDB), and on every data node when they hold reference tables.
  */
 static bool
 process_grant_in_schema(UtilityArgs *args, GrantStmt *stmt)
@@ -835,8 +835,11 @@ process_grant_in_schema(UtilityArgs *args, GrantStmt *stmt)
 		if (!OidIsValid(nspid))
 			continue;
 		dist = list_concat(dist, hd_catalog_hypertables_in_schema(nspid));
+		/* reference tables have copies on every data node */
+		if (hd_catalog_reference_tables_in_schema(nspid) != NIL)
+			servers = list_concat_unique_oid(servers, hd_data_node_oids());
 	}
-	if (dist == NIL)
+	if (dist == NIL && servers == NIL)
 		return false;
 	foreach(lc, dist)
 	{

@@ -230,6 +230,17 @@ BEGIN
 END $$;
 GRANT USAGE ON SCHEMA refs TO ref_other;
 CALL distributed_exec($$GRANT USAGE ON SCHEMA refs TO ref_other$$);
+-- GRANT ... ON ALL TABLES IN SCHEMA reaches the copies
+GRANT SELECT ON ALL TABLES IN SCHEMA refs TO ref_other;
+SELECT d.node_name, q.* FROM hyperdist_information.data_nodes d,
+  LATERAL _hyperdist_functions.data_node_query(d.node_name,
+    $$SELECT has_table_privilege('ref_other', 'refs.host_tags', 'SELECT')$$) AS q(may_read bool)
+ ORDER BY 1;
+REVOKE SELECT ON ALL TABLES IN SCHEMA refs FROM ref_other;
+SELECT d.node_name, q.* FROM hyperdist_information.data_nodes d,
+  LATERAL _hyperdist_functions.data_node_query(d.node_name,
+    $$SELECT has_table_privilege('ref_other', 'refs.host_tags', 'SELECT')$$) AS q(may_read bool)
+ ORDER BY 1;
 CREATE TABLE other_tab (id int PRIMARY KEY);
 SET ROLE ref_other;
 \set VERBOSITY sqlstate
