@@ -5,7 +5,7 @@
 # dead fails with a connection error naming the node and changes nothing
 # anywhere; the access node crashing between PREPARE and COMMIT PREPARED
 # of a write is resolved by the background worker, the write on every
-# node or on none.
+# node or on none; create_reference_table without data nodes is refused.
 use strict;
 use warnings;
 use FindBin;
@@ -117,6 +117,16 @@ for my $p ([ after_prepare => 0 ], [ before_commit_prepared => 1 ])
 	is($c->psql_ok("SELECT count(*) FROM tags WHERE id = $id OR hostname = '$point'"),
 		$committed ? 2 : 0, "$point: ... as on the access node");
 }
+
+# ---- no data node left -------------------------------------------------------------------
+$c->psql_ok("SELECT delete_data_node(n) FROM unnest('{dn1,dn2,dn3}'::name[]) n",
+	name => 'every data node deleted');
+$c->psql_ok("INSERT INTO tags VALUES (400, 'host_400')",
+	name => 'a reference table is still written here');
+$c->psql_error("CREATE TABLE later (id int PRIMARY KEY); SELECT create_reference_table('later')",
+	'55000', 'create_reference_table without data nodes: 55000');
+is($c->psql_ok("SELECT count(*) FROM _hyperdist_catalog.reference_table"), 2,
+	'... and no catalog row');
 
 $c->teardown;
 done_testing();
