@@ -15,7 +15,9 @@
  * table are local, and the copies' primary key and unique constraints
  * index them on the data nodes.  The rest of ALTER TABLE is refused
  * (0A000), as are the subcommands that would have each data node fill
- * existing rows with values of its own, and DROP TRIGGER of the triggers
+ * existing rows with values of its own (ADD COLUMN of a serial, identity
+ * or generated column, or with a default that is not immutable: now()
+ * differs between nodes), and DROP TRIGGER of the triggers
  * that keep the copies.
  */
 #include "postgres.h"
@@ -141,8 +143,8 @@ check_alter_cmd(Oid relid, AlterTableCmd *cmd)
 	{
 		case AT_AddColumn:
 			if (hd_ddl_computes_values(castNode(ColumnDef, cmd->def)) ||
-				hd_ddl_fills_volatile(castNode(ColumnDef, cmd->def)))
-				refuse("ADD COLUMN with an identity, a generation expression, a foreign key, a serial type or a volatile default",
+				hd_ddl_fills_volatile(castNode(ColumnDef, cmd->def), true))
+				refuse("ADD COLUMN with an identity, a generation expression, a foreign key, a serial type or a default that is not immutable",
 					   relid);
 			return;
 		case AT_AddConstraint:

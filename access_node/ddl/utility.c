@@ -610,11 +610,15 @@ hd_ddl_computes_values(ColumnDef *def)
  * Whether a new column's existing rows would get values the data nodes each
  * compute on their own: a serial type (a sequence per node) or a default
  * calling a volatile function (nextval, random, clock_timestamp...), which
- * would number rows twice or give two replicas of a row different values.
+ * would number rows twice or give two replicas of a row different values;
+ * with stable, a stable one too (now(): each node's transaction has its
+ * own start).
  */
 bool
-hd_ddl_fills_volatile(ColumnDef *def)
+hd_ddl_fills_volatile(ColumnDef *def, bool stable)
 {
+	Node	   *expr;
+
 	static const char *const serials[] = {"serial", "serial4", "bigserial", "serial8",
 	"smallserial", "serial2"};
 	ListCell   *lc;
@@ -631,8 +635,8 @@ hd_ddl_fills_volatile(ColumnDef *def)
 		if (con->contype != CONSTR_DEFAULT || con->raw_expr == NULL)
 			continue;
 		pstate = make_parsestate(NULL);
-		if (contain_volatile_functions(transformExpr(pstate, copyObject(con->raw_expr),
-													 EXPR_KIND_COLUMN_DEFAULT)))
+		expr = transformExpr(pstate, copyObject(con->raw_expr), EXPR_KIND_COLUMN_DEFAULT);
+		if (stable ? contain_mutable_functions(expr) : contain_volatile_functions(expr))
 			return true;
 	}
 	return false;
@@ -666,7 +670,7 @@ alter_cmd_is_local(Oid relid, AlterTableCmd *cmd)
 			if (hd_ddl_computes_values(castNode(ColumnDef, cmd->def)))
 				hd_ddl_refuse("ADD COLUMN with an identity, a generation expression or a foreign key",
 					   relid);
-			if (hd_ddl_fills_volatile(castNode(ColumnDef, cmd->def)))
+			if (hd_ddl_fills_volatile(castNode(ColumnDef, cmd->def), false))
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("ADD COLUMN with a serial type or a volatile default is not supported on distributed hypertable \"%s\"",

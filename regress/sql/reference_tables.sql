@@ -176,6 +176,7 @@ DROP TABLE rls_tab;
 -- DDL that cannot reach the copies
 ALTER TABLE tags ADD COLUMN serial_col serial;
 ALTER TABLE tags ADD COLUMN vol timestamptz DEFAULT clock_timestamp();
+ALTER TABLE tags ADD COLUMN stable_default timestamptz DEFAULT now();
 ALTER TABLE tags ADD COLUMN gen int GENERATED ALWAYS AS (id * 2) STORED;
 ALTER TABLE tags ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tags ALTER COLUMN region SET DEFAULT 'us', ALTER COLUMN region SET NOT NULL;
