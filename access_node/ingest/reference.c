@@ -54,8 +54,12 @@
 #include "remote/fanout.h"
 #include "remote/node.h"
 
-/* A COPY is shipped at this size, a DELETE or UPDATE at this many rows. */
-#define REF_COPY_MAX_BYTES (16 * 1024 * 1024)
+/*
+ * A statement is shipped at this size (a COPY's rows, a DELETE's or
+ * UPDATE's arrays), well below the agent's frame limit, or at this many
+ * rows.
+ */
+#define REF_MAX_BYTES (16 * 1024 * 1024)
 #define REF_ARRAY_MAX_ROWS 100000
 
 typedef struct RefWriter
@@ -194,7 +198,7 @@ copy_row(RefWriter *w, TupleTableSlot *slot)
 			hd_codec_encode(&w->codecs[i], &w->copy, slot->tts_values[k]);
 	}
 	w->nrows++;
-	if (w->copy.len >= REF_COPY_MAX_BYTES)
+	if (w->copy.len >= REF_MAX_BYTES)
 		copy_flush(w);
 }
 
@@ -261,6 +265,7 @@ typedef struct ColumnArrays
 	AttrNumber *attnums;
 	ArrayBuildState **arrays;
 	int			nrows;
+	size_t		bytes;			/* of the values gathered */
 } ColumnArrays;
 
 static void
@@ -271,6 +276,7 @@ arrays_init(ColumnArrays *a, char *sql, int n, AttrNumber *attnums)
 	a->attnums = attnums;
 	a->arrays = palloc0(sizeof(ArrayBuildState *) * Max(n, 1));
 	a->nrows = 0;
+	a->bytes = 0;
 }
 
 /* Runs the statement on every node with the arrays gathered, in binary. */
@@ -296,6 +302,7 @@ arrays_flush(RefWriter *w, ColumnArrays *a)
 	}
 	exec_on_all(w, a->sql, a->n, params, NULL);
 	a->nrows = 0;
+	a->bytes = 0;
 }
 
 /* Adds the values of columns first..first+count of a row from slot. */
@@ -305,12 +312,14 @@ arrays_add_columns(RefWriter *w, ColumnArrays *a, TupleTableSlot *slot,
 {
 	for (int i = first; i < first + count; i++)
 	{
+		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(w->rel), a->attnums[i] - 1);
 		bool		isnull;
 		Datum		value = slot_getattr(slot, a->attnums[i], &isnull);
-		Oid			type = TupleDescAttr(RelationGetDescr(w->rel), a->attnums[i] - 1)->atttypid;
 
 		a->arrays[i] = accumArrayResult(a->arrays[i], value, isnull,
-										getBaseType(type), CurrentMemoryContext);
+										getBaseType(att->atttypid), CurrentMemoryContext);
+		if (!isnull)
+			a->bytes += datumGetSize(value, att->attbyval, att->attlen);
 	}
 }
 
@@ -318,7 +327,7 @@ arrays_add_columns(RefWriter *w, ColumnArrays *a, TupleTableSlot *slot,
 static void
 arrays_row_added(RefWriter *w, ColumnArrays *a)
 {
-	if (++a->nrows == REF_ARRAY_MAX_ROWS)
+	if (++a->nrows == REF_ARRAY_MAX_ROWS || a->bytes >= REF_MAX_BYTES)
 		arrays_flush(w, a);
 }
 
