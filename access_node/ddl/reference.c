@@ -17,13 +17,18 @@
  * (0A000), as are the subcommands that would have each data node fill
  * existing rows with values of its own (ADD COLUMN of a serial, identity
  * or generated column, or with a default that is not immutable: now()
- * differs between nodes), and DROP TRIGGER of the triggers
+ * differs between nodes; ALTER COLUMN TYPE with a USING expression that
+ * is not immutable), and DROP TRIGGER of the triggers
  * that keep the copies.
  */
 #include "postgres.h"
 
+#include "access/relation.h"
 #include "catalog/namespace.h"
 #include "nodes/makefuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_expr.h"
+#include "parser/parse_relation.h"
 #include "storage/lmgr.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -133,6 +138,31 @@ alter_cmd_is_local_only(AlterTableCmd *cmd)
 	return cmd->subtype == AT_ColumnDefault || cmd->subtype == AT_ReplicaIdentity;
 }
 
+/*
+ * Whether ALTER COLUMN ... TYPE ... USING expr would compute values that
+ * differ between nodes (random(), now()): each node converts its own rows.
+ */
+static bool
+using_not_immutable(Oid relid, ColumnDef *def)
+{
+	Relation	rel;
+	ParseState *pstate;
+	ParseNamespaceItem *nsitem;
+	bool		result;
+
+	if (def->raw_default == NULL)
+		return false;
+	rel = relation_open(relid, AccessShareLock);
+	pstate = make_parsestate(NULL);
+	nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL,
+										   false, true);
+	addNSItemToQuery(pstate, nsitem, false, true, true);
+	result = contain_mutable_functions(transformExpr(pstate, copyObject(def->raw_default),
+													 EXPR_KIND_ALTER_COL_TRANSFORM));
+	relation_close(rel, AccessShareLock);
+	return result;
+}
+
 /* Refuses a subcommand that cannot be applied to the copies as well. */
 static void
 check_alter_cmd(Oid relid, AlterTableCmd *cmd)
@@ -153,10 +183,14 @@ check_alter_cmd(Oid relid, AlterTableCmd *cmd)
 				!OidIsValid(reference_table_of(con->pktable)))
 				refuse("a foreign key to a table that is not a reference table", relid);
 			return;
+		case AT_AlterColumnType:
+			if (using_not_immutable(relid, castNode(ColumnDef, cmd->def)))
+				refuse("ALTER COLUMN TYPE with a USING expression that is not immutable",
+					   relid);
+			return;
 		case AT_ColumnDefault:
 		case AT_ReplicaIdentity:
 		case AT_DropColumn:
-		case AT_AlterColumnType:
 		case AT_DropNotNull:
 		case AT_SetNotNull:
 		case AT_DropConstraint:

@@ -177,6 +177,7 @@ DROP TABLE rls_tab;
 ALTER TABLE tags ADD COLUMN serial_col serial;
 ALTER TABLE tags ADD COLUMN vol timestamptz DEFAULT clock_timestamp();
 ALTER TABLE tags ADD COLUMN stable_default timestamptz DEFAULT now();
+ALTER TABLE tags ALTER COLUMN region TYPE text USING region || random()::text;
 ALTER TABLE tags ADD COLUMN gen int GENERATED ALWAYS AS (id * 2) STORED;
 ALTER TABLE tags ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tags ALTER COLUMN region SET DEFAULT 'us', ALTER COLUMN region SET NOT NULL;
@@ -206,6 +207,7 @@ SELECT * FROM ref_diff('nokey');
 -- ---- DDL reaches the copies ---------------------------------------------------------------
 ALTER TABLE tags ADD COLUMN weight int DEFAULT 1;
 ALTER TABLE tags ALTER COLUMN region SET DEFAULT 'us';
+ALTER TABLE tags ALTER COLUMN region TYPE varchar(20) USING upper(region);
 INSERT INTO tags (id, hostname) VALUES (11, 'host_11');
 SELECT * FROM ref_diff('tags');
 ALTER TABLE tags RENAME COLUMN weight TO w;
