@@ -504,8 +504,9 @@ hyperdist_reference_table_sync(PG_FUNCTION_ARGS)
 
 /*
  * _hyperdist_functions.reference_table_copy_rows(rel, nodes): every row
- * of rel, which the caller must be allowed to read, into its copies on
- * the data nodes named, in one binary COPY each (create_reference_table,
+ * of rel, a reference table (without row-level security, which a direct
+ * read of the heap would bypass) that the caller may read, into its copies
+ * on the data nodes named, in one binary COPY each (create_reference_table,
  * add_data_node).  The caller has locked rel against writes; its rows are
  * read with a new snapshot, taken after the lock.
  */
@@ -536,6 +537,12 @@ hyperdist_reference_table_copy_rows(PG_FUNCTION_ARGS)
 								  get_foreign_server_oid(NameStr(*DatumGetName(elems[i])), false));
 
 	rel = table_open(relid, AccessShareLock);
+	/* the heap is read directly: no row-level security may hide a row */
+	if (!hd_catalog_is_reference_table(relid) || rel->rd_rel->relrowsecurity)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("table \"%s\" is not a reference table",
+						RelationGetRelationName(rel))));
 	writer_begin(&w, rel, servers);
 	copy_begin(&w);
 	snapshot = RegisterSnapshot(GetLatestSnapshot());

@@ -173,6 +173,10 @@ CREATE TABLE rls_tab (id int PRIMARY KEY);
 ALTER TABLE rls_tab ENABLE ROW LEVEL SECURITY;
 SELECT create_reference_table('rls_tab');
 DROP TABLE rls_tab;
+-- the copy of a table's rows is only for reference tables (it reads the heap)
+CREATE TABLE not_ref (id int PRIMARY KEY);
+SELECT _hyperdist_functions.reference_table_copy_rows('not_ref', '{dn1}');
+DROP TABLE not_ref;
 -- DDL that cannot reach the copies
 ALTER TABLE tags ADD COLUMN serial_col serial;
 ALTER TABLE tags ADD COLUMN vol timestamptz DEFAULT clock_timestamp();
