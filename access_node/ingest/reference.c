@@ -226,7 +226,7 @@ copy_tuplestore(RefWriter *w, Tuplestorestate *rows)
 	ExecDropSingleTupleTableSlot(slot);
 }
 
-/* ---- old rows: DELETE by replica identity ---------------------------------- */
+/* ---- old rows: DELETE and UPDATE by replica identity ------------------------ */
 
 /*
  * The replica identity's columns (the primary key, or REPLICA IDENTITY
@@ -255,8 +255,8 @@ identity_columns(Relation rel, const char *command, AttrNumber **keys)
 
 /*
  * Values of some columns of many rows, one array per column, for a
- * statement that reads them with unnest: attnums[0..n) from each row
- * (the first nfirst of them from one slot, the rest from another).
+ * statement that reads them with unnest: attnums[0..n) of each row (an
+ * UPDATE's keys from the old row, the rest from the new one).
  */
 typedef struct ColumnArrays
 {
