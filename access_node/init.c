@@ -19,9 +19,11 @@
  *		(placement/replica_copy.c);
  *	 3. the launcher background worker (bgw/), and the wake-up that
  *		remote/committing.c calls after a two-phase commit;
- *	 4. planner_hook: ON CONFLICT on distributed hypertables (ingest/), and
- *		UPDATE and DELETE of those with generated columns marked direct
- *		modifies (fdw/direct_modify.c);
+ *	 4. planner_hook: filters through reference tables given to the scans
+ *		of distributed hypertables (fdw/reference_filter.c), LATERAL first
+ *		rows per key made one scan (fdw/top_per_key.c), ON CONFLICT on
+ *		distributed hypertables (ingest/), and UPDATE and DELETE of those
+ *		with generated columns marked direct modifies (fdw/direct_modify.c);
  *	 5. ProcessUtility_hook, the one utility dispatch: database commands
  *		pause their database's worker (bgw/), then DDL on distributed
  *		hypertables is distributed or refused (ddl/);
@@ -58,6 +60,8 @@
 #include "bgw/chunk_mover.h"
 #include "ddl/utility.h"
 #include "fdw/direct_modify.h"
+#include "fdw/reference_filter.h"
+#include "fdw/top_per_key.h"
 #include "guc.h"
 #include "ingest/on_conflict.h"
 #include "metadata/cache.h"
@@ -109,7 +113,11 @@ static PlannedStmt *
 hd_planner(Query *parse, const char *query_string, int cursor_options,
 		   ParamListInfo bound_params)
 {
-	PlannedStmt *stmt = hd_conflict_planner(parse, query_string, cursor_options,
+	PlannedStmt *stmt;
+
+	hd_add_reference_filters(parse);
+	hd_rewrite_top_per_key(parse);
+	stmt = hd_conflict_planner(parse, query_string, cursor_options,
 											bound_params,
 											prev_planner ? prev_planner : standard_planner);
 

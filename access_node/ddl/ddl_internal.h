@@ -30,7 +30,7 @@ extern void hd_ddl_check_owner(Oid relid);
 extern void hd_ddl_first_data_node_args(Oid relid, Oid *types, Datum *args);
 extern void hd_ddl_refuse(const char *what, Oid relid) pg_attribute_noreturn();
 extern bool hd_ddl_computes_values(ColumnDef *def);
-extern bool hd_ddl_fills_volatile(ColumnDef *def, bool stable);
+extern bool hd_ddl_fills_volatile(ColumnDef *def);
 
 /* index.c */
 extern bool hd_index_create(UtilityArgs *args, IndexStmt *stmt);

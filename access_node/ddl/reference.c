@@ -173,7 +173,7 @@ check_alter_cmd(Oid relid, AlterTableCmd *cmd)
 	{
 		case AT_AddColumn:
 			if (hd_ddl_computes_values(castNode(ColumnDef, cmd->def)) ||
-				hd_ddl_fills_volatile(castNode(ColumnDef, cmd->def), true))
+				hd_ddl_fills_volatile(castNode(ColumnDef, cmd->def)))
 				refuse("ADD COLUMN with an identity, a generation expression, a foreign key, a serial type or a default that is not immutable",
 					   relid);
 			return;

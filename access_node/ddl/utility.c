@@ -610,15 +610,13 @@ hd_ddl_computes_values(ColumnDef *def)
  * Whether a new column's existing rows would get values the data nodes each
  * compute on their own: a serial type (a sequence per node) or a default
  * calling a volatile function (nextval, random, clock_timestamp...), which
- * would number rows twice or give two replicas of a row different values;
- * with stable, a stable one too (now(): each node's transaction has its
- * own start).
+ * would number rows twice or give two replicas of a row different values,
+ * or a stable one (now(), current_setting...), which each node computes at
+ * its own transaction start, with its own settings.
  */
 bool
-hd_ddl_fills_volatile(ColumnDef *def, bool stable)
+hd_ddl_fills_volatile(ColumnDef *def)
 {
-	Node	   *expr;
-
 	static const char *const serials[] = {"serial", "serial4", "bigserial", "serial8",
 	"smallserial", "serial2"};
 	ListCell   *lc;
@@ -635,8 +633,8 @@ hd_ddl_fills_volatile(ColumnDef *def, bool stable)
 		if (con->contype != CONSTR_DEFAULT || con->raw_expr == NULL)
 			continue;
 		pstate = make_parsestate(NULL);
-		expr = transformExpr(pstate, copyObject(con->raw_expr), EXPR_KIND_COLUMN_DEFAULT);
-		if (stable ? contain_mutable_functions(expr) : contain_volatile_functions(expr))
+		if (contain_mutable_functions(transformExpr(pstate, copyObject(con->raw_expr),
+													EXPR_KIND_COLUMN_DEFAULT)))
 			return true;
 	}
 	return false;
@@ -670,13 +668,13 @@ alter_cmd_is_local(Oid relid, AlterTableCmd *cmd)
 			if (hd_ddl_computes_values(castNode(ColumnDef, cmd->def)))
 				hd_ddl_refuse("ADD COLUMN with an identity, a generation expression or a foreign key",
 					   relid);
-			if (hd_ddl_fills_volatile(castNode(ColumnDef, cmd->def), false))
+			if (hd_ddl_fills_volatile(castNode(ColumnDef, cmd->def)))
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("ADD COLUMN with a serial type or a volatile default is not supported on distributed hypertable \"%s\"",
+						 errmsg("ADD COLUMN with a serial type or a volatile or stable default is not supported on distributed hypertable \"%s\"",
 								get_rel_name(relid)),
 						 errdetail("Each data node would fill the existing rows with values of its own."),
-						 errhint("Add the column without a default, then give it one with ALTER TABLE ... ALTER COLUMN ... SET DEFAULT: the access node computes it for new rows.")));
+						 errhint("Add the column with a constant default (or none), then give it this one with ALTER TABLE ... ALTER COLUMN ... SET DEFAULT: the access node computes it for new rows.")));
 			return true;
 		case AT_ColumnDefault:
 		case AT_DropNotNull:

@@ -120,6 +120,10 @@ SELECT * FROM ref_diff('tags');
 CREATE TABLE cpu (time timestamptz NOT NULL, tags_id int REFERENCES tags (id), usage float8);
 SELECT table_name FROM create_distributed_hypertable('cpu', 'time');
 INSERT INTO cpu VALUES ('2024-01-01', 1, 0.5), ('2024-01-02', 3, 0.7);
+-- queries filtering the hypertable through the reference table
+SELECT count(*) FROM cpu WHERE tags_id IN (SELECT id FROM tags WHERE hostname = 'host_2');
+SELECT t.hostname, c.usage FROM cpu c JOIN tags t ON t.id = c.tags_id
+ WHERE t.hostname LIKE 'host_3%' ORDER BY 1;
 \set VERBOSITY sqlstate
 INSERT INTO cpu VALUES ('2024-01-03', 99, 0.1);
 \set VERBOSITY default

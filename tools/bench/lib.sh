@@ -62,14 +62,27 @@ ports_free() {
 		exit 0' "$@"
 }
 
-# pick_base N: sets PICKED to a base port in 30000..34799 whose cluster ports
+# The ports the servers may use: 30000-34999, or HYPERDIST_BENCH_PORTS
+# (LOW-HIGH, at least 200 ports), e.g. to keep several runs on one machine
+# apart.
+PORT_RANGE=${HYPERDIST_BENCH_PORTS:-30000-34999}
+PORT_LOW=${PORT_RANGE%-*}
+PORT_HIGH=${PORT_RANGE#*-}
+case "$PORT_LOW:$PORT_HIGH" in *[!0-9:]* | :* | *:) PORT_LOW=0 PORT_HIGH=0 ;; esac
+if [ "$PORT_LOW" -lt 1024 ] || [ "$PORT_HIGH" -gt 65535 ] || [ $((PORT_HIGH - PORT_LOW)) -lt 199 ]; then
+	echo "HYPERDIST_BENCH_PORTS must be LOW-HIGH, 1024 <= LOW, HIGH <= 65535, at least 200 ports (got '$PORT_RANGE')" >&2
+	exit 1
+fi
+
+# pick_base N: sets PICKED to a base port in PORT_RANGE whose cluster ports
 # (BASE..BASE+N and BASE+101..BASE+100+N, the layout of tools/cluster) are all
-# free; N=0 asks for one free port.  Not in a subshell: RANDOM must advance.
+# free and inside it; N=0 asks for one free port.  Not in a subshell: RANDOM
+# must advance.
 pick_base() {
 	local n=$1 base p ports
 	PICKED=
 	for _ in $(seq 1 100); do
-		base=$((30000 + (RANDOM % 480) * 10))
+		base=$((PORT_LOW + (RANDOM % ((PORT_HIGH - PORT_LOW - 199) / 10 + 1)) * 10))
 		ports=()
 		for ((p = base; p <= base + n; p++)); do ports+=("$p"); done
 		for ((p = base + 101; p <= base + 100 + n; p++)); do ports+=("$p"); done
@@ -79,6 +92,28 @@ pick_base() {
 		fi
 	done
 	return 1
+}
+
+# latency_median LOG WANT: sets MEDIAN to the median, in ms, of the
+# latencies in pgbench's per-transaction log LOG.* (one client), without the
+# session's first transaction (the log's first line; pgbench numbers
+# transactions from 1).  A serialization failure or deadlock does not stop
+# pgbench (nor change its exit status): that transaction's line says
+# "failed" where the latency goes.  Then, or when the log does not hold WANT
+# timed transactions, returns 1 with the reason in LATENCY_ERR.
+latency_median() {
+	local log=$1 want=$2 nok nbad
+	MEDIAN='' LATENCY_ERR=''
+	read -r nok nbad < <(awk 'FNR > 1 && NF { if ($3 ~ /^[0-9]+$/) ok++; else bad++ }
+		END { print ok + 0, bad + 0 }' "$log".* 2>/dev/null)
+	if [ "${nbad:-0}" -gt 0 ]; then
+		LATENCY_ERR="$nbad of $want timed runs failed"
+	elif [ "${nok:-0}" != "$want" ]; then
+		LATENCY_ERR="pgbench's latency log holds ${nok:-0} of $want timed runs"
+	fi
+	[ -z "$LATENCY_ERR" ] || return 1
+	MEDIAN=$(awk 'FNR > 1 && NF { print $3 / 1000 }' "$log".* | sort -g |
+		awk '{ v[NR] = $1 } END { if (NR % 2) printf "%.3f", v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
 }
 
 # ---- a plain PostgreSQL server ------------------------------------------------

@@ -6,6 +6,7 @@
 # RESULTS: tab-separated lines
 #   ingest CASE DATA_NODES CLIENTS ROWS_PER_S NOTE
 #   query  NAME DATA_NODES -       MEDIAN_MS  NOTE
+#   tags   NAME DATA_NODES -       MEDIAN_MS  NOTE   (the query's TSBS tags form)
 #   small  CASE DATA_NODES CLIENTS TPS        NOTE   (one-phase, two-phase)
 #   move   copy DATA_NODES -       ROWS_PER_S NOTE   (COPY into one chunk)
 #   move   move DATA_NODES -       ROWS_PER_S NOTE   (move_chunk of it)
@@ -13,8 +14,10 @@
 # with an empty number when the case did not run.  DATA_NODES 0 is the single
 # server, the baseline of the ingest and query ratios: ingest ratio = rows/s
 # / single rows/s, small ratio = tps / single tps (the single server runs
-# only "one-phase"), query ratio = median / single median.  The move ratio is
-# the move's rows/s over the COPY's on the same cluster.
+# only "one-phase"), query ratio = median / single median (also for the tags
+# form, whose ratio to no join is its median / the same target's median of
+# the query without the join).  The move ratio is the move's rows/s over the
+# COPY's on the same cluster.
 
 use strict;
 use warnings;
@@ -22,7 +25,7 @@ use warnings;
 my ($results, $notes_file, $json) = @ARGV;
 die "usage: report.pl RESULTS NOTES [JSON]\n" unless defined $notes_file;
 
-my (@ingest, @small, @queries, @moves);
+my (@ingest, @small, @queries, @tags, @moves);
 open(my $fh, '<', $results) or die "cannot read $results: $!\n";
 while (my $line = <$fh>) {
 	chomp $line;
@@ -34,7 +37,7 @@ while (my $line = <$fh>) {
 		value   => (defined $value && $value ne '') ? $value + 0 : undef,
 		note    => $note // '',
 	};
-	my %by_kind = (ingest => \@ingest, small => \@small, move => \@moves);
+	my %by_kind = (ingest => \@ingest, small => \@small, tags => \@tags, move => \@moves);
 	push @{ $by_kind{$kind} // \@queries }, $r;
 }
 close $fh;
@@ -46,12 +49,16 @@ if (open(my $nf, '<', $notes_file)) {
 }
 
 # Ratios against the single server (data_nodes 0) of the same case.
-my (%base_i, %base_q);
+my (%base_i, %base_q, %base_t, %no_join);
 for my $r (@ingest) {
 	$base_i{"$r->{name}/$r->{clients}"} = $r->{value} if $r->{nodes} == 0;
 }
 for my $r (@queries) {
 	$base_q{ $r->{name} } = $r->{value} if $r->{nodes} == 0;
+	$no_join{"$r->{name}/$r->{nodes}"} = $r->{value};
+}
+for my $r (@tags) {
+	$base_t{ $r->{name} } = $r->{value} if $r->{nodes} == 0;
 }
 for my $r (@ingest) {
 	my $b = $base_i{"$r->{name}/$r->{clients}"};
@@ -60,6 +67,12 @@ for my $r (@ingest) {
 for my $r (@queries) {
 	my $b = $base_q{ $r->{name} };
 	$r->{ratio} = (defined $r->{value} && $b) ? $r->{value} / $b : undef;
+}
+for my $r (@tags) {
+	my $b = $base_t{ $r->{name} };
+	my $nj = $no_join{"$r->{name}/$r->{nodes}"};
+	$r->{ratio} = (defined $r->{value} && $b) ? $r->{value} / $b : undef;
+	$r->{ratio_nj} = (defined $r->{value} && $nj) ? $r->{value} / $nj : undef;
 }
 my ($base_s) = map { $_->{value} } grep { $_->{nodes} == 0 } @small;
 for my $r (@small) {
@@ -78,7 +91,7 @@ for my $m (values %move) {
 
 my @nodes = (0);
 my %seen_n = (0 => 1);
-for my $r (@ingest, @small, @queries, @moves) {
+for my $r (@ingest, @small, @queries, @tags, @moves) {
 	push @nodes, $r->{nodes} unless $seen_n{ $r->{nodes} }++;
 }
 @nodes = sort { $a <=> $b } @nodes;
@@ -185,6 +198,31 @@ if (@queries) {
 			$e->{B_REPEAT} // '?'),
 		[ 'query', map { $colname{$_} } @nodes ], \@rows);
 }
+if (@tags) {
+	my (@order, %by);
+	for my $r (@tags) {
+		push @order, $r->{name} unless $by{ $r->{name} };
+		$by{ $r->{name} }{ $r->{nodes} } = $r;
+	}
+	# median (ratio to the single server; ratio to no join)
+	my $cell = sub {
+		my ($r) = @_;
+		return '' unless $r;
+		my $fn = footnote($r->{note});
+		return "n/a $fn" unless defined $r->{value};
+		my $f = sub { defined $_[0] ? sprintf('%.2f', $_[0]) : '-' };
+		my $v = sprintf('%.2f (%s; %s)', $r->{value}, $r->{nodes} ? $f->($r->{ratio}) : '-', $f->($r->{ratio_nj}));
+		return $fn ? "$v $fn" : $v;
+	};
+	my @rows = map {
+		my $q = $_;
+		[ $q, map { $cell->($by{$q}{$_}) } @nodes ]
+	} @order;
+	print_table(sprintf('QUERIES, TSBS tags mode: median ms of %s runs (ratio to the single server; ratio to no join ='
+			. ' this median / the same target\'s median of the query without the join, target <= 1.2)',
+			$e->{B_REPEAT} // '?'),
+		[ 'query', map { $colname{$_} } @nodes ], \@rows);
+}
 if (@moves) {
 	my @mnodes = sort { $a <=> $b } keys %move;
 	my @rows = map {
@@ -238,6 +276,10 @@ if (defined $json && $json ne '') {
 		sprintf('{"query": %s, "data_nodes": %d, "median_ms": %s, "ratio": %s}',
 			jstr($_->{name}), $_->{nodes}, jnum($_->{value}, 3), jnum($_->{ratio}, 3))
 	} @queries;
+	my @t = map {
+		sprintf('{"query": %s, "data_nodes": %d, "median_ms": %s, "ratio": %s, "ratio_to_no_join": %s}',
+			jstr($_->{name}), $_->{nodes}, jnum($_->{value}, 3), jnum($_->{ratio}, 3), jnum($_->{ratio_nj}, 3))
+	} @tags;
 	my @m = map {
 		my $m = $move{$_};
 		my $v = sub { $m->{ $_[0] } ? $m->{ $_[0] }{value} : undef };
@@ -249,6 +291,7 @@ if (defined $json && $json ne '') {
 	print $out "{\n  \"ingest\": [\n    ", join(",\n    ", @i), "\n  ],\n";
 	print $out "  \"small\": [", (@s ? "\n    " . join(",\n    ", @s) . "\n  " : ''), "],\n";
 	print $out "  \"queries\": [\n    ", join(",\n    ", @q), "\n  ],\n";
+	print $out "  \"tags_queries\": [", (@t ? "\n    " . join(",\n    ", @t) . "\n  " : ''), "],\n";
 	print $out "  \"move\": [", (@m ? "\n    " . join(",\n    ", @m) . "\n  " : ''), "]\n}\n";
 	close $out or die "cannot write $json: $!\n";
 }

@@ -36,7 +36,10 @@
  *   --query NAME prints instead the SQL of one TSBS devops query over the
  *   data set described by --hosts/--start/--duration, with its random
  *   parameters (hosts, time window) drawn from --seed.  The SQL is TSBS's
- *   TimescaleDB text with hostname in the table (--timescale-use-tags=false).
+ *   TimescaleDB text with hostname in the table (--timescale-use-tags=false);
+ *   with --use-tags, the text TSBS writes with --timescale-use-tags=true:
+ *   hosts are found through the tags table (cpu.tags_id = tags.id), with the
+ *   same parameters, so both forms answer the same question.
  *
  * Build: make -C tools/bench.  Usage: tsbs-gen --help.
  */
@@ -399,6 +402,7 @@ struct options {
 	int part, nparts;		/* 1-based part of nparts contiguous host ranges */
 	int batch;				/* rows per INSERT (sql format) */
 	const char *query;
+	int use_tags;			/* --use-tags: queries in TSBS's tags form */
 	const char *sql_table;	/* table name for the sql format */
 };
 
@@ -425,6 +429,8 @@ usage(FILE *f)
 			"  --sql-table NAME     table the INSERT statements name (default: cpu or tags)\n"
 			"  --query NAME         print the SQL of TSBS devops query NAME for this data set\n"
 			"                       (parameters drawn from --seed); see --list-queries\n"
+			"  --use-tags           with --query: TSBS's tags form of the query (hosts found\n"
+			"                       through the tags table, joined on cpu.tags_id = tags.id)\n"
 			"\n"
 			"cpu columns: time timestamptz, tags_id int, hostname text, usage_user,\n"
 			"usage_system, usage_idle, usage_nice, usage_iowait, usage_irq, usage_softirq,\n"
@@ -732,12 +738,16 @@ random_window(const struct options *o, struct rng *r, int64_t window, char *t0, 
 	format_query_ts(t1, len, s + win_ns);
 }
 
-/* hostname IN ('host_a','host_b',...): n distinct random hosts. */
+/*
+ * hostname IN ('host_a','host_b',...): n distinct random hosts.  In the tags
+ * form, tags_id IN (SELECT id FROM tags WHERE hostname IN (...)), as TSBS
+ * writes it: the same hosts, drawn the same way.
+ */
 static char *
 host_filter(const struct options *o, struct rng *r, int n)
 {
 	int *ids, i, j, k = 0;
-	size_t cap = 32 + (size_t) n * 24;
+	size_t cap = 80 + (size_t) n * 24;
 	char *s, *p;
 
 	if (n > o->hosts)
@@ -754,10 +764,11 @@ host_filter(const struct options *o, struct rng *r, int n)
 		if (j == k)
 			ids[k++] = id;
 	}
-	p = s + sprintf(s, "hostname IN (");
+	p = s + sprintf(s, "%shostname IN (",
+					o->use_tags ? "tags_id IN (SELECT id FROM tags WHERE " : "");
 	for (i = 0; i < n; i++)
 		p += sprintf(p, "%s'host_%d'", i ? "," : "", ids[i]);
-	sprintf(p, ")");
+	sprintf(p, o->use_tags ? "))" : ")");
 	free(ids);
 	return s;
 }
@@ -840,6 +851,10 @@ gen_query(const struct options *o)
 		char avgs[1024], means[1024];
 		size_t a = 0, b = 0;
 		int i;
+		/* The tags form groups by tags_id and joins tags for the names. */
+		const char *group = o->use_tags ? "tags_id" : "hostname";
+		const char *host = o->use_tags ? "tags.hostname" : "hostname";
+		const char *join = o->use_tags ? "JOIN tags ON cpu_avg.tags_id = tags.id" : "";
 
 		m = strcmp(tail, "all") == 0 ? NFIELDS : atoi(tail);
 		random_window(o, &r, 12 * 3600, t0, t1, sizeof(t0));
@@ -851,17 +866,17 @@ gen_query(const struct options *o)
 		}
 		printf("\n"
 			   "        WITH cpu_avg AS (\n"
-			   "          SELECT time_bucket('3600 seconds', time) as hour, hostname,\n"
+			   "          SELECT time_bucket('3600 seconds', time) as hour, %s,\n"
 			   "          %s\n"
 			   "          FROM cpu\n"
 			   "          WHERE time >= '%s' AND time < '%s'\n"
 			   "          GROUP BY 1, 2\n"
 			   "        )\n"
-			   "        SELECT hour, hostname, %s\n"
+			   "        SELECT hour, %s, %s\n"
 			   "        FROM cpu_avg\n"
-			   "        \n"
-			   "        ORDER BY hour, hostname\n",
-			   avgs, t0, t1, means);
+			   "        %s\n"
+			   "        ORDER BY hour, %s\n",
+			   group, avgs, t0, t1, host, means, join, host);
 	} else if (strcmp(q, "high-cpu-all") == 0) {
 		random_window(o, &r, 12 * 3600, t0, t1, sizeof(t0));
 		printf("SELECT * FROM cpu WHERE usage_user > 90.0 and time >= '%s' AND time < '%s' \n", t0, t1);
@@ -873,7 +888,12 @@ gen_query(const struct options *o)
 			   t0, t1, hf);
 		free(hf);
 	} else if (strcmp(q, "lastpoint") == 0) {
-		printf("SELECT DISTINCT ON (hostname) * FROM cpu ORDER BY hostname, time DESC\n");
+		if (o->use_tags)
+			printf("SELECT DISTINCT ON (t.hostname) * FROM tags t INNER JOIN LATERAL"
+				   "(SELECT * FROM cpu c WHERE c.tags_id = t.id ORDER BY time DESC LIMIT 1) AS b"
+				   " ON true ORDER BY t.hostname, b.time DESC\n");
+		else
+			printf("SELECT DISTINCT ON (hostname) * FROM cpu ORDER BY hostname, time DESC\n");
 	} else if (strcmp(q, "groupby-orderby-limit") == 0) {
 		random_window(o, &r, 3600, t0, t1, sizeof(t0));
 		printf("SELECT time_bucket('60 seconds', time) AS minute, max(usage_user)\n"
@@ -917,6 +937,10 @@ main(int argc, char **argv)
 		if (strcmp(opt, "-h") == 0 || strcmp(opt, "--help") == 0) {
 			usage(stdout);
 			return 0;
+		}
+		if (strcmp(opt, "--use-tags") == 0) {
+			o.use_tags = 1;
+			continue;
 		}
 		if (strcmp(opt, "--list-queries") == 0) {
 			for (size_t q = 0; q < sizeof(query_names) / sizeof(query_names[0]); q++)
@@ -992,6 +1016,8 @@ main(int argc, char **argv)
 	if (o.nparts > o.hosts)
 		die("--part: %d parts of %d hosts", o.nparts, o.hosts);
 
+	if (o.use_tags && o.query == NULL)
+		die("--use-tags goes with --query");
 	if (o.query != NULL) {
 		gen_query(&o);
 		return 0;
