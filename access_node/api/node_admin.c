@@ -422,6 +422,23 @@ prepare_data_node(const HdConnTarget *target, bool check_settings)
 	hd_conn_close(conn);
 }
 
+/*
+ * Every reference table gets its copy on the new node, in this transaction,
+ * so that a query pushed to the node finds it (sql/reference.sql).
+ */
+static void
+add_reference_tables(const char *node_name)
+{
+	Oid			type = NAMEOID;
+	Datum		arg = hd_spi_name_arg(node_name);
+
+	CommandCounterIncrement();
+	hd_spi_connect();
+	hd_spi_execute("SELECT _hyperdist_functions.add_reference_tables($1)", 1, &type,
+				   &arg, NULL, false, 0);
+	hd_spi_finish();
+}
+
 static DefElem *
 string_option(const char *name, const char *value, DefElemAction action)
 {
@@ -551,6 +568,7 @@ hyperdist_add_data_node(PG_FUNCTION_ARGS)
 	if (bootstrap)
 		database_created = bootstrap_data_node(target);
 	prepare_data_node(target, !bootstrap);
+	add_reference_tables(node_name);
 
 	return add_result(fcinfo, node_name, host, port, dbname, true,
 					  database_created);

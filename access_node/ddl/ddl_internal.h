@@ -29,12 +29,23 @@ extern Oid	hd_ddl_hypertable_of(RangeVar *rv);
 extern void hd_ddl_check_owner(Oid relid);
 extern void hd_ddl_first_data_node_args(Oid relid, Oid *types, Datum *args);
 extern void hd_ddl_refuse(const char *what, Oid relid) pg_attribute_noreturn();
+extern bool hd_ddl_computes_values(ColumnDef *def);
+extern bool hd_ddl_fills_volatile(ColumnDef *def);
 
 /* index.c */
 extern bool hd_index_create(UtilityArgs *args, IndexStmt *stmt);
 extern bool hd_index_drop(UtilityArgs *args, DropStmt *stmt);
 extern void hd_index_refuse_alter(AlterTableStmt *stmt);
 extern bool hd_index_rename(UtilityArgs *args, RenameStmt *stmt);
+
+/* reference.c */
+extern void hd_reference_drop_tables(DropStmt *stmt);
+extern void hd_reference_drop_in_schema(Oid nspid);
+extern void hd_reference_drop_trigger(DropStmt *stmt);
+extern bool hd_reference_alter_table(UtilityArgs *args, AlterTableStmt *stmt);
+extern bool hd_reference_rename(UtilityArgs *args, RenameStmt *stmt);
+extern bool hd_reference_set_schema(UtilityArgs *args, AlterObjectSchemaStmt *stmt);
+extern bool hd_reference_grant(UtilityArgs *args, GrantStmt *stmt);
 
 /* trigger.c */
 extern bool hd_trigger_create(UtilityArgs *args, CreateTrigStmt *stmt);

@@ -386,6 +386,7 @@ process_drop_schema(DropStmt *stmt)
 			aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_SCHEMA, name);
 		dist = list_concat(dist, hd_catalog_hypertables_in_schema(nspid));
 		hd_cagg_forget_in_schema(nspid);
+		hd_reference_drop_in_schema(nspid);
 	}
 	foreach(lc, dist)
 		require_nodes_usable(lfirst_oid(lc));
@@ -553,7 +554,8 @@ warn_added_foreign_key(Oid relid, AlterTableCmd *cmd)
 	if (cmd->subtype != AT_AddConstraint)
 		return;
 	con = castNode(Constraint, cmd->def);
-	if (con->contype == CONSTR_FOREIGN)
+	if (con->contype == CONSTR_FOREIGN &&
+		!hd_catalog_is_reference_table(RangeVarGetRelid(con->pktable, NoLock, true)))
 		warn_foreign_key(get_rel_name(relid), con->conname,
 						 quote_qualified_identifier(con->pktable->schemaname,
 													con->pktable->relname));
@@ -587,8 +589,8 @@ is_dimension_column(Oid relid, const char *column)
  * existing rows the data nodes would each fill with values of their own,
  * or would reference a table (the foreign table cannot).
  */
-static bool
-computes_values(ColumnDef *def)
+bool
+hd_ddl_computes_values(ColumnDef *def)
 {
 	ListCell   *lc;
 
@@ -612,8 +614,8 @@ computes_values(ColumnDef *def)
  * or a stable one (now(), current_setting...), which each node computes at
  * its own transaction start, with its own settings.
  */
-static bool
-fills_volatile(ColumnDef *def)
+bool
+hd_ddl_fills_volatile(ColumnDef *def)
 {
 	static const char *const serials[] = {"serial", "serial4", "bigserial", "serial8",
 	"smallserial", "serial2"};
@@ -663,10 +665,10 @@ alter_cmd_is_local(Oid relid, AlterTableCmd *cmd)
 	switch (cmd->subtype)
 	{
 		case AT_AddColumn:
-			if (computes_values(castNode(ColumnDef, cmd->def)))
+			if (hd_ddl_computes_values(castNode(ColumnDef, cmd->def)))
 				hd_ddl_refuse("ADD COLUMN with an identity, a generation expression or a foreign key",
 					   relid);
-			if (fills_volatile(castNode(ColumnDef, cmd->def)))
+			if (hd_ddl_fills_volatile(castNode(ColumnDef, cmd->def)))
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("ADD COLUMN with a serial type or a volatile or stable default is not supported on distributed hypertable \"%s\"",
@@ -819,7 +821,7 @@ grant_on_chunk_relations(UtilityArgs *args, GrantStmt *stmt, Oid relid)
  * GRANT/REVOKE ... ON ALL TABLES IN SCHEMA: here as usual, then the same
  * statement on the data nodes of the distributed hypertables in those
  * schemas (where it also reaches the schema's other tables, as in
- * TimescaleDB).
+ * TimescaleDB), and on every data node when they hold reference tables.
  */
 static bool
 process_grant_in_schema(UtilityArgs *args, GrantStmt *stmt)
@@ -835,8 +837,11 @@ process_grant_in_schema(UtilityArgs *args, GrantStmt *stmt)
 		if (!OidIsValid(nspid))
 			continue;
 		dist = list_concat(dist, hd_catalog_hypertables_in_schema(nspid));
+		/* reference tables have copies on every data node */
+		if (hd_catalog_reference_tables_in_schema(nspid) != NIL)
+			servers = list_concat_unique_oid(servers, hd_data_node_oids());
 	}
-	if (dist == NIL)
+	if (dist == NIL && servers == NIL)
 		return false;
 	foreach(lc, dist)
 	{
@@ -1294,13 +1299,19 @@ process(UtilityArgs *args, Node *stmt)
 		case T_DropStmt:
 			if (((DropStmt *) stmt)->removeType == OBJECT_TABLE ||
 				((DropStmt *) stmt)->removeType == OBJECT_FOREIGN_TABLE)
+			{
+				hd_reference_drop_tables((DropStmt *) stmt);
 				return process_drop_table(args, (DropStmt *) stmt);
+			}
 			if (((DropStmt *) stmt)->removeType == OBJECT_INDEX)
 				return hd_index_drop(args, (DropStmt *) stmt);
 			if (((DropStmt *) stmt)->removeType == OBJECT_SCHEMA)
 				return process_drop_schema((DropStmt *) stmt);
 			if (((DropStmt *) stmt)->removeType == OBJECT_TRIGGER)
+			{
+				hd_reference_drop_trigger((DropStmt *) stmt);
 				return hd_trigger_drop(args, (DropStmt *) stmt);
+			}
 			if (((DropStmt *) stmt)->removeType == OBJECT_MATVIEW ||
 				((DropStmt *) stmt)->removeType == OBJECT_VIEW)
 			{
@@ -1325,15 +1336,19 @@ process(UtilityArgs *args, Node *stmt)
 				hd_index_refuse_alter((AlterTableStmt *) stmt);
 				return false;
 			}
-			if (hd_cagg_alter((AlterTableStmt *) stmt))
+			if (hd_cagg_alter((AlterTableStmt *) stmt) ||
+				hd_reference_alter_table(args, (AlterTableStmt *) stmt))
 				return true;
 			return process_alter_table(args, (AlterTableStmt *) stmt);
 		case T_RenameStmt:
-			return process_rename(args, (RenameStmt *) stmt);
+			return hd_reference_rename(args, (RenameStmt *) stmt) ||
+				process_rename(args, (RenameStmt *) stmt);
 		case T_AlterObjectSchemaStmt:
-			return process_set_schema(args, (AlterObjectSchemaStmt *) stmt);
+			return hd_reference_set_schema(args, (AlterObjectSchemaStmt *) stmt) ||
+				process_set_schema(args, (AlterObjectSchemaStmt *) stmt);
 		case T_GrantStmt:
-			return process_grant(args, (GrantStmt *) stmt);
+			return hd_reference_grant(args, (GrantStmt *) stmt) ||
+				process_grant(args, (GrantStmt *) stmt);
 		case T_CopyStmt:
 			if (((CopyStmt *) stmt)->is_from)
 				return process_copy_from(args, (CopyStmt *) stmt);

@@ -50,6 +50,20 @@ hd_deparse_truncate_hypertable(const HdHypertable *ht)
 	return psprintf("TRUNCATE %s", hd_deparse_hypertable_name(ht));
 }
 
+/* A reference table's copy on a data node, emptied or dropped. */
+char *
+hd_deparse_truncate_reference(Oid relid)
+{
+	return psprintf("TRUNCATE %s", hd_deparse_local_table(relid));
+}
+
+char *
+hd_deparse_drop_reference(Oid relid, bool cascade)
+{
+	return psprintf("DROP TABLE IF EXISTS %s%s", hd_deparse_local_table(relid),
+					cascade ? " CASCADE" : "");
+}
+
 /* DROP INDEX of index_name, in the schema of the table relid. */
 char *
 hd_deparse_drop_index(Oid relid, const char *index_name, bool cascade)

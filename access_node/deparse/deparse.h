@@ -96,6 +96,13 @@ extern char *hd_deparse_insert_returning(const HdHypertable *ht,
 										 const char *alias, TupleDesc tupdesc,
 										 int n, const AttrNumber *attnums,
 										 const char *on_conflict);
+extern char *hd_deparse_reference_copy(Oid relid, TupleDesc tupdesc, int n,
+									   const AttrNumber *attnums);
+extern char *hd_deparse_reference_delete(Oid relid, TupleDesc tupdesc, int n,
+										 const AttrNumber *keys);
+extern char *hd_deparse_reference_update(Oid relid, TupleDesc tupdesc,
+										 int nkeys, const AttrNumber *cols,
+										 int nset, const AttrNumber *set);
 extern List *hd_generated_set_list(Relation rel, Index varno, RangeTblEntry *rte,
 								   List *set_tlist);
 extern char *hd_deparse_on_conflict(Query *parse);
@@ -114,6 +121,8 @@ extern char *hd_deparse_with_search_path(const char *search_path,
 										 const char *sql);
 extern char *hd_deparse_drop_hypertable(const HdHypertable *ht);
 extern char *hd_deparse_truncate_hypertable(const HdHypertable *ht);
+extern char *hd_deparse_truncate_reference(Oid relid);
+extern char *hd_deparse_drop_reference(Oid relid, bool cascade);
 extern char *hd_deparse_drop_index(Oid relid, const char *index_name,
 								   bool cascade);
 extern char *hd_deparse_set_schema(const char *schema, const char *statement);

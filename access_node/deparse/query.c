@@ -605,6 +605,96 @@ hd_deparse_copy_from(const HdHypertable *ht, TupleDesc tupdesc, int n,
 					column_names(tupdesc, n, attnums), options);
 }
 
+/* ---- reference tables ------------------------------------------------- */
+
+/*
+ * A reference table's rows in binary COPY: "COPY <table> (c1, ...) FROM
+ * STDIN (FORMAT binary)"; the copy on a data node has the table's name.
+ */
+char *
+hd_deparse_reference_copy(Oid relid, TupleDesc tupdesc, int n,
+						  const AttrNumber *attnums)
+{
+	return psprintf("COPY %s (%s) FROM STDIN (FORMAT binary)",
+					hd_deparse_local_table(relid),
+					column_names(tupdesc, n, attnums));
+}
+
+/* "unnest($1::t1[], ...) AS k(c1, ...)": columns cols[0..n) as arrays. */
+static void
+deparse_key_arrays(StringInfo sql, TupleDesc tupdesc, int n,
+				   const AttrNumber *cols)
+{
+	appendStringInfoString(sql, "unnest(");
+	for (int i = 0; i < n; i++)
+		appendStringInfo(sql, "%s$%d::%s[]", i > 0 ? ", " : "", i + 1,
+						 column_type(tupdesc, cols[i]));
+	appendStringInfoString(sql, ") AS k(");
+	for (int i = 0; i < n; i++)
+		appendStringInfo(sql, "%sc%d", i > 0 ? ", " : "", i + 1);
+	appendStringInfoChar(sql, ')');
+}
+
+/*
+ * "r.a1 = k.c1 AND ...": the table's row r whose key columns keys[0..n)
+ * equal the arrays' (identity columns are NOT NULL, so = finds every row).
+ */
+static void
+deparse_key_match(StringInfo sql, TupleDesc tupdesc, int n,
+				  const AttrNumber *keys)
+{
+	for (int i = 0; i < n; i++)
+		appendStringInfo(sql, "%sr.%s OPERATOR(pg_catalog.=) k.c%d",
+						 i > 0 ? " AND " : "",
+						 quote_identifier(NameStr(TupleDescAttr(tupdesc, keys[i] - 1)->attname)),
+						 i + 1);
+}
+
+/*
+ * Deletes a reference table's rows by their replica identity, the key
+ * columns keys[0..n) given as one array per column: "DELETE FROM <table>
+ * r USING unnest($1::t1[], ...) AS k(c1, ...) WHERE r.a1 = k.c1 AND ...".
+ */
+char *
+hd_deparse_reference_delete(Oid relid, TupleDesc tupdesc, int n,
+							const AttrNumber *keys)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "DELETE FROM %s r USING ", hd_deparse_local_table(relid));
+	deparse_key_arrays(&sql, tupdesc, n, keys);
+	appendStringInfoString(&sql, " WHERE ");
+	deparse_key_match(&sql, tupdesc, n, keys);
+	return sql.data;
+}
+
+/*
+ * Updates a reference table's rows in place, found by their replica
+ * identity: cols[0..nkeys) are the key columns, set[0..nset) the columns
+ * set, each given as an array: "UPDATE <table> r SET a = k.c3, ... FROM
+ * unnest($1::t1[], ...) AS k(c1, ...) WHERE r.key = k.c1 AND ...".
+ */
+char *
+hd_deparse_reference_update(Oid relid, TupleDesc tupdesc, int nkeys,
+							const AttrNumber *cols, int nset,
+							const AttrNumber *set)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "UPDATE %s r SET ", hd_deparse_local_table(relid));
+	for (int i = 0; i < nset; i++)
+		appendStringInfo(&sql, "%s%s = k.c%d", i > 0 ? ", " : "",
+						 quote_identifier(NameStr(TupleDescAttr(tupdesc, set[i] - 1)->attname)),
+						 nkeys + i + 1);
+	appendStringInfoString(&sql, " FROM ");
+	deparse_key_arrays(&sql, tupdesc, nkeys + nset, cols);
+	appendStringInfoString(&sql, " WHERE ");
+	deparse_key_match(&sql, tupdesc, nkeys, cols);
+	return sql.data;
+}
+
 /*
  * One row in text parameters, returned: "INSERT INTO ... [AS alias] (c1,
  * ...) VALUES ($1::t1, ...) [on_conflict] RETURNING c1, ...".

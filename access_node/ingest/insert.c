@@ -24,9 +24,7 @@
  */
 #include "postgres.h"
 
-#include "access/transam.h"
 #include "catalog/pg_type.h"
-#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -35,37 +33,17 @@
 #include "metadata/dimension.h"
 #include "metadata/invalidation.h"
 #include "guc.h"
+#include "ingest/codec.h"
 #include "ingest/insert.h"
 #include "placement/chunk_create.h"
 #include "remote/connection.h"
 #include "remote/fanout.h"
-#include "remote/typeio.h"
 
 /* A batch is shipped at this size even below max_insert_batch_size rows. */
 #define HD_BATCH_MAX_BYTES (16 * 1024 * 1024)
 
 /* array_send's header for one dimension: ndim, flags, elemtype, dim, lbound */
 #define ARRAY_HEADER_BYTES 20
-
-/* How a column's values are written, fastest first. */
-typedef enum CodecKind
-{
-	CODEC_FIXED,				/* a by-value type whose send format is its
-								 * bytes in network order */
-	CODEC_TEXT,					/* text-like: the bytes, as textsend sends them
-								 * when no encoding conversion applies */
-	CODEC_SEND,					/* typsend */
-	CODEC_OUTPUT				/* typoutput, sent as text */
-} CodecKind;
-
-typedef struct ColumnCodec
-{
-	AttrNumber	attnum;
-	CodecKind	kind;
-	int16		typlen;			/* CODEC_FIXED: 1, 2, 4 or 8 */
-	Oid			elemtype;		/* element type on the wire */
-	FmgrInfo	func;			/* typsend or typoutput */
-} ColumnCodec;
 
 /* A data node session and its batch in flight (at most one). */
 typedef struct NodeConn
@@ -104,7 +82,7 @@ struct HdInsertState
 	MemoryContext row_cxt;
 	bool		count_rows;
 	int			ncolumns;
-	ColumnCodec *codecs;
+	HdColumnCodec *codecs;
 	StringInfoData *row;		/* the current row's elements, per column */
 	char	   *sql;
 	char	   *copy_sql;		/* NULL: batches are INSERT ... unnest */
@@ -123,72 +101,19 @@ struct HdInsertState
 	MemoryContext ret_cxt;		/* the returned row, until the next one */
 };
 
-/*
- * Binary only for built-in scalar types, whose OIDs and formats are the
- * same on every node, and only when send functions do not convert text to
- * another client encoding (as in fdw/scan.c).
- */
-static bool
-binary_ok(Oid typid)
-{
-	Oid			base = getBaseType(typid);
-
-	if (pg_get_client_encoding() != GetDatabaseEncoding())
-		return false;
-	return base < FirstUnpinnedObjectId &&
-		get_typtype(base) == TYPTYPE_BASE &&
-		!type_is_array(base) &&
-		OidIsValid(get_array_type(base));
-}
-
-/*
- * The fast codec of built-in types whose send function writes the Datum's
- * bytes in network order (remote/typeio.c) or a text's bytes (textsend,
- * varcharsend, bpcharsend: binary_ok has checked that no conversion to a
- * client encoding applies).  Others use typsend.
- */
-static CodecKind
-binary_codec(Oid typid, int16 *typlen)
-{
-	*typlen = hd_fixed_binary_len(typid);
-	if (*typlen > 0)
-		return CODEC_FIXED;
-	if (typid == TEXTOID || typid == VARCHAROID || typid == BPCHAROID)
-		return CODEC_TEXT;
-	return CODEC_SEND;
-}
-
 static void
 init_codecs(HdInsertState *state)
 {
 	TupleDesc	tupdesc = RelationGetDescr(state->rel);
 	int			n = 0;
 
-	state->codecs = palloc(sizeof(ColumnCodec) * tupdesc->natts);
+	state->codecs = palloc(sizeof(HdColumnCodec) * tupdesc->natts);
 	for (int i = 0; i < tupdesc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
-		ColumnCodec *codec = &state->codecs[n];
-		Oid			func;
-		bool		varlena;
 
-		if (att->attisdropped)
-			continue;
-		codec->attnum = att->attnum;
-		if (binary_ok(att->atttypid))
-		{
-			codec->elemtype = getBaseType(att->atttypid);
-			codec->kind = binary_codec(codec->elemtype, &codec->typlen);
-			getTypeBinaryOutputInfo(codec->elemtype, &func, &varlena);
-		}
-		else
-		{
-			codec->kind = CODEC_OUTPUT;
-			codec->elemtype = TEXTOID;
-			getTypeOutputInfo(att->atttypid, &func, &varlena);
-		}
-		fmgr_info(func, &codec->func);
-		n++;
+		if (!att->attisdropped)
+			hd_codec_init(&state->codecs[n++], att);
 	}
 	state->ncolumns = n;
 }
@@ -199,7 +124,7 @@ all_binary(HdInsertState *state)
 {
 	for (int i = 0; i < state->ncolumns; i++)
 	{
-		if (state->codecs[i].kind == CODEC_OUTPUT)
+		if (state->codecs[i].kind == HD_CODEC_OUTPUT)
 			return false;
 	}
 	return true;
@@ -234,7 +159,7 @@ init_statements(HdInsertState *state, const char *alias,
 	for (int i = 0; i < n; i++)
 	{
 		elemtypes[i] = state->codecs[i].elemtype;
-		as_text[i] = state->codecs[i].kind == CODEC_OUTPUT;
+		as_text[i] = state->codecs[i].kind == HD_CODEC_OUTPUT;
 	}
 	state->sql = hd_deparse_insert_batch(state->ht, alias, tupdesc, n, attnums,
 										 elemtypes, as_text, on_conflict);
@@ -529,53 +454,6 @@ ship_batch(HdInsertState *state, NodeBatch *batch)
 	batch->bytes = 0;
 }
 
-/* Appends an array element: its length, then its bytes. */
-static void
-append_element(StringInfo buf, const void *data, uint32 len)
-{
-	uint32		be = pg_hton32(len);
-
-	appendBinaryStringInfo(buf, (char *) &be, 4);
-	appendBinaryStringInfo(buf, data, len);
-}
-
-static void
-encode_value(ColumnCodec *codec, StringInfo buf, Datum value)
-{
-	switch (codec->kind)
-	{
-		case CODEC_FIXED:
-			{
-				uint32		be = pg_hton32((uint32) codec->typlen);
-
-				appendBinaryStringInfo(buf, (char *) &be, 4);
-				hd_fixed_binary_append(buf, value, codec->typlen);
-			}
-			break;
-		case CODEC_TEXT:
-			{
-				text	   *t = DatumGetTextPP(value);
-
-				append_element(buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-			}
-			break;
-		case CODEC_SEND:
-			{
-				bytea	   *b = SendFunctionCall(&codec->func, value);
-
-				append_element(buf, VARDATA(b), VARSIZE(b) - VARHDRSZ);
-			}
-			break;
-		case CODEC_OUTPUT:
-			{
-				char	   *s = OutputFunctionCall(&codec->func, value);
-
-				append_element(buf, s, strlen(s));
-			}
-			break;
-	}
-}
-
 /* Encodes the row's columns as array elements into state->row. */
 static size_t
 encode_row(HdInsertState *state, Datum *values, bool *isnull)
@@ -585,19 +463,15 @@ encode_row(HdInsertState *state, Datum *values, bool *isnull)
 
 	for (int i = 0; i < state->ncolumns; i++)
 	{
-		ColumnCodec *codec = &state->codecs[i];
+		HdColumnCodec *codec = &state->codecs[i];
 		StringInfo	buf = &state->row[i];
 		int			k = codec->attnum - 1;
 
 		resetStringInfo(buf);
 		if (isnull[k])
-		{
-			uint32		len = pg_hton32((uint32) -1);
-
-			appendBinaryStringInfo(buf, (char *) &len, 4);
-		}
+			hd_codec_encode_null(buf);
 		else
-			encode_value(codec, buf, values[k]);
+			hd_codec_encode(codec, buf, values[k]);
 		size += buf->len;
 	}
 	MemoryContextSwitchTo(old);

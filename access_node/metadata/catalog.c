@@ -1056,3 +1056,29 @@ hd_catalog_set_cagg_materialized_only(int32 id, bool materialized_only)
 	hd_catalog_write("UPDATE _hyperdist_catalog.continuous_agg SET materialized_only = $2"
 					 " WHERE id = $1", 2, types, values, NULL, InvalidOid);
 }
+
+/* ---- reference tables ------------------------------------------------------- */
+
+/*
+ * The catalog row of a new reference table, which the caller owns
+ * (create_reference_table made its copies on the data nodes first).
+ */
+PG_FUNCTION_INFO_V1(hyperdist_catalog_add_reference_table);
+Datum
+hyperdist_catalog_add_reference_table(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+
+	check_owner(relid);
+	write_as_owner("INSERT INTO _hyperdist_catalog.reference_table VALUES ($1)",
+				   relid, NULL);
+	PG_RETURN_VOID();
+}
+
+/* DROP TABLE and DROP SCHEMA of a reference table (ddl/ checked the caller). */
+void
+hd_catalog_delete_reference_table(Oid relid)
+{
+	write_as_owner("DELETE FROM _hyperdist_catalog.reference_table WHERE relid = $1",
+				   relid, NULL);
+}

@@ -91,6 +91,7 @@ extern void hd_catalog_add_index(Oid relid, const char *index_name);
 extern void hd_catalog_set_chunk_options(Oid relid, Datum options);
 extern void hd_catalog_forget_index(Oid relid, const char *index_name);
 extern void hd_catalog_delete_hypertable(Oid relid);
+extern void hd_catalog_delete_reference_table(Oid relid);
 
 /*
  * Continuous aggregates (cagg/, which checked that the caller owns the

@@ -252,6 +252,21 @@ hd_catalog_hypertables_in_schema(Oid nspid)
 	return relids;
 }
 
+/* The reference tables in schema nspid. */
+List *
+hd_catalog_reference_tables_in_schema(Oid nspid)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(nspid)};
+	List	   *relids = NIL;
+
+	read_rows("SELECT r.relid FROM _hyperdist_catalog.reference_table r"
+			  " JOIN pg_class c ON c.oid = r.relid"
+			  " WHERE c.relnamespace = $1 ORDER BY r.relid",
+			  1, types, values, true, 0, add_oid, &relids);
+	return relids;
+}
+
 List *
 hd_catalog_caggs_in_schema(Oid nspid)
 {

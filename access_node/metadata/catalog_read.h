@@ -93,6 +93,7 @@ extern List *hd_catalog_hypertable_data_nodes(int32 ht_id); /* names, by name */
 extern bool hd_catalog_has_integer_now_func(int32 ht_id);
 extern bool hd_catalog_node_attached(int32 ht_id, const char *node);
 extern bool hd_catalog_is_reference_table(Oid relid);
+extern List *hd_catalog_reference_tables_in_schema(Oid nspid);
 
 /* relids of the hypertables in schema nspid (InvalidOid: any), by id. */
 extern List *hd_catalog_hypertables_in_schema(Oid nspid);

@@ -198,21 +198,41 @@ AS $$
                                  assoc_schema, owner)))
 $$;
 
+-- The GRANT statements giving on rel what acl grants to others than owner.
+CREATE FUNCTION _hyperdist_functions.grants_ddl(acl aclitem[], owner regrole, rel text)
+RETURNS text LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT coalesce(string_agg(
+           format('GRANT %s ON %s TO %s%s; ', a.privilege_type, rel,
+                  CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
+                  CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), ''), '')
+    FROM aclexplode(acl) a WHERE a.grantee <> owner
+$$;
+
 -- Grants on rel what acl grants to others than owner.
 CREATE FUNCTION _hyperdist_functions.grant_acl(acl aclitem[], owner regrole, rel text)
 RETURNS void LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  g record;
+  ddl text := _hyperdist_functions.grants_ddl(acl, owner, rel);
 BEGIN
-  FOR g IN SELECT a.grantee, a.privilege_type, a.is_grantable
-             FROM aclexplode(acl) a WHERE a.grantee <> owner LOOP
-    EXECUTE format('GRANT %s ON %s TO %s%s', g.privilege_type, rel,
-                   CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(g.grantee)) END,
-                   CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
-  END LOOP;
+  IF ddl <> '' THEN
+    EXECUTE ddl;
+  END IF;
 END $$;
+
+-- A table's columns and constraints in a data node's form, for its
+-- CREATE TABLE there (table_definition).
+CREATE FUNCTION _hyperdist_functions.table_elements(rel regclass)
+RETURNS text LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT string_agg(def, ', ' ORDER BY kind, ord)
+    FROM _hyperdist_functions.table_definition(rel)
+   WHERE kind IN ('column', 'constraint')
+$$;
 
 -- The statements that create the hypertable's root table on a data node:
 -- schemas, the table partitioned by range on the time column, its indexes.
@@ -224,9 +244,7 @@ AS $$
   SELECT format('%sCREATE TABLE %s (%s) PARTITION BY RANGE (%I); %s%s',
                 _hyperdist_functions.schemas_ddl((parse_ident(qualified))[1], assoc_schema),
                 qualified,
-                (SELECT string_agg(def, ', ' ORDER BY kind, ord)
-                   FROM _hyperdist_functions.table_definition(rel)
-                  WHERE kind IN ('column', 'constraint')),
+                _hyperdist_functions.table_elements(rel),
                 time_column,
                 (SELECT string_agg(def || '; ', '' ORDER BY ord)
                    FROM _hyperdist_functions.table_definition(rel)
@@ -406,8 +424,11 @@ BEGIN
       USING ERRCODE = '0A000',
             DETAIL = 'A copy of a chunk to another data node writes its rows as a replica, where such a trigger would fire for rows that are not new.';
   END IF;
+  -- a reference table has its copies on the data nodes
   FOR g IN SELECT c.conname, c.confrelid::regclass AS referenced
-             FROM pg_constraint c WHERE c.conrelid = rel AND c.contype = 'f' LOOP
+             FROM pg_constraint c WHERE c.conrelid = rel AND c.contype = 'f'
+              AND NOT EXISTS (SELECT FROM _hyperdist_catalog.reference_table r
+                               WHERE r.relid = c.confrelid) LOOP
     PERFORM _hyperdist_functions.warn_foreign_key(tab, g.conname, g.referenced::text);
   END LOOP;
 END $$;

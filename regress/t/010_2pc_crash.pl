@@ -36,16 +36,10 @@ for my $p (@points)
 {
 	my ($point, $committed) = @$p;
 	$id++;
-	my ($out, $err, $rc) = $c->psql(
-		"SET hyperdist.inject_fault = '$point';\n"
-		  . "BEGIN;\n"
+	crash_at($c, $point,
+		"BEGIN;\n"
 		  . "CALL distributed_exec(\$\$INSERT INTO tx VALUES ($id, '$point')\$\$);\n"
-		  . "COMMIT;",
-		timeout => 60);
-	ok($rc != 0 && $err =~ /terminated abnormally|connection to server was lost/,
-		"$point: the backend dies during COMMIT")
-	  or diag("exit $rc\n$err");
-	ok($c->wait_an_ready, "$point: the access node recovers");
+		  . "COMMIT;");
 	ok(settled($c), "$point: no prepared transaction is left on any data node");
 	is(row_counts($c, 'tx', "id = $id"),
 		$committed ? '1,1,1' : '0,0,0',

@@ -35,9 +35,10 @@ use warnings;
 
 use Exporter qw(import);
 use HyperdistTest;
+use Test::More;
 
 our @EXPORT =
-  qw(create_table row_counts settled wait_paused release commit_records);
+  qw(create_table row_counts settled wait_paused release commit_records crash_at);
 
 # A table (id int PRIMARY KEY, tag text) on every data node.
 sub create_table
@@ -100,6 +101,20 @@ sub release
 	return $c->psql_ok(
 		"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = '$app'"
 	);
+}
+
+# Runs $sql (a transaction, up to its COMMIT) with hyperdist.inject_fault =
+# $point, where the backend crashes: passes when it died, then when the
+# access node has recovered.
+sub crash_at
+{
+	my ($c, $point, $sql) = @_;
+	my ($out, $err, $rc) =
+	  $c->psql("SET hyperdist.inject_fault = '$point';\n$sql", timeout => 60);
+	ok($rc != 0 && $err =~ /terminated abnormally|connection to server was lost/,
+		"$point: the backend dies during COMMIT")
+	  or diag("exit $rc\n$err");
+	return ok($c->wait_an_ready, "$point: the access node recovers");
 }
 
 # Rows of the access node's commit record table (-1 if it cannot be read).
