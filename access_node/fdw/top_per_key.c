@@ -93,7 +93,9 @@ is_key_condition(Node *qual, Var **key, Node **outer)
 			continue;
 		tc = lookup_type_cache(((Var *) k)->vartype,
 							   TYPECACHE_EQ_OPR | TYPECACHE_LT_OPR);
-		if (op->opno != tc->eq_opr || !OidIsValid(tc->lt_opr))
+		/* DISTINCT ON groups k by its own collation */
+		if (op->opno != tc->eq_opr || !OidIsValid(tc->lt_opr) ||
+			op->inputcollid != ((Var *) k)->varcollid)
 			continue;
 		*key = (Var *) k;
 		*outer = o;
@@ -127,6 +129,58 @@ split_key_condition(Query *sub, Var **key, Node **outer, List **rest)
 	return found;
 }
 
+typedef struct WholeRowSearch
+{
+	int			rti;
+	int			depth;			/* query levels below the one searched */
+} WholeRowSearch;
+
+static bool
+whole_row_walker(Node *node, WholeRowSearch *search)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+		return ((Var *) node)->varno == search->rti &&
+			((Var *) node)->varattno == 0 &&
+			((Var *) node)->varlevelsup == search->depth;
+	if (IsA(node, Query))
+	{
+		bool		found;
+
+		search->depth++;
+		found = query_tree_walker((Query *) node, whole_row_walker, search, 0);
+		search->depth--;
+		return found;
+	}
+	return expression_tree_walker(node, whole_row_walker, search);
+}
+
+/* Does q read rti's rows whole (a column added to them would show)? */
+static bool
+reads_whole_row(Query *q, int rti)
+{
+	WholeRowSearch search = {rti, 0};
+
+	return query_tree_walker(q, whole_row_walker, &search, 0);
+}
+
+/* sub's visible column that is key, or NULL */
+static TargetEntry *
+visible_key_entry(Query *sub, Var *key)
+{
+	ListCell   *lc;
+
+	foreach(lc, sub->targetList)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+
+		if (!tle->resjunk && equal(tle->expr, key))
+			return tle;
+	}
+	return NULL;
+}
+
 /*
  * The output column of sub that is key, added after the visible ones
  * (the outer query's Vars name those by number) when there is none.
@@ -134,20 +188,15 @@ split_key_condition(Query *sub, Var **key, Node **outer, List **rest)
 static TargetEntry *
 key_column(Query *sub, RangeTblEntry *rte, Var *key)
 {
-	TargetEntry *tle;
+	TargetEntry *tle = visible_key_entry(sub, key);
 	int			nvisible = 0;
 	ListCell   *lc;
 
-	foreach(lc, sub->targetList)
-	{
-		tle = lfirst_node(TargetEntry, lc);
-		if (tle->resjunk)
-			break;
-		if (equal(tle->expr, key))
-			return tle;
-		nvisible++;
-	}
+	if (tle != NULL)
+		return tle;
 	/* resjunk entries (of ORDER BY) come after the visible ones */
+	foreach(lc, sub->targetList)
+		nvisible += !lfirst_node(TargetEntry, lc)->resjunk;
 	for_each_from(lc, sub->targetList, nvisible)
 		lfirst_node(TargetEntry, lc)->resno++;
 	tle = makeTargetEntry((Expr *) copyObject(key), nvisible + 1,
@@ -245,7 +294,8 @@ rewrite_lateral(Query *q, int rti)
 
 	if (!is_ordered_first_row(sub) ||
 		!split_key_condition(sub, &key, &outer, &rest) ||
-		(quals = join_quals_of((Node *) q->jointree, rti)) == NULL)
+		(quals = join_quals_of((Node *) q->jointree, rti)) == NULL ||
+		(visible_key_entry(sub, key) == NULL && reads_whole_row(q, rti)))
 		return;
 	/* nothing else of the subquery may read the outer query */
 	sub->jointree->quals = rest != NIL ? (Node *) make_ands_explicit(rest) : NULL;

@@ -64,6 +64,13 @@ SELECT left(regexp_replace(c.q, '\s+', ' ', 'g'), 100) AS query, r.*
     ($$SELECT h.name, b.time FROM tk_hosts h, LATERAL
       (SELECT time FROM TBL c WHERE c.host_id = h.id + 1 ORDER BY val DESC NULLS LAST, time LIMIT 1) b
       WHERE h.grp = 1 ORDER BY 1$$),
+    -- the subquery's rows read whole: no column may be added, left as it is
+    ($$SELECT h.name, b FROM tk_hosts h LEFT JOIN LATERAL
+      (SELECT time, val FROM TBL c WHERE c.host_id = h.id ORDER BY time LIMIT 1) b ON true
+      ORDER BY 1$$),
+    ($$SELECT h.name, b FROM tk_hosts h LEFT JOIN LATERAL
+      (SELECT time, host_id FROM TBL c WHERE c.host_id = h.id ORDER BY time LIMIT 1) b ON true
+      ORDER BY 1$$),
     ($$SELECT h.name, b.note, b.time FROM tk_hosts h JOIN LATERAL
       (SELECT note, time FROM TBL c WHERE c.host_id = h.id ORDER BY note DESC, time DESC LIMIT 1) b
       ON true ORDER BY 1$$),
