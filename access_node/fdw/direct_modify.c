@@ -340,7 +340,8 @@ hd_plan_direct_modify(PlannerInfo *root, ModifyTable *plan,
 	conds = where_conds(baserel, operation, rte->relid);
 	sql = hd_deparse_direct_modify(operation, rte->relid, attnums, exprs,
 								   conds, &params_list);
-	prune_codes = hd_prune_quals(baserel, ht, baserel->baserestrictinfo,
+	/* computed when the modify begins, before InitPlans can be read */
+	prune_codes = hd_prune_quals(NULL, baserel, ht, baserel->baserestrictinfo,
 								 &prune_exprs);
 
 	if (plan->returningLists != NIL)

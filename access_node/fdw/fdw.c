@@ -157,7 +157,7 @@ hd_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 
 	/* local quals prune chunks as well as those shipped */
 	if (ht != NULL)
-		prune_codes = hd_prune_quals(baserel, ht, scan_clauses, &prune_exprs);
+		prune_codes = hd_prune_quals(root, baserel, ht, scan_clauses, &prune_exprs);
 
 	/* the Params' and pruning expressions' values are computed at execution */
 	return make_foreignscan(tlist, local_quals, baserel->relid,

@@ -293,7 +293,7 @@ hd_get_grouping_plan(PlannerInfo *root, RelOptInfo *rel, List *tlist,
 																		root->parse->sortClause,
 																		info->limit)),
 									&params_list);
-	prune_codes = hd_prune_quals(info->scanrel, ht,
+	prune_codes = hd_prune_quals(root, info->scanrel, ht,
 								 info->scanrel->baserestrictinfo, &prune_exprs);
 
 	return make_foreignscan(tlist, NIL, 0,

@@ -6,7 +6,7 @@
  * where op is a btree comparison of the column's type (equality for the
  * space column, also "= ANY (array)") and the expression has a single value
  * for the whole scan (no column, no volatile function, no parameter set by
- * another plan node), are kept with their expressions.  At executor start
+ * another plan node but an InitPlan of the top query level), are kept with their expressions.  At executor start
  * the expressions are computed, so that now()-relative bounds and the
  * parameters of generic plans prune too, and the time range and space
  * values they allow select the chunks read (metadata/chunk.c): a data node left
@@ -35,24 +35,47 @@
 #define HD_PRUNE_SPACE_EQ	10
 #define HD_PRUNE_SPACE_ANY	11
 
+/*
+ * Whether paramid is the value of an InitPlan of the top query level: one
+ * value for the whole statement (no outer level can run this one again
+ * with other values), known once the executor has set up the InitPlans.
+ * fdw/reference_filter.c's arrays of reference keys are such values, as
+ * are uncorrelated scalar subqueries (`time > (SELECT ...)`).  root is
+ * NULL where pruning is computed before the InitPlans are set up.
+ */
 static bool
-contain_exec_param_walker(Node *node, void *context)
+is_statement_initplan_param(PlannerInfo *root, int paramid)
+{
+	ListCell   *lc;
+
+	if (root == NULL || root->parent_root != NULL)
+		return false;
+	foreach(lc, root->init_plans)
+	{
+		if (list_member_int(lfirst_node(SubPlan, lc)->setParam, paramid))
+			return true;
+	}
+	return false;
+}
+
+static bool
+contain_exec_param_walker(Node *node, PlannerInfo *root)
 {
 	if (node == NULL)
 		return false;
 	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
-		return true;
-	return expression_tree_walker(node, contain_exec_param_walker, context);
+		return !is_statement_initplan_param(root, ((Param *) node)->paramid);
+	return expression_tree_walker(node, contain_exec_param_walker, root);
 }
 
 /* Whether expr has one value during a scan, known when the scan starts. */
 static bool
-is_scan_constant(Node *expr)
+is_scan_constant(PlannerInfo *root, Node *expr)
 {
 	return !contain_var_clause(expr) &&
 		!contain_volatile_functions(expr) &&
 		!contain_subplans(expr) &&
-		!contain_exec_param_walker(expr, NULL);
+		!contain_exec_param_walker(expr, root);
 }
 
 static bool
@@ -93,7 +116,8 @@ dimension_strategy(Oid opno, Oid inputcollid, const HdDimension *dim,
  * 0 if it is none.
  */
 static int
-prune_code(Expr *clause, Index relid, const HdHypertable *ht, Expr **expr)
+prune_code(PlannerInfo *root, Expr *clause, Index relid, const HdHypertable *ht,
+		   Expr **expr)
 {
 	if (IsA(clause, OpExpr) && list_length(((OpExpr *) clause)->args) == 2)
 	{
@@ -114,7 +138,7 @@ prune_code(Expr *clause, Index relid, const HdHypertable *ht, Expr **expr)
 			if (!OidIsValid(opno))
 				return 0;
 		}
-		if (!is_scan_constant(right))
+		if (!is_scan_constant(root, right))
 			return 0;
 		*expr = (Expr *) right;
 		if (is_dimension_var(left, relid, &ht->time))
@@ -130,7 +154,7 @@ prune_code(Expr *clause, Index relid, const HdHypertable *ht, Expr **expr)
 
 		if (op->useOr &&
 			is_dimension_var(linitial(op->args), relid, &ht->space) &&
-			is_scan_constant(lsecond(op->args)) &&
+			is_scan_constant(root, lsecond(op->args)) &&
 			dimension_strategy(op->opno, op->inputcollid, &ht->space, true) ==
 			BTEqualStrategyNumber)
 		{
@@ -142,8 +166,8 @@ prune_code(Expr *clause, Index relid, const HdHypertable *ht, Expr **expr)
 }
 
 List *
-hd_prune_quals(RelOptInfo *baserel, const HdHypertable *ht, List *quals,
-			   List **exprs)
+hd_prune_quals(PlannerInfo *root, RelOptInfo *baserel, const HdHypertable *ht,
+			   List *quals, List **exprs)
 {
 	List	   *codes = NIL;
 	ListCell   *lc;
@@ -152,7 +176,7 @@ hd_prune_quals(RelOptInfo *baserel, const HdHypertable *ht, List *quals,
 	{
 		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
 		Expr	   *expr = NULL;
-		int			code = prune_code(ri->clause, baserel->relid, ht, &expr);
+		int			code = prune_code(root, ri->clause, baserel->relid, ht, &expr);
 
 		if (code == 0)
 			continue;

@@ -18,8 +18,8 @@
  * computable at executor start.  Returns one code per expression appended
  * to *exprs (the expressions' values bound the dimension at execution).
  */
-extern List *hd_prune_quals(RelOptInfo *baserel, const HdHypertable *ht,
-							List *quals, List **exprs);
+extern List *hd_prune_quals(PlannerInfo *root, RelOptInfo *baserel,
+							const HdHypertable *ht, List *quals, List **exprs);
 
 /* Execution: the bounds those expressions set now (expr_states: ExprStates). */
 extern void hd_prune_compute(HdChunkPrune *prune, HdHypertable *ht,

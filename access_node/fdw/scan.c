@@ -69,7 +69,9 @@ typedef struct HdScanState
 	HdHypertable *ht;			/* NULL: a table on one data node */
 	MemoryContext scan_cxt;		/* lives as long as the scan */
 	ForeignScanState *node;
-	List	   *prune_exprs;	/* ExprStates of the pruning quals */
+	List	   *prune_codes;	/* the pruning quals' codes (fdw/prune.c) */
+	List	   *prune_exprs;	/* and their expressions' ExprStates */
+	bool		planned;		/* the queries are chosen (plan_queries) */
 	List	   *open_failed;	/* servers whose session could not be opened */
 	List	   *stream_lost;	/* servers lost while their query ran */
 	bool		returned;		/* a row was returned since the queries
@@ -214,6 +216,16 @@ prepare_decoding(HdScanState *state, List *retrieved_attrs)
 	}
 }
 
+static bool
+contains_exec_param(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
+		return true;
+	return expression_tree_walker(node, contains_exec_param, context);
+}
+
 /*
  * The remote queries: the plan's SQL on the foreign table's data node, or
  * for a distributed hypertable on every node with chunks to read, chosen
@@ -245,9 +257,8 @@ plan_queries(HdScanState *state)
 	}
 	else
 	{
-		hd_prune_compute(&prune, ht,
-						 list_nth(fsplan->fdw_private, HdScanPrivatePruneCodes),
-						 state->prune_exprs, node->ss.ps.ps_ExprContext);
+		hd_prune_compute(&prune, ht, state->prune_codes, state->prune_exprs,
+						 node->ss.ps.ps_ExprContext);
 		reads = hd_chunk_read_plan(ht, &prune);
 		hd_fault(HD_FAULT_SCAN_PLANNED);
 	}
@@ -277,7 +288,34 @@ plan_queries(HdScanState *state)
 	state->stream = NULL;
 	state->cur = 0;
 	state->eof = state->nqueries == 0;
+	state->planned = true;
 	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * Leaves out the pruning quals whose values an InitPlan computes (fdw/
+ * prune.c): for a plan shown without running it, which reads the chunks
+ * they would have excluded too.
+ */
+static void
+prune_without_initplans(HdScanState *state)
+{
+	List	   *codes = NIL;
+	List	   *states = NIL;
+	ListCell   *lc1,
+			   *lc2;
+
+	forboth(lc1, state->prune_codes, lc2, state->prune_exprs)
+	{
+		ExprState  *es = lfirst(lc2);
+
+		if (contains_exec_param((Node *) es->expr, NULL))
+			continue;
+		codes = lappend_int(codes, lfirst_int(lc1));
+		states = lappend(states, es);
+	}
+	state->prune_codes = codes;
+	state->prune_exprs = states;
 }
 
 /*
@@ -367,6 +405,7 @@ hd_begin_foreign_scan(ForeignScanState *node, int eflags)
 											  HdScanPrivatePruneCodes));
 	int			nparams = list_length(fsplan->fdw_exprs) - nprune;
 	HdScanState *state;
+	List	   *prune_exprs;
 
 	state = palloc0(sizeof(HdScanState));
 	state->relid = intVal(list_nth(fsplan->fdw_private, HdScanPrivateRelid));
@@ -386,14 +425,26 @@ hd_begin_foreign_scan(ForeignScanState *node, int eflags)
 				   (PlanState *) node);
 
 	state->node = node;
-	state->prune_exprs = ExecInitExprList(list_copy_tail(fsplan->fdw_exprs, nparams),
-										  (PlanState *) node);
-	plan_queries(state);
+	state->prune_codes = list_nth(fsplan->fdw_private, HdScanPrivatePruneCodes);
+	prune_exprs = list_copy_tail(fsplan->fdw_exprs, nparams);
+	state->prune_exprs = ExecInitExprList(prune_exprs, (PlanState *) node);
+	node->fdw_state = state;
+
 	/* plain EXPLAIN shows the queries and needs no session */
 	state->explain_only = (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0;
-	if (!state->explain_only)
-		open_sessions(state);
-	node->fdw_state = state;
+	if (state->explain_only)
+		prune_without_initplans(state);
+
+	/*
+	 * InitPlans are set up after this node: a plan pruning by their values
+	 * is made when the first row is asked for.
+	 */
+	if (state->explain_only || !contains_exec_param((Node *) prune_exprs, NULL))
+	{
+		plan_queries(state);
+		if (!state->explain_only)
+			open_sessions(state);
+	}
 }
 
 static void
@@ -703,6 +754,11 @@ hd_iterate_foreign_scan(ForeignScanState *node)
 	HdScanState *state = (HdScanState *) node->fdw_state;
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
 
+	if (!state->planned)
+	{
+		plan_queries(state);
+		open_sessions(state);
+	}
 	ExecClearTuple(slot);
 	if (!next_row(state))
 		return slot;
@@ -717,6 +773,8 @@ hd_rescan_foreign_scan(ForeignScanState *node)
 {
 	HdScanState *state = (HdScanState *) node->fdw_state;
 
+	if (!state->planned)
+		return;
 	/* the next row asked for starts the queries again */
 	close_streams(state);
 	state->cur = 0;
@@ -732,16 +790,6 @@ hd_end_foreign_scan(ForeignScanState *node)
 
 	if (state != NULL)
 		close_streams(state);
-}
-
-static bool
-contains_exec_param(Node *node, void *context)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
-		return true;
-	return expression_tree_walker(node, contains_exec_param, context);
 }
 
 /*
@@ -781,6 +829,12 @@ hd_explain_scan_queries(ForeignScanState *node, ExplainState *es)
 	bool		dist = state->ht != NULL;
 	List	   *fdw_exprs = castNode(ForeignScan, node->ss.ps.plan)->fdw_exprs;
 
+	/* a scan never run (EXPLAIN ANALYZE): the nodes it would have read */
+	if (!state->planned)
+	{
+		prune_without_initplans(state);
+		plan_queries(state);
+	}
 	/* the remote plans' sessions, first: they may change the nodes read */
 	if (es->verbose && hd_enable_remote_explain && state->conns == NULL)
 		open_sessions(state);

@@ -45,6 +45,15 @@ SELECT time_bucket('1 hour', time) AS h, max(val) FROM rf1
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT r.time, t.hostname, r.val FROM rf2 r JOIN rf_tags t ON t.id = r.tags_id
  WHERE t.region = 'r1' AND r.time < '2024-01-01 00:30';
+-- on the space column, the keys prune chunks when the scan starts: only the
+-- node of host_3's partition is read (not shown by plain EXPLAIN, which
+-- does not run the InitPlan)
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT count(*) FROM rf1 WHERE hostname IN (SELECT hostname FROM rf_tags WHERE id = 3);
+-- as does any InitPlan of the statement: an uncorrelated scalar subquery
+-- bounding time reads only the chunks after it
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT count(*) FROM rf2 WHERE time > (SELECT max(time) - interval '1 hour' FROM rf_loc);
 -- a local table is not a reference table: the semi-join stays here
 EXPLAIN (COSTS OFF)
 SELECT count(*) FROM rf1 WHERE tags_id IN (SELECT id FROM rf_tags_loc WHERE region = 'r1');
@@ -91,6 +100,10 @@ SELECT left(regexp_replace(c.q, '\s+', ' ', 'g'), 90) AS query, r.*
       GROUP BY tags_id) a ON a.tags_id = t.id WHERE t.region = 'r0' ORDER BY 1$$),
     ($$WITH w AS (SELECT * FROM TBL WHERE tags_id IN (SELECT id FROM TAGS WHERE region = 'r2'))
       SELECT count(*), max(val) FROM w$$),
+    -- a subquery's value per outer row prunes nothing
+    ($$SELECT t.id, (SELECT count(*) FROM TBL r WHERE r.time > (SELECT '2024-01-01'::timestamptz
+      + t.id * interval '40 minutes')) FROM TAGS t ORDER BY 1$$),
+    ($$SELECT count(*) FROM TBL WHERE time > (SELECT max(time) - interval '1 hour' FROM TBL)$$),
     -- a condition on the reference table reading an outer query is not copied
     ($$SELECT t0.region, (SELECT count(*) FROM TBL r JOIN TAGS t ON r.tags_id = t.id
       WHERE t.region = t0.region AND r.val > 90) FROM TAGS t0 ORDER BY 1, 2$$)
