@@ -38,11 +38,12 @@ extern bool hd_cagg_create(CreateTableAsStmt *stmt, const char *query_string,
 extern bool hd_cagg_drop(DropStmt *stmt);
 
 /*
- * DROP SCHEMA ... CASCADE of schema nspid is about to drop the views of
- * the continuous aggregates in it: their catalog rows and policies go
+ * DROP SCHEMA ... CASCADE of schema nspid, or DROP OWNED BY role owner
+ * (InvalidOid: any), is about to drop the views of the continuous
+ * aggregates in it or of that owner: their catalog rows and policies go
  * (their materialized tables go with their views).
  */
-extern void hd_cagg_forget_in_schema(Oid nspid);
+extern void hd_cagg_forget_in(Oid nspid, Oid owner);
 
 /*
  * ALTER MATERIALIZED VIEW ... SET (timescaledb.materialized_only = ...) of

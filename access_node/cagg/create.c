@@ -582,11 +582,11 @@ forget_cagg(const HdCatalogCagg *cagg)
 }
 
 void
-hd_cagg_forget_in_schema(Oid nspid)
+hd_cagg_forget_in(Oid nspid, Oid owner)
 {
 	ListCell   *lc;
 
-	foreach(lc, hd_catalog_caggs_in_schema(nspid))
+	foreach(lc, hd_catalog_caggs_in(nspid, owner))
 	{
 		HdCatalogCagg cagg;
 

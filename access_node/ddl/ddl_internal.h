@@ -40,7 +40,7 @@ extern bool hd_index_rename(UtilityArgs *args, RenameStmt *stmt);
 
 /* reference.c */
 extern void hd_reference_drop_tables(DropStmt *stmt);
-extern void hd_reference_drop_in_schema(Oid nspid);
+extern void hd_reference_drop_in(Oid nspid, Oid owner);
 extern void hd_reference_drop_trigger(DropStmt *stmt);
 extern bool hd_reference_alter_table(UtilityArgs *args, AlterTableStmt *stmt);
 extern bool hd_reference_rename(UtilityArgs *args, RenameStmt *stmt);

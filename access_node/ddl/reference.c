@@ -105,13 +105,16 @@ hd_reference_drop_tables(DropStmt *stmt)
 	}
 }
 
-/* DROP SCHEMA ... CASCADE (whose owner the caller is) of schema nspid. */
+/*
+ * DROP SCHEMA ... CASCADE of schema nspid, or DROP OWNED BY role owner
+ * (InvalidOid: any), the caller allowed to drop what they hold.
+ */
 void
-hd_reference_drop_in_schema(Oid nspid)
+hd_reference_drop_in(Oid nspid, Oid owner)
 {
 	ListCell   *lc;
 
-	foreach(lc, hd_catalog_reference_tables_in_schema(nspid))
+	foreach(lc, hd_catalog_reference_tables_in(nspid, owner))
 		drop_reference(lfirst_oid(lc), true);
 }
 

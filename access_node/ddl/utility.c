@@ -361,16 +361,37 @@ process_truncate(UtilityArgs *args, TruncateStmt *stmt)
 /* ---- schemas ----------------------------------------------------------------- */
 
 /*
- * DROP SCHEMA ... CASCADE drops the distributed hypertables in it: first on
- * the data nodes, as DROP TABLE does, then the statement runs as usual.  A
- * schema's owner may drop it whoever owns what it holds, so that is the
- * check made before anything is dropped.  Without CASCADE PostgreSQL
- * refuses a schema that holds a hypertable anyway.
+ * What hyperdist keeps of the objects in schema nspid or owned by role
+ * owner (InvalidOid: any), dropped before the statement drops them here:
+ * the continuous aggregates' catalog rows and policies, the reference
+ * tables' copies, and the hypertables on the data nodes, as DROP TABLE
+ * does.  Every hypertable's nodes must be usable before any is dropped.
+ */
+static void
+drop_distributed_in(Oid nspid, Oid owner)
+{
+	List	   *dist = hd_catalog_hypertables_in(nspid, owner);
+	ListCell   *lc;
+
+	hd_cagg_forget_in(nspid, owner);
+	hd_reference_drop_in(nspid, owner);
+	foreach(lc, dist)
+		require_nodes_usable(lfirst_oid(lc));
+	foreach(lc, dist)
+		drop_hypertable(lfirst_oid(lc));
+}
+
+/*
+ * DROP SCHEMA ... CASCADE drops the distributed objects in it everywhere,
+ * then the statement runs as usual.  A schema's owner may drop it whoever
+ * owns what it holds, so that is the check made before anything is
+ * dropped.  Without CASCADE PostgreSQL refuses a schema that holds a
+ * hypertable anyway.
  */
 static bool
 process_drop_schema(DropStmt *stmt)
 {
-	List	   *dist = NIL;
+	List	   *nspids = NIL;
 	ListCell   *lc;
 
 	if (stmt->behavior != DROP_CASCADE)
@@ -384,14 +405,39 @@ process_drop_schema(DropStmt *stmt)
 			continue;
 		if (!pg_namespace_ownercheck(nspid, GetUserId()))
 			aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_SCHEMA, name);
-		dist = list_concat(dist, hd_catalog_hypertables_in_schema(nspid));
-		hd_cagg_forget_in_schema(nspid);
-		hd_reference_drop_in_schema(nspid);
+		nspids = lappend_oid(nspids, nspid);
 	}
-	foreach(lc, dist)
-		require_nodes_usable(lfirst_oid(lc));
-	foreach(lc, dist)
-		drop_hypertable(lfirst_oid(lc));
+	foreach(lc, nspids)
+		drop_distributed_in(lfirst_oid(lc), InvalidOid);
+	return false;
+}
+
+/*
+ * DROP OWNED BY drops the roles' distributed objects everywhere first, as
+ * DROP SCHEMA ... CASCADE does: by itself it would drop the access node's
+ * relations only, leaving their catalog rows (whose relation OIDs a new
+ * table could take) and the data nodes' tables.  The caller must have the
+ * privileges of every role named, PostgreSQL's own condition, checked
+ * before anything is dropped.
+ */
+static bool
+process_drop_owned(DropOwnedStmt *stmt)
+{
+	List	   *roles = NIL;
+	ListCell   *lc;
+
+	foreach(lc, stmt->roles)
+	{
+		Oid			roleid = get_rolespec_oid(lfirst(lc), false);
+
+		if (!has_privs_of_role(GetUserId(), roleid))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to drop objects")));
+		roles = lappend_oid(roles, roleid);
+	}
+	foreach(lc, roles)
+		drop_distributed_in(InvalidOid, lfirst_oid(lc));
 	return false;
 }
 
@@ -836,9 +882,9 @@ process_grant_in_schema(UtilityArgs *args, GrantStmt *stmt)
 
 		if (!OidIsValid(nspid))
 			continue;
-		dist = list_concat(dist, hd_catalog_hypertables_in_schema(nspid));
+		dist = list_concat(dist, hd_catalog_hypertables_in(nspid, InvalidOid));
 		/* reference tables have copies on every data node */
-		if (hd_catalog_reference_tables_in_schema(nspid) != NIL)
+		if (hd_catalog_reference_tables_in(nspid, InvalidOid) != NIL)
 			servers = list_concat_unique_oid(servers, hd_data_node_oids());
 	}
 	if (dist == NIL && servers == NIL)
@@ -999,7 +1045,7 @@ analyze_of_dist_hypertables(VacuumStmt *stmt)
 	ListCell   *lc;
 
 	PushActiveSnapshot(GetTransactionSnapshot());
-	relids = hd_catalog_hypertables_in_schema(InvalidOid);
+	relids = hd_catalog_hypertables_in(InvalidOid, InvalidOid);
 	PopActiveSnapshot();
 	foreach(lc, relids)
 	{
@@ -1321,6 +1367,8 @@ process(UtilityArgs *args, Node *stmt)
 				return true;
 			}
 			return false;
+		case T_DropOwnedStmt:
+			return process_drop_owned((DropOwnedStmt *) stmt);
 		case T_CreateTableAsStmt:
 			return hd_cagg_create((CreateTableAsStmt *) stmt, args->query_string,
 								  args->context == PROCESS_UTILITY_TOPLEVEL);

@@ -239,45 +239,48 @@ hd_catalog_is_reference_table(Oid relid)
 }
 
 List *
-hd_catalog_hypertables_in_schema(Oid nspid)
+hd_catalog_hypertables_in(Oid nspid, Oid owner)
 {
-	Oid			types[1] = {OIDOID};
-	Datum		values[1] = {ObjectIdGetDatum(nspid)};
+	Oid			types[2] = {OIDOID, OIDOID};
+	Datum		values[2] = {ObjectIdGetDatum(nspid), ObjectIdGetDatum(owner)};
 	List	   *relids = NIL;
 
 	read_rows("SELECT h.relid FROM _hyperdist_catalog.hypertable h"
 			  " JOIN pg_class c ON c.oid = h.relid"
-			  " WHERE $1 = 0 OR c.relnamespace = $1 ORDER BY h.id",
-			  1, types, values, true, 0, add_oid, &relids);
+			  " WHERE ($1 = 0 OR c.relnamespace = $1) AND ($2 = 0 OR c.relowner = $2)"
+			  " ORDER BY h.id",
+			  2, types, values, true, 0, add_oid, &relids);
 	return relids;
 }
 
 /* The reference tables in schema nspid. */
 List *
-hd_catalog_reference_tables_in_schema(Oid nspid)
+hd_catalog_reference_tables_in(Oid nspid, Oid owner)
 {
-	Oid			types[1] = {OIDOID};
-	Datum		values[1] = {ObjectIdGetDatum(nspid)};
+	Oid			types[2] = {OIDOID, OIDOID};
+	Datum		values[2] = {ObjectIdGetDatum(nspid), ObjectIdGetDatum(owner)};
 	List	   *relids = NIL;
 
 	read_rows("SELECT r.relid FROM _hyperdist_catalog.reference_table r"
 			  " JOIN pg_class c ON c.oid = r.relid"
-			  " WHERE c.relnamespace = $1 ORDER BY r.relid",
-			  1, types, values, true, 0, add_oid, &relids);
+			  " WHERE ($1 = 0 OR c.relnamespace = $1) AND ($2 = 0 OR c.relowner = $2)"
+			  " ORDER BY r.relid",
+			  2, types, values, true, 0, add_oid, &relids);
 	return relids;
 }
 
 List *
-hd_catalog_caggs_in_schema(Oid nspid)
+hd_catalog_caggs_in(Oid nspid, Oid owner)
 {
-	Oid			types[1] = {OIDOID};
-	Datum		values[1] = {ObjectIdGetDatum(nspid)};
+	Oid			types[2] = {OIDOID, OIDOID};
+	Datum		values[2] = {ObjectIdGetDatum(nspid), ObjectIdGetDatum(owner)};
 	List	   *relids = NIL;
 
 	read_rows("SELECT ca.view_relid FROM _hyperdist_catalog.continuous_agg ca"
 			  " JOIN pg_class c ON c.oid = ca.view_relid"
-			  " WHERE c.relnamespace = $1 ORDER BY ca.id",
-			  1, types, values, true, 0, add_oid, &relids);
+			  " WHERE ($1 = 0 OR c.relnamespace = $1) AND ($2 = 0 OR c.relowner = $2)"
+			  " ORDER BY ca.id",
+			  2, types, values, true, 0, add_oid, &relids);
 	return relids;
 }
 

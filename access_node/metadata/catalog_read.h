@@ -93,13 +93,15 @@ extern List *hd_catalog_hypertable_data_nodes(int32 ht_id); /* names, by name */
 extern bool hd_catalog_has_integer_now_func(int32 ht_id);
 extern bool hd_catalog_node_attached(int32 ht_id, const char *node);
 extern bool hd_catalog_is_reference_table(Oid relid);
-extern List *hd_catalog_reference_tables_in_schema(Oid nspid);
 
-/* relids of the hypertables in schema nspid (InvalidOid: any), by id. */
-extern List *hd_catalog_hypertables_in_schema(Oid nspid);
-
-/* View relids of the continuous aggregates in schema nspid, by id. */
-extern List *hd_catalog_caggs_in_schema(Oid nspid);
+/*
+ * relids of the reference tables, hypertables and continuous aggregates'
+ * views in schema nspid and owned by role owner (InvalidOid: any schema,
+ * any owner), by id.
+ */
+extern List *hd_catalog_reference_tables_in(Oid nspid, Oid owner);
+extern List *hd_catalog_hypertables_in(Oid nspid, Oid owner);
+extern List *hd_catalog_caggs_in(Oid nspid, Oid owner);
 
 /* The hypertable with a data node index index_name in nspid, or InvalidOid. */
 extern Oid	hd_catalog_hypertable_of_index(Oid nspid, const char *index_name);
