@@ -176,6 +176,25 @@ hd_ddl_forward(Oid relid, const char *sql)
 	forward_to(hd_hypertable_data_nodes(hd_hypertable_load(relid)), sql);
 }
 
+/*
+ * The data nodes of hypertables dist, each checked usable, and with refs
+ * every data node (reference tables have a copy on each).
+ */
+static List *
+nodes_holding(List *dist, bool refs)
+{
+	List	   *servers = refs ? hd_data_node_oids() : NIL;
+	ListCell   *lc;
+
+	foreach(lc, dist)
+	{
+		require_nodes_usable(lfirst_oid(lc));
+		servers = list_concat_unique_oid(servers,
+										 hd_hypertable_data_nodes(hd_hypertable_load(lfirst_oid(lc))));
+	}
+	return servers;
+}
+
 Oid
 hd_ddl_hypertable_of(RangeVar *rv)
 {
@@ -413,32 +432,78 @@ process_drop_schema(DropStmt *stmt)
 }
 
 /*
- * DROP OWNED BY drops the roles' distributed objects everywhere first, as
- * DROP SCHEMA ... CASCADE does: by itself it would drop the access node's
- * relations only, leaving their catalog rows (whose relation OIDs a new
- * table could take) and the data nodes' tables.  The caller must have the
- * privileges of every role named, PostgreSQL's own condition, checked
- * before anything is dropped.
+ * The OIDs of roles (RoleSpecs), each of whose privileges the caller must
+ * have: PostgreSQL's own condition for DROP and REASSIGN OWNED, checked
+ * here before anything is sent (42501 with PostgreSQL's message).
  */
-static bool
-process_drop_owned(DropOwnedStmt *stmt)
+static List *
+roles_caller_acts_for(List *roles, const char *message)
 {
-	List	   *roles = NIL;
+	List	   *roleids = NIL;
 	ListCell   *lc;
 
-	foreach(lc, stmt->roles)
+	foreach(lc, roles)
 	{
 		Oid			roleid = get_rolespec_oid(lfirst(lc), false);
 
 		if (!has_privs_of_role(GetUserId(), roleid))
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("permission denied to drop objects")));
-		roles = lappend_oid(roles, roleid);
+					 errmsg("%s", message)));
+		roleids = lappend_oid(roleids, roleid);
 	}
-	foreach(lc, roles)
+	return roleids;
+}
+
+/*
+ * DROP OWNED BY drops the roles' distributed objects everywhere first, as
+ * DROP SCHEMA ... CASCADE does: by itself it would drop the access node's
+ * relations only, leaving their catalog rows (whose relation OIDs a new
+ * table could take) and the data nodes' tables.
+ */
+static bool
+process_drop_owned(DropOwnedStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, roles_caller_acts_for(stmt->roles,
+									  "permission denied to drop objects"))
 		drop_distributed_in(InvalidOid, lfirst_oid(lc));
 	return false;
+}
+
+/*
+ * REASSIGN OWNED BY runs here, then as written on the data nodes holding
+ * the roles' hypertables and reference tables (every data node for a
+ * reference table), where their tables and chunks belong to the same
+ * roles; the new owner of a hypertable is then also given what creating
+ * its chunks needs there, as ALTER TABLE ... OWNER TO does.
+ */
+static bool
+process_reassign_owned(UtilityArgs *args, ReassignOwnedStmt *stmt)
+{
+	const char *message = "permission denied to reassign objects";
+	List	   *dist = NIL;
+	bool		refs = false;
+	char	   *newrole;
+	ListCell   *lc;
+
+	foreach(lc, roles_caller_acts_for(stmt->roles, message))
+	{
+		dist = list_concat(dist, hd_catalog_hypertables_in(InvalidOid, lfirst_oid(lc)));
+		refs |= hd_catalog_reference_tables_in(InvalidOid, lfirst_oid(lc)) != NIL;
+	}
+	newrole = GetUserNameFromId(linitial_oid(roles_caller_acts_for(list_make1(stmt->newrole),
+																   message)),
+								false);
+	if (dist == NIL && !refs)
+		return false;
+	hd_ddl_run_standard(args, (Node *) stmt);
+	forward_to(nodes_holding(dist, refs), hd_ddl_statement_text(args));
+	foreach(lc, dist)
+		hd_ddl_forward(lfirst_oid(lc),
+					   hd_deparse_chunks_owner(hd_hypertable_load(lfirst_oid(lc)), newrole));
+	return true;
 }
 
 /* ---- catalog queries of a data node --------------------------------------- */
@@ -873,7 +938,8 @@ static bool
 process_grant_in_schema(UtilityArgs *args, GrantStmt *stmt)
 {
 	List	   *dist = NIL;
-	List	   *servers = NIL;
+	List	   *servers;
+	bool		refs = false;
 	ListCell   *lc;
 
 	foreach(lc, stmt->objects)
@@ -883,18 +949,11 @@ process_grant_in_schema(UtilityArgs *args, GrantStmt *stmt)
 		if (!OidIsValid(nspid))
 			continue;
 		dist = list_concat(dist, hd_catalog_hypertables_in(nspid, InvalidOid));
-		/* reference tables have copies on every data node */
-		if (hd_catalog_reference_tables_in(nspid, InvalidOid) != NIL)
-			servers = list_concat_unique_oid(servers, hd_data_node_oids());
+		refs |= hd_catalog_reference_tables_in(nspid, InvalidOid) != NIL;
 	}
-	if (dist == NIL && servers == NIL)
+	if (dist == NIL && !refs)
 		return false;
-	foreach(lc, dist)
-	{
-		require_nodes_usable(lfirst_oid(lc));
-		servers = list_concat_unique_oid(servers,
-										 hd_hypertable_data_nodes(hd_hypertable_load(lfirst_oid(lc))));
-	}
+	servers = nodes_holding(dist, refs);
 	hd_ddl_run_standard(args, (Node *) stmt);
 	foreach(lc, dist)
 		grant_on_chunk_relations(args, stmt, lfirst_oid(lc));
@@ -1369,6 +1428,8 @@ process(UtilityArgs *args, Node *stmt)
 			return false;
 		case T_DropOwnedStmt:
 			return process_drop_owned((DropOwnedStmt *) stmt);
+		case T_ReassignOwnedStmt:
+			return process_reassign_owned(args, (ReassignOwnedStmt *) stmt);
 		case T_CreateTableAsStmt:
 			return hd_cagg_create((CreateTableAsStmt *) stmt, args->query_string,
 								  args->context == PROCESS_UTILITY_TOPLEVEL);

@@ -1,8 +1,10 @@
 --
 -- DROP OWNED BY drops a role's distributed hypertables and reference
 -- tables everywhere: their tables on the data nodes and their catalog rows
--- go with the access node's relations.  A caller without the role's
--- privileges is refused before anything is dropped.  Needs dn1..dn3.
+-- go with the access node's relations.  REASSIGN OWNED BY gives them to
+-- the new owner on the data nodes too, chunks included.  A caller without
+-- the roles' privileges is refused before anything is sent.  Needs
+-- dn1..dn3.
 --
 CREATE ROLE regress_owner;
 CREATE ROLE regress_other;
@@ -55,7 +57,26 @@ SELECT (SELECT count(*) FROM _hyperdist_catalog.hypertable) AS hypertables,
 SELECT to_regclass('do_ht') IS NULL AS ht_gone, to_regclass('do_ref') IS NULL AS ref_gone;
 SELECT count(*) FROM do_kept;
 
+-- REASSIGN OWNED BY: the data nodes' tables and chunks follow
+ALTER TABLE do_kept OWNER TO regress_owner;
+SET ROLE regress_other;
+REASSIGN OWNED BY regress_owner TO regress_other;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+CALL distributed_exec($$CREATE ROLE regress_other$$);
+REASSIGN OWNED BY regress_owner TO regress_other;
+SELECT relowner::regrole FROM pg_class WHERE oid = 'do_kept'::regclass;
+SELECT n.node_name, q.*
+  FROM hyperdist_information.data_nodes n,
+       _hyperdist_functions.data_node_query(n.node_name,
+         $q$SELECT string_agg(DISTINCT c.relowner::regrole::text, ',')
+              FROM pg_partition_tree('public.do_kept') t JOIN pg_class c ON c.oid = t.relid$q$)
+         AS q(owners text)
+ ORDER BY 1;
+INSERT INTO do_kept VALUES ('2025-01-01', 2);
+SELECT count(*) FROM do_kept;
+
 DROP FUNCTION do_state;
 DROP TABLE do_kept;
 DROP ROLE regress_owner, regress_other;
-CALL distributed_exec($$DROP OWNED BY regress_owner; DROP ROLE regress_owner$$);
+CALL distributed_exec($$DROP OWNED BY regress_owner, regress_other; DROP ROLE regress_owner, regress_other$$);
