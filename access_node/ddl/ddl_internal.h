@@ -31,6 +31,17 @@ extern void hd_ddl_first_data_node_args(Oid relid, Oid *types, Datum *args);
 extern void hd_ddl_refuse(const char *what, Oid relid) pg_attribute_noreturn();
 extern bool hd_ddl_computes_values(ColumnDef *def);
 extern bool hd_ddl_fills_volatile(ColumnDef *def);
+extern void hd_ddl_forward_to(List *servers, const char *sql);
+extern void hd_ddl_require_nodes_usable(Oid relid);
+extern List *hd_ddl_nodes_holding(List *dist, bool refs);
+extern void hd_ddl_call_sql(const char *sql, Oid type, Datum arg);
+
+/* drop.c */
+extern bool hd_ddl_drop_table(UtilityArgs *args, DropStmt *stmt);
+extern bool hd_ddl_truncate(UtilityArgs *args, TruncateStmt *stmt);
+extern bool hd_ddl_drop_schema(DropStmt *stmt);
+extern bool hd_ddl_drop_owned(DropOwnedStmt *stmt);
+extern bool hd_ddl_reassign_owned(UtilityArgs *args, ReassignOwnedStmt *stmt);
 
 /* index.c */
 extern bool hd_index_create(UtilityArgs *args, IndexStmt *stmt);

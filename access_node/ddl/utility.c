@@ -19,8 +19,9 @@
  * (ddl/index.c), ALTER TABLE (columns, defaults, NOT NULL, constraints,
  * owner), RENAME (table, column, constraint), SET SCHEMA, triggers
  * (ddl/trigger.c: CREATE, DROP, RENAME, ENABLE/DISABLE), GRANT/REVOKE on
- * the table or on all tables in its schema, TRUNCATE, DROP TABLE and DROP SCHEMA ... CASCADE
- * (the last three drop the chunks everywhere).  VACUUM of a distributed
+ * the table or on all tables in its schema; TRUNCATE, DROP TABLE, DROP
+ * SCHEMA ... CASCADE, DROP OWNED BY and REASSIGN OWNED BY (ddl/drop.c).
+ * Reference tables' DDL is ddl/reference.c's.  VACUUM of a distributed
  * hypertable runs on its data nodes, and a database-wide ANALYZE also
  * analyzes the distributed hypertables (fdw/analyze.c).  COPY FROM in text
  * or CSV goes to ingest/copy_from.c, COPY TO becomes COPY (SELECT ...).
@@ -28,14 +29,12 @@
 #include "postgres.h"
 
 #include "access/table.h"
-#include "catalog/dependency.h"
 #include "catalog/heap.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "commands/extension.h"
-#include "commands/sequence.h"
 #include "executor/spi.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
@@ -62,7 +61,6 @@
 #include "metadata/catalog_read.h"
 #include "remote/node.h"
 #include "metadata/hypertable.h"
-#include "metadata/invalidation.h"
 #include "remote/connection.h"
 #include "remote/fanout.h"
 #include "remote/node_health.h"
@@ -119,8 +117,8 @@ hd_ddl_statement_text(UtilityArgs *args)
  * transactions, with this session's search_path so that names resolve as
  * they did here.
  */
-static void
-forward_to(List *servers, const char *sql)
+void
+hd_ddl_forward_to(List *servers, const char *sql)
 {
 	hd_exec_on_servers(servers,
 					   hd_deparse_with_search_path(GetConfigOption("search_path", false, false),
@@ -146,8 +144,8 @@ nodes_of(Oid relid)
  * unavailable, before anything is sent anywhere: applied without that
  * node, the hypertable would have two definitions once it is back.
  */
-static void
-require_nodes_usable(Oid relid)
+void
+hd_ddl_require_nodes_usable(Oid relid)
 {
 	ListCell   *lc;
 
@@ -172,23 +170,23 @@ require_nodes_usable(Oid relid)
 void
 hd_ddl_forward(Oid relid, const char *sql)
 {
-	require_nodes_usable(relid);
-	forward_to(hd_hypertable_data_nodes(hd_hypertable_load(relid)), sql);
+	hd_ddl_require_nodes_usable(relid);
+	hd_ddl_forward_to(hd_hypertable_data_nodes(hd_hypertable_load(relid)), sql);
 }
 
 /*
  * The data nodes of hypertables dist, each checked usable, and with refs
  * every data node (reference tables have a copy on each).
  */
-static List *
-nodes_holding(List *dist, bool refs)
+List *
+hd_ddl_nodes_holding(List *dist, bool refs)
 {
 	List	   *servers = refs ? hd_data_node_oids() : NIL;
 	ListCell   *lc;
 
 	foreach(lc, dist)
 	{
-		require_nodes_usable(lfirst_oid(lc));
+		hd_ddl_require_nodes_usable(lfirst_oid(lc));
 		servers = list_concat_unique_oid(servers,
 										 hd_hypertable_data_nodes(hd_hypertable_load(lfirst_oid(lc))));
 	}
@@ -214,8 +212,8 @@ hd_ddl_check_owner(Oid relid)
 }
 
 /* Runs sql, a constant text calling a function of the install script on $1. */
-static void
-call_sql(const char *sql, Oid type, Datum arg)
+void
+hd_ddl_call_sql(const char *sql, Oid type, Datum arg)
 {
 	hd_spi_connect();
 	hd_spi_execute(sql, 1, &type, &arg, NULL, false, 0);
@@ -227,283 +225,8 @@ static void
 sync_chunk_relations(Oid relid)
 {
 	CommandCounterIncrement();
-	call_sql("SELECT _hyperdist_functions.sync_chunk_relations($1)", OIDOID,
+	hd_ddl_call_sql("SELECT _hyperdist_functions.sync_chunk_relations($1)", OIDOID,
 			 ObjectIdGetDatum(relid));
-}
-
-/* ---- DROP TABLE, TRUNCATE ------------------------------------------------- */
-
-/*
- * Drops the hypertable's tables on its data nodes, its chunks' relations
- * here and its catalog rows; the foreign table itself is left to the
- * statement that drops it.
- */
-static void
-drop_hypertable(Oid relid)
-{
-	HdHypertable *ht;
-
-	LockRelationOid(relid, AccessExclusiveLock);
-	ht = hd_hypertable_load(relid);
-	hd_ddl_forward(relid, hd_deparse_drop_hypertable(ht));
-	call_sql("SELECT _hyperdist_functions.drop_chunk_relations($1)", INT4ARRAYOID,
-			 PointerGetDatum(hd_catalog_chunk_ids(relid)));
-	hd_catalog_delete_hypertable(relid);
-}
-
-/* Drops the hypertables in a DROP TABLE everywhere; the rest runs as usual. */
-static bool
-process_drop_table(UtilityArgs *args, DropStmt *stmt)
-{
-	List	   *dist = NIL;
-	List	   *rest = NIL;
-	List	   *relids = NIL;
-	ListCell   *lc;
-
-	foreach(lc, stmt->objects)
-	{
-		Oid			relid = hd_ddl_hypertable_of(makeRangeVarFromNameList(lfirst(lc)));
-
-		if (OidIsValid(relid))
-		{
-			hd_ddl_check_owner(relid);
-			require_nodes_usable(relid);
-			relids = lappend_oid(relids, relid);
-			dist = lappend(dist, lfirst(lc));
-		}
-		else
-			rest = lappend(rest, lfirst(lc));
-	}
-	if (dist == NIL)
-		return false;
-	foreach(lc, relids)
-		drop_hypertable(lfirst_oid(lc));
-
-	/* the foreign tables, whichever of DROP TABLE / DROP FOREIGN TABLE was used */
-	stmt = copyObject(stmt);
-	stmt->removeType = OBJECT_FOREIGN_TABLE;
-	stmt->objects = dist;
-	hd_ddl_run_standard(args, (Node *) stmt);
-	if (rest != NIL)
-	{
-		DropStmt   *others = copyObject((DropStmt *) args->pstmt->utilityStmt);
-
-		others->objects = rest;
-		hd_ddl_run_standard(args, (Node *) others);
-	}
-	return true;
-}
-
-/*
- * As TimescaleDB, the owner's TRUNCATE drops the chunks, on every data node
- * (in the owner's own sessions: the chunks there are its tables).  Another
- * role holding the TRUNCATE privilege may not drop them: the data nodes
- * truncate their root table for it, as PostgreSQL truncates a partitioned
- * table, and the empty chunks stay.
- */
-static void
-truncate_hypertable(Oid relid)
-{
-	if (pg_class_ownercheck(relid, GetUserId()))
-		call_sql("SELECT _hyperdist_functions.drop_chunks($1, 9223372036854775807, NULL, NULL, NULL)",
-				 INT4OID, Int32GetDatum(hd_hypertable_load(relid)->id));
-	else
-	{
-		HdHypertable *ht = hd_hypertable_load(relid);
-
-		hd_inval_record(ht, PG_INT64_MIN, PG_INT64_MAX);
-		hd_ddl_forward(relid, hd_deparse_truncate_hypertable(ht));
-	}
-}
-
-/*
- * TRUNCATE ... RESTART IDENTITY: the sequences of the hypertable's identity
- * and serial columns are the access node's, which computes their values;
- * restarted as PostgreSQL's TRUNCATE restarts a table's, by their owner.
- */
-static void
-restart_owned_sequences(Oid relid)
-{
-	List	   *seqs = getOwnedSequences(relid);
-	ListCell   *lc;
-
-	foreach(lc, seqs)
-	{
-		LockRelationOid(lfirst_oid(lc), AccessExclusiveLock);
-		if (!pg_class_ownercheck(lfirst_oid(lc), GetUserId()))
-			aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_SEQUENCE,
-						   get_rel_name(lfirst_oid(lc)));
-	}
-	foreach(lc, seqs)
-		ResetSequence(lfirst_oid(lc));
-}
-
-static bool
-process_truncate(UtilityArgs *args, TruncateStmt *stmt)
-{
-	List	   *dist = NIL;
-	ListCell   *lc;
-
-	foreach(lc, stmt->relations)
-	{
-		Oid			relid = hd_ddl_hypertable_of(lfirst(lc));
-
-		if (OidIsValid(relid))
-			dist = lappend_oid(dist, relid);
-	}
-	if (dist == NIL)
-		return false;
-	if (list_length(dist) != list_length(stmt->relations))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot truncate distributed hypertables together with other tables"),
-				 errhint("Truncate them in separate statements.")));
-
-	foreach(lc, dist)
-		require_nodes_usable(lfirst_oid(lc));
-	foreach(lc, dist)
-	{
-		Oid			relid = lfirst_oid(lc);
-		AclResult	acl = pg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE);
-
-		if (acl != ACLCHECK_OK)
-			aclcheck_error(acl, OBJECT_TABLE, get_rel_name(relid));
-		LockRelationOid(relid, AccessExclusiveLock);
-		truncate_hypertable(relid);
-	}
-	if (stmt->restart_seqs)
-		foreach(lc, dist)
-			restart_owned_sequences(lfirst_oid(lc));
-	return true;
-}
-
-/* ---- schemas ----------------------------------------------------------------- */
-
-/*
- * What hyperdist keeps of the objects in schema nspid or owned by role
- * owner (InvalidOid: any), dropped before the statement drops them here:
- * the continuous aggregates' catalog rows and policies, the reference
- * tables' copies, and the hypertables on the data nodes, as DROP TABLE
- * does.  Every hypertable's nodes must be usable before any is dropped.
- */
-static void
-drop_distributed_in(Oid nspid, Oid owner)
-{
-	List	   *dist = hd_catalog_hypertables_in(nspid, owner);
-	ListCell   *lc;
-
-	hd_cagg_forget_in(nspid, owner);
-	hd_reference_drop_in(nspid, owner);
-	foreach(lc, dist)
-		require_nodes_usable(lfirst_oid(lc));
-	foreach(lc, dist)
-		drop_hypertable(lfirst_oid(lc));
-}
-
-/*
- * DROP SCHEMA ... CASCADE drops the distributed objects in it everywhere,
- * then the statement runs as usual.  A schema's owner may drop it whoever
- * owns what it holds, so that is the check made before anything is
- * dropped.  Without CASCADE PostgreSQL refuses a schema that holds a
- * hypertable anyway.
- */
-static bool
-process_drop_schema(DropStmt *stmt)
-{
-	List	   *nspids = NIL;
-	ListCell   *lc;
-
-	if (stmt->behavior != DROP_CASCADE)
-		return false;
-	foreach(lc, stmt->objects)
-	{
-		char	   *name = strVal(lfirst(lc));
-		Oid			nspid = get_namespace_oid(name, true);
-
-		if (!OidIsValid(nspid))
-			continue;
-		if (!pg_namespace_ownercheck(nspid, GetUserId()))
-			aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_SCHEMA, name);
-		nspids = lappend_oid(nspids, nspid);
-	}
-	foreach(lc, nspids)
-		drop_distributed_in(lfirst_oid(lc), InvalidOid);
-	return false;
-}
-
-/*
- * The OIDs of roles (RoleSpecs), each of whose privileges the caller must
- * have: PostgreSQL's own condition for DROP and REASSIGN OWNED, checked
- * here before anything is sent (42501 with PostgreSQL's message).
- */
-static List *
-roles_caller_acts_for(List *roles, const char *message)
-{
-	List	   *roleids = NIL;
-	ListCell   *lc;
-
-	foreach(lc, roles)
-	{
-		Oid			roleid = get_rolespec_oid(lfirst(lc), false);
-
-		if (!has_privs_of_role(GetUserId(), roleid))
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("%s", message)));
-		roleids = lappend_oid(roleids, roleid);
-	}
-	return roleids;
-}
-
-/*
- * DROP OWNED BY drops the roles' distributed objects everywhere first, as
- * DROP SCHEMA ... CASCADE does: by itself it would drop the access node's
- * relations only, leaving their catalog rows (whose relation OIDs a new
- * table could take) and the data nodes' tables.
- */
-static bool
-process_drop_owned(DropOwnedStmt *stmt)
-{
-	ListCell   *lc;
-
-	foreach(lc, roles_caller_acts_for(stmt->roles,
-									  "permission denied to drop objects"))
-		drop_distributed_in(InvalidOid, lfirst_oid(lc));
-	return false;
-}
-
-/*
- * REASSIGN OWNED BY runs here, then as written on the data nodes holding
- * the roles' hypertables and reference tables (every data node for a
- * reference table), where their tables and chunks belong to the same
- * roles; the new owner of a hypertable is then also given what creating
- * its chunks needs there, as ALTER TABLE ... OWNER TO does.
- */
-static bool
-process_reassign_owned(UtilityArgs *args, ReassignOwnedStmt *stmt)
-{
-	const char *message = "permission denied to reassign objects";
-	List	   *dist = NIL;
-	bool		refs = false;
-	char	   *newrole;
-	ListCell   *lc;
-
-	foreach(lc, roles_caller_acts_for(stmt->roles, message))
-	{
-		dist = list_concat(dist, hd_catalog_hypertables_in(InvalidOid, lfirst_oid(lc)));
-		refs |= hd_catalog_reference_tables_in(InvalidOid, lfirst_oid(lc)) != NIL;
-	}
-	newrole = GetUserNameFromId(linitial_oid(roles_caller_acts_for(list_make1(stmt->newrole),
-																   message)),
-								false);
-	if (dist == NIL && !refs)
-		return false;
-	hd_ddl_run_standard(args, (Node *) stmt);
-	forward_to(nodes_holding(dist, refs), hd_ddl_statement_text(args));
-	foreach(lc, dist)
-		hd_ddl_forward(lfirst_oid(lc),
-					   hd_deparse_chunks_owner(hd_hypertable_load(lfirst_oid(lc)), newrole));
-	return true;
 }
 
 /* ---- catalog queries of a data node --------------------------------------- */
@@ -953,11 +676,11 @@ process_grant_in_schema(UtilityArgs *args, GrantStmt *stmt)
 	}
 	if (dist == NIL && !refs)
 		return false;
-	servers = nodes_holding(dist, refs);
+	servers = hd_ddl_nodes_holding(dist, refs);
 	hd_ddl_run_standard(args, (Node *) stmt);
 	foreach(lc, dist)
 		grant_on_chunk_relations(args, stmt, lfirst_oid(lc));
-	forward_to(servers, hd_ddl_statement_text(args));
+	hd_ddl_forward_to(servers, hd_ddl_statement_text(args));
 	return true;
 }
 
@@ -1406,12 +1129,12 @@ process(UtilityArgs *args, Node *stmt)
 				((DropStmt *) stmt)->removeType == OBJECT_FOREIGN_TABLE)
 			{
 				hd_reference_drop_tables((DropStmt *) stmt);
-				return process_drop_table(args, (DropStmt *) stmt);
+				return hd_ddl_drop_table(args, (DropStmt *) stmt);
 			}
 			if (((DropStmt *) stmt)->removeType == OBJECT_INDEX)
 				return hd_index_drop(args, (DropStmt *) stmt);
 			if (((DropStmt *) stmt)->removeType == OBJECT_SCHEMA)
-				return process_drop_schema((DropStmt *) stmt);
+				return hd_ddl_drop_schema((DropStmt *) stmt);
 			if (((DropStmt *) stmt)->removeType == OBJECT_TRIGGER)
 			{
 				hd_reference_drop_trigger((DropStmt *) stmt);
@@ -1427,14 +1150,14 @@ process(UtilityArgs *args, Node *stmt)
 			}
 			return false;
 		case T_DropOwnedStmt:
-			return process_drop_owned((DropOwnedStmt *) stmt);
+			return hd_ddl_drop_owned((DropOwnedStmt *) stmt);
 		case T_ReassignOwnedStmt:
-			return process_reassign_owned(args, (ReassignOwnedStmt *) stmt);
+			return hd_ddl_reassign_owned(args, (ReassignOwnedStmt *) stmt);
 		case T_CreateTableAsStmt:
 			return hd_cagg_create((CreateTableAsStmt *) stmt, args->query_string,
 								  args->context == PROCESS_UTILITY_TOPLEVEL);
 		case T_TruncateStmt:
-			return process_truncate(args, (TruncateStmt *) stmt);
+			return hd_ddl_truncate(args, (TruncateStmt *) stmt);
 		case T_IndexStmt:
 			return hd_index_create(args, (IndexStmt *) stmt);
 		case T_CreateTrigStmt:
