@@ -238,50 +238,46 @@ hd_catalog_is_reference_table(Oid relid)
 					 1, types, values, true, 1, NULL, NULL) == 1;
 }
 
-List *
-hd_catalog_hypertables_in(Oid nspid, Oid owner)
+/* relids a query of the catalog returns for schema $1 and owner $2 */
+static List *
+relids_in(const char *sql, Oid nspid, Oid owner)
 {
 	Oid			types[2] = {OIDOID, OIDOID};
 	Datum		values[2] = {ObjectIdGetDatum(nspid), ObjectIdGetDatum(owner)};
 	List	   *relids = NIL;
 
-	read_rows("SELECT h.relid FROM _hyperdist_catalog.hypertable h"
-			  " JOIN pg_class c ON c.oid = h.relid"
-			  " WHERE ($1 = 0 OR c.relnamespace = $1) AND ($2 = 0 OR c.relowner = $2)"
-			  " ORDER BY h.id",
-			  2, types, values, true, 0, add_oid, &relids);
+	read_rows(sql, 2, types, values, true, 0, add_oid, &relids);
 	return relids;
 }
 
-/* The reference tables in schema nspid. */
+List *
+hd_catalog_hypertables_in(Oid nspid, Oid owner)
+{
+	return relids_in("SELECT h.relid FROM _hyperdist_catalog.hypertable h"
+					 " JOIN pg_class c ON c.oid = h.relid"
+					 " WHERE ($1 = 0 OR c.relnamespace = $1) AND ($2 = 0 OR c.relowner = $2)"
+					 " ORDER BY h.id",
+					 nspid, owner);
+}
+
 List *
 hd_catalog_reference_tables_in(Oid nspid, Oid owner)
 {
-	Oid			types[2] = {OIDOID, OIDOID};
-	Datum		values[2] = {ObjectIdGetDatum(nspid), ObjectIdGetDatum(owner)};
-	List	   *relids = NIL;
-
-	read_rows("SELECT r.relid FROM _hyperdist_catalog.reference_table r"
-			  " JOIN pg_class c ON c.oid = r.relid"
-			  " WHERE ($1 = 0 OR c.relnamespace = $1) AND ($2 = 0 OR c.relowner = $2)"
-			  " ORDER BY r.relid",
-			  2, types, values, true, 0, add_oid, &relids);
-	return relids;
+	return relids_in("SELECT r.relid FROM _hyperdist_catalog.reference_table r"
+					 " JOIN pg_class c ON c.oid = r.relid"
+					 " WHERE ($1 = 0 OR c.relnamespace = $1) AND ($2 = 0 OR c.relowner = $2)"
+					 " ORDER BY r.relid",
+					 nspid, owner);
 }
 
 List *
 hd_catalog_caggs_in(Oid nspid, Oid owner)
 {
-	Oid			types[2] = {OIDOID, OIDOID};
-	Datum		values[2] = {ObjectIdGetDatum(nspid), ObjectIdGetDatum(owner)};
-	List	   *relids = NIL;
-
-	read_rows("SELECT ca.view_relid FROM _hyperdist_catalog.continuous_agg ca"
-			  " JOIN pg_class c ON c.oid = ca.view_relid"
-			  " WHERE ($1 = 0 OR c.relnamespace = $1) AND ($2 = 0 OR c.relowner = $2)"
-			  " ORDER BY ca.id",
-			  2, types, values, true, 0, add_oid, &relids);
-	return relids;
+	return relids_in("SELECT ca.view_relid FROM _hyperdist_catalog.continuous_agg ca"
+					 " JOIN pg_class c ON c.oid = ca.view_relid"
+					 " WHERE ($1 = 0 OR c.relnamespace = $1) AND ($2 = 0 OR c.relowner = $2)"
+					 " ORDER BY ca.id",
+					 nspid, owner);
 }
 
 Oid
