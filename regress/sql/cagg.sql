@@ -17,19 +17,6 @@ INSERT INTO cm SELECT t, i % 5, (i % 97) / 4.0
   FROM generate_series(timestamptz '2026-01-01', '2026-01-05 23:59', '7 min')
        WITH ORDINALITY AS g(t, i);
 
--- Rows of continuous aggregate c and of its definition that the other lacks.
-CREATE FUNCTION cagg_diff(c regclass) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE
-  def text;
-  n bigint;
-BEGIN
-  SELECT view_definition INTO STRICT def FROM hyperdist_information.continuous_aggregates
-   WHERE format('%I.%I', view_schema, view_name)::regclass = c;
-  EXECUTE format('SELECT count(*) FROM ((TABLE %s EXCEPT ALL %s) UNION ALL (%s EXCEPT ALL TABLE %s)) d',
-                 c, def, def, c) INTO n;
-  RETURN n;
-END $$;
-
 -- ---- create, refresh, query -----------------------------------------------------
 CREATE MATERIALIZED VIEW c_hour_dev WITH (timescaledb.continuous) AS
 SELECT time_bucket('1 hour', time) AS bucket, dev, count(*) AS n, sum(v) AS total, avg(v),
@@ -302,4 +289,4 @@ SELECT count(*) AS caggs, (SELECT count(*) FROM pg_class c JOIN pg_namespace n O
   FROM _hyperdist_catalog.continuous_agg;
 DROP MATERIALIZED VIEW IF EXISTS c_day;
 DROP TABLE cm, ci, plain;
-DROP FUNCTION cagg_diff, ci_now;
+DROP FUNCTION ci_now;

@@ -19,18 +19,6 @@ INSERT INTO ci SELECT t, i % 3, (i % 17) / 4.0
 -- a hypertable without continuous aggregates logs nothing
 SELECT count(*) FROM _hyperdist_catalog.continuous_aggs_hypertable_invalidation_log;
 
-CREATE FUNCTION cagg_diff(c regclass) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE
-  def text;
-  n bigint;
-BEGIN
-  SELECT view_definition INTO STRICT def FROM hyperdist_information.continuous_aggregates
-   WHERE format('%I.%I', view_schema, view_name)::regclass = c;
-  EXECUTE format('SELECT count(*) FROM ((TABLE %s EXCEPT ALL %s) UNION ALL (%s EXCEPT ALL TABLE %s)) d',
-                 c, def, def, c) INTO n;
-  RETURN n;
-END $$;
-
 -- The pending ranges, as times.
 CREATE VIEW pending AS
 SELECT view_name,
@@ -244,4 +232,3 @@ DROP TABLE di CASCADE;
 DROP VIEW pending;
 DROP TABLE seen;
 DROP FUNCTION rematerialized(regclass);
-DROP FUNCTION cagg_diff(regclass);

@@ -19,3 +19,17 @@ BEGIN
   END LOOP;
 END
 $$;
+
+-- cagg_diff(c): how many rows continuous aggregate c and its definition,
+-- run on the raw rows, do not share (0: the aggregate is up to date).
+CREATE FUNCTION cagg_diff(c regclass) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  def text;
+  n bigint;
+BEGIN
+  SELECT view_definition INTO STRICT def FROM hyperdist_information.continuous_aggregates
+   WHERE format('%I.%I', view_schema, view_name)::regclass = c;
+  EXECUTE format('SELECT count(*) FROM ((TABLE %s EXCEPT ALL %s) UNION ALL (%s EXCEPT ALL TABLE %s)) d',
+                 c, def, def, c) INTO n;
+  RETURN n;
+END $$;
