@@ -73,8 +73,8 @@ typedef struct NodeSample
  * The data nodes to sample, with their sessions: those with primary
  * replicas of chunks.  A node that cannot be reached is down from then on
  * (hd_conn_try_get), and the plan made again reads its chunks from other
- * replicas, if they have any; a node planned again after that is opened
- * with errors raised.
+ * replicas, if they have any: the plan leaves out the nodes that failed,
+ * whatever the health table says of them by now.
  */
 static List *
 sample_nodes(Relation rel)
@@ -102,7 +102,7 @@ sample_nodes(Relation rel)
 	do
 	{
 		nodes = NIL;
-		foreach(lc, hd_chunk_read_plan(ht, &everything))
+		foreach(lc, hd_chunk_read_plan(ht, &everything, failed))
 		{
 			HdNodeRead *read = lfirst(lc);
 			NodeSample *node = palloc0(sizeof(NodeSample));
@@ -110,10 +110,7 @@ sample_nodes(Relation rel)
 			node->serverid = read->serverid;
 			node->relation = relation;
 			node->chunk_filter = hd_deparse_read_filter(read);
-			if (list_member_oid(failed, read->serverid))
-				node->conn = hd_conn_get(read->serverid, transactional);
-			else
-				node->conn = hd_conn_try_get(read->serverid, transactional);
+			node->conn = hd_conn_try_get(read->serverid, transactional);
 			if (node->conn == NULL)
 			{
 				failed = lappend_oid(failed, read->serverid);

@@ -72,7 +72,8 @@ typedef struct HdScanState
 	List	   *prune_codes;	/* the pruning quals' codes (fdw/prune.c) */
 	List	   *prune_exprs;	/* and their expressions' ExprStates */
 	bool		planned;		/* the queries are chosen (plan_queries) */
-	List	   *open_failed;	/* servers whose session could not be opened */
+	List	   *open_failed;	/* servers whose session could not be
+								 * opened: not planned again */
 	List	   *stream_lost;	/* servers lost while their query ran */
 	bool		returned;		/* a row was returned since the queries
 								 * were last started */
@@ -259,7 +260,7 @@ plan_queries(HdScanState *state)
 	{
 		hd_prune_compute(&prune, ht, state->prune_codes, state->prune_exprs,
 						 node->ss.ps.ps_ExprContext);
-		reads = hd_chunk_read_plan(ht, &prune);
+		reads = hd_chunk_read_plan(ht, &prune, state->open_failed);
 		hd_fault(HD_FAULT_SCAN_PLANNED);
 	}
 
@@ -337,9 +338,10 @@ scan_joins_transaction(void)
  * The sessions of the queries.  For a distributed hypertable, a node that
  * cannot be reached is down from then on (hd_conn_try_get), and the plan
  * made again reads its chunks from other replicas, or fails for chunks
- * that have none.  A node that failed once and is planned again (its
- * health could not be recorded) is opened with errors raised, so a scan
- * waits at most one connect timeout for each node lost.
+ * that have none.  That plan leaves the node out even if the health
+ * monitor has seen it answer in between (a node flapping under load, an
+ * agent just restarted): the scan waits at most one connect timeout for
+ * each node lost, and its other replicas answer.
  */
 static void
 open_sessions(HdScanState *state)
@@ -356,7 +358,7 @@ open_sessions(HdScanState *state)
 		{
 			Oid			serverid = state->serverids[i];
 
-			if (state->ht == NULL || list_member_oid(state->open_failed, serverid))
+			if (state->ht == NULL)
 				state->conns[i] = hd_conn_get(serverid, transactional);
 			else
 				state->conns[i] = hd_conn_try_get(serverid, transactional);
@@ -630,7 +632,9 @@ first_row(void *arg)
  * (hd_conn_attempt: its session gone, and no remote transaction with it
  * that must fail) restarts the queries on a new plan, which reads the
  * node's chunks from other replicas if it is known to be down, else tries
- * it once more; a node lost twice is an error.  Every query is started
+ * it once more (its agent or PostgreSQL restarted: the node answers); a
+ * node lost twice is an error, one that cannot be opened again is left
+ * out (open_sessions).  Every query is started
  * again, the others' streams released first, so no row is read twice.
  */
 static bool

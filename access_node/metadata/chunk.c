@@ -382,12 +382,16 @@ lock_chunks_named(List *plan)
  * until the transaction ends, so a new set never has the same address).
  */
 List *
-hd_chunk_read_plan(HdHypertable *ht, const HdChunkPrune *prune)
+hd_chunk_read_plan(HdHypertable *ht, const HdChunkPrune *prune,
+				   const List *unreached)
 {
 	HdDownNodes down = {0};
 	const HdChunkSet *set;
 	List	   *plan;
+	ListCell   *lc;
 
+	foreach(lc, unreached)
+		hd_node_set_down(&down, lfirst_oid(lc));
 	do
 	{
 		set = hd_catalog_cache_chunks(ht);

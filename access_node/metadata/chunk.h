@@ -98,9 +98,12 @@ extern struct HdChunkSet *hd_chunk_set_read(HdHypertable *ht, MemoryContext cxt)
 /*
  * One HdNodeRead per data node that has chunks prune keeps, by node name:
  * each chunk from its first usable replica.  A chunk without one is an
- * error (hd_chunk_unavailable_error).
+ * error (hd_chunk_unavailable_error).  unreached: the servers the statement
+ * already failed to reach, never read, whatever the health table says by
+ * now (the monitor may have seen them answer since).
  */
-extern List *hd_chunk_read_plan(HdHypertable *ht, const HdChunkPrune *prune);
+extern List *hd_chunk_read_plan(HdHypertable *ht, const HdChunkPrune *prune,
+								const List *unreached);
 
 /*
  * The same for a statement that changes rows, which must reach every

@@ -107,19 +107,21 @@ hd_health_node_down(Oid serverid)
 	return down;
 }
 
-void
+bool
 hd_health_report_failure(Oid serverid, const char *error)
 {
 	HealthEntry *e;
 	TimestampTz now = GetCurrentTimestamp();
+	bool		went_down = false;
 
 	if (shared == NULL)
-		return;
+		return false;
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	e = entry_get(serverid);
 	if (e != NULL)
 	{
-		if (!e->health.down)
+		went_down = !e->health.down;
+		if (went_down)
 			e->health.since = now;
 		if (e->health.first_failure == 0)
 			e->health.first_failure = now;
@@ -131,6 +133,7 @@ hd_health_report_failure(Oid serverid, const char *error)
 		ereport(WARNING,
 				(errmsg("too many data nodes to track their health"),
 				 errdetail("At most %d data nodes are tracked.", HD_HEALTH_MAX_NODES)));
+	return went_down;
 }
 
 void

@@ -46,9 +46,10 @@ extern bool hd_health_node_down(Oid serverid);
 
 /*
  * A backend could not reach serverid (error says why): it is down from
- * now on, until a check of the monitor sees it answer.  Never raises.
+ * now on, until a check of the monitor sees it answer.  Returns whether it
+ * was up until now.  Never raises.
  */
-extern void hd_health_report_failure(Oid serverid, const char *error);
+extern bool hd_health_report_failure(Oid serverid, const char *error);
 
 /*
  * A check of the monitor: ok, or failed with error.  A node whose checks

@@ -2,9 +2,9 @@
 /*
  * remote/probe.c — can the data nodes be used?  (see probe.h)
  *
- * Two steps, each over every node at once under one deadline.  The agents
- * are pinged first (remote/ping.c): a dead or hung agent is found without
- * waiting for a session to open, however many nodes there are.  The nodes
+ * Two steps, each over every node at once.  The agents are pinged first
+ * (remote/ping.c), under one deadline: a dead or hung agent is found
+ * without waiting for a session to open, however many nodes there are.  The nodes
  * whose agent answered then run a query in a session: that is what tells
  * whether the data node's PostgreSQL accepts sessions and runs statements
  * (a killed postmaster, a database that refuses connections).  Sessions
@@ -57,7 +57,19 @@ probe_send(HdRequestSet *set, Oid serverid, int *req)
 	return error;
 }
 
-/* The query step for the nodes with errors[i] still NULL. */
+static TimestampTz
+deadline_in(int timeout_ms)
+{
+	return TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
+}
+
+/*
+ * The query step for the nodes with errors[i] still NULL.  A session to
+ * open is opened before the next node's query is sent, so each opening
+ * has timeout_ms of its own, and the replies have timeout_ms from the
+ * last query sent: a node slow to open a session does not use up the
+ * others' time, which would count as their failure.
+ */
 static void
 probe_sessions(int n, const Oid *serverids, int timeout_ms, char **errors)
 {
@@ -65,16 +77,17 @@ probe_sessions(int n, const Oid *serverids, int timeout_ms, char **errors)
 	int		   *reqs = palloc(sizeof(int) * n);
 	TimestampTz old_deadline;
 
-	old_deadline = hd_conn_set_deadline(TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-																	timeout_ms));
+	old_deadline = hd_conn_set_deadline(deadline_in(timeout_ms));
 	PG_TRY();
 	{
 		for (int i = 0; i < n; i++)
 		{
 			reqs[i] = -1;
+			(void) hd_conn_set_deadline(deadline_in(timeout_ms));
 			if (errors[i] == NULL)
 				errors[i] = probe_send(set, serverids[i], &reqs[i]);
 		}
+		(void) hd_conn_set_deadline(deadline_in(timeout_ms));
 		hd_reqset_wait(set);
 	}
 	PG_FINALLY();

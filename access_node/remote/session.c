@@ -509,8 +509,14 @@ xact_droppable(const HdConn *conn)
 static void
 conn_lost(HdConn *conn, const char *why, bool report)
 {
-	if (report && OidIsValid(conn->serverid))
-		hd_health_report_failure(conn->serverid, why);
+	/* the monitor logs the transitions it sees, a backend's may be missed */
+	if (report && OidIsValid(conn->serverid) &&
+		hd_health_report_failure(conn->serverid, why) &&
+		MyBackendType == B_BACKEND)
+		ereport(LOG,
+				(errmsg("hyperdist: data node \"%s\" is unavailable: this session could not reach it",
+						conn->node_name),
+				 errdetail_internal("%s", why)));
 	if (xact_droppable(conn))
 		conn->xact.state = HD_RXACT_NONE;
 	lost_server = conn->xact.state == HD_RXACT_NONE ? conn->serverid : InvalidOid;
@@ -553,19 +559,33 @@ hd_conn_fail(HdConn *conn, HdSockStatus why, bool opening)
 					 errhint("Check that the data node's agent_public_key option holds the agent's public key, and that the agent runs with the same security setting.")));
 			break;
 		case HD_SOCK_TIMEOUT:
+
+			/*
+			 * Only the session's own connect timeout says the node cannot
+			 * be reached.  A deadline the caller set (hd_conn_set_deadline:
+			 * the health monitor's checks, the bound on COMMIT PREPARED,
+			 * the resolver) says it was slow, which the caller judges: the
+			 * monitor marks a node down only after its checks have failed
+			 * for hyperdist.node_failure_timeout.  Waits without a caller's
+			 * deadline never time out once the session is open.
+			 */
 			if (!opening)
 			{
 				detail = psprintf("The agent at %s sent no reply before the deadline of this step; the session was closed.",
 								  where);
-				conn_lost(conn, detail, true);
+				conn_lost(conn, detail, false);
 				ereport(ERROR,
 						(errcode(ERRCODE_CONNECTION_FAILURE),
 						 errmsg("data node \"%s\" did not answer in time", name),
 						 errdetail_internal("%s", detail)));
 			}
-			detail = psprintf("The agent at %s did not answer within %d seconds.",
-							  where, hd_connect_timeout);
-			conn_lost(conn, detail, true);
+			if (hd_wait_deadline != 0)
+				detail = psprintf("The agent at %s did not answer before the deadline of this step.",
+								  where);
+			else
+				detail = psprintf("The agent at %s did not answer within %d seconds.",
+								  where, hd_connect_timeout);
+			conn_lost(conn, detail, hd_wait_deadline == 0);
 			ereport(ERROR,
 					(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
 					 errmsg("could not connect to data node \"%s\"", name),

@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: PostgreSQL
 # The background worker's health monitor on 3 data nodes: a killed agent, a
-# stopped agent (SIGSTOP) and a killed data node postmaster each make the
-# node 'unavailable' in hyperdist_information.data_nodes, with the error, and
-# 'available' again once it is back; a restarted access node still knows
-# which node was down; alter_data_node(available => false)
-# wins over the monitor; DDL on a distributed hypertable is refused while
+# stopped agent (SIGSTOP), a killed data node postmaster and a hung data node
+# (its PostgreSQL stopped) each make the node 'unavailable' in
+# hyperdist_information.data_nodes, with the error, and 'available' again
+# once it is back, and no other node with it; a restarted access node still
+# knows which node was down; alter_data_node(available => false) wins over
+# the monitor; DDL on a distributed hypertable is refused while
 # one of its nodes is down; health() still answers for every node.
 use strict;
 use warnings;
@@ -12,6 +13,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use HyperdistTest;
 use Test::More;
+use Time::HiRes qw(sleep);
 
 my $c = HyperdistTest->new(data_nodes => 3);
 
@@ -120,6 +122,35 @@ like(
 # its backends leave once they notice; the data node then starts again
 ok(poll_until(sub { $c->start_dn(3) }, 90, 1), 'dn3 started again');
 wait_status('dn3', 'available', 'postmaster restarted');
+
+# ---- a hung data node: sessions to it cannot open --------------------------------------
+# Every PostgreSQL process of dn1 stopped (SIGSTOP): its agent answers the
+# pings, but the monitor's session to dn1 does not answer, and a new one
+# does not open.  Only dn1 goes down: the time a check spends on dn1's
+# session is not taken from the other nodes' checks, whose replies would
+# otherwise come too late and count as their failure.
+sub dn_processes
+{
+	my ($i) = @_;
+	my $pm = dn_postmaster_pid($i) or return ();
+	return ($pm, split(' ', `pgrep -P $pm`));
+}
+my $log_from = -s $c->log_path('an');
+my @hung = dn_processes(1);
+ok(@hung > 1 && kill('STOP', @hung) == @hung, "dn1's postmaster and backends stopped");
+wait_status('dn1', 'unavailable', 'data node hung');
+my $reads = 0;
+for (1 .. 10)
+{
+	my ($out, $e, $rc) = $c->psql("SELECT count(*) FROM m");
+	$reads++ if $rc == 0 && $out eq '100';
+	sleep 0.5;
+}
+is($reads, 10, 'while dn1 hangs, every read finds each chunk on dn2 or dn3');
+ok(kill('CONT', @hung) == @hung, "dn1's processes continued");
+wait_status('dn1', 'available', 'data node continued');
+unlike(substr(slurp($c->log_path('an')), $log_from), qr/data node "dn[23]" is unavailable/,
+	'dn2 and dn3 stayed available all along');
 
 # ---- an access node restart remembers a node that was down ------------------------------
 # With a failure timeout of an hour, only the catalog's record can make dn1
