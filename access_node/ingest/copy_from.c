@@ -47,10 +47,12 @@
 #include "commands/copy.h"
 #include "commands/copyfrom_internal.h"
 #include "commands/defrem.h"
+#include "commands/progress.h"
 #include "executor/executor.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "parser/parse_relation.h"
+#include "pgstat.h"
 #include "pgtime.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
@@ -467,13 +469,18 @@ forward_rows(ParseState *pstate, CopyForward *cf, const CopyStmt *stmt)
 										"hyperdist copy row",
 										ALLOCSET_DEFAULT_SIZES);
 
-	/* a data node's error names the node, and the line in its batch and input */
+	/*
+	 * A data node's error names the node, and the line in its batch and
+	 * input.  pg_stat_progress_copy counts the rows read, as PostgreSQL's
+	 * COPY counts those it inserted (BeginCopyFrom started the report and
+	 * counts the bytes).
+	 */
 	while ((chunk = read_row(cf)) != NULL)
 	{
 		hd_insert_copy_row(cf->insert, chunk, cf->row, cf->rowlen,
 						   cf->cstate->cur_lineno);
 		MemoryContextReset(cf->row_cxt);
-		rows++;
+		pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED, ++rows);
 	}
 	hd_insert_flush(cf->insert);
 	EndCopyFrom(cf->cstate);
