@@ -18,11 +18,13 @@
  * apply after an outer join in WHERE, with the hypertable's (filtering
  * rows of the preserved side before or after the join is the same).
  *
- * The join relation gets this wrapper's FdwRoutine: PostgreSQL plans a
- * foreign path of a join relation with its GetForeignPlan, and a grouping
- * over it then calls its GetForeignUpperPaths, so fdw/grouping.c
- * aggregates the joined rows on the data nodes as a scan's.  (A
- * create_upper_paths_hook would have had to find the join again.)
+ * The join relation gets this wrapper's FdwRoutine and server, as
+ * PostgreSQL gives a join of two foreign tables of one server: it plans a
+ * foreign path of a relation with the relation's GetForeignPlan, and a
+ * grouping over it then calls its GetForeignUpperPaths, so fdw/grouping.c
+ * aggregates the joined rows on the data nodes as a scan's, from what this
+ * file left in fdw_private.  A create_upper_paths_hook would have had to
+ * recognize the join and redo grouping.c's checks outside the wrapper.
  *
  * Not pushed down, the join then running here: FULL and RIGHT joins, and
  * a LEFT JOIN preserving the reference table, whose unmatched rows every
