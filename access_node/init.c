@@ -24,10 +24,12 @@
  *		rows per key made one scan (fdw/top_per_key.c), ON CONFLICT on
  *		distributed hypertables (ingest/), and UPDATE and DELETE of those
  *		with generated columns marked direct modifies (fdw/direct_modify.c);
- *	 5. ProcessUtility_hook, the one utility dispatch: database commands
+ *	 5. set_join_pathlist_hook: joins of distributed hypertables with
+ *		reference tables run by the data nodes (fdw/join.c);
+ *	 6. ProcessUtility_hook, the one utility dispatch: database commands
  *		pause their database's worker (bgw/), then DDL on distributed
  *		hypertables is distributed or refused (ddl/);
- *	 6. transaction callbacks: remote transactions (remote/txn.c), the
+ *	 7. transaction callbacks: remote transactions (remote/txn.c), the
  *		catalog writer (metadata/catalog.c), which forgets an elevated
  *		section an error ended, and chunk copy operations (api/chunk_move.c:
  *		the worker woken, an operation's lock let go), and last the
@@ -36,7 +38,7 @@
  *		logs' rows are written at PRE_COMMIT before remote/txn.c chooses
  *		between one- and two-phase commit, which a local xid decides; the
  *		others do not depend on one another's order;
- *	 7. invalidation callbacks: the catalog cache (metadata/cache.c) and the
+ *	 8. invalidation callbacks: the catalog cache (metadata/cache.c) and the
  *		session cache (remote/session.c).
  *
  * Registered where they are needed, because they belong to one process:
@@ -47,6 +49,7 @@
 
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "optimizer/paths.h"
 #include "optimizer/planner.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
@@ -60,6 +63,7 @@
 #include "bgw/chunk_mover.h"
 #include "ddl/utility.h"
 #include "fdw/direct_modify.h"
+#include "fdw/join.h"
 #include "fdw/reference_filter.h"
 #include "fdw/top_per_key.h"
 #include "guc.h"
@@ -80,6 +84,7 @@ void		_PG_init(void);
 static shmem_request_hook_type prev_shmem_request = NULL;
 static shmem_startup_hook_type prev_shmem_startup = NULL;
 static planner_hook_type prev_planner = NULL;
+static set_join_pathlist_hook_type prev_join_pathlist = NULL;
 static ProcessUtility_hook_type prev_process_utility = NULL;
 
 static void
@@ -126,6 +131,16 @@ hd_planner(Query *parse, const char *query_string, int cursor_options,
 }
 
 static void
+hd_join_pathlist(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
+				 RelOptInfo *innerrel, JoinType jointype,
+				 JoinPathExtraData *extra)
+{
+	if (prev_join_pathlist)
+		prev_join_pathlist(root, joinrel, outerrel, innerrel, jointype, extra);
+	hd_add_join_paths(root, joinrel, outerrel, innerrel, jointype, extra);
+}
+
+static void
 hd_process_utility(PlannedStmt *pstmt, const char *query_string,
 				   bool read_only_tree, ProcessUtilityContext context,
 				   ParamListInfo params, QueryEnvironment *query_env,
@@ -168,6 +183,8 @@ _PG_init(void)
 
 	prev_planner = planner_hook;
 	planner_hook = hd_planner;
+	prev_join_pathlist = set_join_pathlist_hook;
+	set_join_pathlist_hook = hd_join_pathlist;
 	prev_process_utility = ProcessUtility_hook;
 	ProcessUtility_hook = hd_process_utility;
 

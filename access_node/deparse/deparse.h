@@ -37,6 +37,21 @@ typedef struct HdRemoteLimit
 								 * keys (hd_deparse_skip_scan) */
 } HdRemoteLimit;
 
+/*
+ * One relation of a query joining a distributed hypertable with reference
+ * tables on the data nodes (fdw/join.c), in FROM's order, the hypertable
+ * first: "<table> r<varno>", joined to those before it by jointype (INNER
+ * or LEFT; unused for the first) ON conds (RestrictInfos).  Its columns are
+ * written "r<varno>.<column>".
+ */
+typedef struct HdJoinRel
+{
+	Index		varno;
+	Oid			relid;
+	JoinType	jointype;
+	List	   *conds;
+} HdJoinRel;
+
 /* expr.c: which expressions a data node can evaluate, and their SQL */
 extern int	hd_set_transmission_styles(void);
 extern bool hd_is_foreign_expr(RelOptInfo *baserel, Expr *expr, bool aggs_ok);
@@ -49,6 +64,8 @@ extern void hd_deparse_column_list(StringInfo buf, Oid relid,
 								   List **retrieved_attrs);
 extern void hd_deparse_expr_list(StringInfo buf, Oid relid, List *exprs,
 								 const char *sep, List **params_list);
+extern void hd_deparse_join_expr_list(StringInfo buf, List *rels, List *exprs,
+									  const char *sep, List **params_list);
 
 /* query.c: reading and writing rows */
 /*
@@ -71,10 +88,13 @@ extern char *hd_deparse_order_limit(Oid relid, HdRemoteLimit *rl,
 extern List *hd_deparse_grouping(Oid relid, List *tlist, List *conds,
 								 Expr *bucket, Var *column, int64 buckets,
 								 const char *suffix, List **params_list);
+extern List *hd_deparse_join(List *rels, List *tlist, List *conds,
+							 const char *suffix, List **params_list);
+extern char *hd_deparse_join_alias(List *rels);
 extern char *hd_deparse_group_by(List *positions);
 extern char *hd_deparse_order_positions(List *positions, List *sort_clauses,
 										int64 limit);
-extern char *hd_deparse_read_filter(const HdNodeRead *read);
+extern char *hd_deparse_read_filter(const HdNodeRead *read, const char *alias);
 extern char *hd_deparse_node_scan(List *parts, bool has_where,
 								  const char *chunk_filter);
 extern char *hd_deparse_explain(const char *sql, bool costs);

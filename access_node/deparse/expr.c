@@ -62,7 +62,8 @@ typedef struct
 typedef struct
 {
 	StringInfo	buf;
-	Oid			relid;
+	Oid			relid;			/* the one table read, when rels is NIL */
+	List	   *rels;			/* or the HdJoinRels of a joined query */
 	List	  **params_list;
 } HdDeparseCxt;
 
@@ -342,8 +343,13 @@ walk_node(Node *node, HdWalkerCxt *glob, HdCollateCxt *outer)
 			{
 				Var		   *var = (Var *) node;
 
-				/* system and whole-row columns are not fetched remotely */
-				if (glob->baserel == NULL || var->varno != glob->baserel->relid ||
+				/*
+				 * a column of the scanned relation, or of one the joined query
+				 * reads (fdw/join.c); system and whole-row columns are not
+				 * fetched remotely
+				 */
+				if (glob->baserel == NULL ||
+					!bms_is_member(var->varno, glob->baserel->relids) ||
 					var->varlevelsup != 0 || var->varattno <= 0)
 					return false;
 				collation = var->varcollid;
@@ -551,6 +557,37 @@ hd_classify_conditions(RelOptInfo *baserel, List *input_conds,
 		else
 			*local_conds = lappend(*local_conds, ri);
 	}
+}
+
+/*
+ * A column: unqualified when one table is read, else qualified by its
+ * relation's alias, "r<range table index>" (hd_deparse_join).
+ */
+static void
+deparse_var(Var *var, HdDeparseCxt *cxt)
+{
+	ListCell   *lc;
+
+	if (cxt->rels == NIL)
+	{
+		appendStringInfoString(cxt->buf,
+							   quote_identifier(hd_column_remote_name(cxt->relid,
+																	  var->varattno)));
+		return;
+	}
+	foreach(lc, cxt->rels)
+	{
+		HdJoinRel  *rel = lfirst(lc);
+
+		if (rel->varno == var->varno)
+		{
+			appendStringInfo(cxt->buf, "r%u.%s", rel->varno,
+							 quote_identifier(hd_column_remote_name(rel->relid,
+																	var->varattno)));
+			return;
+		}
+	}
+	elog(ERROR, "column of relation %u outside the joined query", var->varno);
 }
 
 static void
@@ -947,9 +984,7 @@ deparse_expr(Expr *node, HdDeparseCxt *cxt)
 	switch (nodeTag(node))
 	{
 		case T_Var:
-			appendStringInfoString(buf,
-								   quote_identifier(hd_column_remote_name(cxt->relid,
-																		  ((Var *) node)->varattno)));
+			deparse_var((Var *) node, cxt);
 			break;
 		case T_Const:
 			deparse_const((Const *) node, cxt);
@@ -1099,18 +1134,11 @@ hd_deparse_conditions(StringInfo buf, Oid relid, List *exprs,
 	hd_deparse_expr_list(buf, relid, exprs, " AND ", params_list);
 }
 
-/*
- * Appends exprs (RestrictInfos, TargetEntries or bare expressions), each
- * after the first preceded by sep, and adds the Params they use to
- * *params_list.  Constants are printed as postgres_fdw prints them, in
- * formats every data node reads the same whatever its DateStyle,
- * IntervalStyle or float settings.
- */
-void
-hd_deparse_expr_list(StringInfo buf, Oid relid, List *exprs, const char *sep,
-					 List **params_list)
+/* The expressions of hd_deparse_expr_list, in cxt. */
+static void
+deparse_list(HdDeparseCxt *cxt, List *exprs, const char *sep)
 {
-	HdDeparseCxt cxt = {buf, relid, params_list};
+	StringInfo	buf = cxt->buf;
 	int			nestlevel = hd_set_transmission_styles();
 	ListCell   *lc;
 
@@ -1124,8 +1152,34 @@ hd_deparse_expr_list(StringInfo buf, Oid relid, List *exprs, const char *sep,
 			expr = ((TargetEntry *) expr)->expr;
 		if (foreach_current_index(lc) > 0)
 			appendStringInfoString(buf, sep);
-		deparse_expr(expr, &cxt);
+		deparse_expr(expr, cxt);
 	}
 
 	AtEOXact_GUC(true, nestlevel);
+}
+
+/*
+ * Appends exprs (RestrictInfos, TargetEntries or bare expressions), each
+ * after the first preceded by sep, and adds the Params they use to
+ * *params_list.  Constants are printed as postgres_fdw prints them, in
+ * formats every data node reads the same whatever its DateStyle,
+ * IntervalStyle or float settings.
+ */
+void
+hd_deparse_expr_list(StringInfo buf, Oid relid, List *exprs, const char *sep,
+					 List **params_list)
+{
+	HdDeparseCxt cxt = {buf, relid, NIL, params_list};
+
+	deparse_list(&cxt, exprs, sep);
+}
+
+/* hd_deparse_expr_list for a joined query: columns qualified (HdJoinRel) */
+void
+hd_deparse_join_expr_list(StringInfo buf, List *rels, List *exprs,
+						  const char *sep, List **params_list)
+{
+	HdDeparseCxt cxt = {buf, InvalidOid, rels, params_list};
+
+	deparse_list(&cxt, exprs, sep);
 }

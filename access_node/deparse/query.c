@@ -381,6 +381,57 @@ hd_deparse_grouping(Oid relid, List *tlist, List *conds, Expr *bucket,
 					  makeString(pstrdup(suffix)));
 }
 
+/*
+ * A distributed hypertable joined with reference tables (fdw/join.c), in
+ * parts (hd_deparse_node_scan): "SELECT <tlist> FROM <hypertable> r1 JOIN
+ * <reference table> r2 ON (...) LEFT JOIN ... [WHERE <conds>]", then
+ * suffix (GROUP BY ...).  rels are the HdJoinRels, the hypertable first;
+ * a reference table's copy on a data node has its name.  A query needing
+ * no column selects NULL, one value per row.
+ */
+List *
+hd_deparse_join(List *rels, List *tlist, List *conds, const char *suffix,
+				List **params_list)
+{
+	StringInfoData sql;
+	HdJoinRel  *first = linitial(rels);
+	ListCell   *lc;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	if (tlist == NIL)
+		appendStringInfoString(&sql, "NULL");
+	hd_deparse_join_expr_list(&sql, rels, tlist, ", ", params_list);
+	appendStringInfo(&sql, " FROM %s r%u",
+					 hd_deparse_remote_table(first->relid), first->varno);
+	for_each_from(lc, rels, 1)
+	{
+		HdJoinRel  *rel = lfirst(lc);
+
+		appendStringInfo(&sql, " %s JOIN %s r%u ON (",
+						 rel->jointype == JOIN_LEFT ? "LEFT" : "INNER",
+						 hd_deparse_local_table(rel->relid), rel->varno);
+		if (rel->conds == NIL)
+			appendStringInfoString(&sql, "true");
+		hd_deparse_join_expr_list(&sql, rels, rel->conds, " AND ",
+								  params_list);
+		appendStringInfoChar(&sql, ')');
+	}
+	if (conds != NIL)
+	{
+		appendStringInfoString(&sql, " WHERE ");
+		hd_deparse_join_expr_list(&sql, rels, conds, " AND ", params_list);
+	}
+	return list_make2(makeString(sql.data), makeString(pstrdup(suffix)));
+}
+
+/* The alias of the hypertable in hd_deparse_join's query, for its chunk filter. */
+char *
+hd_deparse_join_alias(List *rels)
+{
+	return psprintf("r%u", ((HdJoinRel *) linitial(rels))->varno);
+}
+
 /* " GROUP BY 1, 2": the grouping columns by their positions; "" if none. */
 char *
 hd_deparse_group_by(List *positions)
@@ -396,14 +447,19 @@ hd_deparse_group_by(List *positions)
 	return buf.data;
 }
 
-/* "tableoid IN ('name'::regclass, ...)" of chunks' qualified names. */
+/*
+ * "tableoid IN ('name'::regclass, ...)" of chunks' qualified names; the
+ * column qualified by alias unless it is NULL.
+ */
 static char *
-chunk_filter(List *chunk_names)
+chunk_filter(List *chunk_names, const char *alias)
 {
 	StringInfoData buf;
 	ListCell   *lc;
 
 	initStringInfo(&buf);
+	if (alias != NULL)
+		appendStringInfo(&buf, "%s.", alias);
 	appendStringInfoString(&buf, "tableoid IN (");
 	foreach(lc, chunk_names)
 		appendStringInfo(&buf, "%s%s::regclass",
@@ -415,12 +471,13 @@ chunk_filter(List *chunk_names)
 
 /*
  * The condition restricting a statement on a data node to the chunks of
- * its plan, or NULL when the node needs none.
+ * its plan, or NULL when the node needs none.  alias, when not NULL, is the
+ * hypertable's in a joined query, whose other tables have a tableoid too.
  */
 char *
-hd_deparse_read_filter(const HdNodeRead *read)
+hd_deparse_read_filter(const HdNodeRead *read, const char *alias)
 {
-	return read->restricted ? chunk_filter(read->chunks) : NULL;
+	return read->restricted ? chunk_filter(read->chunks, alias) : NULL;
 }
 
 /*
@@ -499,7 +556,7 @@ hd_deparse_node_modify(const char *sql, bool has_where, const char *returning,
 {
 	int			nprimary = list_length(write->primaries);
 	bool		mixed = nprimary > 0 && nprimary < list_length(write->chunks);
-	char	   *filter = hd_deparse_read_filter(write);
+	char	   *filter = hd_deparse_read_filter(write, NULL);
 	StringInfoData buf;
 
 	initStringInfo(&buf);
@@ -512,7 +569,7 @@ hd_deparse_node_modify(const char *sql, bool has_where, const char *returning,
 		appendStringInfo(&buf, " RETURNING tableoid%s%s) SELECT%s%s FROM m WHERE %s",
 						 returning[0] != '\0' ? ", " : "", returning,
 						 returning[0] != '\0' ? " " : "", returning,
-						 chunk_filter(write->primaries));
+						 chunk_filter(write->primaries, NULL));
 	else if (returning[0] != '\0' && nprimary > 0)
 		appendStringInfo(&buf, " RETURNING %s", returning);
 	return buf.data;

@@ -109,7 +109,7 @@ sample_nodes(Relation rel)
 
 			node->serverid = read->serverid;
 			node->relation = relation;
-			node->chunk_filter = hd_deparse_read_filter(read);
+			node->chunk_filter = hd_deparse_read_filter(read, NULL);
 			node->conn = hd_conn_try_get(read->serverid, transactional);
 			if (node->conn == NULL)
 			{

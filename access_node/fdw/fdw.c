@@ -7,7 +7,9 @@
  * every data node holding chunks.  The scan ships "SELECT <needed columns>
  * FROM schema.table WHERE <quals the data node can evaluate>" (deparse/)
  * and applies the other quals locally; a distributed hypertable's quals on
- * its dimension columns also choose the chunks read (fdw/prune.c).  Only
+ * its dimension columns also choose the chunks read (fdw/prune.c).  Its
+ * joins with reference tables (fdw/join.c) and its aggregates
+ * (fdw/grouping.c) are planned as scans of a join or upper relation.  Only
  * distributed hypertables take INSERT and COPY (fdw/modify.c).
  */
 #include "postgres.h"
@@ -30,6 +32,7 @@
 #include "fdw/direct_modify.h"
 #include "fdw/fdw.h"
 #include "fdw/grouping.h"
+#include "fdw/join.h"
 #include "fdw/limit.h"
 #include "fdw/modify.h"
 #include "fdw/prune.h"
@@ -46,6 +49,7 @@ hd_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 
 	hd_classify_conditions(baserel, baserel->baserestrictinfo,
 						   &info->remote_conds, &info->local_conds);
+	info->htrel = baserel;
 	baserel->fdw_private = info;
 	if (hd_is_dist_hypertable(foreigntableid))
 		info->remote_limit = hd_remote_limit(root, baserel);
@@ -114,6 +118,8 @@ hd_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 
 	if (IS_UPPER_REL(baserel))
 		return hd_get_grouping_plan(root, baserel, tlist, outer_plan);
+	if (IS_JOIN_REL(baserel))
+		return hd_get_join_plan(root, baserel, tlist, outer_plan);
 	ht = hd_hypertable_load(foreigntableid);
 
 	/*
@@ -164,7 +170,7 @@ hd_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 							list_concat(params_list, prune_exprs),
 							hd_scan_private(sql_parts, retrieved_attrs,
 											remote_conds != NIL || skip_scan,
-											prune_codes, foreigntableid),
+											prune_codes, foreigntableid, ""),
 							NIL, NIL, outer_plan);
 }
 

@@ -18,12 +18,19 @@
 #define HD_FDW_STARTUP_COST 100.0
 #define HD_FDW_TUPLE_COST 0.01
 
-/* RelOptInfo.fdw_private of a hyperdist scan */
+/*
+ * RelOptInfo.fdw_private of a hyperdist scan, or of a distributed
+ * hypertable's join with reference tables that the data nodes run
+ * (fdw/join.c): then remote_conds are its WHERE clause.
+ */
 typedef struct HdFdwRelInfo
 {
 	List	   *remote_conds;	/* RestrictInfos the data nodes evaluate */
 	List	   *local_conds;	/* RestrictInfos evaluated here */
 	HdRemoteLimit *remote_limit;	/* NULL: none shipped */
+	List	   *joins;			/* a join's HdJoinRels; NIL for a scan */
+	RelOptInfo *htrel;			/* the table scanned, or the join's
+								 * hypertable: its quals prune chunks */
 } HdFdwRelInfo;
 
 #endif							/* HYPERDIST_FDW_FDW_H */

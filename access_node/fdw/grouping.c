@@ -10,7 +10,11 @@
  * and computes the final values and HAVING.  The scan below it is a
  * foreign scan of an upper relation: "SELECT <keys>, <partial aggregates>
  * FROM <root table> WHERE <quals> GROUP BY <keys>", one query per data
- * node as for any scan (fdw/scan.c), chunks pruned alike.
+ * node as for any scan (fdw/scan.c), chunks pruned alike.  The same holds
+ * for the hypertable's join with reference tables that the data nodes run
+ * (fdw/join.c): each node groups the joined rows of its chunks, with its
+ * full copy of the reference tables, "... FROM <root table> r1 JOIN <ref>
+ * r2 ON (...) ... GROUP BY ...".
  *
  * This is always correct, wherever a group's rows are, so it needs no
  * knowledge of placement; when groups cannot span nodes (grouping by the
@@ -54,7 +58,7 @@
 /* fdw_private of the upper relation of partial aggregates */
 typedef struct HdGroupingInfo
 {
-	RelOptInfo *scanrel;		/* the distributed hypertable */
+	RelOptInfo *scanrel;		/* the distributed hypertable, or its join */
 	Oid			relid;
 	int64		limit;			/* groups each node keeps (fdw/limit.c), or
 								 * -1: all */
@@ -136,9 +140,10 @@ partial_scan_path(PlannerInfo *root, RelOptInfo *scanrel, PathTarget *target,
 				  double ngroups, int64 limit)
 {
 	HdGroupingInfo *info = palloc(sizeof(HdGroupingInfo));
+	HdFdwRelInfo *scaninfo = scanrel->fdw_private;
 	RelOptInfo *rel = fetch_upper_rel(root, UPPERREL_PARTIAL_GROUP_AGG,
 									  scanrel->relids);
-	Oid			relid = planner_rt_fetch(scanrel->relid, root)->relid;
+	Oid			relid = planner_rt_fetch(scaninfo->htrel->relid, root)->relid;
 	HdHypertable *ht = hd_hypertable_load(relid);
 	int			nnodes = Max(list_length(ht->data_nodes), 1);
 	double		rows = Min(ngroups * nnodes, scanrel->rows);
@@ -168,8 +173,9 @@ partial_scan_path(PlannerInfo *root, RelOptInfo *scanrel, PathTarget *target,
 
 /*
  * GetForeignUpperPaths: for UPPERREL_GROUP_AGG over a distributed
- * hypertable whose quals all ship, an Agg combining the data nodes'
- * partial aggregates.
+ * hypertable whose quals all ship, or its join with reference tables
+ * (whose fdwroutine fdw/join.c set so that PostgreSQL calls this), an Agg
+ * combining the data nodes' partial aggregates.
  */
 void
 hd_get_foreign_upper_paths(PlannerInfo *root, UpperRelationKind stage,
@@ -185,10 +191,14 @@ hd_get_foreign_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 	double		ngroups = 1;
 	AggStrategy strategy = AGG_PLAIN;
 
-	/* a relation proven empty was never sized: it has no fdw_private */
-	if (stage != UPPERREL_GROUP_AGG ||
-		input_rel->reloptkind != RELOPT_BASEREL || scaninfo == NULL ||
-		!hd_is_dist_hypertable(planner_rt_fetch(input_rel->relid, root)->relid) ||
+	/*
+	 * A relation proven empty was never sized: it has no fdw_private, nor
+	 * has a join of tables of this wrapper that fdw/join.c did not plan.
+	 */
+	if (stage != UPPERREL_GROUP_AGG || scaninfo == NULL ||
+		(input_rel->reloptkind != RELOPT_BASEREL && scaninfo->joins == NIL) ||
+		!hd_is_dist_hypertable(planner_rt_fetch(scaninfo->htrel->relid,
+												root)->relid) ||
 		scaninfo->local_conds != NIL ||
 		root->hasPseudoConstantQuals ||
 		parse->groupingSets != NIL ||
@@ -214,7 +224,9 @@ hd_get_foreign_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 	if (target == NULL)
 		return;
 
+	/* ORDER BY ... LIMIT of groups is not shipped with a join */
 	path = partial_scan_path(root, input_rel, target, ngroups,
+							 scaninfo->joins != NIL ? -1 :
 							 hd_remote_group_limit(root, input_rel));
 	if (strategy == AGG_SORTED)
 		path = (Path *) create_sort_path(root, path->parent, path,
@@ -256,6 +268,7 @@ hd_get_grouping_plan(PlannerInfo *root, RelOptInfo *rel, List *tlist,
 	List	   *group_by = NIL;
 	List	   *order_by = NIL;
 	List	   *sql_parts;
+	char	   *suffix;
 	Expr	   *bucket = NULL;
 	ListCell   *lc;
 
@@ -285,22 +298,30 @@ hd_get_grouping_plan(PlannerInfo *root, RelOptInfo *rel, List *tlist,
 		bucket = list_nth_node(TargetEntry, tlist,
 							   linitial_int(group_by) - 1)->expr;
 
-	sql_parts = hd_deparse_grouping(info->relid, tlist, scaninfo->remote_conds,
-									bucket, info->bucket_column, info->limit,
-									psprintf("%s%s",
-											 hd_deparse_group_by(group_by),
-											 hd_deparse_order_positions(order_by,
-																		root->parse->sortClause,
-																		info->limit)),
+	suffix = psprintf("%s%s", hd_deparse_group_by(group_by),
+					  hd_deparse_order_positions(order_by,
+												 root->parse->sortClause,
+												 info->limit));
+	if (scaninfo->joins != NIL)
+		sql_parts = hd_deparse_join(scaninfo->joins, tlist,
+									scaninfo->remote_conds, suffix,
 									&params_list);
-	prune_codes = hd_prune_quals(root, info->scanrel, ht,
-								 info->scanrel->baserestrictinfo, &prune_exprs);
+	else
+		sql_parts = hd_deparse_grouping(info->relid, tlist,
+										scaninfo->remote_conds, bucket,
+										info->bucket_column, info->limit,
+										suffix, &params_list);
+	prune_codes = hd_prune_quals(root, scaninfo->htrel, ht,
+								 scaninfo->htrel->baserestrictinfo,
+								 &prune_exprs);
 
 	return make_foreignscan(tlist, NIL, 0,
 							list_concat(params_list, prune_exprs),
 							hd_scan_private(sql_parts, retrieved_attrs,
 											scaninfo->remote_conds != NIL ||
 											bucket != NULL,
-											prune_codes, info->relid),
+											prune_codes, info->relid,
+											scaninfo->joins != NIL ?
+											hd_deparse_join_alias(scaninfo->joins) : ""),
 							tlist, NIL, outer_plan);
 }

@@ -243,6 +243,7 @@ plan_queries(HdScanState *state)
 	List	   *sql_parts = list_nth(fsplan->fdw_private, HdScanPrivateSql);
 	bool		has_where = boolVal(list_nth(fsplan->fdw_private,
 											 HdScanPrivateHasWhere));
+	char	   *alias = strVal(list_nth(fsplan->fdw_private, HdScanPrivateAlias));
 	HdHypertable *ht = state->ht;
 	HdChunkPrune prune;
 	List	   *reads;
@@ -274,7 +275,8 @@ plan_queries(HdScanState *state)
 		int			i = foreach_current_index(lc);
 
 		state->sqls[i] = hd_deparse_node_scan(sql_parts, has_where,
-											  hd_deparse_read_filter(read));
+											  hd_deparse_read_filter(read,
+																	 alias[0] != '\0' ? alias : NULL));
 		state->serverids[i] = read->serverid;
 		state->nchunks[i] = list_length(read->chunks);
 	}
@@ -393,10 +395,11 @@ compute_params(HdScanState *state)
 /* ForeignScan.fdw_private, in the order of HdScanPrivateIndex */
 List *
 hd_scan_private(List *sql_parts, List *retrieved_attrs, bool has_where,
-				List *prune_codes, Oid relid)
+				List *prune_codes, Oid relid, const char *alias)
 {
-	return list_make5(sql_parts, retrieved_attrs, makeBoolean(has_where),
-					  prune_codes, makeInteger(relid));
+	return lappend(list_make5(sql_parts, retrieved_attrs, makeBoolean(has_where),
+							  prune_codes, makeInteger(relid)),
+				   makeString(pstrdup(alias)));
 }
 
 void

@@ -19,7 +19,9 @@
  * the attribute numbers of the scan tuple its output columns fill, in
  * order (IntList; empty when the query needs no column), whether the first
  * part has a WHERE clause (Boolean), the codes of the chunk pruning quals
- * (IntList, fdw/prune.c) and the foreign table's OID (Integer).  fdw_exprs are the values
+ * (IntList, fdw/prune.c), the foreign table's OID (Integer) and the
+ * hypertable's alias its chunk filter is qualified by (String; "" for a
+ * query reading one table; fdw/join.c).  fdw_exprs are the values
  * of the SQL's parameters $1, $2..., then the pruning quals' expressions.
  */
 enum HdScanPrivateIndex
@@ -28,11 +30,13 @@ enum HdScanPrivateIndex
 	HdScanPrivateRetrievedAttrs,
 	HdScanPrivateHasWhere,
 	HdScanPrivatePruneCodes,
-	HdScanPrivateRelid
+	HdScanPrivateRelid,
+	HdScanPrivateAlias
 };
 
 extern List *hd_scan_private(List *sql_parts, List *retrieved_attrs,
-							 bool has_where, List *prune_codes, Oid relid);
+							 bool has_where, List *prune_codes, Oid relid,
+							 const char *alias);
 extern void hd_begin_foreign_scan(ForeignScanState *node, int eflags);
 extern TupleTableSlot *hd_iterate_foreign_scan(ForeignScanState *node);
 extern void hd_rescan_foreign_scan(ForeignScanState *node);
