@@ -46,6 +46,13 @@ extern bool hd_cagg_drop(DropStmt *stmt);
 extern void hd_cagg_forget_in(Oid nspid, Oid owner);
 
 /*
+ * The view view_relid is about to go, or went with the running statement
+ * (a cascade, ddl/dropped.c): the catalog rows and policy of its
+ * continuous aggregate, if it is one, go too.
+ */
+extern void hd_cagg_forget(Oid view_relid);
+
+/*
  * ALTER MATERIALIZED VIEW ... SET (timescaledb.materialized_only = ...) of
  * a continuous aggregate; false when stmt is about something else.
  */

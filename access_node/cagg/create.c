@@ -582,17 +582,23 @@ forget_cagg(const HdCatalogCagg *cagg)
 }
 
 void
+hd_cagg_forget(Oid view_relid)
+{
+	HdCatalogCagg cagg;
+
+	if (hd_catalog_cagg(view_relid, &cagg))
+		forget_cagg(&cagg);
+}
+
+void
 hd_cagg_forget_in(Oid nspid, Oid owner)
 {
 	ListCell   *lc;
 
 	foreach(lc, hd_catalog_caggs_in(nspid, owner))
 	{
-		HdCatalogCagg cagg;
-
 		LockRelationOid(lfirst_oid(lc), AccessExclusiveLock);
-		if (hd_catalog_cagg(lfirst_oid(lc), &cagg))
-			forget_cagg(&cagg);
+		hd_cagg_forget(lfirst_oid(lc));
 	}
 }
 

@@ -8,6 +8,8 @@
 
 #include "tcop/utility.h"
 
+#include "metadata/hypertable.h"
+
 typedef struct UtilityArgs
 {
 	PlannedStmt *pstmt;
@@ -33,6 +35,7 @@ extern bool hd_ddl_computes_values(ColumnDef *def);
 extern bool hd_ddl_fills_volatile(ColumnDef *def);
 extern void hd_ddl_forward_to(List *servers, const char *sql);
 extern void hd_ddl_require_nodes_usable(Oid relid);
+extern void hd_ddl_require_usable(HdHypertable *ht);
 extern List *hd_ddl_nodes_holding(List *dist, bool refs);
 extern void hd_ddl_call_sql(const char *sql, Oid type, Datum arg);
 
@@ -41,6 +44,7 @@ extern bool hd_ddl_drop_table(UtilityArgs *args, DropStmt *stmt);
 extern bool hd_ddl_truncate(UtilityArgs *args, TruncateStmt *stmt);
 extern bool hd_ddl_drop_schema(DropStmt *stmt);
 extern bool hd_ddl_drop_owned(DropOwnedStmt *stmt);
+extern void hd_ddl_drop_dropped(List *hypertables);
 extern bool hd_ddl_reassign_owned(UtilityArgs *args, ReassignOwnedStmt *stmt);
 
 /* index.c */
@@ -52,6 +56,7 @@ extern bool hd_index_rename(UtilityArgs *args, RenameStmt *stmt);
 /* reference.c */
 extern void hd_reference_drop_tables(DropStmt *stmt);
 extern void hd_reference_drop_in(Oid nspid, Oid owner);
+extern void hd_reference_dropped(Oid relid, const char *schema, const char *name);
 extern void hd_reference_drop_trigger(DropStmt *stmt);
 extern bool hd_reference_alter_table(UtilityArgs *args, AlterTableStmt *stmt);
 extern bool hd_reference_rename(UtilityArgs *args, RenameStmt *stmt);

@@ -30,21 +30,41 @@
 /* ---- DROP TABLE, TRUNCATE ------------------------------------------------- */
 
 /*
- * Drops the hypertable's tables on its data nodes, its chunks' relations
- * here and its catalog rows; the foreign table itself is left to the
- * statement that drops it.
+ * Drops the hypertable's tables on its data nodes (which the caller found
+ * usable), its chunks' relations here and its catalog rows; the foreign
+ * table itself is left to the statement that drops it.
  */
+static void
+drop_hypertable_objects(HdHypertable *ht)
+{
+	hd_ddl_forward_to(hd_hypertable_data_nodes(ht), hd_deparse_drop_hypertable(ht));
+	hd_ddl_call_sql("SELECT _hyperdist_functions.drop_chunk_relations($1)", INT4ARRAYOID,
+			 PointerGetDatum(hd_catalog_chunk_ids(ht->relid)));
+	hd_catalog_delete_hypertable(ht->relid);
+}
+
 static void
 drop_hypertable(Oid relid)
 {
-	HdHypertable *ht;
-
 	LockRelationOid(relid, AccessExclusiveLock);
-	ht = hd_hypertable_load(relid);
-	hd_ddl_forward(relid, hd_deparse_drop_hypertable(ht));
-	hd_ddl_call_sql("SELECT _hyperdist_functions.drop_chunk_relations($1)", INT4ARRAYOID,
-			 PointerGetDatum(hd_catalog_chunk_ids(relid)));
-	hd_catalog_delete_hypertable(relid);
+	hd_ddl_require_nodes_usable(relid);
+	drop_hypertable_objects(hd_hypertable_load(relid));
+}
+
+/*
+ * The hypertables (hd_hypertable_dropped) whose foreign tables a statement
+ * dropped by cascade (ddl/dropped.c): the same, every one's data nodes
+ * usable first.
+ */
+void
+hd_ddl_drop_dropped(List *hypertables)
+{
+	ListCell   *lc;
+
+	foreach(lc, hypertables)
+		hd_ddl_require_usable(lfirst(lc));
+	foreach(lc, hypertables)
+		drop_hypertable_objects(lfirst(lc));
 }
 
 /* Drops the hypertables in a DROP TABLE everywhere; the rest runs as usual. */

@@ -77,12 +77,20 @@ refuse(const char *what, Oid relid)
 
 /* ---- DROP ------------------------------------------------------------------- */
 
+/* The copies of reference table relid, schema.name here, and its catalog row. */
+static void
+drop_copies(Oid relid, const char *schema, const char *name, bool cascade)
+{
+	forward(hd_deparse_drop_reference(schema, name, cascade));
+	hd_catalog_delete_reference_table(relid);
+}
+
 static void
 drop_reference(Oid relid, bool cascade)
 {
 	LockRelationOid(relid, AccessExclusiveLock);
-	forward(hd_deparse_drop_reference(relid, cascade));
-	hd_catalog_delete_reference_table(relid);
+	drop_copies(relid, get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid),
+				cascade);
 }
 
 /*
@@ -116,6 +124,16 @@ hd_reference_drop_in(Oid nspid, Oid owner)
 
 	foreach(lc, hd_catalog_reference_tables_in(nspid, owner))
 		drop_reference(lfirst_oid(lc), true);
+}
+
+/*
+ * Reference table relid, schema.name, which the running statement dropped
+ * by cascade (ddl/dropped.c): its copies go the same way.
+ */
+void
+hd_reference_dropped(Oid relid, const char *schema, const char *name)
+{
+	drop_copies(relid, schema, name, true);
 }
 
 /* DROP TRIGGER of a trigger that keeps the copies is refused. */

@@ -127,9 +127,8 @@ hd_ddl_forward_to(List *servers, const char *sql)
 
 /* The data nodes the hypertable is attached to, and those holding its chunks. */
 static List *
-nodes_of(Oid relid)
+nodes_of(HdHypertable *ht)
 {
-	HdHypertable *ht = hd_hypertable_load(relid);
 	const HdChunkSet *chunks = hd_catalog_cache_chunks(ht);
 	List	   *servers = hd_hypertable_data_nodes(ht);
 
@@ -147,9 +146,16 @@ nodes_of(Oid relid)
 void
 hd_ddl_require_nodes_usable(Oid relid)
 {
+	hd_ddl_require_usable(hd_hypertable_load(relid));
+}
+
+/* The same for ht, whose foreign table may be gone (hd_hypertable_dropped). */
+void
+hd_ddl_require_usable(HdHypertable *ht)
+{
 	ListCell   *lc;
 
-	foreach(lc, nodes_of(relid))
+	foreach(lc, nodes_of(ht))
 	{
 		ForeignServer *server = GetForeignServer(lfirst_oid(lc));
 		HdServerOptions opts;
@@ -160,7 +166,7 @@ hd_ddl_require_nodes_usable(Oid relid)
 		ereport(ERROR,
 				(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
 				 errmsg("data node \"%s\" of distributed hypertable \"%s\" is unavailable",
-						server->servername, get_rel_name(relid)),
+						server->servername, ht->table_name),
 				 errdetail("A change to a distributed hypertable must reach every data node that holds it; it was not applied anywhere."),
 				 errhint("Retry when the data node is available again (see hyperdist_information.data_nodes), or remove it with delete_data_node(..., force => true).")));
 	}

@@ -58,9 +58,9 @@ hd_deparse_truncate_reference(Oid relid)
 }
 
 char *
-hd_deparse_drop_reference(Oid relid, bool cascade)
+hd_deparse_drop_reference(const char *schema, const char *name, bool cascade)
 {
-	return psprintf("DROP TABLE IF EXISTS %s%s", hd_deparse_local_table(relid),
+	return psprintf("DROP TABLE IF EXISTS %s%s", quote_qualified_identifier(schema, name),
 					cascade ? " CASCADE" : "");
 }
 

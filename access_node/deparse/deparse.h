@@ -142,7 +142,8 @@ extern char *hd_deparse_with_search_path(const char *search_path,
 extern char *hd_deparse_drop_hypertable(const HdHypertable *ht);
 extern char *hd_deparse_truncate_hypertable(const HdHypertable *ht);
 extern char *hd_deparse_truncate_reference(Oid relid);
-extern char *hd_deparse_drop_reference(Oid relid, bool cascade);
+extern char *hd_deparse_drop_reference(const char *schema, const char *name,
+									   bool cascade);
 extern char *hd_deparse_drop_index(Oid relid, const char *index_name,
 								   bool cascade);
 extern char *hd_deparse_set_schema(const char *schema, const char *statement);

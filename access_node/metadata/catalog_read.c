@@ -238,6 +238,46 @@ hd_catalog_is_reference_table(Oid relid)
 					 1, types, values, true, 1, NULL, NULL) == 1;
 }
 
+static void
+add_known(uint64 row, void *arg)
+{
+	HdCatalogKnown *known = arg;
+	Oid			relid = DatumGetObjectId(hd_spi_value(row, 1, OIDOID, NULL));
+
+	switch (DatumGetChar(hd_spi_value(row, 2, CHAROID, NULL)))
+	{
+		case 'h':
+			known->hypertables = lappend_oid(known->hypertables, relid);
+			break;
+		case 'r':
+			known->reference_tables = lappend_oid(known->reference_tables, relid);
+			break;
+		default:
+			known->caggs = lappend_oid(known->caggs, relid);
+	}
+}
+
+/*
+ * Not read-only: the statement that dropped them may have deleted rows of
+ * these relations already (DROP TABLE of a hypertable), which its snapshot
+ * does not show gone.
+ */
+void
+hd_catalog_known_among(ArrayType *relids, HdCatalogKnown *known)
+{
+	Oid			type = OIDARRAYOID;
+	Datum		value = PointerGetDatum(relids);
+
+	memset(known, 0, sizeof(HdCatalogKnown));
+	read_rows("SELECT relid, 'h'::\"char\" FROM _hyperdist_catalog.hypertable"
+			  " WHERE relid = ANY ($1)"
+			  " UNION ALL SELECT relid, 'r' FROM _hyperdist_catalog.reference_table"
+			  " WHERE relid = ANY ($1)"
+			  " UNION ALL SELECT view_relid, 'c' FROM _hyperdist_catalog.continuous_agg"
+			  " WHERE view_relid = ANY ($1)",
+			  1, &type, &value, false, 0, add_known, known);
+}
+
 /* relids a query of the catalog returns for schema $1 and owner $2 */
 static List *
 relids_in(const char *sql, Oid nspid, Oid owner)

@@ -103,6 +103,19 @@ extern List *hd_catalog_reference_tables_in(Oid nspid, Oid owner);
 extern List *hd_catalog_hypertables_in(Oid nspid, Oid owner);
 extern List *hd_catalog_caggs_in(Oid nspid, Oid owner);
 
+/*
+ * Of relids (an oid[]), those the catalog holds: distributed hypertables,
+ * reference tables and continuous aggregates' views.
+ */
+typedef struct HdCatalogKnown
+{
+	List	   *hypertables;
+	List	   *reference_tables;
+	List	   *caggs;
+} HdCatalogKnown;
+
+extern void hd_catalog_known_among(ArrayType *relids, HdCatalogKnown *known);
+
 /* The hypertable with a data node index index_name in nspid, or InvalidOid. */
 extern Oid	hd_catalog_hypertable_of_index(Oid nspid, const char *index_name);
 

@@ -107,32 +107,45 @@ hd_hypertable_load(Oid relid)
 	return hd_catalog_cache_hypertable(relid);
 }
 
+/*
+ * The catalog row of hypertable relid, known here as schema.name, and its
+ * data nodes, into cxt; NULL when relid has no row.
+ */
+static HdHypertable *
+read_row(Oid relid, const char *schema, const char *name, MemoryContext cxt)
+{
+	HdHypertable *ht;
+	HdCatalogHypertable row;
+	MemoryContext old;
+	ListCell   *lc;
+
+	if (!hd_catalog_hypertable(relid, &row))
+		return NULL;
+	old = MemoryContextSwitchTo(cxt);
+	ht = palloc0(sizeof(HdHypertable));
+	ht->relid = relid;
+	ht->id = row.id;
+	ht->assoc_schema = pstrdup(row.assoc_schema);
+	ht->assoc_prefix = pstrdup(row.assoc_prefix);
+	ht->replication_factor = row.replication_factor;
+	ht->has_caggs = row.has_caggs;
+	foreach(lc, row.chunk_options)
+		ht->chunk_options = lappend(ht->chunk_options, pstrdup(lfirst(lc)));
+	ht->schema_name = pstrdup(schema);
+	ht->table_name = pstrdup(name);
+	MemoryContextSwitchTo(old);
+	load_data_nodes(ht, cxt);
+	return ht;
+}
+
 HdHypertable *
 hd_hypertable_read(Oid relid, MemoryContext cxt)
 {
-	HdHypertable *ht = NULL;
-	HdCatalogHypertable row;
-	ListCell   *lc;
+	HdHypertable *ht = read_row(relid, get_namespace_name(get_rel_namespace(relid)),
+								get_rel_name(relid), cxt);
 
-	if (hd_catalog_hypertable(relid, &row))
-	{
-		MemoryContext old = MemoryContextSwitchTo(cxt);
-
-		ht = palloc0(sizeof(HdHypertable));
-		ht->relid = relid;
-		ht->id = row.id;
-		ht->assoc_schema = pstrdup(row.assoc_schema);
-		ht->assoc_prefix = pstrdup(row.assoc_prefix);
-		ht->replication_factor = row.replication_factor;
-		ht->has_caggs = row.has_caggs;
-		foreach(lc, row.chunk_options)
-			ht->chunk_options = lappend(ht->chunk_options, pstrdup(lfirst(lc)));
-		ht->schema_name = get_namespace_name(get_rel_namespace(relid));
-		ht->table_name = get_rel_name(relid);
-		MemoryContextSwitchTo(old);
+	if (ht != NULL)
 		load_dimensions(ht, cxt);
-		load_data_nodes(ht, cxt);
-	}
 
 	if (ht == NULL || ht->time.attnum == InvalidAttrNumber)
 		ereport(ERROR,
@@ -140,6 +153,12 @@ hd_hypertable_read(Oid relid, MemoryContext cxt)
 				 errmsg("foreign table \"%s\" has no distributed hypertable catalog entry",
 						get_rel_name(relid))));
 	return ht;
+}
+
+HdHypertable *
+hd_hypertable_dropped(Oid relid, const char *schema, const char *name)
+{
+	return read_row(relid, schema, name, CurrentMemoryContext);
 }
 
 List *

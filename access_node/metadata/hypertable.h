@@ -66,6 +66,14 @@ extern HdHypertable *hd_hypertable_load(Oid relid);
 /* Reads it from the catalog into cxt (for the cache). */
 extern HdHypertable *hd_hypertable_read(Oid relid, MemoryContext cxt);
 
+/*
+ * The distributed hypertable relid whose foreign table, schema.name, the
+ * running statement dropped, NULL if relid was none: its catalog row and
+ * data nodes, without dimensions (their columns are gone).
+ */
+extern HdHypertable *hd_hypertable_dropped(Oid relid, const char *schema,
+										   const char *name);
+
 /* Data nodes (server OIDs) the hypertable is attached to, by name. */
 extern List *hd_hypertable_data_nodes(const HdHypertable *ht);
 
