@@ -17,16 +17,21 @@
  *    view: its data nodes' tables and its catalog rows go the way the
  *    statements above make them go (a new table taking its OID must not be
  *    taken for it);
- *  - a column, constraint, default or trigger of a distributed hypertable
- *    or reference table, whose table stays: the statement is refused
- *    (0A000), unless the statement was about that table (ALTER TABLE,
- *    DROP TRIGGER, applied to the data nodes already).  Forwarding it as
- *    ALTER TABLE ... DROP would run on the data nodes something no one
- *    wrote and that does not mean the same there: their column of a type
- *    has its own dependents (the data nodes' indexes and unique
- *    constraints, which exist there only), the type or function may be
- *    another one of the same name or none, and a dimension column cannot
- *    go at all.  The hint names the statement that does it explicitly.
+ *  - a column, constraint or default of a distributed hypertable or
+ *    reference table, whose table stays: the statement is refused
+ *    (0A000), unless it named that table's part itself (ALTER TABLE, which
+ *    ddl/ applied to the data nodes already), or the part is a constraint
+ *    that went with a table or constraint that DROP TABLE, DROP SCHEMA,
+ *    DROP OWNED or ALTER TABLE dropped with CASCADE on the data nodes too
+ *    (a foreign key to a reference table).  Forwarding an ALTER TABLE ...
+ *    DROP instead would run on the data nodes something no one wrote and
+ *    that does not mean the same there: their column of a type has its
+ *    own dependents (the data nodes' indexes and unique constraints,
+ *    which exist there only), the type or function may be another one of
+ *    the same name or none, and a dimension column cannot go at all.  The
+ *    hint names the statement that does it explicitly.  Triggers need
+ *    nothing: a hypertable's row triggers exist only on the data nodes,
+ *    its statement triggers and a reference table's only here.
  *
  * The trigger runs as the role running the statement (the catalog is
  * written through metadata/catalog.c as its owner), with search_path
@@ -36,6 +41,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
 #include "commands/extension.h"
@@ -58,9 +64,10 @@ typedef struct DroppedRel
 	char	   *name;
 } DroppedRel;
 
-/* A column, constraint, default or trigger the statement dropped. */
+/* A column, constraint or default the statement dropped. */
 typedef struct DroppedPart
 {
+	Oid			classid;		/* pg_class (a column), pg_attrdef, ... */
 	Oid			relid;			/* its table, which stays */
 	char	   *type;			/* as pg_event_trigger_dropped_objects says */
 	char	   *identity;
@@ -84,7 +91,7 @@ typedef struct Dropped
 	"            THEN d.objid ELSE c.oid END" \
 	"  FROM pg_catalog.pg_event_trigger_dropped_objects() d" \
 	"  LEFT JOIN pg_catalog.pg_namespace n" \
-	"    ON d.object_type IN ('table constraint', 'default value', 'trigger')" \
+	"    ON d.object_type IN ('table constraint', 'default value')" \
 	"   AND n.nspname = d.address_names[1]" \
 	"  LEFT JOIN pg_catalog.pg_class c" \
 	"    ON c.relnamespace = n.oid AND c.relname = d.address_names[2]"
@@ -139,6 +146,7 @@ add_dropped(uint64 row, Dropped *dropped)
 	{
 		DroppedPart *part = palloc(sizeof(DroppedPart));
 
+		part->classid = classid;
 		part->relid = relid;
 		part->type = text_value(row, 4);
 		part->identity = text_value(row, 5);
@@ -151,7 +159,7 @@ read_dropped(Dropped *dropped)
 {
 	MemoryContext caller = hd_spi_connect();
 
-	hd_spi_execute(DROPPED_SQL, 0, NULL, NULL, NULL, true, 0);
+	hd_spi_execute(DROPPED_SQL, 0, NULL, NULL, NULL, false, 0);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		MemoryContext spi = MemoryContextSwitchTo(caller);
@@ -162,20 +170,40 @@ read_dropped(Dropped *dropped)
 	hd_spi_finish();
 }
 
-/* Whether relid, which exists, is a distributed hypertable or reference table. */
+/*
+ * Whether the data nodes drop part as the statement does here: a
+ * constraint that depends on another table (a foreign key to a reference
+ * table) goes with that table, column or constraint there too when the
+ * statement is DROP TABLE, DROP SCHEMA, DROP OWNED or ALTER TABLE, which
+ * ddl/ forwards with its CASCADE.
+ */
 static bool
-is_distributed_table(Oid relid)
+dropped_on_data_nodes(const DroppedPart *part, CommandTag tag)
 {
-	char		relkind = get_rel_relkind(relid);
-
-	if (relkind == RELKIND_FOREIGN_TABLE)
-		return hd_hypertable_registered(relid);
-	return relkind == RELKIND_RELATION && hd_catalog_is_reference_table(relid);
+	if (part->classid != ConstraintRelationId)
+		return false;
+	return tag == CMDTAG_DROP_TABLE || tag == CMDTAG_DROP_FOREIGN_TABLE ||
+		tag == CMDTAG_DROP_SCHEMA || tag == CMDTAG_DROP_OWNED ||
+		tag == CMDTAG_ALTER_TABLE || tag == CMDTAG_ALTER_FOREIGN_TABLE;
 }
 
-/* Refuses the statement if it dropped a part of a distributed table by cascade. */
+/* Whether part is one of a distributed hypertable or a reference table. */
+static bool
+distributed_part(const DroppedPart *part)
+{
+	char		relkind = get_rel_relkind(part->relid);
+
+	if (relkind == RELKIND_FOREIGN_TABLE)
+		return hd_hypertable_registered(part->relid);
+	return relkind == RELKIND_RELATION && hd_catalog_is_reference_table(part->relid);
+}
+
+/*
+ * Refuses the statement, tagged tag, if it dropped a part of a
+ * distributed table that stays, which the data nodes would keep.
+ */
 static void
-refuse_parts(const Dropped *dropped)
+refuse_parts(const Dropped *dropped, CommandTag tag)
 {
 	ListCell   *lc;
 
@@ -184,14 +212,14 @@ refuse_parts(const Dropped *dropped)
 		DroppedPart *part = lfirst(lc);
 
 		if (list_member_oid(dropped->targets, part->relid) ||
-			!is_distributed_table(part->relid))
+			dropped_on_data_nodes(part, tag) || !distributed_part(part))
 			continue;
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot drop %s %s of distributed table \"%s\" by cascade",
 						part->type, part->identity, get_rel_name(part->relid)),
 				 errdetail("Dropped on the access node alone, it would stay on the data nodes; nothing was dropped."),
-				 errhint("Drop it with ALTER TABLE (or DROP TRIGGER) first, which applies to the data nodes too, then run the statement again.")));
+				 errhint("Drop it with ALTER TABLE first, which applies to the data nodes too, then run the statement again.")));
 	}
 }
 
@@ -268,7 +296,7 @@ hyperdist_sql_drop(PG_FUNCTION_ARGS)
 	if (creating_extension)
 		PG_RETURN_VOID();
 	read_dropped(&dropped);
-	refuse_parts(&dropped);
+	refuse_parts(&dropped, ((EventTriggerData *) fcinfo->context)->tag);
 	if (dropped.rels != NIL)
 		drop_distributed(dropped.rels);
 	PG_RETURN_VOID();

@@ -7,7 +7,7 @@
 -- dependencies (DROP TYPE t CASCADE of a continuous aggregate's column
 -- type, ...): this trigger sees what they dropped and does the same, in
 -- their transaction, or refuses them when they dropped a column,
--- constraint, default or trigger of a distributed table that stays
+-- constraint or default of a distributed table that stays
 -- (ddl/dropped.c).  ENABLE ALWAYS: it fires under session_replication_role
 -- = replica too.
 CREATE FUNCTION _hyperdist_functions.sql_drop() RETURNS event_trigger

@@ -25,7 +25,8 @@ LANGUAGE sql SECURITY DEFINER AS $$
   SELECT n.node_name, q.t
     FROM hyperdist_information.data_nodes n,
          _hyperdist_functions.data_node_query(n.node_name,
-           format($q$SELECT coalesce(string_agg(schemaname || '.' || tablename, ',' ORDER BY 1), '')
+           format($q$SELECT coalesce(string_agg(schemaname || '.' || tablename, ','
+                                                ORDER BY schemaname, tablename), '')
                        FROM pg_tables WHERE tablename = ANY (%L)$q$, names)) AS q(t text)
    ORDER BY 1
 $$;
@@ -100,19 +101,21 @@ SELECT * FROM dc_nodes('dc_ht', 'dc_ref', 'dc_ref2');
 SELECT * FROM dc_orphans();
 
 -- ---- DROP FUNCTION ... CASCADE of a continuous aggregate's function --------------
+SELECT mat_relid AS dc_daily_mat FROM _hyperdist_catalog.continuous_agg
+ WHERE view_relid = 'dc_daily'::regclass \gset
 DROP FUNCTION dc_twice(int) CASCADE;
 SELECT view_name FROM hyperdist_information.continuous_aggregates
  WHERE view_name LIKE 'dc%' ORDER BY 1;
 SELECT * FROM dc_orphans();
 -- its table went with its view
-SELECT count(*) AS other_tables FROM pg_class c
- WHERE c.relnamespace = '_hyperdist_cagg'::regnamespace AND c.relkind = 'r'
-   AND c.oid NOT IN (SELECT mat_relid FROM _hyperdist_catalog.continuous_agg);
+SELECT count(*) AS mat_tables FROM pg_class WHERE oid = :dc_daily_mat;
 
 -- ---- a column, constraint or default of a distributed table is not dropped by cascade
 ALTER TABLE dc_ht ADD COLUMN mood dc_mood;
 ALTER TABLE dc_ht ADD CONSTRAINT dc_v_positive CHECK (dc_positive(v + 1));
 ALTER TABLE dc_ht ALTER COLUMN dev SET DEFAULT nextval('dc_seq');
+-- (the NOTICEs name chunks)
+SET client_min_messages = warning;
 DROP TYPE dc_mood CASCADE;
 \echo :LAST_ERROR_SQLSTATE
 DROP FUNCTION dc_positive(int) CASCADE;
@@ -121,6 +124,7 @@ DROP SEQUENCE dc_seq CASCADE;
 \echo :LAST_ERROR_SQLSTATE
 DROP DOMAIN dc_code CASCADE;
 \echo :LAST_ERROR_SQLSTATE
+RESET client_min_messages;
 -- nothing was dropped, here or on the data nodes
 SELECT attname, atttypid::regtype FROM pg_attribute
  WHERE attrelid IN ('dc_ht'::regclass, 'dc_ref2'::regclass) AND attnum > 0 AND NOT attisdropped
@@ -228,6 +232,17 @@ DROP TABLE dc_ref2;
 SELECT * FROM dc_nodes('dc_ht', 'dc_ref2');
 SELECT * FROM dc_orphans();
 RESET ROLE;
+-- a reference table's foreign key to another goes with it everywhere
+CREATE TABLE dc_parent (id int PRIMARY KEY);
+CREATE TABLE dc_child (id int PRIMARY KEY, parent int REFERENCES dc_parent);
+SELECT create_reference_table('dc_parent'), create_reference_table('dc_child');
+DROP TABLE dc_parent CASCADE;
+SELECT count(*) AS foreign_keys FROM pg_constraint WHERE conrelid = 'dc_child'::regclass AND contype = 'f';
+SELECT * FROM _hyperdist_functions.data_node_query('dn3',
+  $$SELECT count(*)::text FROM pg_constraint
+     WHERE conrelid = 'public.dc_child'::regclass AND contype = 'f'$$) AS q(foreign_keys text);
+DROP TABLE dc_child;
+SELECT * FROM dc_nodes('dc_parent', 'dc_child');
 
 DROP FUNCTION dc_nodes, dc_orphans;
 REVOKE CREATE ON SCHEMA public FROM regress_dc;
