@@ -82,7 +82,7 @@ typedef struct Dropped
 
 /*
  * The statement's dropped objects; for parts of a table, the table (the
- * identity of a constraint, default or trigger names it).
+ * identity of a constraint or default names it).
  */
 #define DROPPED_SQL \
 	"SELECT d.classid, d.objsubid, d.original, d.object_type, d.object_identity," \
