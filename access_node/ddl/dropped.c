@@ -96,13 +96,11 @@ typedef struct Dropped
 	"  LEFT JOIN pg_catalog.pg_class c" \
 	"    ON c.relnamespace = n.oid AND c.relname = d.address_names[2]"
 
+/* A text column that is never NULL for the rows read (a relation's names). */
 static char *
 text_value(uint64 row, int col)
 {
-	bool		isnull;
-	Datum		value = hd_spi_value(row, col, TEXTOID, &isnull);
-
-	return isnull ? NULL : TextDatumGetCString(value);
+	return TextDatumGetCString(hd_spi_value(row, col, TEXTOID, NULL));
 }
 
 /* Whether a relation of type object_type could be in the catalog. */
