@@ -488,10 +488,21 @@ deparse_statements(const CaggQuery *cq, HdCatalogCagg *cagg, Oid watermark)
 	hd_safe_search_path_end(nestlevel);
 }
 
+/*
+ * The view, its table and watermark function going with it.  The view
+ * depends on the hypertable as a view reading it would: a view of
+ * materialized rows alone does not read it, and DROP TABLE of the
+ * hypertable would leave it behind, its catalog row gone; so DROP TABLE
+ * needs CASCADE, which drops the view (ddl/dropped.c forgets it), as
+ * TimescaleDB required.
+ */
 static void
-create_view(HdCatalogCagg *cagg, Oid nspid, const char *relname, Oid watermark)
+create_view(HdCatalogCagg *cagg, Oid nspid, const char *relname, Oid watermark,
+			Oid ht_relid)
 {
 	char	   *name = quote_qualified_identifier(get_namespace_name(nspid), relname);
+	ObjectAddress view;
+	ObjectAddress ht = {RelationRelationId, ht_relid, 0};
 
 	hd_spi_connect();
 	run(hd_cagg_view_sql(cagg, name));
@@ -499,6 +510,8 @@ create_view(HdCatalogCagg *cagg, Oid nspid, const char *relname, Oid watermark)
 	cagg->view_relid = get_relname_relid(relname, nspid);
 	depend_on_view(RelationRelationId, cagg->mat_relid, cagg->view_relid);
 	depend_on_view(ProcedureRelationId, watermark, cagg->view_relid);
+	ObjectAddressSet(view, RelationRelationId, cagg->view_relid);
+	recordDependencyOn(&view, &ht, DEPENDENCY_NORMAL);
 }
 
 bool
@@ -540,7 +553,7 @@ hd_cagg_create(CreateTableAsStmt *stmt, const char *query_string, bool top_level
 	watermark = create_internal(stmt, &cq, &cagg, opts.group_indexes, query_string);
 	cagg.bucket_column = get_attname(cagg.mat_relid, cq.bucket_attno, false);
 	deparse_statements(&cq, &cagg, watermark);
-	create_view(&cagg, nspid, stmt->into->rel->relname, watermark);
+	create_view(&cagg, nspid, stmt->into->rel->relname, watermark, cq.ht->relid);
 
 	/*
 	 * Writers in flight do not log their changes (the hypertable had no

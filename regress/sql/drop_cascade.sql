@@ -226,8 +226,18 @@ CREATE MATERIALIZED VIEW dc_daily
 SELECT time_bucket('1 day', time) AS day, count(*) FROM dc_ht GROUP BY 1;
 SELECT add_continuous_aggregate_policy('dc_daily', start_offset => interval '10 days',
   end_offset => interval '1 hour', schedule_interval => interval '1 hour') > 0 AS policy;
+-- an aggregate of materialized rows alone depends on its hypertable too
+CREATE MATERIALIZED VIEW dc_mat_only WITH (timescaledb.continuous) AS
+SELECT time_bucket('1 day', time) AS day, count(*) FROM dc_ht GROUP BY 1;
+DROP TABLE dc_ht;
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS caggs FROM hyperdist_information.continuous_aggregates
+ WHERE hypertable_name = 'dc_ht';
 DROP TABLE dc_ht CASCADE;
 SELECT * FROM dc_nodes('dc_ht', 'dc_ref2');
+SELECT to_regclass('dc_mat_only') AS view,
+       (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = '_hyperdist_cagg' AND c.relkind = 'r') AS materialized_tables;
 DROP TABLE dc_ref2;
 SELECT * FROM dc_nodes('dc_ht', 'dc_ref2');
 SELECT * FROM dc_orphans();
