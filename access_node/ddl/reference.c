@@ -65,14 +65,20 @@ forward(const char *sql)
 }
 
 static void
-refuse(const char *what, Oid relid)
+refuse_with_hint(const char *what, Oid relid, const char *hint)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("%s is not supported on reference table \"%s\"",
 					what, get_rel_name(relid)),
 			 errdetail("The statement cannot be applied to the table's copies on the data nodes, so it was not applied anywhere."),
-			 errhint("Drop the reference table and create it again as needed.")));
+			 errhint("%s", hint)));
+}
+
+static void
+refuse(const char *what, Oid relid)
+{
+	refuse_with_hint(what, relid, "Drop the reference table and create it again as needed.");
 }
 
 /* ---- DROP ------------------------------------------------------------------- */
@@ -195,8 +201,9 @@ check_alter_cmd(Oid relid, AlterTableCmd *cmd)
 		case AT_AddColumn:
 			if (hd_ddl_computes_values(castNode(ColumnDef, cmd->def)) ||
 				hd_ddl_fills_volatile(castNode(ColumnDef, cmd->def)))
-				refuse("ADD COLUMN with an identity, a generation expression, a foreign key, a serial type or a default that is not immutable",
-					   relid);
+				refuse_with_hint("ADD COLUMN with an identity, a generation expression, a foreign key, a serial type or a default that is not immutable",
+								 relid,
+								 "For a default, add the column with none or a constant one, fill it with UPDATE, then ALTER COLUMN ... SET DEFAULT (new rows get their defaults on the access node); for the others, create the table again.");
 			return;
 		case AT_AddConstraint:
 			con = castNode(Constraint, cmd->def);
