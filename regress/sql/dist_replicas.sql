@@ -133,11 +133,9 @@ UPDATE rp SET v = 0;
 \echo :LAST_ERROR_SQLSTATE
 -- the failed statements marked nothing
 SELECT * FROM rp_catalog WHERE day = '01-03';
-SELECT node_name, available FROM alter_data_node('dn3', available => true);
-
--- ---- dn2 available again: its stale replicas are neither read nor written
--- (the replica healer, which would bring them up to date at any moment, is
--- paused, and gone once the reload reached it)
+-- The replica healer would bring stale replicas up to date, and give the
+-- 01-11 chunk its second replica on dn3, at any moment from here: it is
+-- paused, and gone once the reload reached it.
 ALTER SYSTEM SET hyperdist.enable_replica_healing = off;
 SELECT pg_reload_conf();
 DO $$
@@ -149,6 +147,9 @@ BEGIN
   END LOOP;
 END $$;
 SELECT count(*) AS healers FROM pg_stat_activity WHERE backend_type = 'hyperdist replica healer';
+SELECT node_name, available FROM alter_data_node('dn3', available => true);
+
+-- ---- dn2 available again: its stale replicas are neither read nor written
 SELECT node_name, available FROM alter_data_node('dn2', available => true);
 SELECT * FROM rp_diff;
 SELECT count(*), sum(v) FROM rp;
