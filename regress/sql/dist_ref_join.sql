@@ -193,6 +193,11 @@ SELECT left(regexp_replace(c.q, '\s+', ' ', 'g'), 90) AS query, r.*
       ON t.id = r.tags_id AND t.weight > 20 WHERE t.id IS NULL GROUP BY 1 ORDER BY 1$$),
     ($$SELECT t.region, count(*) FROM TBL r JOIN TAGS t ON t.id = r.tags_id
       WHERE NOT EXISTS (SELECT 1 FROM REGIONS g WHERE g.region = t.region) GROUP BY 1 ORDER BY 1$$),
+    -- the join column equal to a constant (PostgreSQL derives t's qual)
+    ($$SELECT r.time, r.val FROM TBL r WHERE NOT EXISTS (SELECT 1 FROM TAGS t
+      WHERE t.hostname = r.hostname AND t.weight > 50) AND r.hostname = 'host_3' ORDER BY 1, 2$$),
+    ($$SELECT r.time, r.val FROM TBL r WHERE EXISTS (SELECT 1 FROM TAGS t
+      WHERE t.hostname = r.hostname AND t.weight > 50) AND r.hostname = 'host_7' ORDER BY 1, 2$$),
     ($$SELECT g.zone, count(*) FROM TBL r LEFT JOIN TAGS t ON t.id = r.tags_id
       LEFT JOIN REGIONS g ON g.region = t.region
       WHERE NOT EXISTS (SELECT 1 FROM TAGS t2 WHERE t2.weight = r.val) GROUP BY 1 ORDER BY 1$$),
@@ -245,9 +250,21 @@ EXECUTE rj_q_loc('r0');
 EXECUTE rj_q('r2');
 EXECUTE rj_q_loc('r2');
 EXPLAIN (VERBOSE, COSTS OFF) EXECUTE rj_q('r1');
+-- inside NOT EXISTS
+PREPARE rj_a(int) AS
+  SELECT r.hostname, count(*) FROM rj1 r WHERE NOT EXISTS (SELECT 1 FROM rj_tags t
+   WHERE t.hostname = r.hostname AND t.weight > $1) GROUP BY 1 ORDER BY 1;
+PREPARE rj_a_loc(int) AS
+  SELECT r.hostname, count(*) FROM rj_loc r WHERE NOT EXISTS (SELECT 1 FROM rj_tags_loc t
+   WHERE t.hostname = r.hostname AND t.weight > $1) GROUP BY 1 ORDER BY 1;
+EXECUTE rj_a(60);
+EXECUTE rj_a_loc(60);
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE rj_a(60);
 RESET plan_cache_mode;
 DEALLOCATE rj_q;
 DEALLOCATE rj_q_loc;
+DEALLOCATE rj_a;
+DEALLOCATE rj_a_loc;
 
 DROP FUNCTION variants;
 DROP VIEW rj_tags_sb, rj_tags_v, rj_tags_loc_sb, rj_tags_loc_v;
