@@ -41,8 +41,9 @@ typedef struct HdRemoteLimit
  * One relation of a query joining a distributed hypertable with reference
  * tables on the data nodes (fdw/join.c), in FROM's order, the hypertable
  * first: "<table> r<varno>", joined to those before it by jointype (INNER
- * or LEFT; unused for the first) ON conds (RestrictInfos).  Its columns are
- * written "r<varno>.<column>".
+ * or LEFT; unused for the first) ON conds (RestrictInfos), or for SEMI and
+ * ANTI a filter of their rows: whether a row of it meets conds.  Its
+ * columns are written "r<varno>.<column>".
  */
 typedef struct HdJoinRel
 {
@@ -89,8 +90,10 @@ extern List *hd_deparse_grouping(Oid relid, List *tlist, List *conds,
 								 Expr *bucket, Var *column, int64 buckets,
 								 const char *suffix, List **params_list);
 extern List *hd_deparse_join(List *rels, List *tlist, List *conds,
-							 const char *suffix, List **params_list);
+							 const char *suffix, List **params_list,
+							 bool *has_where);
 extern char *hd_deparse_join_alias(List *rels);
+extern char *hd_deparse_join_relations(List *rels, bool grouped);
 extern char *hd_deparse_group_by(List *positions);
 extern char *hd_deparse_order_positions(List *positions, List *sort_clauses,
 										int64 limit);

@@ -381,22 +381,73 @@ hd_deparse_grouping(Oid relid, List *tlist, List *conds, Expr *bucket,
 					  makeString(pstrdup(suffix)));
 }
 
+/* The SQL keyword of a join type of HdJoinRel. */
+static const char *
+join_keyword(JoinType jointype)
+{
+	switch (jointype)
+	{
+		case JOIN_LEFT:
+			return "LEFT";
+		case JOIN_SEMI:
+			return "SEMI";
+		case JOIN_ANTI:
+			return "ANTI";
+		default:
+			return "INNER";
+	}
+}
+
+/* " WHERE " before a query's first condition, " AND " before the others */
+static void
+append_conjunct(StringInfo buf, bool *has_where)
+{
+	appendStringInfoString(buf, *has_where ? " AND " : " WHERE ");
+	*has_where = true;
+}
+
+/*
+ * " [NOT] EXISTS (SELECT NULL FROM <reference table> r<varno> WHERE
+ * <conds>)": a semi- or anti-join, as a filter of the rows of the
+ * relations before it in rels, which its conds may read.
+ */
+static void
+deparse_exists(StringInfo buf, List *rels, HdJoinRel *rel,
+			   List **params_list)
+{
+	appendStringInfo(buf, "%sEXISTS (SELECT NULL FROM %s r%u",
+					 rel->jointype == JOIN_ANTI ? "NOT " : "",
+					 hd_deparse_local_table(rel->relid), rel->varno);
+	if (rel->conds != NIL)
+	{
+		appendStringInfoString(buf, " WHERE ");
+		hd_deparse_join_expr_list(buf, rels, rel->conds, " AND ", params_list);
+	}
+	appendStringInfoChar(buf, ')');
+}
+
 /*
  * A distributed hypertable joined with reference tables (fdw/join.c), in
  * parts (hd_deparse_node_scan): "SELECT <tlist> FROM <hypertable> r1 JOIN
- * <reference table> r2 ON (...) LEFT JOIN ... [WHERE <conds>]", then
- * suffix (GROUP BY ...).  rels are the HdJoinRels, the hypertable first;
- * a reference table's copy on a data node has its name.  A query needing
- * no column selects NULL, one value per row.
+ * <reference table> r2 ON (...) LEFT JOIN ... [WHERE <conds> AND [NOT]
+ * EXISTS (...)]", then suffix (GROUP BY ...).  rels are the HdJoinRels,
+ * the hypertable first; a reference table's copy on a data node has its
+ * name.  Semi- and anti-joins filter the rows of the others in WHERE: they
+ * read only columns of rels before them, which the joins after them keep
+ * as they are (inner joins, and LEFT JOINs preserving them), so the filter
+ * can as well apply after those.  A query needing no column selects NULL,
+ * one value per row.  *has_where tells whether the first part ends with
+ * a WHERE clause.
  */
 List *
 hd_deparse_join(List *rels, List *tlist, List *conds, const char *suffix,
-				List **params_list)
+				List **params_list, bool *has_where)
 {
 	StringInfoData sql;
 	HdJoinRel  *first = linitial(rels);
 	ListCell   *lc;
 
+	*has_where = false;
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT ");
 	if (tlist == NIL)
@@ -408,8 +459,10 @@ hd_deparse_join(List *rels, List *tlist, List *conds, const char *suffix,
 	{
 		HdJoinRel  *rel = lfirst(lc);
 
+		if (rel->jointype == JOIN_SEMI || rel->jointype == JOIN_ANTI)
+			continue;
 		appendStringInfo(&sql, " %s JOIN %s r%u ON (",
-						 rel->jointype == JOIN_LEFT ? "LEFT" : "INNER",
+						 join_keyword(rel->jointype),
 						 hd_deparse_local_table(rel->relid), rel->varno);
 		if (rel->conds == NIL)
 			appendStringInfoString(&sql, "true");
@@ -419,8 +472,17 @@ hd_deparse_join(List *rels, List *tlist, List *conds, const char *suffix,
 	}
 	if (conds != NIL)
 	{
-		appendStringInfoString(&sql, " WHERE ");
+		append_conjunct(&sql, has_where);
 		hd_deparse_join_expr_list(&sql, rels, conds, " AND ", params_list);
+	}
+	for_each_from(lc, rels, 1)
+	{
+		HdJoinRel  *rel = lfirst(lc);
+
+		if (rel->jointype != JOIN_SEMI && rel->jointype != JOIN_ANTI)
+			continue;
+		append_conjunct(&sql, has_where);
+		deparse_exists(&sql, rels, rel, params_list);
 	}
 	return list_make2(makeString(sql.data), makeString(pstrdup(suffix)));
 }
@@ -430,6 +492,37 @@ char *
 hd_deparse_join_alias(List *rels)
 {
 	return psprintf("r%u", ((HdJoinRel *) linitial(rels))->varno);
+}
+
+/*
+ * The relations of hd_deparse_join's query for EXPLAIN, in the planner's
+ * join order, as postgres_fdw shows a join it pushes down:
+ * "((public.cpu r1) INNER JOIN (public.tags r2)) SEMI JOIN (public.regions
+ * r3)", within "Aggregate on (...)" when the data nodes group the rows.
+ */
+char *
+hd_deparse_join_relations(List *rels, bool grouped)
+{
+	char	   *joined = NULL;
+	ListCell   *lc;
+
+	foreach(lc, rels)
+	{
+		HdJoinRel  *rel = lfirst(lc);
+		char	   *table = psprintf("(%s r%u)",
+									 hd_deparse_local_table(rel->relid),
+									 rel->varno);
+
+		if (joined == NULL)
+			joined = table;
+		else if (foreach_current_index(lc) == 1)
+			joined = psprintf("%s %s JOIN %s", joined,
+							  join_keyword(rel->jointype), table);
+		else
+			joined = psprintf("(%s) %s JOIN %s", joined,
+							  join_keyword(rel->jointype), table);
+	}
+	return grouped ? psprintf("Aggregate on (%s)", joined) : joined;
 }
 
 /* " GROUP BY 1, 2": the grouping columns by their positions; "" if none. */

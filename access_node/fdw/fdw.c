@@ -170,7 +170,7 @@ hd_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
 							list_concat(params_list, prune_exprs),
 							hd_scan_private(sql_parts, retrieved_attrs,
 											remote_conds != NIL || skip_scan,
-											prune_codes, foreigntableid, ""),
+											prune_codes, foreigntableid, "", ""),
 							NIL, NIL, outer_plan);
 }
 

@@ -269,6 +269,9 @@ hd_get_grouping_plan(PlannerInfo *root, RelOptInfo *rel, List *tlist,
 	List	   *order_by = NIL;
 	List	   *sql_parts;
 	char	   *suffix;
+	bool		has_where;
+	char	   *alias = "";
+	char	   *relations = "";
 	Expr	   *bucket = NULL;
 	ListCell   *lc;
 
@@ -303,14 +306,21 @@ hd_get_grouping_plan(PlannerInfo *root, RelOptInfo *rel, List *tlist,
 												 root->parse->sortClause,
 												 info->limit));
 	if (scaninfo->joins != NIL)
+	{
 		sql_parts = hd_deparse_join(scaninfo->joins, tlist,
 									scaninfo->remote_conds, suffix,
-									&params_list);
+									&params_list, &has_where);
+		alias = hd_deparse_join_alias(scaninfo->joins);
+		relations = hd_deparse_join_relations(scaninfo->joins, true);
+	}
 	else
+	{
 		sql_parts = hd_deparse_grouping(info->relid, tlist,
 										scaninfo->remote_conds, bucket,
 										info->bucket_column, info->limit,
 										suffix, &params_list);
+		has_where = scaninfo->remote_conds != NIL || bucket != NULL;
+	}
 	prune_codes = hd_prune_quals(root, scaninfo->htrel, ht,
 								 scaninfo->htrel->baserestrictinfo,
 								 &prune_exprs);
@@ -318,10 +328,7 @@ hd_get_grouping_plan(PlannerInfo *root, RelOptInfo *rel, List *tlist,
 	return make_foreignscan(tlist, NIL, 0,
 							list_concat(params_list, prune_exprs),
 							hd_scan_private(sql_parts, retrieved_attrs,
-											scaninfo->remote_conds != NIL ||
-											bucket != NULL,
-											prune_codes, info->relid,
-											scaninfo->joins != NIL ?
-											hd_deparse_join_alias(scaninfo->joins) : ""),
+											has_where, prune_codes,
+											info->relid, alias, relations),
 							tlist, NIL, outer_plan);
 }

@@ -18,6 +18,12 @@
  * apply after an outer join in WHERE, with the hypertable's (filtering
  * rows of the preserved side before or after the join is the same).
  *
+ * A semi- or anti-join of the hypertable's side with a reference table
+ * (EXISTS, NOT EXISTS, LEFT JOIN ... WHERE ref.k IS NULL) is decided by
+ * each node for each row it reads, having the whole reference table:
+ * "... WHERE [NOT] EXISTS (SELECT NULL FROM <ref> r3 WHERE <join clauses>
+ * AND <ref's quals>)", returning the hypertable side's columns only.
+ *
  * The join relation gets this wrapper's FdwRoutine and server, as
  * PostgreSQL gives a join of two foreign tables of one server: it plans a
  * foreign path of a relation with the relation's GetForeignPlan, and a
@@ -27,8 +33,9 @@
  * recognize the join and redo grouping.c's checks outside the wrapper.
  *
  * Not pushed down, the join then running here: FULL and RIGHT joins, and
- * a LEFT JOIN preserving the reference table, whose unmatched rows every
- * node would return; semi- and anti-joins; a reference table with row
+ * a LEFT JOIN, semi- or anti-join with the reference table on the left,
+ * whose rows every node would return; an anti-join returning the reference
+ * table's columns or with quals on its result; a reference table with row
  * level security (even for a role that bypasses it) or security quals
  * (views with security_barrier), inheritance children or TABLESAMPLE, or
  * read as another user than the hypertable (a view's owner); any qual or
@@ -160,10 +167,25 @@ first_rel(PlannerInfo *root, RelOptInfo *htrel)
 }
 
 /*
+ * Whether the relation's columns are among rel's: a semi- or anti-join
+ * returns only its left side's (an anti-join could return the right
+ * side's as NULLs, which the data nodes' query does not select).
+ */
+static bool
+returns_columns_of(PlannerInfo *root, RelOptInfo *rel, RelOptInfo *of)
+{
+	return bms_overlap(pull_varnos(root, (Node *) rel->reltarget->exprs),
+					   of->relids);
+}
+
+/*
  * set_join_pathlist_hook: when joinrel joins the hypertable's side with a
  * reference table as the header describes, makes it a relation of this
  * wrapper and offers the data nodes' join.  PostgreSQL calls this for each
  * pair of relations that makes joinrel; the first that qualifies plans it.
+ * A semi-join comes as JOIN_SEMI, and as an inner join with its right
+ * side made unique (JOIN_UNIQUE_INNER, or JOIN_UNIQUE_OUTER with the sides
+ * swapped): all three are the same semi-join of the hypertable's side.
  */
 void
 hd_add_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
@@ -187,29 +209,43 @@ hd_add_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
 		!bms_is_empty(joinrel->lateral_relids) ||
 		!user_columns_only(joinrel))
 		return;
-	if (jointype == JOIN_INNER && hypertable_side(root, innerrel) != NULL)
+	if (jointype == JOIN_UNIQUE_OUTER ||
+		(jointype == JOIN_INNER && hypertable_side(root, innerrel) != NULL))
 	{
 		htside = innerrel;
 		refrel = outerrel;
 	}
-	else if (jointype != JOIN_INNER && jointype != JOIN_LEFT)
+	if (jointype == JOIN_UNIQUE_INNER || jointype == JOIN_UNIQUE_OUTER)
+		jointype = JOIN_SEMI;
+	else if (jointype == JOIN_FULL || jointype == JOIN_RIGHT)
 		return;
 	htinfo = hypertable_side(root, htside);
 	if (htinfo == NULL || !reference_side(root, refrel, htinfo->htrel))
 		return;
+	if ((jointype == JOIN_SEMI || jointype == JOIN_ANTI) &&
+		returns_columns_of(root, joinrel, refrel))
+		return;
 
-	/* an outer join's ON clause, and the quals that filter its result */
+	/*
+	 * The join's condition, and the quals that filter an outer join's
+	 * result.  PostgreSQL evaluates every clause of an inner or semi-join
+	 * as its condition; those of an outer join that are pushed down filter
+	 * its result: a LEFT JOIN's go to WHERE, an anti-join's (its right
+	 * side's columns NULL) NOT EXISTS cannot express, so it stays here.
+	 */
 	foreach(lc, extra->restrictlist)
 	{
 		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
 
 		if (!hd_is_foreign_expr(joinrel, ri->clause, false))
 			return;
-		if (IS_OUTER_JOIN(jointype) &&
-			RINFO_IS_PUSHED_DOWN(ri, joinrel->relids))
+		if (!IS_OUTER_JOIN(jointype) ||
+			!RINFO_IS_PUSHED_DOWN(ri, joinrel->relids))
+			on = lappend(on, ri);
+		else if (jointype == JOIN_LEFT)
 			where = lappend(where, ri);
 		else
-			on = lappend(on, ri);
+			return;
 	}
 
 	ref = palloc(sizeof(HdJoinRel));
@@ -267,19 +303,21 @@ hd_get_join_plan(PlannerInfo *root, RelOptInfo *joinrel, List *tlist,
 	List	   *retrieved_attrs = NIL;
 	List	   *prune_codes;
 	List	   *sql_parts;
+	bool		has_where;
 
 	for (int i = 1; i <= list_length(scan_tlist); i++)
 		retrieved_attrs = lappend_int(retrieved_attrs, i);
 	sql_parts = hd_deparse_join(info->joins, scan_tlist, info->remote_conds,
-								"", &params_list);
+								"", &params_list, &has_where);
 	prune_codes = hd_prune_quals(root, htrel, hd_hypertable_load(relid),
 								 htrel->baserestrictinfo, &prune_exprs);
 
 	return make_foreignscan(tlist, NIL, 0,
 							list_concat(params_list, prune_exprs),
 							hd_scan_private(sql_parts, retrieved_attrs,
-											info->remote_conds != NIL,
-											prune_codes, relid,
-											hd_deparse_join_alias(info->joins)),
+											has_where, prune_codes, relid,
+											hd_deparse_join_alias(info->joins),
+											hd_deparse_join_relations(info->joins,
+																	  false)),
 							scan_tlist, NIL, outer_plan);
 }

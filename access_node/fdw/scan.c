@@ -395,11 +395,14 @@ compute_params(HdScanState *state)
 /* ForeignScan.fdw_private, in the order of HdScanPrivateIndex */
 List *
 hd_scan_private(List *sql_parts, List *retrieved_attrs, bool has_where,
-				List *prune_codes, Oid relid, const char *alias)
+				List *prune_codes, Oid relid, const char *alias,
+				const char *relations)
 {
-	return lappend(list_make5(sql_parts, retrieved_attrs, makeBoolean(has_where),
-							  prune_codes, makeInteger(relid)),
-				   makeString(pstrdup(alias)));
+	return list_concat(list_make5(sql_parts, retrieved_attrs,
+								  makeBoolean(has_where), prune_codes,
+								  makeInteger(relid)),
+					   list_make2(makeString(pstrdup(alias)),
+								  makeString(pstrdup(relations))));
 }
 
 void
@@ -824,17 +827,24 @@ explain_remote_plan(HdScanState *state, int i, List *fdw_exprs,
 }
 
 /*
- * EXPLAIN: each data node queried, the number of chunks read from it (for
- * a distributed hypertable), with VERBOSE its query (and its plan with
- * hyperdist.enable_remote_explain), with ANALYZE the rows it returned and
- * the time from sending the query to reading its last row.
+ * EXPLAIN: the relations a join reads, each data node queried, the number
+ * of chunks read from it (for a distributed hypertable), with VERBOSE its
+ * query (and its plan with hyperdist.enable_remote_explain), with ANALYZE
+ * the rows it returned and the time from sending the query to reading its
+ * last row.
  */
 void
 hd_explain_scan_queries(ForeignScanState *node, ExplainState *es)
 {
 	HdScanState *state = (HdScanState *) node->fdw_state;
 	bool		dist = state->ht != NULL;
-	List	   *fdw_exprs = castNode(ForeignScan, node->ss.ps.plan)->fdw_exprs;
+	ForeignScan *fsplan = castNode(ForeignScan, node->ss.ps.plan);
+	List	   *fdw_exprs = fsplan->fdw_exprs;
+	char	   *relations = strVal(list_nth(fsplan->fdw_private,
+											HdScanPrivateRelations));
+
+	if (relations[0] != '\0')
+		ExplainPropertyText("Relations", relations, es);
 
 	/* a scan never run (EXPLAIN ANALYZE): the nodes it would have read */
 	if (!state->planned)

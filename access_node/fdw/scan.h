@@ -19,9 +19,10 @@
  * the attribute numbers of the scan tuple its output columns fill, in
  * order (IntList; empty when the query needs no column), whether the first
  * part has a WHERE clause (Boolean), the codes of the chunk pruning quals
- * (IntList, fdw/prune.c), the foreign table's OID (Integer) and the
+ * (IntList, fdw/prune.c), the foreign table's OID (Integer), the
  * hypertable's alias its chunk filter is qualified by (String; "" for a
- * query reading one table; fdw/join.c).  fdw_exprs are the values
+ * query reading one table; fdw/join.c) and the relations a join reads, for
+ * EXPLAIN (String; "" for one table).  fdw_exprs are the values
  * of the SQL's parameters $1, $2..., then the pruning quals' expressions.
  */
 enum HdScanPrivateIndex
@@ -31,12 +32,13 @@ enum HdScanPrivateIndex
 	HdScanPrivateHasWhere,
 	HdScanPrivatePruneCodes,
 	HdScanPrivateRelid,
-	HdScanPrivateAlias
+	HdScanPrivateAlias,
+	HdScanPrivateRelations
 };
 
 extern List *hd_scan_private(List *sql_parts, List *retrieved_attrs,
 							 bool has_where, List *prune_codes, Oid relid,
-							 const char *alias);
+							 const char *alias, const char *relations);
 extern void hd_begin_foreign_scan(ForeignScanState *node, int eflags);
 extern TupleTableSlot *hd_iterate_foreign_scan(ForeignScanState *node);
 extern void hd_rescan_foreign_scan(ForeignScanState *node);

@@ -4,6 +4,9 @@
 -- hypertable with reference tables ships "... FROM <hypertable> r1 JOIN
 -- <reference table> r2 ON (...)" to each data node, which joins with its
 -- copy; grouped, each node returns partial aggregates of its joined rows.
+-- Semi- and anti-joins (EXISTS, NOT EXISTS, LEFT JOIN ... IS NULL) ship
+-- "... WHERE [NOT] EXISTS (SELECT NULL FROM <reference table> ...)": each
+-- node decides them alone with its copy.  EXPLAIN names the joined tables.
 -- Every query runs on two distributed hypertables (replication factor 1 and
 -- 2) and on a local table with the same rows, with the tags in reference
 -- tables and in local ones, and must return the same rows.  Needs dn1..dn3.
@@ -66,6 +69,38 @@ SELECT g.zone, sum(r.val) FROM rj1 r
   JOIN rj_tags t ON t.id = r.tags_id
   LEFT JOIN rj_regions g ON g.region = t.region
  GROUP BY 1;
+-- EXISTS on a column that is no key of the reference table: a semi-join,
+-- its subquery's quals on the reference table inside EXISTS
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT r.time, r.val FROM rj1 r
+ WHERE EXISTS (SELECT 1 FROM rj_tags t WHERE t.hostname = r.hostname AND t.region = 'r1')
+   AND r.val > 50;
+-- NOT EXISTS after an inner join, grouped
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT t.region, count(*) FROM rj1 r JOIN rj_tags t ON t.id = r.tags_id
+ WHERE NOT EXISTS (SELECT 1 FROM rj_regions g WHERE g.region = t.region)
+ GROUP BY 1;
+-- LEFT JOIN ... IS NULL is the anti-join
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT count(*) FROM rj1 r LEFT JOIN rj_tags t ON t.id = r.tags_id AND t.weight > 20
+ WHERE t.id IS NULL;
+-- plain EXPLAIN: the relations, as postgres_fdw shows them
+EXPLAIN (COSTS OFF)
+SELECT r.time FROM rj1 r JOIN rj_tags t ON t.id = r.tags_id
+ WHERE NOT EXISTS (SELECT 1 FROM rj_regions g WHERE g.region = t.region);
+EXPLAIN (COSTS OFF)
+SELECT r.hostname, count(*) FROM rj1 r
+ WHERE EXISTS (SELECT 1 FROM rj_tags t WHERE t.weight > r.val) GROUP BY 1;
+-- stay here: NOT IN (NULLs make it no anti-join), a subquery reading the
+-- hypertable's row besides its join columns (SubPlan), an anti-join
+-- returning the reference table's (NULL) columns
+EXPLAIN (COSTS OFF)
+SELECT count(*) FROM rj1 r WHERE r.tags_id NOT IN (SELECT id FROM rj_tags WHERE region = 'r1');
+EXPLAIN (COSTS OFF)
+SELECT count(*) FROM rj1 r WHERE r.tags_id IN (SELECT id FROM rj_tags t WHERE t.weight > r.val);
+EXPLAIN (COSTS OFF)
+SELECT r.time, t.hostname FROM rj1 r LEFT JOIN rj_tags t ON t.hostname = r.hostname
+ WHERE t.hostname IS NULL;
 
 -- Joins that stay here: the reference table's unmatched rows would come
 -- from every data node (its LEFT JOIN, FULL JOIN); a function the data
@@ -134,6 +169,48 @@ SELECT left(regexp_replace(c.q, '\s+', ' ', 'g'), 90) AS query, r.*
       LEFT JOIN REGIONS g ON g.region = t.region GROUP BY 1 ORDER BY 1$$),
     ($$SELECT g.zone, count(*) FROM TBL r LEFT JOIN TAGS t ON t.id = r.tags_id
       LEFT JOIN REGIONS g ON g.region = t.region WHERE r.val > 30 GROUP BY 1 ORDER BY 1$$),
+    -- semi-joins: each row once however many rows of the reference table
+    -- match, NULL tags_id never
+    ($$SELECT r.time, r.val FROM TBL r WHERE EXISTS (SELECT 1 FROM TAGS t
+      WHERE t.hostname = r.hostname AND t.region = 'r1') AND r.val > 50 ORDER BY 1, 2$$),
+    ($$SELECT r.time, r.tags_id FROM TBL r WHERE EXISTS (SELECT 1 FROM TAGS t
+      WHERE t.id = r.tags_id AND t.weight >= 50) ORDER BY 1, 2$$),
+    ($$SELECT r.time, r.val FROM TBL r WHERE EXISTS (SELECT 1 FROM TAGS t
+      WHERE t.weight > r.val AND t.region <> 'r0') ORDER BY 1, 2$$),
+    ($$SELECT r.time, r.val FROM TBL r WHERE (r.hostname, r.tags_id % 5) IN
+      (SELECT hostname, weight % 5 FROM TAGS) ORDER BY 1, 2$$),
+    ($$SELECT r.hostname, count(*), sum(r.val) FROM TBL r WHERE EXISTS (SELECT 1 FROM TAGS t
+      WHERE t.weight > r.val) AND r.time < '2024-01-01 05:00' GROUP BY 1 ORDER BY 1$$),
+    ($$SELECT t.region, count(*) FROM TBL r JOIN TAGS t ON t.id = r.tags_id
+      WHERE EXISTS (SELECT 1 FROM TAGS t2 WHERE t2.region = t.region AND t2.weight > r.val)
+      GROUP BY 1 ORDER BY 1$$),
+    -- anti-joins: NULL tags_id has no match, so its rows stay
+    ($$SELECT r.time, r.tags_id FROM TBL r WHERE NOT EXISTS (SELECT 1 FROM TAGS t
+      WHERE t.id = r.tags_id AND t.region = 'r1') ORDER BY 1, 2$$),
+    ($$SELECT r.time, r.val FROM TBL r WHERE NOT EXISTS (SELECT 1 FROM TAGS t
+      WHERE t.hostname = r.hostname) AND r.val < 30 ORDER BY 1, 2$$),
+    ($$SELECT r.tags_id, count(*), sum(r.val) FROM TBL r LEFT JOIN TAGS t
+      ON t.id = r.tags_id AND t.weight > 20 WHERE t.id IS NULL GROUP BY 1 ORDER BY 1$$),
+    ($$SELECT t.region, count(*) FROM TBL r JOIN TAGS t ON t.id = r.tags_id
+      WHERE NOT EXISTS (SELECT 1 FROM REGIONS g WHERE g.region = t.region) GROUP BY 1 ORDER BY 1$$),
+    -- the join column equal to a constant (PostgreSQL derives t's qual)
+    ($$SELECT r.time, r.val FROM TBL r WHERE NOT EXISTS (SELECT 1 FROM TAGS t
+      WHERE t.hostname = r.hostname AND t.weight > 50) AND r.hostname = 'host_3' ORDER BY 1, 2$$),
+    ($$SELECT r.time, r.val FROM TBL r WHERE EXISTS (SELECT 1 FROM TAGS t
+      WHERE t.hostname = r.hostname AND t.weight > 50) AND r.hostname = 'host_7' ORDER BY 1, 2$$),
+    ($$SELECT g.zone, count(*) FROM TBL r LEFT JOIN TAGS t ON t.id = r.tags_id
+      LEFT JOIN REGIONS g ON g.region = t.region
+      WHERE NOT EXISTS (SELECT 1 FROM TAGS t2 WHERE t2.weight = r.val) GROUP BY 1 ORDER BY 1$$),
+    -- not pushed down: NOT IN, with a NULL in its list too; a correlated
+    -- IN (a SubPlan); an anti-join returning the reference table's columns
+    ($$SELECT r.tags_id, count(*) FROM TBL r WHERE r.tags_id NOT IN
+      (SELECT id FROM TAGS WHERE region = 'r1') GROUP BY 1 ORDER BY 1$$),
+    ($$SELECT count(*) FROM TBL r WHERE r.tags_id NOT IN
+      (SELECT CASE WHEN region IS NOT NULL THEN id END FROM TAGS)$$),
+    ($$SELECT r.time, r.tags_id FROM TBL r WHERE r.tags_id IN
+      (SELECT id FROM TAGS t WHERE t.weight > r.val) ORDER BY 1, 2$$),
+    ($$SELECT r.time, r.hostname, t.hostname FROM TBL r LEFT JOIN TAGS t
+      ON t.hostname = r.hostname WHERE t.hostname IS NULL ORDER BY 1, 2$$),
     -- not pushed down
     ($$SELECT t.id, count(r.val) FROM TAGS t LEFT JOIN TBL r ON r.tags_id = t.id
       GROUP BY 1 ORDER BY 1$$),
@@ -173,9 +250,21 @@ EXECUTE rj_q_loc('r0');
 EXECUTE rj_q('r2');
 EXECUTE rj_q_loc('r2');
 EXPLAIN (VERBOSE, COSTS OFF) EXECUTE rj_q('r1');
+-- inside NOT EXISTS
+PREPARE rj_a(int) AS
+  SELECT r.hostname, count(*) FROM rj1 r WHERE NOT EXISTS (SELECT 1 FROM rj_tags t
+   WHERE t.hostname = r.hostname AND t.weight > $1) GROUP BY 1 ORDER BY 1;
+PREPARE rj_a_loc(int) AS
+  SELECT r.hostname, count(*) FROM rj_loc r WHERE NOT EXISTS (SELECT 1 FROM rj_tags_loc t
+   WHERE t.hostname = r.hostname AND t.weight > $1) GROUP BY 1 ORDER BY 1;
+EXECUTE rj_a(60);
+EXECUTE rj_a_loc(60);
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE rj_a(60);
 RESET plan_cache_mode;
 DEALLOCATE rj_q;
 DEALLOCATE rj_q_loc;
+DEALLOCATE rj_a;
+DEALLOCATE rj_a_loc;
 
 DROP FUNCTION variants;
 DROP VIEW rj_tags_sb, rj_tags_v, rj_tags_loc_sb, rj_tags_loc_v;
