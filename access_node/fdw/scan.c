@@ -9,8 +9,9 @@
  * when the node holds others): all are sent before the first row is
  * read, so the nodes work concurrently, and their rows are returned node
  * after node.  Each remote query is streamed over the node's session, in
- * the remote transaction of the local one unless the statement is a
- * transaction of its own (scan_joins_transaction).  The stream hands over
+ * the node's remote transaction of the local one where there is one (or
+ * one is begun from REPEATABLE READ up), else as a statement of its own
+ * (scan_begins_transaction).  The stream hands over
  * each row's fields as bytes; each field is decoded with its type's
  * receive function (binary transfer) or input function (text transfer), as
  * COPY FROM does.  Decoded values live in a context reset at each row,
@@ -59,6 +60,7 @@
 #include "remote/connection.h"
 #include "remote/fanout.h"
 #include "remote/fault.h"
+#include "remote/txn.h"
 #include "remote/typeio.h"
 
 typedef struct HdScanState
@@ -322,18 +324,34 @@ prune_without_initplans(HdScanState *state)
 }
 
 /*
- * Whether the remote queries join the local transaction.  A statement
- * outside a transaction block is a transaction of its own, and at READ
- * COMMITTED each statement on a data node takes its own snapshot anyway:
- * there its queries run as statements of their own on the nodes (as Citus
- * runs single-shard reads), which saves START TRANSACTION and COMMIT.  In a
- * transaction block, and from REPEATABLE READ up, they join the remote
- * transaction, whose snapshot and locks last as long as the local one.
+ * Whether the remote queries must run in a remote transaction of the local
+ * one, begun if the node has none: from REPEATABLE READ up, whose snapshot
+ * lasts as long as the local transaction's.  At READ COMMITTED each
+ * statement on a data node takes a snapshot of its own anyway, so a query
+ * runs in the node's remote transaction only where one is open (what the
+ * local transaction wrote there is visible only inside it), and elsewhere
+ * as a statement of its own, in a transaction block too (as Citus runs
+ * reads): no START TRANSACTION, scan savepoint or COMMIT for a node that
+ * is only read.  Its locks on that node then last for the statement, and
+ * a later statement sees what committed since (drop_chunks included), as
+ * READ COMMITTED lets it see any committed change.
  */
 static bool
-scan_joins_transaction(void)
+scan_begins_transaction(void)
 {
-	return IsTransactionBlock() || IsolationUsesXactSnapshot();
+	return IsolationUsesXactSnapshot();
+}
+
+/*
+ * A query on a session whose remote transaction is open runs in it; one
+ * in another state (a subtransaction's rollback that did not reach the
+ * node, PREPARE sent) cannot run there: hd_txn_begin_on says why.
+ */
+static void
+check_remote_transaction(HdConn *conn)
+{
+	if (conn != NULL && hd_conn_in_transaction(conn))
+		hd_txn_begin_on(conn);
 }
 
 /*
@@ -348,7 +366,7 @@ scan_joins_transaction(void)
 static void
 open_sessions(HdScanState *state)
 {
-	bool		transactional = scan_joins_transaction();
+	bool		transactional = scan_begins_transaction();
 	MemoryContext oldcxt = MemoryContextSwitchTo(state->scan_cxt);
 
 	for (;;)
@@ -366,6 +384,7 @@ open_sessions(HdScanState *state)
 				state->conns[i] = hd_conn_try_get(serverid, transactional);
 			if (state->conns[i] == NULL)
 				break;
+			check_remote_transaction(state->conns[i]);
 		}
 		if (i == state->nqueries)
 			break;

@@ -23,7 +23,11 @@ extern void hd_txn_xact_callback(XactEvent event, void *arg);
 extern void hd_txn_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 									SubTransactionId parentSubid, void *arg);
 
-/* Called by hd_conn_get: opens the remote transaction on conn if needed. */
+/*
+ * Called by hd_conn_get: opens the remote transaction on conn if needed.
+ * Also by a reader that joins one only where it is open (fdw/scan.c): for
+ * a remote transaction in a state where nothing may run, an error says why.
+ */
 extern void hd_txn_begin_on(HdConn *conn);
 
 /*

@@ -128,7 +128,12 @@ ROLLBACK;
 BEGIN;
 CALL distributed_exec($$INSERT INTO rt_t VALUES (40, 'prepare')$$, node_list => '{dn1}');
 PREPARE TRANSACTION 'rt_gid';
--- also when the data nodes were only read
+-- also when the data nodes were only read from REPEATABLE READ up (at READ
+-- COMMITTED a read runs as a statement of its own on a node where the
+-- transaction has no remote transaction: PostgreSQL's own PREPARE then)
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT count(*) FROM rt_dn1 WHERE id = 40;
+PREPARE TRANSACTION 'rt_gid';
 BEGIN;
 SELECT count(*) FROM rt_dn1 WHERE id = 40;
 PREPARE TRANSACTION 'rt_gid';

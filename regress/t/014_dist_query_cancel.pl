@@ -66,21 +66,23 @@ for my $case (["SELECT v FROM m WHERE $slow", 'COPY (SELECT %repeat(%'],
 ($out, $e) = $r->query("SELECT count(*), sum(v) FROM m WHERE v > 39990");
 is($out, '10|399955', 'the same session reads rows as COPY afterwards') or diag($e);
 
-# A statement outside a transaction block (at READ COMMITTED) is a
-# transaction of its own: its scans run on the nodes as statements of their
-# own.  In a block they join the remote transaction.  Told by what dn1 ran
-# just before the scan, in its statement log.
+# At READ COMMITTED a scan runs on a node as a statement of its own, in a
+# transaction block too, unless the block has a remote transaction there
+# (it wrote there): then it joins it, under its savepoint.  Told by what
+# dn1 ran just before the scan, in its statement log.
 $c->psql_ok("ALTER SYSTEM SET log_statement = 'all'; SELECT pg_reload_conf()",
 	node => 1, db => 'postgres');
 ($out, $e) = $r->query("SELECT count(*) FROM m WHERE v >= 12345.5");
 is($out, '27655', 'a scan alone') or diag($e);
 ($out, $e) = $r->query("BEGIN; SELECT count(*) FROM m WHERE v >= 23456.5; COMMIT");
 is($out, '16544', 'a scan in a transaction block') or diag($e);
+($out, $e) = $r->query("BEGIN; INSERT INTO m SELECT '2024-03-01', d, -1 FROM generate_series(0, 7) d;"
+	  . " SELECT count(*) FROM m WHERE v >= 34567.5; ROLLBACK");
+is($out, '5433', 'a scan in a transaction block that wrote on both nodes') or diag($e);
 $c->psql_ok("ALTER SYSTEM RESET log_statement; SELECT pg_reload_conf()",
 	node => 1, db => 'postgres');
 
-# The statement dn1's backend ran before the one holding $marker (the
-# savepoint a scan in a remote transaction runs under aside).
+# The statement dn1's backend ran before the one holding $marker.
 sub statement_before
 {
 	my ($marker) = @_;
@@ -89,16 +91,17 @@ sub statement_before
 	{
 		next unless $line =~ /\[(\d+)\].*(?:statement|execute [^:]*): (.*)/;
 		my ($pid, $sql) = ($1, $2);
-		next if $sql eq 'SAVEPOINT hyperdist_scan';
 		$before = $last{$pid} if index($sql, $marker) >= 0;
 		$last{$pid} = $sql;
 	}
 	return $before // '(none)';
 }
-unlike(statement_before('12345.5'), qr/^START TRANSACTION/,
+unlike(statement_before('12345.5'), qr/^(START TRANSACTION|SAVEPOINT)/,
 	'... runs as a statement of its own on the node');
-like(statement_before('23456.5'), qr/^START TRANSACTION/,
-	'... joins the remote transaction');
+unlike(statement_before('23456.5'), qr/^(START TRANSACTION|SAVEPOINT)/,
+	'... in a block too, on a node it did not write');
+is(statement_before('34567.5'), 'SAVEPOINT hyperdist_scan',
+	'... and joins the remote transaction of a node it wrote');
 $r->quit;
 
 # ---- pg_cancel_backend mid-stream, inside a transaction ----------------------------------
