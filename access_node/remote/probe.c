@@ -83,9 +83,10 @@ probe_sessions(int n, const Oid *serverids, int timeout_ms, char **errors)
 		for (int i = 0; i < n; i++)
 		{
 			reqs[i] = -1;
+			if (errors[i] != NULL)
+				continue;
 			(void) hd_conn_set_deadline(deadline_in(timeout_ms));
-			if (errors[i] == NULL)
-				errors[i] = probe_send(set, serverids[i], &reqs[i]);
+			errors[i] = probe_send(set, serverids[i], &reqs[i]);
 		}
 		(void) hd_conn_set_deadline(deadline_in(timeout_ms));
 		hd_reqset_wait(set);
